@@ -1,0 +1,89 @@
+import { describe, expect, it } from "vitest";
+import * as tf from "@tensorflow/tfjs";
+import { availableBackends, BACKEND_ORDER, probeBackends, selectBackend, useBackend } from "../lib/backend";
+import { banner, init } from "../lib/lab";
+
+describe("backend selection", () => {
+  it("lists available backends in the documented order, cpu always among them", async () => {
+    const available = await availableBackends();
+    expect(available).toContain("cpu");
+    expect(available).toContain("wasm");
+    const positions = available.map((b) => BACKEND_ORDER.indexOf(b));
+    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+  });
+
+  it("explains why an optional backend is missing", async () => {
+    const report = await probeBackends();
+    for (const name of BACKEND_ORDER) {
+      if (report[name] !== null) expect(report[name]).toMatch(/\S/);
+    }
+    let tfjsNode = true;
+    try {
+      require.resolve("@tensorflow/tfjs-node");
+    } catch {
+      tfjsNode = false;
+    }
+    if (!tfjsNode) expect(report.tensorflow).toMatch(/@tensorflow\/tfjs-node/);
+  });
+
+  it("picks the best available backend by default", async () => {
+    const prev = process.env.MOELAB_BACKEND;
+    delete process.env.MOELAB_BACKEND;
+    try {
+      expect(await selectBackend()).toBe((await availableBackends())[0]);
+      expect(tf.getBackend()).toBe((await availableBackends())[0]);
+    } finally {
+      if (prev !== undefined) process.env.MOELAB_BACKEND = prev;
+    }
+  });
+
+  it("honours MOELAB_BACKEND and an explicit choice, explicit first", async () => {
+    process.env.MOELAB_BACKEND = "cpu";
+    try {
+      expect(await selectBackend()).toBe("cpu");
+      expect(tf.getBackend()).toBe("cpu");
+      expect(await selectBackend("wasm")).toBe("wasm");
+      expect(tf.getBackend()).toBe("wasm");
+    } finally {
+      delete process.env.MOELAB_BACKEND;
+    }
+  });
+
+  it("rejects an unknown name with the list of what is available", async () => {
+    await expect(useBackend("tpu")).rejects.toThrow(/unknown backend "tpu".*tensorflow, wasm, cpu.*available here: .*cpu/);
+    process.env.MOELAB_BACKEND = "gpu";
+    try {
+      await expect(selectBackend()).rejects.toThrow(/^\$MOELAB_BACKEND: unknown backend "gpu"/);
+    } finally {
+      delete process.env.MOELAB_BACKEND;
+    }
+  });
+
+  it("rejects a known but unavailable backend with the reason", async () => {
+    const report = await probeBackends();
+    const missing = BACKEND_ORDER.find((name) => report[name] !== null);
+    if (!missing) return; // every backend is installed: nothing unavailable to ask for
+    await expect(useBackend(missing)).rejects.toThrow(new RegExp(`"${missing}" is not available here`));
+  });
+
+  it("computes the same numbers on every available backend", async () => {
+    const results: number[][] = [];
+    for (const name of await availableBackends()) {
+      await useBackend(name);
+      const a = tf.tensor2d([[1, 2], [3, 4]]);
+      const b = tf.tensor2d([[0.5, -1], [2, 0.25]]);
+      const c = tf.matMul(a, b);
+      results.push(Array.from(await c.data()));
+      tf.dispose([a, b, c]);
+    }
+    for (const r of results) expect(r).toEqual([4.5, -0.5, 9.5, -2]);
+  });
+
+  it("init returns a one-line banner naming the running backend", async () => {
+    const line = await init({ backend: "cpu" });
+    expect(line).not.toContain("\n");
+    expect(line).toMatch(/^MoE Lab \d+\.\d+\.\d+ · backend cpu/);
+    expect(line).toContain(`tfjs ${tf.version.tfjs}`);
+    expect(await banner()).toBe(line);
+  });
+});
