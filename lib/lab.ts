@@ -15,6 +15,8 @@ export interface InitOptions {
 
 /** Selects the backend (and optionally seeds) and returns the banner. Safe to call again to switch. */
 export async function init(options: InitOptions = {}): Promise<string> {
+  // tfjs's own console hints ("install tfjs-node ...") are replaced by the banner, which names what is missing.
+  tf.enableProdMode();
   await selectBackend(options.backend);
   if (options.seed !== undefined) seed(options.seed);
   return await banner();
@@ -31,8 +33,13 @@ export async function banner(): Promise<string> {
     `backend ${running}` + (others.length ? ` (also: ${others.join(", ")})` : ""),
     ...(missing.length ? [`not installed: ${missing.join(", ")}`] : []),
     `tfjs ${tf.version.tfjs}`,
-    `Node ${process.version} ${os.platform()}-${os.arch()}, ${os.availableParallelism()} cores`,
+    `${runtime()} ${os.platform()}-${os.arch()}, ${os.availableParallelism()} cores`,
   ].join(" · ");
+}
+
+function runtime(): string {
+  const deno = (globalThis as { Deno?: { version: { deno: string } } }).Deno;
+  return deno ? `Deno ${deno.version.deno}` : `Node ${process.version}`;
 }
 
 /** The library's version. */
