@@ -17,3 +17,8 @@ export type { BackendName, BackendReport } from "./backend";
 export { DEFAULT_SEED, Rng, currentSeed, randomNormal, randomUniform, rng, seed, truncatedNormal } from "./random";
 export { display, kernelHost, setKernelHost } from "./display";
 export type { DisplayBundle, DisplayOptions, KernelHost } from "./display";
+export * as viz from "./viz";
+export { show } from "./viz";
+export { progress, trackProgress, DEFAULT_PROGRESS_CONFIG } from "./progress";
+export type { ProgressBar, ProgressConfig, ProgressOptions, ProgressStream, TrackProgressOptions } from "./progress";
+export * as bench from "./bench/timing";
