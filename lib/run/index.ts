@@ -1,0 +1,24 @@
+// The headless runner's public API (Node only: it starts kernels over zeromq). Import "moelab/dist/lib/run".
+// Reference: issue 2 item 7; DESIGN.md §1 (run).
+export { runNotebooks, listNotebooks, selectNotebooks, repoRoot, NotebookNotFoundError, DEFAULT_RUN_OPTIONS } from "./runner";
+export type { RunOptions, RunEvent, RunSummary } from "./runner";
+export { executeNotebook } from "./execute";
+export type { CellEvent, CellTiming, ExecuteNotebookOptions, NotebookError, NotebookExecution } from "./execute";
+export { KernelClient, KernelDiedError, DEFAULT_KERNEL_CLIENT_CONFIG } from "./kernel";
+export type { ExecuteOptions, ExecuteOutcome, ExecuteReply, KernelClientConfig, StartKernelOptions } from "./kernel";
+export { findKernelSpec, kernelCommand, kernelSearchPath } from "./kernelspec";
+export type { KernelSpec } from "./kernelspec";
+export {
+  INJECTED_PARAMETERS_TAG,
+  PARAMETERS_TAG,
+  injectParameters,
+  notebookLanguage,
+  readNotebook,
+  writeNotebook,
+} from "./notebook";
+export type { Cell, CodeCell, Notebook, Output, ParameterValue } from "./notebook";
+export { OutputCollector } from "./outputs";
+export { BANNER_PATTERN, PLOTLY_MIME, notebookResults, plotlyFigures } from "./results";
+export type { NotebookResults } from "./results";
+export { renderReport, DEFAULT_REPORT_OPTIONS } from "./report";
+export type { ReportEntry, ReportOptions } from "./report";
