@@ -10,6 +10,7 @@ import { createConverter, isCompleteCode, type Converter, type Diagnostic } from
 import { createExecutor, type ConverterSet, type Executor } from "tslab/dist/executor";
 import { printQuickInfo } from "tslab/dist/inspect";
 import { diagnosticsError, thrownError, type ErrorContent } from "./errors";
+import { expandShorthand } from "./shorthand";
 
 /** What running a cell gave: its last-expression value (if any) or an error. */
 export type CellOutcome = { status: "ok"; hasValue: false } | { status: "ok"; hasValue: true; value: unknown } | { status: "error"; error: ErrorContent };
@@ -183,7 +184,9 @@ export class CellRunner {
       convert: (prevDecl, src) => {
         const converted = converter.convert(prevDecl, src);
         this.capture.diagnostics.push(...converted.diagnostics);
-        return converted;
+        if (converted.diagnostics.length > 0) return converted; // report positions in the source as typed
+        const expanded = expandShorthand(src);
+        return expanded === src ? converted : converter.convert(prevDecl, expanded);
       },
       addModule: (name, content, meta) => {
         const diagnostics = converter.addModule(name, content, meta);
