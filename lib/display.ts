@@ -21,6 +21,8 @@ export interface KernelHost {
   readonly live: boolean;
   /** Sends a display_data (or update_display_data) message attached to the running cell. */
   display(bundle: DisplayBundle, options?: DisplayOptions): void;
+  /** Clears the running cell's outputs; `wait`: only when the next output arrives (no flicker). */
+  clear(wait: boolean): void;
   /** The kernel waits for `work` before it reports the cell finished (async displays such as PNG renders). */
   track(work: Promise<unknown>): void;
 }
@@ -50,4 +52,9 @@ export function display(bundle: DisplayBundle, options: DisplayOptions = {}): vo
   }
   const text = bundle.data["text/plain"];
   if (typeof text === "string") process.stdout.write(text.endsWith("\n") ? text : text + "\n");
+}
+
+/** Clears the current cell's outputs in a notebook (`wait`: when the next output arrives); a no-op in a terminal. */
+export function clearOutput(wait = false): void {
+  kernelHost()?.clear(wait);
 }

@@ -15,7 +15,7 @@ export {
 } from "./backend";
 export type { BackendName, BackendReport } from "./backend";
 export { DEFAULT_SEED, Rng, currentSeed, randomNormal, randomUniform, rng, seed, truncatedNormal } from "./random";
-export { display, kernelHost, setKernelHost } from "./display";
+export { clearOutput, display, kernelHost, setKernelHost } from "./display";
 export type { DisplayBundle, DisplayOptions, KernelHost } from "./display";
 export * as viz from "./viz";
 export { show } from "./viz";

@@ -39,6 +39,10 @@ export class CellHost implements KernelHost {
     );
   }
 
+  clear(wait: boolean): void {
+    if (this.parent) this.iopub.publish("clear_output", { wait }, this.parent);
+  }
+
   track(work: Promise<unknown>): void {
     const promise = Promise.resolve(work);
     if (this.finished) promise.catch(this.lateError);

@@ -55,6 +55,8 @@ class MoeLabKernelTests(jupyter_kernel_test.KernelTests):
 
     code_inspect_sample = "lab.seed"
 
+    code_clear_output = "lab.clearOutput()"
+
     @classmethod
     def setUpClass(cls):
         cls.km, cls.kc = start_new_kernel(kernel_name=cls.kernel_name, startup_timeout=STARTUP_TIMEOUT)
