@@ -199,3 +199,21 @@ export class CellRunner {
     };
   }
 }
+
+/** Whether a cell's value is a promise (any thenable): the kernel shows what it resolves to, as `await` would. */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null)?.then === "function";
+}
+
+/**
+ * The outcome of a cell whose last expression is the promise `value`: its resolved value (no value for undefined or
+ * null, as tslab treats plain values), or its rejection as the cell's error; `interrupted` stops the wait.
+ */
+export async function awaitResult(value: PromiseLike<unknown>, interrupted: Promise<never>): Promise<CellOutcome> {
+  try {
+    const resolved = await Promise.race([value, interrupted]);
+    return resolved == null ? { status: "ok", hasValue: false } : { status: "ok", hasValue: true, value: resolved };
+  } catch (e) {
+    return { status: "error", error: thrownError(e) };
+  }
+}

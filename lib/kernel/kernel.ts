@@ -2,7 +2,7 @@
 // tslab (preloaded with tf and lab), publishes status, inputs, results, displays, streams and errors on iopub.
 // Reference: https://jupyter-client.readthedocs.io/en/latest/messaging.html
 import { setKernelHost } from "../display";
-import { CellRunner, isComplete, preludeSource, resultText, TYPESCRIPT_VERSION } from "./cells";
+import { awaitResult, CellRunner, isComplete, isThenable, preludeSource, resultText, TYPESCRIPT_VERSION } from "./cells";
 import type { KernelConfig } from "./config";
 import { thrownError, type ErrorContent } from "./errors";
 import { History, type HistoryRequest } from "./history";
@@ -320,7 +320,10 @@ export class Kernel {
   private async runCell(code: string, host: CellHost): Promise<{ error: ErrorContent | null; output: string | null }> {
     const interrupted = new Promise<never>((_, reject) => (this.interruptCell = reject));
     interrupted.catch(() => undefined);
-    const outcome = await this.runner().run(code);
+    let outcome = await this.runner().run(code);
+    if (outcome.status === "ok" && outcome.hasValue && isThenable(outcome.value)) {
+      outcome = await awaitResult(outcome.value, interrupted);
+    }
     let error: ErrorContent | null = outcome.status === "error" ? outcome.error : null;
     try {
       const settled = await host.settle(interrupted);

@@ -159,6 +159,14 @@ class MoeLabProtocolTests(unittest.TestCase):
         self.assertEqual(cell.of_type("stream"), [])
         self.assertIsNone(self.execute("let nothing = undefined; nothing").result_text())
 
+    def test_promise_result_is_awaited(self):
+        cell = self.execute("new Promise((done) => setTimeout(() => done(41 + 1), 300))")
+        self.assertEqual(cell.result_text(), "42")
+        self.assertGreaterEqual(cell.seconds, 0.3)
+        self.assertIsNone(self.execute("Promise.resolve(undefined)").result_text())  # like show(fig): no result
+        failed = self.execute('Promise.reject(new SyntaxError("bad promise"))')
+        self.assertErrorEverywhere(failed, "SyntaxError")
+
     def test_type_error_has_diagnostic(self):
         cell = self.execute('let x = 1;\nconst s: number = "text";')
         self.assertErrorEverywhere(cell, "TSError")
