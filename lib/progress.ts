@@ -2,6 +2,7 @@
 // Reference: tqdm's status line (https://github.com/tqdm/tqdm#usage): "label 45% |███░░| 45/100 [00:03<00:04, 12.3 it/s]".
 
 import { DisplayBundle, KernelHost, kernelHost } from "./display";
+import { escapeHtml } from "./html";
 import { compact } from "./viz/format";
 
 /** Drawing settings. */
@@ -65,10 +66,6 @@ function clockTime(ms: number): string {
   const mm = String(Math.floor((s % 3600) / 60)).padStart(2, "0");
   const ss = String(s % 60).padStart(2, "0");
   return hh > 0 ? `${hh}:${mm}:${ss}` : `${mm}:${ss}`;
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 
 function checkCount(what: string, v: unknown): number {
