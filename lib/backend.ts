@@ -87,6 +87,8 @@ export async function useBackend(name: string): Promise<BackendName> {
         `available: ${available.join(", ")}`,
     );
   }
+  // tfjs's console hints ("install tfjs-node ...") are replaced by banner(), which names what is missing.
+  tf.enableProdMode();
   if (!(await tf.setBackend(name))) {
     throw new Error(`useBackend(name): tfjs failed to initialise backend "${name}"`);
   }

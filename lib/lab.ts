@@ -15,8 +15,6 @@ export interface InitOptions {
 
 /** Selects the backend (and optionally seeds) and returns the banner. Safe to call again to switch. */
 export async function init(options: InitOptions = {}): Promise<string> {
-  // tfjs's own console hints ("install tfjs-node ...") are replaced by the banner, which names what is missing.
-  tf.enableProdMode();
   await selectBackend(options.backend);
   if (options.seed !== undefined) seed(options.seed);
   return await banner();
