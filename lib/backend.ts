@@ -2,9 +2,10 @@
 // (tensorflow > native > wasm > cpu), overridable by MOELAB_BACKEND or useBackend().
 import * as tf from "@tensorflow/tfjs";
 import { createRequire } from "node:module";
+import { registerNativeBackend } from "./native/backend";
 
 /** Backends the lab knows about, best first. */
-export const BACKEND_ORDER = ["tensorflow", "wasm", "cpu"] as const;
+export const BACKEND_ORDER = ["tensorflow", "native", "wasm", "cpu"] as const;
 export type BackendName = (typeof BACKEND_ORDER)[number];
 
 /** Environment variable that forces a backend (one of BACKEND_ORDER). */
@@ -27,6 +28,10 @@ const loaders: Record<BackendName, () => Promise<void>> = {
       }
     }
     throw new Error(reasons.join("; "));
+  },
+  // Our Node-API kernels (native/): absent when the addon did not build or load; the reason says which.
+  async native() {
+    registerNativeBackend();
   },
   async wasm() {
     await import("@tensorflow/tfjs-backend-wasm");
@@ -96,6 +101,8 @@ export async function useBackend(name: string): Promise<BackendName> {
   return name;
 }
 
+let warnedNativeMissing = false;
+
 /**
  * Picks the backend: `preferred`, else $MOELAB_BACKEND, else the best available one.
  * Returns the backend now running.
@@ -111,6 +118,11 @@ export async function selectBackend(preferred?: string): Promise<BackendName> {
     }
   }
   const [best] = await availableBackends();
+  const report = await probeBackends();
+  if (report.native !== null && !warnedNativeMissing) {
+    warnedNativeMissing = true;
+    console.warn(`moelab: using ${best}: ${report.native}`);
+  }
   return useBackend(best);
 }
 
