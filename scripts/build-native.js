@@ -15,8 +15,12 @@ const nodedir =
   process.env.npm_config_nodedir ||
   (fs.existsSync(path.join(prefix, "include", "node", "node_api.h")) ? prefix : undefined);
 const gyp = require.resolve("node-gyp/bin/node-gyp.js");
-const args = [gyp, "rebuild", "--jobs", "max", ...(nodedir ? [`--nodedir=${nodedir}`] : [])];
-const result = spawnSync(process.execPath, args, { cwd: nativeDir, stdio: "inherit" });
+const dirArgs = nodedir ? [`--nodedir=${nodedir}`] : [];
+// configure (re-lists native/src/*.cc) then an incremental build.
+let result = spawnSync(process.execPath, [gyp, "configure", ...dirArgs], { cwd: nativeDir, stdio: "inherit" });
+if (result.status === 0) {
+  result = spawnSync(process.execPath, [gyp, "build", "--jobs", "max", ...dirArgs], { cwd: nativeDir, stdio: "inherit" });
+}
 if (result.status !== 0) {
   console.warn(
     `moelab: the native addon failed to build (node-gyp exit ${result.status}); ` +

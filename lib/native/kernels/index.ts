@@ -1,4 +1,8 @@
 // Every kernel the native backend overrides (the rest run tfjs's cpu implementations).
 import type { KernelConfig } from "@tensorflow/tfjs";
+import { elementwiseKernels } from "./elementwise";
+import { layoutKernels } from "./layout";
+import { matmulKernels } from "./matmul";
+import { reductionKernels } from "./reduce";
 
-export const nativeKernels: KernelConfig[] = [];
+export const nativeKernels: KernelConfig[] = [...matmulKernels, ...elementwiseKernels, ...reductionKernels, ...layoutKernels];
