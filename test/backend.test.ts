@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { spawnSync } from "node:child_process";
 import * as tf from "@tensorflow/tfjs";
 import { availableBackends, BACKEND_ORDER, probeBackends, selectBackend, useBackend } from "../lib/backend";
 import { banner, init } from "../lib/lab";
@@ -8,6 +9,7 @@ describe("backend selection", () => {
     const available = await availableBackends();
     expect(available).toContain("cpu");
     expect(available).toContain("wasm");
+    expect(available).toContain("native"); // npm install built the addon (CI too)
     const positions = available.map((b) => BACKEND_ORDER.indexOf(b));
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
   });
@@ -50,7 +52,7 @@ describe("backend selection", () => {
   });
 
   it("rejects an unknown name with the list of what is available", async () => {
-    await expect(useBackend("tpu")).rejects.toThrow(/unknown backend "tpu".*tensorflow, wasm, cpu.*available here: .*cpu/);
+    await expect(useBackend("tpu")).rejects.toThrow(/unknown backend "tpu".*tensorflow, native, wasm, cpu.*available here: .*cpu/);
     process.env.MOELAB_BACKEND = "gpu";
     try {
       await expect(selectBackend()).rejects.toThrow(/^\$MOELAB_BACKEND: unknown backend "gpu"/);
@@ -77,6 +79,20 @@ describe("backend selection", () => {
       tf.dispose([a, b, c]);
     }
     for (const r of results) expect(r).toEqual([4.5, -0.5, 9.5, -2]);
+  });
+
+  it("falls back from a missing native addon with one message that says why", () => {
+    const script =
+      "const lab=require('moelab');(async()=>{await lab.init();await lab.init();console.log(await lab.banner())})()";
+    const run = spawnSync(process.execPath, ["-e", script], {
+      encoding: "utf8",
+      env: { ...process.env, MOELAB_NATIVE_ADDON: "/nonexistent/moelab_native.node", MOELAB_BACKEND: "" },
+    });
+    expect(run.status).toBe(0);
+    const notices = run.stderr.split("\n").filter((l) => l.includes("native addon not loaded"));
+    expect(notices).toHaveLength(1);
+    expect(notices[0]).toMatch(/^moelab: using wasm: native addon not loaded \(Cannot find module '\/nonexistent/);
+    expect(run.stdout).toMatch(/· backend wasm .*not installed: tensorflow, native/);
   });
 
   it("init returns a one-line banner naming the running backend", async () => {

@@ -22,6 +22,9 @@ export interface NativeAddon {
 /** Where the build puts the addon, relative to the repository root. */
 export const ADDON_PATH = path.join("native", "build", "Release", "moelab_native.node");
 
+/** Environment variable naming another addon file to load instead (a build elsewhere; tests of the fallback). */
+export const ADDON_ENV = "MOELAB_NATIVE_ADDON";
+
 let loaded: { addon: NativeAddon | null; reason: string | null } | null = null;
 
 function repoRoot(): string {
@@ -33,7 +36,7 @@ function repoRoot(): string {
 /** The addon, or null with `nativeUnavailableReason()` saying why. Loads once. */
 export function nativeAddon(): NativeAddon | null {
   if (!loaded) {
-    const file = path.join(repoRoot(), ADDON_PATH);
+    const file = process.env[ADDON_ENV] || path.join(repoRoot(), ADDON_PATH);
     try {
       loaded = { addon: createRequire(__filename)(file) as NativeAddon, reason: null };
     } catch (e) {
