@@ -24,3 +24,4 @@ export type { ProgressBar, ProgressConfig, ProgressOptions, ProgressStream, Trac
 export * as bench from "./bench/timing";
 export { claims, record, recordEnvironment, RESULTS_MIME, VERDICTS } from "./claims";
 export type { ClaimRow, MetricValue, ResultsPayload, Verdict } from "./claims";
+export { cumsum, registerGradients, stopGradient, topk } from "./ops";

@@ -1,0 +1,36 @@
+// Custom differentiable ops and the gradients tfjs lacks, registered for every backend on import (DESIGN.md §1 "ops",
+// §2 "tfjs gaps").
+import { cumsumGradConfig } from "./cumsum";
+import { gatherGradConfig } from "./gather";
+import { gatherNdGradConfig, scatterNdGradConfig } from "./gather-scatter-nd";
+import { ensureGradient, ensureKernel } from "./registry";
+import { topkGradConfig } from "./topk";
+import { wasmUnsortedSegmentSumConfig } from "./wasm-segment-sum";
+
+/** The gradients this module adds to (or fixes in) tfjs's registry, one per kernel. */
+export const GRADIENTS = Object.freeze([
+  topkGradConfig,
+  cumsumGradConfig,
+  gatherGradConfig,
+  gatherNdGradConfig,
+  scatterNdGradConfig,
+]);
+
+/** Kernels those gradients need where a backend lacks them (wasm has no UnsortedSegmentSum, tf.gather's gradient). */
+export const GRADIENT_KERNELS = Object.freeze([wasmUnsortedSegmentSumConfig]);
+
+/**
+ * Registers the lab's gradients (TopK, Cumsum, GatherV2, GatherNd, ScatterNd) for every backend, and the kernels they
+ * need where a backend lacks one. Idempotent; runs when this module is imported, and re-installs any gradient that
+ * something else replaced since.
+ */
+export function registerGradients(): void {
+  for (const config of GRADIENTS) ensureGradient(config);
+  for (const config of GRADIENT_KERNELS) ensureKernel(config);
+}
+
+registerGradients();
+
+export { stopGradient } from "./stop-gradient";
+export { topk } from "./topk";
+export { cumsum } from "./cumsum";
