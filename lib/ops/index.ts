@@ -1,5 +1,6 @@
 // Custom differentiable ops and the gradients tfjs lacks, registered for every backend on import (DESIGN.md §1 "ops",
 // §2 "tfjs gaps").
+import { maximumGradConfig, minimumGradConfig, squaredDifferenceGradConfig } from "./broadcast-grads";
 import { cumsumGradConfig } from "./cumsum";
 import { gatherGradConfig } from "./gather";
 import { gatherNdGradConfig, scatterNdGradConfig } from "./gather-scatter-nd";
@@ -14,13 +15,17 @@ export const GRADIENTS = Object.freeze([
   gatherGradConfig,
   gatherNdGradConfig,
   scatterNdGradConfig,
+  maximumGradConfig,
+  minimumGradConfig,
+  squaredDifferenceGradConfig,
 ]);
 
 /** Kernels those gradients need where a backend lacks them (wasm has no UnsortedSegmentSum, tf.gather's gradient). */
 export const GRADIENT_KERNELS = Object.freeze([wasmUnsortedSegmentSumConfig]);
 
 /**
- * Registers the lab's gradients (TopK, Cumsum, GatherV2, GatherNd, ScatterNd) for every backend, and the kernels they
+ * Registers the lab's gradients (TopK, Cumsum, GatherV2, GatherNd, ScatterNd, and broadcasting Maximum, Minimum,
+ * SquaredDifference) for every backend, and the kernels they
  * need where a backend lacks one. Idempotent; runs when this module is imported, and re-installs any gradient that
  * something else replaced since.
  */
