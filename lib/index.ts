@@ -21,7 +21,7 @@ export * as viz from "./viz";
 export { show } from "./viz";
 export { progress, trackProgress, DEFAULT_PROGRESS_CONFIG } from "./progress";
 export type { ProgressBar, ProgressConfig, ProgressOptions, ProgressStream, TrackProgressOptions } from "./progress";
-export * as bench from "./bench/timing";
+export * as bench from "./bench";
 export { claims, record, recordEnvironment, RESULTS_MIME, VERDICTS } from "./claims";
 export type { ClaimRow, MetricValue, ResultsPayload, Verdict } from "./claims";
 export { cumsum, registerGradients, stopGradient, topk } from "./ops";

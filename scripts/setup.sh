@@ -14,6 +14,9 @@ debian_packages=(
   python3-ipykernel           # the python3 kernel the runner's client tests use as a second, independent peer
   chromium                    # PNG rendering of figures, report screenshot test
   fonts-dejavu-core           # a font for chromium's text in figures
+  gcc                         # `npm run bench` compiles its OpenBLAS helper (native/bench/gemm_openblas.c)
+  libopenblas-dev             # cblas_sgemm for the benchmark's OpenBLAS column
+  python3-torch               # PyTorch CPU for the benchmark's PyTorch column (scripts/bench_torch.py)
 )
 
 missing=()

@@ -69,3 +69,25 @@ export async function matmulThroughput(n: number, options: Partial<TimingOptions
     tf.dispose([a, b]);
   }
 }
+
+/** Timed calls that fit `budgetMs` at `callMs` a call: between 1 and `repeats`. */
+export function fitRepeats(callMs: number, repeats: number, budgetMs: number): number {
+  if (!(callMs >= 0) || !(budgetMs > 0)) throw new Error(`fitRepeats: expected callMs ≥ 0 and budgetMs > 0, got ${callMs} and ${budgetMs}`);
+  return Math.max(1, Math.min(repeats, callMs > 0 ? Math.floor(budgetMs / callMs) : repeats));
+}
+
+/**
+ * Like time(), but warms up for at least `warmup` calls and until `warmupMs` have passed (at most 1000 calls), and
+ * when the last warmup call shows that `repeats` calls would take longer than `budgetMs`, times fewer (at least one):
+ * slow backends get fewer repeats. Without warmup all `repeats` are timed.
+ */
+export async function timeWithinBudget(fn: () => unknown, options: TimingOptions & { warmupMs: number; budgetMs: number }): Promise<Timing> {
+  let repeats = options.repeats;
+  const until = performance.now() + options.warmupMs;
+  for (let i = 0; i < 1000 && (i < options.warmup || performance.now() < until); i++) {
+    const start = performance.now();
+    await fn();
+    repeats = fitRepeats(performance.now() - start, options.repeats, options.budgetMs);
+  }
+  return time(fn, { warmup: 0, repeats });
+}

@@ -1,0 +1,10 @@
+// Benchmark helpers for notebooks: timing, the benchmark models, the machine's nominal peak, kernel profiles.
+// (The engines that drive OpenBLAS and PyTorch processes are used by scripts/bench.ts directly.)
+export * from "./timing";
+export * from "./models";
+export { SUITES, benchCases, gemmFlops, transformerGemms, DEFAULT_CASE_OPTIONS } from "./workloads";
+export type { BenchCase, CaseOptions, GemmShape, SuiteName, Workload } from "./workloads";
+export { FMA_UNITS, cpuFacts, nominalPeak, parseCpuinfo, parseLscpu } from "./machine";
+export type { CpuFacts, Peak } from "./machine";
+export { aggregateKernels, profileKernels } from "./profile";
+export type { KernelProfile, KernelTime } from "./profile";

@@ -1,0 +1,68 @@
+// The PyTorch script (Debian's python3-torch under /usr/bin/python3): answers a tiny GEMM, MLP and transformer with
+// valid JSON, reports a bad request as an error reply, and the engine says "not installed" without an interpreter.
+import { describe, expect, it } from "vitest";
+import { spawnSync } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import * as os from "node:os";
+import * as path from "node:path";
+import { TorchProcess, torchEngine, DEFAULT_TORCH_CONFIG } from "../../lib/bench/torch";
+import { torchScript } from "../../lib/bench/paths";
+import { benchCases } from "../../lib/bench/workloads";
+
+const tiny = benchCases({
+  gemmSizes: [8],
+  only: ["gemm", "mlp", "transformer"],
+  mlp: { inputSize: 12, hidden: [7], classes: 3, batchSize: 4, adam: { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 } },
+  transformer: { vocabSize: 11, dModel: 8, heads: 2, layers: 1, seqLen: 5, batchSize: 2, mlpRatio: 4, activation: "silu", tiedHead: false, normEps: 1e-6, initStd: 0.02, adam: { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 } },
+});
+const plan = { warmup: 1, warmupMs: 0, repeats: 3 };
+
+describe("bench_torch.py", () => {
+  it("prints a JSON reply line per request, with every sample and the train steps' loss", async () => {
+    const proc = new TorchProcess({ ...DEFAULT_TORCH_CONFIG, threads: 1 });
+    try {
+      const hello = await proc.hello();
+      expect(hello.ready, hello.error).toBe(true);
+      expect(hello.torch).toMatch(/^\d+\.\d+/);
+      expect(hello.threads).toBe(1);
+      expect(hello.omp_wait_policy).toBe("PASSIVE");
+      for (const c of tiny) {
+        const r = await proc.measure(c, plan);
+        expect(r.samples_ms, c.id).toHaveLength(3);
+        if (c.workload.kind === "gemm") expect(r.loss).toBeNull();
+        else expect(Number.isFinite(r.loss), `${c.id} loss ${r.loss}`).toBe(true);
+      }
+      const bad = { ...tiny[0], workload: { kind: "nope" } } as unknown as (typeof tiny)[0];
+      await expect(proc.measure(bad, plan)).rejects.toThrow(/PyTorch: ValueError: workload.kind must be/);
+    } finally {
+      await proc.close();
+    }
+  });
+
+  it("runs one-shot from a pipe: the protocol is plain JSON lines", () => {
+    const input = `${JSON.stringify({ id: 7, workload: tiny[0].workload, warmup: 0, repeats: 2 })}\n`;
+    const r = spawnSync(DEFAULT_TORCH_CONFIG.python, [torchScript(), "--threads", "1"], { input, encoding: "utf8", timeout: 120_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toMatchObject({ id: 7, loss: null });
+    expect(lines[1].samples_ms).toHaveLength(2);
+  });
+
+  it("as an engine: 'not installed' when the interpreter or torch is missing", async () => {
+    const engine = torchEngine({ python: "/nonexistent/python3" });
+    expect(await engine.open()).toMatch(/^not installed \(\/nonexistent\/python3: bench_torch.py exited/);
+    await engine.close();
+    // An interpreter where `import torch` fails: the script says so on its first line and exits.
+    const dir = await mkdtemp(path.join(os.tmpdir(), "moelab-notorch-"));
+    try {
+      const python = path.join(dir, "python3");
+      await writeFile(python, `#!/bin/sh\nexec /usr/bin/python3 -c "import sys; sys.modules['torch'] = None; sys.argv = sys.argv[1:]; exec(open(sys.argv[0]).read())" "$@"\n`, { mode: 0o755 });
+      const noTorch = torchEngine({ python });
+      expect(await noTorch.open()).toMatch(/^not installed \(import of torch halted.*; apt-get install python3-torch\)$/);
+      await noTorch.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
