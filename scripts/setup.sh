@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # MoE Lab setup for Debian 12 (run as root, or as a user with sudo). Idempotent: run it again any time.
-#  1. Debian's Jupyter pieces (Notebook, nbconvert, the kernel conformance suite) and chromium (figure PNGs, report test)
-#  2. npm dependencies, the library build (and the native addon, once it exists) via the package's install scripts
+#  1. Debian's Jupyter pieces (Notebook, nbconvert, the kernel conformance suite), chromium (figure PNGs, report test),
+#     the C++ toolchain for the native addon, and OpenBLAS + PyTorch for the benchmark's reference columns
+#  2. npm dependencies, the library build and the native addon (node-gyp) via the package's install scripts
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
@@ -14,6 +15,8 @@ debian_packages=(
   python3-ipykernel           # the python3 kernel the runner's client tests use as a second, independent peer
   chromium                    # PNG rendering of figures, report screenshot test
   fonts-dejavu-core           # a font for chromium's text in figures
+  g++                         # the native addon (node-gyp builds native/ during npm install)
+  make                        # node-gyp's build driver
   gcc                         # `npm run bench` compiles its OpenBLAS helper (native/bench/gemm_openblas.c)
   libopenblas-dev             # cblas_sgemm for the benchmark's OpenBLAS column
   python3-torch               # PyTorch CPU for the benchmark's PyTorch column (scripts/bench_torch.py)
