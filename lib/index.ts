@@ -25,3 +25,5 @@ export * as bench from "./bench";
 export { claims, record, recordEnvironment, RESULTS_MIME, VERDICTS } from "./claims";
 export type { ClaimRow, MetricValue, ResultsPayload, Verdict } from "./claims";
 export { cumsum, registerGradients, stopGradient, topk } from "./ops";
+export { adam, DEFAULT_NATIVE_ADAM, NativeAdamOptimizer } from "./native/optimizer";
+export type { NativeAdamConfig } from "./native/optimizer";

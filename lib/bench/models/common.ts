@@ -1,6 +1,7 @@
-// Shared pieces of the benchmark models: Adam settings, the train step (tf.train.adam inside tf.tidy), softmax
-// cross-entropy. Reference: torch.optim.Adam defaults, https://pytorch.org/docs/stable/generated/torch.optim.Adam.html
+// Shared pieces of the benchmark models: Adam settings, the train step (the lab's Adam inside tf.tidy: fused on native,
+// tfjs's math elsewhere), softmax cross-entropy. Reference: torch.optim.Adam defaults, https://pytorch.org/docs/stable/generated/torch.optim.Adam.html
 import * as tf from "@tensorflow/tfjs";
+import { NativeAdamOptimizer } from "../../native/optimizer";
 
 /** Adam hyper-parameters (the PyTorch twin in scripts/bench_torch.py gets the same values). */
 export interface AdamConfig {
@@ -56,13 +57,13 @@ export function disposeBatch(batch: object): void {
 export abstract class BenchModel<Batch> {
   /** Trainable parameters by name (tf.variables). */
   readonly params: Readonly<Record<string, tf.Variable>>;
-  private readonly optimizer: tf.AdamOptimizer;
+  private readonly optimizer: NativeAdamOptimizer;
 
   protected constructor(params: Record<string, tf.Tensor>, adam: AdamConfig) {
     // Unnamed variables: tfjs names them uniquely, so several models (one per backend) can live side by side.
     this.params = Object.fromEntries(Object.entries(params).map(([name, t]) => [name, tf.variable(t, true)]));
     tf.dispose(Object.values(params));
-    this.optimizer = tf.train.adam(adam.learningRate, adam.beta1, adam.beta2, adam.epsilon);
+    this.optimizer = new NativeAdamOptimizer(adam.learningRate, adam.beta1, adam.beta2, adam.epsilon);
   }
 
   /** The mean loss on `batch` (differentiable with respect to `params`). */

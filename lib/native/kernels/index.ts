@@ -4,5 +4,6 @@ import { elementwiseKernels } from "./elementwise";
 import { layoutKernels } from "./layout";
 import { matmulKernels } from "./matmul";
 import { reductionKernels } from "./reduce";
+import { sliceKernels } from "./slice";
 
-export const nativeKernels: KernelConfig[] = [...matmulKernels, ...elementwiseKernels, ...reductionKernels, ...layoutKernels];
+export const nativeKernels: KernelConfig[] = [...matmulKernels, ...elementwiseKernels, ...reductionKernels, ...layoutKernels, ...sliceKernels];
