@@ -6,6 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { CastAttrs, DataType, KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs";
 import type { NativeBackend } from "../backend";
+import { cpuKernel } from "./fallback";
 
 /** The addon functions these kernels call. */
 interface ElementwiseAddon {
@@ -57,14 +58,6 @@ function addon(backend: unknown): ElementwiseAddon {
   return (backend as NativeBackend).addon as unknown as ElementwiseAddon;
 }
 
-/** Runs tfjs's cpu kernel `kernelName` (the native backend is a MathBackendCPU, so cpu kernels work on it). */
-function cpuFallback(kernelName: string): KernelFunc {
-  return (args) => {
-    const config = tf.getKernel(kernelName, "cpu");
-    if (!config) throw new Error(`native ${kernelName}: tfjs has no cpu kernel "${kernelName}" to fall back to`);
-    return config.kernelFunc(args);
-  };
-}
 
 /** x's values when the native code can take them (a float32 tensor stored as a Float32Array), else null. */
 function float32Values(backend: NativeBackend, x: TensorInfo): Float32Array | null {
@@ -109,7 +102,7 @@ export function broadcastPlan(aShape: readonly number[], bShape: readonly number
 
 function binaryKernel(kernelName: keyof typeof BINARY_OPS): KernelConfig {
   const op = BINARY_OPS[kernelName];
-  const fallback = cpuFallback(kernelName);
+  const fallback = cpuKernel(kernelName);
   const kernelFunc: KernelFunc = (args) => {
     const backend = args.backend as NativeBackend;
     const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
@@ -127,7 +120,7 @@ function binaryKernel(kernelName: keyof typeof BINARY_OPS): KernelConfig {
 
 function unaryKernel(kernelName: keyof typeof UNARY_OPS): KernelConfig {
   const op = UNARY_OPS[kernelName];
-  const fallback = cpuFallback(kernelName);
+  const fallback = cpuKernel(kernelName);
   const withAlpha = ALPHA_ATTR.has(kernelName);
   const kernelFunc: KernelFunc = (args) => {
     const backend = args.backend as NativeBackend;
@@ -153,7 +146,7 @@ const CAST_DTYPES = new Set<DataType>(["float32", "int32", "bool"]);
  * copy into the target's own typed array instead of relabelling the source's, so native kernels downstream get a
  * Float32Array (int32 values beyond 2^24 therefore round to float32, as a float32 tensor must).
  */
-const castFallback = cpuFallback("Cast");
+const castFallback = cpuKernel("Cast");
 const castKernelFunc: KernelFunc = (args) => {
   const backend = args.backend as NativeBackend;
   const x = args.inputs.x as TensorInfo;

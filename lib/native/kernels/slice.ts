@@ -7,7 +7,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { ConcatAttrs, KernelConfig, KernelFunc, SliceAttrs, SplitVAttrs, TensorInfo } from "@tensorflow/tfjs";
 import type { NativeBackend } from "../backend";
-import { cpuKernel, tensorValues } from "./reduce";
+import { cpuKernel, tensorValues } from "./fallback";
 
 type Words = Float32Array | Int32Array;
 
