@@ -1,0 +1,326 @@
+// sgemm driver (gemm.h): GotoBLAS/BLIS blocking (Goto & van de Geijn 2008; Van Zee & van de Geijn, "BLIS", 2015).
+// For each block of nc columns of B, each thread takes a range of rows of C (or of columns, when there are few rows):
+// it packs mc×kc blocks of A into mr-row micro-panels and runs the register-tile kernel over them and B's k×nr
+// micro-panels, which the threads pack on first use (transposes are handled while packing); C accumulates across kc
+// blocks, and the epilogue runs on each tile after its last kc block, while it is in L1. Small products stay on the
+// calling thread; a row-major B is read in place when A has too few rows to amortise packing it.
+#include "gemm.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <thread>
+
+#include "cpu.h"
+#include "gemm_kernel.h"
+#include "pool.h"
+
+namespace moelab {
+namespace {
+
+using gemm::EpilogueTile;
+using gemm::KernelSet;
+
+// Depth of a packed block: fewer passes over C against micro-panels that stream from L2 (measured on Sapphire Rapids,
+// 2 threads: 384 beats 256 by ~3% and matches 512).
+constexpr int64_t kKc = 384;
+// Rows of a packed A block (about: a whole number of micro-panels), also the rows one pool task takes: mc·kc floats
+// stay in L2 while every B micro-panel of the column block passes over them, and the C rows they update stay in L2
+// across kc blocks.
+constexpr int64_t kMc = 100;
+// Floats of B packed at once (8 MB): the column block is nc = this / k columns (at least one micro-panel).
+constexpr int64_t kPackedB = int64_t(2) << 20;
+// Products below this many flops run on the calling thread: a pool job costs more than it saves.
+constexpr double kParallelFlops = 3e6;
+// Rows of a row-major B (or of a transposed A) packed per pass over a group of panels.
+constexpr int64_t kPackRows = 16;
+// A row-major B is used in place (not packed) when A has at most this many micro-panels of rows.
+constexpr int64_t kDirectBPanels = 2;
+
+const KernelSet& kernels() {
+  static const KernelSet& set = best_isa() == Isa::avx512 ? gemm::kernels_avx512()
+                                : best_isa() == Isa::avx2   ? gemm::kernels_avx2()
+                                                            : gemm::kernels_portable();
+  return set;
+}
+
+// A grow-only 64-byte-aligned scratch buffer (one per thread for A blocks, one per thread for B blocks).
+class Scratch {
+ public:
+  ~Scratch() { std::free(data_); }
+  // At least n floats, or nullptr when the allocation fails.
+  float* get(int64_t n) {
+    if (n > capacity_) {
+      std::free(data_);
+      const size_t bytes = (static_cast<size_t>(n) * sizeof(float) + 63) / 64 * 64;
+      data_ = static_cast<float*>(std::aligned_alloc(64, bytes));
+      capacity_ = data_ ? n : 0;
+    }
+    return data_;
+  }
+
+ private:
+  float* data_ = nullptr;
+  int64_t capacity_ = 0;
+};
+
+thread_local Scratch scratch_a, scratch_b;
+
+// A matrix operand: element (r, c) at p[r * rs + c * cs].
+struct Mat {
+  const float* p;
+  int64_t rs, cs;
+  const float* at(int64_t r, int64_t c) const { return p + r * rs + c * cs; }
+};
+
+// One product with its operands resolved (batch offsets applied).
+struct Problem {
+  int64_t m, n, k;
+  Mat a;  // (i, p), m × k
+  Mat b;  // (p, j), k × n
+  float* c;
+  int64_t ldc;
+  const Epilogue* ep;  // with bias/prelu pointing at this matrix's values
+};
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// Splits `total` into ceil(total / target) near-equal blocks, rounded up to a multiple of `unit`.
+int64_t balanced_block(int64_t total, int64_t target, int64_t unit) {
+  const int64_t blocks = ceil_div(total, target);
+  return ceil_div(ceil_div(total, blocks), unit) * unit;
+}
+
+// A rows [i0, i0 + rows), depth [p0, p0 + kc) → mr-row micro-panels (kc·mr floats each). A transposed A (rows
+// contiguous) is copied a few depth steps at a time across all the panels, so each of its rows is read sequentially.
+void pack_a(const KernelSet& ks, const Mat& a, int64_t i0, int64_t rows, int64_t p0, int64_t kc, float* dst) {
+  const int mr = ks.mr;
+  const int64_t steps_per_pass = a.rs == 1 ? kPackRows : kc;
+  for (int64_t s0 = 0; s0 < kc; s0 += steps_per_pass) {
+    const int64_t steps = std::min(steps_per_pass, kc - s0);
+    for (int64_t ip = 0; ip < rows; ip += mr)
+      ks.pack_a(a.at(i0 + ip, p0 + s0), a.rs, a.cs, steps, static_cast<int>(std::min<int64_t>(mr, rows - ip)),
+                dst + ip * kc + s0 * mr);
+  }
+}
+
+EpilogueTile epilogue_at(const Epilogue& ep, int64_t i, int64_t j) {
+  EpilogueTile t{nullptr, ep.bias.row_stride, ep.bias.col_stride, ep.activation, ep.alpha,
+                 nullptr, ep.prelu.row_stride, ep.prelu.col_stride};
+  if (ep.bias.data) t.bias = ep.bias.data + i * ep.bias.row_stride + j * ep.bias.col_stride;
+  if (ep.prelu.data) t.prelu = ep.prelu.data + i * ep.prelu.row_stride + j * ep.prelu.col_stride;
+  return t;
+}
+
+// The packed micro-panels of one column block of B, packed on first use: the threads that share the block each claim
+// groups of panels as they reach them (starting at different groups), so packing needs no separate pass over the pool
+// and overlaps the other thread's multiplications. A thread that reaches a group another is still packing waits
+// for it; no thread waits while holding a claim, so this cannot deadlock, also when one thread runs every task.
+class PackedB {
+ public:
+  // Panels per claim: a row-major B is then read kPanelsPerClaim·nr floats at a time per row.
+  static constexpr int64_t kPanelsPerClaim = 4;
+
+  PackedB(const KernelSet& ks, const Mat& b, int64_t k, int64_t j0, int64_t ncols, float* data)
+      : ks_(ks), b_(b), k_(k), j0_(j0), ncols_(ncols), data_(data),
+        panels_(ceil_div(ncols, ks.nr)), state_(new std::atomic<uint8_t>[ceil_div(panels_, kPanelsPerClaim)]) {
+    for (int64_t g = 0; g < ceil_div(panels_, kPanelsPerClaim); g++) state_[g].store(kTodo, std::memory_order_relaxed);
+  }
+
+  // Micro-panel q (k·nr floats), packed by this thread if nobody has claimed it yet.
+  const float* panel(int64_t q) {
+    std::atomic<uint8_t>& state = state_[q / kPanelsPerClaim];
+    if (state.load(std::memory_order_acquire) != kDone) {
+      uint8_t todo = kTodo;
+      if (state.compare_exchange_strong(todo, kPacking, std::memory_order_acq_rel)) {
+        pack_group(q / kPanelsPerClaim);
+        state.store(kDone, std::memory_order_release);
+      } else {
+        // Short waits spin; a packer that lost its core (a loaded machine) gets the core back through yield().
+        for (int spins = 0; state.load(std::memory_order_acquire) != kDone; spins++) {
+          if (spins < kSpinsBeforeYield) __builtin_ia32_pause();
+          else std::this_thread::yield();
+        }
+      }
+    }
+    return data_ + q * k_ * ks_.nr;
+  }
+
+  // Where micro-panel q will be (for prefetching; it may not be packed yet).
+  const float* location(int64_t q) const { return data_ + q * k_ * ks_.nr; }
+
+ private:
+  static constexpr uint8_t kTodo = 0, kPacking = 1, kDone = 2;
+  static constexpr int kSpinsBeforeYield = 4096;
+
+  // A row-major B is copied a few rows at a time across the group's panels, so each row is read sequentially.
+  void pack_group(int64_t g) {
+    const int nr = ks_.nr;
+    const int64_t q0 = g * kPanelsPerClaim, q1 = std::min(panels_, q0 + kPanelsPerClaim);
+    const int64_t rows_per_pass = b_.cs == 1 ? kPackRows : k_;
+    for (int64_t p0 = 0; p0 < k_; p0 += rows_per_pass) {
+      const int64_t rows = std::min(rows_per_pass, k_ - p0);
+      for (int64_t q = q0; q < q1; q++) {
+        const int64_t j = j0_ + q * nr;
+        ks_.pack_b(b_.at(p0, j), b_.cs, b_.rs, rows, static_cast<int>(std::min<int64_t>(nr, j0_ + ncols_ - j)),
+                   data_ + q * k_ * nr + p0 * nr);
+      }
+    }
+  }
+
+  const KernelSet& ks_;
+  const Mat b_;
+  const int64_t k_, j0_, ncols_;
+  float* const data_;
+  const int64_t panels_;
+  std::unique_ptr<std::atomic<uint8_t>[]> state_;
+};
+
+// C rows [i_begin, i_end) × micro-panels [q_begin, q_end) of the column block starting at j0 (ncols wide), visiting
+// the panels from q_first on (wrapping). packed: the block's B micro-panels, or nullptr to read a row-major B in place.
+bool compute_block(const KernelSet& ks, const Problem& pr, PackedB* packed, int64_t j0, int64_t ncols,
+                   int64_t i_begin, int64_t i_end, int64_t q_begin, int64_t q_end, int64_t q_first) {
+  const int mr = ks.mr, nr = ks.nr;
+  const int64_t k = pr.k;
+  const int64_t kc_max = balanced_block(k, kKc, 1);
+  const int64_t mc_max = balanced_block(i_end - i_begin, kMc, mr);
+  float* abuf = scratch_a.get(mc_max * kc_max);
+  if (!abuf) return false;
+  const bool epilogue = !pr.ep->trivial();
+  const int64_t count = q_end - q_begin;
+  for (int64_t ic = i_begin; ic < i_end; ic += mc_max) {
+    const int64_t mc = std::min(mc_max, i_end - ic);
+    for (int64_t pc = 0; pc < k; pc += kc_max) {
+      const int64_t kc = std::min(kc_max, k - pc);
+      const bool last = pc + kc == k;
+      pack_a(ks, pr.a, ic, mc, pc, kc, abuf);
+      for (int64_t step = 0; step < count; step++) {
+        const int64_t q = q_begin + (q_first - q_begin + step) % count;
+        const int64_t j = j0 + q * nr;
+        const int cols = static_cast<int>(std::min<int64_t>(nr, j0 + ncols - j));
+        const float* b = packed ? packed->panel(q) + pc * nr : pr.b.at(pc, j);
+        const int64_t bs = packed ? nr : pr.b.rs;
+        // The next micro-panel's kc·nr floats (kc·nr/16 lines), prefetched kc lines per tile by the first tiles.
+        const int64_t q_next = q_begin + (q_first - q_begin + step + 1) % count;
+        const float* next = packed && step + 1 < count ? packed->location(q_next) + pc * nr : nullptr;
+        for (int64_t ir = 0; ir < mc; ir += mr) {
+          const int rows = static_cast<int>(std::min<int64_t>(mr, mc - ir));
+          float* c = pr.c + (ic + ir) * pr.ldc + j;
+          const int64_t t = ir / mr;
+          const float* pf = next && t * 16 < nr ? next + t * kc * 16 : nullptr;
+          ks.tile(kc, abuf + ir * kc, b, bs, c, pr.ldc, rows, cols, pc > 0, packed == nullptr, pf);
+          if (last && epilogue) ks.epilogue(c, pr.ldc, rows, cols, epilogue_at(*pr.ep, ic + ir, j));
+        }
+      }
+    }
+  }
+  return true;
+}
+
+// k == 0: C = epilogue(0).
+void fill_empty_product(const KernelSet& ks, const Problem& pr) {
+  constexpr int64_t kChunk = int64_t(1) << 20;  // columns per epilogue call (its count is an int)
+  for (int64_t i = 0; i < pr.m; i++) {
+    float* row = pr.c + i * pr.ldc;
+    std::memset(row, 0, sizeof(float) * pr.n);
+    if (pr.ep->trivial()) continue;
+    for (int64_t j = 0; j < pr.n; j += kChunk)
+      ks.epilogue(row + j, pr.ldc, 1, static_cast<int>(std::min(kChunk, pr.n - j)), epilogue_at(*pr.ep, i, j));
+  }
+}
+
+// One product, on the pool when `parallel`: rows split across threads (each starting on a different group of B
+// panels), or columns when there are too few rows.
+bool gemm_one(const KernelSet& ks, const Problem& pr, bool parallel) {
+  if (pr.m == 0 || pr.n == 0) return true;
+  if (pr.k == 0) {
+    fill_empty_product(ks, pr);
+    return true;
+  }
+  const int mr = ks.mr, nr = ks.nr;
+  const int64_t row_panels = ceil_div(pr.m, mr);
+  const bool direct = pr.b.cs == 1 && row_panels <= kDirectBPanels;
+  const int64_t nc = direct ? pr.n : std::min(pr.n, std::max<int64_t>(nr, kPackedB / pr.k / nr * nr));
+  const int64_t threads = parallel ? pool().size() : 1;
+  std::atomic<bool> ok{true};
+  for (int64_t j0 = 0; j0 < pr.n; j0 += nc) {
+    const int64_t ncols = std::min(nc, pr.n - j0);
+    const int64_t panels = ceil_div(ncols, nr);
+    std::unique_ptr<PackedB> packed;
+    if (!direct) {
+      float* data = scratch_b.get(panels * pr.k * nr);
+      if (!data) return false;
+      packed = std::make_unique<PackedB>(ks, pr.b, pr.k, j0, ncols, data);
+    }
+    // Tasks are taken dynamically by the pool's threads (the caller included), so a thread that wakes late or loses
+    // its core to another process still finds work, and nobody waits for it.
+    if (threads > 1 && row_panels >= 2 * threads) {
+      // About one A block of rows per task, a multiple of `threads` tasks of near-equal size.
+      const int64_t tasks = ceil_div(ceil_div(row_panels, std::max<int64_t>(1, kMc / mr)), threads) * threads;
+      pool().run(static_cast<size_t>(tasks), [&](size_t t) {
+        const int64_t i0 = row_panels * static_cast<int64_t>(t) / tasks * mr;
+        const int64_t i1 = std::min<int64_t>(pr.m, row_panels * (static_cast<int64_t>(t) + 1) / tasks * mr);
+        // Tasks that start together (t and t + 1) start packing B far apart: one thread's groups never wait on the other's.
+        const int64_t first =
+            panels * (static_cast<int64_t>(t) % threads) / threads / PackedB::kPanelsPerClaim * PackedB::kPanelsPerClaim;
+        if (!compute_block(ks, pr, packed.get(), j0, ncols, i0, i1, 0, panels, first)) ok = false;
+      });
+    } else if (threads > 1) {
+      const int64_t per_task = PackedB::kPanelsPerClaim;  // column micro-panels per task: one packing claim
+      pool().run(static_cast<size_t>(ceil_div(panels, per_task)), [&](size_t t) {
+        const int64_t q0 = static_cast<int64_t>(t) * per_task, q1 = std::min(panels, q0 + per_task);
+        if (!compute_block(ks, pr, packed.get(), j0, ncols, 0, pr.m, q0, q1, q0)) ok = false;
+      });
+    } else if (!compute_block(ks, pr, packed.get(), j0, ncols, 0, pr.m, 0, panels, 0)) {
+      return false;
+    }
+  }
+  return ok;
+}
+
+}  // namespace
+
+bool sgemm_batched(const GemmShape& shape, int64_t batch, const float* a, const float* b, float* c,
+                   const Epilogue& epilogue, const BatchOffsets& offsets) {
+  const int64_t m = shape.m, n = shape.n, k = shape.k;
+  if (batch <= 0 || m <= 0 || n <= 0) return true;
+  const int64_t lda = shape.lda ? shape.lda : (shape.trans_a ? m : k);
+  const int64_t ldb = shape.ldb ? shape.ldb : (shape.trans_b ? k : n);
+  const int64_t ldc = shape.ldc ? shape.ldc : n;
+  const KernelSet& ks = kernels();
+  auto run = [&](int64_t i, bool parallel) {
+    Epilogue ep = epilogue;
+    if (ep.bias.data && offsets.bias) ep.bias.data += offsets.bias[i];
+    if (ep.prelu.data && offsets.prelu) ep.prelu.data += offsets.prelu[i];
+    const float* ai = a + (offsets.a ? offsets.a[i] : 0);
+    const float* bi = b + (offsets.b ? offsets.b[i] : 0);
+    Problem pr{m,
+               n,
+               k,
+               shape.trans_a ? Mat{ai, 1, lda} : Mat{ai, lda, 1},
+               shape.trans_b ? Mat{bi, 1, ldb} : Mat{bi, ldb, 1},
+               c + (offsets.c ? offsets.c[i] : i * m * ldc),
+               ldc,
+               &ep};
+    return gemm_one(ks, pr, parallel);
+  };
+  const double flops = 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(std::max<int64_t>(k, 1));
+  const int64_t threads = pool().size();
+  const bool worth_threads = threads > 1 && flops * static_cast<double>(batch) >= kParallelFlops;
+  if (worth_threads && batch > 1 && (batch % threads == 0 || batch >= 4 * threads || flops < kParallelFlops)) {
+    std::atomic<bool> ok{true};
+    pool().run(static_cast<size_t>(batch), [&](size_t i) {
+      if (!run(static_cast<int64_t>(i), false)) ok = false;
+    });
+    return ok;
+  }
+  for (int64_t i = 0; i < batch; i++)
+    if (!run(i, worth_threads && flops >= kParallelFlops)) return false;
+  return true;
+}
+
+const char* sgemm_kernel_name() { return kernels().name; }
+
+}  // namespace moelab

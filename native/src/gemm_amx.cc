@@ -1,0 +1,250 @@
+// Opt-in bf16 matrix multiplication on Intel AMX (TDPBF16PS, Intel SDM vol. 2 / Intel AMX programming reference):
+// C[m,n] (fp32) = bf16(A)[m,k] · bf16(B)[k,n] with fp32 accumulation; inputs are rounded to bf16 to nearest even.
+// A is packed into 32-row blocks of 32-wide depth steps, B into 32-column panels in the VNNI pair layout TDPBF16PS
+// reads; each thread computes 32×32 blocks of C in four tile accumulators. Linux needs the process to ask for the
+// tile data state first (arch_prctl(ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA)).
+//   matmulBf16(a: Float32Array, b: Float32Array, out: Float32Array, m, n, k) -> undefined
+//   matmulBf16Support() -> null when usable, else a string saying why not
+#include <immintrin.h>
+#include <napi.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "cpu.h"
+#include "pool.h"
+#include "registry.h"
+#include "tensor.h"
+
+namespace moelab {
+namespace {
+
+#define AMX_FN __attribute__((target("amx-tile,amx-bf16,avx512f,avx512bw,avx512vl,avx512dq,avx512bf16,fma")))
+#define BF16_FN __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512bf16,fma")))
+
+constexpr int kArchReqXcompPerm = 0x1023;  // arch_prctl code (asm/prctl.h)
+constexpr int kXfeatureXtiledata = 18;     // XSAVE feature number of the AMX tile data
+constexpr int64_t kBlock = 32;             // C block: 2×2 tiles of 16×16 fp32
+constexpr int64_t kDepth = 32;             // bf16 values per tile row (64 bytes)
+constexpr int64_t kSliceBytes = 768 << 10;  // B bytes per pass over C (every panel's slice stays in L2)
+constexpr int64_t kGroupBytes = 512 << 10;  // C bytes of the row blocks that share the passes (they stay in L2)
+constexpr int64_t kColumns = 1024;          // columns of C per chunk (so the slices stay deep for wide products)
+
+// Why AMX-BF16 cannot be used here, or null. Asks the kernel for the tile state once per process.
+const char* unsupported_reason() {
+  static const char* reason = []() -> const char* {
+    const CpuFeatures& f = cpu_features();
+    if (!f.amx_bf16) return "this CPU has no AMX-BF16";
+    if (!f.avx512bf16 || best_isa() != Isa::avx512) return "AMX-BF16 needs AVX-512 BF16 for conversions (MOELAB_ISA caps it)";
+    if (syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) != 0)
+      return "the kernel refused AMX tile data (arch_prctl ARCH_REQ_XCOMP_PERM failed)";
+    return nullptr;
+  }();
+  return reason;
+}
+
+// 64-byte tile configuration (palette 1): tiles 0-3 accumulate C, 4-5 hold A, 6-7 hold B; all 16 rows × 64 bytes.
+struct alignas(64) TileConfig {
+  uint8_t palette = 1;
+  uint8_t start_row = 0;
+  uint8_t reserved[14] = {};
+  uint16_t colsb[16] = {};
+  uint8_t rows[16] = {};
+};
+
+// Grow-only 64-byte-aligned scratch.
+class Buffer {
+ public:
+  ~Buffer() { std::free(data_); }
+  uint16_t* get(int64_t n) {
+    if (n > capacity_) {
+      std::free(data_);
+      data_ = static_cast<uint16_t*>(std::aligned_alloc(64, (static_cast<size_t>(n) * 2 + 63) / 64 * 64));
+      capacity_ = data_ ? n : 0;
+    }
+    return data_;
+  }
+
+ private:
+  uint16_t* data_ = nullptr;
+  int64_t capacity_ = 0;
+};
+
+// 16 floats → 16 bf16, round to nearest even (VCVTNEPS2BF16); lanes past `count` are 0.
+BF16_FN inline __m256i to_bf16(const float* src, int count) {
+  const __mmask16 mask = count >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << count) - 1);
+  return (__m256i)_mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(mask, src));
+}
+
+// A rows [i0, i1) → their 32-row blocks: block ib holds kp/32 depth steps of 32 rows × 32 bf16 (rows past m and depth
+// past k are 0). Each row is read sequentially.
+BF16_FN void pack_a_rows(const float* a, int64_t m, int64_t k, int64_t kp, int64_t i0, int64_t i1, uint16_t* apack) {
+  for (int64_t i = i0; i < i1; i++) {
+    uint16_t* dst = apack + (i / kBlock) * kBlock * kp + (i % kBlock) * kDepth;
+    for (int64_t p = 0; p < kp; p += 16, dst += p % kDepth == 0 ? kBlock * kDepth - 16 : 16) {
+      const int count = i < m ? static_cast<int>(std::clamp<int64_t>(k - p, 0, 16)) : 0;
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), to_bf16(a + i * k + p, count));
+    }
+  }
+}
+
+// B pair rows [r0, r1) (rows 2r, 2r+1) → every 32-column panel: panel jb holds kp/2 pair rows of the 32 columns'
+// pairs (B[2r][j], B[2r+1][j]) (the VNNI layout TDPBF16PS reads). Each row is read sequentially.
+BF16_FN void pack_b_rows(const float* b, int64_t k, int64_t n, int64_t kp, int64_t r0, int64_t r1, uint16_t* bpack) {
+  // Interleave 16 bf16 from each of two rows: lane 2c takes row 0's c, lane 2c+1 row 1's c.
+  alignas(64) static const uint16_t kInterleave[32] = {0, 32, 1, 33, 2, 34, 3, 35, 4, 36, 5, 37, 6, 38, 7, 39,
+                                                       8, 40, 9, 41, 10, 42, 11, 43, 12, 44, 13, 45, 14, 46, 15, 47};
+  const __m512i idx = _mm512_load_si512(kInterleave);
+  const int64_t np = (n + kBlock - 1) / kBlock * kBlock;
+  for (int64_t r = r0; r < r1; r++) {
+    for (int64_t j = 0; j < np; j += 16) {
+      const int count = static_cast<int>(std::clamp<int64_t>(n - j, 0, 16));
+      const __m256i even = 2 * r < k ? to_bf16(b + 2 * r * n + j, count) : _mm256_setzero_si256();
+      const __m256i odd = 2 * r + 1 < k ? to_bf16(b + (2 * r + 1) * n + j, count) : _mm256_setzero_si256();
+      const __m512i pairs = _mm512_permutex2var_epi16(_mm512_castsi256_si512(even), idx, _mm512_castsi256_si512(odd));
+      _mm512_storeu_si512(bpack + (j / kBlock) * kBlock * kp + r * 2 * kBlock + (j % kBlock) * 2, pairs);
+    }
+  }
+}
+
+// Row blocks [ib0, ib1) of the padded fp32 C (np columns), a group of row blocks at a time: for each depth slice of B,
+// each row block's A slice meets every panel's slice in 2×2 tile accumulators, which are loaded from C after the
+// first slice and stored back after each (the group's C rows and the B slice stay in L2 meanwhile).
+AMX_FN void amx_rows(const uint16_t* apack, const uint16_t* bpack, float* cpad, int64_t np, int64_t kp, int64_t ib0,
+                     int64_t ib1) {
+  TileConfig cfg;
+  for (int t = 0; t < 8; t++) {
+    cfg.rows[t] = 16;
+    cfg.colsb[t] = 64;
+  }
+  _tile_loadconfig(&cfg);
+  const int64_t stride = np * 4;
+  const int64_t width = std::min(np, kColumns);  // columns per chunk
+  const int64_t slice = std::clamp<int64_t>(kSliceBytes / (width * 2) / kDepth * kDepth, kDepth, kp);
+  const int64_t group = std::max<int64_t>(1, kGroupBytes / (kBlock * width * 4));
+  for (int64_t j0 = 0; j0 < np; j0 += width)
+  for (int64_t g0 = ib0; g0 < ib1; g0 += group) {
+    const int64_t g1 = std::min(ib1, g0 + group);
+    for (int64_t pc = 0; pc < kp; pc += slice) {
+      const int64_t pend = std::min(kp, pc + slice);
+      for (int64_t ib = g0; ib < g1; ib++) {
+        const uint16_t* ablock = apack + ib * kBlock * kp;
+        for (int64_t jb = j0 / kBlock; jb < std::min(np, j0 + width) / kBlock; jb++) {
+          const uint16_t* bpanel = bpack + jb * kBlock * kp;
+          float* c = cpad + ib * kBlock * np + jb * kBlock;
+          if (pc == 0) {
+            _tile_zero(0);
+            _tile_zero(1);
+            _tile_zero(2);
+            _tile_zero(3);
+          } else {
+            _tile_loadd(0, c, stride);
+            _tile_loadd(1, c + 16, stride);
+            _tile_loadd(2, c + 16 * np, stride);
+            _tile_loadd(3, c + 16 * np + 16, stride);
+          }
+          for (int64_t p0 = pc; p0 < pend; p0 += kDepth) {
+            const uint16_t* at = ablock + p0 * kBlock;          // 32 rows × 32 bf16
+            const uint16_t* bt = bpanel + p0 / 2 * 2 * kBlock;  // 16 pair rows × 32 columns × 2
+            _tile_loadd(4, at, kDepth * 2);
+            _tile_loadd(5, at + 16 * kDepth, kDepth * 2);
+            _tile_loadd(6, bt, 4 * kBlock);
+            _tile_loadd(7, bt + 32, 4 * kBlock);
+            _tile_dpbf16ps(0, 4, 6);
+            _tile_dpbf16ps(1, 4, 7);
+            _tile_dpbf16ps(2, 5, 6);
+            _tile_dpbf16ps(3, 5, 7);
+          }
+          _tile_stored(0, c, stride);
+          _tile_stored(1, c + 16, stride);
+          _tile_stored(2, c + 16 * np, stride);
+          _tile_stored(3, c + 16 * np + 16, stride);
+        }
+      }
+    }
+  }
+  _tile_release();
+}
+
+thread_local Buffer a_scratch, b_scratch, c_scratch;
+
+// C = bf16(A)·bf16(B); false when scratch memory could not be allocated. Requires unsupported_reason() == null.
+bool matmul_bf16(const float* a, const float* b, float* c, int64_t m, int64_t n, int64_t k) {
+  if (m == 0 || n == 0) return true;
+  if (k == 0) {
+    std::memset(c, 0, static_cast<size_t>(m * n) * sizeof(float));
+    return true;
+  }
+  const int64_t kp = (k + kDepth - 1) / kDepth * kDepth;
+  const int64_t mp = (m + kBlock - 1) / kBlock * kBlock, np = (n + kBlock - 1) / kBlock * kBlock;
+  uint16_t* apack = a_scratch.get(mp * kp);
+  uint16_t* bpack = b_scratch.get(np * kp);
+  // C is accumulated in a padded fp32 copy (2 × np·mp bf16 slots) unless it is already 32-aligned.
+  const bool padded = mp != m || np != n;
+  float* cpad = padded ? reinterpret_cast<float*>(c_scratch.get(2 * mp * np)) : c;
+  if (!apack || !bpack || !cpad) return false;
+  // Below ~4 MFLOP the pool costs more than it saves.
+  const size_t grain = 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) < 4e6 ? SIZE_MAX : 1;
+  parallel_for(mp, grain == 1 ? kBlock : grain, [&](size_t i0, size_t i1) {
+    pack_a_rows(a, m, k, kp, static_cast<int64_t>(i0), static_cast<int64_t>(i1), apack);
+  });
+  parallel_for(kp / 2, grain == 1 ? 16 : grain, [&](size_t r0, size_t r1) {
+    pack_b_rows(b, k, n, kp, static_cast<int64_t>(r0), static_cast<int64_t>(r1), bpack);
+  });
+  parallel_for(mp / kBlock, grain, [&](size_t ib0, size_t ib1) {
+    amx_rows(apack, bpack, cpad, np, kp, static_cast<int64_t>(ib0), static_cast<int64_t>(ib1));
+  });
+  if (padded)
+    for (int64_t i = 0; i < m; i++) std::memcpy(c + i * n, cpad + i * np, static_cast<size_t>(n) * sizeof(float));
+  return true;
+}
+
+constexpr const char* kFn = "matmulBf16";
+
+bool dim(const Napi::CallbackInfo& info, size_t index, int64_t& out) {
+  if (!int_arg(info, kFn, index, out)) return false;
+  if (out > (int64_t(1) << 31) - 1) {
+    throw_arg(info, kFn, index, "below 2^31");
+    return false;
+  }
+  return true;
+}
+
+Napi::Value MatmulBf16(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  View<float> a, b, out;
+  int64_t m, n, k;
+  if (!f32_arg(info, kFn, 0, a) || !f32_arg(info, kFn, 1, b) || !f32_arg(info, kFn, 2, out) || !dim(info, 3, m) ||
+      !dim(info, 4, n) || !dim(info, 5, k))
+    return env.Undefined();
+  if (const char* why = unsupported_reason()) {
+    Napi::Error::New(env, std::string(kFn) + ": AMX-BF16 is not available: " + why).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  const double dm = static_cast<double>(m), dn = static_cast<double>(n), dk = static_cast<double>(k);
+  if (static_cast<double>(a.size) != dm * dk || static_cast<double>(b.size) != dk * dn ||
+      static_cast<double>(out.size) != dm * dn) {
+    Napi::TypeError::New(env, std::string(kFn) + ": expected a of m·k, b of k·n and out of m·n elements (m=" +
+                                  std::to_string(m) + ", n=" + std::to_string(n) + ", k=" + std::to_string(k) + ")")
+        .ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  if (!matmul_bf16(a.data, b.data, out.data, m, n, k))
+    Napi::RangeError::New(env, std::string(kFn) + ": out of memory for packing buffers").ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+MOELAB_EXPORT("matmulBf16", MatmulBf16);
+
+Napi::Value MatmulBf16Support(const Napi::CallbackInfo& info) {
+  const char* why = unsupported_reason();
+  return why ? Napi::String::New(info.Env(), why) : info.Env().Null();
+}
+MOELAB_EXPORT("matmulBf16Support", MatmulBf16Support);
+
+}  // namespace
+}  // namespace moelab

@@ -1,0 +1,447 @@
+// Parity of the native BatchMatMul and _FusedMatMul kernels (lib/native/kernels/matmul.ts on native/src/gemm*.cc)
+// with a float64 reference and with tfjs's cpu backend: every transpose combination, odd sizes, batch broadcasting
+// (the mixed case only against the reference: tfjs cpu gets it wrong), k = 0, empty outputs, every fused activation,
+// gradients. matmul-isa.test.ts reruns this file with MOELAB_ISA=avx2 and =scalar.
+//
+// Tolerance: |native − reference| ≤ 1e-5 · (scale + |reference|) per element, where scale = Σ_p |a_ip·b_pj| + |bias|
+// (the size of the terms a float32 dot product rounds), so outputs that cancel to near 0 are judged by their terms.
+import { beforeAll, describe, expect, it } from "vitest";
+import * as tf from "@tensorflow/tfjs";
+import { useBackend } from "../../lib/backend";
+import { nativeAddon } from "../../lib/native/addon";
+import { matmulBf16, matmulBf16Support, type FusedActivation, type MatmulAddon } from "../../lib/native/kernels/matmul";
+import { Rng } from "../../lib/random";
+
+const TOL = 1e-5;
+const ODD_SIZES = [1, 3, 17, 31, 33, 65, 127, 129, 257];
+const ACTIVATIONS: FusedActivation[] = ["linear", "relu", "relu6", "elu", "sigmoid", "leakyrelu", "prelu"];
+
+interface Data {
+  values: Float32Array;
+  shape: number[];
+}
+
+interface Reference {
+  values: Float64Array;
+  scale: Float64Array;
+  shape: number[];
+}
+
+interface Product {
+  a: Data;
+  b: Data;
+  transposeA: boolean;
+  transposeB: boolean;
+  bias?: Data;
+  activation?: FusedActivation;
+  prelu?: Data;
+  alpha?: number;
+}
+
+const rng = new Rng(3);
+
+function random(shape: number[]): Data {
+  const n = shape.reduce((x, y) => x * y, 1);
+  return { values: Float32Array.from({ length: n }, () => rng.normal()), shape };
+}
+
+function operandShapes(m: number, n: number, k: number, transposeA: boolean, transposeB: boolean) {
+  return { a: transposeA ? [k, m] : [m, k], b: transposeB ? [n, k] : [k, n] };
+}
+
+function strides(shape: number[]): number[] {
+  const s = new Array<number>(shape.length).fill(1);
+  for (let d = shape.length - 2; d >= 0; d--) s[d] = s[d + 1] * shape[d + 1];
+  return s;
+}
+
+// The flat index of `shape`'s element under the output coordinate `coord` (numpy broadcasting, right-aligned).
+function broadcastIndex(shape: number[], coord: number[]): number {
+  const lead = coord.length - shape.length;
+  const st = strides(shape);
+  let index = 0;
+  for (let d = 0; d < shape.length; d++) if (shape[d] !== 1) index += coord[d + lead] * st[d];
+  return index;
+}
+
+function broadcastShape(x: number[], y: number[]): number[] {
+  const rank = Math.max(x.length, y.length);
+  const out: number[] = [];
+  for (let d = 0; d < rank; d++) {
+    const dx = x[d - rank + x.length] ?? 1;
+    const dy = y[d - rank + y.length] ?? 1;
+    if (dx !== dy && dx !== 1 && dy !== 1) throw new Error(`shapes ${x} and ${y} do not broadcast`);
+    out.push(dx === 1 ? dy : dx);
+  }
+  return out;
+}
+
+function activate(x: number, activation: FusedActivation, alpha: number, slope: number): number {
+  switch (activation) {
+    case "linear":
+      return x;
+    case "relu":
+      return Math.max(0, x);
+    case "relu6":
+      return Math.min(Math.max(0, x), 6);
+    case "elu":
+      return x >= 0 ? x : Math.expm1(x);
+    case "sigmoid":
+      return 1 / (1 + Math.exp(-x));
+    case "leakyrelu":
+      return x < 0 ? alpha * x : x;
+    case "prelu":
+      return x < 0 ? slope * x : x;
+  }
+}
+
+/** The product in float64, written independently of the kernels' broadcasting code. */
+function reference(p: Product): Reference {
+  const ar = p.a.shape.length;
+  const br = p.b.shape.length;
+  const m = p.transposeA ? p.a.shape[ar - 1] : p.a.shape[ar - 2];
+  const k = p.transposeA ? p.a.shape[ar - 2] : p.a.shape[ar - 1];
+  const n = p.transposeB ? p.b.shape[br - 2] : p.b.shape[br - 1];
+  const aBatch = p.a.shape.slice(0, -2);
+  const bBatch = p.b.shape.slice(0, -2);
+  const outBatch = broadcastShape(aBatch, bBatch);
+  const shape = [...outBatch, m, n];
+  const size = shape.reduce((x, y) => x * y, 1);
+  const values = new Float64Array(size);
+  const scale = new Float64Array(size);
+  const st = strides(shape);
+  const aStep = p.transposeA ? m : 1;
+  const bStep = p.transposeB ? 1 : n;
+  for (let flat = 0; flat < size; flat++) {
+    const coord = shape.map((_, d) => Math.floor(flat / st[d]) % shape[d]);
+    const batchCoord = coord.slice(0, -2);
+    const [i, j] = coord.slice(-2);
+    let ai = broadcastIndex(aBatch, batchCoord) * m * k + (p.transposeA ? i : i * k);
+    let bi = broadcastIndex(bBatch, batchCoord) * k * n + (p.transposeB ? j * k : j);
+    let sum = 0;
+    let abs = 0;
+    for (let q = 0; q < k; q++, ai += aStep, bi += bStep) {
+      const xy = p.a.values[ai] * p.b.values[bi];
+      sum += xy;
+      abs += Math.abs(xy);
+    }
+    if (p.bias) {
+      const bias = p.bias.values[broadcastIndex(p.bias.shape, coord)];
+      sum += bias;
+      abs += Math.abs(bias);
+    }
+    const slope = p.prelu ? p.prelu.values[broadcastIndex(p.prelu.shape, coord)] : 0;
+    values[flat] = activate(sum, p.activation ?? "linear", p.alpha ?? 0.2, slope);
+    scale[flat] = abs;
+  }
+  return { values, scale, shape };
+}
+
+/** Runs the product on `backend` through tf.matMul (no epilogue) or tf.fused.matMul; returns values and shape. */
+async function run(backend: "cpu" | "native", p: Product): Promise<Data> {
+  await tf.setBackend(backend);
+  const before = tf.memory().numTensors;
+  const out = tf.tidy(() => {
+    const t = (d: Data) => tf.tensor(d.values, d.shape);
+    const y =
+      p.bias || p.activation
+        ? tf.fused.matMul({
+            a: t(p.a) as tf.Tensor2D,
+            b: t(p.b) as tf.Tensor2D,
+            transposeA: p.transposeA,
+            transposeB: p.transposeB,
+            bias: p.bias && t(p.bias),
+            activation: p.activation,
+            preluActivationWeights: p.prelu && t(p.prelu),
+            leakyreluAlpha: p.alpha,
+          })
+        : tf.matMul(t(p.a), t(p.b), p.transposeA, p.transposeB);
+    return { values: Float32Array.from(y.dataSync()), shape: y.shape };
+  });
+  expect(tf.memory().numTensors).toBe(before);
+  return out;
+}
+
+function expectMatches(actual: Data, ref: Reference, label: string): void {
+  expect(actual.shape, label).toEqual(ref.shape);
+  for (let i = 0; i < ref.values.length; i++) {
+    const err = Math.abs(actual.values[i] - ref.values[i]);
+    if (!(err <= TOL * (ref.scale[i] + Math.abs(ref.values[i])))) {
+      expect.fail(`${label}: element ${i} is ${actual.values[i]}, expected ${ref.values[i]} (scale ${ref.scale[i]})`);
+    }
+  }
+}
+
+/** Native equals the float64 reference and (unless cpu is known wrong for it) the cpu backend. */
+async function check(p: Product, label: string, againstCpu = true): Promise<void> {
+  const ref = reference(p);
+  expectMatches(await run("native", p), ref, `native ${label}`);
+  if (againstCpu) {
+    const cpu = await run("cpu", p);
+    expectMatches(cpu, ref, `cpu ${label} (reference self-check)`);
+  }
+}
+
+const TRANSPOSES: [boolean, boolean][] = [
+  [false, false],
+  [false, true],
+  [true, false],
+  [true, true],
+];
+
+function product(m: number, n: number, k: number, transposeA: boolean, transposeB: boolean, batchA: number[] = [], batchB: number[] = []): Product {
+  const s = operandShapes(m, n, k, transposeA, transposeB);
+  return { a: random([...batchA, ...s.a]), b: random([...batchB, ...s.b]), transposeA, transposeB };
+}
+
+const tag = (p: Product) => `a[${p.a.shape}]${p.transposeA ? "ᵀ" : ""} b[${p.b.shape}]${p.transposeB ? "ᵀ" : ""}`;
+
+beforeAll(async () => {
+  await useBackend("native");
+});
+
+describe("native matmul kernel family", () => {
+  it("uses the micro-kernel MOELAB_ISA asks for", () => {
+    const addon = nativeAddon() as unknown as MatmulAddon;
+    const expected = { avx2: "avx2", scalar: "portable" }[process.env.MOELAB_ISA ?? ""];
+    if (expected) expect(addon.matmulKernel()).toBe(expected);
+    else expect(["avx512", "avx2", "portable"]).toContain(addon.matmulKernel());
+  });
+});
+
+describe("native BatchMatMul", () => {
+  it("matches on odd sizes in every transpose combination", async () => {
+    for (let i = 0; i < ODD_SIZES.length; i++) {
+      const [x, y, z] = [ODD_SIZES[i], ODD_SIZES[(i + 3) % 9], ODD_SIZES[(i + 6) % 9]];
+      for (const [m, n, k] of [[x, y, z], [z, x, y], [y, z, x]]) {
+        for (const [ta, tb] of TRANSPOSES) {
+          const p = product(m, n, k, ta, tb);
+          await check(p, tag(p));
+        }
+      }
+    }
+  });
+
+  it("matches on size 1 and on shapes that take every blocking and threading path", async () => {
+    const shapes: [number, number, number][] = [
+      [1, 1, 1], // smallest
+      [1, 300, 300], // one row: B read in place
+      [17, 1024, 257], // few rows: columns split over threads
+      [300, 70, 513], // rows split over threads, several depth blocks
+      [3, 1000, 2049], // several column blocks of packed B (a row-major B is read in place instead)
+    ];
+    for (const [m, n, k] of shapes) {
+      for (const [ta, tb] of TRANSPOSES.filter(([, tb]) => tb || k < 2049)) {
+        const p = product(m, n, k, ta, tb);
+        await check(p, tag(p), m * n * k < 1e6); // cpu (~1 GFLOP/s) only on the small ones: the reference is the oracle
+      }
+    }
+  });
+
+  it("broadcasts batch dimensions, including mixed ones tfjs cpu gets wrong", async () => {
+    const cases: [number[], number[], boolean][] = [
+      [[3], [], true],
+      [[], [4], true],
+      [[2, 3], [3], true],
+      [[5], [5], true],
+      [[2, 1], [1, 3], false], // mixed: cpu computes 3 products instead of 6
+      [[4, 1, 2], [3, 1], false],
+      [[1, 2, 1], [3, 1, 4], false],
+    ];
+    for (const [batchA, batchB, againstCpu] of cases) {
+      for (const [ta, tb] of TRANSPOSES) {
+        const p = product(5, 7, 9, ta, tb, batchA, batchB);
+        await check(p, tag(p), againstCpu);
+      }
+    }
+    const big = product(64, 48, 80, false, true, [2, 1, 3], [1, 4, 1]); // batch parallel over the pool
+    await check(big, tag(big), false);
+  });
+
+  it("returns zeros for k = 0 and empty tensors for empty outputs", async () => {
+    const cases: Product[] = [
+      product(3, 4, 0, false, false),
+      product(3, 4, 0, true, true, [2]),
+      product(0, 4, 5, false, false),
+      product(3, 0, 5, true, false),
+      product(3, 4, 5, false, true, [0]),
+      product(3, 4, 5, false, false, [2, 0], [1]),
+    ];
+    for (const p of cases) await check(p, tag(p));
+    expect(Array.from((await run("native", cases[0])).values)).toEqual(new Array(12).fill(0));
+  });
+
+  it("runs int32 products on the cpu kernel", async () => {
+    await tf.setBackend("native");
+    const y = tf.tidy(() => tf.matMul(tf.tensor2d([1, 2, 3, 4], [2, 2], "int32"), tf.tensor2d([5, 6, 7, 8], [2, 2], "int32")));
+    expect(y.dtype).toBe("int32");
+    expect(Array.from(y.dataSync())).toEqual([19, 22, 43, 50]);
+    y.dispose();
+  });
+
+  it("rejects mismatched inner dimensions and rank < 2 with clear errors", async () => {
+    await tf.setBackend("native");
+    expect(() => tf.matMul(tf.ones([2, 3]), tf.ones([4, 2]))).toThrow(/inner shapes \(3\) and \(4\)/);
+    expect(() => tf.matMul(tf.ones([3]), tf.ones([3, 2]))).toThrow(/rank >= 2/);
+  });
+});
+
+describe("native _FusedMatMul", () => {
+  it("matches every activation, with and without bias, for every transpose combination", async () => {
+    for (const activation of ACTIVATIONS) {
+      for (const withBias of [false, true]) {
+        for (const [ta, tb] of TRANSPOSES) {
+          const p: Product = {
+            ...product(33, 17, 65, ta, tb),
+            activation,
+            alpha: 0.3,
+            bias: withBias ? random([17]) : undefined,
+            prelu: activation === "prelu" ? random([17]) : undefined,
+          };
+          await check(p, `${activation} bias=${withBias} ${tag(p)}`);
+        }
+      }
+    }
+  });
+
+  it("broadcasts bias and prelu slopes of every shape over the output", async () => {
+    const biasShapes = [[], [1], [9], [1, 9], [7, 1], [7, 9], [3, 7, 9], [3, 1, 9], [1, 1, 7, 9]];
+    for (const shape of biasShapes) {
+      const p: Product = { ...product(7, 9, 11, false, false, [3]), bias: random(shape), activation: "prelu", prelu: random(shape) };
+      await check(p, `bias/prelu [${shape}]`);
+    }
+  });
+
+  it("applies the epilogue alone when k = 0", async () => {
+    for (const activation of ACTIVATIONS) {
+      const p: Product = { ...product(4, 6, 0, false, false), bias: random([6]), activation, prelu: random([4, 6]) };
+      await check(p, `k=0 ${activation}`);
+    }
+  });
+
+  // Against the reference only: cpu's elu computes Math.exp(x) − 1, which is 0 for |x| < 1e-16.
+  it("computes the activations accurately over their whole range", async () => {
+    const xs = [-100, -30, -10, -3, -1, -0.5, -0.4, -1e-3, -1e-6, -1e-30, 0, 1e-6, 0.2, 0.5, 1, 3, 6, 10, 40, 100];
+    for (const activation of ACTIVATIONS) {
+      const p: Product = {
+        a: { values: Float32Array.from(xs), shape: [xs.length, 1] },
+        b: { values: Float32Array.of(1), shape: [1, 1] },
+        transposeA: false,
+        transposeB: false,
+        activation,
+        alpha: 0.1,
+        prelu: { values: Float32Array.of(0.25), shape: [1] },
+      };
+      await check(p, `pointwise ${activation}`, false);
+    }
+  });
+});
+
+describe("gradients on native equal gradients on cpu", () => {
+  // Relative to the largest gradient entry: both backends accumulate in float32.
+  function expectGradsClose(native: Float32Array[], cpu: Float32Array[]): void {
+    expect(native.length).toBe(cpu.length);
+    native.forEach((g, i) => {
+      const scale = Math.max(...cpu[i].map(Math.abs), 1e-30);
+      for (let j = 0; j < g.length; j++) expect(Math.abs(g[j] - cpu[i][j]) / scale).toBeLessThanOrEqual(TOL);
+    });
+  }
+
+  async function gradients(backend: "cpu" | "native", f: (...xs: tf.Tensor[]) => tf.Tensor, inputs: Data[]): Promise<Float32Array[]> {
+    await tf.setBackend(backend);
+    const before = tf.memory().numTensors;
+    const out = tf.tidy(() => {
+      const xs = inputs.map((d) => tf.tensor(d.values, d.shape));
+      return tf.grads(f)(xs).map((g) => Float32Array.from(g.dataSync()));
+    });
+    expect(tf.memory().numTensors).toBe(before);
+    return out;
+  }
+
+  it("of tf.matMul in every transpose combination, batched", async () => {
+    for (const [ta, tb] of TRANSPOSES) {
+      const p = product(13, 19, 23, ta, tb, [2], [2]);
+      const w = random([2, 13, 19]);
+      const f = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.matMul(a, b, ta, tb), tf.tensor(w.values, w.shape)));
+      expectGradsClose(await gradients("native", f, [p.a, p.b]), await gradients("cpu", f, [p.a, p.b]));
+    }
+  });
+
+  it("of tf.fused.matMul with bias, linear (fused) and relu", async () => {
+    for (const activation of ["linear", "relu"] as const) {
+      for (const [ta, tb] of TRANSPOSES) {
+        const p = product(21, 11, 35, ta, tb);
+        const bias = random([11]);
+        const w = random([21, 11]);
+        const f = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
+          tf.sum(
+            tf.mul(
+              tf.fused.matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, transposeA: ta, transposeB: tb, bias: c, activation }),
+              tf.tensor(w.values, w.shape),
+            ),
+          );
+        expectGradsClose(await gradients("native", f, [p.a, p.b, bias]), await gradients("cpu", f, [p.a, p.b, bias]));
+      }
+    }
+  });
+});
+
+describe("native matmul addon argument checks", () => {
+  const addon = () => nativeAddon() as unknown as MatmulAddon;
+  const f32 = (n: number) => new Float32Array(n);
+  const at = (...o: number[]) => Float64Array.from(o);
+
+  it("rejects offsets that would read past an input", () => {
+    expect(() => addon().matmul(f32(6), f32(6), f32(4), 2, 2, 3, false, false, at(1), at(0))).toThrow(/aOffsets\[0\]/);
+    expect(() => addon().matmul(f32(6), f32(6), f32(8), 2, 2, 3, false, false, at(0, 0), at(0, 6))).toThrow(/bOffsets\[1\]/);
+  });
+
+  it("rejects a wrong output size, mismatched batches and bad epilogues", () => {
+    expect(() => addon().matmul(f32(6), f32(6), f32(5), 2, 2, 3, false, false, at(0), at(0))).toThrow(/out has 5/);
+    expect(() => addon().matmul(f32(6), f32(6), f32(8), 2, 2, 3, false, false, at(0, 0), at(0))).toThrow(/same length/);
+    expect(() => addon().matmul(f32(6), f32(6), f32(4), 2, 2, 3, false, false, at(0), at(0), { activation: "gelu" as FusedActivation })).toThrow(
+      /activation must be one of/,
+    );
+    expect(() => addon().matmul(f32(6), f32(6), f32(4), 2, 2, 3, false, false, at(0), at(0), { activation: "prelu" })).toThrow(
+      /prelu .* is required/,
+    );
+    const bias = { data: f32(2), offsets: at(0), rowStride: 2, colStride: 1 as const };
+    expect(() => addon().matmul(f32(6), f32(6), f32(4), 2, 2, 3, false, false, at(0), at(0), { bias })).toThrow(/bias\.offsets\[0\]/);
+  });
+});
+
+describe("matmulBf16 (AMX)", () => {
+  // bfloat16 of a float32, rounded to nearest even (what VCVTNEPS2BF16 does for finite values).
+  const bits = new Uint32Array(1);
+  const float = new Float32Array(bits.buffer);
+  function bf16(x: number): number {
+    float[0] = x;
+    bits[0] = (bits[0] + 0x7fff + ((bits[0] >>> 16) & 1)) & 0xffff0000;
+    return float[0];
+  }
+
+  it("equals the float64 product of the bf16-rounded inputs, or says why it cannot run", async () => {
+    await tf.setBackend("native");
+    const support = matmulBf16Support();
+    const cases: [number, number, number][] = [[1, 1, 1], [5, 7, 3], [33, 65, 47], [64, 96, 1000], [130, 40, 65]];
+    for (const [m, n, k] of cases) {
+      const p = product(m, n, k, false, false);
+      const run = () =>
+        tf.tidy(() => {
+          const y = matmulBf16(tf.tensor2d(p.a.values, [m, k]), tf.tensor2d(p.b.values, [k, n]));
+          return { values: Float32Array.from(y.dataSync()), shape: y.shape };
+        });
+      if (support !== null) {
+        expect(run).toThrow(/not available here/);
+        continue;
+      }
+      const rounded = { ...p, a: { ...p.a, values: p.a.values.map(bf16) }, b: { ...p.b, values: p.b.values.map(bf16) } };
+      expectMatches(run(), reference(rounded), `bf16 [${m},${k}]x[${k},${n}]`);
+    }
+  });
+
+  it("rejects non-matrices and mismatched shapes", () => {
+    expect(() => matmulBf16(tf.ones([2, 3]) as tf.Tensor2D, tf.ones([4, 2]) as tf.Tensor2D)).toThrow(/must equal b's rows/);
+    expect(() => matmulBf16(tf.ones([2, 3, 1]) as unknown as tf.Tensor2D, tf.ones([3, 2]) as tf.Tensor2D)).toThrow(/float32 matrices/);
+  });
+});
