@@ -27,3 +27,5 @@ export type { ClaimRow, MetricValue, ResultsPayload, Verdict } from "./claims";
 export { cumsum, registerGradients, stopGradient, topk } from "./ops";
 export { adam, DEFAULT_NATIVE_ADAM, NativeAdamOptimizer } from "./native/optimizer";
 export type { NativeAdamConfig } from "./native/optimizer";
+export { matmulBf16, matmulBf16Support } from "./native/kernels/matmul";
+export type { FusedActivation } from "./native/kernels/matmul";

@@ -11,6 +11,7 @@ import { useBackend } from "../../lib/backend";
 import { nativeAddon } from "../../lib/native/addon";
 import { matmulBf16, matmulBf16Support, type FusedActivation, type MatmulAddon } from "../../lib/native/kernels/matmul";
 import { Rng } from "../../lib/random";
+import { addonCalls } from "./kernel-parity";
 
 const TOL = 1e-5;
 const ODD_SIZES = [1, 3, 17, 31, 33, 65, 127, 129, 257];
@@ -223,12 +224,13 @@ describe("native BatchMatMul", () => {
   });
 
   it("matches on size 1 and on shapes that take every blocking and threading path", async () => {
+    // Products above 3e7 flops run on the pool (native/src/gemm.cc kParallelFlops).
     const shapes: [number, number, number][] = [
       [1, 1, 1], // smallest
       [1, 300, 300], // one row: B read in place
-      [17, 1024, 257], // few rows: columns split over threads
-      [300, 70, 513], // rows split over threads, several depth blocks
-      [3, 1000, 2049], // several column blocks of packed B (a row-major B is read in place instead)
+      [17, 1024, 1031], // few rows: columns split over threads, several depth blocks
+      [300, 160, 513], // rows split over threads, several depth blocks
+      [7, 1100, 2049], // several column blocks of packed B (a row-major B is read in place instead)
     ];
     for (const [m, n, k] of shapes) {
       for (const [ta, tb] of TRANSPOSES.filter(([, tb]) => tb || k < 2049)) {
@@ -254,7 +256,7 @@ describe("native BatchMatMul", () => {
         await check(p, tag(p), againstCpu);
       }
     }
-    const big = product(64, 48, 80, false, true, [2, 1, 3], [1, 4, 1]); // batch parallel over the pool
+    const big = product(64, 64, 80, false, true, [2, 1, 3], [1, 4, 1]); // 24 products, 1.6e7 flops: one per pool task
     await check(big, tag(big), false);
   });
 
@@ -269,6 +271,18 @@ describe("native BatchMatMul", () => {
     ];
     for (const p of cases) await check(p, tag(p));
     expect(Array.from((await run("native", cases[0])).values)).toEqual(new Array(12).fill(0));
+  });
+
+  it("runs float32 products on the addon and others on the cpu kernel", async () => {
+    await tf.setBackend("native");
+    const calls = await addonCalls(["matmul"], async () =>
+      tf.tidy(() => {
+        tf.matMul(tf.ones([3, 4]), tf.ones([4, 5])).dataSync();
+        tf.fused.matMul({ a: tf.ones([3, 4]) as tf.Tensor2D, b: tf.ones([4, 5]) as tf.Tensor2D, bias: tf.ones([5]), activation: "relu" }).dataSync();
+        tf.matMul(tf.ones([2, 2], "int32"), tf.ones([2, 2], "int32")).dataSync();
+      }),
+    );
+    expect(calls.matmul).toBe(2);
   });
 
   it("runs int32 products on the cpu kernel", async () => {

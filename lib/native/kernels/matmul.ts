@@ -7,6 +7,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs";
 import { nativeAddon, nativeUnavailableReason } from "../addon";
 import type { NativeBackend } from "../backend";
+import { cpuKernel, tensorValues } from "./fallback";
 
 /** tfjs's fused activations (backend_util.Activation). */
 export type FusedActivation = "linear" | "relu" | "relu6" | "elu" | "sigmoid" | "leakyrelu" | "prelu";
@@ -80,7 +81,7 @@ function addonOf(backend: NativeBackend): MatmulAddon {
 }
 
 function valuesOf(backend: NativeBackend, t: TensorInfo): Float32Array {
-  const values = backend.data.get(t.dataId).values;
+  const values = tensorValues(backend, t);
   return values instanceof Float32Array ? values : Float32Array.from(values as ArrayLike<number>);
 }
 
@@ -180,7 +181,7 @@ function nativeProduct(
   epilogue?: MatmulEpilogue,
 ): TensorInfo {
   const { m, n, k, outBatch, outShape } = shape;
-  const out = new Float32Array(tf.util.sizeFromShape(outShape));
+  const out = backend.buffers.float32(tf.util.sizeFromShape(outShape)); // every element is written below
   if (out.length > 0) {
     addonOf(backend).matmul(
       valuesOf(backend, a),
@@ -197,12 +198,6 @@ function nativeProduct(
     );
   }
   return backend.makeTensorInfo(outShape, "float32", out);
-}
-
-function cpuKernel(name: string): KernelFunc {
-  const config = tf.getKernel(name, "cpu");
-  if (!config) throw new Error(`native ${name}: tfjs's cpu kernel is not registered (import @tensorflow/tfjs)`);
-  return config.kernelFunc;
 }
 
 const batchMatMul: KernelFunc = (args) => {
