@@ -14,26 +14,8 @@
 namespace moelab {
 namespace {
 
-namespace isa_avx512 {
-using namespace simd::avx512;
-#define MOELAB_EW_FN MOELAB_TARGET_AVX512
-#include "elementwise_kernels.h"
-#undef MOELAB_EW_FN
-}  // namespace isa_avx512
-
-namespace isa_avx2 {
-using namespace simd::avx2;
-#define MOELAB_EW_FN MOELAB_TARGET_AVX2
-#include "elementwise_kernels.h"
-#undef MOELAB_EW_FN
-}  // namespace isa_avx2
-
-namespace isa_scalar {
-using namespace simd::scalar;
-#define MOELAB_EW_FN
-#include "elementwise_kernels.h"
-#undef MOELAB_EW_FN
-}  // namespace isa_scalar
+#define MOELAB_KERNELS "elementwise_kernels.h"
+#include "per_isa.h"
 
 BinaryLoops loops_for(BinaryOp op) {
   switch (best_isa()) {

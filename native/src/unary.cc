@@ -23,26 +23,8 @@ namespace {
 
 using UnaryLoop = void (*)(const float* x, float* y, size_t n, float alpha);
 
-namespace isa_avx512 {
-using namespace simd::avx512;
-#define MOELAB_EW_FN MOELAB_TARGET_AVX512
-#include "unary_kernels.h"
-#undef MOELAB_EW_FN
-}  // namespace isa_avx512
-
-namespace isa_avx2 {
-using namespace simd::avx2;
-#define MOELAB_EW_FN MOELAB_TARGET_AVX2
-#include "unary_kernels.h"
-#undef MOELAB_EW_FN
-}  // namespace isa_avx2
-
-namespace isa_scalar {
-using namespace simd::scalar;
-#define MOELAB_EW_FN
-#include "unary_kernels.h"
-#undef MOELAB_EW_FN
-}  // namespace isa_scalar
+#define MOELAB_KERNELS "unary_kernels.h"
+#include "per_isa.h"
 
 UnaryLoop loop_for(UnaryOp op) {
   switch (best_isa()) {
