@@ -3,6 +3,8 @@
 #include <sched.h>
 
 #include <atomic>
+#include <chrono>
+#include <memory>
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
@@ -25,9 +27,38 @@ int default_threads() {
   return hw > 0 ? static_cast<int>(hw) : 1;
 }
 
+// How long an idle thread keeps polling for the next job before it sleeps (MOELAB_SPIN_US, default 100 µs):
+// kernels come back to back in a training step, and waking a sleeping thread costs ~0.1 ms on a VM.
+std::chrono::microseconds spin_time() {
+  if (const char* env = std::getenv("MOELAB_SPIN_US")) {
+    const int us = std::atoi(env);
+    if (us >= 0) return std::chrono::microseconds(us);
+  }
+  return std::chrono::microseconds(100);
+}
+
+// Polls `done` until it is true or `limit` passed; true if it became true.
+template <typename Done>
+bool spin_until(Done done, std::chrono::microseconds limit) {
+  const auto until = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() >= until) return false;
+    for (int i = 0; i < 16; i++) __builtin_ia32_pause();
+  }
+  return true;
+}
+
+// One run(): its own counters, so a thread still finishing one job can never take or count an item of the next.
+struct Job {
+  const std::function<void(size_t)>* task;
+  size_t n;
+  std::atomic<size_t> next{0};
+  std::atomic<size_t> pending;
+};
+
 class Pool final : public ThreadPool {
  public:
-  explicit Pool(int threads) : threads_(threads) {
+  explicit Pool(int threads) : threads_(threads), spin_(spin_time()) {
     for (int i = 1; i < threads_; i++) workers_.emplace_back([this] { work(); });
   }
 
@@ -35,6 +66,7 @@ class Pool final : public ThreadPool {
     {
       std::lock_guard<std::mutex> lock(mu_);
       stop_ = true;
+      generation_.fetch_add(1, std::memory_order_release);
     }
     wake_.notify_all();
     for (std::thread& t : workers_) t.join();
@@ -49,27 +81,32 @@ class Pool final : public ThreadPool {
       return;
     }
     std::lock_guard<std::mutex> job_lock(job_mu_);  // one job at a time (JavaScript calls from one thread anyway)
+    auto job = std::make_shared<Job>();
+    job->task = &task;
+    job->n = n;
+    job->pending.store(n);
     {
       std::lock_guard<std::mutex> lock(mu_);
-      task_ = &task;
-      n_ = n;
-      next_.store(0);
-      pending_.store(n);
-      generation_++;
+      job_ = job;
+      generation_.fetch_add(1, std::memory_order_release);
     }
     wake_.notify_all();
-    drain();
-    std::unique_lock<std::mutex> lock(mu_);
-    done_.wait(lock, [this] { return pending_.load() == 0; });
-    task_ = nullptr;
+    drain(*job);
+    auto finished = [&] { return job->pending.load(std::memory_order_acquire) == 0; };
+    if (!spin_until(finished, spin_)) {
+      std::unique_lock<std::mutex> lock(mu_);
+      done_.wait(lock, finished);
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    job_.reset();  // a thread that still holds the job finds no item left and never calls `task` again
   }
 
  private:
-  void drain() {
+  void drain(Job& job) {
     in_job = true;
-    for (size_t i = next_.fetch_add(1); i < n_; i = next_.fetch_add(1)) {
-      (*task_)(i);
-      if (pending_.fetch_sub(1) == 1) {
+    for (size_t i = job.next.fetch_add(1); i < job.n; i = job.next.fetch_add(1)) {
+      (*job.task)(i);
+      if (job.pending.fetch_sub(1, std::memory_order_acq_rel) == 1) {
         std::lock_guard<std::mutex> lock(mu_);
         done_.notify_all();
       }
@@ -80,27 +117,27 @@ class Pool final : public ThreadPool {
   void work() {
     unsigned long seen = 0;
     for (;;) {
+      spin_until([&] { return generation_.load(std::memory_order_acquire) != seen; }, spin_);
+      std::shared_ptr<Job> job;
       {
         std::unique_lock<std::mutex> lock(mu_);
-        wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
+        wake_.wait(lock, [&] { return generation_.load(std::memory_order_acquire) != seen; });
         if (stop_) return;
-        seen = generation_;
-        if (task_ == nullptr) continue;
+        seen = generation_.load(std::memory_order_acquire);
+        job = job_;
       }
-      drain();
+      if (job) drain(*job);
     }
   }
 
   const int threads_;
+  const std::chrono::microseconds spin_;
   std::vector<std::thread> workers_;
   std::mutex mu_, job_mu_;
   std::condition_variable wake_, done_;
-  const std::function<void(size_t)>* task_ = nullptr;
-  size_t n_ = 0;
-  std::atomic<size_t> next_{0};
-  std::atomic<size_t> pending_{0};
-  unsigned long generation_ = 0;
-  bool stop_ = false;
+  std::shared_ptr<Job> job_;  // the job being run, guarded by mu_
+  std::atomic<unsigned long> generation_{0};
+  bool stop_ = false;  // guarded by mu_
 };
 
 }  // namespace
