@@ -206,21 +206,12 @@ bool matmul_bf16(const float* a, const float* b, float* c, int64_t m, int64_t n,
 
 constexpr const char* kFn = "matmulBf16";
 
-bool dim(const Napi::CallbackInfo& info, size_t index, int64_t& out) {
-  if (!int_arg(info, kFn, index, out)) return false;
-  if (out > (int64_t(1) << 31) - 1) {
-    throw_arg(info, kFn, index, "below 2^31");
-    return false;
-  }
-  return true;
-}
-
 Napi::Value MatmulBf16(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   View<float> a, b, out;
   int64_t m, n, k;
-  if (!f32_arg(info, kFn, 0, a) || !f32_arg(info, kFn, 1, b) || !f32_arg(info, kFn, 2, out) || !dim(info, 3, m) ||
-      !dim(info, 4, n) || !dim(info, 5, k))
+  if (!f32_arg(info, kFn, 0, a) || !f32_arg(info, kFn, 1, b) || !f32_arg(info, kFn, 2, out) || !dim_arg(info, kFn, 3, m) ||
+      !dim_arg(info, kFn, 4, n) || !dim_arg(info, kFn, 5, k))
     return env.Undefined();
   if (const char* why = unsupported_reason()) {
     Napi::Error::New(env, std::string(kFn) + ": AMX-BF16 is not available: " + why).ThrowAsJavaScriptException();

@@ -29,15 +29,6 @@ void throw_type(const Napi::Env& env, const std::string& what) {
 }
 
 // A dimension in [0, 2³¹).
-bool dim_arg(const Napi::CallbackInfo& info, size_t index, int64_t& out) {
-  if (!int_arg(info, kFn, index, out)) return false;
-  if (out > std::numeric_limits<int32_t>::max()) {
-    throw_arg(info, kFn, index, "below 2^31");
-    return false;
-  }
-  return true;
-}
-
 bool bool_arg(const Napi::CallbackInfo& info, size_t index, bool& out) {
   if (info.Length() <= index || !info[index].IsBoolean()) {
     throw_arg(info, kFn, index, "a boolean");
@@ -140,7 +131,7 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
   int64_t m, n, k;
   bool trans_a, trans_b;
   if (!f32_arg(info, kFn, 0, a) || !f32_arg(info, kFn, 1, b) || !f32_arg(info, kFn, 2, out) ||
-      !dim_arg(info, 3, m) || !dim_arg(info, 4, n) || !dim_arg(info, 5, k) || !bool_arg(info, 6, trans_a) ||
+      !dim_arg(info, kFn, 3, m) || !dim_arg(info, kFn, 4, n) || !dim_arg(info, kFn, 5, k) || !bool_arg(info, 6, trans_a) ||
       !bool_arg(info, 7, trans_b))
     return env.Undefined();
   std::vector<int64_t> a_off, b_off, bias_off, prelu_off;

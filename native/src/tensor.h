@@ -62,4 +62,14 @@ inline bool int_arg(const Napi::CallbackInfo& info, const char* fn, size_t index
   return true;
 }
 
+// A matrix dimension at info[index]: a non-negative integer below 2^31, or false after throwing.
+inline bool dim_arg(const Napi::CallbackInfo& info, const char* fn, size_t index, int64_t& out) {
+  if (!int_arg(info, fn, index, out)) return false;
+  if (out > INT32_MAX) {
+    throw_arg(info, fn, index, "below 2^31");
+    return false;
+  }
+  return true;
+}
+
 }  // namespace moelab
