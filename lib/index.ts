@@ -22,6 +22,8 @@ export { show } from "./viz";
 export { progress, trackProgress, DEFAULT_PROGRESS_CONFIG } from "./progress";
 export type { ProgressBar, ProgressConfig, ProgressOptions, ProgressStream, TrackProgressOptions } from "./progress";
 export * as bench from "./bench";
+export * as nn from "./nn";
+export { Linear, Module } from "./nn";
 export { claims, record, recordEnvironment, RESULTS_MIME, VERDICTS } from "./claims";
 export type { ClaimRow, MetricValue, ResultsPayload, Verdict } from "./claims";
 export { cumsum, registerGradients, stopGradient, topk } from "./ops";

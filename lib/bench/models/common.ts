@@ -18,11 +18,6 @@ export interface AdamConfig {
 /** torch.optim.Adam's defaults. */
 export const DEFAULT_ADAM: Readonly<AdamConfig> = Object.freeze({ learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
 
-/** Throws unless `value` is a positive integer; `name` is the config field. */
-export function positiveInt(fn: string, name: string, value: number): void {
-  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`${fn}: ${name} must be a positive integer, got ${value}`);
-}
-
 /** Throws unless every Adam field is a positive finite number (betas below 1). */
 export function checkAdam(fn: string, adam: AdamConfig): void {
   for (const key of Object.keys(DEFAULT_ADAM) as (keyof AdamConfig)[]) {

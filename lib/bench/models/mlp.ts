@@ -2,7 +2,8 @@
 // Reference: PyTorch's nn.Linear/nn.ReLU classifier, https://pytorch.org/tutorials/beginner/basics/buildmodel_tutorial.html
 import * as tf from "@tensorflow/tfjs";
 import { randomNormal, rng } from "../../random";
-import { AdamConfig, BenchModel, DEFAULT_ADAM, checkAdam, oneHotRows, positiveInt, softmaxCrossEntropy } from "./common";
+import { AdamConfig, BenchModel, DEFAULT_ADAM, checkAdam, oneHotRows, softmaxCrossEntropy } from "./common";
+import { checkPositiveInt as positiveInt } from "../../check";
 
 /** Shape and optimizer of the MLP. */
 export interface MlpConfig {

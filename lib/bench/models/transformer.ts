@@ -3,7 +3,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { registerGradients } from "../../ops";
 import { rng, truncatedNormal } from "../../random";
-import { AdamConfig, BenchModel, DEFAULT_ADAM, checkAdam, oneHotRows, positiveInt, softmaxCrossEntropy } from "./common";
+import { AdamConfig, BenchModel, DEFAULT_ADAM, checkAdam, oneHotRows, softmaxCrossEntropy } from "./common";
+import { checkPositiveInt as positiveInt } from "../../check";
 
 /** Shape, variants and optimizer of the tiny transformer. */
 export interface TransformerConfig {

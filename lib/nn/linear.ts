@@ -1,0 +1,51 @@
+// Linear layer y = x·Wᵀ + b with W stored [out, in] (torch.nn.Linear's and DeepSeek-V3 model.py's layout).
+// Initialisation: normal(0, std) with std = initStd ?? 1/sqrt(in) (a scaled default; nanoGPT uses 0.02 fixed).
+import * as tf from "@tensorflow/tfjs";
+import { Module } from "./module";
+import { randomNormal } from "../random";
+import { checkPositiveInt } from "../check";
+
+/** Linear layer settings. */
+export interface LinearConfig {
+  /** Add a learned bias. Default false (DeepSeek's linears have none). */
+  bias: boolean;
+  /** Standard deviation of the normal initialisation; null = 1/sqrt(inFeatures). Default null. */
+  initStd: number | null;
+}
+
+export const DEFAULT_LINEAR: Readonly<LinearConfig> = Object.freeze({ bias: false, initStd: null });
+
+export class Linear extends Module {
+  readonly weight: tf.Variable; // [out, in]
+  readonly bias: tf.Variable | null; // [out]
+
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    config: Partial<LinearConfig> = {},
+  ) {
+    super();
+    checkPositiveInt("Linear", "inFeatures", inFeatures);
+    checkPositiveInt("Linear", "outFeatures", outFeatures);
+    const cfg = { ...DEFAULT_LINEAR, ...config };
+    const std = cfg.initStd ?? 1 / Math.sqrt(inFeatures);
+    if (!(std >= 0 && Number.isFinite(std))) throw new Error(`Linear: initStd must be a finite number ≥ 0, got ${cfg.initStd}`);
+    this.weight = this.param("weight", randomNormal([outFeatures, inFeatures], 0, std));
+    this.bias = cfg.bias ? this.param("bias", tf.zeros([outFeatures])) : null;
+  }
+
+  /** x [..., in] → [..., out]. */
+  apply(x: tf.Tensor): tf.Tensor {
+    const last = x.shape[x.rank - 1];
+    if (x.rank < 1 || last !== this.inFeatures) {
+      throw new Error(`Linear.apply(x): expected shape [..., ${this.inFeatures}], got [${x.shape}]`);
+    }
+    return tf.tidy(() => {
+      const lead = x.shape.slice(0, -1);
+      const x2 = tf.reshape(x, [-1, this.inFeatures]); // [N, in]
+      let y = tf.matMul(x2, this.weight, false, true); // [N, out]
+      if (this.bias) y = tf.add(y, this.bias); // [N, out]
+      return tf.reshape(y, [...lead, this.outFeatures]); // [..., out]
+    });
+  }
+}

@@ -1,0 +1,89 @@
+import { describe, expect, it } from "vitest";
+import * as tf from "@tensorflow/tfjs";
+import { Linear, Module } from "../../lib/nn";
+import { seed } from "../../lib/random";
+
+class Pair extends Module {
+  readonly a: Linear;
+  readonly b: Linear;
+  readonly state: tf.Variable;
+  constructor() {
+    super();
+    this.a = this.child("a", new Linear(3, 4, { bias: true }));
+    this.b = this.child("b", new Linear(4, 2));
+    this.state = this.buffer("state", tf.zeros([2]));
+  }
+}
+
+describe("Module", () => {
+  it("names parameters with dotted paths, counts them, and keeps buffers apart", () => {
+    seed(1);
+    const m = new Pair();
+    expect([...m.namedParameters().keys()]).toEqual(["a.weight", "a.bias", "b.weight"]);
+    expect([...m.namedBuffers().keys()]).toEqual(["state"]);
+    expect(m.numParams()).toBe(3 * 4 + 4 + 4 * 2);
+    expect(m.trainableVariables()).toHaveLength(3);
+    m.dispose();
+  });
+
+  it("loadStateDict copies values and names missing, unexpected and mis-shaped entries", () => {
+    seed(2);
+    const m = new Pair();
+    seed(3);
+    const n = new Pair();
+    n.loadStateDict(m.stateDict());
+    for (const [k, v] of m.stateDict()) expect(n.stateDict().get(k)!.dataSync()).toEqual(v.dataSync());
+    const partial = new Map(m.stateDict());
+    partial.delete("b.weight");
+    expect(() => n.loadStateDict(partial)).toThrow(/missing \[b.weight\]/);
+    const wrong = new Map<string, tf.Tensor>(m.stateDict());
+    const bad = tf.zeros([2, 2]);
+    wrong.set("b.weight", bad);
+    expect(() => n.loadStateDict(wrong)).toThrow(/"b.weight" has shape \[2,2\], expected \[2,4\]/);
+    bad.dispose();
+    m.dispose();
+    n.dispose();
+  });
+
+  it("rejects duplicate and malformed names", () => {
+    class Dup extends Module {
+      constructor(name: string) {
+        super();
+        this.param("w", tf.zeros([1]));
+        this.param(name, tf.zeros([1]));
+      }
+    }
+    expect(() => new Dup("w")).toThrow(/"w" is already registered/);
+    expect(() => new Dup("a.b")).toThrow(/must match/);
+  });
+});
+
+describe("Linear", () => {
+  it("computes x·Wᵀ + b on any leading shape without leaking tensors", () => {
+    seed(4);
+    const lin = new Linear(3, 2, { bias: true });
+    lin.weight.assign(tf.tensor2d([[1, 2, 3], [-1, 0, 1]]));
+    lin.bias!.assign(tf.tensor1d([0.5, -0.5]));
+    const x = tf.tensor3d([[[1, 1, 1]], [[0, 1, 2]]]); // [2, 1, 3]
+    const before = tf.memory().numTensors;
+    const y = lin.apply(x);
+    expect(y.shape).toEqual([2, 1, 2]);
+    expect(Array.from(y.dataSync())).toEqual([6.5, -0.5, 8.5, 1.5]);
+    y.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    expect(() => lin.apply(tf.zeros([2, 4]))).toThrow(/Linear.apply\(x\): expected shape \[..., 3\], got \[2,4\]/);
+    expect(() => new Linear(0, 2)).toThrow(/inFeatures must be a positive integer, got 0/);
+    x.dispose();
+    lin.dispose();
+  });
+
+  it("initialises with std 1/sqrt(in) by default", () => {
+    seed(5);
+    const lin = new Linear(256, 512);
+    const w = lin.weight.dataSync();
+    const std = Math.sqrt(w.reduce((s, v) => s + v * v, 0) / w.length);
+    expect(std).toBeGreaterThan(0.0625 * 0.95);
+    expect(std).toBeLessThan(0.0625 * 1.05);
+    lin.dispose();
+  });
+});
