@@ -1,0 +1,2 @@
+// Losses (PPO, GRPO) — public API of this area (filled in by its issue).
+export {};

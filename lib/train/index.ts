@@ -1,0 +1,2 @@
+// Training (optimizers, schedules, checkpoints, loop) — public API of this area (filled in by its issue).
+export {};
