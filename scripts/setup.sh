@@ -20,6 +20,7 @@ debian_packages=(
   gcc                         # `npm run bench` compiles its OpenBLAS helper (native/bench/gemm_openblas.c)
   libopenblas-dev             # cblas_sgemm for the benchmark's OpenBLAS column
   python3-torch               # PyTorch CPU for the benchmark's PyTorch column (scripts/bench_torch.py)
+  dataset-fashion-mnist       # Fashion-MNIST train split (MIT) for the quantization notebook; the test split ships in datasets/
 )
 
 missing=()
