@@ -39,3 +39,8 @@ registerGradients();
 export { stopGradient } from "./stop-gradient";
 export { topk } from "./topk";
 export { cumsum } from "./cumsum";
+export { FUSED_ACTIVATIONS, gelu, silu } from "./activations";
+export type { FusedActivationName } from "./activations";
+export { rmsNorm } from "./rms-norm";
+export { softmaxCrossEntropy } from "./cross-entropy";
+export { FUSED_KERNELS, hasFusedKernel, runFused } from "./fused";

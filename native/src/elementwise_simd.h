@@ -43,6 +43,8 @@ FN vf fnma(vf a, vf b, vf c) { return _mm512_fnmadd_ps(a, b, c); }  // c - a*b
 FN vf vmax(vf a, vf b) { return _mm512_max_ps(a, b); }
 FN vf vmin(vf a, vf b) { return _mm512_min_ps(a, b); }
 FN vf sqrt(vf a) { return _mm512_sqrt_ps(a); }
+FN float hsum(vf a) { return _mm512_reduce_add_ps(a); }
+FN float hmax(vf a) { return _mm512_reduce_max_ps(a); }
 
 FN vf band(vf a, vf b) { return _mm512_and_ps(a, b); }
 FN vf bor(vf a, vf b) { return _mm512_or_ps(a, b); }
@@ -98,6 +100,16 @@ FN vf fnma(vf a, vf b, vf c) { return _mm256_fnmadd_ps(a, b, c); }
 FN vf vmax(vf a, vf b) { return _mm256_max_ps(a, b); }
 FN vf vmin(vf a, vf b) { return _mm256_min_ps(a, b); }
 FN vf sqrt(vf a) { return _mm256_sqrt_ps(a); }
+FN float hsum(vf a) {
+  const __m128 q = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+  const __m128 h = _mm_add_ps(q, _mm_movehl_ps(q, q));
+  return _mm_cvtss_f32(_mm_add_ss(h, _mm_movehdup_ps(h)));
+}
+FN float hmax(vf a) {
+  const __m128 q = _mm_max_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+  const __m128 h = _mm_max_ps(q, _mm_movehl_ps(q, q));
+  return _mm_cvtss_f32(_mm_max_ss(h, _mm_movehdup_ps(h)));
+}
 
 FN vf band(vf a, vf b) { return _mm256_and_ps(a, b); }
 FN vf bor(vf a, vf b) { return _mm256_or_ps(a, b); }
@@ -152,6 +164,8 @@ FN vf fnma(vf a, vf b, vf c) { return c - a * b; }
 FN vf vmax(vf a, vf b) { return a > b ? a : b; }
 FN vf vmin(vf a, vf b) { return a < b ? a : b; }
 FN vf sqrt(vf a) { return __builtin_sqrtf(a); }
+FN float hsum(vf a) { return a; }
+FN float hmax(vf a) { return a; }
 
 FN vi asint(vf a) { return std::bit_cast<int32_t>(a); }
 FN vf asfloat(vi a) { return std::bit_cast<float>(a); }

@@ -1,4 +1,4 @@
-// The reduction, softmax and layout kernels give cpu's results on every instruction set: child processes capped with
+// The reduction, softmax, layout and fused kernels give cpu's results on every instruction set: child processes capped with
 // MOELAB_ISA=avx2 and MOELAB_ISA=scalar (best_isa() is fixed per process) run a set of cases that cover vector tails,
 // transpose tiles, split reductions and gradients, and report their worst error against cpu.
 import { describe, expect, it } from "vitest";
@@ -16,6 +16,7 @@ const tf = require("@tensorflow/tfjs");
 const { useBackend } = require(${JSON.stringify(path.join(root, "lib/backend"))});
 const { nativeAddon } = require(${JSON.stringify(path.join(root, "lib/native/addon"))});
 const { Rng } = require(${JSON.stringify(path.join(root, "lib/random"))});
+const ops = require(${JSON.stringify(path.join(root, "lib/ops"))});
 const rng = new Rng(21);
 const size = (shape) => shape.reduce((a, b) => a * b, 1);
 const normals = (shape, scale = 1) =>
@@ -25,6 +26,7 @@ const x3 = normals([37, 19, 5]), big = normals([1, 100003]), tall = normals([300
 const logits = normals([33, 301], 5);
 const special = tf.tensor2d([[3e38, 3e38, 0, -3e38], [NaN, 1, 2, 3], [-Infinity, 0, -Infinity, 1]]);
 const table = normals([50, 19]), seg = normals([40, 37]), ids = tf.tensor1d(ints(40, 9).map((v) => v - 1), "int32");
+const gain = normals([517]), targets = tf.tensor1d(ints(33, 301), "int32");
 const idx = tf.tensor2d(ints(12, 50), [3, 4], "int32"), labels = tf.oneHot(tf.tensor1d(ints(33, 301), "int32"), 301);
 const cases = {
   sum1: () => tf.sum(x3, 1),
@@ -50,6 +52,14 @@ const cases = {
   segmentSum: () => tf.unsortedSegmentSum(seg, ids, 8),
   embeddingGrad: () => tf.grad((e) => tf.sum(tf.square(tf.gather(e, idx))))(table),
   crossEntropyGrad: () => tf.grad((l) => tf.losses.softmaxCrossEntropy(labels, l))(logits),
+  gelu: () => ops.gelu(wide),
+  geluGrad: () => tf.grad((a) => tf.sum(tf.mul(ops.gelu(a), wide)))(wide),
+  siluGrad: () => tf.grad((a) => tf.sum(tf.mul(ops.silu(a), wide)))(wide),
+  rmsNorm: () => ops.rmsNorm(wide, gain),
+  rmsNormGrad: () => tf.grad((a) => tf.sum(tf.mul(ops.rmsNorm(a, gain), wide)))(wide),
+  rmsNormGainGrad: () => tf.grad((g) => tf.sum(tf.mul(ops.rmsNorm(wide, g), wide)))(gain),
+  fusedCrossEntropy: () => ops.softmaxCrossEntropy(logits, targets),
+  fusedCrossEntropyGrad: () => tf.grad((l) => ops.softmaxCrossEntropy(l, targets))(logits),
 };
 const error = (a, e) => {
   if (Number.isNaN(e)) return Number.isNaN(a) ? 0 : Infinity;
@@ -78,7 +88,7 @@ const error = (a, e) => {
 });
 `;
 
-describe("reduction and layout kernels on every instruction set", () => {
+describe("reduction, layout and fused kernels on every instruction set", () => {
   for (const cap of ["avx2", "scalar"] as const) {
     it(`equal cpu with MOELAB_ISA=${cap}`, async () => {
       await useBackend("native"); // fails here, with the reason, when the addon is not built
@@ -93,7 +103,7 @@ describe("reduction and layout kernels on every instruction set", () => {
       // the cap lowers the ISA; a CPU without AVX2 runs the baseline either way
       const expected = cap === "avx2" && nativeAddon()!.info().isa !== "scalar" ? "avx2" : "scalar";
       expect(report.isa).toBe(expected);
-      expect(Object.keys(report.errors).length).toBe(23);
+      expect(Object.keys(report.errors).length).toBe(31);
       for (const [name, worst] of Object.entries(report.errors)) {
         expect(worst, `${name} on ${report.isa}`).toBeLessThanOrEqual(1);
       }

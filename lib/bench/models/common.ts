@@ -27,22 +27,6 @@ export function checkAdam(fn: string, adam: AdamConfig): void {
   if (adam.beta1 >= 1 || adam.beta2 >= 1) throw new Error(`${fn}: adam.beta1 and adam.beta2 must be < 1`);
 }
 
-/** Mean softmax cross-entropy of `logits` [N, C] against one-hot `targets` [N, C]. */
-export function softmaxCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor2D): tf.Scalar {
-  const logp = tf.logSoftmax(logits); // [N, C]
-  return tf.neg(tf.div(tf.sum(tf.mul(targets, logp)), logits.shape[0])) as tf.Scalar;
-}
-
-/** One-hot float32 rows [ids.length, depth] built in JS (tfjs `wasm`'s float32 oneHot is broken, DESIGN.md §2). */
-export function oneHotRows(ids: Int32Array, depth: number): tf.Tensor2D {
-  const rows = new Float32Array(ids.length * depth);
-  ids.forEach((id, i) => {
-    if (!(id >= 0 && id < depth)) throw new Error(`oneHotRows(ids): id ${id} at ${i} is outside [0, ${depth})`);
-    rows[i * depth + id] = 1;
-  });
-  return tf.tensor2d(rows, [ids.length, depth]);
-}
-
 /** Frees every tensor of a batch object (fields that are tensors or null). */
 export function disposeBatch(batch: object): void {
   tf.dispose(Object.values(batch).filter((t): t is tf.Tensor => t instanceof tf.Tensor));

@@ -2,7 +2,8 @@
 // Reference: PyTorch's nn.Linear/nn.ReLU classifier, https://pytorch.org/tutorials/beginner/basics/buildmodel_tutorial.html
 import * as tf from "@tensorflow/tfjs";
 import { randomNormal, rng } from "../../random";
-import { AdamConfig, BenchModel, DEFAULT_ADAM, checkAdam, oneHotRows, softmaxCrossEntropy } from "./common";
+import { AdamConfig, BenchModel, DEFAULT_ADAM, checkAdam } from "./common";
+import { softmaxCrossEntropy } from "../../ops/cross-entropy";
 import { checkPositiveInt as positiveInt } from "../../check";
 
 /** Shape and optimizer of the MLP. */
@@ -54,18 +55,18 @@ export function mlpStepFlops(c: MlpConfig): number {
   return 3 * 2 * c.batchSize * macs;
 }
 
-/** One batch: inputs and one-hot labels. */
+/** One batch: inputs and class labels. */
 export interface MlpBatch {
   /** [batchSize, inputSize] standard-normal features. */
   x: tf.Tensor2D;
-  /** [batchSize, classes] one-hot labels. */
-  labels: tf.Tensor2D;
+  /** [batchSize] int32 class ids. */
+  labels: tf.Tensor1D;
 }
 
 /** A batch drawn from the global seeded stream (lib/random): the same seed gives the same batch on every backend. */
 export function mlpBatch(c: MlpConfig): MlpBatch {
   const ids = Int32Array.from({ length: c.batchSize }, () => rng().int(c.classes));
-  return { x: randomNormal([c.batchSize, c.inputSize]) as tf.Tensor2D, labels: oneHotRows(ids, c.classes) };
+  return { x: randomNormal([c.batchSize, c.inputSize]) as tf.Tensor2D, labels: tf.tensor1d(ids, "int32") };
 }
 
 /** The MLP. Weights He-normal (std √(2/fan-in)) from the global seeded stream, biases zero: seed() first. */

@@ -3,7 +3,10 @@
 import * as tf from "@tensorflow/tfjs";
 import { registerGradients } from "../../ops";
 import { rng, truncatedNormal } from "../../random";
-import { AdamConfig, BenchModel, DEFAULT_ADAM, checkAdam, oneHotRows, softmaxCrossEntropy } from "./common";
+import { AdamConfig, BenchModel, DEFAULT_ADAM, checkAdam } from "./common";
+import { gelu, silu } from "../../ops/activations";
+import { softmaxCrossEntropy } from "../../ops/cross-entropy";
+import { rmsNorm } from "../../ops/rms-norm";
 import { checkPositiveInt as positiveInt } from "../../check";
 
 /** Shape, variants and optimizer of the tiny transformer. */
@@ -76,8 +79,8 @@ export function transformerStepFlops(c: TransformerConfig): number {
 export interface TransformerBatch {
   /** [batchSize·seqLen] int32 token ids, sequence after sequence. */
   tokens: tf.Tensor1D;
-  /** [batchSize·seqLen, vocabSize] one-hot next tokens. */
-  targets: tf.Tensor2D;
+  /** [batchSize·seqLen] int32 next tokens. */
+  targets: tf.Tensor1D;
 }
 
 /** Random byte sequences from the global seeded stream (lib/random): the same seed gives the same batch everywhere. */
@@ -92,7 +95,7 @@ export function transformerBatch(c: TransformerConfig): TransformerBatch {
   }
   return {
     tokens: tf.tensor1d(inputs, "int32"),
-    targets: oneHotRows(next, V),
+    targets: tf.tensor1d(next, "int32"),
   };
 }
 
@@ -135,8 +138,7 @@ export class TinyTransformer extends BenchModel<TransformerBatch> {
   }
 
   private rmsNorm(x: tf.Tensor2D, gain: tf.Tensor): tf.Tensor2D {
-    const ms = tf.mean(tf.square(x), -1, true); // [N, 1]
-    return tf.mul(tf.mul(x, tf.rsqrt(tf.add(ms, this.config.normEps))), gain); // [N, d]
+    return rmsNorm(x, gain, this.config.normEps); // [N, d]
   }
 
   private attention(x: tf.Tensor2D, l: number): tf.Tensor2D {
@@ -152,10 +154,7 @@ export class TinyTransformer extends BenchModel<TransformerBatch> {
 
   private mlp(x: tf.Tensor2D, l: number): tf.Tensor2D {
     const h = tf.matMul(x, this.p(`l${l}.w1`) as tf.Tensor2D); // [N, 4d]
-    const a =
-      this.config.activation === "gelu"
-        ? tf.mul(tf.mul(h, 0.5), tf.add(1, tf.erf(tf.mul(h, Math.SQRT1_2)))) // x·Φ(x)
-        : tf.mul(h, tf.sigmoid(h));
+    const a = this.config.activation === "gelu" ? gelu(h) : silu(h); // [N, 4d]
     return tf.matMul(a, this.p(`l${l}.w2`) as tf.Tensor2D); // [N, d]
   }
 

@@ -6,7 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { CastAttrs, DataType, KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs";
 import type { NativeBackend } from "../backend";
-import { cpuKernel } from "./fallback";
+import { cpuKernel, float32Values } from "./fallback";
 
 /** The addon functions these kernels call. */
 interface ElementwiseAddon {
@@ -56,14 +56,6 @@ const ALPHA_ATTR = new Set<string>(["LeakyRelu", "Step"]);
 
 function addon(backend: unknown): ElementwiseAddon {
   return (backend as NativeBackend).addon as unknown as ElementwiseAddon;
-}
-
-
-/** x's values when the native code can take them (a float32 tensor stored as a Float32Array), else null. */
-function float32Values(backend: NativeBackend, x: TensorInfo): Float32Array | null {
-  if (x.dtype !== "float32") return null;
-  const values = backend.data.get(x.dataId).values;
-  return values instanceof Float32Array ? values : null;
 }
 
 /**

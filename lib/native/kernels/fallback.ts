@@ -17,3 +17,10 @@ export function cpuKernel(kernelName: string): KernelFunc {
 export function tensorValues(backend: unknown, x: TensorInfo): unknown {
   return (backend as NativeBackend).data.get(x.dataId).values;
 }
+
+/** x's values when native code can take them (a float32 tensor stored as a Float32Array), else null. */
+export function float32Values(backend: NativeBackend, x: TensorInfo): Float32Array | null {
+  if (x.dtype !== "float32") return null;
+  const values = backend.data.get(x.dataId).values;
+  return values instanceof Float32Array ? values : null;
+}

@@ -1,9 +1,10 @@
 // Every kernel the native backend overrides (the rest run tfjs's cpu implementations).
 import type { KernelConfig } from "@tensorflow/tfjs";
 import { elementwiseKernels } from "./elementwise";
+import { fusedKernels } from "./fused";
 import { layoutKernels } from "./layout";
 import { matmulKernels } from "./matmul";
 import { reductionKernels } from "./reduce";
 import { sliceKernels } from "./slice";
 
-export const nativeKernels: KernelConfig[] = [...matmulKernels, ...elementwiseKernels, ...reductionKernels, ...layoutKernels, ...sliceKernels];
+export const nativeKernels: KernelConfig[] = [...matmulKernels, ...elementwiseKernels, ...reductionKernels, ...layoutKernels, ...sliceKernels, ...fusedKernels];
