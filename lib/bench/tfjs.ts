@@ -26,17 +26,18 @@ interface Prepared {
   dispose: () => void;
 }
 
-/** The operands of `s` (stored transposed where flagged) and a call that multiplies them and reads C back. */
+/**
+ * The operands of `s` (stored transposed where flagged) and a call that multiplies them and frees C, like the PyTorch
+ * twin (`torch.matmul(a, b)`, result dropped). The cpu, wasm and native backends run a kernel to completion before
+ * tf.matMul returns, so no read-back is needed to time it; reading C back would also hand its buffer to the caller
+ * and keep the native backend's pool from recycling it, which a training step never does.
+ */
 function prepareGemm(s: GemmShape): Prepared {
   const lead = s.batch > 1 ? [s.batch] : [];
   const a = randomUniform([...lead, ...(s.transposeA ? [s.k, s.m] : [s.m, s.k])], -1, 1);
   const b = randomUniform([...lead, ...(s.transposeB ? [s.n, s.k] : [s.k, s.n])], -1, 1);
   return {
-    call: () => {
-      const c = tf.matMul(a, b, s.transposeA, s.transposeB);
-      c.dataSync();
-      c.dispose();
-    },
+    call: () => tf.matMul(a, b, s.transposeA, s.transposeB).dispose(),
     dispose: () => tf.dispose([a, b]),
   };
 }
