@@ -1,2 +1,48 @@
-// Mixture-of-Experts (routers, experts, dispatch, balance) — public API of this area (filled in by its issue).
-export {};
+// Mixture-of-Experts (routers, experts, dispatch, balance) — public API of this area (lab.moe).
+export {
+  DEFAULT_GATE,
+  DEFAULT_MOE,
+  ROUTER_PRESETS,
+  checkGateConfig,
+  expertCapacity,
+  moeConfig,
+  renormalizes,
+} from "./config";
+export type { BalanceMethod, ExpertImpl, GateConfig, MoEConfig, Routing, ScoreFunc } from "./config";
+export { expertChoice, gate, takeAlongRows } from "./gate";
+export type { ExpertChoiceOutput, GateOutput } from "./gate";
+export { expertChoicePlan, planCounts, tokenChoicePlan } from "./plan";
+export type { RoutingPlan } from "./plan";
+export {
+  MOE_COMBINE,
+  MOE_DISPATCH,
+  MOE_GRADIENTS,
+  MOE_GROUPED_MATMUL,
+  MOE_SLOT_DOT,
+  combine,
+  dispatch,
+  groupedMatMul,
+  registerMoeGradients,
+} from "./ops";
+export type { GroupedAttrs, GroupedMode, PlanAttrs } from "./ops";
+export {
+  auxFreeBiasUpdate,
+  expertCounts,
+  groupBalanceLoss,
+  mseLoss,
+  normalizeScores,
+  sequenceWiseLoss,
+  switchLoss,
+  zLoss,
+} from "./balance";
+export type { BalanceLoss } from "./balance";
+export { loadMetrics, routerEntropy } from "./metrics";
+export type { LoadMetrics } from "./metrics";
+export { RoutedExperts } from "./experts";
+export { Router } from "./router";
+export type { Route } from "./router";
+export { MoELayer } from "./layer";
+export type { MoEForwardOptions, MoEOutput } from "./layer";
+export { moeForwardFlops, moeStep } from "./cost";
+export { DEFAULT_SKEWED_STREAM, SkewedStream, balanceRun } from "./synthetic";
+export type { BalanceRun, SkewedStreamConfig } from "./synthetic";

@@ -2,3 +2,5 @@
 export { Module } from "./module";
 export { DEFAULT_LINEAR, Linear } from "./linear";
 export type { LinearConfig } from "./linear";
+export { DEFAULT_SWIGLU, SwiGLU, swiGate } from "./swiglu";
+export type { SwiGLUConfig } from "./swiglu";

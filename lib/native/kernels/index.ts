@@ -4,7 +4,8 @@ import { elementwiseKernels } from "./elementwise";
 import { fusedKernels } from "./fused";
 import { layoutKernels } from "./layout";
 import { matmulKernels } from "./matmul";
+import { moeKernels } from "./moe";
 import { reductionKernels } from "./reduce";
 import { sliceKernels } from "./slice";
 
-export const nativeKernels: KernelConfig[] = [...matmulKernels, ...elementwiseKernels, ...reductionKernels, ...layoutKernels, ...sliceKernels, ...fusedKernels];
+export const nativeKernels: KernelConfig[] = [...matmulKernels, ...elementwiseKernels, ...reductionKernels, ...layoutKernels, ...sliceKernels, ...fusedKernels, ...moeKernels];

@@ -1,0 +1,84 @@
+// Routed experts: E SwiGLU experts w2(silu(w1·x) ⊙ w3·x) with their weights stacked ([E, out, in], torch layout per
+// expert), run two ways: dispatch (only routed tokens, one grouped matmul per projection over the expert-sorted buffer)
+// and the articles' naive reference (every expert on every token, then select). Reference: DeepSeek-V3 model.py
+// Expert/MoE; MegaBlocks grouped GEMM.
+import * as tf from "@tensorflow/tfjs";
+import { Module } from "../nn/module";
+import { swiGate } from "../nn/swiglu";
+import { randomNormal } from "../random";
+import { checkPositiveInt, checkShape } from "../check";
+import { combine, dispatch, groupedMatMul } from "./ops";
+import type { RoutingPlan } from "./plan";
+import { scatterAddRows } from "./rows";
+
+export class RoutedExperts extends Module {
+  readonly w1: tf.Variable; // [E, hidden, dim]
+  readonly w2: tf.Variable; // [E, dim, hidden]
+  readonly w3: tf.Variable; // [E, hidden, dim]
+
+  /** `initStd` null = 1/sqrt(fan-in) per projection. */
+  constructor(
+    readonly nExperts: number,
+    readonly dim: number,
+    readonly hidden: number,
+    initStd: number | null = null,
+  ) {
+    super();
+    checkPositiveInt("RoutedExperts", "nExperts", nExperts);
+    checkPositiveInt("RoutedExperts", "dim", dim);
+    checkPositiveInt("RoutedExperts", "hidden", hidden);
+    this.w1 = this.param("w1", randomNormal([nExperts, hidden, dim], 0, initStd ?? 1 / Math.sqrt(dim)));
+    this.w2 = this.param("w2", randomNormal([nExperts, dim, hidden], 0, initStd ?? 1 / Math.sqrt(hidden)));
+    this.w3 = this.param("w3", randomNormal([nExperts, hidden, dim], 0, initStd ?? 1 / Math.sqrt(dim)));
+  }
+
+  /** Parameters of one expert. */
+  paramsPerExpert(): number {
+    return 3 * this.dim * this.hidden;
+  }
+
+  /** Expert e applied to segment e of the expert-sorted rows: xs [M, dim], offsets [E + 1] → [M, dim]. */
+  applySorted(xs: tf.Tensor2D, offsets: readonly number[]): tf.Tensor2D {
+    return tf.tidy(() => {
+      const w1 = this.w1 as tf.Tensor3D;
+      const w3 = this.w3 as tf.Tensor3D;
+      const h = swiGate(groupedMatMul(xs, w1, offsets), groupedMatMul(xs, w3, offsets)); // [M, hidden]
+      return groupedMatMul(h, this.w2 as tf.Tensor3D, offsets); // [M, dim]
+    });
+  }
+
+  /** Routed output Σ_slots w·E_e(x) by dispatch: x [T, dim], slot weights [M] → [T, dim]. */
+  forward(x: tf.Tensor2D, slotWeights: tf.Tensor1D, plan: RoutingPlan): tf.Tensor2D {
+    checkShape("RoutedExperts.forward", "x", x.shape, [plan.nTokens, this.dim]);
+    return tf.tidy(() => combine(this.applySorted(dispatch(x, plan), plan.offsets), slotWeights, plan)); // [T, dim]
+  }
+
+  /** Every expert on every token (the articles' reference): x [T, dim] → [E, T, dim]. */
+  applyAll(x: tf.Tensor2D): tf.Tensor3D {
+    checkShape("RoutedExperts.applyAll", "x", x.shape, [null, this.dim]);
+    const [E, d, h] = [this.nExperts, this.dim, this.hidden];
+    const T = x.shape[0];
+    return tf.tidy(() => {
+      const a1 = tf.matMul(x, this.w1.reshape([E * h, d]), false, true).reshape([T, E, h]); // [T, E, h]
+      const a3 = tf.matMul(x, this.w3.reshape([E * h, d]), false, true).reshape([T, E, h]); // [T, E, h]
+      const act = tf.transpose(swiGate(a1, a3), [1, 0, 2]); // [E, T, h]
+      return tf.matMul(act, this.w2, false, true) as tf.Tensor3D; // [E, T, d]
+    });
+  }
+
+  /**
+   * The naive reference of forward(): all experts on all tokens, then each token's selected outputs weighted by a
+   * dense [T, E] gate matrix built from the same plan (dropped pairs weigh 0). Equal to forward() up to rounding.
+   */
+  forwardNaive(x: tf.Tensor2D, slotWeights: tf.Tensor1D, plan: RoutingPlan): tf.Tensor2D {
+    checkShape("RoutedExperts.forwardNaive", "x", x.shape, [plan.nTokens, this.dim]);
+    const [T, E] = [plan.nTokens, this.nExperts];
+    return tf.tidy(() => {
+      const cell = new Int32Array(plan.nSlots); // slot → t·E + e
+      for (let e = 0; e < E; e++) for (let s = plan.offsets[e]; s < plan.offsets[e + 1]; s++) cell[s] = plan.slotToken[s] * E + e;
+      const dense = scatterAddRows(slotWeights, cell, T * E).reshape([T, E, 1]); // [T, E, 1]
+      const all = tf.transpose(this.applyAll(x), [1, 0, 2]); // [T, E, d]
+      return tf.sum(tf.mul(dense, all), 1) as tf.Tensor2D; // [T, d]
+    });
+  }
+}
