@@ -33,7 +33,7 @@ export * as rl from "./rl";
 export { Linear, Module } from "./nn";
 export { claims, record, recordEnvironment, RESULTS_MIME, VERDICTS } from "./claims";
 export type { ClaimRow, MetricValue, ResultsPayload, Verdict } from "./claims";
-export { cumsum, registerGradients, stopGradient, topk } from "./ops";
+export { cumsum, gelu, registerGradients, rmsNorm, silu, softmaxCrossEntropy, stopGradient, topk } from "./ops";
 export { adam, DEFAULT_NATIVE_ADAM, NativeAdamOptimizer } from "./native/optimizer";
 export type { NativeAdamConfig } from "./native/optimizer";
 export { matmulBf16, matmulBf16Support } from "./native/kernels/matmul";
