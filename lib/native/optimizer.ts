@@ -1,8 +1,9 @@
-// Adam with a fused native update: on the native backend each float32 parameter takes one pass of the addon's
-// adamStep (native/src/adam.cc) instead of ~10 elementwise kernels; elsewhere the same update runs as tf ops. The
-// arithmetic (float32 rounding at every step, the accumulated beta powers, epsilon added after the square root) is
-// that of tf.train.adam, so both give the same parameters. Reference: tfjs-core optimizers/adam_optimizer.js,
-// Kingma & Ba, "Adam: A Method for Stochastic Optimization" (2015), Algorithm 1.
+// Adam and AdamW with a fused native update: on the native backend each float32 parameter takes one pass of the
+// addon's adamStep (native/src/adam.cc) instead of ~10 elementwise kernels; elsewhere the same update runs as tf ops.
+// The arithmetic (float32 rounding at every step, the accumulated beta powers, epsilon added after the square root) is
+// that of tf.train.adam, so both give the same parameters. AdamW decays each parameter by (1 − lr·λ) before the Adam
+// step (torch.optim.AdamW's order). Reference: tfjs-core optimizers/adam_optimizer.js; Kingma & Ba, "Adam" (2015),
+// Algorithm 1; Loshchilov & Hutter, "Decoupled Weight Decay Regularization" (2019), Algorithm 2.
 import * as tf from "@tensorflow/tfjs";
 import type { NativeBackend } from "./backend";
 
@@ -28,7 +29,7 @@ export const DEFAULT_NATIVE_ADAM: Readonly<NativeAdamConfig> = Object.freeze({
 
 /** The addon function the fused update calls. */
 interface AdamAddon {
-  /** Writes the new param, m and v; `consts` = [β1, 1−β1, β2, 1−β2, 1−β1^t, 1−β2^t, ε, −lr] as float32. */
+  /** Writes the new param, m and v; `consts` = [β1, 1−β1, β2, 1−β2, 1−β1^t, 1−β2^t, ε, −lr, 1−lr·λ] as float32. */
   adamStep(
     param: Float32Array,
     grad: Float32Array,
@@ -52,6 +53,17 @@ type NamedTensor = { name: string; tensor: tf.Tensor };
 
 const f32 = Math.fround;
 
+/** Everything an Adam optimizer carries from step to step (what a checkpoint saves). */
+export interface AdamState {
+  /** Steps taken. */
+  iterations: number;
+  /** β1^t and β2^t as float32 for the next step t (the running products, not recomputed powers). */
+  accBeta1: number;
+  accBeta2: number;
+  /** Moment estimates by variable name. */
+  moments: ReadonlyMap<string, { m: tf.Tensor; v: tf.Tensor }>;
+}
+
 /** tf.train.adam's optimizer with a fused native update on the native backend (float32 parameters). */
 export class NativeAdamOptimizer extends tf.Optimizer {
   /** Serialization name. */
@@ -60,13 +72,15 @@ export class NativeAdamOptimizer extends tf.Optimizer {
   }
 
   readonly epsilon: number;
+  /** Step size of the next step (a schedule may change it between steps). */
+  learningRate: number;
   /** β1^t and β2^t as float32, t = the step about to be taken (tfjs keeps them in float32 scalar variables). */
   private accBeta1: number;
   private accBeta2: number;
   private readonly moments = new Map<string, Moments>();
 
   constructor(
-    readonly learningRate: number,
+    learningRate: number,
     readonly beta1: number,
     readonly beta2: number,
     epsilon: number | null = null,
@@ -75,6 +89,7 @@ export class NativeAdamOptimizer extends tf.Optimizer {
     for (const [key, v] of [["learningRate", learningRate], ["beta1", beta1], ["beta2", beta2]] as const) {
       if (!Number.isFinite(v)) throw new TypeError(`NativeAdamOptimizer: ${key} must be a finite number, got ${v}`);
     }
+    this.learningRate = learningRate;
     this.epsilon = epsilon ?? tf.backend().epsilon();
     this.accBeta1 = f32(beta1);
     this.accBeta2 = f32(beta2);
@@ -91,6 +106,7 @@ export class NativeAdamOptimizer extends tf.Optimizer {
       f32(1 - this.accBeta2),
       this.epsilon,
       -this.learningRate,
+      1,
     );
     tf.tidy(() => {
       names.forEach((name, i) => {
@@ -99,6 +115,7 @@ export class NativeAdamOptimizer extends tf.Optimizer {
         const gradient = Array.isArray(variableGradients) ? variableGradients[i].tensor : variableGradients[name];
         if (gradient == null) return;
         const moments = this.momentsOf(name, value);
+        consts[8] = this.decayFactor(name);
         if (!this.fusedStep(value, gradient, moments, consts)) this.opsStep(value, gradient, moments, consts);
       });
     });
@@ -110,6 +127,33 @@ export class NativeAdamOptimizer extends tf.Optimizer {
   dispose(): void {
     for (const { m, v } of this.moments.values()) tf.dispose([m, v]);
     this.moments.clear();
+  }
+
+  /** The multiplier applied to variable `name` before the Adam step: 1 (no weight decay). */
+  protected decayFactor(_name: string): number {
+    return 1;
+  }
+
+  /** The current state; the moment tensors are the optimizer's own (read them, do not dispose them). */
+  state(): AdamState {
+    return { iterations: this.iterations, accBeta1: this.accBeta1, accBeta2: this.accBeta2, moments: new Map(this.moments) };
+  }
+
+  /** Replaces the state with copies of `state`'s tensors; the next step continues exactly where `state` left off. */
+  setState(state: AdamState): void {
+    const fn = "NativeAdamOptimizer.setState(state)";
+    if (!(Number.isSafeInteger(state.iterations) && state.iterations >= 0)) throw new Error(`${fn}: iterations must be an integer ≥ 0, got ${state.iterations}`);
+    for (const key of ["accBeta1", "accBeta2"] as const) {
+      if (!(state[key] >= 0 && state[key] <= 1)) throw new Error(`${fn}: ${key} must be in [0, 1], got ${state[key]}`);
+    }
+    for (const [name, { m, v }] of state.moments) {
+      if (!tf.util.arraysEqual(m.shape, v.shape)) throw new Error(`${fn}: moments of "${name}" have shapes [${m.shape}] and [${v.shape}]`);
+    }
+    this.dispose();
+    for (const [name, { m, v }] of state.moments) this.moments.set(name, { m: tf.variable(m, false), v: tf.variable(v, false) });
+    this.iterations_ = state.iterations;
+    this.accBeta1 = f32(state.accBeta1);
+    this.accBeta2 = f32(state.accBeta2);
   }
 
   async getWeights(): Promise<NamedTensor[]> {
@@ -167,14 +211,15 @@ export class NativeAdamOptimizer extends tf.Optimizer {
 
   /** The update as tf ops, in tf.train.adam's order (any backend, any float dtype). */
   private opsStep(value: tf.Variable, gradient: tf.Tensor, { m, v }: Moments, consts: Float32Array): void {
-    const [b1, , b2, , c1, c2] = consts;
+    const [b1, , b2, , c1, c2, , , decay] = consts;
     const newM = tf.add(tf.mul(m, b1), tf.mul(gradient, 1 - this.beta1));
     const newV = tf.add(tf.mul(v, b2), tf.mul(tf.square(gradient), 1 - this.beta2));
     const mHat = tf.div(newM, c1);
     const vHat = tf.div(newV, c2);
     m.assign(newM);
     v.assign(newV);
-    value.assign(tf.add(tf.mul(tf.div(mHat, tf.add(tf.sqrt(vHat), this.epsilon)), -this.learningRate), value));
+    const update = tf.mul(tf.div(mHat, tf.add(tf.sqrt(vHat), this.epsilon)), -this.learningRate);
+    value.assign(tf.add(update, decay === 1 ? value : tf.mul(value, decay)));
   }
 }
 
@@ -182,4 +227,55 @@ export class NativeAdamOptimizer extends tf.Optimizer {
 export function adam(config: Partial<NativeAdamConfig> = {}): NativeAdamOptimizer {
   const { learningRate, beta1, beta2, epsilon } = { ...DEFAULT_NATIVE_ADAM, ...config };
   return new NativeAdamOptimizer(learningRate, beta1, beta2, epsilon);
+}
+
+/** AdamW hyper-parameters: Adam's plus the decoupled weight decay. */
+export interface AdamWConfig extends NativeAdamConfig {
+  /** Decoupled weight decay λ: each step multiplies a decayed parameter by (1 − lr·λ) before the Adam update. */
+  weightDecay: number;
+}
+
+/** torch.optim.AdamW's defaults (lr 1e-3, betas 0.9/0.999, eps 1e-8, weight decay 0.01). */
+export const DEFAULT_ADAMW: Readonly<AdamWConfig> = Object.freeze({
+  learningRate: 0.001,
+  beta1: 0.9,
+  beta2: 0.999,
+  epsilon: 1e-8,
+  weightDecay: 0.01,
+});
+
+/** Adam with decoupled weight decay (AdamW), fused on the native backend; some variables can be left undecayed. */
+export class NativeAdamWOptimizer extends NativeAdamOptimizer {
+  /** Serialization name. */
+  static get className(): string {
+    return "NativeAdamW";
+  }
+
+  private readonly undecayed = new Set<string>();
+
+  constructor(learningRate: number, beta1: number, beta2: number, epsilon: number | null, readonly weightDecay: number) {
+    super(learningRate, beta1, beta2, epsilon);
+    if (!(Number.isFinite(weightDecay) && weightDecay >= 0)) {
+      throw new TypeError(`NativeAdamWOptimizer: weightDecay must be a finite number ≥ 0, got ${weightDecay}`);
+    }
+  }
+
+  /** Leaves the named variables (tf.Variable.name) out of weight decay, as nanoGPT does for biases, norms and embeddings. */
+  excludeFromDecay(names: Iterable<string>): void {
+    for (const name of names) this.undecayed.add(name);
+  }
+
+  protected decayFactor(name: string): number {
+    return this.undecayed.has(name) ? 1 : f32(1 - this.learningRate * this.weightDecay);
+  }
+
+  getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), weightDecay: this.weightDecay };
+  }
+}
+
+/** An AdamW optimizer (decoupled weight decay), fused on the native backend, tf ops elsewhere. */
+export function adamw(config: Partial<AdamWConfig> = {}): NativeAdamWOptimizer {
+  const { learningRate, beta1, beta2, epsilon, weightDecay } = { ...DEFAULT_ADAMW, ...config };
+  return new NativeAdamWOptimizer(learningRate, beta1, beta2, epsilon, weightDecay);
 }

@@ -1,2 +1,24 @@
-// Reinforcement learning (environments, rollouts, GAE, training loops) — public API of this area (filled in by its issue).
-export {};
+// Reinforcement learning: environments (CartPole, bandit, arithmetic), rollouts, GAE, PPO and GRPO training loops.
+// Public API `lab.rl`.
+export { DEFAULT_GAE, gae, gaeArrays } from "./gae";
+export type { GaeConfig, GaeInputs, GaeOutput } from "./gae";
+export { VecEnv } from "./vec-env";
+export type { EpisodeStat, VecEnvConfig, VecStep } from "./vec-env";
+export { CartPole, DEFAULT_CARTPOLE } from "./cartpole";
+export type { CartPoleConfig } from "./cartpole";
+export { Bandit, DEFAULT_BANDIT } from "./bandit";
+export type { BanditConfig } from "./bandit";
+export { orthogonal } from "./orthogonal";
+export { ActorCritic, DEFAULT_ACTOR_CRITIC, TanhMlp } from "./actor-critic";
+export type { ActEvaluation, ActSample, ActorCriticConfig } from "./actor-critic";
+export { clippedStep } from "./clipped-step";
+export type { StepLoss } from "./clipped-step";
+export { yielder } from "./yielder";
+export { DEFAULT_PPO, meanLastReturns, ppoConfig, smoothedReturns, trainPpo } from "./ppo";
+export type { EpisodeRecord, PpoConfig, PpoIteration, PpoOptions, PpoResult, PpoSettings } from "./ppo";
+export { ArithmeticTask, DEFAULT_ARITHMETIC_TASK, supervisedLoss } from "./arithmetic";
+export type { ArithmeticBatch, ArithmeticTaskConfig, TaskPrompt } from "./arithmetic";
+export { sampleCompletions, tokenLogProbs } from "./lm-sampling";
+export type { Completions, TokenLogProbs } from "./lm-sampling";
+export { DEFAULT_LM_RL, LogitValueHead, greedyAccuracy, lmRlConfig, trainLmRl } from "./lm-rl";
+export type { LmRlConfig, LmRlEval, LmRlMethod, LmRlOptions, LmRlResult, LmRlSettings, LmRlStep } from "./lm-rl";

@@ -1,0 +1,49 @@
+// One pre-norm decoder block: x + attn(norm(x)), then + ffn(norm(x)) with a dense SwiGLU or an MoE layer as FFN.
+// Reference: DeepSeek-V3 inference/model.py `Block` (attn_norm, ffn_norm; MoE from layer n_dense_layers on).
+import * as tf from "@tensorflow/tfjs";
+import { Module } from "../nn/module";
+import { SwiGLU } from "../nn/swiglu";
+import { MoELayer } from "../moe";
+import type { MoEOutput } from "../moe";
+import { CausalSelfAttention, CacheSlot } from "./attention";
+import { isMoELayer, LMConfig, moeSettings } from "./config";
+import { LayerNorm, makeNorm, RMSNorm } from "./norm";
+import { RopeTables } from "./rope";
+
+/** A block's output: the new residual stream and, for an MoE block, the layer's routing outputs. */
+export interface BlockOutput {
+  x: tf.Tensor3D; // [B, T, d]
+  moe: MoEOutput | null;
+}
+
+export class Block extends Module {
+  readonly attnNorm: RMSNorm | LayerNorm;
+  readonly attn: CausalSelfAttention;
+  readonly ffnNorm: RMSNorm | LayerNorm;
+  readonly ffn: SwiGLU | MoELayer;
+
+  /** Block `layer` of the model `config` describes (MoE FFN when isMoELayer(config, layer)). */
+  constructor(config: LMConfig, layer: number) {
+    super();
+    const d = config.dim;
+    this.attnNorm = this.child("attn_norm", makeNorm(config.norm, d, config.normEps));
+    this.attn = this.child("attn", new CausalSelfAttention(d, config.nHeads));
+    this.ffnNorm = this.child("ffn_norm", makeNorm(config.norm, d, config.normEps));
+    this.ffn = this.child("ffn", isMoELayer(config, layer) ? new MoELayer(d, moeSettings(config)) : new SwiGLU(d, config.ffnHidden));
+  }
+
+  /** x [B, T, d] → [B, T, d]; `rope` covers the T positions; `slot` appends to a KV cache when decoding. */
+  apply(x: tf.Tensor3D, rope: RopeTables, slot?: CacheSlot): BlockOutput {
+    const [B, T, d] = x.shape;
+    // tidy keeps every tensor of the returned object (null entries are skipped); its type wants index signatures.
+    return tf.tidy(() => {
+      const h = tf.add(x, this.attn.apply(this.attnNorm.apply(x) as tf.Tensor3D, rope, slot)); // [B, T, d]
+      const normed = tf.reshape(this.ffnNorm.apply(h), [B * T, d]) as tf.Tensor2D; // [N, d]
+      if (this.ffn instanceof SwiGLU) {
+        return { x: tf.add(h, tf.reshape(this.ffn.apply(normed), [B, T, d])), moe: null } as unknown as tf.TensorContainer; // [B, T, d]
+      }
+      const moe = this.ffn.forward(normed, { seqLen: T });
+      return { x: tf.add(h, tf.reshape(moe.y, [B, T, d])), moe } as unknown as tf.TensorContainer; // [B, T, d]
+    }) as unknown as BlockOutput;
+  }
+}

@@ -1,0 +1,87 @@
+// Autoregressive generation: temperature and top-k sampling from the seeded PRNG, with or without the KV cache.
+// Reference: nanoGPT model.py `generate` (logits / temperature, keep the top-k, sample from the softmax).
+import * as tf from "@tensorflow/tfjs";
+import { Rng, rng as globalRng } from "../random";
+import { checkPositiveInt } from "../check";
+import type { TransformerLM } from "./transformer";
+
+/** How the next token is drawn from the logits. */
+export interface SampleConfig {
+  /** Softmax temperature; 0 = greedy (the first most likely token). */
+  temperature: number;
+  /** Sample only among the k most likely tokens (ties with the k-th are kept); null = all. */
+  topK: number | null;
+}
+
+export const DEFAULT_SAMPLE: Readonly<SampleConfig> = Object.freeze({ temperature: 1, topK: null });
+
+/** One token id drawn from a row of logits [V] (softmax(logits / temperature) over the top-k, in float64). */
+export function sampleToken(logits: ArrayLike<number>, config: Partial<SampleConfig> = {}, rng: Rng = globalRng()): number {
+  const { temperature, topK } = { ...DEFAULT_SAMPLE, ...config };
+  const fn = "sampleToken(logits, config)";
+  const V = logits.length;
+  if (V < 1) throw new Error(`${fn}: logits must have at least one entry`);
+  if (!(Number.isFinite(temperature) && temperature >= 0)) throw new Error(`${fn}: temperature must be a finite number ≥ 0, got ${temperature}`);
+  if (topK !== null) checkPositiveInt(fn, "topK", topK);
+  let best = 0;
+  for (let i = 1; i < V; i++) if (logits[i] > logits[best]) best = i;
+  if (temperature === 0) return best;
+  const floor = topK !== null && topK < V ? Array.from(logits).sort((a, b) => b - a)[topK - 1] : -Infinity;
+  const weights = new Float64Array(V);
+  let total = 0;
+  for (let i = 0; i < V; i++) {
+    if (logits[i] >= floor) weights[i] = Math.exp((logits[i] - logits[best]) / temperature);
+    total += weights[i];
+  }
+  let u = rng.uniform() * total;
+  for (let i = 0; i < V; i++) {
+    u -= weights[i];
+    if (u < 0 && weights[i] > 0) return i;
+  }
+  return best;
+}
+
+/** Generation settings. */
+export interface GenerateConfig extends SampleConfig {
+  /** Reuse cached keys/values (one new token per step) instead of re-running the whole sequence. */
+  useCache: boolean;
+}
+
+export const DEFAULT_GENERATE: Readonly<GenerateConfig> = Object.freeze({ ...DEFAULT_SAMPLE, useCache: true });
+
+/** Continues `prompt` (token ids) by `maxNewTokens` tokens; returns the new tokens. prompt + new must fit contextLen. */
+export function generate(
+  model: TransformerLM,
+  prompt: readonly number[],
+  maxNewTokens: number,
+  config: Partial<GenerateConfig> = {},
+  rng: Rng = globalRng(),
+): number[] {
+  const cfg = { ...DEFAULT_GENERATE, ...config };
+  const fn = "generate(model, prompt, maxNewTokens)";
+  if (prompt.length < 1) throw new Error(`${fn}: prompt must hold at least one token`);
+  checkPositiveInt(fn, "maxNewTokens", maxNewTokens);
+  const limit = model.config.contextLen;
+  if (prompt.length + maxNewTokens > limit) {
+    throw new Error(`${fn}: prompt (${prompt.length}) + maxNewTokens (${maxNewTokens}) exceeds contextLen ${limit}`);
+  }
+  const sequence = [...prompt];
+  const cache = cfg.useCache ? model.newCache() : undefined;
+  try {
+    let feed = sequence;
+    for (let step = 0; step < maxNewTokens; step++) {
+      const last = tf.tidy(() => {
+        const ids = tf.tensor2d(feed, [1, feed.length], "int32"); // [1, T]
+        const logits = model.forward(ids, cache).logits; // [1, T, V]
+        return tf.slice(logits, [0, feed.length - 1, 0], [1, 1, -1]); // [1, 1, V]
+      });
+      const next = sampleToken(last.dataSync(), cfg, rng);
+      last.dispose();
+      sequence.push(next);
+      feed = cache ? [next] : sequence;
+    }
+  } finally {
+    cache?.dispose();
+  }
+  return sequence.slice(prompt.length);
+}
