@@ -7,6 +7,7 @@ import { checkPositiveInt } from "../check";
 import { Linear } from "../nn/linear";
 import { Module } from "../nn/module";
 import { adam } from "../native/optimizer";
+import { softmaxCrossEntropy } from "../ops/cross-entropy";
 import { Rng } from "../random";
 import { ImageSet, imageBatch } from "./fashion-mnist";
 import { Fp8Linear, Fp8Recipe } from "./fp8-training";
@@ -50,11 +51,6 @@ export class MlpClassifier extends Module {
       return this.head.apply(h) as tf.Tensor2D; // [B, classes]
     });
   }
-}
-
-/** Mean softmax cross-entropy of logits [B, C] against one-hot targets [B, C]. */
-export function softmaxCrossEntropy(logits: tf.Tensor2D, onehot: tf.Tensor2D): tf.Scalar {
-  return tf.tidy(() => tf.neg(tf.mean(tf.sum(tf.mul(onehot, tf.logSoftmax(logits)), -1))) as tf.Scalar);
 }
 
 /** Training settings. */
@@ -110,7 +106,7 @@ export function evaluateClassifier(
     const { x, y } = imageBatch(set, idx);
     const [hits, loss] = tf.tidy(() => {
       const logits = predict(x);
-      const hit = tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), tf.argMax(y, -1)), "float32"));
+      const hit = tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), y), "float32"));
       return [hit.dataSync()[0], softmaxCrossEntropy(logits, y).dataSync()[0]];
     });
     correct += hits;

@@ -84,20 +84,20 @@ export function fashionMnistSplits(): { train: ImageSet; test: ImageSet; source:
 /** Side of the padded square image: 32 (28×28 centred, zero border). */
 export const PADDED_SIDE = 32;
 
-/** The images at `indices` as x [B, 1024] (pixels / 255, padded to 32×32) and one-hot labels y [B, 10]. */
-export function imageBatch(set: ImageSet, indices: ArrayLike<number>): { x: tf.Tensor2D; y: tf.Tensor2D } {
+/** The images at `indices` as x [B, 1024] (pixels / 255, padded to 32×32) and class labels y [B] (int32). */
+export function imageBatch(set: ImageSet, indices: ArrayLike<number>): { x: tf.Tensor2D; y: tf.Tensor1D } {
   const b = indices.length;
   const side = PADDED_SIDE;
   const pad = (side - set.rows) >> 1;
   const x = new Float32Array(b * side * side);
-  const y = new Float32Array(b * FASHION_MNIST_CLASSES.length);
+  const y = new Int32Array(b);
   for (let i = 0; i < b; i++) {
     const item = indices[i];
     if (!(item >= 0 && item < set.count)) throw new Error(`imageBatch(set, indices): index ${item} outside [0, ${set.count})`);
     for (let r = 0; r < set.rows; r++) {
       for (let c = 0; c < set.cols; c++) x[i * side * side + (r + pad) * side + c + pad] = set.images[(item * set.rows + r) * set.cols + c] / 255;
     }
-    y[i * FASHION_MNIST_CLASSES.length + set.labels[item]] = 1;
+    y[i] = set.labels[item];
   }
-  return { x: tf.tensor2d(x, [b, side * side]), y: tf.tensor2d(y, [b, FASHION_MNIST_CLASSES.length]) };
+  return { x: tf.tensor2d(x, [b, side * side]), y: tf.tensor1d(y, "int32") };
 }
