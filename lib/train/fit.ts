@@ -3,6 +3,7 @@
 // evaluate, log JSONL metrics, checkpoint and show progress as configured. Resuming from a checkpoint continues
 // the same loss curve bit for bit, because nothing in a step depends on anything but (weights, optimizer state,
 // seed, step). Reference: nanoGPT train.py (the loop: lr schedule, clipping, eval, checkpoints), cleanrl (seeding).
+import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import type { Module } from "../nn/module";
 import { stepSeed } from "../data/batch";
@@ -236,7 +237,7 @@ export async function fit<B extends tf.TensorContainer>(options: FitOptions<B>):
           log?.append({ step: step + 1, ...Object.fromEntries(Object.entries(values).map(([k, v]) => [`eval.${k}`, v])) });
         }
         if (cfg.checkpointDir !== null && every(cfg.checkpointEvery, step)) {
-          result.checkpoint = `${cfg.checkpointDir}/${checkpointName(step + 1)}`;
+          result.checkpoint = path.join(cfg.checkpointDir, checkpointName(step + 1));
           saveCheckpoint(result.checkpoint, { module, optimizer, step: step + 1, seed, config: { fit: cfg, model: options.modelConfig ?? null } });
         }
         if (performance.now() - lastYield >= cfg.yieldMs) {
