@@ -68,7 +68,7 @@ async function main(): Promise<void> {
     const ops = 2 * m * k * nn;
     const gops = (t: Timing) => ops / (t.median * 1e6);
     const shapeText = `${m}×${k} · ${k}×${nn}`;
-    const tF = await time(() => tf.tidy(() => tf.matMul(a, wt).dataSync()), { repeats });
+    const tF = await time(() => tf.matMul(a, wt).dispose(), { repeats });
     rows.push({ what: `fp32 tf.matMul on native, ${shapeText}`, timing: tF, rate: gops(tF), unit: "GFLOP/s" });
     const tI = await time(() => lab.quant.int8Matmul(qa.codes as Int8Array, qw.codes as Int8Array, m, nn, k), { repeats });
     rows.push({ what: `int8 GEMM (${lab.quant.int8MatmulKernel()}), ${shapeText}`, timing: tI, rate: gops(tI), unit: "GOP/s" });
