@@ -69,8 +69,9 @@ export function heatmap(z: number[][], opts: HeatmapOptions = {}): Figure {
     colorscale: opts.colorscale ?? "Viridis",
     hoverongaps: false,
   };
-  if (opts.rowLabels) trace.y = rowNames;
-  if (opts.colLabels) trace.x = colNames;
+  // Always set: the axes are categorical, and plotly draws an empty (zero-width) plot for a category axis without them.
+  trace.y = rowNames;
+  trace.x = colNames;
   if (opts.zmin !== undefined) trace.zmin = opts.zmin;
   if (opts.zmax !== undefined) trace.zmax = opts.zmax;
   if (opts.colorbarTitle) trace.colorbar = { title: { text: opts.colorbarTitle } };

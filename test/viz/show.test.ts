@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Browser } from "puppeteer-core";
 import { DisplayBundle, DisplayOptions, KernelHost, setKernelHost } from "../../lib/display";
-import { PLOTLY_MIME, bar, closeRenderer, configureRenderer, line, renderPng, show } from "../../lib/viz";
+import { PLOTLY_MIME, bar, closeRenderer, configureRenderer, heatmap, line, renderPng, show } from "../../lib/viz";
 
 // Count launches: the renderer must start one browser for all the figures of this file.
 vi.mock("puppeteer-core", async (importOriginal) => {
@@ -120,6 +120,12 @@ describe.skipIf(!hasChromium)("show in a kernel with chromium", () => {
     expect(png).not.toBeNull();
     expect(pngSize(png!)).toEqual({ width: 400, height: 300 });
     expect(launch).toHaveBeenCalledTimes(1);
+  });
+
+  it("renders a heatmap without row or column labels (categorical axes get index labels)", async () => {
+    const png = await renderPng(heatmap([[1, 2], [3, 4]], { width: 300, height: 200 }));
+    expect(png).not.toBeNull();
+    expect(pngSize(png!)).toEqual({ width: 300, height: 200 });
   });
 
   it("renders queued figures one at a time, each with its own size", async () => {
