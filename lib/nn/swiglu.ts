@@ -4,11 +4,11 @@ import * as tf from "@tensorflow/tfjs";
 import { Module } from "./module";
 import { Linear } from "./linear";
 import { checkPositiveInt } from "../check";
-import { silu } from "../ops";
+import { swigluGate } from "../ops";
 
-/** The gated product silu(a) ⊙ b of SwiGLU's two input projections (silu fused on `native`, lib/ops). */
+/** The gated product silu(a) ⊙ b of SwiGLU's two input projections (one fused kernel on `native`, lib/ops). */
 export function swiGate<T extends tf.Tensor>(a: T, b: T): T {
-  return tf.tidy(() => tf.mul(silu(a), b));
+  return swigluGate(a, b);
 }
 
 /** SwiGLU settings. */

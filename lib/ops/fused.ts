@@ -12,6 +12,9 @@ export const FUSED_KERNELS = Object.freeze({
   rmsNormGainGrad: "MoelabRmsNormGainGrad",
   crossEntropy: "MoelabCrossEntropy",
   crossEntropyGrad: "MoelabCrossEntropyGrad",
+  swigluGate: "MoelabSwigluGate",
+  swigluGateGradA: "MoelabSwigluGateGradA",
+  swigluGateGradB: "MoelabSwigluGateGradB",
 });
 
 /** Whether the active backend has a fused kernel `kernelName`. */

@@ -42,5 +42,6 @@ export { cumsum } from "./cumsum";
 export { FUSED_ACTIVATIONS, gelu, silu } from "./activations";
 export type { FusedActivationName } from "./activations";
 export { rmsNorm } from "./rms-norm";
+export { swigluGate } from "./swiglu-gate";
 export { softmaxCrossEntropy } from "./cross-entropy";
 export { FUSED_KERNELS, hasFusedKernel, runFused } from "./fused";

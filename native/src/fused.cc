@@ -1,5 +1,6 @@
 // Fused training ops with their backward passes, one call each instead of a chain of tfjs kernels (and their
-// temporaries): GELU/SiLU (fusedActivation, fusedActivationGrad), RMSNorm (rmsNorm, rmsNormGrad, rmsNormGainGrad), softmax
+// temporaries): GELU/SiLU (fusedActivation, fusedActivationGrad), the SwiGLU gate silu(a)·b (swigluGate, swigluGateGradA,
+// swigluGateGradB), RMSNorm (rmsNorm, rmsNormGrad, rmsNormGainGrad), softmax
 // cross-entropy with integer targets (crossEntropy, crossEntropyGrad). The math is in fused_kernels.h; lib/ops
 // registers these as tfjs kernels of the `native` backend (lib/native/kernels/fused.ts) with the composite tfjs
 // versions (lib/ops) as the reference they are tested against.
@@ -78,6 +79,46 @@ Napi::Value FusedActivationGrad(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 MOELAB_EXPORT("fusedActivationGrad", FusedActivationGrad);
+
+// Reads `count` same-size Float32Arrays from info[0..count); false after throwing.
+bool same_size_f32(const Napi::CallbackInfo& info, const char* fn, View<float>* views, size_t count) {
+  for (size_t i = 0; i < count; i++) {
+    if (!f32_arg(info, fn, i, views[i])) return false;
+  }
+  for (size_t i = 1; i < count; i++) {
+    if (!require(info, views[i].size == views[0].size, fn, "every array must have the size of the first")) return false;
+  }
+  return true;
+}
+
+// swigluGate(a, b, out): out = silu(a)·b.
+Napi::Value SwigluGate(const Napi::CallbackInfo& info) {
+  View<float> v[3];
+  if (!same_size_f32(info, "swigluGate", v, 3)) return info.Env().Undefined();
+  parallel_for(v[0].size, kElementGrain, [&](size_t b, size_t e) { MOELAB_ISA_CALL(swiglu_forward, v[0].data + b, v[1].data + b, v[2].data + b, e - b); });
+  return info.Env().Undefined();
+}
+MOELAB_EXPORT("swigluGate", SwigluGate);
+
+// swigluGateGradA(a, b, dy, da): da = dy·b·silu'(a).
+Napi::Value SwigluGateGradA(const Napi::CallbackInfo& info) {
+  View<float> v[4];
+  if (!same_size_f32(info, "swigluGateGradA", v, 4)) return info.Env().Undefined();
+  parallel_for(v[0].size, kElementGrain, [&](size_t b, size_t e) {
+    MOELAB_ISA_CALL(swiglu_grad_a, v[0].data + b, v[1].data + b, v[2].data + b, v[3].data + b, e - b);
+  });
+  return info.Env().Undefined();
+}
+MOELAB_EXPORT("swigluGateGradA", SwigluGateGradA);
+
+// swigluGateGradB(a, dy, db): db = dy·silu(a).
+Napi::Value SwigluGateGradB(const Napi::CallbackInfo& info) {
+  View<float> v[3];
+  if (!same_size_f32(info, "swigluGateGradB", v, 3)) return info.Env().Undefined();
+  parallel_for(v[0].size, kElementGrain, [&](size_t b, size_t e) { MOELAB_ISA_CALL(swiglu_grad_b, v[0].data + b, v[1].data + b, v[2].data + b, e - b); });
+  return info.Env().Undefined();
+}
+MOELAB_EXPORT("swigluGateGradB", SwigluGateGradB);
 
 // eps at info[index]: a finite number ≥ 0.
 bool eps_arg(const Napi::CallbackInfo& info, const char* fn, size_t index, float& eps) {

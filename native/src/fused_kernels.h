@@ -151,3 +151,23 @@ MOELAB_EW_FN void act_backward(int act, const float* x, const float* dy, float* 
   if (act == 0) act_backward_loop<FGelu>(x, dy, dx, n);
   else act_backward_loop<FSilu>(x, dy, dx, n);
 }
+
+// SwiGLU gate y = silu(a)·b and its gradients da = dy·b·silu'(a), db = dy·silu(a).
+MOELAB_EW_FN void swiglu_forward(const float* a, const float* b, float* y, size_t n) {
+  size_t i = 0;
+  for (; i + W <= n; i += W) store(y + i, mul(FSilu::f(load(a + i)), load(b + i)));
+  if (i < n) storen(y + i, mul(FSilu::f(loadn(a + i, n - i)), loadn(b + i, n - i)), n - i);
+}
+MOELAB_EW_FN void swiglu_grad_a(const float* a, const float* b, const float* dy, float* da, size_t n) {
+  size_t i = 0;
+  for (; i + W <= n; i += W) store(da + i, mul(mul(load(dy + i), load(b + i)), FSilu::df(load(a + i))));
+  if (i < n) {
+    const size_t r = n - i;
+    storen(da + i, mul(mul(loadn(dy + i, r), loadn(b + i, r)), FSilu::df(loadn(a + i, r))), r);
+  }
+}
+MOELAB_EW_FN void swiglu_grad_b(const float* a, const float* dy, float* db, size_t n) {
+  size_t i = 0;
+  for (; i + W <= n; i += W) store(db + i, mul(load(dy + i), FSilu::f(load(a + i))));
+  if (i < n) storen(db + i, mul(loadn(dy + i, n - i), FSilu::f(loadn(a + i, n - i))), n - i);
+}

@@ -1,10 +1,10 @@
-// The fused ops (GELU, SiLU, RMSNorm, softmax cross-entropy): the native kernels equal the composite tfjs version
+// The fused ops (GELU, SiLU, the SwiGLU gate, RMSNorm, softmax cross-entropy): the native kernels equal the composite tfjs version
 // (cpu) forward and backward, both equal float64 references (closed forms and central differences), the native
 // kernels really run on `native`, errors name the argument, and nothing leaks.
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import { useBackend } from "../../lib/backend";
-import { gelu, rmsNorm, silu, softmaxCrossEntropy, FUSED_KERNELS, hasFusedKernel } from "../../lib/ops";
+import { gelu, rmsNorm, silu, softmaxCrossEntropy, swigluGate, FUSED_KERNELS, hasFusedKernel } from "../../lib/ops";
 import { Rng } from "../../lib/random";
 import { addonCalls } from "../native/kernel-parity";
 import { expectClose, numericGradient, randomValues } from "./helpers";
@@ -101,6 +101,33 @@ describe("fused activations", () => {
   });
 });
 
+describe("fused SwiGLU gate", () => {
+  const n = 3 * 37;
+  const a = randomValues(rng, n).map((v) => 3 * v);
+  const b = randomValues(rng, n);
+  const w = randomValues(rng, n);
+  const make = () => [tf.tensor2d(Float32Array.from(a), [3, 37]), tf.tensor2d(Float32Array.from(b), [3, 37])];
+  const weighted = (x: tf.Tensor, y: tf.Tensor) => tf.mul(swigluGate(x, y), tf.tensor2d(Float32Array.from(w), [3, 37]));
+
+  it("native equals cpu and float64 central differences for both inputs, through the native kernels", async () => {
+    const native = await valueAndGrads("native", weighted, make);
+    const cpu = await valueAndGrads("cpu", weighted, make);
+    expectClose(native.y, cpu.y, 2e-6);
+    native.grads.forEach((g, i) => expectClose(g, cpu.grads[i], 2e-6));
+    const loss = (xs: Float64Array, ys: Float64Array) => xs.reduce((s, v, i) => s + siluRef(v) * ys[i] * w[i], 0);
+    expectClose(native.grads[0], numericGradient((xs) => loss(xs, b), a), 1e-5);
+    expectClose(native.grads[1], numericGradient((ys) => loss(a, ys), b), 1e-5);
+    await tf.setBackend("native");
+    const calls = await addonCalls(["swigluGate", "swigluGateGradA", "swigluGateGradB"], async () => {
+      tf.tidy(() => tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(swigluGate(x, y)))(make()).map((t) => t.dataSync()));
+    });
+    expect(calls).toEqual({ swigluGate: 1, swigluGateGradA: 1, swigluGateGradB: 1 });
+    tf.tidy(() => {
+      expect(() => swigluGate(tf.ones([2, 3]), tf.ones([3, 2]))).toThrow(/swigluGate\(b\): expected the shape of a \[2,3\], got \[3,2\]/);
+    });
+  });
+});
+
 describe("fused RMSNorm", () => {
   const d = 37;
   const rows = 9;
@@ -177,7 +204,7 @@ describe("fused ops leak nothing", () => {
       const before = tf.memory().numTensors;
       for (let i = 0; i < 3; i++) {
         tf.tidy(() => {
-          const f = (a: tf.Tensor, b: tf.Tensor) => softmaxCrossEntropy(silu(gelu(rmsNorm(a, b))) as tf.Tensor2D, t);
+          const f = (a: tf.Tensor, b: tf.Tensor) => softmaxCrossEntropy(swigluGate(silu(gelu(rmsNorm(a, b))), a) as tf.Tensor2D, t);
           tf.grads(f)([x, g]).forEach((gr) => gr.dataSync());
         });
       }

@@ -1,4 +1,4 @@
-// Native kernels of the fused ops (lib/ops/fused.ts): GELU/SiLU and their derivatives, RMSNorm and its two gradients,
+// Native kernels of the fused ops (lib/ops/fused.ts): GELU/SiLU and their derivatives, the SwiGLU gate and its gradients, RMSNorm and its two gradients,
 // softmax cross-entropy and its gradient, on native/src/fused.cc. Each takes float32 inputs stored as Float32Arrays
 // (the lab's ops only call them with float32 tensors) and writes every element of a pooled output.
 import * as tf from "@tensorflow/tfjs";
@@ -18,6 +18,9 @@ interface FusedAddon {
   /** Σ over rows of logsumexp(row) − row[target]. */
   crossEntropy(logits: Float32Array, targets: Int32Array): number;
   crossEntropyGrad(logits: Float32Array, targets: Int32Array, scale: number, dlogits: Float32Array): void;
+  swigluGate(a: Float32Array, b: Float32Array, out: Float32Array): void;
+  swigluGateGradA(a: Float32Array, b: Float32Array, dy: Float32Array, da: Float32Array): void;
+  swigluGateGradB(a: Float32Array, dy: Float32Array, db: Float32Array): void;
 }
 
 function addon(backend: NativeBackend): FusedAddon {
@@ -68,6 +71,13 @@ export const fusedKernels: KernelConfig[] = [
     "x",
     (b, i, a, out) => addon(b).rmsNormGainGrad(f32(b, K.rmsNormGainGrad, i, "x"), f32(b, K.rmsNormGainGrad, i, "dy"), out, a.eps as number),
     true, // the gain's gradient: [d]
+  ),
+  shapedLike(K.swigluGate, "a", (b, i, _a, out) => addon(b).swigluGate(f32(b, K.swigluGate, i, "a"), f32(b, K.swigluGate, i, "b"), out)),
+  shapedLike(K.swigluGateGradA, "a", (b, i, _a, out) =>
+    addon(b).swigluGateGradA(f32(b, K.swigluGateGradA, i, "a"), f32(b, K.swigluGateGradA, i, "b"), f32(b, K.swigluGateGradA, i, "dy"), out),
+  ),
+  shapedLike(K.swigluGateGradB, "a", (b, i, _a, out) =>
+    addon(b).swigluGateGradB(f32(b, K.swigluGateGradB, i, "a"), f32(b, K.swigluGateGradB, i, "dy"), out),
   ),
   {
     kernelName: K.crossEntropy,
