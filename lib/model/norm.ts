@@ -3,6 +3,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { Module } from "../nn/module";
 import { checkPositiveInt, checkRange } from "../check";
+import { rmsNorm } from "../ops/rms-norm";
 
 /** Which normalisation a model uses: "rmsnorm" (LLaMA, DeepSeek) or "layernorm" (GPT-2). */
 export type NormKind = "rmsnorm" | "layernorm";
@@ -31,10 +32,7 @@ export class RMSNorm extends Module {
   /** x [..., dim] → [..., dim]. */
   apply(x: tf.Tensor): tf.Tensor {
     checkLastAxis("RMSNorm.apply(x)", x, this.dim);
-    return tf.tidy(() => {
-      const ms = tf.mean(tf.square(x), -1, true); // [..., 1]
-      return tf.mul(tf.mul(x, tf.rsqrt(tf.add(ms, this.eps))), this.weight); // [..., dim]
-    });
+    return rmsNorm(x, this.weight, this.eps); // [..., dim] (one fused kernel on native, lib/ops)
   }
 }
 
