@@ -1,5 +1,5 @@
 // A persistent thread pool sized to the cores this process may use (MOELAB_THREADS overrides; idle threads poll for
-// MOELAB_SPIN_US µs, default 100, before sleeping). The calling thread
+// MOELAB_SPIN_US µs, default 1000, before sleeping). The calling thread
 // takes part in every job; a job started from inside a job runs serially on the caller (no nested oversubscription).
 #pragma once
 #include <cstddef>
