@@ -11,6 +11,7 @@ import { useBackend } from "../../lib/backend";
 import { nativeAddon } from "../../lib/native/addon";
 import type { NativeBackend } from "../../lib/native/backend";
 import { BINARY_OPS, broadcastPlan, UNARY_OPS } from "../../lib/native/kernels/elementwise";
+import { erf64 } from "../ops/helpers";
 import { Rng } from "../../lib/random";
 import { addonCalls, expectClose, on, type Result } from "./kernel-parity";
 
@@ -45,30 +46,6 @@ const TOLERANCE: Record<Kernel, [number, number]> = {
   // compared with cpu loosely here, and with a float64 reference at 1e-6 below.
   Elu: [1e-6, 1e-12], Erf: [0, 3e-7],
 };
-
-/** erf in float64: Taylor series below 2.5, Laplace's continued fraction for erfc above (both ~1e-15). */
-function erf64(x: number): number {
-  const ax = Math.abs(x);
-  if (Number.isNaN(x) || ax === 0) return x;
-  let r: number;
-  if (ax < 2.5) {
-    const x2 = ax * ax;
-    let term = ax;
-    let sum = ax;
-    for (let n = 1; n < 200; n++) {
-      term *= -x2 / n;
-      const c = term / (2 * n + 1);
-      sum += c;
-      if (Math.abs(c) < 1e-17 * sum) break;
-    }
-    r = (2 / Math.sqrt(Math.PI)) * sum;
-  } else {
-    let t = ax;
-    for (let k = 120; k >= 1; k--) t = ax + k / 2 / t;
-    r = 1 - Math.exp(-ax * ax) / (Math.sqrt(Math.PI) * t);
-  }
-  return x < 0 ? -r : r;
-}
 
 /** float64 references for the kernels whose cpu implementation is inaccurate. */
 const REFERENCE: Partial<Record<Kernel, (x: number) => number>> = {

@@ -7,7 +7,7 @@ import { useBackend } from "../../lib/backend";
 import { gelu, rmsNorm, silu, softmaxCrossEntropy, swigluGate, FUSED_KERNELS, hasFusedKernel } from "../../lib/ops";
 import { Rng } from "../../lib/random";
 import { addonCalls } from "../native/kernel-parity";
-import { expectClose, numericGradient, randomValues } from "./helpers";
+import { erf64, expectClose, numericGradient, randomValues } from "./helpers";
 
 const rng = new Rng(7);
 beforeAll(async () => {
@@ -15,19 +15,8 @@ beforeAll(async () => {
 });
 
 // float64 references
-const erf = (x: number): number => {
-  // Numerical Recipes' erfc Chebyshev fit (1.2e-7 relative), far inside the 2e-6 tolerance below.
-  const t = 1 / (1 + 0.5 * Math.abs(x));
-  const y =
-    t *
-    Math.exp(
-      -x * x - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 +
-        t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
-    );
-  return x >= 0 ? 1 - y : y - 1;
-};
-const geluRef = (x: number) => 0.5 * x * (1 + erf(x / Math.SQRT2));
-const geluGradRef = (x: number) => 0.5 * (1 + erf(x / Math.SQRT2)) + (x * Math.exp(-x * x / 2)) / Math.sqrt(2 * Math.PI);
+const geluRef = (x: number) => 0.5 * x * (1 + erf64(x / Math.SQRT2));
+const geluGradRef = (x: number) => 0.5 * (1 + erf64(x / Math.SQRT2)) + (x * Math.exp(-x * x / 2)) / Math.sqrt(2 * Math.PI);
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 const siluRef = (x: number) => x * sigmoid(x);
 const siluGradRef = (x: number) => sigmoid(x) * (1 + x * (1 - sigmoid(x)));

@@ -59,3 +59,27 @@ export function gradientOf(f: (x: tf.Tensor) => tf.Tensor, x: tf.Tensor): Float6
     return values;
   });
 }
+
+/** erf in float64: Taylor series below 2.5, Laplace's continued fraction for erfc above (both ~1e-15). */
+export function erf64(x: number): number {
+  const ax = Math.abs(x);
+  if (Number.isNaN(x) || ax === 0) return x;
+  let r: number;
+  if (ax < 2.5) {
+    const x2 = ax * ax;
+    let term = ax;
+    let sum = ax;
+    for (let n = 1; n < 200; n++) {
+      term *= -x2 / n;
+      const c = term / (2 * n + 1);
+      sum += c;
+      if (Math.abs(c) < 1e-17 * sum) break;
+    }
+    r = (2 / Math.sqrt(Math.PI)) * sum;
+  } else {
+    let t = ax;
+    for (let k = 120; k >= 1; k--) t = ax + k / 2 / t;
+    r = 1 - Math.exp(-ax * ax) / (Math.sqrt(Math.PI) * t);
+  }
+  return x < 0 ? -r : r;
+}
