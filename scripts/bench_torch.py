@@ -46,8 +46,13 @@ def gemm_case(torch, shape):
 
 
 def adam(torch, params, cfg):
+    """The lab's AdamW config (lib/train/optimizer.ts) as torch.optim.AdamW: decay on parameters of rank >= decayMinRank."""
     a = cfg["adam"]
-    return torch.optim.Adam(params, lr=a["learningRate"], betas=(a["beta1"], a["beta2"]), eps=a["epsilon"])
+    decay, min_rank = a.get("weightDecay", 0.0), a.get("decayMinRank", 0)
+    params = list(params)
+    groups = [{"params": [p for p in params if p.ndim >= min_rank], "weight_decay": decay},
+              {"params": [p for p in params if p.ndim < min_rank], "weight_decay": 0.0}]
+    return torch.optim.AdamW([g for g in groups if g["params"]], lr=a["learningRate"], betas=(a["beta1"], a["beta2"]), eps=a["epsilon"])
 
 
 def train_step(model, opt, loss_fn):

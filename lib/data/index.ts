@@ -22,3 +22,7 @@ export { DEFAULT_BATCH, evalBatches, mixtureBatches, randomBatches, stepSeed, wi
 export type { Batch, BatchConfig, EvalSet, EvalSetConfig, MixtureBatch } from "./batch";
 export { DEFAULT_DATASET, makeTokenizer, mixDatasets, textDataset } from "./dataset";
 export type { DatasetConfig, MixDatasets, MixDatasetsConfig, TokenDataset } from "./dataset";
+export { DEBIAN_FASHION_MNIST, FASHION_MNIST_CLASSES, PADDED_SIDE, fashionMnistSplits, imageBatch, loadFashionMnist, sliceImages } from "./fashion-mnist";
+export type { ImageSet } from "./fashion-mnist";
+export { DEFAULT_SKEWED_STREAM, SkewedStream } from "./skewed-stream";
+export type { SkewedStreamConfig } from "./skewed-stream";

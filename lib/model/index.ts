@@ -1,5 +1,6 @@
 // Language models: a decoder-only transformer (RoPE multi-head attention, RMSNorm/LayerNorm, dense SwiGLU or MoE
-// FFN, tied or untied head), presets with parameter counts, cross-entropy, KV-cache generation. `lab.model`.
+// FFN, tied or untied head; its loss is the fused lab.softmaxCrossEntropy), presets with parameter counts, KV-cache
+// generation. `lab.model`.
 export { countParams, DEFAULT_LM, isMoELayer, lmConfig, moeSettings, PRESETS, presetConfig } from "./config";
 export type { LMConfig, ParamCounts, PresetName } from "./config";
 export { LayerNorm, makeNorm, NORM_KINDS, normParams, RMSNorm } from "./norm";
@@ -14,7 +15,6 @@ export { Block } from "./block";
 export type { BlockOutput } from "./block";
 export { TransformerLM } from "./transformer";
 export type { LMLoss, LMOutput, LMStepLoss } from "./transformer";
-export { crossEntropy, tokenCrossEntropy } from "./loss";
 export { DEFAULT_GENERATE, DEFAULT_SAMPLE, generate, sampleToken } from "./generate";
 export type { GenerateConfig, SampleConfig } from "./generate";
 export { DEFAULT_LM_RUN, routedLoads, trainLM, trainThroughput, valLoss } from "./experiment";

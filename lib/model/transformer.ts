@@ -5,11 +5,11 @@ import * as tf from "@tensorflow/tfjs";
 import { Module } from "../nn/module";
 import { Linear } from "../nn/linear";
 import { MoELayer } from "../moe";
+import { softmaxCrossEntropy } from "../ops/cross-entropy";
 import { Block } from "./block";
 import { countParams, lmConfig, LMConfig, ParamCounts } from "./config";
 import { Embedding } from "./embedding";
 import { KVCache } from "./kv-cache";
-import { crossEntropy } from "./loss";
 import { LayerNorm, makeNorm, RMSNorm } from "./norm";
 import { ropeTables } from "./rope";
 
@@ -129,7 +129,7 @@ export class TransformerLM extends Module {
     return tf.tidy(() => {
       const { logits, auxLoss, loads, indices } = this.forward(inputs);
       const [B, T, V] = logits.shape;
-      const ce = crossEntropy(tf.reshape(logits, [B * T, V]) as tf.Tensor2D, tf.reshape(targets, [B * T]) as tf.Tensor1D);
+      const ce = softmaxCrossEntropy(tf.reshape(logits, [B * T, V]) as tf.Tensor2D, tf.reshape(targets, [B * T]) as tf.Tensor1D); // []
       return { loss: tf.add(ce, auxLoss) as tf.Scalar, ce, auxLoss, loads, indices };
     });
   }

@@ -20,7 +20,7 @@ describe("benchmark models", () => {
     expect(() => transformerConfig({ dModel: 10, heads: 4 })).toThrow(/heads \(4\) must divide dModel \(10\)/);
     expect(() => transformerConfig({ activation: "relu" as "gelu" })).toThrow(/activation must be "gelu" or "silu"/);
     expect(() => transformerConfig({ adam: { learningRate: -1, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 } })).toThrow(/adam.learningRate/);
-    expect(transformerConfig({ adam: { epsilon: 1e-3 } as never }).adam).toEqual({ learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-3 });
+    expect(transformerConfig({ adam: { epsilon: 1e-3 } as never }).adam).toEqual({ learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-3, weightDecay: 0, decayMinRank: 0 });
   });
 
   it("is deterministic under seed() and has a head only when untied", () => {

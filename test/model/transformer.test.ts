@@ -160,6 +160,25 @@ describe("TransformerLM", () => {
     model.dispose();
   });
 
+  it("its cross-entropy is the fused softmaxCrossEntropy's: −log softmax at the target, averaged (float64 reference)", () => {
+    seed(16);
+    const model = new TransformerLM(TINY);
+    const rng = new Rng(16);
+    const inputs = randomTokens(rng, 2, 5, 16);
+    const targets = randomTokens(rng, 2, 5, 16);
+    const logits = tf.tidy(() => Array.from(model.forward(inputs).logits.dataSync())); // [2·5·16]
+    const t = targets.dataSync();
+    let sum = 0;
+    for (let n = 0; n < t.length; n++) {
+      const row = logits.slice(n * 16, (n + 1) * 16);
+      const max = Math.max(...row);
+      sum += max + Math.log(row.reduce((s, z) => s + Math.exp(z - max), 0)) - row[t[n]];
+    }
+    expect(tf.tidy(() => model.loss(inputs, targets).ce.dataSync()[0])).toBeCloseTo(sum / t.length, 5);
+    tf.dispose([inputs, targets]);
+    model.dispose();
+  });
+
   it("MoE training under fit keeps the tensor count flat, logs ce + aux and moves the aux-free bias", async () => {
     seed(7);
     const model = new TransformerLM({ ...TINY_MOE, nDenseLayers: 0, moe: { ...TINY_MOE.moe, balance: "auxfree", scoreFunc: "sigmoid" } });

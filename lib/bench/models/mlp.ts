@@ -2,7 +2,8 @@
 // Reference: PyTorch's nn.Linear/nn.ReLU classifier, https://pytorch.org/tutorials/beginner/basics/buildmodel_tutorial.html
 import * as tf from "@tensorflow/tfjs";
 import { randomNormal, rng } from "../../random";
-import { AdamConfig, BenchModel, DEFAULT_ADAM, checkAdam } from "./common";
+import type { AdamWConfig } from "../../train/optimizer";
+import { BenchModel, DEFAULT_ADAM, benchAdam } from "./common";
 import { softmaxCrossEntropy } from "../../ops/cross-entropy";
 import { checkPositiveInt as positiveInt } from "../../check";
 
@@ -17,7 +18,7 @@ export interface MlpConfig {
   /** Examples per train step. Default 128. */
   batchSize: number;
   /** Optimizer settings. Default: torch.optim.Adam's. */
-  adam: AdamConfig;
+  adam: AdamWConfig;
 }
 
 /** 784 → 512 → 512 → 10, batch 128. */
@@ -31,14 +32,14 @@ export const DEFAULT_MLP_CONFIG: Readonly<MlpConfig> = Object.freeze({
 
 /** DEFAULT_MLP_CONFIG with `patch` merged over it, checked. */
 export function mlpConfig(patch: Partial<MlpConfig> = {}): MlpConfig {
-  const c: MlpConfig = { ...DEFAULT_MLP_CONFIG, ...patch, adam: { ...DEFAULT_ADAM, ...patch.adam } };
+  const c: MlpConfig = { ...DEFAULT_MLP_CONFIG, ...patch, adam: DEFAULT_ADAM };
   const fn = "mlpConfig(patch)";
   positiveInt(fn, "inputSize", c.inputSize);
   positiveInt(fn, "classes", c.classes);
   positiveInt(fn, "batchSize", c.batchSize);
   if (!Array.isArray(c.hidden)) throw new Error(`${fn}: hidden must be an array of widths, got ${String(c.hidden)}`);
   c.hidden.forEach((w, i) => positiveInt(fn, `hidden[${i}]`, w));
-  checkAdam(fn, c.adam);
+  c.adam = benchAdam(fn, patch.adam);
   return c;
 }
 

@@ -3,7 +3,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { registerGradients } from "../../ops";
 import { rng, truncatedNormal } from "../../random";
-import { AdamConfig, BenchModel, DEFAULT_ADAM, checkAdam } from "./common";
+import type { AdamWConfig } from "../../train/optimizer";
+import { BenchModel, DEFAULT_ADAM, benchAdam } from "./common";
 import { gelu, silu } from "../../ops/activations";
 import { softmaxCrossEntropy } from "../../ops/cross-entropy";
 import { rmsNorm } from "../../ops/rms-norm";
@@ -34,7 +35,7 @@ export interface TransformerConfig {
   /** Standard deviation of the truncated-normal weight init; residual output projections get it / √(2·layers). Default 0.02. */
   initStd: number;
   /** Optimizer settings. Default: torch.optim.Adam's. */
-  adam: AdamConfig;
+  adam: AdamWConfig;
 }
 
 /** d=256, 4 heads, 2 layers, T=128, B=8, vocab 256, GELU, tied head. */
@@ -55,7 +56,7 @@ export const DEFAULT_TRANSFORMER_CONFIG: Readonly<TransformerConfig> = Object.fr
 
 /** DEFAULT_TRANSFORMER_CONFIG with `patch` merged over it, checked. */
 export function transformerConfig(patch: Partial<TransformerConfig> = {}): TransformerConfig {
-  const c: TransformerConfig = { ...DEFAULT_TRANSFORMER_CONFIG, ...patch, adam: { ...DEFAULT_ADAM, ...patch.adam } };
+  const c: TransformerConfig = { ...DEFAULT_TRANSFORMER_CONFIG, ...patch, adam: DEFAULT_ADAM };
   const fn = "transformerConfig(patch)";
   for (const key of ["vocabSize", "dModel", "heads", "layers", "seqLen", "batchSize", "mlpRatio"] as const) positiveInt(fn, key, c[key]);
   if (c.dModel % c.heads) throw new Error(`${fn}: heads (${c.heads}) must divide dModel (${c.dModel})`);
@@ -63,7 +64,7 @@ export function transformerConfig(patch: Partial<TransformerConfig> = {}): Trans
   for (const key of ["normEps", "initStd"] as const) {
     if (!(Number.isFinite(c[key]) && c[key] > 0)) throw new Error(`${fn}: ${key} must be a positive number, got ${c[key]}`);
   }
-  checkAdam(fn, c.adam);
+  c.adam = benchAdam(fn, patch.adam);
   return c;
 }
 

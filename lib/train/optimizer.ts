@@ -1,31 +1,57 @@
-// Adam and AdamW with a fused native update: on the native backend each float32 parameter takes one pass of the
-// addon's adamStep (native/src/adam.cc) instead of ~10 elementwise kernels; elsewhere the same update runs as tf ops.
+// The lab's one optimizer, AdamW (Adam = no weight decay), with a fused native update: on the native backend each
+// float32 parameter takes one pass of the addon's adamStep (native/src/adam.cc) instead of ~10 elementwise kernels;
+// elsewhere the same update runs as tf ops.
 // The arithmetic (float32 rounding at every step, the accumulated beta powers, epsilon added after the square root) is
 // that of tf.train.adam, so both give the same parameters. AdamW decays each parameter by (1 − lr·λ) before the Adam
 // step (torch.optim.AdamW's order). Reference: tfjs-core optimizers/adam_optimizer.js; Kingma & Ba, "Adam" (2015),
 // Algorithm 1; Loshchilov & Hutter, "Decoupled Weight Decay Regularization" (2019), Algorithm 2.
 import * as tf from "@tensorflow/tfjs";
-import type { NativeBackend } from "./backend";
+import type { NativeBackend } from "../native/backend";
 
-/** Adam hyper-parameters (tf.train.adam's arguments). */
-export interface NativeAdamConfig {
-  /** Step size. */
+/**
+ * The optimizer's one config: AdamW's hyper-parameters. Adam is the same optimizer with weightDecay 0. Resolved and
+ * checked once by adamwConfig; every loop (fit, the RL trainers, the experiment harnesses, the benchmarks) takes it.
+ */
+export interface AdamWConfig {
+  /** Step size (a loop with a schedule sets it before each step). Default 1e-3. */
   learningRate: number;
-  /** Decay rate of the first-moment (mean) estimate. */
+  /** Decay rate of the first-moment (mean) estimate. Default 0.9. */
   beta1: number;
-  /** Decay rate of the second-moment (uncentred variance) estimate. */
+  /** Decay rate of the second-moment (uncentred variance) estimate. Default 0.999. */
   beta2: number;
-  /** Added to the root of the second moment; null takes the backend's epsilon, as tf.train.adam does. */
+  /** Added to the root of the second moment; null takes the backend's epsilon, as tf.train.adam does. Default 1e-8. */
   epsilon: number | null;
+  /** Decoupled weight decay λ: each step multiplies a decayed parameter by (1 − lr·λ) before the Adam update. Default 0.01. */
+  weightDecay: number;
+  /** Decay only parameters of at least this rank (2: matrices and embeddings, not biases or norm gains). Default 0 (all). */
+  decayMinRank: number;
 }
 
-/** tf.train.adam's defaults. */
-export const DEFAULT_NATIVE_ADAM: Readonly<NativeAdamConfig> = Object.freeze({
+/** torch.optim.AdamW's defaults (lr 1e-3, betas 0.9/0.999, eps 1e-8, weight decay 0.01 on every parameter). */
+export const DEFAULT_ADAMW: Readonly<AdamWConfig> = Object.freeze({
   learningRate: 0.001,
   beta1: 0.9,
   beta2: 0.999,
-  epsilon: null,
+  epsilon: 1e-8,
+  weightDecay: 0.01,
+  decayMinRank: 0,
 });
+
+/** tf.train.adam's defaults as an AdamW config: no weight decay, the backend's epsilon. */
+export const DEFAULT_ADAM: Readonly<AdamWConfig> = Object.freeze({ ...DEFAULT_ADAMW, epsilon: null, weightDecay: 0 });
+
+/** Merges `config` over `defaults` and checks every field; errors name the caller `fn` and the field. */
+export function adamwConfig(config: Partial<AdamWConfig> = {}, defaults: Readonly<AdamWConfig> = DEFAULT_ADAMW, fn = "adamw(config)"): AdamWConfig {
+  const c: AdamWConfig = { ...defaults, ...config };
+  for (const key of Object.keys(config)) if (!(key in DEFAULT_ADAMW)) throw new Error(`${fn}.${key}: unknown field (expected one of ${Object.keys(DEFAULT_ADAMW).join(", ")})`);
+  if (!(Number.isFinite(c.learningRate) && c.learningRate >= 0)) throw new Error(`${fn}.learningRate must be a finite number ≥ 0, got ${c.learningRate}`);
+  if (!(c.beta1 >= 0 && c.beta1 < 1)) throw new Error(`${fn}.beta1 must be in [0, 1), got ${c.beta1}`);
+  if (!(c.beta2 >= 0 && c.beta2 < 1)) throw new Error(`${fn}.beta2 must be in [0, 1), got ${c.beta2}`);
+  if (c.epsilon !== null && !(c.epsilon > 0 && Number.isFinite(c.epsilon))) throw new Error(`${fn}.epsilon must be a finite number > 0 or null, got ${c.epsilon}`);
+  if (!(Number.isFinite(c.weightDecay) && c.weightDecay >= 0)) throw new Error(`${fn}.weightDecay must be a finite number ≥ 0, got ${c.weightDecay}`);
+  if (!(Number.isSafeInteger(c.decayMinRank) && c.decayMinRank >= 0)) throw new Error(`${fn}.decayMinRank must be an integer ≥ 0, got ${c.decayMinRank}`);
+  return c;
+}
 
 /** The addon function the fused update calls. */
 interface AdamAddon {
@@ -64,35 +90,47 @@ export interface AdamState {
   moments: ReadonlyMap<string, { m: tf.Tensor; v: tf.Tensor }>;
 }
 
-/** tf.train.adam's optimizer with a fused native update on the native backend (float32 parameters). */
-export class NativeAdamOptimizer extends tf.Optimizer {
+/**
+ * AdamW, the lab's optimizer: on the native backend each float32 parameter takes one pass of the addon's adamStep
+ * (native/src/adam.cc); elsewhere the same update runs as tf ops. With weightDecay 0 it is tf.train.adam.
+ */
+export class AdamW extends tf.Optimizer {
   /** Serialization name. */
   static get className(): string {
-    return "NativeAdam";
+    return "AdamW";
   }
 
+  readonly beta1: number;
+  readonly beta2: number;
+  /** The epsilon in use (the backend's when the config says null). */
   readonly epsilon: number;
+  readonly weightDecay: number;
+  readonly decayMinRank: number;
   /** Step size of the next step (a schedule may change it between steps). */
   learningRate: number;
   /** β1^t and β2^t as float32, t = the step about to be taken (tfjs keeps them in float32 scalar variables). */
   private accBeta1: number;
   private accBeta2: number;
   private readonly moments = new Map<string, Moments>();
+  private readonly undecayed = new Set<string>();
 
-  constructor(
-    learningRate: number,
-    readonly beta1: number,
-    readonly beta2: number,
-    epsilon: number | null = null,
-  ) {
+  /** `config` merged over `defaults` (DEFAULT_ADAMW; DEFAULT_ADAM for Adam) and checked. */
+  constructor(config: Partial<AdamWConfig> = {}, defaults: Readonly<AdamWConfig> = DEFAULT_ADAMW) {
     super();
-    for (const [key, v] of [["learningRate", learningRate], ["beta1", beta1], ["beta2", beta2]] as const) {
-      if (!Number.isFinite(v)) throw new TypeError(`NativeAdamOptimizer: ${key} must be a finite number, got ${v}`);
-    }
-    this.learningRate = learningRate;
-    this.epsilon = epsilon ?? tf.backend().epsilon();
-    this.accBeta1 = f32(beta1);
-    this.accBeta2 = f32(beta2);
+    const c = adamwConfig(config, defaults, "AdamW(config)");
+    this.learningRate = c.learningRate;
+    this.beta1 = c.beta1;
+    this.beta2 = c.beta2;
+    this.epsilon = c.epsilon ?? tf.backend().epsilon();
+    this.weightDecay = c.weightDecay;
+    this.decayMinRank = c.decayMinRank;
+    this.accBeta1 = f32(c.beta1);
+    this.accBeta2 = f32(c.beta2);
+  }
+
+  /** Leaves the named variables (tf.Variable.name) out of weight decay, beside those below decayMinRank. */
+  excludeFromDecay(names: Iterable<string>): void {
+    for (const name of names) this.undecayed.add(name);
   }
 
   applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
@@ -111,11 +149,11 @@ export class NativeAdamOptimizer extends tf.Optimizer {
     tf.tidy(() => {
       names.forEach((name, i) => {
         const value = tf.engine().registeredVariables[name];
-        if (!value) throw new Error(`NativeAdamOptimizer.applyGradients: no variable named "${name}"`);
+        if (!value) throw new Error(`AdamW.applyGradients: no variable named "${name}"`);
         const gradient = Array.isArray(variableGradients) ? variableGradients[i].tensor : variableGradients[name];
         if (gradient == null) return;
         const moments = this.momentsOf(name, value);
-        consts[8] = this.decayFactor(name);
+        consts[8] = this.decayFactor(name, value);
         if (!this.fusedStep(value, gradient, moments, consts)) this.opsStep(value, gradient, moments, consts);
       });
     });
@@ -129,9 +167,10 @@ export class NativeAdamOptimizer extends tf.Optimizer {
     this.moments.clear();
   }
 
-  /** The multiplier applied to variable `name` before the Adam step: 1 (no weight decay). */
-  protected decayFactor(_name: string): number {
-    return 1;
+  /** The multiplier applied to `value` before the Adam step: 1 − lr·λ, or 1 when it is not decayed. */
+  private decayFactor(name: string, value: tf.Variable): number {
+    if (this.weightDecay === 0 || value.rank < this.decayMinRank || this.undecayed.has(name)) return 1;
+    return f32(1 - this.learningRate * this.weightDecay);
   }
 
   /** The current state; the moment tensors are the optimizer's own (read them, do not dispose them). */
@@ -141,7 +180,7 @@ export class NativeAdamOptimizer extends tf.Optimizer {
 
   /** Replaces the state with copies of `state`'s tensors; the next step continues exactly where `state` left off. */
   setState(state: AdamState): void {
-    const fn = "NativeAdamOptimizer.setState(state)";
+    const fn = "AdamW.setState(state)";
     if (!(Number.isSafeInteger(state.iterations) && state.iterations >= 0)) throw new Error(`${fn}: iterations must be an integer ≥ 0, got ${state.iterations}`);
     for (const key of ["accBeta1", "accBeta2"] as const) {
       if (!(state[key] >= 0 && state[key] <= 1)) throw new Error(`${fn}: ${key} must be in [0, 1], got ${state[key]}`);
@@ -179,7 +218,8 @@ export class NativeAdamOptimizer extends tf.Optimizer {
   }
 
   getConfig(): tf.serialization.ConfigDict {
-    return { learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon };
+    const { learningRate, beta1, beta2, epsilon, weightDecay, decayMinRank } = this;
+    return { learningRate, beta1, beta2, epsilon, weightDecay, decayMinRank };
   }
 
   private momentsOf(name: string, value: tf.Variable): Moments {
@@ -223,59 +263,12 @@ export class NativeAdamOptimizer extends tf.Optimizer {
   }
 }
 
-/** An Adam optimizer like tf.train.adam(learningRate, beta1, beta2, epsilon), fused on the native backend. */
-export function adam(config: Partial<NativeAdamConfig> = {}): NativeAdamOptimizer {
-  const { learningRate, beta1, beta2, epsilon } = { ...DEFAULT_NATIVE_ADAM, ...config };
-  return new NativeAdamOptimizer(learningRate, beta1, beta2, epsilon);
+/** AdamW (decoupled weight decay) over DEFAULT_ADAMW: fused on the native backend, tf ops elsewhere. */
+export function adamw(config: Partial<AdamWConfig> = {}): AdamW {
+  return new AdamW(config, DEFAULT_ADAMW);
 }
 
-/** AdamW hyper-parameters: Adam's plus the decoupled weight decay. */
-export interface AdamWConfig extends NativeAdamConfig {
-  /** Decoupled weight decay λ: each step multiplies a decayed parameter by (1 − lr·λ) before the Adam update. */
-  weightDecay: number;
-}
-
-/** torch.optim.AdamW's defaults (lr 1e-3, betas 0.9/0.999, eps 1e-8, weight decay 0.01). */
-export const DEFAULT_ADAMW: Readonly<AdamWConfig> = Object.freeze({
-  learningRate: 0.001,
-  beta1: 0.9,
-  beta2: 0.999,
-  epsilon: 1e-8,
-  weightDecay: 0.01,
-});
-
-/** Adam with decoupled weight decay (AdamW), fused on the native backend; some variables can be left undecayed. */
-export class NativeAdamWOptimizer extends NativeAdamOptimizer {
-  /** Serialization name. */
-  static get className(): string {
-    return "NativeAdamW";
-  }
-
-  private readonly undecayed = new Set<string>();
-
-  constructor(learningRate: number, beta1: number, beta2: number, epsilon: number | null, readonly weightDecay: number) {
-    super(learningRate, beta1, beta2, epsilon);
-    if (!(Number.isFinite(weightDecay) && weightDecay >= 0)) {
-      throw new TypeError(`NativeAdamWOptimizer: weightDecay must be a finite number ≥ 0, got ${weightDecay}`);
-    }
-  }
-
-  /** Leaves the named variables (tf.Variable.name) out of weight decay, as nanoGPT does for biases, norms and embeddings. */
-  excludeFromDecay(names: Iterable<string>): void {
-    for (const name of names) this.undecayed.add(name);
-  }
-
-  protected decayFactor(name: string): number {
-    return this.undecayed.has(name) ? 1 : f32(1 - this.learningRate * this.weightDecay);
-  }
-
-  getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), weightDecay: this.weightDecay };
-  }
-}
-
-/** An AdamW optimizer (decoupled weight decay), fused on the native backend, tf ops elsewhere. */
-export function adamw(config: Partial<AdamWConfig> = {}): NativeAdamWOptimizer {
-  const { learningRate, beta1, beta2, epsilon, weightDecay } = { ...DEFAULT_ADAMW, ...config };
-  return new NativeAdamWOptimizer(learningRate, beta1, beta2, epsilon, weightDecay);
+/** Adam like tf.train.adam(learningRate, beta1, beta2, epsilon): AdamW over DEFAULT_ADAM (no weight decay). */
+export function adam(config: Partial<AdamWConfig> = {}): AdamW {
+  return new AdamW(config, DEFAULT_ADAM);
 }

@@ -1,5 +1,5 @@
 // Cooperative yielding for long synchronous training loops: a notebook kernel sends display updates (progress bars)
-// only when the event loop runs. Reference: lab.train.fit's yieldMs.
+// only when the event loop runs. Every training loop (lab.train.fit, the RL trainers) yields through it.
 
 /** A function to call once per iteration; it yields to the event loop when `ms` have passed since it last did. */
 export function yielder(ms: number): () => Promise<void> {

@@ -6,11 +6,12 @@ import * as tf from "@tensorflow/tfjs";
 import { checkPositiveInt } from "../check";
 import { Linear } from "../nn/linear";
 import { Module } from "../nn/module";
-import { adam } from "../native/optimizer";
 import { softmaxCrossEntropy } from "../ops/cross-entropy";
+import { ImageSet, imageBatch } from "../data/fashion-mnist";
+import { Fp8Linear, Fp8Recipe } from "../quant/fp8-training";
 import { Rng } from "../random";
-import { ImageSet, imageBatch } from "./fashion-mnist";
-import { Fp8Linear, Fp8Recipe } from "./fp8-training";
+import { adam } from "../train/optimizer";
+import { DEFAULT_STEP, optimizerStep } from "../train/step";
 
 /** Classifier shape and precision. */
 export interface ClassifierConfig {
@@ -66,7 +67,7 @@ export interface TrainClassifierConfig {
 
 export const DEFAULT_TRAIN_CLASSIFIER: Readonly<TrainClassifierConfig> = Object.freeze({ steps: 500, batchSize: 128, learningRate: 1e-3, seed: 0, onStep: null });
 
-/** Trains `model` on `set` with Adam; returns the loss of every step. */
+/** Trains `model` on `set` with Adam (lab.train's step, no clipping); returns the loss of every step. */
 export function trainClassifier(model: MlpClassifier, set: ImageSet, config: Partial<TrainClassifierConfig> = {}): number[] {
   const cfg = { ...DEFAULT_TRAIN_CLASSIFIER, ...config };
   checkPositiveInt("trainClassifier", "batchSize", cfg.batchSize);
@@ -75,20 +76,26 @@ export function trainClassifier(model: MlpClassifier, set: ImageSet, config: Par
   const optimizer = adam({ learningRate: cfg.learningRate });
   const vars = model.trainableVariables();
   const losses: number[] = [];
+  const step = { ...DEFAULT_STEP, clipNorm: null };
   let cursor = 0;
-  for (let step = 0; step < cfg.steps; step++) {
-    if (cursor + cfg.batchSize > order.length) {
-      rng.shuffle(order);
-      cursor = 0;
+  try {
+    for (let s = 0; s < cfg.steps; s++) {
+      if (cursor + cfg.batchSize > order.length) {
+        rng.shuffle(order);
+        cursor = 0;
+      }
+      const { x, y } = imageBatch(set, order.slice(cursor, cursor + cfg.batchSize));
+      cursor += cfg.batchSize;
+      try {
+        losses.push(optimizerStep(optimizer, vars, () => softmaxCrossEntropy(model.apply(x), y), step).loss);
+      } finally {
+        tf.dispose([x, y]);
+      }
+      cfg.onStep?.(s, losses[s]);
     }
-    const { x, y } = imageBatch(set, order.slice(cursor, cursor + cfg.batchSize));
-    cursor += cfg.batchSize;
-    const loss = optimizer.minimize(() => softmaxCrossEntropy(model.apply(x), y), true, vars)!;
-    losses.push(loss.dataSync()[0]);
-    tf.dispose([x, y, loss]);
-    cfg.onStep?.(step, losses[step]);
+  } finally {
+    optimizer.dispose();
   }
-  optimizer.dispose();
   return losses;
 }
 
