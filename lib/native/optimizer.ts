@@ -5,7 +5,7 @@
 // step (torch.optim.AdamW's order). Reference: tfjs-core optimizers/adam_optimizer.js; Kingma & Ba, "Adam" (2015),
 // Algorithm 1; Loshchilov & Hutter, "Decoupled Weight Decay Regularization" (2019), Algorithm 2.
 import * as tf from "@tensorflow/tfjs";
-import type { NativeBackend } from "./backend";
+import type { NativeBackend } from "./native-backend";
 
 /** Adam hyper-parameters (tf.train.adam's arguments). */
 export interface NativeAdamConfig {

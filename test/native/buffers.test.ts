@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import { useBackend } from "../../lib/backend";
-import type { NativeBackend } from "../../lib/native/backend";
+import type { NativeBackend } from "../../lib/native/native-backend";
 import { BufferPool, DEFAULT_BUFFER_POOL_CONFIG } from "../../lib/native/buffers";
 
 describe("BufferPool", () => {

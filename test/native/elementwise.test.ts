@@ -9,7 +9,7 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { useBackend } from "../../lib/backend";
 import { nativeAddon } from "../../lib/native/addon";
-import type { NativeBackend } from "../../lib/native/backend";
+import type { NativeBackend } from "../../lib/native/native-backend";
 import { BINARY_OPS, broadcastPlan, UNARY_OPS } from "../../lib/native/kernels/elementwise";
 import { erf64 } from "../ops/helpers";
 import { Rng } from "../../lib/random";
