@@ -5,13 +5,13 @@
 // updates per batch), TRL GRPOTrainer / PPOTrainer (value head, γ = 1, λ = 0.95, whitened advantages, vf_coef 0.1).
 import * as tf from "@tensorflow/tfjs";
 import { checkPositiveInt, checkRange } from "../check";
-import { DEFAULT_GRPO_ADVANTAGE, DEFAULT_GRPO_LOSS, GrpoAdvantageConfig, GrpoLossConfig, checkGrpoLossConfig, grpo, grpoAdvantages } from "../losses/grpo";
-import { valueLoss } from "../losses/ppo";
+import { DEFAULT_GRPO_ADVANTAGE, DEFAULT_GRPO_LOSS, GrpoAdvantageConfig, GrpoLossConfig, checkGrpoLossConfig, grpo, grpoAdvantages } from "./grpo-loss";
+import { valueLoss } from "./ppo-loss";
 import { TransformerLM } from "../model/transformer";
 import { adam } from "../native/optimizer";
 import { Linear, Module } from "../nn";
 import { Rng, rng as globalRng } from "../random";
-import { ArithmeticTask, TaskPrompt } from "./arithmetic";
+import { ArithmeticTask, TaskPrompt } from "./arithmetic-task";
 import { clippedStep } from "./clipped-step";
 import { gaeArrays } from "./gae";
 import { yielder } from "./yielder";
