@@ -17,11 +17,11 @@ export const FUSED_KERNELS = Object.freeze({
   swigluGateGradB: "MoelabSwigluGateGradB",
 });
 
-/** The activations of the activation kernels (attribute `activation`); the index is the native code (native/src/fused.cc). */
+/** The activation kernels' `activation` attribute values; the index is the native code (native/src/fused.cc). */
 export const FUSED_ACTIVATIONS = Object.freeze(["gelu", "silu"] as const);
 export type FusedActivationName = (typeof FUSED_ACTIVATIONS)[number];
 
-/** The MoE kernels (lib/moe/ops.ts): dispatch to experts, combine back to tokens, the combine weights' gradient, the grouped expert matmul. */
+/** The MoE kernels (lib/moe/ops.ts): dispatch, combine, the combine weights' gradient, the grouped expert matmul. */
 export const MOE_KERNELS = Object.freeze({
   dispatch: "MoelabMoeDispatch",
   combine: "MoelabMoeCombine",

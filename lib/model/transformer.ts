@@ -121,7 +121,7 @@ export class TransformerLM extends Module {
     });
   }
 
-  /** The model's call (lab.nn.Module's convention): tokens [B, T] → logits [B, T, V]; forward() also returns the MoE aux loss and loads. */
+  /** The model's call (lab.nn.Module's convention): tokens [B, T] → logits [B, T, V]; forward() adds aux loss, loads. */
   apply(tokens: tf.Tensor2D, cache?: KVCache): tf.Tensor3D {
     const { logits, auxLoss, loads, indices } = this.forward(tokens, cache);
     tf.dispose([auxLoss, ...loads, ...indices]);

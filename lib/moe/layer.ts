@@ -56,7 +56,7 @@ export class MoELayer extends Module {
     this.shared = cfg.nShared > 0 ? this.child("shared", new SwiGLU(dim, cfg.nShared * this.hidden, { initStd: cfg.initStd })) : null;
   }
 
-  /** The layer's call (lab.nn.Module's convention): x [N, dim] → y [N, dim]; forward() also returns the aux loss and routing statistics. */
+  /** The layer's call (lab.nn.Module's convention): x [N, dim] → y [N, dim]; forward() adds the aux loss and statistics. */
   apply(x: tf.Tensor2D, opts: MoEForwardOptions = {}): tf.Tensor2D {
     const { y, auxLoss, load, indices } = this.forward(x, opts);
     tf.dispose([auxLoss, load, indices]);

@@ -93,7 +93,7 @@ export class ActorCritic extends Module {
     this.actor = this.child("actor", new TanhMlp([observationSize, ...cfg.hidden, numActions], [...gains, cfg.policyGain], rng));
   }
 
-  /** The policy's call (lab.nn.Module's convention): log-probabilities of every action [B, A]; forward() adds values. */
+  /** The policy's call (lab.nn.Module's convention): action log-probabilities [B, A]; forward() adds values. */
   apply(obs: tf.Tensor): tf.Tensor {
     const { logProbs, values } = this.forward(obs);
     values.dispose();

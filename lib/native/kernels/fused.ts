@@ -63,7 +63,9 @@ export const fusedKernels: KernelConfig[] = [
     addon.fusedActivationGrad(actCode(K.activationGrad, a), f32("x"), f32("dy"), out),
   ),
   shapedLike(K.rmsNorm, "x", (addon, f32, a, out) => addon.rmsNorm(f32("x"), f32("gain"), out, a.eps as number)),
-  shapedLike(K.rmsNormGrad, "x", (addon, f32, a, out) => addon.rmsNormGrad(f32("x"), f32("gain"), f32("dy"), out, a.eps as number)),
+  shapedLike(K.rmsNormGrad, "x", (addon, f32, a, out) =>
+    addon.rmsNormGrad(f32("x"), f32("gain"), f32("dy"), out, a.eps as number),
+  ),
   shapedLike(
     K.rmsNormGainGrad,
     "x",
@@ -71,7 +73,9 @@ export const fusedKernels: KernelConfig[] = [
     true, // the gain's gradient: [d]
   ),
   shapedLike(K.swigluGate, "a", (addon, f32, _a, out) => addon.swigluGate(f32("a"), f32("b"), out)),
-  shapedLike(K.swigluGateGradA, "a", (addon, f32, _a, out) => addon.swigluGateGradA(f32("a"), f32("b"), f32("dy"), out)),
+  shapedLike(K.swigluGateGradA, "a", (addon, f32, _a, out) =>
+    addon.swigluGateGradA(f32("a"), f32("b"), f32("dy"), out),
+  ),
   shapedLike(K.swigluGateGradB, "a", (addon, f32, _a, out) => addon.swigluGateGradB(f32("a"), f32("dy"), out)),
   nativeKernel<FusedAddon>(K.crossEntropy, ({ backend, addon, inputs }) => {
     const targets = targetIds(backend, inputs);

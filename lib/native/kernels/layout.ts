@@ -4,7 +4,13 @@
 // tensors run tfjs's cpu kernel. Reference: tfjs-backend-cpu kernels
 // Transpose, GatherV2, UnsortedSegmentSum.
 import * as tf from "@tensorflow/tfjs";
-import type { GatherV2Attrs, KernelConfig, TensorInfo, TransposeAttrs, UnsortedSegmentSumAttrs } from "@tensorflow/tfjs";
+import type {
+  GatherV2Attrs,
+  KernelConfig,
+  TensorInfo,
+  TransposeAttrs,
+  UnsortedSegmentSumAttrs,
+} from "@tensorflow/tfjs";
 import type { NativeBackend } from "../native-backend";
 import { nativeKernel, tensorValues } from "./native-kernel";
 

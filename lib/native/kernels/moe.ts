@@ -54,7 +54,8 @@ const groupedKernel = nativeKernel<MoeAddon>(K.groupedMatMul, ({ backend, addon,
   const [outDim, inDim] = mode === "tn" ? [aShape[1], bShape[1]] : [bShape[1], bShape[2]];
   const shape = mode === "nt" ? [M, outDim] : mode === "nn" ? [M, inDim] : [E, outDim, inDim];
   const out = backend.buffers.float32(shape.reduce((n, s) => n * s, 1));
-  const [a, b] = [float32Input(backend, K.groupedMatMul, inputs, "a"), float32Input(backend, K.groupedMatMul, inputs, "b")];
+  const a = float32Input(backend, K.groupedMatMul, inputs, "a");
+  const b = float32Input(backend, K.groupedMatMul, inputs, "b");
   addon.moeGroupedMatmul(a, b, Int32Array.from(offsets), MODES[mode], outDim, inDim, out);
   return backend.makeTensorInfo(shape, "float32", out);
 });

@@ -52,10 +52,17 @@ export function float32Values(backend: NativeBackend, x: TensorInfo): Float32Arr
   return values instanceof Float32Array ? values : null;
 }
 
-/** The Float32Array of input `name` of a kernel that takes float32 only; anything else is a caller bug, reported by name. */
-export function float32Input(backend: NativeBackend, kernelName: string, inputs: NamedTensorInfoMap, name: string): Float32Array {
+/** Input `name`'s Float32Array, for kernels that take float32 only: anything else is a caller bug, reported by name. */
+export function float32Input(
+  backend: NativeBackend,
+  kernelName: string,
+  inputs: NamedTensorInfoMap,
+  name: string,
+): Float32Array {
   const x = inputs[name];
   const values = x && float32Values(backend, x);
-  if (!values) throw new TypeError(`native ${kernelName}: input ${name} must be a float32 tensor, got ${x ? x.dtype : "none"}`);
+  if (!values) {
+    throw new TypeError(`native ${kernelName}: input ${name} must be a float32 tensor, got ${x ? x.dtype : "none"}`);
+  }
   return values;
 }

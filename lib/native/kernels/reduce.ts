@@ -83,4 +83,10 @@ const softmaxKernel = nativeKernel<ReduceAddon>(tf.Softmax, ({ backend, addon, i
   return backend.makeTensorInfo(logits.shape, "float32", out);
 });
 
-export const reductionKernels: KernelConfig[] = [sumKernel(tf.Sum, false), sumKernel(tf.Mean, true), maxKernel, argMaxKernel, softmaxKernel];
+export const reductionKernels: KernelConfig[] = [
+  sumKernel(tf.Sum, false),
+  sumKernel(tf.Mean, true),
+  maxKernel,
+  argMaxKernel,
+  softmaxKernel,
+];

@@ -39,7 +39,14 @@ function output(backend: NativeBackend, like: Words, size: number): Words {
 }
 
 /** A new tensor holding the box of extent `size` at `begin` in x (normalised, valid attributes). */
-function copySlice(backend: NativeBackend, addon: SliceAddon, x: TensorInfo, values: Words, begin: number[], size: number[]): TensorInfo {
+function copySlice(
+  backend: NativeBackend,
+  addon: SliceAddon,
+  x: TensorInfo,
+  values: Words,
+  begin: number[],
+  size: number[],
+): TensorInfo {
   const out = output(backend, values, tf.util.sizeFromShape(size));
   if (out.length > 0) addon.copyBlock(values, x.shape, begin, out, size, size.map(() => 0), size);
   return backend.makeTensorInfo(size, x.dtype, out);
