@@ -1,7 +1,7 @@
 // Claim-vs-measured tables and recorded metrics: what a notebook reports to the reader, the runner and the report.
 // Reference: the lab's results MIME type (application/vnd.moelab.results+json), collected by lib/run/results.ts.
 import { display } from "./display";
-import { escapeHtml } from "./html";
+import { escapeHtml } from "./html-escape";
 import { asciiTable, compact } from "./viz/format";
 
 /** MIME type of the machine-readable part of claims(), record() and recordEnvironment() outputs. */

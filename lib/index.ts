@@ -12,8 +12,8 @@ export {
   probeBackends,
   selectBackend,
   useBackend,
-} from "./backend";
-export type { BackendName, BackendReport } from "./backend";
+} from "./backend-select";
+export type { BackendName, BackendReport } from "./backend-select";
 export { DEFAULT_SEED, Rng, currentSeed, randomNormal, randomUniform, rng, seed, truncatedNormal } from "./random";
 export { clearOutput, display, kernelHost, setKernelHost } from "./display";
 export type { DisplayBundle, DisplayOptions, KernelHost } from "./display";
@@ -28,7 +28,6 @@ export * as data from "./data";
 export * as model from "./model";
 export * as train from "./train";
 export * as quant from "./quant";
-export * as losses from "./losses";
 export * as rl from "./rl";
 export * as experiments from "./experiments";
 export { Linear, Module } from "./nn";

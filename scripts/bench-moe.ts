@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { useBackend } from "../lib/backend";
+import { useBackend } from "../lib/backend-select";
 import { summarize, type Timing } from "../lib/bench/timing";
 import { MoELayer, moeForwardFlops, moeStep, type MoEConfig } from "../lib/moe";
 import { nativeAddon } from "../lib/native/addon";

@@ -1,6 +1,6 @@
 // Benchmark engines for the tfjs backends (`native`, `wasm`, `cpu`): the workloads run in this process.
 import * as tf from "@tensorflow/tfjs";
-import { useBackend } from "../backend";
+import { useBackend } from "../backend-select";
 import { nativeAddon } from "../native/addon";
 import { nativeKernels } from "../native/kernels";
 import { seed, randomUniform } from "../random";

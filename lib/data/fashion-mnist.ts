@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as zlib from "node:zlib";
 import * as tf from "@tensorflow/tfjs";
+import { repoRoot } from "../repo-root";
 
 /** The class names, by label. */
 export const FASHION_MNIST_CLASSES = Object.freeze(["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]);
@@ -25,12 +26,7 @@ export interface ImageSet {
 }
 
 function datasetDir(): string {
-  // lib/quant (ts-node, vitest) or dist/lib/quant (compiled): the first ancestor holding datasets/fashion-mnist.
-  for (let dir = __dirname; ; dir = path.dirname(dir)) {
-    const candidate = path.join(dir, "datasets", "fashion-mnist");
-    if (fs.existsSync(path.join(candidate, "manifest.json"))) return candidate;
-    if (path.dirname(dir) === dir) throw new Error(`loadFashionMnist: no datasets/fashion-mnist/manifest.json above ${__dirname}`);
-  }
+  return path.join(repoRoot(), "datasets", "fashion-mnist");
 }
 
 function readChecked(dir: string, name: string, fallbackDir: string | null): Buffer {

@@ -121,6 +121,13 @@ export class TransformerLM extends Module {
     });
   }
 
+  /** The model's call (lab.nn.Module's convention): tokens [B, T] → logits [B, T, V]; forward() adds aux loss, loads. */
+  apply(tokens: tf.Tensor2D, cache?: KVCache): tf.Tensor3D {
+    const { logits, auxLoss, loads, indices } = this.forward(tokens, cache);
+    tf.dispose([auxLoss, ...loads, ...indices]);
+    return logits; // [B, T, V]
+  }
+
   /** Next-token loss of inputs [B, T] against targets [B, T] (both int32): cross-entropy + the MoE aux losses. */
   loss(inputs: tf.Tensor2D, targets: tf.Tensor2D): LMLoss {
     if (!tf.util.arraysEqual(inputs.shape, targets.shape) || targets.dtype !== "int32") {

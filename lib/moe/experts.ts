@@ -48,8 +48,8 @@ export class RoutedExperts extends Module {
   }
 
   /** Routed output Σ_slots w·E_e(x) by dispatch: x [T, dim], slot weights [M] → [T, dim]. */
-  forward(x: tf.Tensor2D, slotWeights: tf.Tensor1D, plan: RoutingPlan): tf.Tensor2D {
-    checkShape("RoutedExperts.forward", "x", x.shape, [plan.nTokens, this.dim]);
+  apply(x: tf.Tensor2D, slotWeights: tf.Tensor1D, plan: RoutingPlan): tf.Tensor2D {
+    checkShape("RoutedExperts.apply", "x", x.shape, [plan.nTokens, this.dim]);
     return tf.tidy(() => combine(this.applySorted(dispatch(x, plan), plan.offsets), slotWeights, plan)); // [T, dim]
   }
 
@@ -67,11 +67,11 @@ export class RoutedExperts extends Module {
   }
 
   /**
-   * The naive reference of forward(): all experts on all tokens, then each token's selected outputs weighted by a
-   * dense [T, E] gate matrix built from the same plan (dropped pairs weigh 0). Equal to forward() up to rounding.
+   * The naive reference of apply(): all experts on all tokens, then each token's selected outputs weighted by a
+   * dense [T, E] gate matrix built from the same plan (dropped pairs weigh 0). Equal to apply() up to rounding.
    */
-  forwardNaive(x: tf.Tensor2D, slotWeights: tf.Tensor1D, plan: RoutingPlan): tf.Tensor2D {
-    checkShape("RoutedExperts.forwardNaive", "x", x.shape, [plan.nTokens, this.dim]);
+  applyNaive(x: tf.Tensor2D, slotWeights: tf.Tensor1D, plan: RoutingPlan): tf.Tensor2D {
+    checkShape("RoutedExperts.applyNaive", "x", x.shape, [plan.nTokens, this.dim]);
     const [T, E] = [plan.nTokens, this.nExperts];
     return tf.tidy(() => {
       const cell = new Int32Array(plan.nSlots); // slot → t·E + e

@@ -13,18 +13,9 @@ export { expertChoice, gate, takeAlongRows } from "./gate";
 export type { ExpertChoiceOutput, GateOutput } from "./gate";
 export { expertChoicePlan, planCounts, tokenChoicePlan } from "./plan";
 export type { RoutingPlan } from "./plan";
-export {
-  MOE_COMBINE,
-  MOE_DISPATCH,
-  MOE_GRADIENTS,
-  MOE_GROUPED_MATMUL,
-  MOE_SLOT_DOT,
-  combine,
-  dispatch,
-  groupedMatMul,
-  registerMoeGradients,
-} from "./ops";
-export type { GroupedAttrs, GroupedMode, PlanAttrs } from "./ops";
+export { MOE_GRADIENTS, combine, dispatch, groupedMatMul, registerMoeGradients } from "./ops";
+export { MOE_KERNELS } from "../kernel-names";
+export type { GroupedAttrs, GroupedMode, PlanAttrs } from "../kernel-names";
 export {
   auxFreeBiasUpdate,
   expertCounts,

@@ -56,6 +56,13 @@ export class MoELayer extends Module {
     this.shared = cfg.nShared > 0 ? this.child("shared", new SwiGLU(dim, cfg.nShared * this.hidden, { initStd: cfg.initStd })) : null;
   }
 
+  /** The layer's call (lab.nn.Module's convention): x [N, dim] → y [N, dim]; forward() adds the aux loss and statistics. */
+  apply(x: tf.Tensor2D, opts: MoEForwardOptions = {}): tf.Tensor2D {
+    const { y, auxLoss, load, indices } = this.forward(x, opts);
+    tf.dispose([auxLoss, load, indices]);
+    return y; // [N, dim]
+  }
+
   /** x [N, dim] → y [N, dim] plus the auxiliary loss and routing statistics. */
   forward(x: tf.Tensor2D, opts: MoEForwardOptions = {}): MoEOutput {
     checkShape("MoELayer.forward", "x", x.shape, [null, this.dim]);
@@ -64,8 +71,8 @@ export class MoELayer extends Module {
     try {
       const tensors = tf.tidy(() => {
         const routed = this.config.impl === "naive"
-          ? this.experts.forwardNaive(x, route.slotWeights, route.plan)
-          : this.experts.forward(x, route.slotWeights, route.plan); // [N, dim]
+          ? this.experts.applyNaive(x, route.slotWeights, route.plan)
+          : this.experts.apply(x, route.slotWeights, route.plan); // [N, dim]
         const y = (this.shared ? tf.add(routed, this.shared.apply(x)) : routed) as tf.Tensor2D; // [N, dim]
         const load = tf.tensor1d(Float32Array.from(route.plan.routed)); // [E]
         return { y, auxLoss: this.auxLoss(route, opts.seqLen ?? x.shape[0]), load, indices: tf.clone(route.indices) };

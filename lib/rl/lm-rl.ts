@@ -5,15 +5,15 @@
 // updates per batch), TRL GRPOTrainer / PPOTrainer (value head, γ = 1, λ = 0.95, whitened advantages, vf_coef 0.1).
 import * as tf from "@tensorflow/tfjs";
 import { checkPositiveInt, checkRange } from "../check";
-import { DEFAULT_GRPO_ADVANTAGE, DEFAULT_GRPO_LOSS, GrpoAdvantageConfig, GrpoLossConfig, checkGrpoLossConfig, grpo, grpoAdvantages } from "../losses/grpo";
-import { valueLoss } from "../losses/ppo";
+import { DEFAULT_GRPO_ADVANTAGE, DEFAULT_GRPO_LOSS, GrpoAdvantageConfig, GrpoLossConfig, checkGrpoLossConfig, grpo, grpoAdvantages } from "./grpo-loss";
+import { valueLoss } from "./ppo-loss";
 import { TransformerLM } from "../model/transformer";
 import { Linear, Module } from "../nn";
 import { Rng, rng as globalRng } from "../random";
 import { adam } from "../train/optimizer";
 import { DEFAULT_STEP, optimizerStep } from "../train/step";
 import { yielder } from "../train/yielder";
-import { ArithmeticTask, TaskPrompt } from "./arithmetic";
+import { ArithmeticTask, TaskPrompt } from "./arithmetic-task";
 import { gaeArrays } from "./gae";
 import { sampleCompletions, tokenLogProbs } from "./lm-sampling";
 

@@ -3,7 +3,7 @@
 // optional early stop on approximate KL. Reference: cleanrl ppo.py (defaults and loop order, CartPole-v1 settings).
 import * as tf from "@tensorflow/tfjs";
 import { checkPositiveInt, checkRange } from "../check";
-import { DEFAULT_PPO_LOSS, PpoLossConfig, checkPpoLossConfig, ppo } from "../losses/ppo";
+import { DEFAULT_PPO_LOSS, PpoLossConfig, checkPpoLossConfig, ppo } from "./ppo-loss";
 import { AdamW, adam } from "../train/optimizer";
 import { DEFAULT_STEP, optimizerStep } from "../train/step";
 import { yielder } from "../train/yielder";

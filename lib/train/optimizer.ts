@@ -6,7 +6,7 @@
 // step (torch.optim.AdamW's order). Reference: tfjs-core optimizers/adam_optimizer.js; Kingma & Ba, "Adam" (2015),
 // Algorithm 1; Loshchilov & Hutter, "Decoupled Weight Decay Regularization" (2019), Algorithm 2.
 import * as tf from "@tensorflow/tfjs";
-import type { NativeBackend } from "../native/backend";
+import type { NativeBackend } from "../native/native-backend";
 
 /**
  * The optimizer's one config: AdamW's hyper-parameters. Adam is the same optimizer with weightDecay 0. Resolved and

@@ -2,7 +2,7 @@
 // lowers the loss, and no tensor is left behind.
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
-import { useBackend } from "../../lib/backend";
+import { useBackend } from "../../lib/backend-select";
 import { seed } from "../../lib/random";
 import { disposeBatch } from "../../lib/bench/models/common";
 import { Mlp, mlpBatch, mlpConfig } from "../../lib/bench/models/mlp";

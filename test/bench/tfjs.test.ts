@@ -3,7 +3,7 @@
 // kernel profile adds up tf.profile's kernel times by name.
 import { describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
-import { useBackend } from "../../lib/backend";
+import { useBackend } from "../../lib/backend-select";
 import { aggregateKernels, profileKernels } from "../../lib/bench/profile";
 import { profileTfjsCase, tfjsEngine } from "../../lib/bench/tfjs";
 import { benchCases } from "../../lib/bench/workloads";

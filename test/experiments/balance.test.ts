@@ -2,7 +2,7 @@
 // on cpu (the same float32 ops in the same order), within float noise on native (fused update), no tensor left behind.
 import { describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
-import { useBackend } from "../../lib/backend";
+import { useBackend } from "../../lib/backend-select";
 import { SkewedStream } from "../../lib/data/skewed-stream";
 import { balanceRun, BalanceRun } from "../../lib/experiments/balance";
 import type { MoEConfig } from "../../lib/moe/config";

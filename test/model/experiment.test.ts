@@ -1,7 +1,7 @@
 // trainLM / valLoss / routedLoads / trainThroughput: the comparison notebooks' run harness on a tiny model.
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
-import { selectBackend } from "../../lib/backend";
+import { selectBackend } from "../../lib/backend-select";
 import { Rng, seed } from "../../lib/random";
 import { evalBatches, randomBatches } from "../../lib/data";
 import { routedLoads, trainLM, trainThroughput, TransformerLM, valLoss } from "../../lib/model";

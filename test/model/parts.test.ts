@@ -2,7 +2,7 @@
 // mask, cross-entropy, sampling.
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
-import { selectBackend } from "../../lib/backend";
+import { selectBackend } from "../../lib/backend-select";
 import { Rng, seed } from "../../lib/random";
 import { causalMask } from "../../lib/model/attention";
 import { lmConfig } from "../../lib/model/config";

@@ -2,7 +2,7 @@
 // cached == uncached logits, seeded generation, named errors, no tensor growth.
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
-import { selectBackend } from "../../lib/backend";
+import { selectBackend } from "../../lib/backend-select";
 import { Rng, seed } from "../../lib/random";
 import { fit } from "../../lib/train";
 import { Block, countParams, generate, lmConfig, LMConfig, presetConfig, ropeTables, TransformerLM } from "../../lib/model";

@@ -3,7 +3,7 @@
 // resumes from getWeights/setWeights as tf.train.adam does.
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
-import { useBackend } from "../../lib/backend";
+import { useBackend } from "../../lib/backend-select";
 import { adam } from "../../lib/train/optimizer";
 import { Rng } from "../../lib/random";
 import { addonCalls, normals, sizeOf } from "./kernel-parity";

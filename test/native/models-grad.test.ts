@@ -3,7 +3,7 @@
 // (‖g_backend − g_cpu‖ / ‖g_cpu‖), same seed, same batch. Native must load: this test fails, never skips, without it.
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
-import { useBackend } from "../../lib/backend";
+import { useBackend } from "../../lib/backend-select";
 import { seed } from "../../lib/random";
 import { BenchModel, disposeBatch } from "../../lib/bench/models/common";
 import { Mlp, MlpConfig, mlpBatch } from "../../lib/bench/models/mlp";

@@ -3,7 +3,7 @@
 // setState() continue a run exactly.
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
-import { useBackend } from "../../lib/backend";
+import { useBackend } from "../../lib/backend-select";
 import { adamw, AdamW } from "../../lib/train/optimizer";
 
 const START = [0.5, -1.25, 2, 0.01, -0.3, 1.7, 0.9];

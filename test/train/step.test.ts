@@ -9,7 +9,7 @@ import { adam } from "../../lib/train/optimizer";
 import { DEFAULT_STEP, NonFiniteStepError, optimizerStep } from "../../lib/train/step";
 import { Batch, randomBatches } from "../../lib/data/batch";
 import { seed } from "../../lib/random";
-import { selectBackend } from "../../lib/backend";
+import { selectBackend } from "../../lib/backend-select";
 import "../../lib/ops";
 import { TinyLM, tinyStream } from "./tiny";
 

@@ -2,7 +2,7 @@
 
 Run from this folder with the built kernel (npx tsc -p tsconfig.json) found through JUPYTER_PATH:
     JUPYTER_PATH=<repo> /usr/bin/python3 -m unittest -v test_moelab_kernel
-test/kernel/kernel.test.ts does this inside `npm test` and fails unless every test passes.
+test/jupyter/kernel.test.ts does this inside `npm test` and fails unless every test passes.
 """
 import os
 import tempfile

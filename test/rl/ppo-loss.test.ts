@@ -3,7 +3,7 @@
 // through the clip, advantage normalisation, the articles' quotient ratio, named errors, and no tensor growth.
 import { describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
-import { DEFAULT_PPO_LOSS, normalizeAdvantages, ppo } from "../../lib/losses";
+import { DEFAULT_PPO_LOSS, normalizeAdvantages, ppo } from "../../lib/rl";
 
 // Six samples: ρ = exp(new − old) and A chosen so each case of max(−Aρ, −A·clip(ρ, 0.8, 1.2)) occurs.
 const RATIO = [1.1, 1.5, 0.5, 0.9, 0.5, 1.5];

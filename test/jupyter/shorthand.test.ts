@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { CellRunner } from "../../lib/kernel/cells";
-import { expandShorthand } from "../../lib/kernel/shorthand";
+import { CellRunner } from "../../lib/jupyter/cells";
+import { expandShorthand } from "../../lib/jupyter/shorthand";
 
 describe("object shorthand across cells (tslab 1.0.22 bug)", () => {
   it("spells out shorthand properties, including destructuring defaults, and nothing else", () => {

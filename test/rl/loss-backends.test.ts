@@ -2,8 +2,8 @@
 // wasm builds masks by comparison, never with its broken float32 oneHot).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
-import { availableBackends, useBackend } from "../../lib/backend";
-import { grpo, grpoAdvantages, ppo } from "../../lib/losses";
+import { availableBackends, useBackend } from "../../lib/backend-select";
+import { grpo, grpoAdvantages, ppo } from "../../lib/rl";
 import { Rng } from "../../lib/random";
 
 const rng = new Rng(11);

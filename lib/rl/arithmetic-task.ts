@@ -4,7 +4,7 @@
 // rule-based accuracy reward of DeepSeek-R1 (§2.2.2) and DeepSeekMath's outcome supervision, at toy scale.
 import * as tf from "@tensorflow/tfjs";
 import { checkPositiveInt } from "../check";
-import { ArithmeticConfig, ArithmeticProblem, DEFAULT_ARITHMETIC, arithmeticProblem, checkArithmeticAnswer, evaluateArithmetic } from "../data/arithmetic";
+import { ArithmeticConfig, ArithmeticProblem, DEFAULT_ARITHMETIC, arithmeticProblem, checkArithmeticAnswer, evaluateArithmetic } from "../data/arithmetic-problems";
 import { CharTokenizer } from "../data/tokenizer";
 import type { TransformerLM } from "../model/transformer";
 import { Rng } from "../random";

@@ -2,7 +2,7 @@
 // (tensorflow > native > wasm > cpu), overridable by MOELAB_BACKEND or useBackend().
 import * as tf from "@tensorflow/tfjs";
 import { createRequire } from "node:module";
-import { registerNativeBackend } from "./native/backend";
+import { registerNativeBackend } from "./native/register";
 
 /** Backends the lab knows about, best first. */
 export const BACKEND_ORDER = ["tensorflow", "native", "wasm", "cpu"] as const;

@@ -53,7 +53,7 @@ function runSuite(): Promise<UnittestRun> {
 
 describe("MoE Lab Jupyter kernel", () => {
   it("passes every applicable jupyter_kernel_test test and the protocol checks", async () => {
-    const kernel = path.join(ROOT, "dist", "lib", "kernel", "main.js");
+    const kernel = path.join(ROOT, "dist", "lib", "jupyter", "main.js");
     expect(fs.existsSync(kernel), `${kernel} is missing: build first (npx tsc -p tsconfig.json)`).toBe(true);
     const run = await runSuite();
     const report = `\n${run.output}`;

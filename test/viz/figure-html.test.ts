@@ -3,11 +3,11 @@ import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Browser, launch } from "puppeteer-core";
 import { bar, line } from "../../lib/viz";
-import { figureHtml } from "../../lib/viz/html";
+import { figureHtml } from "../../lib/viz/figure-html";
 import { CHROMIUM_FLAGS } from "../../lib/viz/renderer";
 
 const hasChromium = existsSync("/usr/bin/chromium");
-if (!hasChromium) console.warn("test/viz/html.test.ts: /usr/bin/chromium is absent, HTML drawing test skipped");
+if (!hasChromium) console.warn("test/viz/figure-html.test.ts: /usr/bin/chromium is absent, HTML drawing test skipped");
 
 // A 1×1 transparent PNG stands in for the rendered image.
 const PNG_1X1 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=";

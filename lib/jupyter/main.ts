@@ -1,4 +1,4 @@
-// Entry point of the MoE Lab Jupyter kernel: `node dist/lib/kernel/main.js <connection_file>` (kernels/moelab/kernel.json).
+// Entry point of the MoE Lab Jupyter kernel: `node dist/lib/jupyter/main.js <connection_file>` (kernels/moelab/kernel.json).
 // Reference: https://jupyter-client.readthedocs.io/en/latest/kernels.html#kernel-specs
 import { init, version } from "../index";
 import { kernelConfig } from "./config";
@@ -8,7 +8,7 @@ import { KernelSockets, readConnectionFile } from "./sockets";
 async function main(argv: string[]): Promise<void> {
   const file = argv[0];
   if (!file || argv.length > 1) {
-    process.stderr.write("usage: node dist/lib/kernel/main.js <connection_file>  (Jupyter passes {connection_file})\n");
+    process.stderr.write("usage: node dist/lib/jupyter/main.js <connection_file>  (Jupyter passes {connection_file})\n");
     process.exit(2);
   }
   const config = kernelConfig();

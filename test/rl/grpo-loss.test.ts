@@ -3,7 +3,7 @@
 // errors for bad input, and no tensor growth.
 import { describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
-import { aggregateTokens, grpo, grpoAdvantages, k3Kl } from "../../lib/losses";
+import { aggregateTokens, grpo, grpoAdvantages, k3Kl } from "../../lib/rl";
 import { Rng } from "../../lib/random";
 
 const data = (x: tf.Tensor) => Array.from(x.dataSync());

@@ -1,17 +1,13 @@
-// The `native` tfjs backend: tfjs's MathBackendCPU with every `cpu` kernel re-registered under "native", then the hot
-// kernels overridden by Node-API code that reads and writes the tensors' typed arrays in place. Reference: DESIGN.md §2.
-import * as tf from "@tensorflow/tfjs";
+// The `native` tfjs backend object: tfjs's MathBackendCPU that knows the Node-API addon and recycles the kernels'
+// output arrays. Its kernels are in lib/native/kernels, registered with tfjs by lib/native/register.ts.
+// Reference: DESIGN.md §2; tfjs-backend-cpu backend_cpu.ts (MathBackendCPU).
 import type { backend_util, DataId, DataType } from "@tensorflow/tfjs";
 import { MathBackendCPU } from "@tensorflow/tfjs-backend-cpu";
-import { nativeAddon, nativeUnavailableReason, type NativeAddon } from "./addon";
+import type { NativeAddon } from "./addon";
 import { BufferPool } from "./buffers";
-import { nativeKernels } from "./kernels";
 
 /** The backend's registered name. */
 export const NATIVE_BACKEND = "native";
-
-/** Registration priority: below tfjs-node's "tensorflow" (3) and above wasm (2), so tf.ready() alone would pick it. */
-const PRIORITY = 2.5;
 
 /** MathBackendCPU that knows its addon; kernels reach it through the backend they are given. */
 export class NativeBackend extends MathBackendCPU {
@@ -50,20 +46,4 @@ export class NativeBackend extends MathBackendCPU {
     this.buffers.clear();
     super.dispose();
   }
-}
-
-let registered = false;
-
-/** Registers "native" with tfjs (once). Throws with the reason when the addon is not available. */
-export function registerNativeBackend(): void {
-  if (registered) return;
-  const addon = nativeAddon();
-  if (!addon) throw new Error(nativeUnavailableReason()!);
-  tf.registerBackend(NATIVE_BACKEND, () => new NativeBackend(addon), PRIORITY);
-  const overridden = new Set(nativeKernels.map((k) => k.kernelName));
-  for (const kernel of tf.getKernelsForBackend("cpu")) {
-    if (!overridden.has(kernel.kernelName)) tf.registerKernel({ ...kernel, backendName: NATIVE_BACKEND });
-  }
-  for (const kernel of nativeKernels) tf.registerKernel({ ...kernel, backendName: NATIVE_BACKEND });
-  registered = true;
 }

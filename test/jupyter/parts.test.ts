@@ -2,10 +2,10 @@
 // display-mode configuration.
 import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_KERNEL_CONFIG, kernelConfig } from "../../lib/kernel/config";
-import { diagnosticsError, thrownError } from "../../lib/kernel/errors";
-import { History } from "../../lib/kernel/history";
-import { decode, encode, Session, Signer } from "../../lib/kernel/wire";
+import { DEFAULT_KERNEL_CONFIG, kernelConfig } from "../../lib/jupyter/config";
+import { diagnosticsError, thrownError } from "../../lib/jupyter/errors";
+import { History } from "../../lib/jupyter/history";
+import { decode, encode, Session, Signer } from "../../lib/jupyter/wire";
 
 describe("wire protocol", () => {
   const signer = new Signer("hmac-sha256", "secret");
