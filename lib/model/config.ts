@@ -5,6 +5,9 @@ import { moeConfig, moeParamCounts } from "../moe";
 import type { MoEConfig } from "../moe";
 import { NORM_KINDS, NormKind, normParams } from "./norm";
 
+/** How a model knows token positions: rotary on queries and keys, or a learned absolute embedding. */
+export type PositionKind = "rope" | "learned";
+
 /** Decoder-only transformer settings. */
 export interface LMConfig {
   /** Token vocabulary size V (the tokenizer's vocabSize). */
@@ -13,7 +16,7 @@ export interface LMConfig {
   dim: number;
   /** Transformer blocks. */
   nLayers: number;
-  /** Attention heads; must divide dim, and the head width dim/nHeads must be even (RoPE rotates pairs). */
+  /** Attention heads; must divide dim, and with RoPE the head width dim/nHeads must be even (RoPE rotates pairs). */
   nHeads: number;
   /** Longest sequence the model accepts (prompt + generated tokens). */
   contextLen: number;
@@ -29,7 +32,10 @@ export interface LMConfig {
   norm: NormKind;
   /** Epsilon of the norms. */
   normEps: number;
-  /** RoPE base θ. */
+  /** Positions: "rope" rotates queries and keys (RoFormer); "learned" adds a trained [contextLen, d] table to the token
+   * embedding (nanoGPT's wpe; the benchmark's nanoGPT twin). Default "rope". */
+  positions: PositionKind;
+  /** RoPE base θ (used when positions is "rope"). */
   ropeTheta: number;
   /** The output head reuses the token embedding (logits = h·Eᵀ) instead of its own [V, d] matrix. */
   tiedHead: boolean;
@@ -51,6 +57,7 @@ function preset(fields: Pick<LMConfig, "dim" | "nLayers" | "nHeads" | "contextLe
     moe: Object.freeze(presetMoE(fields.ffnHidden)),
     norm: "rmsnorm",
     normEps: 1e-6,
+    positions: "rope",
     ropeTheta: 10000,
     tiedHead: true,
     initStd: 0.02,
@@ -98,7 +105,8 @@ export function presetConfig(name: PresetName, overrides: Partial<LMConfig> = {}
 function resolve(fn: string, c: LMConfig): LMConfig {
   for (const key of ["vocabSize", "dim", "nLayers", "nHeads", "contextLen", "ffnHidden"] as const) checkPositiveInt(fn, key, c[key]);
   if (c.dim % c.nHeads) throw new Error(`${fn}: dim (${c.dim}) must be divisible by nHeads (${c.nHeads})`);
-  if ((c.dim / c.nHeads) % 2) throw new Error(`${fn}: head width dim/nHeads = ${c.dim / c.nHeads} must be even for RoPE`);
+  if (c.positions !== "rope" && c.positions !== "learned") throw new Error(`${fn}: positions must be "rope" or "learned", got ${String(c.positions)}`);
+  if (c.positions === "rope" && (c.dim / c.nHeads) % 2) throw new Error(`${fn}: head width dim/nHeads = ${c.dim / c.nHeads} must be even for RoPE`);
   if (c.ffn !== "dense" && c.ffn !== "moe") throw new Error(`${fn}: ffn must be "dense" or "moe", got ${String(c.ffn)}`);
   if (!Number.isSafeInteger(c.nDenseLayers) || c.nDenseLayers < 0 || c.nDenseLayers > c.nLayers) {
     throw new Error(`${fn}: nDenseLayers must be an integer in [0, nLayers = ${c.nLayers}], got ${c.nDenseLayers}`);
@@ -130,7 +138,7 @@ export interface ParamCounts {
   active: number;
   /** active / total. */
   utilisation: number;
-  /** Token embedding V·d. */
+  /** Token embedding V·d, plus the position table contextLen·d when positions are "learned". */
   embedding: number;
   /** Untied head V·d (0 when tied). */
   head: number;
@@ -154,7 +162,7 @@ export function countParams(config: LMConfig): ParamCounts {
   const { vocabSize: V, dim: d, nLayers: L, ffnHidden } = c;
   const moeLayers = c.ffn === "moe" ? L - c.nDenseLayers : 0;
   const m = moeParamCounts(d, moeSettings(c));
-  const embedding = V * d;
+  const embedding = V * d + (c.positions === "learned" ? c.contextLen * d : 0);
   const head = c.tiedHead ? 0 : V * d;
   const attentionPerLayer = 4 * d * d;
   const denseFfnPerLayer = 3 * d * ffnHidden;

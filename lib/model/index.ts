@@ -1,7 +1,7 @@
 // Language models: a decoder-only transformer (RoPE multi-head attention, RMSNorm/LayerNorm, dense SwiGLU or MoE
 // FFN, tied or untied head), presets with parameter counts, cross-entropy, KV-cache generation. `lab.model`.
 export { countParams, DEFAULT_LM, isMoELayer, lmConfig, moeSettings, PRESETS, presetConfig } from "./config";
-export type { LMConfig, ParamCounts, PresetName } from "./config";
+export type { LMConfig, ParamCounts, PositionKind, PresetName } from "./config";
 export { LayerNorm, makeNorm, NORM_KINDS, normParams, RMSNorm } from "./norm";
 export type { NormKind } from "./norm";
 export { applyRope, ropeAngle, ropeTables } from "./rope";

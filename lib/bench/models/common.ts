@@ -1,5 +1,5 @@
 // Shared pieces of the benchmark models: Adam settings, the train step (the lab's Adam inside tf.tidy: fused on native,
-// tfjs's math elsewhere), softmax cross-entropy. Reference: torch.optim.Adam defaults, https://pytorch.org/docs/stable/generated/torch.optim.Adam.html
+// tfjs's math elsewhere). Reference: torch.optim.Adam defaults, https://pytorch.org/docs/stable/generated/torch.optim.Adam.html
 import * as tf from "@tensorflow/tfjs";
 import { NativeAdamOptimizer } from "../../native/optimizer";
 
@@ -38,10 +38,9 @@ export abstract class BenchModel<Batch> {
   readonly params: Readonly<Record<string, tf.Variable>>;
   private readonly optimizer: NativeAdamOptimizer;
 
-  protected constructor(params: Record<string, tf.Tensor>, adam: AdamConfig) {
-    // Unnamed variables: tfjs names them uniquely, so several models (one per backend) can live side by side.
-    this.params = Object.fromEntries(Object.entries(params).map(([name, t]) => [name, tf.variable(t, true)]));
-    tf.dispose(Object.values(params));
+  /** Takes ownership of `params` (unnamed tf.variables: tfjs names them uniquely, so models can live side by side). */
+  protected constructor(params: Record<string, tf.Variable>, adam: AdamConfig) {
+    this.params = params;
     this.optimizer = new NativeAdamOptimizer(adam.learningRate, adam.beta1, adam.beta2, adam.epsilon);
   }
 
