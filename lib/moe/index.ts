@@ -44,6 +44,5 @@ export { Router } from "./router";
 export type { Route } from "./router";
 export { MoELayer } from "./layer";
 export type { MoEForwardOptions, MoEOutput } from "./layer";
-export { moeForwardFlops, moeStep } from "./cost";
 export { DEFAULT_SKEWED_STREAM, SkewedStream, balanceRun } from "./synthetic";
 export type { BalanceRun, SkewedStreamConfig } from "./synthetic";

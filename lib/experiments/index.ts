@@ -1,0 +1,10 @@
+// Notebook harnesses, one room above the domain folders (lab.experiments): language-model runs with validation and
+// routing loads, a lone MoE layer's train step, interleaved timing, and the per-step series the notebooks plot.
+export { DEFAULT_LM_RUN, routedLoads, trainLM, trainThroughput, valLoss } from "./lm-run";
+export type { LMRun, LMRunConfig } from "./lm-run";
+export { moeStep } from "./moe-step";
+export { timeInterleaved } from "./interleaved";
+export type { InterleavedConfig, TimedCall } from "./interleaved";
+export { ffnLatency } from "./ffn-latency";
+export type { FfnLatencyConfig, LatencyRow } from "./ffn-latency";
+export { loadShare, loadShareSpans, maxVioCurve, mean, meanLoads, meanSeries, movingAverage } from "./series";
