@@ -1,6 +1,6 @@
-// Decoder-only transformer language model: token embedding → blocks (RoPE attention, dense or MoE FFN) → norm →
-// tied or untied head; next-token cross-entropy plus the MoE layers' auxiliary losses. References: nanoGPT model.py
-// `GPT`, DeepSeek-V3 inference/model.py `Transformer`.
+// Decoder-only transformer language model: token embedding (+ learned positions, or RoPE in attention) → blocks
+// (causal attention, dense or MoE FFN) → norm → tied or untied head; next-token cross-entropy plus the MoE layers'
+// auxiliary losses. References: nanoGPT model.py `GPT`, DeepSeek-V3 inference/model.py `Transformer`.
 import * as tf from "@tensorflow/tfjs";
 import { Module } from "../nn/module";
 import { Linear } from "../nn/linear";
