@@ -17,6 +17,11 @@ export const RESULTS_MIME = "application/vnd.moelab.results+json";
 export const VERDICTS = Object.freeze(["reproduced", "partly", "not reproduced", "not measured"] as const);
 export type Verdict = (typeof VERDICTS)[number];
 
+/** A full-budget claim's verdict: "not measured" in a quick run (a smoke test's numbers decide nothing), else `verdict`. */
+export function unlessQuick(quick: boolean, verdict: Verdict): Verdict {
+  return quick ? "not measured" : verdict;
+}
+
 /** One row of a claim-vs-measured table. */
 export interface ClaimRow {
   /** What the source says, in a few words ("4-bit quantization loses < 0.6% accuracy"). */

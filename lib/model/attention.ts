@@ -45,9 +45,10 @@ export class CausalSelfAttention extends Module {
 
   /**
    * x [B, T, dim] → [B, T, dim]. `rope` holds the angles of the T positions (offset by the cache length when
-   * decoding with `slot`); with a slot, this call's keys and values are appended to the cache.
+   * decoding with `slot`), or is null for a model with learned positions (no rotation); with a slot, this call's keys
+   * and values are appended to the cache.
    */
-  apply(x: tf.Tensor3D, rope: RopeTables, slot?: CacheSlot): tf.Tensor3D {
+  apply(x: tf.Tensor3D, rope: RopeTables | null, slot?: CacheSlot): tf.Tensor3D {
     const [B, T, d] = x.shape;
     if (d !== this.dim) throw new Error(`CausalSelfAttention.apply(x): expected shape [B, T, ${this.dim}], got [${x.shape}]`);
     const H = this.nHeads;
@@ -56,8 +57,8 @@ export class CausalSelfAttention extends Module {
       const qkv = this.wqkv.apply(x) as tf.Tensor3D; // [B, T, 3d]
       const heads = (t: tf.Tensor) => tf.transpose(tf.reshape(t, [B, T, H, dh]), [0, 2, 1, 3]) as tf.Tensor4D; // [B, H, T, dh]
       const [q0, k0, v0] = tf.split(qkv, 3, 2).map(heads);
-      const q = applyRope(q0, rope); // [B, H, T, dh]
-      let k = applyRope(k0, rope); // [B, H, T, dh]
+      const q = rope ? applyRope(q0, rope) : q0; // [B, H, T, dh]
+      let k = rope ? applyRope(k0, rope) : k0; // [B, H, T, dh]
       let v = v0;
       const offset = slot ? slot.cache.length : 0;
       if (slot) ({ k, v } = slot.cache.append(slot.layer, k, v)); // [B, H, offset + T, dh]

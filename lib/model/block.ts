@@ -32,8 +32,8 @@ export class Block extends Module {
     this.ffn = this.child("ffn", isMoELayer(config, layer) ? new MoELayer(d, moeSettings(config)) : new SwiGLU(d, config.ffnHidden));
   }
 
-  /** x [B, T, d] → [B, T, d]; `rope` covers the T positions; `slot` appends to a KV cache when decoding. */
-  apply(x: tf.Tensor3D, rope: RopeTables, slot?: CacheSlot): BlockOutput {
+  /** x [B, T, d] → [B, T, d]; `rope` covers the T positions (null: learned positions); `slot` appends to a KV cache. */
+  apply(x: tf.Tensor3D, rope: RopeTables | null, slot?: CacheSlot): BlockOutput {
     const [B, T, d] = x.shape;
     // tidy keeps every tensor of the returned object (null entries are skipped); its type wants index signatures.
     return tf.tidy(() => {

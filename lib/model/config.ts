@@ -1,9 +1,12 @@
 // Language-model configuration: the fields, the presets (nano, micro, small) and the parameter counts, derived in one
 // place. Reference: nanoGPT's GPTConfig and DeepSeek-V3 inference/model.py `ModelArgs` (n_dense_layers, moe fields).
 import { checkPositiveInt, checkRange } from "../check";
-import { moeConfig } from "../moe";
+import { moeConfig, moeParamCounts } from "../moe";
 import type { MoEConfig } from "../moe";
 import { NORM_KINDS, NormKind, normParams } from "./norm";
+
+/** How a model knows token positions: rotary on queries and keys, or a learned absolute embedding. */
+export type PositionKind = "rope" | "learned";
 
 /** Decoder-only transformer settings. */
 export interface LMConfig {
@@ -13,7 +16,7 @@ export interface LMConfig {
   dim: number;
   /** Transformer blocks. */
   nLayers: number;
-  /** Attention heads; must divide dim, and the head width dim/nHeads must be even (RoPE rotates pairs). */
+  /** Attention heads; must divide dim, and with RoPE the head width dim/nHeads must be even (RoPE rotates pairs). */
   nHeads: number;
   /** Longest sequence the model accepts (prompt + generated tokens). */
   contextLen: number;
@@ -29,7 +32,10 @@ export interface LMConfig {
   norm: NormKind;
   /** Epsilon of the norms. */
   normEps: number;
-  /** RoPE base θ. */
+  /** Positions: "rope" rotates queries and keys (RoFormer); "learned" adds a trained [contextLen, d] table to the token
+   * embedding (nanoGPT's wpe; the benchmark's nanoGPT twin). Default "rope". */
+  positions: PositionKind;
+  /** RoPE base θ (used when positions is "rope"). */
   ropeTheta: number;
   /** The output head reuses the token embedding (logits = h·Eᵀ) instead of its own [V, d] matrix. */
   tiedHead: boolean;
@@ -51,6 +57,7 @@ function preset(fields: Pick<LMConfig, "dim" | "nLayers" | "nHeads" | "contextLe
     moe: Object.freeze(presetMoE(fields.ffnHidden)),
     norm: "rmsnorm",
     normEps: 1e-6,
+    positions: "rope",
     ropeTheta: 10000,
     tiedHead: true,
     initStd: 0.02,
@@ -75,23 +82,31 @@ export type PresetName = keyof typeof PRESETS;
 /** The default configuration: the nano preset. */
 export const DEFAULT_LM: Readonly<LMConfig> = PRESETS.nano;
 
-/** `partial` merged over DEFAULT_LM (its `moe` merged over the default's), checked; errors name the field. */
+/** Resolved configs (lmConfig's and presetConfig's results, frozen): TransformerLM and countParams take them as given. */
+const RESOLVED = new WeakSet<object>();
+
+/**
+ * `partial` merged over DEFAULT_LM (its `moe` merged over the default's), checked; errors name the field ("lmConfig:
+ * moe.topK …"). The result is resolved once: frozen, with `moe` the full MoE settings when ffn is "moe", and passed
+ * down as given (TransformerLM, its blocks and MoE layers, countParams do not merge or check it again).
+ */
 export function lmConfig(partial: Partial<LMConfig> = {}): LMConfig {
-  return checkConfig({ ...DEFAULT_LM, ...partial, moe: { ...DEFAULT_LM.moe, ...partial.moe } });
+  if (RESOLVED.has(partial)) return partial as LMConfig;
+  return resolve("lmConfig", { ...DEFAULT_LM, ...partial, moe: { ...DEFAULT_LM.moe, ...partial.moe } });
 }
 
-/** A preset with `overrides` merged over it (its `moe` merged over the preset's), checked. */
+/** A preset with `overrides` merged over it (its `moe` merged over the preset's), checked and resolved as lmConfig's. */
 export function presetConfig(name: PresetName, overrides: Partial<LMConfig> = {}): LMConfig {
   const base = PRESETS[name];
   if (!base) throw new Error(`presetConfig(name): expected one of ${Object.keys(PRESETS).join(", ")}, got ${String(name)}`);
-  return checkConfig({ ...base, ...overrides, moe: { ...base.moe, ...overrides.moe } });
+  return resolve("lmConfig", { ...base, ...overrides, moe: { ...base.moe, ...overrides.moe } });
 }
 
-function checkConfig(c: LMConfig): LMConfig {
-  const fn = "lmConfig";
+function resolve(fn: string, c: LMConfig): LMConfig {
   for (const key of ["vocabSize", "dim", "nLayers", "nHeads", "contextLen", "ffnHidden"] as const) checkPositiveInt(fn, key, c[key]);
   if (c.dim % c.nHeads) throw new Error(`${fn}: dim (${c.dim}) must be divisible by nHeads (${c.nHeads})`);
-  if ((c.dim / c.nHeads) % 2) throw new Error(`${fn}: head width dim/nHeads = ${c.dim / c.nHeads} must be even for RoPE`);
+  if (c.positions !== "rope" && c.positions !== "learned") throw new Error(`${fn}: positions must be "rope" or "learned", got ${String(c.positions)}`);
+  if (c.positions === "rope" && (c.dim / c.nHeads) % 2) throw new Error(`${fn}: head width dim/nHeads = ${c.dim / c.nHeads} must be even for RoPE`);
   if (c.ffn !== "dense" && c.ffn !== "moe") throw new Error(`${fn}: ffn must be "dense" or "moe", got ${String(c.ffn)}`);
   if (!Number.isSafeInteger(c.nDenseLayers) || c.nDenseLayers < 0 || c.nDenseLayers > c.nLayers) {
     throw new Error(`${fn}: nDenseLayers must be an integer in [0, nLayers = ${c.nLayers}], got ${c.nDenseLayers}`);
@@ -100,8 +115,9 @@ function checkConfig(c: LMConfig): LMConfig {
   checkRange(fn, "normEps", c.normEps, 0, 1);
   if (!(Number.isFinite(c.ropeTheta) && c.ropeTheta > 1)) throw new Error(`${fn}: ropeTheta must be a finite number > 1, got ${c.ropeTheta}`);
   if (!(Number.isFinite(c.initStd) && c.initStd >= 0)) throw new Error(`${fn}: initStd must be a finite number ≥ 0, got ${c.initStd}`);
-  if (c.ffn === "moe") moeConfig(c.moe);
-  return c;
+  const resolved: LMConfig = { ...c, moe: c.ffn === "moe" ? moeConfig(c.moe, fn, "moe.") : Object.freeze({ ...c.moe }) };
+  RESOLVED.add(Object.freeze(resolved));
+  return resolved;
 }
 
 /** Which blocks have an MoE FFN. */
@@ -109,9 +125,9 @@ export function isMoELayer(c: LMConfig, layer: number): boolean {
   return c.ffn === "moe" && layer >= c.nDenseLayers;
 }
 
-/** The MoE layer's full settings for this model (DEFAULT_MOE with the model's `moe` merged over it, checked). */
+/** The MoE layer's full settings for this model: the resolved config's own (DEFAULT_MOE with `moe` merged over it, checked). */
 export function moeSettings(c: LMConfig): MoEConfig {
-  return moeConfig(c.moe);
+  return moeConfig(lmConfig(c).moe, "lmConfig", "moe.");
 }
 
 /** Parameter counts of a model, total and per token. */
@@ -122,7 +138,7 @@ export interface ParamCounts {
   active: number;
   /** active / total. */
   utilisation: number;
-  /** Token embedding V·d. */
+  /** Token embedding V·d, plus the position table contextLen·d when positions are "learned". */
   embedding: number;
   /** Untied head V·d (0 when tied). */
   head: number;
@@ -141,19 +157,17 @@ export interface ParamCounts {
 }
 
 /** Counts the parameters of the model `c` describes (the one place they are derived; tests compare numParams()). */
-export function countParams(c: LMConfig): ParamCounts {
+export function countParams(config: LMConfig): ParamCounts {
+  const c = lmConfig(config);
   const { vocabSize: V, dim: d, nLayers: L, ffnHidden } = c;
   const moeLayers = c.ffn === "moe" ? L - c.nDenseLayers : 0;
-  const m = moeSettings(c);
-  const perExpert = 3 * d * (m.expertHidden ?? d);
-  const shared = m.nShared * perExpert;
-  const gate = m.nRouted * d;
-  const embedding = V * d;
+  const m = moeParamCounts(d, moeSettings(c));
+  const embedding = V * d + (c.positions === "learned" ? c.contextLen * d : 0);
   const head = c.tiedHead ? 0 : V * d;
   const attentionPerLayer = 4 * d * d;
   const denseFfnPerLayer = 3 * d * ffnHidden;
-  const moeFfnPerLayer = gate + m.nRouted * perExpert + shared;
-  const moeFfnActivePerLayer = gate + m.topK * perExpert + shared;
+  const moeFfnPerLayer = m.total;
+  const moeFfnActivePerLayer = m.active;
   const norms = (2 * L + 1) * normParams(c.norm, d);
   const common = embedding + head + L * attentionPerLayer + (L - moeLayers) * denseFfnPerLayer + norms;
   const total = common + moeLayers * moeFfnPerLayer;
@@ -168,7 +182,7 @@ export function countParams(c: LMConfig): ParamCounts {
     denseFfnPerLayer,
     moeFfnPerLayer,
     moeFfnActivePerLayer,
-    perExpert,
+    perExpert: m.perExpert,
     moeLayers,
   };
 }

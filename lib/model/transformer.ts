@@ -1,6 +1,6 @@
-// Decoder-only transformer language model: token embedding → blocks (RoPE attention, dense or MoE FFN) → norm →
-// tied or untied head; next-token cross-entropy plus the MoE layers' auxiliary losses. References: nanoGPT model.py
-// `GPT`, DeepSeek-V3 inference/model.py `Transformer`.
+// Decoder-only transformer language model: token embedding (+ learned positions, or RoPE in attention) → blocks
+// (causal attention, dense or MoE FFN) → norm → tied or untied head; next-token cross-entropy plus the MoE layers'
+// auxiliary losses. References: nanoGPT model.py `GPT`, DeepSeek-V3 inference/model.py `Transformer`.
 import * as tf from "@tensorflow/tfjs";
 import { Module } from "../nn/module";
 import { Linear } from "../nn/linear";
@@ -52,6 +52,8 @@ export interface LMStepLoss {
 export class TransformerLM extends Module {
   readonly config: LMConfig;
   readonly embed: Embedding;
+  /** The learned position table [contextLen, d] (positions "learned"), else null (RoPE). */
+  readonly pos: Embedding | null;
   readonly blocks: readonly Block[];
   readonly norm: RMSNorm | LayerNorm;
   readonly head: Linear | null;
@@ -60,8 +62,9 @@ export class TransformerLM extends Module {
   constructor(config: Partial<LMConfig> = {}) {
     super();
     this.config = lmConfig(config);
-    const { vocabSize: V, dim: d, nLayers, norm, normEps, initStd } = this.config;
+    const { vocabSize: V, dim: d, nLayers, contextLen, norm, normEps, initStd } = this.config;
     this.embed = this.child("embed", new Embedding(V, d, initStd));
+    this.pos = this.config.positions === "learned" ? this.child("pos", new Embedding(contextLen, d, initStd)) : null;
     this.blocks = this.child("layers", new Layers(Array.from({ length: nLayers }, (_, l) => new Block(this.config, l)))).blocks;
     this.norm = this.child("norm", makeNorm(norm, d, normEps));
     this.head = this.config.tiedHead ? null : this.child("head", new Linear(d, V, { initStd }));
@@ -99,8 +102,9 @@ export class TransformerLM extends Module {
     }
     this.checkVocab(fn, tokens);
     return tf.tidy(() => {
-      const rope = ropeTables(offset, T, d / nHeads, ropeTheta); // [T, dh/2] each
+      const rope = this.pos ? null : ropeTables(offset, T, d / nHeads, ropeTheta); // [T, dh/2] each
       let x = this.embed.apply(tokens) as tf.Tensor3D; // [B, T, d]
+      if (this.pos) x = tf.add(x, tf.slice(this.pos.weight, [offset, 0], [T, d])); // [B, T, d] + [T, d]
       const aux: tf.Scalar[] = [];
       const loads: tf.Tensor1D[] = [];
       const indices: tf.Tensor2D[] = [];

@@ -32,11 +32,6 @@ export class RoutedExperts extends Module {
     this.w3 = this.param("w3", randomNormal([nExperts, hidden, dim], 0, initStd ?? 1 / Math.sqrt(dim)));
   }
 
-  /** Parameters of one expert. */
-  paramsPerExpert(): number {
-    return 3 * this.dim * this.hidden;
-  }
-
   /** Expert e applied to segment e of the expert-sorted rows: xs [M, dim], offsets [E + 1] → [M, dim]. */
   applySorted(xs: tf.Tensor2D, offsets: readonly number[]): tf.Tensor2D {
     return tf.tidy(() => {

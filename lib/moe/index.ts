@@ -6,9 +6,10 @@ export {
   checkGateConfig,
   expertCapacity,
   moeConfig,
+  moeParamCounts,
   renormalizes,
 } from "./config";
-export type { BalanceMethod, ExpertImpl, GateConfig, MoEConfig, Routing, ScoreFunc } from "./config";
+export type { BalanceMethod, ExpertImpl, GateConfig, MoEConfig, MoEParamCounts, Routing, ScoreFunc } from "./config";
 export { expertChoice, gate, takeAlongRows } from "./gate";
 export type { ExpertChoiceOutput, GateOutput } from "./gate";
 export { expertChoicePlan, planCounts, tokenChoicePlan } from "./plan";
@@ -34,4 +35,3 @@ export { Router } from "./router";
 export type { Route } from "./router";
 export { MoELayer } from "./layer";
 export type { MoEForwardOptions, MoEOutput } from "./layer";
-export { moeForwardFlops, moeStep } from "./cost";

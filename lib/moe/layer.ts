@@ -6,7 +6,7 @@ import { Module } from "../nn/module";
 import { SwiGLU } from "../nn/swiglu";
 import { checkPositiveInt, checkShape } from "../check";
 import { auxFreeBiasUpdate, groupBalanceLoss, mseLoss, sequenceWiseLoss, switchLoss, zLoss } from "./balance";
-import { moeConfig, type MoEConfig } from "./config";
+import { moeConfig, moeParamCounts, type MoEConfig } from "./config";
 import { RoutedExperts } from "./experts";
 import type { RoutingPlan } from "./plan";
 import { Router, type Route } from "./router";
@@ -48,7 +48,7 @@ export class MoELayer extends Module {
   ) {
     super();
     checkPositiveInt("MoELayer", "dim", dim);
-    this.config = moeConfig(config);
+    this.config = moeConfig(config); // a resolved config (e.g. from lmConfig) is taken as given
     const cfg = this.config;
     this.hidden = cfg.expertHidden ?? dim;
     this.gate = this.child("gate", new Router(dim, cfg));
@@ -112,7 +112,6 @@ export class MoELayer extends Module {
 
   /** Parameters one token uses: the gate, the shared experts and topK routed experts (vs numParams() in total). */
   activeParams(): number {
-    const shared = this.shared ? this.shared.numParams() : 0;
-    return this.gate.numParams() + shared + this.config.topK * this.experts.paramsPerExpert();
+    return moeParamCounts(this.dim, this.config).active;
   }
 }

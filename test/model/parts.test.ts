@@ -5,7 +5,9 @@ import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../../lib/backend-select";
 import { Rng, seed } from "../../lib/random";
 import { causalMask } from "../../lib/model/attention";
-import { lmConfig } from "../../lib/model/config";
+import { countParams, lmConfig, presetConfig, PRESETS } from "../../lib/model/config";
+import { TransformerLM } from "../../lib/model/transformer";
+import { DEFAULT_MOE, MoELayer } from "../../lib/moe";
 import { sampleToken } from "../../lib/model/generate";
 import { softmaxCrossEntropy } from "../../lib/ops/cross-entropy";
 import { LayerNorm, RMSNorm } from "../../lib/model/norm";
@@ -151,6 +153,21 @@ describe("lmConfig", () => {
     expect(() => lmConfig({ dim: 12, nHeads: 4 })).toThrow(/head width dim\/nHeads = 3 must be even/);
     expect(() => lmConfig({ nDenseLayers: 3 })).toThrow(/nDenseLayers must be an integer in \[0, nLayers = 2\]/);
     expect(() => lmConfig({ norm: "batchnorm" as never })).toThrow(/norm must be one of rmsnorm, layernorm/);
-    expect(() => lmConfig({ ffn: "moe", moe: { topK: 9 } })).toThrow(/MoELayer: config.topK must be at most/);
+    expect(() => lmConfig({ ffn: "moe", moe: { topK: 9 } })).toThrow(/lmConfig: moe.topK must be at most/);
+  });
+
+  it("resolves once: the frozen result is passed down as given, to the blocks' MoE layers", () => {
+    seed(0);
+    const c = presetConfig("nano", { ffn: "moe", moe: { topK: 1 } });
+    expect(Object.isFrozen(c) && Object.isFrozen(c.moe)).toBe(true);
+    expect(lmConfig(c)).toBe(c);
+    expect(c.moe).toEqual({ ...DEFAULT_MOE, ...PRESETS.nano.moe, topK: 1 });
+    const model = new TransformerLM(c);
+    expect(model.config).toBe(c);
+    expect(model.moeLayers().every((layer) => layer.config === c.moe)).toBe(true);
+    expect(countParams(c).moeFfnActivePerLayer).toBe(model.moeLayers()[0].activeParams());
+    model.dispose();
+    expect(() => new MoELayer(8, { nRouted: 4, scoreFunc: "tanh" as never })).toThrow(/MoELayer: config.scoreFunc must be/);
+    expect(() => presetConfig("nano", { ffn: "moe", moe: { capacityFactor: 0 } })).toThrow(/lmConfig: moe.capacityFactor must be/);
   });
 });

@@ -39,7 +39,7 @@ describe("parameter counts", () => {
 
   it("equal the built models' numParams()", () => {
     seed(0);
-    for (const cfg of [TINY, TINY_MOE, { ...TINY_MOE, tiedHead: false, norm: "layernorm" as const }]) {
+    for (const cfg of [TINY, TINY_MOE, { ...TINY_MOE, tiedHead: false, norm: "layernorm" as const }, { ...TINY, positions: "learned" as const }]) {
       const model = new TransformerLM(cfg);
       expect(model.numParams()).toBe(countParams(model.config).total);
       model.dispose();
@@ -106,7 +106,8 @@ describe("TransformerLM", () => {
   });
 
   const untied: Partial<LMConfig> = { ...TINY, tiedHead: false, norm: "layernorm" };
-  for (const [name, cfg] of [["dense", TINY], ["MoE", TINY_MOE], ["untied LayerNorm", untied]] as const) {
+  const learned: Partial<LMConfig> = { ...TINY, positions: "learned" };
+  for (const [name, cfg] of [["dense", TINY], ["MoE", TINY_MOE], ["untied LayerNorm", untied], ["learned positions", learned]] as const) {
     it(`${name}: logits decoded with the KV cache equal the uncached forward pass`, () => {
       seed(3);
       const model = new TransformerLM(cfg);

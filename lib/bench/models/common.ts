@@ -25,10 +25,9 @@ export abstract class BenchModel<Batch> {
   readonly params: Readonly<Record<string, tf.Variable>>;
   private readonly optimizer: AdamW;
 
-  protected constructor(params: Record<string, tf.Tensor>, adam: AdamWConfig) {
-    // Unnamed variables: tfjs names them uniquely, so several models (one per backend) can live side by side.
-    this.params = Object.fromEntries(Object.entries(params).map(([name, t]) => [name, tf.variable(t, true)]));
-    tf.dispose(Object.values(params));
+  /** Takes ownership of `params` (unnamed tf.variables: tfjs names them uniquely, so models can live side by side). */
+  protected constructor(params: Record<string, tf.Variable>, adam: AdamWConfig) {
+    this.params = params;
     this.optimizer = new AdamW(adam, DEFAULT_ADAM);
   }
 

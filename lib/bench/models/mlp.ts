@@ -48,14 +48,6 @@ export function mlpWidths(c: MlpConfig): number[] {
   return [c.inputSize, ...c.hidden, c.classes];
 }
 
-/** Multiply-add FLOPs of one train step: forward 2·B·Σ in·out, backward twice that. */
-export function mlpStepFlops(c: MlpConfig): number {
-  const w = mlpWidths(c);
-  let macs = 0;
-  for (let i = 0; i + 1 < w.length; i++) macs += w[i] * w[i + 1];
-  return 3 * 2 * c.batchSize * macs;
-}
-
 /** One batch: inputs and class labels. */
 export interface MlpBatch {
   /** [batchSize, inputSize] standard-normal features. */
@@ -77,10 +69,15 @@ export class Mlp extends BenchModel<MlpBatch> {
   constructor(patch: Partial<MlpConfig> = {}) {
     const config = mlpConfig(patch);
     const w = mlpWidths(config);
-    const params: Record<string, tf.Tensor> = {};
+    const params: Record<string, tf.Variable> = {};
+    const variable = (init: tf.Tensor) => {
+      const v = tf.variable(init, true);
+      init.dispose();
+      return v;
+    };
     for (let i = 0; i + 1 < w.length; i++) {
-      params[`w${i}`] = randomNormal([w[i], w[i + 1]], 0, Math.sqrt(2 / w[i])); // [in, out]
-      params[`b${i}`] = tf.zeros([w[i + 1]]); // [out]
+      params[`w${i}`] = variable(randomNormal([w[i], w[i + 1]], 0, Math.sqrt(2 / w[i]))); // [in, out]
+      params[`b${i}`] = variable(tf.zeros([w[i + 1]])); // [out]
     }
     super(params, config.adam);
     this.config = config;

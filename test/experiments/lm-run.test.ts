@@ -4,7 +4,8 @@ import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../../lib/backend-select";
 import { Rng, seed } from "../../lib/random";
 import { evalBatches, randomBatches } from "../../lib/data";
-import { routedLoads, trainLM, trainThroughput, TransformerLM, valLoss } from "../../lib/model";
+import { TransformerLM } from "../../lib/model";
+import { routedLoads, trainLM, trainThroughput, valLoss } from "../../lib/experiments";
 
 beforeAll(async () => {
   await selectBackend();

@@ -6,8 +6,8 @@ import { evaluateLoss, fit } from "../train";
 import type { BatchSet } from "../train";
 import { checkPositiveInt } from "../check";
 import { summarize } from "../bench/timing";
-import type { ParamCounts } from "./config";
-import type { TransformerLM } from "./transformer";
+import type { ParamCounts } from "../model/config";
+import type { TransformerLM } from "../model/transformer";
 
 /** A batch of next-token pairs, int32 [B, T] each (lab.data.Batch; an alias so it fits fit's TensorContainer). */
 type Batch = { inputs: tf.Tensor2D; targets: tf.Tensor2D };
