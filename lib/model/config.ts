@@ -4,6 +4,11 @@ import { checkPositiveInt, checkRange } from "../check";
 import { moeConfig } from "../moe";
 import type { MoEConfig } from "../moe";
 import { NORM_KINDS, NormKind, normParams } from "./norm";
+import { attentionParams, checkAttention } from "./attention-kind";
+import type { AttentionKind } from "./attention-kind";
+import type { MLAConfig } from "./mla";
+import type { RopeLayout } from "./rope";
+import type { YarnScaling } from "./yarn";
 
 /** Decoder-only transformer settings. */
 export interface LMConfig {
@@ -35,6 +40,20 @@ export interface LMConfig {
   tiedHead: boolean;
   /** Std of the normal init of the token embedding (and of an untied head); projections use Linear's 1/√fan_in. */
   initStd: number;
+  /** "mha" (MHA/GQA/MQA by nKVHeads) or "mla" (multi-head latent attention, `mla`). Default "mha". */
+  attention: AttentionKind;
+  /** Key/value heads of "mha" attention, dividing nHeads: null = nHeads (MHA), 1 = MQA, else GQA. Default null. */
+  nKVHeads: number | null;
+  /** MLA settings merged over lib/model/mla.ts DEFAULT_MLA (used when attention is "mla"). Default {}. */
+  mla: Partial<MLAConfig>;
+  /** RoPE pair layout: "half" (rotate-half) or "interleaved" (DeepSeek inference). Default "half". */
+  ropeLayout: RopeLayout;
+  /** YaRN (HF rope_scaling names) merged over DEFAULT_YARN; on when contextLen > originalMaxPositionEmbeddings. Default null. */
+  ropeScaling: Partial<YarnScaling> | null;
+  /** Sparse attention ("mha" only): each query sees the last slidingWindow positions (itself included); null = full. Default null. */
+  slidingWindow: number | null;
+  /** With slidingWindow: the first globalTokens positions stay visible to every query. Default 0. */
+  globalTokens: number;
 }
 
 /** The MoE fields each preset sets: 8 routed experts of a third of the dense width, 1 shared, top-2, so a token's
@@ -54,6 +73,13 @@ function preset(fields: Pick<LMConfig, "dim" | "nLayers" | "nHeads" | "contextLe
     ropeTheta: 10000,
     tiedHead: true,
     initStd: 0.02,
+    attention: "mha",
+    nKVHeads: null,
+    mla: Object.freeze({}),
+    ropeLayout: "half",
+    ropeScaling: null,
+    slidingWindow: null,
+    globalTokens: 0,
     ...fields,
   });
 }
@@ -101,6 +127,7 @@ function checkConfig(c: LMConfig): LMConfig {
   if (!(Number.isFinite(c.ropeTheta) && c.ropeTheta > 1)) throw new Error(`${fn}: ropeTheta must be a finite number > 1, got ${c.ropeTheta}`);
   if (!(Number.isFinite(c.initStd) && c.initStd >= 0)) throw new Error(`${fn}: initStd must be a finite number ≥ 0, got ${c.initStd}`);
   if (c.ffn === "moe") moeConfig(c.moe);
+  checkAttention(c);
   return c;
 }
 
@@ -126,7 +153,7 @@ export interface ParamCounts {
   embedding: number;
   /** Untied head V·d (0 when tied). */
   head: number;
-  /** One block's attention: 4·d² (fused qkv 3d² + output d²). */
+  /** One block's attention: 4·d² for MHA (fused qkv 3d² + output d²); GQA/MQA and MLA per attention-kind.ts. */
   attentionPerLayer: number;
   /** One dense SwiGLU FFN: 3·d·ffnHidden. */
   denseFfnPerLayer: number;
@@ -150,7 +177,7 @@ export function countParams(c: LMConfig): ParamCounts {
   const gate = m.nRouted * d;
   const embedding = V * d;
   const head = c.tiedHead ? 0 : V * d;
-  const attentionPerLayer = 4 * d * d;
+  const attentionPerLayer = attentionParams(c);
   const denseFfnPerLayer = 3 * d * ffnHidden;
   const moeFfnPerLayer = gate + m.nRouted * perExpert + shared;
   const moeFfnActivePerLayer = gate + m.topK * perExpert + shared;

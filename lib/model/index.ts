@@ -4,12 +4,34 @@ export { countParams, DEFAULT_LM, isMoELayer, lmConfig, moeSettings, PRESETS, pr
 export type { LMConfig, ParamCounts, PresetName } from "./config";
 export { LayerNorm, makeNorm, NORM_KINDS, normParams, RMSNorm } from "./norm";
 export type { NormKind } from "./norm";
-export { applyRope, ropeAngle, ropeTables } from "./rope";
-export type { RopeTables } from "./rope";
+export { applyRope, DEFAULT_ROPE, ROPE_LAYOUTS, ropeAngle, ropeTables } from "./rope";
+export type { RopeLayout, RopeOptions, RopeTables } from "./rope";
+export { correctionDim, correctionRange, DEFAULT_YARN, yarnFrequencies, yarnMscale, yarnScaling } from "./yarn";
+export type { YarnScaling } from "./yarn";
 export { Embedding } from "./embedding";
 export { KVCache } from "./kv-cache";
-export { CausalSelfAttention, causalMask } from "./attention";
-export type { CacheSlot } from "./attention";
+export type { CacheParts } from "./kv-cache";
+export { attend, causalMask } from "./attend";
+export { CausalSelfAttention, DEFAULT_ATTENTION } from "./attention";
+export type { AttentionOptions, CacheSlot } from "./attention";
+export { keptPositions, windowedAttention, windowKeep, windowMask } from "./sparse";
+export type { SlidingWindow } from "./sparse";
+export { DEFAULT_MLA, MLA, mlaConfig, mlaParams } from "./mla";
+export type { MLAConfig, MLAPath } from "./mla";
+export {
+  activeYarn,
+  ATTENTION_KINDS,
+  attentionParams,
+  kvCacheBytesPerToken,
+  kvHeads,
+  makeAttention,
+  mlaSettings,
+  ropeDim,
+  ropeFor,
+  slidingWindow,
+  softmaxScale,
+} from "./attention-kind";
+export type { AttentionKind, SelfAttention } from "./attention-kind";
 export { Block } from "./block";
 export type { BlockOutput } from "./block";
 export { TransformerLM } from "./transformer";

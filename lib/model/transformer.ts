@@ -11,7 +11,7 @@ import { Embedding } from "./embedding";
 import { KVCache } from "./kv-cache";
 import { crossEntropy } from "./loss";
 import { LayerNorm, makeNorm, RMSNorm } from "./norm";
-import { ropeTables } from "./rope";
+import { ropeFor } from "./attention-kind";
 
 /** The blocks as numbered children ("layers.0.attn.wqkv.weight" ...). */
 class Layers extends Module {
@@ -92,14 +92,14 @@ export class TransformerLM extends Module {
     const fn = "TransformerLM.forward(tokens)";
     if (tokens.rank !== 2 || tokens.dtype !== "int32") throw new Error(`${fn}: expected int32 [B, T], got ${tokens.dtype} [${tokens.shape}]`);
     const [B, T] = tokens.shape;
-    const { vocabSize: V, dim: d, nHeads, contextLen, ropeTheta } = this.config;
+    const { vocabSize: V, dim: d, contextLen } = this.config;
     const offset = cache ? cache.length : 0;
     if (offset + T > contextLen) {
       throw new Error(`${fn}: sequence length ${offset + T}${cache ? ` (${offset} cached + ${T})` : ""} exceeds contextLen ${contextLen}`);
     }
     this.checkVocab(fn, tokens);
     return tf.tidy(() => {
-      const rope = ropeTables(offset, T, d / nHeads, ropeTheta); // [T, dh/2] each
+      const rope = ropeFor(this.config, offset, T); // [T, ropeDim/2] each
       let x = this.embed.apply(tokens) as tf.Tensor3D; // [B, T, d]
       const aux: tf.Scalar[] = [];
       const loads: tf.Tensor1D[] = [];
