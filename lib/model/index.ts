@@ -1,5 +1,6 @@
 // Language models: a decoder-only transformer (RoPE multi-head attention, RMSNorm/LayerNorm, dense SwiGLU or MoE
-// FFN, tied or untied head), presets with parameter counts, cross-entropy, KV-cache generation. `lab.model`.
+// FFN, tied or untied head), presets with parameter counts, cross-entropy, KV-cache generation, DeepSeek-V2/V3 configs
+// and checkpoints (HF and inference formats). `lab.model`.
 export { countParams, DEFAULT_LM, isMoELayer, lmConfig, moeSettings, PRESETS, presetConfig } from "./config";
 export type { LMConfig, ParamCounts, PresetName } from "./config";
 export { LayerNorm, makeNorm, NORM_KINDS, normParams, RMSNorm } from "./norm";
@@ -35,6 +36,11 @@ export type { AttentionKind, SelfAttention } from "./attention-kind";
 export { Block } from "./block";
 export type { BlockOutput } from "./block";
 export { TransformerLM } from "./transformer";
+export { deepSeekConfig, deepSeekConfigJson, readDeepSeekConfig } from "./deepseek-config";
+export type { DeepSeekConfigJsonOptions, DeepSeekConfigOptions, DeepSeekFormat, DeepSeekSpec } from "./deepseek-config";
+export { checkpointNames, hfName, inferenceName, isFp8Linear, isStackedExperts } from "./deepseek-names";
+export { DEFAULT_LOAD_DEEPSEEK, DEFAULT_SAVE_DEEPSEEK, loadDeepSeek, saveDeepSeek } from "./deepseek-checkpoint";
+export type { LoadDeepSeekOptions, SaveDeepSeekOptions } from "./deepseek-checkpoint";
 export type { LMLoss, LMOutput, LMStepLoss } from "./transformer";
 export { crossEntropy, tokenCrossEntropy } from "./loss";
 export { DEFAULT_GENERATE, DEFAULT_SAMPLE, generate, sampleToken } from "./generate";

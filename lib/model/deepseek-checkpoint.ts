@@ -1,0 +1,261 @@
+// Loading and saving real DeepSeek-V2/V3 checkpoints: Hugging Face layout (config.json + model.safetensors, or shards
+// listed in model.safetensors.index.json's weight_map) and DeepSeek's inference layout (config.json with ModelArgs
+// names + model{rank}-mp{N}.safetensors). Weights F32, F16, BF16, or F8_E4M3 with one F32 dequant multiplier per
+// 128×128 block (`…weight_scale_inv` HF, `…scale` inference; W = code·scale, codes decoded by lab.quant's E4M3).
+// References: DeepSeek-V3 inference/convert.py (names; model-parallel split dims), inference/kernel.py
+// `weight_dequant`, inference/fp8_cast_bf16.py; Hugging Face safetensors sharding (model.safetensors.index.json).
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import { loadSafetensors, saveSafetensors, type SafetensorsDtype } from "../train/safetensors";
+import { moeSettings } from "./config";
+import { deepSeekConfigJson, readDeepSeekConfig, type DeepSeekFormat } from "./deepseek-config";
+import { checkpointNames, hfName, inferenceName, isStackedExperts } from "./deepseek-names";
+import { TransformerLM } from "./transformer";
+import type { MLAPath } from "./mla";
+
+/** DeepSeek's FP8 weight block. */
+const BLOCK = 128;
+
+/** Options of loadDeepSeek. */
+export interface LoadDeepSeekOptions {
+  /** MLA computation path of the loaded model. Default "naive". */
+  mla: MLAPath;
+  /** The config as an object, for an inference checkpoint whose directory has no config.json (DeepSeek passes
+   * configs/config_671B.json separately). Default null: read `dir`/config.json. */
+  config: unknown;
+}
+
+export const DEFAULT_LOAD_DEEPSEEK: Readonly<LoadDeepSeekOptions> = Object.freeze({ mla: "naive" as MLAPath, config: null });
+
+/** Options of saveDeepSeek. */
+export interface SaveDeepSeekOptions {
+  /** "hf" (model.safetensors or shards + index) or "inference" (model0-mp1.safetensors, ModelArgs config.json). */
+  format: DeepSeekFormat;
+  /** Stored dtype of every weight (the gate bias stays float32, as in DeepSeek's release). Default "float32". */
+  dtype: "float32" | "bfloat16";
+  /** HF only: number of shard files (1 = one model.safetensors, no index). Default 1. */
+  shards: number;
+}
+
+export const DEFAULT_SAVE_DEEPSEEK: Readonly<SaveDeepSeekOptions> = Object.freeze({ format: "hf" as DeepSeekFormat, dtype: "float32" as const, shards: 1 });
+
+/** The weight files of a checkpoint directory and which layout they follow. */
+function weightFiles(fn: string, dir: string): { format: DeepSeekFormat; files: string[]; ranks: number } {
+  const index = path.join(dir, "model.safetensors.index.json");
+  if (existsSync(index)) {
+    const map = (JSON.parse(readFileSync(index, "utf8")) as { weight_map?: Record<string, string> }).weight_map;
+    if (!map || typeof map !== "object") throw new Error(`${fn}: ${index} has no "weight_map" object`);
+    return { format: "hf", files: [...new Set(Object.values(map))].map((f) => path.join(dir, f)), ranks: 1 };
+  }
+  if (existsSync(path.join(dir, "model.safetensors"))) return { format: "hf", files: [path.join(dir, "model.safetensors")], ranks: 1 };
+  const ranked = readdirSync(dir).map((f) => /^model(\d+)-mp(\d+)\.safetensors$/.exec(f)).filter((m): m is RegExpExecArray => m !== null);
+  if (!ranked.length) throw new Error(`${fn}: ${dir} holds no model.safetensors.index.json, model.safetensors or model{rank}-mp{N}.safetensors`);
+  const ranks = Number(ranked[0][2]);
+  if (ranks !== 1) throw new Error(`${fn}: ${dir} is split over ${ranks} model-parallel ranks; merge it first (only model0-mp1.safetensors is read)`);
+  return { format: "inference", files: [path.join(dir, "model0-mp1.safetensors")], ranks };
+}
+
+/** Reads every tensor of the files under its inference name (dtypes as stored); `skip` names are dropped. */
+function readTensors(fn: string, files: string[], format: DeepSeekFormat, skip: (name: string) => boolean) {
+  const tensors = new Map<string, tf.Tensor>();
+  const dtypes = new Map<string, SafetensorsDtype>();
+  try {
+    for (const file of files) {
+      const st = loadSafetensors(file);
+      let error: Error | null = null;
+      for (const [name, t] of st.tensors) {
+        const key = format === "hf" ? inferenceName(name) : name;
+        if (error || skip(name) || key === null || tensors.has(key)) {
+          t.dispose();
+          if (!error && !skip(name)) {
+            error = new Error(key === null
+              ? `${fn}: ${path.basename(file)} holds "${name}", which is not a DeepSeek checkpoint name`
+              : `${fn}: tensor "${name}" appears twice (again in ${path.basename(file)})`);
+          }
+          continue;
+        }
+        tensors.set(key, t);
+        dtypes.set(key, st.dtypes.get(name)!);
+      }
+      if (error) throw error;
+    }
+  } catch (e) {
+    tf.dispose([...tensors.values()]);
+    throw e;
+  }
+  return { tensors, dtypes };
+}
+
+/** W = code · scale per 128×128 block: codes [out, in] (decoded E4M3 values), scale [⌈out/128⌉, ⌈in/128⌉]. */
+function dequantBlocks(fn: string, name: string, codes: tf.Tensor, scale: tf.Tensor): tf.Tensor2D {
+  if (codes.rank !== 2) throw new Error(`${fn}: F8_E4M3 tensor "${name}" must be a matrix, got [${codes.shape}]`);
+  const [out, inF] = codes.shape;
+  const [so, si] = [Math.ceil(out / BLOCK), Math.ceil(inF / BLOCK)];
+  if (!tf.util.arraysEqual(scale.shape, [so, si])) throw new Error(`${fn}: the block scale of "${name}" [${codes.shape}] must be [${so}, ${si}], got [${scale.shape}]`);
+  return tf.tidy(() => {
+    const full = tf.reshape(tf.tile(tf.reshape(scale, [so, 1, si, 1]), [1, BLOCK, 1, BLOCK]), [so * BLOCK, si * BLOCK]); // [so·128, si·128]
+    return tf.mul(codes, tf.slice(full, [0, 0], [out, inF])) as tf.Tensor2D; // [out, in]
+  });
+}
+
+/** Replaces every F8_E4M3 weight and its scale by the dequantised float32 weight; a lone F8 weight or scale is an error. */
+function dequantize(fn: string, tensors: Map<string, tf.Tensor>, dtypes: Map<string, SafetensorsDtype>): void {
+  for (const [name, dtype] of dtypes) {
+    const scaleName = name.replace(/\.weight$/, ".scale");
+    if (dtype === "F8_E4M3") {
+      const scale = tensors.get(scaleName);
+      if (!name.endsWith(".weight") || !scale) throw new Error(`${fn}: F8_E4M3 tensor "${name}" has no block scale "${scaleName}" (HF: weight_scale_inv)`);
+      const w = dequantBlocks(fn, name, tensors.get(name)!, scale);
+      tf.dispose([tensors.get(name)!, scale]);
+      tensors.set(name, w);
+      tensors.delete(scaleName);
+      dtypes.set(name, "F32");
+      dtypes.delete(scaleName);
+    }
+  }
+  const lone = [...tensors.keys()].filter((k) => k.endsWith(".scale"));
+  if (lone.length) throw new Error(`${fn}: block scale(s) without an F8_E4M3 weight: ${lone.slice(0, 5).join(", ")}${lone.length > 5 ? ", …" : ""}`);
+}
+
+/**
+ * Checks `tensors` (inference names, float32) against the model's state dict, then builds the lab's state: routed
+ * experts stacked [E, …], shared experts renamed. Every missing, extra or misshapen tensor is listed in one error.
+ */
+function labState(fn: string, model: TransformerLM, tensors: Map<string, tf.Tensor>): Map<string, tf.Tensor> {
+  const E = model.config.ffn === "moe" ? moeSettings(model.config).nRouted : 0;
+  const expected = new Map<string, number[]>();
+  for (const [labName, v] of model.stateDict()) {
+    const names = checkpointNames(labName, E);
+    const shape = isStackedExperts(labName) ? v.shape.slice(1) : v.shape;
+    for (const n of names) expected.set(n, shape);
+  }
+  const missing = [...expected.keys()].filter((k) => !tensors.has(k));
+  const extra = [...tensors.keys()].filter((k) => !expected.has(k));
+  const misshapen = [...expected].filter(([k, s]) => tensors.has(k) && !tf.util.arraysEqual(tensors.get(k)!.shape, s)).map(([k, s]) => `"${k}" [${tensors.get(k)!.shape}] (expected [${s}])`);
+  const problems: string[] = [];
+  const list = (xs: string[]) => xs.slice(0, 6).join(", ") + (xs.length > 6 ? `, … (${xs.length} in all)` : "");
+  if (missing.length) problems.push(`missing ${list(missing)}`);
+  if (extra.length) problems.push(`unexpected ${list(extra)}`);
+  if (misshapen.length) problems.push(`misshapen ${list(misshapen)}`);
+  if (problems.length) throw new Error(`${fn}: the checkpoint does not match its config: ${problems.join("; ")}`);
+  const state = new Map<string, tf.Tensor>();
+  for (const labName of model.stateDict().keys()) {
+    const names = checkpointNames(labName, E);
+    state.set(labName, isStackedExperts(labName) ? tf.stack(names.map((n) => tensors.get(n)!)) : tensors.get(names[0])!.clone());
+  }
+  return state;
+}
+
+/**
+ * Loads a DeepSeek checkpoint directory (HF or inference layout, any of F32/F16/BF16/F8_E4M3+scales) into a new
+ * TransformerLM. Everything is read, dequantised and checked before the model is built and filled: a missing, extra
+ * or misshapen tensor, an F8 weight without its scale or an unknown config field is an error, and no model is
+ * returned. The gate bias is expected exactly when the checkpoint holds one (HF `e_score_correction_bias`, inference
+ * `gate.bias`), whatever the width. HF multi-token-prediction layers (model.layers.{n_layers …}, num_nextn_predict_layers)
+ * are skipped, as convert.py does: the lab's TransformerLM has no MTP module to put them in.
+ */
+export async function loadDeepSeek(dir: string, options: Partial<LoadDeepSeekOptions> = {}): Promise<TransformerLM> {
+  const fn = "loadDeepSeek(dir)";
+  const opts = { ...DEFAULT_LOAD_DEEPSEEK, ...options };
+  const { format, files } = weightFiles(fn, dir);
+  const configPath = path.join(dir, "config.json");
+  if (opts.config === null && !existsSync(configPath)) throw new Error(`${fn}: ${configPath} not found (pass options.config for an inference checkpoint)`);
+  const rawConfig = opts.config ?? JSON.parse(readFileSync(configPath, "utf8"));
+  const probe = readDeepSeekConfig(rawConfig, { mla: opts.mla });
+  if (probe.format !== format) throw new Error(`${fn}: config.json uses ${probe.format} names but the weights are in the ${format} layout`);
+  const nLayers = probe.config.nLayers;
+  const isMtp = (name: string) => {
+    const m = /^(?:model\.)?layers\.(\d+)\./.exec(name);
+    return m !== null && Number(m[1]) >= nLayers && Number(m[1]) < nLayers + probe.mtpDepth;
+  };
+  const { tensors, dtypes } = readTensors(fn, files, format, isMtp);
+  let model: TransformerLM | null = null;
+  try {
+    dequantize(fn, tensors, dtypes);
+    const gateBias = [...tensors.keys()].some((k) => /\.ffn\.gate\.bias$/.test(k));
+    const spec = readDeepSeekConfig(rawConfig, { mla: opts.mla, gateBias });
+    model = new TransformerLM(spec.config);
+    const state = labState(fn, model, tensors);
+    try {
+      model.loadStateDict(state);
+    } finally {
+      tf.dispose([...state.values()]);
+    }
+    return model;
+  } catch (e) {
+    model?.dispose();
+    throw e;
+  } finally {
+    tf.dispose([...tensors.values()]);
+  }
+}
+
+/** The checkpoint tensors of `model` under inference names (routed experts unstacked, shared experts renamed). */
+function checkpointTensors(model: TransformerLM): Map<string, tf.Tensor> {
+  const E = model.config.ffn === "moe" ? moeSettings(model.config).nRouted : 0;
+  const out = new Map<string, tf.Tensor>();
+  for (const [labName, v] of model.stateDict()) {
+    const names = checkpointNames(labName, E);
+    if (isStackedExperts(labName)) tf.unstack(v).forEach((t, e) => out.set(names[e], t));
+    else out.set(names[0], v);
+  }
+  return out;
+}
+
+/** Splits `entries` into `shards` contiguous groups of about equal bytes. */
+function shardEntries(entries: [string, tf.Tensor][], shards: number, bytesPer: number): [string, tf.Tensor][][] {
+  const total = entries.reduce((n, [, t]) => n + t.size * bytesPer, 0);
+  const groups: [string, tf.Tensor][][] = Array.from({ length: shards }, () => []);
+  let acc = 0;
+  for (const e of entries) {
+    const g = Math.min(shards - 1, Math.floor((acc / total) * shards));
+    groups[g].push(e);
+    acc += e[1].size * bytesPer;
+  }
+  return groups;
+}
+
+/**
+ * Writes `model` as a DeepSeek checkpoint in `dir` (created if needed): config.json (HF DeepseekV3Config or inference
+ * ModelArgs names) and the weights (HF: model.safetensors, or `shards` files model-0000k-of-0000n.safetensors with
+ * model.safetensors.index.json; inference: model0-mp1.safetensors), every weight in `dtype` (the gate bias in F32).
+ * The model must be expressible in the format (MLA, MoE, RMSNorm, untied head; see deepSeekConfigJson).
+ */
+export async function saveDeepSeek(model: TransformerLM, dir: string, options: Partial<SaveDeepSeekOptions> = {}): Promise<void> {
+  const fn = "saveDeepSeek(model, dir)";
+  const opts = { ...DEFAULT_SAVE_DEEPSEEK, ...options };
+  if (opts.format !== "hf" && opts.format !== "inference") throw new Error(`${fn}: options.format must be "hf" or "inference", got ${JSON.stringify(opts.format)}`);
+  if (opts.dtype !== "float32" && opts.dtype !== "bfloat16") throw new Error(`${fn}: options.dtype must be "float32" or "bfloat16", got ${JSON.stringify(opts.dtype)}`);
+  if (!Number.isSafeInteger(opts.shards) || opts.shards < 1 || (opts.format === "inference" && opts.shards !== 1)) {
+    throw new Error(`${fn}: options.shards must be a positive integer (1 for the inference format), got ${opts.shards}`);
+  }
+  const gateBias = model.moeLayers().some((l) => l.gate.bias !== null);
+  const configJson = deepSeekConfigJson(model.config, opts.format, { gateBias, dtype: opts.dtype });
+  const tensors = checkpointTensors(model);
+  try {
+    mkdirSync(dir, { recursive: true });
+    const named: [string, tf.Tensor][] = [...tensors].map(([k, t]) => [opts.format === "hf" ? hfName(k) : k, t]);
+    const dtypes = new Map<string, SafetensorsDtype>(named.map(([k]) => [k, opts.dtype === "bfloat16" && !/(\.gate\.bias|e_score_correction_bias)$/.test(k) ? "BF16" : "F32"]));
+    if (opts.format === "inference") {
+      saveSafetensors(path.join(dir, "model0-mp1.safetensors"), new Map(named), {}, dtypes);
+    } else if (opts.shards === 1) {
+      saveSafetensors(path.join(dir, "model.safetensors"), new Map(named), { format: "pt" }, dtypes);
+    } else {
+      const weightMap: Record<string, string> = {};
+      let totalSize = 0;
+      shardEntries(named, opts.shards, opts.dtype === "bfloat16" ? 2 : 4).forEach((group, k) => {
+        const file = `model-${String(k + 1).padStart(5, "0")}-of-${String(opts.shards).padStart(5, "0")}.safetensors`;
+        saveSafetensors(path.join(dir, file), new Map(group), { format: "pt" }, dtypes);
+        for (const [name, t] of group) {
+          weightMap[name] = file;
+          totalSize += t.size * (dtypes.get(name) === "BF16" ? 2 : 4);
+        }
+      });
+      writeFileSync(path.join(dir, "model.safetensors.index.json"), JSON.stringify({ metadata: { total_size: totalSize }, weight_map: weightMap }, null, 2));
+    }
+    writeFileSync(path.join(dir, "config.json"), JSON.stringify(configJson, null, 2));
+  } finally {
+    tf.dispose([...tensors.values()].filter((t) => !(t instanceof tf.Variable))); // the unstacked expert slices
+  }
+}
