@@ -165,6 +165,15 @@ export interface ParamCounts {
   perExpert: number;
   /** Blocks with an MoE FFN. */
   moeLayers: number;
+  /**
+   * `active` without the input embedding table when the head is untied (a token reads one row of it: its other
+   * V·d − d weights do no work); with a tied head the same matrix is the full output projection, so nothing is dropped.
+   * This is how DeepSeek counts activated parameters: it gives V3 36.6B ("37B"), V2 20.9B ("21B"), V2-Lite 2.45B ("2.4B").
+   */
+  activeNonEmbedding: number;
+  /** Gate correction-bias elements over all MoE layers (E each when moe.balance is "auxfree"): buffers updated by rule,
+   * not parameters, so not in `total`; checkpoints store them (V3: 256 × 58 = 14,848). */
+  gateBias: number;
 }
 
 /** Counts the parameters of the model `c` describes (the one place they are derived; tests compare numParams()). */
@@ -197,5 +206,34 @@ export function countParams(c: LMConfig): ParamCounts {
     moeFfnActivePerLayer,
     perExpert,
     moeLayers,
+    activeNonEmbedding: active - (c.tiedHead ? 0 : embedding),
+    gateBias: m.balance === "auxfree" ? moeLayers * m.nRouted : 0,
   };
+}
+
+/** Parameters of multi-token-prediction modules on top of a model. */
+export interface MtpCounts {
+  /** All modules' parameters (shared embedding and head not counted again). */
+  total: number;
+  /** What one token's pass through every module uses (routed experts: topK of them). */
+  active: number;
+  /** One module: RMSNorms of the hidden state, of the embedding and before the shared head (3·d), projection M
+   * [d, 2d], and one block (attention, two norms, the FFN of the model's last block). */
+  perModule: number;
+}
+
+/**
+ * Parameters of `depth` MTP modules (DeepSeek-V3 §2.2; the HF checkpoint's layer 61: enorm, hnorm, eh_proj,
+ * shared_head.norm and one transformer block) for the model `c`. The embedding and the output head are the main
+ * model's, shared; the HF checkpoint stores copies of them in the MTP layer (2·V·d more on disk).
+ */
+export function mtpParams(c: LMConfig, depth: number): MtpCounts {
+  if (!Number.isSafeInteger(depth) || depth < 0) throw new Error(`mtpParams(c, depth): depth must be an integer ≥ 0, got ${depth}`);
+  const p = countParams(c);
+  const d = c.dim;
+  const moeBlock = isMoELayer(c, c.nLayers - 1);
+  const fixed = 3 * normParams(c.norm, d) + 2 * d * d + p.attentionPerLayer + 2 * normParams(c.norm, d);
+  const perModule = fixed + (moeBlock ? p.moeFfnPerLayer : p.denseFfnPerLayer);
+  const activePerModule = fixed + (moeBlock ? p.moeFfnActivePerLayer : p.denseFfnPerLayer);
+  return { total: depth * perModule, active: depth * activePerModule, perModule };
 }

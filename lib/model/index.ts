@@ -1,8 +1,8 @@
 // Language models: a decoder-only transformer (RoPE multi-head attention, RMSNorm/LayerNorm, dense SwiGLU or MoE
 // FFN, tied or untied head), presets with parameter counts, cross-entropy, KV-cache generation, DeepSeek-V2/V3 configs
 // and checkpoints (HF and inference formats). `lab.model`.
-export { countParams, DEFAULT_LM, isMoELayer, lmConfig, moeSettings, PRESETS, presetConfig } from "./config";
-export type { LMConfig, ParamCounts, PresetName } from "./config";
+export { countParams, DEFAULT_LM, isMoELayer, lmConfig, moeSettings, mtpParams, PRESETS, presetConfig } from "./config";
+export type { LMConfig, MtpCounts, ParamCounts, PresetName } from "./config";
 export { LayerNorm, makeNorm, NORM_KINDS, normParams, RMSNorm } from "./norm";
 export type { NormKind } from "./norm";
 export { applyRope, DEFAULT_ROPE, ROPE_LAYOUTS, ropeAngle, ropeTables } from "./rope";
