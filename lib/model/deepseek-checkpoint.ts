@@ -135,8 +135,8 @@ function labState(fn: string, model: TransformerLM, tensors: Map<string, tf.Tens
   const misshapen = [...expected].filter(([k, s]) => tensors.has(k) && !tf.util.arraysEqual(tensors.get(k)!.shape, s)).map(([k, s]) => `"${k}" [${tensors.get(k)!.shape}] (expected [${s}])`);
   const problems: string[] = [];
   const list = (xs: string[]) => xs.slice(0, 6).join(", ") + (xs.length > 6 ? `, … (${xs.length} in all)` : "");
-  if (missing.length) problems.push(`missing ${list(missing)}`);
-  if (extra.length) problems.push(`unexpected ${list(extra)}`);
+  if (missing.length) problems.push(`missing ${list(missing.map((k) => `"${k}"`))}`);
+  if (extra.length) problems.push(`unexpected ${list(extra.map((k) => `"${k}"`))}`);
   if (misshapen.length) problems.push(`misshapen ${list(misshapen)}`);
   if (problems.length) throw new Error(`${fn}: the checkpoint does not match its config: ${problems.join("; ")}`);
   const state = new Map<string, tf.Tensor>();
