@@ -171,4 +171,20 @@ describe("DeepSeek checkpoints", () => {
     await expect(loadDeepSeek(cfgDir)).rejects.toThrow("config.json uses inference names but the weights are in the hf layout");
     expect(tf.memory().numTensors).toBe(before);
   });
+
+  it("skips HF multi-token-prediction layers (num_nextn_predict_layers) and names any other unknown tensor", async () => {
+    const dir = path.join(TMP, "mtp");
+    cpSync(path.join(FIXTURE, "hf-bf16"), dir, { recursive: true });
+    const file = path.join(dir, "model.safetensors");
+    const st = loadSafetensors(file);
+    st.tensors.set("model.layers.3.eh_proj.weight", tf.zeros([32, 64])); // layer n_layers = the MTP module
+    saveSafetensors(file, st.tensors, st.metadata, new Map([...st.dtypes]));
+    tf.dispose([...st.tensors.values()]);
+    const cfg = JSON.parse(readFileSync(path.join(dir, "config.json"), "utf8"));
+    await expect(loadDeepSeek(dir)).rejects.toThrow('model.safetensors holds "model.layers.3.eh_proj.weight", which is not a DeepSeek checkpoint name');
+    writeFileSync(path.join(dir, "config.json"), JSON.stringify({ ...cfg, num_nextn_predict_layers: 1 }));
+    const model = await loadDeepSeek(dir);
+    expect(maxDiff(logitsOf(model, REF.tokens).logits, REF.dtypes.bf16.logits)).toBeLessThan(TOLERANCE.bf16);
+    model.dispose();
+  });
 });
