@@ -12,6 +12,7 @@ It writes test/fixtures/deepseek-tiny/ (or the directory given as the first argu
   reference.json                      tokens, logits [B, T, V] and per-MoE-layer expert indices for each dtype
   {hf,inference}-{f32,bf16,f8}/       config.json + weights; HF: sharded with model.safetensors.index.json (f32, f8)
                                       or one model.safetensors (bf16); inference: model0-mp1.safetensors
+  inference-bf16-mp2/                 the BF16 weights split over 2 model-parallel ranks as convert.py splits them
 The lab's test (test/model/deepseek-checkpoint.test.ts) loads each directory and compares its logits.
 Run: /usr/bin/python3 scripts/deepseek_reference.py [out_dir]
 """
@@ -363,6 +364,35 @@ def hf_config(a, dtype):
     return c
 
 
+# inference/convert.py's `mapping` dims: the axis each module's tensors are split along over model-parallel ranks
+MP_DIM = {"embed": 0, "attn_norm": None, "ffn_norm": None, "wq": 0, "wq_a": None, "q_norm": None, "wq_b": 0, "wkv_a": None,
+          "kv_norm": None, "wkv_b": 0, "wo": 1, "gate": None, "w1": 0, "w2": 1, "w3": 0, "norm": None, "head": 0}
+
+
+def save_mp(out, a, W, mp):
+    """A BF16 inference checkpoint split over `mp` ranks as convert.py splits one: routed experts dealt out whole by
+    index, the mapped modules narrowed along their axis, the rest replicated."""
+    d = os.path.join(out, f"inference-bf16-mp{mp}")
+    os.makedirs(d, exist_ok=True)
+    local = a.n_routed_experts // mp
+    for i in range(mp):
+        entries = []
+        for name, t in W.items():
+            dim = MP_DIM[name.split(".")[-2]]
+            if "experts" in name and "shared_experts" not in name:
+                if not i * local <= int(name.split(".")[-3]) < (i + 1) * local:
+                    continue
+            elif dim is not None:
+                size = t.size(dim) // mp
+                t = t.narrow(dim, i * size, size).contiguous()
+            entries.append(entry(name, t, "F32" if name.endswith("gate.bias") else "BF16"))
+        write_safetensors(os.path.join(d, f"model{i}-mp{mp}.safetensors"), entries)
+    cfg = asdict(a)
+    cfg["dtype"] = "bf16"
+    with open(os.path.join(d, "config.json"), "w") as f:
+        json.dump(cfg, f, indent=1)
+
+
 def save(out, a, W, dtype, fmt):
     """Writes one checkpoint directory: weights of `dtype` (f32 | bf16 | f8) in `fmt` (hf | inference)."""
     d = os.path.join(out, f"{fmt}-{dtype}")
@@ -446,6 +476,7 @@ def main():
         }
         for fmt in ["hf", "inference"]:
             save(out, a, W, dtype, fmt)
+    save_mp(out, a, W, 2)
     with open(os.path.join(out, "reference.json"), "w") as f:
         json.dump(ref, f)
     print(json.dumps({"out": os.path.abspath(out), "seed": seed, **{d: ref["dtypes"][d]["routing_margin"] for d in ref["dtypes"]}}))

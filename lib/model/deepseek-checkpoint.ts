@@ -1,6 +1,6 @@
 // Loading and saving real DeepSeek-V2/V3 checkpoints: Hugging Face layout (config.json + model.safetensors, or shards
 // listed in model.safetensors.index.json's weight_map) and DeepSeek's inference layout (config.json with ModelArgs
-// names + model{rank}-mp{N}.safetensors). Weights F32, F16, BF16, or F8_E4M3 with one F32 dequant multiplier per
+// names + model{rank}-mp{N}.safetensors, split over N model-parallel ranks as convert.py splits them). Weights F32, F16, BF16, or F8_E4M3 with one F32 dequant multiplier per
 // 128×128 block (`…weight_scale_inv` HF, `…scale` inference; W = code·scale, codes decoded by lab.quant's E4M3).
 // References: DeepSeek-V3 inference/convert.py (names; model-parallel split dims), inference/kernel.py
 // `weight_dequant`, inference/fp8_cast_bf16.py; Hugging Face safetensors sharding (model.safetensors.index.json).
@@ -10,7 +10,7 @@ import * as tf from "@tensorflow/tfjs";
 import { loadSafetensors, saveSafetensors, type SafetensorsDtype } from "../train/safetensors";
 import { moeSettings } from "./config";
 import { deepSeekConfigJson, readDeepSeekConfig, type DeepSeekFormat } from "./deepseek-config";
-import { checkpointNames, hfName, inferenceName, isStackedExperts } from "./deepseek-names";
+import { checkpointNames, hfName, inferenceName, isStackedExperts, mpLayout } from "./deepseek-names";
 import { TransformerLM } from "./transformer";
 import type { MLAPath } from "./mla";
 
@@ -36,9 +36,11 @@ export interface SaveDeepSeekOptions {
   dtype: "float32" | "bfloat16";
   /** HF only: number of shard files (1 = one model.safetensors, no index). Default 1. */
   shards: number;
+  /** Inference only: model-parallel ranks, files model{r}-mp{mp}.safetensors split as convert.py does. Default 1. */
+  mp: number;
 }
 
-export const DEFAULT_SAVE_DEEPSEEK: Readonly<SaveDeepSeekOptions> = Object.freeze({ format: "hf" as DeepSeekFormat, dtype: "float32" as const, shards: 1 });
+export const DEFAULT_SAVE_DEEPSEEK: Readonly<SaveDeepSeekOptions> = Object.freeze({ format: "hf" as DeepSeekFormat, dtype: "float32" as const, shards: 1, mp: 1 });
 
 /** The weight files of a checkpoint directory and which layout they follow. */
 function weightFiles(fn: string, dir: string): { format: DeepSeekFormat; files: string[]; ranks: number } {
@@ -52,8 +54,12 @@ function weightFiles(fn: string, dir: string): { format: DeepSeekFormat; files: 
   const ranked = readdirSync(dir).map((f) => /^model(\d+)-mp(\d+)\.safetensors$/.exec(f)).filter((m): m is RegExpExecArray => m !== null);
   if (!ranked.length) throw new Error(`${fn}: ${dir} holds no model.safetensors.index.json, model.safetensors or model{rank}-mp{N}.safetensors`);
   const ranks = Number(ranked[0][2]);
-  if (ranks !== 1) throw new Error(`${fn}: ${dir} is split over ${ranks} model-parallel ranks; merge it first (only model0-mp1.safetensors is read)`);
-  return { format: "inference", files: [path.join(dir, "model0-mp1.safetensors")], ranks };
+  const files = Array.from({ length: ranks }, (_, r) => path.join(dir, `model${r}-mp${ranks}.safetensors`));
+  const absent = files.filter((f) => !existsSync(f));
+  if (absent.length || ranked.some((m) => Number(m[2]) !== ranks)) {
+    throw new Error(`${fn}: ${dir} must hold model0-mp${ranks} … model${ranks - 1}-mp${ranks}.safetensors and no other ranks (missing ${absent.map((f) => path.basename(f)).join(", ") || "none"})`);
+  }
+  return { format: "inference", files, ranks };
 }
 
 /** Reads every tensor of the files under its inference name (dtypes as stored); `skip` names are dropped. */
@@ -83,6 +89,54 @@ function readTensors(fn: string, files: string[], format: DeepSeekFormat, skip: 
   } catch (e) {
     tf.dispose([...tensors.values()]);
     throw e;
+  }
+  return { tensors, dtypes };
+}
+
+/** Each model-parallel rank file's tensors (all freed if one fails). */
+function readRanks(fn: string, files: string[], skip: (name: string) => boolean) {
+  const ranks: ReturnType<typeof readTensors>[] = [];
+  try {
+    for (const f of files) ranks.push(readTensors(fn, [f], "inference", skip));
+  } catch (e) {
+    for (const r of ranks) tf.dispose([...r.tensors.values()]);
+    throw e;
+  }
+  return ranks;
+}
+
+/**
+ * The whole-model tensors of an inference checkpoint split over model-parallel ranks (convert.py): split tensors are
+ * concatenated in rank order along their axis, routed experts taken from the one rank that holds each, replicated
+ * tensors taken from rank 0 (every rank must hold one of the same shape).
+ */
+function mergeRanks(fn: string, ranks: { tensors: Map<string, tf.Tensor>; dtypes: Map<string, SafetensorsDtype> }[]) {
+  const tensors = new Map<string, tf.Tensor>();
+  const dtypes = new Map<string, SafetensorsDtype>();
+  const names = [...new Set(ranks.flatMap((r) => [...r.tensors.keys()]))];
+  try {
+    for (const name of names) {
+      const parts = ranks.map((r) => r.tensors.get(name)).filter((t): t is tf.Tensor => t !== undefined);
+      const layout = mpLayout(name);
+      const holders = ranks.findIndex((r) => r.tensors.has(name));
+      if (layout && "expert" in layout) {
+        if (parts.length !== 1) throw new Error(`${fn}: routed expert tensor "${name}" is on ${parts.length} ranks; expected exactly one`);
+        tensors.set(name, parts[0].clone());
+      } else if (parts.length !== ranks.length) {
+        throw new Error(`${fn}: tensor "${name}" is on ${parts.length} of ${ranks.length} model-parallel ranks; expected all`);
+      } else if (layout) {
+        tensors.set(name, tf.concat(parts, layout.dim));
+      } else {
+        if (!parts.every((t) => tf.util.arraysEqual(t.shape, parts[0].shape))) throw new Error(`${fn}: replicated tensor "${name}" differs in shape across ranks`);
+        tensors.set(name, parts[0].clone());
+      }
+      dtypes.set(name, ranks[holders].dtypes.get(name)!);
+    }
+  } catch (e) {
+    tf.dispose([...tensors.values()]);
+    throw e;
+  } finally {
+    for (const r of ranks) tf.dispose([...r.tensors.values()]);
   }
   return { tensors, dtypes };
 }
@@ -148,8 +202,8 @@ function labState(fn: string, model: TransformerLM, tensors: Map<string, tf.Tens
 }
 
 /**
- * Loads a DeepSeek checkpoint directory (HF or inference layout, any of F32/F16/BF16/F8_E4M3+scales) into a new
- * TransformerLM. Everything is read, dequantised and checked before the model is built and filled: a missing, extra
+ * Loads a DeepSeek checkpoint directory (HF single file or sharded; inference with any number of model-parallel
+ * ranks, merged; weights F32/F16/BF16/F8_E4M3+scales) into a new TransformerLM. Everything is read, dequantised and checked before the model is built and filled: a missing, extra
  * or misshapen tensor, an F8 weight without its scale or an unknown config field is an error, and no model is
  * returned. The gate bias is expected exactly when the checkpoint holds one (HF `e_score_correction_bias`, inference
  * `gate.bias`), whatever the width. HF multi-token-prediction layers (model.layers.{n_layers …}, num_nextn_predict_layers)
@@ -169,7 +223,7 @@ export async function loadDeepSeek(dir: string, options: Partial<LoadDeepSeekOpt
     const m = /^(?:model\.)?layers\.(\d+)\./.exec(name);
     return m !== null && Number(m[1]) >= nLayers && Number(m[1]) < nLayers + probe.mtpDepth;
   };
-  const { tensors, dtypes } = readTensors(fn, files, format, isMtp);
+  const { tensors, dtypes } = format === "inference" && files.length > 1 ? mergeRanks(fn, readRanks(fn, files, isMtp)) : readTensors(fn, files, format, isMtp);
   let model: TransformerLM | null = null;
   try {
     dequantize(fn, tensors, dtypes);
@@ -203,6 +257,24 @@ function checkpointTensors(model: TransformerLM): Map<string, tf.Tensor> {
   return out;
 }
 
+/** The tensors of each model-parallel rank (convert.py's split); split pieces are new tensors, the rest are shared. */
+function splitRanks(fn: string, named: [string, tf.Tensor][], mp: number, nExperts: number): Map<string, tf.Tensor>[] {
+  const ranks = Array.from({ length: mp }, () => new Map<string, tf.Tensor>());
+  if (nExperts % mp) throw new Error(`${fn}: options.mp (${mp}) must divide the number of routed experts ${nExperts}`);
+  const layouts = named.map(([name]) => (mp === 1 ? null : mpLayout(name)));
+  named.forEach(([name, t], i) => {
+    const layout = layouts[i];
+    if (layout && "dim" in layout && t.shape[layout.dim] % mp) throw new Error(`${fn}: tensor "${name}" [${t.shape}] cannot be split ${mp} ways along axis ${layout.dim}`);
+  });
+  named.forEach(([name, t], i) => {
+    const layout = layouts[i];
+    if (layout && "expert" in layout) ranks[Math.floor(layout.expert / (nExperts / mp))].set(name, t);
+    else if (layout) tf.split(t, mp, layout.dim).forEach((piece, r) => ranks[r].set(name, piece));
+    else for (const rank of ranks) rank.set(name, t);
+  });
+  return ranks;
+}
+
 /** Splits `entries` into `shards` contiguous groups of about equal bytes. */
 function shardEntries(entries: [string, tf.Tensor][], shards: number, bytesPer: number): [string, tf.Tensor][][] {
   const total = entries.reduce((n, [, t]) => n + t.size * bytesPer, 0);
@@ -219,7 +291,8 @@ function shardEntries(entries: [string, tf.Tensor][], shards: number, bytesPer: 
 /**
  * Writes `model` as a DeepSeek checkpoint in `dir` (created if needed): config.json (HF DeepseekV3Config or inference
  * ModelArgs names) and the weights (HF: model.safetensors, or `shards` files model-0000k-of-0000n.safetensors with
- * model.safetensors.index.json; inference: model0-mp1.safetensors), every weight in `dtype` (the gate bias in F32).
+ * model.safetensors.index.json; inference: model{r}-mp{mp}.safetensors, split as convert.py splits them), every weight
+ * in `dtype` (the gate bias in F32).
  * The model must be expressible in the format (MLA, MoE, RMSNorm, untied head; see deepSeekConfigJson).
  */
 export async function saveDeepSeek(model: TransformerLM, dir: string, options: Partial<SaveDeepSeekOptions> = {}): Promise<void> {
@@ -230,6 +303,9 @@ export async function saveDeepSeek(model: TransformerLM, dir: string, options: P
   if (!Number.isSafeInteger(opts.shards) || opts.shards < 1 || (opts.format === "inference" && opts.shards !== 1)) {
     throw new Error(`${fn}: options.shards must be a positive integer (1 for the inference format), got ${opts.shards}`);
   }
+  if (!Number.isSafeInteger(opts.mp) || opts.mp < 1 || (opts.format === "hf" && opts.mp !== 1)) {
+    throw new Error(`${fn}: options.mp must be a positive integer (1 for the hf format), got ${opts.mp}`);
+  }
   const gateBias = model.moeLayers().some((l) => l.gate.bias !== null);
   const configJson = deepSeekConfigJson(model.config, opts.format, { gateBias, dtype: opts.dtype });
   const tensors = checkpointTensors(model);
@@ -238,7 +314,13 @@ export async function saveDeepSeek(model: TransformerLM, dir: string, options: P
     const named: [string, tf.Tensor][] = [...tensors].map(([k, t]) => [opts.format === "hf" ? hfName(k) : k, t]);
     const dtypes = new Map<string, SafetensorsDtype>(named.map(([k]) => [k, opts.dtype === "bfloat16" && !/(\.gate\.bias|e_score_correction_bias)$/.test(k) ? "BF16" : "F32"]));
     if (opts.format === "inference") {
-      saveSafetensors(path.join(dir, "model0-mp1.safetensors"), new Map(named), {}, dtypes);
+      const whole = new Set(named.map(([, t]) => t));
+      const ranks = splitRanks(fn, named, opts.mp, model.config.ffn === "moe" ? moeSettings(model.config).nRouted : 0);
+      try {
+        ranks.forEach((rank, r) => saveSafetensors(path.join(dir, `model${r}-mp${opts.mp}.safetensors`), rank, {}, dtypes));
+      } finally {
+        for (const rank of ranks) tf.dispose([...rank.values()].filter((t) => !whole.has(t))); // the split pieces
+      }
     } else if (opts.shards === 1) {
       saveSafetensors(path.join(dir, "model.safetensors"), new Map(named), { format: "pt" }, dtypes);
     } else {

@@ -71,3 +71,17 @@ export function isStackedExperts(labName: string): boolean {
 export function isFp8Linear(inferenceWeightName: string): boolean {
   return /\.(wq|wq_a|wq_b|wkv_a|wkv_b|wo|w1|w2|w3)\.weight$/.test(inferenceWeightName);
 }
+
+/** convert.py's `mapping` dims: the axis a tensor of this module is split along across model-parallel ranks (its
+ * `.scale` too); modules not listed are replicated on every rank. Routed experts are whole, dealt out by index. */
+const MP_SPLIT_DIM: Readonly<Record<string, number>> = Object.freeze({ embed: 0, wq: 0, wq_b: 0, wkv_b: 0, wo: 1, w1: 0, w2: 1, w3: 0, head: 0 });
+
+/** How an inference tensor is laid out over model-parallel ranks: a routed expert's index (it lives on rank
+ * ⌊index / (E/mp)⌋), or the axis it is split along, or null (replicated). Reference: inference/convert.py `main`. */
+export function mpLayout(name: string): { expert: number } | { dim: number } | null {
+  const expert = /\.ffn\.experts\.(\d+)\./.exec(name);
+  if (expert) return { expert: Number(expert[1]) };
+  const parts = name.split(".");
+  const dim = MP_SPLIT_DIM[parts[parts.length - 2]];
+  return dim === undefined ? null : { dim };
+}

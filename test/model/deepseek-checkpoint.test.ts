@@ -115,6 +115,31 @@ describe("DeepSeek checkpoints", () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it("reads and writes inference checkpoints split over model-parallel ranks exactly as convert.py splits them", async () => {
+    const before = tf.memory().numTensors;
+    const model = await loadDeepSeek(path.join(FIXTURE, "inference-bf16-mp2"), { mla: "absorbed" });
+    expect(maxDiff(logitsOf(model, REF.tokens).logits, REF.dtypes.bf16.logits)).toBeLessThan(TOLERANCE.bf16);
+    const dir = path.join(TMP, "mp2");
+    await saveDeepSeek(model, dir, { format: "inference", dtype: "bfloat16", mp: 2 });
+    for (const r of [0, 1]) {
+      const ours = loadSafetensors(path.join(dir, `model${r}-mp2.safetensors`));
+      const theirs = loadSafetensors(path.join(FIXTURE, "inference-bf16-mp2", `model${r}-mp2.safetensors`));
+      expect([...ours.tensors.keys()].sort()).toEqual([...theirs.tensors.keys()].sort());
+      for (const [name, t] of theirs.tensors) {
+        expect(ours.dtypes.get(name), name).toBe(theirs.dtypes.get(name));
+        expect(ours.tensors.get(name)!.shape, name).toEqual(t.shape);
+        expect(maxDiff(ours.tensors.get(name)!.dataSync(), t.dataSync()), name).toBe(0);
+      }
+      tf.dispose([...ours.tensors.values(), ...theirs.tensors.values()]);
+    }
+    await expect(saveDeepSeek(model, path.join(TMP, "mp3"), { format: "inference", mp: 3 })).rejects.toThrow("saveDeepSeek(model, dir): options.mp (3) must divide the number of routed experts 8");
+    await expect(saveDeepSeek(model, path.join(TMP, "mp4"), { format: "hf", mp: 2 })).rejects.toThrow("options.mp must be a positive integer (1 for the hf format), got 2");
+    model.dispose();
+    rmSync(path.join(dir, "model1-mp2.safetensors"));
+    await expect(loadDeepSeek(dir)).rejects.toThrow("must hold model0-mp2 … model1-mp2.safetensors and no other ranks (missing model1-mp2.safetensors)");
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   /** A copy of the inference-f32 fixture whose tensors `edit` changes. */
   function badCheckpoint(name: string, edit: (t: Map<string, tf.Tensor>) => void, from = "inference-f32"): string {
     const dir = path.join(TMP, name);
