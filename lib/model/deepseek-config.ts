@@ -27,11 +27,14 @@ export interface DeepSeekSpec {
 /** Options of deepSeekConfig. */
 export interface DeepSeekConfigOptions {
   /** Whether the gates carry a correction bias. ModelArgs JSON has no field for it (the reference code tests
-   * dim == 7168); HF config.json says so with topk_method "noaux_tc". Default: the file's answer (ModelArgs: false). */
-  gateBias?: boolean;
+   * dim == 7168); HF config.json says so with topk_method "noaux_tc". null = the file's answer (ModelArgs: false).
+   * Default null. */
+  gateBias: boolean | null;
   /** MLA computation path. Default "naive". */
-  mla?: MLAConfig["path"];
+  mla: MLAConfig["path"];
 }
+
+export const DEFAULT_DEEPSEEK_CONFIG_OPTIONS: Readonly<DeepSeekConfigOptions> = Object.freeze({ gateBias: null, mla: "naive" as MLAConfig["path"] });
 
 /** inference/model.py ModelArgs defaults (a field missing from the JSON takes these). */
 const MODEL_ARGS = Object.freeze({
@@ -53,18 +56,17 @@ const HF_READ = new Set([
   "v_head_dim", "qk_nope_head_dim", "n_group", "topk_group", "num_experts_per_tok", "first_k_dense_replace",
   "norm_topk_prob", "scoring_func", "topk_method", "aux_loss_alpha", "seq_aux", "max_position_embeddings",
   "rms_norm_eps", "rope_theta", "rope_scaling", "rope_parameters", "rope_interleave", "num_nextn_predict_layers",
-  "hidden_act", "attention_bias", "moe_layer_freq", "tie_word_embeddings", "quantization_config",
+  "hidden_act", "attention_bias", "attention_dropout", "moe_layer_freq", "tie_word_embeddings", "quantization_config",
 ]);
 
 /**
  * HF fields with no effect on the lab's model: identity and tooling, token ids, init and runtime settings, storage
- * dtype (loadDeepSeek reads each tensor's own), expert-parallel size, dropout (0 in every release),
- * num_key_value_heads (MLA has no KV heads; HF sets it = num_attention_heads), derived head_dim / qk_head_dim.
+ * dtype (loadDeepSeek reads each tensor's own), expert-parallel size, num_key_value_heads (MLA has no KV heads; HF sets it = num_attention_heads), derived head_dim / qk_head_dim.
  */
 const HF_IGNORED = new Set([
   "architectures", "auto_map", "model_type", "transformers_version", "_name_or_path", "torch_dtype", "dtype",
   "bos_token_id", "eos_token_id", "pad_token_id", "initializer_range", "use_cache", "pretraining_tp",
-  "attention_dropout", "ep_size", "num_key_value_heads", "head_dim", "qk_head_dim",
+  "ep_size", "num_key_value_heads", "head_dim", "qk_head_dim",
 ]);
 
 const FN = "deepSeekConfig(json)";
@@ -106,7 +108,7 @@ function fromModelArgs(json: Record<string, unknown>, opts: DeepSeekConfigOption
     }, gateBias, { balance: "none" }),
     norm: "rmsnorm", normEps: 1e-6, ropeTheta: n("rope_theta"), tiedHead: false,
     attention: "mla", ropeLayout: "interleaved", ropeScaling,
-    mla: { qLoraRank: n("q_lora_rank"), kvLoraRank: n("kv_lora_rank"), qkNopeHeadDim: n("qk_nope_head_dim"), qkRopeHeadDim: n("qk_rope_head_dim"), vHeadDim: n("v_head_dim"), path: opts.mla ?? "naive" },
+    mla: { qLoraRank: n("q_lora_rank"), kvLoraRank: n("kv_lora_rank"), qkNopeHeadDim: n("qk_nope_head_dim"), qkRopeHeadDim: n("qk_rope_head_dim"), vHeadDim: n("v_head_dim"), path: opts.mla },
   });
   const ignored = Object.keys(json).filter((k) => MODEL_ARGS_IGNORED.has(k));
   return { config, format: "inference", mtpDepth: 0, gateBias, ignored };
@@ -121,6 +123,7 @@ function fromHf(json: Record<string, unknown>, opts: DeepSeekConfigOptions): Dee
   };
   expect("hidden_act", (v) => v === "silu", '"silu"');
   expect("attention_bias", (v) => v === false, "false");
+  expect("attention_dropout", (v) => v === 0, "0");
   expect("moe_layer_freq", (v) => v === 1, "1");
   expect("tie_word_embeddings", (v) => v === false, "false");
   expect("scoring_func", (v) => v === "softmax" || v === "sigmoid", '"softmax" or "sigmoid"');
@@ -152,7 +155,7 @@ function fromHf(json: Record<string, unknown>, opts: DeepSeekConfigOptions): Dee
     }, gateBias, balance),
     norm: "rmsnorm", normEps: n("rms_norm_eps", 1e-6), ropeTheta, tiedHead: false,
     attention: "mla", ropeLayout: json.rope_interleave === false ? "half" : "interleaved", ropeScaling,
-    mla: { qLoraRank: json.q_lora_rank == null ? 0 : n("q_lora_rank"), kvLoraRank: n("kv_lora_rank"), qkNopeHeadDim: n("qk_nope_head_dim"), qkRopeHeadDim: n("qk_rope_head_dim"), vHeadDim: n("v_head_dim"), path: opts.mla ?? "naive" },
+    mla: { qLoraRank: json.q_lora_rank == null ? 0 : n("q_lora_rank"), kvLoraRank: n("kv_lora_rank"), qkNopeHeadDim: n("qk_nope_head_dim"), qkRopeHeadDim: n("qk_rope_head_dim"), vHeadDim: n("v_head_dim"), path: opts.mla },
   });
   const ignored = Object.keys(json).filter((k) => HF_IGNORED.has(k));
   return { config, format: "hf", mtpDepth: n("num_nextn_predict_layers", 0), gateBias, ignored };
@@ -170,15 +173,16 @@ function fromHf(json: Record<string, unknown>, opts: DeepSeekConfigOptions): Dee
  * single `mscale` is the softmax one (amplitude 1). Unknown fields are an error naming them; the fields with no effect
  * on the model are listed in `ignored`.
  */
-export function readDeepSeekConfig(json: unknown, opts: DeepSeekConfigOptions = {}): DeepSeekSpec {
+export function readDeepSeekConfig(json: unknown, options: Partial<DeepSeekConfigOptions> = {}): DeepSeekSpec {
+  const opts = { ...DEFAULT_DEEPSEEK_CONFIG_OPTIONS, ...options };
   if (!json || typeof json !== "object" || Array.isArray(json)) throw new Error(`${FN}: expected a config object (parsed config.json), got ${json === null ? "null" : typeof json}`);
   const j = json as Record<string, unknown>;
   return isHf(j) ? fromHf(j, opts) : fromModelArgs(j, opts);
 }
 
 /** The LMConfig of a DeepSeek config file (inference ModelArgs or HF DeepseekV2/V3Config names); see readDeepSeekConfig. */
-export function deepSeekConfig(json: unknown, opts: DeepSeekConfigOptions = {}): LMConfig {
-  return readDeepSeekConfig(json, opts).config;
+export function deepSeekConfig(json: unknown, options: Partial<DeepSeekConfigOptions> = {}): LMConfig {
+  return readDeepSeekConfig(json, options).config;
 }
 
 /** Options of deepSeekConfigJson. */

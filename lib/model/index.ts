@@ -36,7 +36,7 @@ export type { AttentionKind, SelfAttention } from "./attention-kind";
 export { Block } from "./block";
 export type { BlockOutput } from "./block";
 export { TransformerLM } from "./transformer";
-export { deepSeekConfig, deepSeekConfigJson, readDeepSeekConfig } from "./deepseek-config";
+export { DEFAULT_DEEPSEEK_CONFIG_OPTIONS, deepSeekConfig, deepSeekConfigJson, readDeepSeekConfig } from "./deepseek-config";
 export type { DeepSeekConfigJsonOptions, DeepSeekConfigOptions, DeepSeekFormat, DeepSeekSpec } from "./deepseek-config";
 export { checkpointNames, hfName, inferenceName, isFp8Linear, isStackedExperts } from "./deepseek-names";
 export { DEFAULT_LOAD_DEEPSEEK, DEFAULT_SAVE_DEEPSEEK, loadDeepSeek, saveDeepSeek } from "./deepseek-checkpoint";

@@ -2,7 +2,8 @@
 // tiny V3-shaped model, MLA with q-LoRA, grouped sigmoid MoE with correction bias and route scale, 1 dense layer,
 // YaRN on) load in both layouts and all three dtypes and reproduce its logits and expert choices; cached decode equals
 // the full forward; save → load round trips; bad checkpoints are named errors with nothing loaded.
-import { copyFileSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { copyFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -11,6 +12,7 @@ import { loadDeepSeek, saveDeepSeek, TransformerLM } from "../../lib/model";
 import { loadSafetensors, saveSafetensors } from "../../lib/train/safetensors";
 
 const FIXTURE = path.join(__dirname, "..", "fixtures", "deepseek-tiny");
+const PYTHON = "/usr/bin/python3";
 interface Reference {
   tokens: number[][];
   dtypes: Record<string, { logits: number[]; shape: number[]; indices: number[][][] }>;
@@ -55,6 +57,16 @@ describe("DeepSeek checkpoints", () => {
       });
     }
   }
+
+  it.skipIf(!existsSync(PYTHON))("the shipped fixture is exactly what scripts/deepseek_reference.py writes", () => {
+    const out = path.join(TMP, "regenerated");
+    const script = path.join(__dirname, "..", "..", "scripts", "deepseek_reference.py");
+    const r = spawnSync(PYTHON, [script, out], { encoding: "utf8", env: { ...process.env, OMP_WAIT_POLICY: "PASSIVE" } });
+    expect(r.status, r.stderr).toBe(0);
+    const files = (dir: string): string[] => readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((f) => f.includes(".")).sort();
+    expect(files(out)).toEqual(files(FIXTURE));
+    for (const f of files(FIXTURE)) expect(readFileSync(path.join(out, f)).equals(readFileSync(path.join(FIXTURE, f))), f).toBe(true);
+  });
 
   it("the three dtypes really differ (the test would see a wrong dequantisation)", () => {
     expect(maxDiff(REF.dtypes.f32.logits, REF.dtypes.bf16.logits)).toBeGreaterThan(1e-3);

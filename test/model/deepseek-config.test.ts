@@ -117,7 +117,7 @@ describe("deepSeekConfig", () => {
   it("reads HF DeepseekV3Config / DeepseekV2Config names to the same model as ModelArgs", () => {
     const hf = readDeepSeekConfig(HF_V3);
     expect(hf).toMatchObject({ format: "hf", mtpDepth: 1, gateBias: true });
-    expect(hf.ignored).toEqual(["architectures", "attention_dropout", "bos_token_id", "eos_token_id", "ep_size", "initializer_range", "model_type", "num_key_value_heads", "torch_dtype", "transformers_version", "use_cache"]);
+    expect(hf.ignored).toEqual(["architectures", "bos_token_id", "eos_token_id", "ep_size", "initializer_range", "model_type", "num_key_value_heads", "torch_dtype", "transformers_version", "use_cache"]);
     const inf = deepSeekConfig(CONFIG_671B, { gateBias: true });
     // Same model: HF states the renormalisation (norm_topk_prob) that ModelArgs leaves to the sigmoid rule; HF's
     // context is max_position_embeddings 163840, ModelArgs' the runtime max_seq_len default 16384; HF carries its
