@@ -213,6 +213,15 @@ describe("DeepSeek checkpoints", () => {
     await expect(loadDeepSeek(cfgDir)).rejects.toThrow('unknown Hugging Face DeepseekV2/V3Config field(s) "n_experts"');
     copyFileSync(path.join(FIXTURE, "inference-f32", "config.json"), path.join(cfgDir, "config.json"));
     await expect(loadDeepSeek(cfgDir)).rejects.toThrow("config.json uses inference names but the weights are in the hf layout");
+    // An inference checkpoint without config.json (DeepSeek passes configs/config_*.json separately).
+    const bare = path.join(TMP, "bare");
+    cpSync(path.join(FIXTURE, "inference-bf16"), bare, { recursive: true });
+    rmSync(path.join(bare, "config.json"));
+    await expect(loadDeepSeek(bare)).rejects.toThrow("config.json not found (pass options.config for an inference checkpoint)");
+    const config = JSON.parse(readFileSync(path.join(FIXTURE, "inference-bf16", "config.json"), "utf8"));
+    const loaded = await loadDeepSeek(bare, { config });
+    expect(maxDiff(logitsOf(loaded, REF.tokens).logits, REF.dtypes.bf16.logits)).toBeLessThan(TOLERANCE.bf16);
+    loaded.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
 
