@@ -207,7 +207,8 @@ function labState(fn: string, model: TransformerLM, tensors: Map<string, tf.Tens
  * or misshapen tensor, an F8 weight without its scale or an unknown config field is an error, and no model is
  * returned. The gate bias is expected exactly when the checkpoint holds one (HF `e_score_correction_bias`, inference
  * `gate.bias`), whatever the width. HF multi-token-prediction layers (model.layers.{n_layers …}, num_nextn_predict_layers)
- * are skipped, as convert.py does: the lab's TransformerLM has no MTP module to put them in.
+ * are skipped, as convert.py does: the lab's TransformerLM has no MTP module to put them in. The whole checkpoint is
+ * held in memory as float32 while loading (about 8 bytes per parameter at the peak): lab-scale models, not V3 itself.
  */
 export async function loadDeepSeek(dir: string, options: Partial<LoadDeepSeekOptions> = {}): Promise<TransformerLM> {
   const fn = "loadDeepSeek(dir)";
