@@ -41,3 +41,5 @@ export { DEFAULT_GENERATE, DEFAULT_SAMPLE, generate, sampleToken } from "./gener
 export type { GenerateConfig, SampleConfig } from "./generate";
 export { DEFAULT_LM_RUN, routedLoads, trainLM, trainThroughput, valLoss } from "./experiment";
 export type { LMRun, LMRunConfig } from "./experiment";
+export { decodeSpeed, measureCache } from "./cache-measure";
+export type { CacheFootprint, DecodeSpeed } from "./cache-measure";
