@@ -11,9 +11,12 @@ import {
   attentionParams,
   CausalSelfAttention,
   countParams,
+  decodeSpeed,
+  KVCache,
   kvCacheBytesPerToken,
   lmConfig,
   LMConfig,
+  measureCache,
   MLA,
   MLAConfig,
   ropeTables,
@@ -240,6 +243,46 @@ describe("cached decoding equals the full pass", () => {
       model.dispose();
     });
   }
+});
+
+describe("cache sizes", () => {
+  it("kvCacheBytesPerToken gives V3's (512 + 64) × 61 elements and the MHA/GQA/MQA/naive formulas", () => {
+    const v3 = { dim: 7168, nLayers: 61, nHeads: 128, attention: "mla" as const };
+    const mla = { qLoraRank: 1536, kvLoraRank: 512, qkNopeHeadDim: 128, qkRopeHeadDim: 64, vHeadDim: 128 };
+    expect(kvCacheBytesPerToken(lmConfig({ ...v3, mla: { ...mla, path: "absorbed" } }), 1)).toBe((512 + 64) * 61);
+    expect(kvCacheBytesPerToken(lmConfig({ ...v3, mla: { ...mla, path: "naive" } }), 2)).toBe(128 * (192 + 128) * 61 * 2);
+    // d 16, 4 heads of 4, 2 layers: MHA 2·4·4·2, GQA-2 2·2·4·2, MQA 2·1·4·2 values per token.
+    expect([null, 2, 1].map((nKVHeads) => kvCacheBytesPerToken(lmConfig({ ...TINY, nKVHeads }), 4))).toEqual([256, 128, 64]);
+  });
+
+  it("measureCache reads the cache tensors; decodeSpeed times each context and names an overflow", () => {
+    seed(20);
+    const model = new TransformerLM({ ...TINY, nKVHeads: 2 });
+    const before = tf.memory().numTensors;
+    const f = measureCache(model, 7);
+    expect(f).toEqual({ tokens: 7, elements: 7 * 2 * 2 * 2 * 4, bytesPerToken: 4 * 2 * 2 * 2 * 4, formulaBytesPerToken: 128 });
+    const speeds = decodeSpeed(model, [3, 10], 2);
+    expect(speeds.map((s) => s.context)).toEqual([3, 10]);
+    speeds.forEach((s) => expect(s.tokensPerSecond).toBeCloseTo(1000 / s.msPerToken, 9));
+    expect(tf.memory().numTensors).toBe(before);
+    expect(() => decodeSpeed(model, [20], 4)).toThrow(/decodeSpeed: context 20 \+ 5 steps exceeds contextLen 24/);
+    model.dispose();
+  });
+
+  it("KVCache.keepEnds keeps the first and last rows and names bad counts", () => {
+    const cache = new KVCache(1);
+    const k = tf.tensor4d([0, 1, 2, 3, 4, 5], [1, 1, 6, 1]);
+    cache.append(0, { k });
+    cache.keepEnds(0, 2, 3);
+    expect(cache.elements()).toBe(5);
+    const all = cache.append(0, { k: tf.tensor4d([6], [1, 1, 1, 1]) });
+    expect(Array.from(all.k.dataSync())).toEqual([0, 1, 3, 4, 5, 6]);
+    expect(() => cache.keepEnds(0, 4, 3)).toThrow(/KVCache.keepEnds\(layer, head, tail\): need integers ≥ 0 with head \+ tail ≤ 6 rows, got 4 and 3/);
+    expect(() => cache.append(0, { v: k })).toThrow(/KVCache.append: layer 0 caches parts \[k\], got \[v\]/);
+    expect(() => cache.append(1, { k })).toThrow(/KVCache.append\(layer\): expected a layer in \[0, 1\), got 1/);
+    cache.dispose();
+    k.dispose();
+  });
 });
 
 describe("named errors", () => {
