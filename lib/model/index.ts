@@ -1,5 +1,6 @@
-// Language models: a decoder-only transformer (RoPE multi-head attention, RMSNorm/LayerNorm, dense SwiGLU or MoE
-// FFN, tied or untied head), presets with parameter counts, cross-entropy, KV-cache generation. `lab.model`.
+// Language models: a decoder-only transformer (RoPE in either layout with optional YaRN; MHA/GQA/MQA, MLA or
+// sliding-window attention; RMSNorm/LayerNorm, dense SwiGLU or MoE FFN, tied or untied head), presets with parameter
+// counts, cross-entropy, KV-cache generation and cache measurements. `lab.model`.
 export { countParams, DEFAULT_LM, isMoELayer, lmConfig, moeSettings, PRESETS, presetConfig } from "./config";
 export type { LMConfig, ParamCounts, PresetName } from "./config";
 export { LayerNorm, makeNorm, NORM_KINDS, normParams, RMSNorm } from "./norm";
