@@ -21,7 +21,9 @@ import {
   MLAConfig,
   ropeTables,
   TransformerLM,
+  keptPositions,
   windowedAttention,
+  windowMask,
 } from "../../lib/model";
 
 beforeAll(async () => {
@@ -42,6 +44,26 @@ function randn(rng: Rng, shape: number[]): tf.Tensor {
 
 function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
   return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
+}
+
+/** Each variable's gradient of `objective` against a central difference along a random direction (eps 1e-2, float32). */
+function expectGradients(objective: () => tf.Scalar, params: tf.Variable[], rng: Rng): void {
+  const { grads } = tf.variableGrads(objective, params);
+  for (const p of params) {
+    const u = randn(rng, p.shape);
+    const analytic = tf.sum(tf.mul(grads[p.name], u)).dataSync()[0];
+    const base = p.clone();
+    const at = (s: number) => {
+      p.assign(tf.add(base, tf.mul(u, s)));
+      return tf.tidy(() => objective().dataSync()[0]);
+    };
+    const numeric = (at(1e-2) - at(-1e-2)) / 2e-2;
+    p.assign(base);
+    expect(Math.abs(analytic), p.name).toBeGreaterThan(1e-3);
+    expect(Math.abs(analytic - numeric), `${p.name}: ${analytic} vs ${numeric}`).toBeLessThan(2e-2 * Math.max(1, Math.abs(numeric)));
+    tf.dispose([u, base]);
+  }
+  tf.dispose(Object.values(grads));
 }
 
 describe("GQA / MQA", () => {
@@ -149,25 +171,8 @@ describe("MLA", () => {
       const x = randn(rng, [2, 5, 16]) as tf.Tensor3D;
       const r = randn(rng, [2, 5, 16]);
       const rope = ropeTables(0, 5, 4, 10000, { layout: "interleaved" });
-      const objective = () => tf.sum(tf.mul(mla.apply(x, rope), r)) as tf.Scalar;
-      const params = mla.trainableVariables();
-      const { grads } = tf.variableGrads(objective, params);
-      const eps = 1e-2;
-      for (const p of params) {
-        const u = randn(rng, p.shape);
-        const analytic = tf.sum(tf.mul(grads[p.name], u)).dataSync()[0];
-        const base = p.clone();
-        const at = (s: number) => {
-          p.assign(tf.add(base, tf.mul(u, s)));
-          return tf.tidy(() => objective().dataSync()[0]);
-        };
-        const numeric = (at(eps) - at(-eps)) / (2 * eps);
-        p.assign(base);
-        expect(Math.abs(analytic), p.name).toBeGreaterThan(1e-3);
-        expect(Math.abs(analytic - numeric), `${p.name}: ${analytic} vs ${numeric}`).toBeLessThan(2e-2 * Math.max(1, Math.abs(numeric)));
-        tf.dispose([u, base]);
-      }
-      tf.dispose([x, r, rope.cos, rope.sin, ...Object.values(grads)]);
+      expectGradients(() => tf.sum(tf.mul(mla.apply(x, rope), r)) as tf.Scalar, mla.trainableVariables(), rng);
+      tf.dispose([x, r, rope.cos, rope.sin]);
       mla.dispose();
     });
   }
@@ -188,8 +193,24 @@ describe("sliding window + global tokens", () => {
     });
     const oracle = attend(q, k, v, tf.tensor2d(dense, [T, T]), 0.5);
     expect(maxAbsDiff(windowedAttention(q, k, v, w, 0.5), oracle)).toBeLessThan(1e-5);
-    // Query 7 sees keys 0, 1 (global) and 5, 6, 7 (window) and nothing else.
-    expect(Array.from(dense.slice(7 * T, 8 * T)).map((m) => (m === 0 ? 1 : 0))).toEqual([1, 1, 0, 0, 0, 1, 1, 1, 0, 0, 0]);
+    // windowMask: query 7 sees keys 0, 1 (global) and 5, 6, 7 (window) and nothing else; the cache after 8 positions
+    // keeps rows 0, 1 and 6, 7 (the next query, 8, needs 6, 7, 8 and the globals).
+    const row = windowMask(7, 1, Array.from({ length: T }, (_, j) => j), w).dataSync();
+    expect(Array.from(row).map((m) => (m === 0 ? 1 : 0))).toEqual([1, 1, 0, 0, 0, 1, 1, 1, 0, 0, 0]);
+    expect(keptPositions(8, w)).toEqual([0, 1, 6, 7]);
+    expect(keptPositions(1, w)).toEqual([0]);
+  });
+
+  it("chunked GQA attention's gradients match central differences", () => {
+    seed(21);
+    const attn = new CausalSelfAttention(16, 4, { nKVHeads: 2, window: { window: 3, global: 1 } });
+    const rng = new Rng(22);
+    const x = randn(rng, [1, 8, 16]) as tf.Tensor3D;
+    const r = randn(rng, [1, 8, 16]);
+    const rope = ropeTables(0, 8, 4, 10000);
+    expectGradients(() => tf.sum(tf.mul(attn.apply(x, rope), r)) as tf.Scalar, attn.trainableVariables(), rng);
+    tf.dispose([x, r, rope.cos, rope.sin]);
+    attn.dispose();
   });
 
   it("a model decodes with a cache of global + window − 1 rows and matches its full pass", () => {
