@@ -1,6 +1,7 @@
-// Language models: a decoder-only transformer (RoPE multi-head attention, RMSNorm/LayerNorm, dense SwiGLU or MoE
-// FFN, tied or untied head), presets with parameter counts, cross-entropy, KV-cache generation, DeepSeek-V2/V3 configs
-// and checkpoints (HF and inference formats). `lab.model`.
+// Language models: a decoder-only transformer (RoPE in either layout with optional YaRN; MHA/GQA/MQA, MLA or
+// sliding-window attention; RMSNorm/LayerNorm, dense SwiGLU or MoE FFN, tied or untied head), presets with parameter
+// counts, cross-entropy, KV-cache generation and cache measurements, DeepSeek-V2/V3 configs and checkpoints (HF and
+// inference formats). `lab.model`.
 export { countParams, DEFAULT_LM, isMoELayer, lmConfig, moeSettings, mtpParams, PRESETS, presetConfig } from "./config";
 export type { LMConfig, MtpCounts, ParamCounts, PresetName } from "./config";
 export { LayerNorm, makeNorm, NORM_KINDS, normParams, RMSNorm } from "./norm";
@@ -47,3 +48,5 @@ export { DEFAULT_GENERATE, DEFAULT_SAMPLE, generate, sampleToken } from "./gener
 export type { GenerateConfig, SampleConfig } from "./generate";
 export { DEFAULT_LM_RUN, routedLoads, trainLM, trainThroughput, valLoss } from "./experiment";
 export type { LMRun, LMRunConfig } from "./experiment";
+export { decodeSpeed, measureCache } from "./cache-measure";
+export type { CacheFootprint, DecodeSpeed } from "./cache-measure";

@@ -11,14 +11,19 @@ import {
   attentionParams,
   CausalSelfAttention,
   countParams,
+  decodeSpeed,
+  KVCache,
   kvCacheBytesPerToken,
   lmConfig,
   LMConfig,
+  measureCache,
   MLA,
   MLAConfig,
   ropeTables,
   TransformerLM,
+  keptPositions,
   windowedAttention,
+  windowMask,
 } from "../../lib/model";
 
 beforeAll(async () => {
@@ -39,6 +44,26 @@ function randn(rng: Rng, shape: number[]): tf.Tensor {
 
 function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
   return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
+}
+
+/** Each variable's gradient of `objective` against a central difference along a random direction (eps 1e-2, float32). */
+function expectGradients(objective: () => tf.Scalar, params: tf.Variable[], rng: Rng): void {
+  const { grads } = tf.variableGrads(objective, params);
+  for (const p of params) {
+    const u = randn(rng, p.shape);
+    const analytic = tf.sum(tf.mul(grads[p.name], u)).dataSync()[0];
+    const base = p.clone();
+    const at = (s: number) => {
+      p.assign(tf.add(base, tf.mul(u, s)));
+      return tf.tidy(() => objective().dataSync()[0]);
+    };
+    const numeric = (at(1e-2) - at(-1e-2)) / 2e-2;
+    p.assign(base);
+    expect(Math.abs(analytic), p.name).toBeGreaterThan(1e-3);
+    expect(Math.abs(analytic - numeric), `${p.name}: ${analytic} vs ${numeric}`).toBeLessThan(2e-2 * Math.max(1, Math.abs(numeric)));
+    tf.dispose([u, base]);
+  }
+  tf.dispose(Object.values(grads));
 }
 
 describe("GQA / MQA", () => {
@@ -146,25 +171,8 @@ describe("MLA", () => {
       const x = randn(rng, [2, 5, 16]) as tf.Tensor3D;
       const r = randn(rng, [2, 5, 16]);
       const rope = ropeTables(0, 5, 4, 10000, { layout: "interleaved" });
-      const objective = () => tf.sum(tf.mul(mla.apply(x, rope), r)) as tf.Scalar;
-      const params = mla.trainableVariables();
-      const { grads } = tf.variableGrads(objective, params);
-      const eps = 1e-2;
-      for (const p of params) {
-        const u = randn(rng, p.shape);
-        const analytic = tf.sum(tf.mul(grads[p.name], u)).dataSync()[0];
-        const base = p.clone();
-        const at = (s: number) => {
-          p.assign(tf.add(base, tf.mul(u, s)));
-          return tf.tidy(() => objective().dataSync()[0]);
-        };
-        const numeric = (at(eps) - at(-eps)) / (2 * eps);
-        p.assign(base);
-        expect(Math.abs(analytic), p.name).toBeGreaterThan(1e-3);
-        expect(Math.abs(analytic - numeric), `${p.name}: ${analytic} vs ${numeric}`).toBeLessThan(2e-2 * Math.max(1, Math.abs(numeric)));
-        tf.dispose([u, base]);
-      }
-      tf.dispose([x, r, rope.cos, rope.sin, ...Object.values(grads)]);
+      expectGradients(() => tf.sum(tf.mul(mla.apply(x, rope), r)) as tf.Scalar, mla.trainableVariables(), rng);
+      tf.dispose([x, r, rope.cos, rope.sin]);
       mla.dispose();
     });
   }
@@ -185,8 +193,24 @@ describe("sliding window + global tokens", () => {
     });
     const oracle = attend(q, k, v, tf.tensor2d(dense, [T, T]), 0.5);
     expect(maxAbsDiff(windowedAttention(q, k, v, w, 0.5), oracle)).toBeLessThan(1e-5);
-    // Query 7 sees keys 0, 1 (global) and 5, 6, 7 (window) and nothing else.
-    expect(Array.from(dense.slice(7 * T, 8 * T)).map((m) => (m === 0 ? 1 : 0))).toEqual([1, 1, 0, 0, 0, 1, 1, 1, 0, 0, 0]);
+    // windowMask: query 7 sees keys 0, 1 (global) and 5, 6, 7 (window) and nothing else; the cache after 8 positions
+    // keeps rows 0, 1 and 6, 7 (the next query, 8, needs 6, 7, 8 and the globals).
+    const row = windowMask(7, 1, Array.from({ length: T }, (_, j) => j), w).dataSync();
+    expect(Array.from(row).map((m) => (m === 0 ? 1 : 0))).toEqual([1, 1, 0, 0, 0, 1, 1, 1, 0, 0, 0]);
+    expect(keptPositions(8, w)).toEqual([0, 1, 6, 7]);
+    expect(keptPositions(1, w)).toEqual([0]);
+  });
+
+  it("chunked GQA attention's gradients match central differences", () => {
+    seed(21);
+    const attn = new CausalSelfAttention(16, 4, { nKVHeads: 2, window: { window: 3, global: 1 } });
+    const rng = new Rng(22);
+    const x = randn(rng, [1, 8, 16]) as tf.Tensor3D;
+    const r = randn(rng, [1, 8, 16]);
+    const rope = ropeTables(0, 8, 4, 10000);
+    expectGradients(() => tf.sum(tf.mul(attn.apply(x, rope), r)) as tf.Scalar, attn.trainableVariables(), rng);
+    tf.dispose([x, r, rope.cos, rope.sin]);
+    attn.dispose();
   });
 
   it("a model decodes with a cache of global + window − 1 rows and matches its full pass", () => {
@@ -240,6 +264,46 @@ describe("cached decoding equals the full pass", () => {
       model.dispose();
     });
   }
+});
+
+describe("cache sizes", () => {
+  it("kvCacheBytesPerToken gives V3's (512 + 64) × 61 elements and the MHA/GQA/MQA/naive formulas", () => {
+    const v3 = { dim: 7168, nLayers: 61, nHeads: 128, attention: "mla" as const };
+    const mla = { qLoraRank: 1536, kvLoraRank: 512, qkNopeHeadDim: 128, qkRopeHeadDim: 64, vHeadDim: 128 };
+    expect(kvCacheBytesPerToken(lmConfig({ ...v3, mla: { ...mla, path: "absorbed" } }), 1)).toBe((512 + 64) * 61);
+    expect(kvCacheBytesPerToken(lmConfig({ ...v3, mla: { ...mla, path: "naive" } }), 2)).toBe(128 * (192 + 128) * 61 * 2);
+    // d 16, 4 heads of 4, 2 layers: MHA 2·4·4·2, GQA-2 2·2·4·2, MQA 2·1·4·2 values per token.
+    expect([null, 2, 1].map((nKVHeads) => kvCacheBytesPerToken(lmConfig({ ...TINY, nKVHeads }), 4))).toEqual([256, 128, 64]);
+  });
+
+  it("measureCache reads the cache tensors; decodeSpeed times each context and names an overflow", () => {
+    seed(20);
+    const model = new TransformerLM({ ...TINY, nKVHeads: 2 });
+    const before = tf.memory().numTensors;
+    const f = measureCache(model, 7);
+    expect(f).toEqual({ tokens: 7, elements: 7 * 2 * 2 * 2 * 4, bytesPerToken: 4 * 2 * 2 * 2 * 4, formulaBytesPerToken: 128 });
+    const speeds = decodeSpeed(model, [3, 10], 2);
+    expect(speeds.map((s) => s.context)).toEqual([3, 10]);
+    speeds.forEach((s) => expect(s.tokensPerSecond).toBeCloseTo(1000 / s.msPerToken, 9));
+    expect(tf.memory().numTensors).toBe(before);
+    expect(() => decodeSpeed(model, [20], 4)).toThrow(/decodeSpeed: context 20 \+ 5 steps exceeds contextLen 24/);
+    model.dispose();
+  });
+
+  it("KVCache.keepEnds keeps the first and last rows and names bad counts", () => {
+    const cache = new KVCache(1);
+    const k = tf.tensor4d([0, 1, 2, 3, 4, 5], [1, 1, 6, 1]);
+    cache.append(0, { k });
+    cache.keepEnds(0, 2, 3);
+    expect(cache.elements()).toBe(5);
+    const all = cache.append(0, { k: tf.tensor4d([6], [1, 1, 1, 1]) });
+    expect(Array.from(all.k.dataSync())).toEqual([0, 1, 3, 4, 5, 6]);
+    expect(() => cache.keepEnds(0, 4, 3)).toThrow(/KVCache.keepEnds\(layer, head, tail\): need integers ≥ 0 with head \+ tail ≤ 6 rows, got 4 and 3/);
+    expect(() => cache.append(0, { v: k })).toThrow(/KVCache.append: layer 0 caches parts \[k\], got \[v\]/);
+    expect(() => cache.append(1, { k })).toThrow(/KVCache.append\(layer\): expected a layer in \[0, 1\), got 1/);
+    cache.dispose();
+    k.dispose();
+  });
 });
 
 describe("named errors", () => {
