@@ -10,12 +10,10 @@ import * as tf from "@tensorflow/tfjs";
 import { loadSafetensors, saveSafetensors, type SafetensorsDtype } from "../train/safetensors";
 import { moeSettings } from "./config";
 import { deepSeekConfigJson, readDeepSeekConfig, type DeepSeekFormat } from "./deepseek-config";
-import { checkpointNames, hfName, inferenceName, isStackedExperts, mpLayout } from "./deepseek-names";
+import { checkpointNames, FP8_BLOCK, hfName, inferenceName, isFp8Linear, isStackedExperts, mpLayout } from "./deepseek-names";
 import { TransformerLM } from "./transformer";
 import type { MLAPath } from "./mla";
 
-/** DeepSeek's FP8 weight block. */
-const BLOCK = 128;
 
 /** Options of loadDeepSeek. */
 export interface LoadDeepSeekOptions {
@@ -28,12 +26,20 @@ export interface LoadDeepSeekOptions {
 
 export const DEFAULT_LOAD_DEEPSEEK: Readonly<LoadDeepSeekOptions> = Object.freeze({ mla: "naive" as MLAPath, config: null });
 
+/** Storage dtypes saveDeepSeek writes. */
+export type SaveDtype = "float32" | "bfloat16" | "float16" | "fp8";
+const SAVE_DTYPES: readonly SaveDtype[] = ["float32", "bfloat16", "float16", "fp8"];
+/** Bytes per element of each stored dtype. */
+const BYTES: Readonly<Partial<Record<SafetensorsDtype, number>>> = { F32: 4, BF16: 2, F16: 2, F8_E4M3: 1 };
+
 /** Options of saveDeepSeek. */
 export interface SaveDeepSeekOptions {
   /** "hf" (model.safetensors or shards + index) or "inference" (model0-mp1.safetensors, ModelArgs config.json). */
   format: DeepSeekFormat;
-  /** Stored dtype of every weight (the gate bias stays float32, as in DeepSeek's release). Default "float32". */
-  dtype: "float32" | "bfloat16";
+  /** Stored dtype of the weights (the gate bias stays float32, as in DeepSeek's release). "fp8": DeepSeek's FP8
+   * release layout — attention and FFN/expert projections as F8_E4M3 with one F32 scale amax/448 per 128×128 block
+   * (a block of zeros gets scale 1), the embedding, norms, gate and head in BF16. Default "float32". */
+  dtype: SaveDtype;
   /** HF only: number of shard files (1 = one model.safetensors, no index). Default 1. */
   shards: number;
   /** Inference only: model-parallel ranks, files model{r}-mp{mp}.safetensors split as convert.py does. Default 1. */
@@ -141,15 +147,36 @@ function mergeRanks(fn: string, ranks: { tensors: Map<string, tf.Tensor>; dtypes
   return { tensors, dtypes };
 }
 
+/** Each element's block scale: scale [⌈out/128⌉, ⌈in/128⌉] → [out, in]. */
+function expandBlocks(scale: tf.Tensor, out: number, inF: number): tf.Tensor2D {
+  const [so, si] = scale.shape;
+  return tf.tidy(() => {
+    const full = tf.reshape(tf.tile(tf.reshape(scale, [so, 1, si, 1]), [1, FP8_BLOCK, 1, FP8_BLOCK]), [so * FP8_BLOCK, si * FP8_BLOCK]); // [so·128, si·128]
+    return tf.slice(full, [0, 0], [out, inF]) as tf.Tensor2D; // [out, in]
+  });
+}
+
 /** W = code · scale per 128×128 block: codes [out, in] (decoded E4M3 values), scale [⌈out/128⌉, ⌈in/128⌉]. */
 function dequantBlocks(fn: string, name: string, codes: tf.Tensor, scale: tf.Tensor): tf.Tensor2D {
   if (codes.rank !== 2) throw new Error(`${fn}: F8_E4M3 tensor "${name}" must be a matrix, got [${codes.shape}]`);
   const [out, inF] = codes.shape;
-  const [so, si] = [Math.ceil(out / BLOCK), Math.ceil(inF / BLOCK)];
+  const [so, si] = [Math.ceil(out / FP8_BLOCK), Math.ceil(inF / FP8_BLOCK)];
   if (!tf.util.arraysEqual(scale.shape, [so, si])) throw new Error(`${fn}: the block scale of "${name}" [${codes.shape}] must be [${so}, ${si}], got [${scale.shape}]`);
+  return tf.tidy(() => tf.mul(codes, expandBlocks(scale, out, inF)) as tf.Tensor2D); // [out, in]
+}
+
+/**
+ * DeepSeek's FP8 weight quantisation of w [out, in]: scale = amax/448 per 128×128 block (the dequant multiplier;
+ * 1 for an all-zero block) and the scaled values w/scale, which the safetensors writer rounds to E4M3 (lab.quant).
+ */
+function quantizeBlocks(w: tf.Tensor): { values: tf.Tensor2D; scale: tf.Tensor2D } {
+  const [out, inF] = w.shape;
+  const [so, si] = [Math.ceil(out / FP8_BLOCK), Math.ceil(inF / FP8_BLOCK)];
   return tf.tidy(() => {
-    const full = tf.reshape(tf.tile(tf.reshape(scale, [so, 1, si, 1]), [1, BLOCK, 1, BLOCK]), [so * BLOCK, si * BLOCK]); // [so·128, si·128]
-    return tf.mul(codes, tf.slice(full, [0, 0], [out, inF])) as tf.Tensor2D; // [out, in]
+    const padded = tf.pad(tf.abs(w), [[0, so * FP8_BLOCK - out], [0, si * FP8_BLOCK - inF]]); // [so·128, si·128]
+    const amax = tf.max(tf.reshape(padded, [so, FP8_BLOCK, si, FP8_BLOCK]), [1, 3]); // [so, si]
+    const scale = tf.where(tf.equal(amax, 0), tf.onesLike(amax), tf.div(amax, 448)) as tf.Tensor2D; // [so, si]
+    return { values: tf.div(w, expandBlocks(scale, out, inF)) as tf.Tensor2D, scale }; // [out, in], [so, si]
   });
 }
 
@@ -246,14 +273,28 @@ export async function loadDeepSeek(dir: string, options: Partial<LoadDeepSeekOpt
   }
 }
 
-/** The checkpoint tensors of `model` under inference names (routed experts unstacked, shared experts renamed). */
-function checkpointTensors(model: TransformerLM): Map<string, tf.Tensor> {
+/**
+ * The checkpoint tensors of `model` under inference names (routed experts unstacked, shared experts renamed) with
+ * their stored dtypes; "fp8" adds a `.scale` after each quantised weight. Tensors other than the model's own
+ * variables are new: the caller disposes them.
+ */
+function checkpointTensors(model: TransformerLM, dtype: SaveDtype): Map<string, { t: tf.Tensor; dtype: SafetensorsDtype }> {
   const E = model.config.ffn === "moe" ? moeSettings(model.config).nRouted : 0;
-  const out = new Map<string, tf.Tensor>();
+  const out = new Map<string, { t: tf.Tensor; dtype: SafetensorsDtype }>();
+  const base: SafetensorsDtype = dtype === "float32" ? "F32" : dtype === "float16" ? "F16" : "BF16";
+  const add = (name: string, t: tf.Tensor) => {
+    if (name.endsWith(".gate.bias")) out.set(name, { t, dtype: "F32" });
+    else if (dtype === "fp8" && isFp8Linear(name)) {
+      const q = quantizeBlocks(t);
+      if (!(t instanceof tf.Variable)) t.dispose(); // an unstacked expert slice, now quantised
+      out.set(name, { t: q.values, dtype: "F8_E4M3" });
+      out.set(name.replace(/\.weight$/, ".scale"), { t: q.scale, dtype: "F32" });
+    } else out.set(name, { t, dtype: base });
+  };
   for (const [labName, v] of model.stateDict()) {
     const names = checkpointNames(labName, E);
-    if (isStackedExperts(labName)) tf.unstack(v).forEach((t, e) => out.set(names[e], t));
-    else out.set(names[0], v);
+    if (isStackedExperts(labName)) tf.unstack(v).forEach((t, e) => add(names[e], t));
+    else add(names[0], v);
   }
   return out;
 }
@@ -277,14 +318,14 @@ function splitRanks(fn: string, named: [string, tf.Tensor][], mp: number, nExper
 }
 
 /** Splits `entries` into `shards` contiguous groups of about equal bytes. */
-function shardEntries(entries: [string, tf.Tensor][], shards: number, bytesPer: number): [string, tf.Tensor][][] {
-  const total = entries.reduce((n, [, t]) => n + t.size * bytesPer, 0);
+function shardEntries(entries: [string, tf.Tensor][], shards: number, bytesPer: (name: string) => number): [string, tf.Tensor][][] {
+  const total = entries.reduce((n, [name, t]) => n + t.size * bytesPer(name), 0);
   const groups: [string, tf.Tensor][][] = Array.from({ length: shards }, () => []);
   let acc = 0;
   for (const e of entries) {
     const g = Math.min(shards - 1, Math.floor((acc / total) * shards));
     groups[g].push(e);
-    acc += e[1].size * bytesPer;
+    acc += e[1].size * bytesPer(e[0]);
   }
   return groups;
 }
@@ -293,14 +334,14 @@ function shardEntries(entries: [string, tf.Tensor][], shards: number, bytesPer: 
  * Writes `model` as a DeepSeek checkpoint in `dir` (created if needed): config.json (HF DeepseekV3Config or inference
  * ModelArgs names) and the weights (HF: model.safetensors, or `shards` files model-0000k-of-0000n.safetensors with
  * model.safetensors.index.json; inference: model{r}-mp{mp}.safetensors, split as convert.py splits them), every weight
- * in `dtype` (the gate bias in F32).
+ * in `dtype` (the gate bias in F32; "fp8" as DeepSeek's FP8 release).
  * The model must be expressible in the format (MLA, MoE, RMSNorm, untied head; see deepSeekConfigJson).
  */
 export async function saveDeepSeek(model: TransformerLM, dir: string, options: Partial<SaveDeepSeekOptions> = {}): Promise<void> {
   const fn = "saveDeepSeek(model, dir)";
   const opts = { ...DEFAULT_SAVE_DEEPSEEK, ...options };
   if (opts.format !== "hf" && opts.format !== "inference") throw new Error(`${fn}: options.format must be "hf" or "inference", got ${JSON.stringify(opts.format)}`);
-  if (opts.dtype !== "float32" && opts.dtype !== "bfloat16") throw new Error(`${fn}: options.dtype must be "float32" or "bfloat16", got ${JSON.stringify(opts.dtype)}`);
+  if (!SAVE_DTYPES.includes(opts.dtype)) throw new Error(`${fn}: options.dtype must be one of ${SAVE_DTYPES.join(", ")}, got ${JSON.stringify(opts.dtype)}`);
   if (!Number.isSafeInteger(opts.shards) || opts.shards < 1 || (opts.format === "inference" && opts.shards !== 1)) {
     throw new Error(`${fn}: options.shards must be a positive integer (1 for the inference format), got ${opts.shards}`);
   }
@@ -309,11 +350,12 @@ export async function saveDeepSeek(model: TransformerLM, dir: string, options: P
   }
   const gateBias = model.moeLayers().some((l) => l.gate.bias !== null);
   const configJson = deepSeekConfigJson(model.config, opts.format, { gateBias, dtype: opts.dtype });
-  const tensors = checkpointTensors(model);
+  const tensors = checkpointTensors(model, opts.dtype);
   try {
     mkdirSync(dir, { recursive: true });
-    const named: [string, tf.Tensor][] = [...tensors].map(([k, t]) => [opts.format === "hf" ? hfName(k) : k, t]);
-    const dtypes = new Map<string, SafetensorsDtype>(named.map(([k]) => [k, opts.dtype === "bfloat16" && !/(\.gate\.bias|e_score_correction_bias)$/.test(k) ? "BF16" : "F32"]));
+    const rename = (k: string) => (opts.format === "hf" ? hfName(k) : k);
+    const named: [string, tf.Tensor][] = [...tensors].map(([k, { t }]) => [rename(k), t]);
+    const dtypes = new Map<string, SafetensorsDtype>([...tensors].map(([k, { dtype }]) => [rename(k), dtype]));
     if (opts.format === "inference") {
       const whole = new Set(named.map(([, t]) => t));
       const ranks = splitRanks(fn, named, opts.mp, model.config.ffn === "moe" ? moeSettings(model.config).nRouted : 0);
@@ -327,18 +369,18 @@ export async function saveDeepSeek(model: TransformerLM, dir: string, options: P
     } else {
       const weightMap: Record<string, string> = {};
       let totalSize = 0;
-      shardEntries(named, opts.shards, opts.dtype === "bfloat16" ? 2 : 4).forEach((group, k) => {
+      shardEntries(named, opts.shards, (name) => BYTES[dtypes.get(name)!]!).forEach((group, k) => {
         const file = `model-${String(k + 1).padStart(5, "0")}-of-${String(opts.shards).padStart(5, "0")}.safetensors`;
         saveSafetensors(path.join(dir, file), new Map(group), { format: "pt" }, dtypes);
         for (const [name, t] of group) {
           weightMap[name] = file;
-          totalSize += t.size * (dtypes.get(name) === "BF16" ? 2 : 4);
+          totalSize += t.size * BYTES[dtypes.get(name)!]!;
         }
       });
       writeFileSync(path.join(dir, "model.safetensors.index.json"), JSON.stringify({ metadata: { total_size: totalSize }, weight_map: weightMap }, null, 2));
     }
     writeFileSync(path.join(dir, "config.json"), JSON.stringify(configJson, null, 2));
   } finally {
-    tf.dispose([...tensors.values()].filter((t) => !(t instanceof tf.Variable))); // the unstacked expert slices
+    tf.dispose([...tensors.values()].map(({ t }) => t).filter((t) => !(t instanceof tf.Variable))); // slices, quantised values, scales
   }
 }

@@ -4,6 +4,7 @@
 // the dataclass default, as `ModelArgs(**json)` does) and `Gate`; transformers configuration_deepseek_v3.py.
 import { renormalizes, type MoEConfig } from "../moe";
 import { lmConfig, LMConfig, moeSettings } from "./config";
+import { FP8_BLOCK } from "./deepseek-names";
 import { mlaConfig, type MLAConfig } from "./mla";
 import { yarnScaling, type YarnScaling } from "./yarn";
 
@@ -129,7 +130,7 @@ function fromHf(json: Record<string, unknown>, opts: DeepSeekConfigOptions): Dee
   expect("scoring_func", (v) => v === "softmax" || v === "sigmoid", '"softmax" or "sigmoid"');
   expect("topk_method", (v) => v === "greedy" || v === "group_limited_greedy" || v === "noaux_tc", '"greedy", "group_limited_greedy" or "noaux_tc"');
   const q = json.quantization_config as Record<string, unknown> | undefined;
-  if (q && (q.quant_method !== "fp8" || (q.fmt ?? "e4m3") !== "e4m3" || JSON.stringify(q.weight_block_size ?? [128, 128]) !== "[128,128]")) {
+  if (q && (q.quant_method !== "fp8" || (q.fmt ?? "e4m3") !== "e4m3" || JSON.stringify(q.weight_block_size ?? [FP8_BLOCK, FP8_BLOCK]) !== JSON.stringify([FP8_BLOCK, FP8_BLOCK]))) {
     throw new Error(`${FN}: field "quantization_config" must describe fp8 e4m3 with weight_block_size [128, 128], got ${JSON.stringify(q)}`);
   }
   const rope = (json.rope_scaling ?? json.rope_parameters ?? null) as Record<string, unknown> | null;
@@ -189,8 +190,9 @@ export function deepSeekConfig(json: unknown, options: Partial<DeepSeekConfigOpt
 export interface DeepSeekConfigJsonOptions {
   /** The gates hold a correction bias (HF topk_method "noaux_tc"). */
   gateBias: boolean;
-  /** The weights' storage dtype (HF torch_dtype; ModelArgs dtype "bf16" either way: it has no float32). */
-  dtype: "float32" | "bfloat16";
+  /** The weights' storage dtype: HF torch_dtype (fp8: "bfloat16" + quantization_config, as the V3 release);
+   * ModelArgs dtype "fp8", else "bf16" (it names no other). */
+  dtype: "float32" | "bfloat16" | "float16" | "fp8";
 }
 
 /**
@@ -226,7 +228,7 @@ export function deepSeekConfigJson(config: LMConfig, format: DeepSeekFormat, opt
       // no YaRN: original_seq_len = max_seq_len keeps it off (the reference switches on max_seq_len > original_seq_len)
       original_seq_len: yarn ? yarn.originalMaxPositionEmbeddings : config.contextLen, rope_theta: config.ropeTheta,
       rope_factor: yarn ? yarn.factor : 1, beta_fast: yarn ? yarn.betaFast : 32, beta_slow: yarn ? yarn.betaSlow : 1,
-      mscale: yarn ? yarn.mscaleAllDim : 1, dtype: "bf16",
+      mscale: yarn ? yarn.mscaleAllDim : 1, dtype: opts.dtype === "fp8" ? "fp8" : "bf16",
     };
   }
   const aux = m.balance === "sequence" || m.balance === "switch" ? { aux_loss_alpha: m.balanceCoef, seq_aux: m.balance === "sequence" } : {};
@@ -245,6 +247,7 @@ export function deepSeekConfigJson(config: LMConfig, format: DeepSeekFormat, opt
       beta_fast: yarn.betaFast, beta_slow: yarn.betaSlow, mscale: yarn.mscale, mscale_all_dim: yarn.mscaleAllDim,
     } : null,
     rope_interleave: config.ropeLayout === "interleaved", tie_word_embeddings: false, attention_bias: false,
-    num_nextn_predict_layers: 0, torch_dtype: opts.dtype,
+    num_nextn_predict_layers: 0, torch_dtype: opts.dtype === "fp8" ? "bfloat16" : opts.dtype,
+    ...(opts.dtype === "fp8" ? { quantization_config: { quant_method: "fp8", fmt: "e4m3", activation_scheme: "dynamic", weight_block_size: [FP8_BLOCK, FP8_BLOCK] } } : {}),
   };
 }

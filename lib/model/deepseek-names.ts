@@ -66,6 +66,9 @@ export function isStackedExperts(labName: string): boolean {
   return /^layers\.\d+\.ffn\.experts\.w[123]$/.test(labName);
 }
 
+/** DeepSeek's FP8 weight block: one scale per 128×128 block (HF quantization_config.weight_block_size). */
+export const FP8_BLOCK = 128;
+
 /** The Linear weights DeepSeek's FP8 release stores as F8_E4M3 with block scales: attention and FFN/expert
  * projections. The embedding, norms, gate and head stay BF16. */
 export function isFp8Linear(inferenceWeightName: string): boolean {

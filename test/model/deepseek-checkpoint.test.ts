@@ -134,6 +134,32 @@ describe("DeepSeek checkpoints", () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it("saves DeepSeek's FP8 layout (E4M3 + amax/448 block scales) with the same codes and scales as the reference", async () => {
+    const before = tf.memory().numTensors;
+    const model = await loadDeepSeek(path.join(FIXTURE, "hf-f32"));
+    for (const format of ["hf", "inference"] as const) {
+      const dir = path.join(TMP, `fp8-${format}`);
+      await saveDeepSeek(model, dir, { format, dtype: "fp8", shards: format === "hf" ? 2 : 1 });
+      const read = (d: string) => {
+        const files = readdirSync(d).filter((f) => f.endsWith(".safetensors")).map((f) => loadSafetensors(path.join(d, f)));
+        return { tensors: new Map(files.flatMap((f) => [...f.tensors])), dtypes: new Map(files.flatMap((f) => [...f.dtypes])) };
+      };
+      const ours = read(dir);
+      const theirs = read(path.join(FIXTURE, `${format}-f8`));
+      expect([...ours.tensors.keys()].sort()).toEqual([...theirs.tensors.keys()].sort());
+      for (const [name, t] of theirs.tensors) {
+        expect(ours.dtypes.get(name), name).toBe(theirs.dtypes.get(name));
+        expect(maxDiff(ours.tensors.get(name)!.dataSync(), t.dataSync()), name).toBe(0);
+      }
+      tf.dispose([...ours.tensors.values(), ...theirs.tensors.values()]);
+      const back = await loadDeepSeek(dir, { mla: "absorbed" });
+      expect(maxDiff(logitsOf(back, REF.tokens).logits, REF.dtypes.f8.logits)).toBeLessThan(TOLERANCE.f8);
+      back.dispose();
+    }
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it("reads and writes inference checkpoints split over model-parallel ranks exactly as convert.py splits them", async () => {
     const before = tf.memory().numTensors;
     const model = await loadDeepSeek(path.join(FIXTURE, "inference-bf16-mp2"), { mla: "absorbed" });
