@@ -126,6 +126,14 @@ describe("DeepSeek checkpoints", () => {
       expect(maxDiff(logitsOf(bf, REF.tokens).logits, REF.dtypes.bf16.logits)).toBeLessThan(TOLERANCE.bf16);
       bf.dispose();
     }
+    const f16Dir = path.join(TMP, "rt-f16");
+    await saveDeepSeek(model, f16Dir, { dtype: "float16" });
+    const f16 = loadSafetensors(path.join(f16Dir, "model.safetensors"));
+    expect(new Set(f16.dtypes.values())).toEqual(new Set(["F16", "F32"])); // F32: the gate biases only
+    tf.dispose([...f16.tensors.values()]);
+    const half = await loadDeepSeek(f16Dir);
+    expect(maxDiff(logitsOf(half, REF.tokens).logits, want)).toBeLessThan(1e-2); // fp16 keeps 11 significant bits
+    half.dispose();
     // The reference's inference config and ours describe the same model.
     const ours = JSON.parse(readFileSync(path.join(TMP, "rt-inference-1", "config.json"), "utf8"));
     const theirs = JSON.parse(readFileSync(path.join(FIXTURE, "inference-f32", "config.json"), "utf8"));
