@@ -49,14 +49,14 @@ export interface SaveDeepSeekOptions {
 export const DEFAULT_SAVE_DEEPSEEK: Readonly<SaveDeepSeekOptions> = Object.freeze({ format: "hf" as DeepSeekFormat, dtype: "float32" as const, shards: 1, mp: 1 });
 
 /** The weight files of a checkpoint directory and which layout they follow. */
-function weightFiles(fn: string, dir: string): { format: DeepSeekFormat; files: string[]; ranks: number } {
+function weightFiles(fn: string, dir: string): { format: DeepSeekFormat; files: string[] } {
   const index = path.join(dir, "model.safetensors.index.json");
   if (existsSync(index)) {
     const map = (JSON.parse(readFileSync(index, "utf8")) as { weight_map?: Record<string, string> }).weight_map;
     if (!map || typeof map !== "object") throw new Error(`${fn}: ${index} has no "weight_map" object`);
-    return { format: "hf", files: [...new Set(Object.values(map))].map((f) => path.join(dir, f)), ranks: 1 };
+    return { format: "hf", files: [...new Set(Object.values(map))].map((f) => path.join(dir, f)) };
   }
-  if (existsSync(path.join(dir, "model.safetensors"))) return { format: "hf", files: [path.join(dir, "model.safetensors")], ranks: 1 };
+  if (existsSync(path.join(dir, "model.safetensors"))) return { format: "hf", files: [path.join(dir, "model.safetensors")] };
   const ranked = readdirSync(dir).map((f) => /^model(\d+)-mp(\d+)\.safetensors$/.exec(f)).filter((m): m is RegExpExecArray => m !== null);
   if (!ranked.length) throw new Error(`${fn}: ${dir} holds no model.safetensors.index.json, model.safetensors or model{rank}-mp{N}.safetensors`);
   const ranks = Number(ranked[0][2]);
@@ -65,7 +65,7 @@ function weightFiles(fn: string, dir: string): { format: DeepSeekFormat; files: 
   if (absent.length || ranked.some((m) => Number(m[2]) !== ranks)) {
     throw new Error(`${fn}: ${dir} must hold model0-mp${ranks} … model${ranks - 1}-mp${ranks}.safetensors and no other ranks (missing ${absent.map((f) => path.basename(f)).join(", ") || "none"})`);
   }
-  return { format: "inference", files, ranks };
+  return { format: "inference", files };
 }
 
 /** Reads every tensor of the files under its inference name (dtypes as stored); `skip` names are dropped. */
@@ -230,12 +230,13 @@ function labState(fn: string, model: TransformerLM, tensors: Map<string, tf.Tens
 
 /**
  * Loads a DeepSeek checkpoint directory (HF single file or sharded; inference with any number of model-parallel
- * ranks, merged; weights F32/F16/BF16/F8_E4M3+scales) into a new TransformerLM. Everything is read, dequantised and checked before the model is built and filled: a missing, extra
- * or misshapen tensor, an F8 weight without its scale or an unknown config field is an error, and no model is
- * returned. The gate bias is expected exactly when the checkpoint holds one (HF `e_score_correction_bias`, inference
- * `gate.bias`), whatever the width. HF multi-token-prediction layers (model.layers.{n_layers …}, num_nextn_predict_layers)
- * are skipped, as convert.py does: the lab's TransformerLM has no MTP module to put them in. The whole checkpoint is
- * held in memory as float32 while loading (about 8 bytes per parameter at the peak): lab-scale models, not V3 itself.
+ * ranks, merged; weights F32/F16/BF16/F8_E4M3+scales) into a new TransformerLM. Everything is read, dequantised and
+ * checked before the model is built and filled: a missing, extra or misshapen tensor, an F8 weight without its scale
+ * or an unknown config field is an error, and no model is returned. The gate bias is expected exactly when the
+ * checkpoint holds one (HF `e_score_correction_bias`, inference `gate.bias`), whatever the width. HF
+ * multi-token-prediction layers (model.layers.{n_layers …}, num_nextn_predict_layers) are skipped, as convert.py
+ * does: the lab's TransformerLM has no MTP module to put them in. The whole checkpoint is held in memory as float32
+ * while loading (about 8 bytes per parameter at the peak): lab-scale models, not V3 itself.
  */
 export async function loadDeepSeek(dir: string, options: Partial<LoadDeepSeekOptions> = {}): Promise<TransformerLM> {
   const fn = "loadDeepSeek(dir)";
