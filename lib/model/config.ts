@@ -4,6 +4,11 @@ import { checkPositiveInt, checkRange } from "../check";
 import { moeConfig, moeParamCounts } from "../moe";
 import type { MoEConfig } from "../moe";
 import { NORM_KINDS, NormKind, normParams } from "./norm";
+import { attentionParams, checkAttention } from "./attention-kind";
+import type { AttentionKind } from "./attention-kind";
+import type { MLAConfig } from "./mla";
+import type { RopeLayout } from "./rope";
+import type { YarnScaling } from "./yarn";
 
 /** How a model knows token positions: rotary on queries and keys, or a learned absolute embedding. */
 export type PositionKind = "rope" | "learned";
@@ -41,6 +46,20 @@ export interface LMConfig {
   tiedHead: boolean;
   /** Std of the normal init of the token embedding (and of an untied head); projections use Linear's 1/√fan_in. */
   initStd: number;
+  /** "mha" (MHA/GQA/MQA by nKVHeads) or "mla" (multi-head latent attention, `mla`). Default "mha". */
+  attention: AttentionKind;
+  /** Key/value heads of "mha" attention, dividing nHeads: null = nHeads (MHA), 1 = MQA, else GQA. Default null. */
+  nKVHeads: number | null;
+  /** MLA settings merged over lib/model/mla.ts DEFAULT_MLA (used when attention is "mla"). Default {}. */
+  mla: Partial<MLAConfig>;
+  /** RoPE pair layout: "half" (rotate-half) or "interleaved" (DeepSeek inference). Default "half". */
+  ropeLayout: RopeLayout;
+  /** YaRN (HF rope_scaling names) merged over DEFAULT_YARN; on when contextLen > originalMaxPositionEmbeddings. Default null. */
+  ropeScaling: Partial<YarnScaling> | null;
+  /** Sparse attention ("mha" only): each query sees the last slidingWindow positions (itself included); null = full. Default null. */
+  slidingWindow: number | null;
+  /** With slidingWindow: the first globalTokens positions stay visible to every query. Default 0. */
+  globalTokens: number;
 }
 
 /** The MoE fields each preset sets: 8 routed experts of a third of the dense width, 1 shared, top-2, so a token's
@@ -61,6 +80,13 @@ function preset(fields: Pick<LMConfig, "dim" | "nLayers" | "nHeads" | "contextLe
     ropeTheta: 10000,
     tiedHead: true,
     initStd: 0.02,
+    attention: "mha",
+    nKVHeads: null,
+    mla: Object.freeze({}),
+    ropeLayout: "half",
+    ropeScaling: null,
+    slidingWindow: null,
+    globalTokens: 0,
     ...fields,
   });
 }
@@ -115,6 +141,7 @@ function resolve(fn: string, c: LMConfig): LMConfig {
   checkRange(fn, "normEps", c.normEps, 0, 1);
   if (!(Number.isFinite(c.ropeTheta) && c.ropeTheta > 1)) throw new Error(`${fn}: ropeTheta must be a finite number > 1, got ${c.ropeTheta}`);
   if (!(Number.isFinite(c.initStd) && c.initStd >= 0)) throw new Error(`${fn}: initStd must be a finite number ≥ 0, got ${c.initStd}`);
+  checkAttention(c);
   const resolved: LMConfig = { ...c, moe: c.ffn === "moe" ? moeConfig(c.moe, fn, "moe.") : Object.freeze({ ...c.moe }) };
   RESOLVED.add(Object.freeze(resolved));
   return resolved;
@@ -142,7 +169,7 @@ export interface ParamCounts {
   embedding: number;
   /** Untied head V·d (0 when tied). */
   head: number;
-  /** One block's attention: 4·d² (fused qkv 3d² + output d²). */
+  /** One block's attention: 4·d² for MHA (fused qkv 3d² + output d²); GQA/MQA and MLA per attention-kind.ts. */
   attentionPerLayer: number;
   /** One dense SwiGLU FFN: 3·d·ffnHidden. */
   denseFfnPerLayer: number;
@@ -154,6 +181,15 @@ export interface ParamCounts {
   perExpert: number;
   /** Blocks with an MoE FFN. */
   moeLayers: number;
+  /**
+   * `active` without the input embedding table when the head is untied (a token reads one row of it: its other
+   * V·d − d weights do no work); with a tied head the same matrix is the full output projection, so nothing is dropped.
+   * This is how DeepSeek counts activated parameters: it gives V3 36.6B ("37B"), V2 20.9B ("21B"), V2-Lite 2.45B ("2.4B").
+   */
+  activeNonEmbedding: number;
+  /** Gate correction-bias elements over all MoE layers (E each when moe.balance is "auxfree"): buffers updated by rule,
+   * not parameters, so not in `total`; checkpoints store them (V3: 256 × 58 = 14,848). */
+  gateBias: number;
 }
 
 /** Counts the parameters of the model `c` describes (the one place they are derived; tests compare numParams()). */
@@ -161,10 +197,11 @@ export function countParams(config: LMConfig): ParamCounts {
   const c = lmConfig(config);
   const { vocabSize: V, dim: d, nLayers: L, ffnHidden } = c;
   const moeLayers = c.ffn === "moe" ? L - c.nDenseLayers : 0;
-  const m = moeParamCounts(d, moeSettings(c));
+  const moe = moeSettings(c);
+  const m = moeParamCounts(d, moe);
   const embedding = V * d + (c.positions === "learned" ? c.contextLen * d : 0);
   const head = c.tiedHead ? 0 : V * d;
-  const attentionPerLayer = 4 * d * d;
+  const attentionPerLayer = attentionParams(c);
   const denseFfnPerLayer = 3 * d * ffnHidden;
   const moeFfnPerLayer = m.total;
   const moeFfnActivePerLayer = m.active;
@@ -184,5 +221,34 @@ export function countParams(config: LMConfig): ParamCounts {
     moeFfnActivePerLayer,
     perExpert: m.perExpert,
     moeLayers,
+    activeNonEmbedding: active - (c.tiedHead ? 0 : embedding),
+    gateBias: moe.balance === "auxfree" ? moeLayers * moe.nRouted : 0,
   };
+}
+
+/** Parameters of multi-token-prediction modules on top of a model. */
+export interface MtpCounts {
+  /** All modules' parameters (shared embedding and head not counted again). */
+  total: number;
+  /** What one token's pass through every module uses (routed experts: topK of them). */
+  active: number;
+  /** One module: RMSNorms of the hidden state, of the embedding and before the shared head (3·d), projection M
+   * [d, 2d], and one block (attention, two norms, the FFN of the model's last block). */
+  perModule: number;
+}
+
+/**
+ * Parameters of `depth` MTP modules (DeepSeek-V3 §2.2; the HF checkpoint's layer 61: enorm, hnorm, eh_proj,
+ * shared_head.norm and one transformer block) for the model `c`. The embedding and the output head are the main
+ * model's, shared; the HF checkpoint stores copies of them in the MTP layer (2·V·d more on disk).
+ */
+export function mtpParams(c: LMConfig, depth: number): MtpCounts {
+  if (!Number.isSafeInteger(depth) || depth < 0) throw new Error(`mtpParams(c, depth): depth must be an integer ≥ 0, got ${depth}`);
+  const p = countParams(c);
+  const d = c.dim;
+  const moeBlock = isMoELayer(c, c.nLayers - 1);
+  const fixed = 3 * normParams(c.norm, d) + 2 * d * d + p.attentionPerLayer + 2 * normParams(c.norm, d);
+  const perModule = fixed + (moeBlock ? p.moeFfnPerLayer : p.denseFfnPerLayer);
+  const activePerModule = fixed + (moeBlock ? p.moeFfnActivePerLayer : p.denseFfnPerLayer);
+  return { total: depth * perModule, active: depth * activePerModule, perModule };
 }

@@ -11,7 +11,7 @@ import { countParams, lmConfig, LMConfig, ParamCounts } from "./config";
 import { Embedding } from "./embedding";
 import { KVCache } from "./kv-cache";
 import { LayerNorm, makeNorm, RMSNorm } from "./norm";
-import { ropeTables } from "./rope";
+import { ropeFor } from "./attention-kind";
 
 /** The blocks as numbered children ("layers.0.attn.wqkv.weight" ...). */
 class Layers extends Module {
@@ -95,14 +95,14 @@ export class TransformerLM extends Module {
     const fn = "TransformerLM.forward(tokens)";
     if (tokens.rank !== 2 || tokens.dtype !== "int32") throw new Error(`${fn}: expected int32 [B, T], got ${tokens.dtype} [${tokens.shape}]`);
     const [B, T] = tokens.shape;
-    const { vocabSize: V, dim: d, nHeads, contextLen, ropeTheta } = this.config;
+    const { vocabSize: V, dim: d, contextLen } = this.config;
     const offset = cache ? cache.length : 0;
     if (offset + T > contextLen) {
       throw new Error(`${fn}: sequence length ${offset + T}${cache ? ` (${offset} cached + ${T})` : ""} exceeds contextLen ${contextLen}`);
     }
     this.checkVocab(fn, tokens);
     return tf.tidy(() => {
-      const rope = this.pos ? null : ropeTables(offset, T, d / nHeads, ropeTheta); // [T, dh/2] each
+      const rope = this.pos ? null : ropeFor(this.config, offset, T); // [T, ropeDim/2] each, or none with learned positions
       let x = this.embed.apply(tokens) as tf.Tensor3D; // [B, T, d]
       if (this.pos) x = tf.add(x, tf.slice(this.pos.weight, [offset, 0], [T, d])); // [B, T, d] + [T, d]
       const aux: tf.Scalar[] = [];

@@ -10,7 +10,7 @@ import { TorchProcess, torchEngine, DEFAULT_TORCH_CONFIG } from "../../lib/bench
 import { torchScript } from "../../lib/bench/paths";
 import { benchCases } from "../../lib/bench/workloads";
 import * as tf from "@tensorflow/tfjs";
-import { useBackend } from "../../lib/backend";
+import { useBackend } from "../../lib/backend-select";
 import { seed } from "../../lib/random";
 import { countParams } from "../../lib/model/config";
 import { disposeBatch } from "../../lib/bench/models/common";

@@ -3,7 +3,7 @@
 // lab.unlessQuick.
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
-import { selectBackend } from "../../lib/backend";
+import { selectBackend } from "../../lib/backend-select";
 import { seed } from "../../lib/random";
 import { unlessQuick } from "../../lib/claims";
 import { presetConfig } from "../../lib/model";
