@@ -35,6 +35,8 @@ export interface LMConfig {
   tiedHead: boolean;
   /** Std of the normal init of the token embedding (and of an untied head); projections use Linear's 1/√fan_in. */
   initStd: number;
+  /** Gradient checkpointing: keep only each block's input in training and recompute the block in backward. */
+  checkpoint: boolean;
 }
 
 /** The MoE fields each preset sets: 8 routed experts of a third of the dense width, 1 shared, top-2, so a token's
@@ -54,6 +56,7 @@ function preset(fields: Pick<LMConfig, "dim" | "nLayers" | "nHeads" | "contextLe
     ropeTheta: 10000,
     tiedHead: true,
     initStd: 0.02,
+    checkpoint: false,
     ...fields,
   });
 }
@@ -100,6 +103,7 @@ function checkConfig(c: LMConfig): LMConfig {
   checkRange(fn, "normEps", c.normEps, 0, 1);
   if (!(Number.isFinite(c.ropeTheta) && c.ropeTheta > 1)) throw new Error(`${fn}: ropeTheta must be a finite number > 1, got ${c.ropeTheta}`);
   if (!(Number.isFinite(c.initStd) && c.initStd >= 0)) throw new Error(`${fn}: initStd must be a finite number ≥ 0, got ${c.initStd}`);
+  if (typeof c.checkpoint !== "boolean") throw new Error(`${fn}: checkpoint must be a boolean, got ${String(c.checkpoint)}`);
   if (c.ffn === "moe") moeConfig(c.moe);
   return c;
 }

@@ -11,6 +11,8 @@ export { KVCache } from "./kv-cache";
 export { CausalSelfAttention, causalMask } from "./attention";
 export type { CacheSlot } from "./attention";
 export { Block } from "./block";
+export { checkpointedBlock, stepMemory } from "./checkpointing";
+export type { CheckpointedOutput, StepMemory } from "./checkpointing";
 export type { BlockOutput } from "./block";
 export { TransformerLM } from "./transformer";
 export type { LMLoss, LMOutput, LMStepLoss } from "./transformer";
