@@ -30,6 +30,7 @@ export * as train from "./train";
 export * as quant from "./quant";
 export * as losses from "./losses";
 export * as rl from "./rl";
+export * as plan from "./plan";
 export { Linear, Module } from "./nn";
 export { claims, record, recordEnvironment, RESULTS_MIME, VERDICTS } from "./claims";
 export type { ClaimRow, MetricValue, ResultsPayload, Verdict } from "./claims";
