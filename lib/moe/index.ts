@@ -44,5 +44,7 @@ export type { Route } from "./router";
 export { MoELayer } from "./layer";
 export type { MoEForwardOptions, MoEOutput } from "./layer";
 export { moeForwardFlops, moeStep } from "./cost";
+export { nodeTraffic, syntheticRouting } from "./nodes";
+export type { NodeTraffic } from "./nodes";
 export { DEFAULT_SKEWED_STREAM, SkewedStream, balanceRun } from "./synthetic";
 export type { BalanceRun, SkewedStreamConfig } from "./synthetic";
