@@ -13,6 +13,8 @@ export type { CacheSlot } from "./attention";
 export { Block } from "./block";
 export { checkpointedBlock, stepMemory } from "./checkpointing";
 export type { CheckpointedOutput, StepMemory } from "./checkpointing";
+export { checkpointTradeoff } from "./checkpoint-tradeoff";
+export type { CheckpointSide } from "./checkpoint-tradeoff";
 export type { BlockOutput } from "./block";
 export { TransformerLM } from "./transformer";
 export type { LMLoss, LMOutput, LMStepLoss } from "./transformer";
