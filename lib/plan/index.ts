@@ -20,3 +20,5 @@ export type { EvaluateOptions, PlanReport, SearchOptions } from "./step";
 export { impliedMfu, narayananDays, PUBLISHED_RUNS, trainingCost, trainingDays } from "./cost";
 export type { PublishedRun, TrainingCost } from "./cost";
 export { deepspeedConfig, MEGATRON_COMMIT, megatronArgs, megatronLaunchScript } from "./launch";
+export { calibrateEfficiency } from "./step";
+export { decodeFloor, kvBytesPerToken, servingMemory, weightBytes } from "./inference";

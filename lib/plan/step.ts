@@ -127,3 +127,19 @@ export function searchPlans(shape: ModelShape, c: Cluster, options: Partial<Sear
   found.sort((a, b) => b.tokensPerSecond.value - a.tokensPerSecond.value || commTime(a) - commTime(b) || a.memory.total.value - b.memory.total.value);
   return { best: found.slice(0, top), tried, impossible, tooBig };
 }
+
+/** The kernelEfficiency at which `plan` reaches `targetMfu` (bisection; e.g. the MFU a published run's GPU-hours imply). */
+export function calibrateEfficiency(shape: ModelShape, c: Cluster, plan: Partial<ParallelPlan>, targetMfu: number): Figure {
+  const mfuAt = (e: number) => evaluatePlan(shape, c, plan, { kernelEfficiency: e }).mfu.value;
+  if (!(targetMfu > 0 && targetMfu <= mfuAt(1))) {
+    throw new Error(`calibrateEfficiency: target MFU ${targetMfu} is not reachable (the plan's upper bound is ${mfuAt(1).toFixed(4)})`);
+  }
+  let lo = 1e-6;
+  let hi = 1;
+  for (let i = 0; i < 60; i++) {
+    const mid = (lo + hi) / 2;
+    if (mfuAt(mid) < targetMfu) lo = mid;
+    else hi = mid;
+  }
+  return figure(hi, "fraction", `kernelEfficiency e with MFU(plan, e) = ${targetMfu.toFixed(4)} (bisection)`, SOURCES.narayanan);
+}

@@ -6,7 +6,8 @@ import { lmConfig, countParams } from "../../lib/model";
 import {
   bubbleFraction, bubbleTime, cluster, communication, defaultChunks, expectedRemoteSends, impliedMfu, layerActivationBytes,
   layerActivationTerms, memoryPerGpu, ModelShape, narayananDays, PUBLISHED_RUNS, resolvePlan, shapeFromLM, shapeParams,
-  SHAPES, sixN, trainingCost, trainingFlopsPerToken, zeroStateBytes,
+  SHAPES, sixN, trainingCost, trainingFlopsPerToken, zeroStateBytes, kvBytesPerToken, weightBytes, servingMemory, decodeFloor, GPUS,
+  calibrateEfficiency, evaluatePlan,
 } from "../../lib/plan";
 
 const GPT3 = SHAPES.gpt3;
@@ -180,5 +181,31 @@ describe("memory per GPU", () => {
     expect(r.activations.value).toBe(shape.layers * layerActivationBytes(shape, plan).value);
     expect(r.fits).toBe(true);
     expect(memoryPerGpu(shape, plan, 1000).fits).toBe(false);
+  });
+});
+
+describe("serving formulas", () => {
+  it("KV cache per token: MLA 576 elements per layer (V3), GQA 2·L·8·128 (Llama-2-70B)", () => {
+    expect(kvBytesPerToken(SHAPES.deepseekV3).value).toBe(61 * 576 * 2);
+    expect(kvBytesPerToken(SHAPES.llama2_70b).value).toBe(2 * 80 * 8 * 128 * 2);
+  });
+  it("weights, fit and the decode floor by hand", () => {
+    const n = shapeParams(SHAPES.llama2_70b).total;
+    expect(weightBytes(SHAPES.llama2_70b, 4.125).value).toBe((n * 4.125) / 8);
+    const fit = servingMemory(SHAPES.llama2_70b, 16, 4096, GPUS.V100, 8);
+    expect(fit.need.value).toBe(2 * n + 4096 * 327680);
+    expect(fit.have.value).toBe(8 * 32 * 2 ** 30);
+    expect(fit.fits).toBe(true);
+    expect(decodeFloor(SHAPES.llama2_70b, 16, GPUS.A100).value).toBeCloseTo((2 * n) / 2.039e12, 12);
+  });
+});
+
+describe("calibrateEfficiency", () => {
+  it("finds the kernel efficiency that gives a target MFU", () => {
+    const c = cluster("H800", 256);
+    const plan = { dp: 128, pp: 16, ep: 64, zero: 1, recompute: "selective", schedule: "dualpipe", globalBatch: 15360, dispatchBytes: 1, nodeLimit: 4 } as const;
+    const e = calibrateEfficiency(SHAPES.deepseekV3, c, plan, 0.4).value;
+    expect(evaluatePlan(SHAPES.deepseekV3, c, plan, { kernelEfficiency: e }).mfu.value).toBeCloseTo(0.4, 6);
+    expect(() => calibrateEfficiency(SHAPES.deepseekV3, c, plan, 0.99)).toThrow(/not reachable/);
   });
 });
