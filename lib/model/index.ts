@@ -21,5 +21,5 @@ export type { LMLoss, LMOutput, LMStepLoss } from "./transformer";
 export { crossEntropy, tokenCrossEntropy } from "./loss";
 export { DEFAULT_GENERATE, DEFAULT_SAMPLE, generate, sampleToken } from "./generate";
 export type { GenerateConfig, SampleConfig } from "./generate";
-export { DEFAULT_LM_RUN, routedLoads, trainLM, trainThroughput, valLoss } from "./experiment";
+export { DEFAULT_LM_RUN, routedIndices, routedLoads, trainLM, trainThroughput, valLoss } from "./experiment";
 export type { LMRun, LMRunConfig } from "./experiment";

@@ -15,13 +15,17 @@ export interface TrainingCost {
 }
 
 export function trainingCost(shape: ModelShape, tokens: number, gpu: GpuSpec, mfu: number, pricePerGpuHour: number): TrainingCost {
-  if (!(mfu > 0 && mfu <= 1)) throw new Error(`trainingCost: mfu must be in (0, 1], got ${mfu}`);
   if (!(tokens > 0)) throw new Error(`trainingCost: tokens must be > 0, got ${tokens}`);
-  if (!(pricePerGpuHour >= 0)) throw new Error(`trainingCost: pricePerGpuHour must be ≥ 0, got ${pricePerGpuHour}`);
   const perToken = trainingFlopsPerToken(shape);
-  const flops = figure(perToken.value * tokens, "FLOP", `FLOP/token × tokens = ${perToken.value.toExponential(4)} × ${tokens.toExponential(4)}`, perToken.source);
+  return costOfFlops(figure(perToken.value * tokens, "FLOP", `FLOP/token × tokens = ${perToken.value.toExponential(4)} × ${tokens.toExponential(4)}`, perToken.source), gpu, mfu, pricePerGpuHour);
+}
+
+/** GPU-hours and dollars of a FLOP budget (for models known only by 6·N·T, e.g. the articles' GPT-4 numbers). */
+export function costOfFlops(flops: Figure, gpu: GpuSpec, mfu: number, pricePerGpuHour: number): TrainingCost {
+  if (!(mfu > 0 && mfu <= 1)) throw new Error(`trainingCost: mfu must be in (0, 1], got ${mfu}`);
+  if (!(pricePerGpuHour >= 0)) throw new Error(`trainingCost: pricePerGpuHour must be ≥ 0, got ${pricePerGpuHour}`);
   const gpuHours = figure(flops.value / (gpu.peakFlops * mfu) / 3600, "GPU-hours",
-    `FLOPs / (peak × MFU) / 3600 = ${flops.value.toExponential(4)}/(${gpu.peakFlops.toExponential(3)}·${mfu})/3600`, `${SOURCES.narayanan}; ${gpu.source}`);
+    `FLOPs / (peak × MFU) / 3600 = ${flops.value.toExponential(4)}/(${gpu.peakFlops.toExponential(3)}·${mfu.toPrecision(4)})/3600`, `${SOURCES.narayanan}; ${gpu.source}`);
   const dollars = figure(gpuHours.value * pricePerGpuHour, "USD", `GPU-hours × $${pricePerGpuHour}/GPU-hour`, SOURCES.v3Cost);
   return { flops, gpuHours, dollars };
 }
@@ -61,6 +65,12 @@ export const PUBLISHED_RUNS = Object.freeze({
   deepseekV3: Object.freeze<PublishedRun>({
     name: "DeepSeek-V3 pre-training", shape: SHAPES.deepseekV3, tokens: 14.8e12, gpu: GPUS.H800, gpus: 2048,
     gpuHours: 2.664e6, achievedFlops: null, dollars: 2.664e6 * 2, pricePerGpuHour: 2, source: SOURCES.v3Cost,
+  }),
+  /** V2: 8.1T tokens at 172.8K H800 GPU-hours per trillion tokens. */
+  deepseekV2: Object.freeze<PublishedRun>({
+    name: "DeepSeek-V2 pre-training", shape: SHAPES.deepseekV2, tokens: 8.1e12, gpu: GPUS.H800, gpus: 0,
+    gpuHours: 8.1 * 172.8e3, achievedFlops: null, dollars: null, pricePerGpuHour: null,
+    source: "DeepSeek-V2 report (arXiv 2405.04434) §3.1 (8.1T tokens) and §3.2.3 (172.8K GPU hours per trillion tokens)",
   }),
   /** Megatron-LM's GPT-3 175B benchmark: 1024 A100, 140 TFLOP/s per GPU counting recomputation, 300B tokens → 34 days. */
   megatron175B: Object.freeze<PublishedRun>({

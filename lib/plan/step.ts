@@ -143,3 +143,24 @@ export function calibrateEfficiency(shape: ModelShape, c: Cluster, plan: Partial
   }
   return figure(hi, "fraction", `kernelEfficiency e with MFU(plan, e) = ${targetMfu.toFixed(4)} (bisection)`, SOURCES.narayanan);
 }
+
+/** The figures of a report by name, in reading order (for a table of value, formula and source). */
+export function planFigures(r: PlanReport): Record<string, Figure> {
+  const c = r.communication;
+  return {
+    "parameters per GPU": r.memory.params,
+    "model states": r.memory.modelStates,
+    activations: r.memory.activations,
+    "memory per GPU": r.memory.total,
+    "DP bytes": c.dp.bytes, "DP time": c.dp.time,
+    "TP bytes": c.tp.bytes, "TP time": c.tp.time,
+    "EP bytes": c.ep.bytes, "EP time": c.ep.time,
+    "PP bytes": c.pp.bytes, "PP time": c.pp.time,
+    "pipeline bubble": r.bubble,
+    compute: r.compute,
+    "exposed communication": r.exposedComm,
+    "step time": r.stepTime,
+    MFU: r.mfu,
+    "tokens/s": r.tokensPerSecond,
+  };
+}
