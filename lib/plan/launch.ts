@@ -53,6 +53,13 @@ export function megatronArgs(shape: ModelShape, plan: ResolvedPlan): string[] {
       add("--moe-router-num-groups", m.nGroups);
       add("--moe-router-group-topk", m.topkGroups);
     }
+    add("--moe-router-score-function", m.scoreFunc);
+    if (m.scoreFunc === "softmax" && !m.renormalize) add("--moe-router-pre-softmax"); // softmax over all experts, then top-k
+    if (m.scoreFunc === "sigmoid" && !m.renormalize) {
+      throw new PlanError("value", "Megatron-LM renormalises sigmoid top-k weights; a sigmoid router without renormalisation has no flag");
+    }
+    if (m.routeScale !== 1) add("--moe-router-topk-scaling-factor", m.routeScale);
+    if (m.expertBias) add("--moe-router-enable-expert-bias");
     add("--moe-token-dispatcher-type", "alltoall");
     add("--moe-grouped-gemm");
     add("--expert-model-parallel-size", plan.ep);

@@ -2,6 +2,7 @@
 // counts derived in one place, a converter from lab.model's LMConfig, and published shapes as data with their source.
 // References: DeepSeek-V3 / V2 config.json (HF deepseek-ai/DeepSeek-V3, DeepSeek-V2), GPT-3 Table 2.1.
 import { countParams, moeSettings } from "../model/config";
+import { renormalizes } from "../moe/config";
 import type { LMConfig } from "../model/config";
 import { SOURCES } from "./figure";
 
@@ -33,6 +34,14 @@ export interface MoEShape {
   nGroups: number;
   /** Groups a token may use (V3: M = 4). */
   topkGroups: number;
+  /** Affinity function (V2: softmax over all experts; V3: sigmoid). */
+  scoreFunc: "softmax" | "sigmoid";
+  /** The top-k weights are renormalised to sum to 1 (V3: yes; V2: no). */
+  renormalize: boolean;
+  /** Multiplier of the routed output (V3: 2.5; V2: 16; V2-Lite: 1). */
+  routeScale: number;
+  /** A selection-only bias per expert (V3's aux-loss-free balancing). */
+  expertBias: boolean;
 }
 
 /** What the planner needs to know about a model. */
@@ -147,7 +156,8 @@ export function shapeFromLM(c: LMConfig, seqLen = c.contextLen, name = "lab mode
     ffnKind: "swiglu",
     attention: { kind: "mha", kvHeads: c.nHeads },
     moe: c.ffn === "moe"
-      ? { nRouted: m.nRouted, nShared: m.nShared, topK: m.topK, expertHidden: m.expertHidden ?? c.dim, nDenseLayers: c.nDenseLayers, nGroups: m.nGroups, topkGroups: m.topkGroups }
+      ? { nRouted: m.nRouted, nShared: m.nShared, topK: m.topK, expertHidden: m.expertHidden ?? c.dim, nDenseLayers: c.nDenseLayers, nGroups: m.nGroups,
+        topkGroups: m.topkGroups, scoreFunc: m.scoreFunc, renormalize: renormalizes(m), routeScale: m.routeScale, expertBias: m.balance === "auxfree" }
       : null,
     norm: c.norm,
     bias: false,
@@ -168,7 +178,8 @@ export const SHAPES = Object.freeze({
     name: "DeepSeek-V3", source: `HF deepseek-ai/DeepSeek-V3 config.json; ${SOURCES.v3} §4.2 (sequence length 4K)`,
     vocab: 129280, hidden: 7168, layers: 61, heads: 128, seqLen: 4096, ffnHidden: 18432, ffnKind: "swiglu",
     attention: { kind: "mla", qLoraRank: 1536, kvLoraRank: 512, qkNopeDim: 128, qkRopeDim: 64, vDim: 128 },
-    moe: { nRouted: 256, nShared: 1, topK: 8, expertHidden: 2048, nDenseLayers: 3, nGroups: 8, topkGroups: 4 },
+    moe: { nRouted: 256, nShared: 1, topK: 8, expertHidden: 2048, nDenseLayers: 3, nGroups: 8, topkGroups: 4,
+      scoreFunc: "sigmoid", renormalize: true, routeScale: 2.5, expertBias: true },
     norm: "rmsnorm", bias: false, tiedEmbeddings: false, positionEmbeddings: false, dropout: false,
   }),
   /** 236B total / 21B active. */
@@ -176,7 +187,8 @@ export const SHAPES = Object.freeze({
     name: "DeepSeek-V2", source: "HF deepseek-ai/DeepSeek-V2 config.json; DeepSeek-V2 report (arXiv 2405.04434) §3.1",
     vocab: 102400, hidden: 5120, layers: 60, heads: 128, seqLen: 4096, ffnHidden: 12288, ffnKind: "swiglu",
     attention: { kind: "mla", qLoraRank: 1536, kvLoraRank: 512, qkNopeDim: 128, qkRopeDim: 64, vDim: 128 },
-    moe: { nRouted: 160, nShared: 2, topK: 6, expertHidden: 1536, nDenseLayers: 1, nGroups: 8, topkGroups: 3 },
+    moe: { nRouted: 160, nShared: 2, topK: 6, expertHidden: 1536, nDenseLayers: 1, nGroups: 8, topkGroups: 3,
+      scoreFunc: "softmax", renormalize: false, routeScale: 16, expertBias: false },
     norm: "rmsnorm", bias: false, tiedEmbeddings: false, positionEmbeddings: false, dropout: false,
   }),
   /** 15.7B total / 2.4B active (the V2-Lite release: no q compression, 64 routed + 2 shared, top-6). */
@@ -184,7 +196,8 @@ export const SHAPES = Object.freeze({
     name: "DeepSeek-V2-Lite", source: "HF deepseek-ai/DeepSeek-V2-Lite config.json",
     vocab: 102400, hidden: 2048, layers: 27, heads: 16, seqLen: 4096, ffnHidden: 10944, ffnKind: "swiglu",
     attention: { kind: "mla", qLoraRank: 0, kvLoraRank: 512, qkNopeDim: 128, qkRopeDim: 64, vDim: 128 },
-    moe: { nRouted: 64, nShared: 2, topK: 6, expertHidden: 1408, nDenseLayers: 1, nGroups: 1, topkGroups: 1 },
+    moe: { nRouted: 64, nShared: 2, topK: 6, expertHidden: 1408, nDenseLayers: 1, nGroups: 1, topkGroups: 1,
+      scoreFunc: "softmax", renormalize: false, routeScale: 1, expertBias: false },
     norm: "rmsnorm", bias: false, tiedEmbeddings: false, positionEmbeddings: false, dropout: false,
   }),
   /** GPT-3 175B (the same shape is Megatron-LM's 175B benchmark, Narayanan et al. 2021 Table 1). */

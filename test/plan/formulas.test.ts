@@ -84,6 +84,20 @@ describe("activation memory per layer (Korthikanti et al. 2022, Table 2)", () =>
   });
 });
 
+describe("MoE layer activations (the generalisation, by hand)", () => {
+  it("k routed copies of the input plus SwiGLU internals, shared experts and fp32 router scores", () => {
+    const moe: ModelShape = { ...GPT3, name: "moe", seqLen: 4, hidden: 8, heads: 2, ffnHidden: 12, ffnKind: "swiglu", dropout: false,
+      attention: { kind: "mha", kvHeads: 2 }, moe: { nRouted: 6, nShared: 1, topK: 2, expertHidden: 5, nDenseLayers: 0, nGroups: 1, topkGroups: 1,
+        scoreFunc: "softmax", renormalize: true, routeScale: 1, expertBias: false } };
+    const [s, b, h] = [4, 3, 8];
+    const T = layerActivationTerms(moe, b, true);
+    expect(T.routed).toBe(2 * (2 * s * b * h + 8 * s * b * 5));
+    expect(T.sharded).toBe(8 * s * b * h + 8 * s * b * 5 + 4 * s * b * 6);
+    const plan = { tp: 2, sp: false, recompute: "none" as const, microBatch: b, etp: 1 };
+    expect(layerActivationBytes(moe, plan, true).value).toBe(T.replicated + T.sharded / 2 + T.scores / 2 + T.routed);
+  });
+});
+
 describe("pipeline bubbles", () => {
   it("1F1B is (p − 1)/(m + p − 1), interleaved (p − 1)/(vm + p − 1)", () => {
     expect(bubbleFraction("1f1b", 4, 8).value).toBeCloseTo(3 / 11, 12);

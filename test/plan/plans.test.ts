@@ -109,6 +109,13 @@ describe("Megatron-LM and DeepSpeed", () => {
       expect(args).toContain(flag);
     }
     expect(args[args.indexOf("--expert-model-parallel-size") + 1]).toBe("2");
+    expect(args[args.indexOf("--moe-router-score-function") + 1]).toBe("sigmoid");
+    expect(args[args.indexOf("--moe-router-topk-scaling-factor") + 1]).toBe("2.5");
+    expect(args).toContain("--moe-router-enable-expert-bias");
+    const v2 = megatronArgs(SHAPES.deepseekV2, resolvePlan(SHAPES.deepseekV2, { dp: 8, ep: 8, globalBatch: 8 }));
+    check(v2);
+    expect(v2).toContain("--moe-router-pre-softmax"); // V2: softmax over all experts, no renormalisation
+    expect(v2[v2.indexOf("--moe-router-group-topk") + 1]).toBe("3");
     const llama = resolvePlan(SHAPES.llama2_70b, { dp: 2, tp: 8, pp: 4, zero: 3, recompute: "full", schedule: "interleaved", virtualStages: 2, globalBatch: 16 });
     const dense = megatronArgs(SHAPES.llama2_70b, llama);
     check(dense);
