@@ -84,6 +84,7 @@ export function resolvePlan(shape: ModelShape, partial: Partial<ParallelPlan>, c
     }
   }
   const etp = p.etp ?? p.tp;
+  if (!(Number.isSafeInteger(etp) && etp >= 1)) throw new PlanError("value", `etp must be a positive integer or null, got ${p.etp}`);
   if (![0, 1, 2, 3].includes(p.zero)) throw new PlanError("value", `zero must be 0, 1, 2 or 3, got ${p.zero}`);
   if (!["none", "selective", "full"].includes(p.recompute)) throw new PlanError("value", `recompute must be none, selective or full, got ${p.recompute}`);
   if (shape.heads % p.tp) throw new PlanError("tp-heads", `tp = ${p.tp} does not divide the ${shape.heads} attention heads`);

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../../lib/backend";
 import { seed } from "../../lib/random";
-import { lmConfig, LMConfig, stepMemory, TransformerLM } from "../../lib/model";
+import { checkpointTradeoff, lmConfig, LMConfig, stepMemory, TransformerLM } from "../../lib/model";
 
 beforeAll(async () => {
   await selectBackend();
@@ -96,6 +96,20 @@ describe("gradient checkpointing", () => {
     tf.dispose([a, b, inputs] as unknown as tf.Tensor[]);
     plain.dispose();
     ckpt.dispose();
+  });
+
+  it("checkpointTradeoff measures both sides on the same weights and batches", async () => {
+    const before = tf.memory().numTensors;
+    const batches = () => {
+      const [inputs, targets] = batch(2, 16, 32);
+      return { inputs, targets };
+    };
+    const r = await checkpointTradeoff(DENSE, batches, 2, 1, 5);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(r.checkpointed.loss).toBe(r.plain.loss);
+    expect(r.checkpointed.peakBytes).toBeLessThan(r.plain.peakBytes);
+    for (const side of [r.plain, r.checkpointed]) expect(side.msPerStep).toBeGreaterThan(0);
+    await expect(checkpointTradeoff(DENSE, batches, 2, 0)).rejects.toThrow(/rounds must be an integer/);
   });
 
   it("rejects a non-boolean flag by name", () => {

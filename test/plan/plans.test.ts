@@ -35,6 +35,7 @@ describe("impossible plans", () => {
     expect(reason(() => resolvePlan(V3, { pp: 3, schedule: "dualpipe", globalBatch: 6 }))).toBe("dualpipe");
     expect(reason(() => resolvePlan(V3, { zero: 4 as 0 }))).toBe("value");
     expect(reason(() => resolvePlan(V3, { dp: 0 }))).toBe("value");
+    expect(reason(() => resolvePlan(V3, { etp: 0 }))).toBe("value");
     expect(() => resolvePlan(V3, { tp: 3 })).toThrow(/tp = 3 does not divide the 128 attention heads/);
   });
   it("and a possible one resolves its derived fields", () => {
