@@ -1,7 +1,8 @@
 // Hand a plan to the engines that run at scale: Megatron-LM command-line flags and a launch script (pretrain_gpt.py
 // under torchrun), and a DeepSpeed config JSON. Flag names are those of megatron/training/arguments.py (checked in
 // test/plan/launch.test.ts against test/fixtures/megatron-arguments.json, made by scripts/megatron-flags.py).
-// References: Megatron-LM arguments.py @ 93da8004; DeepSpeed configuration docs (train_batch_size, zero_optimization).
+// References: Megatron-LM arguments.py @ 93da8004; DeepSpeed @ 38327e07 (runtime/constants.py, zero/config.py,
+// activation_checkpointing/config.py; keys checked against test/fixtures/deepspeed-config-keys.json).
 import type { Cluster } from "./cluster";
 import { worldSize } from "./cluster";
 import { PlanError, ResolvedPlan } from "./parallel";
@@ -111,7 +112,7 @@ export function megatronLaunchScript(shape: ModelShape, plan: ResolvedPlan, c: C
  * set in the model code (Megatron-DeepSpeed flags, deepspeed.moe ep_size), not in this file. */
 export function deepspeedConfig(plan: ResolvedPlan): Record<string, unknown> {
   if (plan.pp > 1 && plan.zero >= 2) {
-    throw new PlanError("value", `DeepSpeed's pipeline engine supports ZeRO stage 0 or 1 only (plan: pp = ${plan.pp}, zero = ${plan.zero})`);
+    throw new PlanError("value", `DeepSpeed's pipeline engine supports ZeRO stage 0 or 1 only ("ZeRO-2 and ZeRO-3 are incompatible with pipeline parallelism", deepspeed/runtime/pipe/engine.py; plan: pp = ${plan.pp}, zero = ${plan.zero})`);
   }
   const zero: Record<string, unknown> = { stage: plan.zero };
   if (plan.zero >= 1) Object.assign(zero, { overlap_comm: plan.overlapDp, contiguous_gradients: true, reduce_scatter: true });

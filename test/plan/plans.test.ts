@@ -132,6 +132,17 @@ describe("Megatron-LM and DeepSpeed", () => {
     expect(script).toContain('--moe-layer-freq "([0]*3+[1]*58)"');
     expect(() => megatronArgs(V3, resolvePlan(V3, { pp: 16, schedule: "dualpipe", globalBatch: 32 }))).toThrow(PlanError);
   });
+  it("emits only DeepSpeed config keys that DeepSpeed's source defines (fixture: scripts/deepspeed-keys.py)", () => {
+    const keys = JSON.parse(fs.readFileSync(path.join(__dirname, "../fixtures/deepspeed-config-keys.json"), "utf8")) as Record<string, string[]>;
+    for (const zero of [0, 1, 2] as const) {
+      const cfg = deepspeedConfig(resolvePlan(GPT3, { dp: 4, tp: 8, zero, recompute: "full", sp: true, globalBatch: 8 })) as Record<string, Record<string, unknown>>;
+      for (const key of Object.keys(cfg)) expect(keys.top, key).toContain(key);
+      for (const key of Object.keys(cfg.zero_optimization)) expect(keys.zero_optimization, key).toContain(key);
+      for (const key of Object.keys(cfg.activation_checkpointing)) expect(keys.activation_checkpointing, key).toContain(key);
+      expect(keys.top).toContain("enabled"); // bf16.enabled
+    }
+  });
+
   it("gives DeepSpeed batch = micro × accumulation × dp and the ZeRO stage", () => {
     const plan = resolvePlan(GPT3, { dp: 16, tp: 8, pp: 1, zero: 2, microBatch: 2, globalBatch: 256 });
     const cfg = deepspeedConfig(plan) as { train_batch_size: number; train_micro_batch_size_per_gpu: number; gradient_accumulation_steps: number; zero_optimization: { stage: number } };
