@@ -19,14 +19,6 @@ export function figure(value: number, unit: string, formula: string, source: str
   return { value, unit, formula, source };
 }
 
-/** Sums figures of one unit into a figure whose formula lists the parts. */
-export function sumFigures(name: string, parts: Record<string, Figure>, source = "sum of the parts"): Figure {
-  const list = Object.entries(parts);
-  const unit = list[0][1].unit;
-  for (const [key, f] of list) if (f.unit !== unit) throw new Error(`sumFigures(${name}): part ${key} is in ${f.unit}, expected ${unit}`);
-  return figure(list.reduce((s, [, f]) => s + f.value, 0), unit, `${name} = ${list.map(([k]) => k).join(" + ")}`, source);
-}
-
 /** The published sources the planner cites. */
 export const SOURCES = Object.freeze({
   korthikanti: "Korthikanti et al. 2022, Reducing Activation Recomputation in Large Transformer Models, §4 and Table 2",

@@ -1,6 +1,6 @@
 // Parallelism planner and training cost (lab.plan): formulas with their sources, no tensors. Every number is a Figure
 // {value, unit, formula, source}.
-export { figure, sumFigures, SOURCES } from "./figure";
+export { figure, SOURCES } from "./figure";
 export type { Figure } from "./figure";
 export { ffnParams, shapeFromLM, shapeParams, SHAPES } from "./shapes";
 export type { MhaShape, MlaShape, ModelShape, MoEShape, ShapeParams } from "./shapes";
