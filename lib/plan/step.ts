@@ -74,6 +74,8 @@ export interface SearchOptions extends Partial<EvaluateOptions> {
   fixed: Partial<ParallelPlan>;
   /** Candidates for the micro-batch size. */
   microBatches: number[];
+  /** Candidate pipeline schedules. */
+  schedules: ("1f1b" | "dualpipe")[];
   /** How many of the best plans to return. */
   top: number;
 }
@@ -84,7 +86,7 @@ function divisors(n: number): number[] {
 
 /** The plans that fit in memory, fastest first (by tokens/s), and how many candidates were tried and rejected. */
 export function searchPlans(shape: ModelShape, c: Cluster, options: Partial<SearchOptions> & { globalBatch: number }): { best: PlanReport[]; tried: number; impossible: number; tooBig: number } {
-  const { globalBatch, fixed = {}, microBatches = [1, 2, 4], top = 5, kernelEfficiency } = options;
+  const { globalBatch, fixed = {}, microBatches = [1, 2, 4], schedules = ["1f1b", "dualpipe"], top = 5, kernelEfficiency } = options;
   const world = worldSize(c);
   const found: PlanReport[] = [];
   let tried = 0;
@@ -96,7 +98,7 @@ export function searchPlans(shape: ModelShape, c: Cluster, options: Partial<Sear
       for (const ep of shape.moe ? divisors(dp * tp) : [1]) {
         for (const zero of [0, 1, 2, 3] as const) {
           for (const recompute of ["none", "selective", "full"] as const) {
-            for (const schedule of ["1f1b", "dualpipe"] as const) {
+            for (const schedule of schedules) {
               for (const microBatch of microBatches) {
                 tried++;
                 const plan: Partial<ParallelPlan> = { ...fixed, dp, tp, pp, ep, etp: shape.moe ? 1 : null, sp: tp > 1, zero, recompute, schedule, microBatch, globalBatch };
