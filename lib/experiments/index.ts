@@ -1,7 +1,7 @@
 // Notebook harnesses, one room above the domain folders (lab.experiments): language-model runs with validation and
 // routing loads, a lone MoE layer's train step, interleaved timing, the per-step series the notebooks plot, the
 // Fashion-MNIST classifier and its loop, and the balance run on the skewed stream.
-export { DEFAULT_LM_RUN, routedLoads, trainLM, trainThroughput, valLoss } from "./lm-run";
+export { DEFAULT_LM_RUN, routedIndices, routedLoads, trainLM, trainThroughput, valLoss } from "./lm-run";
 export type { LMRun, LMRunConfig } from "./lm-run";
 export { moeStep } from "./moe-step";
 export { timeInterleaved } from "./interleaved";
@@ -13,3 +13,5 @@ export { balanceRun } from "./balance";
 export type { BalanceRun } from "./balance";
 export { DEFAULT_CLASSIFIER, DEFAULT_TRAIN_CLASSIFIER, MlpClassifier, evaluateClassifier, trainClassifier } from "./classifier";
 export type { ClassifierConfig, TrainClassifierConfig } from "./classifier";
+export { checkpointTradeoff } from "./checkpoint-tradeoff";
+export type { CheckpointSide } from "./checkpoint-tradeoff";

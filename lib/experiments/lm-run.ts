@@ -82,6 +82,22 @@ export function routedLoads(model: TransformerLM, set: BatchSet<Batch>): number[
   return sums;
 }
 
+/** The experts each token of `set` was routed to, per MoE layer: [tokens·topK] row-major (for node-traffic counts). */
+export function routedIndices(model: TransformerLM, set: BatchSet<Batch>): Int32Array[] {
+  const parts: Int32Array[][] = model.moeLayers().map(() => []);
+  for (let i = 0; i < set.count; i++) {
+    tf.tidy(() => {
+      const batch = set.batch(i);
+      model.forward(batch.inputs).indices.forEach((idx, layer) => parts[layer].push(idx.dataSync() as Int32Array));
+    });
+  }
+  return parts.map((chunks) => {
+    const out = new Int32Array(chunks.reduce((n, c) => n + c.length, 0));
+    chunks.reduce((at, c) => (out.set(c, at), at + c.length), 0);
+    return out;
+  });
+}
+
 /** Trains `model` on `batches` (a pure function of the step) with validation on `val`; see LMRun. */
 export async function trainLM(
   name: string,

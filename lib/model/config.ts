@@ -60,6 +60,8 @@ export interface LMConfig {
   slidingWindow: number | null;
   /** With slidingWindow: the first globalTokens positions stay visible to every query. Default 0. */
   globalTokens: number;
+  /** Gradient checkpointing: keep only each block's input in training and recompute the block in backward. */
+  checkpoint: boolean;
 }
 
 /** The MoE fields each preset sets: 8 routed experts of a third of the dense width, 1 shared, top-2, so a token's
@@ -87,6 +89,7 @@ function preset(fields: Pick<LMConfig, "dim" | "nLayers" | "nHeads" | "contextLe
     ropeScaling: null,
     slidingWindow: null,
     globalTokens: 0,
+    checkpoint: false,
     ...fields,
   });
 }
@@ -141,6 +144,7 @@ function resolve(fn: string, c: LMConfig): LMConfig {
   checkRange(fn, "normEps", c.normEps, 0, 1);
   if (!(Number.isFinite(c.ropeTheta) && c.ropeTheta > 1)) throw new Error(`${fn}: ropeTheta must be a finite number > 1, got ${c.ropeTheta}`);
   if (!(Number.isFinite(c.initStd) && c.initStd >= 0)) throw new Error(`${fn}: initStd must be a finite number ≥ 0, got ${c.initStd}`);
+  if (typeof c.checkpoint !== "boolean") throw new Error(`${fn}: checkpoint must be a boolean, got ${String(c.checkpoint)}`);
   checkAttention(c);
   const resolved: LMConfig = { ...c, moe: c.ffn === "moe" ? moeConfig(c.moe, fn, "moe.") : Object.freeze({ ...c.moe }) };
   RESOLVED.add(Object.freeze(resolved));

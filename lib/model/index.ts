@@ -35,6 +35,8 @@ export {
 } from "./attention-kind";
 export type { AttentionKind, SelfAttention } from "./attention-kind";
 export { Block } from "./block";
+export { checkpointedBlock, stepMemory } from "./checkpointing";
+export type { CheckpointedOutput, StepMemory } from "./checkpointing";
 export type { BlockOutput } from "./block";
 export { TransformerLM } from "./transformer";
 export { DEFAULT_DEEPSEEK_CONFIG_OPTIONS, deepSeekConfig, deepSeekConfigJson, readDeepSeekConfig } from "./deepseek-config";

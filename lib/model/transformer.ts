@@ -7,6 +7,7 @@ import { Linear } from "../nn/linear";
 import { MoELayer } from "../moe";
 import { softmaxCrossEntropy } from "../ops/cross-entropy";
 import { Block } from "./block";
+import { checkpointedBlock } from "./checkpointing";
 import { countParams, lmConfig, LMConfig, ParamCounts } from "./config";
 import { Embedding } from "./embedding";
 import { KVCache } from "./kv-cache";
@@ -109,7 +110,7 @@ export class TransformerLM extends Module {
       const loads: tf.Tensor1D[] = [];
       const indices: tf.Tensor2D[] = [];
       this.blocks.forEach((block, layer) => {
-        const out = block.apply(x, rope, cache ? { cache, layer } : undefined);
+        const out = this.config.checkpoint && !cache ? checkpointedBlock(block, x, rope) : block.apply(x, rope, cache ? { cache, layer } : undefined);
         x = out.x;
         if (out.moe) {
           aux.push(out.moe.auxLoss);

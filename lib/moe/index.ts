@@ -35,3 +35,5 @@ export { Router } from "./router";
 export type { Route } from "./router";
 export { MoELayer } from "./layer";
 export type { MoEForwardOptions, MoEOutput } from "./layer";
+export { nodeTraffic, syntheticRouting } from "./nodes";
+export type { NodeTraffic } from "./nodes";
