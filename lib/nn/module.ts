@@ -68,21 +68,32 @@ export abstract class Module {
     return n;
   }
 
-  /** Copies `state` (name → values) into this module's variables; every name and shape must match. */
-  loadStateDict(state: ReadonlyMap<string, tf.Tensor>): void {
+  /**
+   * Checks that `state` (name → values) fits this module: the same names, and per name the same shape and dtype.
+   * Throws one error listing every mismatch; assigns nothing.
+   */
+  checkStateDict(state: ReadonlyMap<string, tf.Tensor>): void {
+    const fn = "loadStateDict(state)";
     const mine = this.stateDict();
     const missing = [...mine.keys()].filter((k) => !state.has(k));
     const extra = [...state.keys()].filter((k) => !mine.has(k));
     if (missing.length || extra.length) {
-      throw new Error(`loadStateDict(state): missing [${missing.join(", ")}], unexpected [${extra.join(", ")}]`);
+      throw new Error(`${fn}: missing [${missing.join(", ")}], unexpected [${extra.join(", ")}]`);
     }
+    const wrong: string[] = [];
     for (const [name, v] of mine) {
       const t = state.get(name)!;
-      if (!tf.util.arraysEqual(t.shape, v.shape)) {
-        throw new Error(`loadStateDict(state): "${name}" has shape [${t.shape}], expected [${v.shape}]`);
-      }
-      v.assign(t.dtype === v.dtype ? t : tf.cast(t, v.dtype));
+      if (!tf.util.arraysEqual(t.shape, v.shape)) wrong.push(`"${name}" has shape [${t.shape}], expected [${v.shape}]`);
+      else if (t.dtype !== v.dtype) wrong.push(`"${name}" has dtype ${t.dtype}, expected ${v.dtype}`);
     }
+    if (wrong.length) throw new Error(`${fn}: ${wrong.join("; ")}; nothing was loaded`);
+  }
+
+  /** Copies `state` (name → values) into this module's variables. Everything is checked first (checkStateDict): on a
+   * mismatch no variable changes. */
+  loadStateDict(state: ReadonlyMap<string, tf.Tensor>): void {
+    this.checkStateDict(state);
+    for (const [name, v] of this.stateDict()) v.assign(state.get(name)!);
   }
 
   /** Frees every variable of the tree. */

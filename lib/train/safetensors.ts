@@ -2,8 +2,9 @@
 // data_offsets: [begin, end]} plus an optional "__metadata__" of string → string, padded with spaces to a multiple of
 // 8), then the raw little-endian tensor bytes, contiguous, in header order. Reference:
 // https://github.com/huggingface/safetensors (README "Format"; safetensors/src/tensor.rs for the padding and checks).
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import * as tf from "@tensorflow/tfjs";
+import { writeFileAtomic } from "./atomic";
 
 /** The safetensors dtypes this module reads and writes, and their tfjs dtype and byte width. */
 const DTYPES = {
@@ -115,9 +116,9 @@ export function decodeSafetensors(bytes: Uint8Array): Safetensors {
   return { tensors, metadata };
 }
 
-/** Writes `tensors` and `metadata` to `path` as a safetensors file. */
+/** Writes `tensors` and `metadata` to `path` as a safetensors file, atomically (a crash leaves the old file or the new). */
 export function saveSafetensors(path: string, tensors: ReadonlyMap<string, tf.Tensor>, metadata: Record<string, string> = {}): void {
-  writeFileSync(path, encodeSafetensors(tensors, metadata));
+  writeFileAtomic(path, encodeSafetensors(tensors, metadata));
 }
 
 /** Reads a safetensors file (tensors in file order of their data). */
