@@ -3,6 +3,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { createRequire } from "node:module";
 import { registerNativeBackend } from "./native/backend";
+import { fixWasmEmptyReductions } from "./ops/wasm-empty-reduce";
 
 /** Backends the lab knows about, best first. */
 export const BACKEND_ORDER = ["tensorflow", "native", "wasm", "cpu"] as const;
@@ -35,6 +36,7 @@ const loaders: Record<BackendName, () => Promise<void>> = {
   },
   async wasm() {
     await import("@tensorflow/tfjs-backend-wasm");
+    fixWasmEmptyReductions();
   },
   async cpu() {},
 };

@@ -144,6 +144,18 @@ describe("TransformerLM", () => {
     model.dispose();
   });
 
+  it("generate refuses non-integer or out-of-vocabulary prompt ids and a NaN model (no token 0), freeing its tensors", () => {
+    seed(7);
+    const model = new TransformerLM(TINY);
+    const before = tf.memory().numTensors;
+    expect(() => generate(model, [1, 2.5, 3], 2)).toThrow("generate(model, prompt, maxNewTokens): prompt[1] must be an integer token id in [0, 16), got 2.5");
+    expect(() => generate(model, [1, 16], 2)).toThrow(/prompt\[1\] must be an integer token id in \[0, 16\), got 16/);
+    tf.tidy(() => { for (const v of model.stateDict().values()) v.assign(tf.fill(v.shape, NaN)); });
+    expect(() => generate(model, [1, 2], 2)).toThrow(/generate\(model, prompt, maxNewTokens\): new token 0: sampleToken\(logits, config\): logits\[0\] is NaN/);
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+  });
+
   it("names sequences longer than the context, ids outside the vocabulary and bad shapes", () => {
     seed(6);
     const model = new TransformerLM(TINY);
