@@ -20,3 +20,31 @@ export function checkShape(fn: string, name: string, shape: readonly number[], e
     throw new Error(`${fn}: ${name} must have shape [${want}], got [${shape.join(", ")}]`);
   }
 }
+
+/**
+ * Throws unless every key of `config` is one of `valid` (an unknown key is usually a misspelt or misplaced option
+ * that would otherwise be ignored); the error names the key and lists the valid ones.
+ */
+export function checkKeys(fn: string, name: string, config: object | null | undefined, valid: Iterable<string>): void {
+  if (config === undefined || config === null) return;
+  if (typeof config !== "object" || Array.isArray(config)) throw new Error(`${fn}: ${name} must be an object, got ${Array.isArray(config) ? "an array" : typeof config}`);
+  const known = new Set(valid);
+  for (const key of Object.keys(config)) {
+    if (!known.has(key)) throw new Error(`${fn}: unknown ${name} key "${key}"; valid keys: ${[...known].join(", ")}`);
+  }
+}
+
+/**
+ * `config` merged over `defaults` (a shallow copy), after checking that `config` has only keys of `defaults` (plus
+ * `extra`: optional keys without a default). The one way configs are resolved.
+ */
+export function withDefaults<T extends object, C extends object = Partial<T>>(
+  fn: string,
+  defaults: Readonly<T>,
+  config: C | null | undefined,
+  extra: readonly string[] = [],
+  name = "config",
+): T & C {
+  checkKeys(fn, name, config, [...Object.keys(defaults), ...extra]);
+  return { ...defaults, ...config } as T & C;
+}

@@ -1,6 +1,6 @@
 // Arithmetic problems ("12+7=19"): a seeded generator for the multi-domain mix and for verifiable-reward RL tasks
 // (the answer is checkable). Reference: the arithmetic tasks of DeepSeekMath/R1-style RL (exact-match reward).
-import { checkPositiveInt } from "../check";
+import { checkPositiveInt, withDefaults } from "../check";
 import { Rng } from "../random";
 
 /** An arithmetic operator. */
@@ -54,7 +54,7 @@ export function evaluateArithmetic(a: number, op: ArithmeticOp, b: number): numb
 
 /** One problem drawn from `rng`. */
 export function arithmeticProblem(rng: Rng, config: Partial<ArithmeticConfig> = {}): ArithmeticProblem {
-  const cfg = { ...DEFAULT_ARITHMETIC, ...config };
+  const cfg = withDefaults("arithmeticProblem(rng, config)", DEFAULT_ARITHMETIC, config);
   checkConfig("arithmeticProblem(rng, config)", cfg);
   let a = rng.int(cfg.maxOperand + 1);
   let b = rng.int(cfg.maxOperand + 1);

@@ -2,7 +2,7 @@
 // aggregation variants over tokens. Reference: Shao et al., "DeepSeekMath" (2024), §4.1 eq. 3–4 (outcome
 // supervision); TRL GRPOTrainer (`scale_rewards`, `loss_type` "grpo" / "bnpo" / "dr_grpo", `epsilon_high`).
 import * as tf from "@tensorflow/tfjs";
-import { checkPositiveInt, checkRange, checkShape } from "../check";
+import { checkPositiveInt, checkRange, checkShape, withDefaults } from "../check";
 
 /** Settings of group-normalised advantages. */
 export interface GrpoAdvantageConfig {
@@ -22,7 +22,7 @@ export const DEFAULT_GRPO_ADVANTAGE: Readonly<GrpoAdvantageConfig> = Object.free
  */
 export function grpoAdvantages(rewards: tf.Tensor, config: Partial<GrpoAdvantageConfig> = {}): tf.Tensor {
   const fn = "losses.grpoAdvantages";
-  const cfg = { ...DEFAULT_GRPO_ADVANTAGE, ...config };
+  const cfg = withDefaults("losses.grpoAdvantages(rewards, config)", DEFAULT_GRPO_ADVANTAGE, config);
   checkPositiveInt(fn, "config.groupSize", cfg.groupSize);
   if (cfg.groupSize < 2) throw new Error(`${fn}: config.groupSize must be ≥ 2 (a group std needs two samples), got ${cfg.groupSize}`);
   checkRange(fn, "config.eps", cfg.eps, 0, Number.MAX_VALUE);
@@ -135,7 +135,7 @@ export function aggregateTokens(values: tf.Tensor, mask: tf.Tensor, how: GrpoAgg
 /** The GRPO loss (DeepSeekMath eq. 3 with TRL's aggregation variants): [B, L] inputs in, scalar tensors out. */
 export function grpo(inputs: GrpoLossInputs, config: Partial<GrpoLossConfig> = {}): GrpoLossOutput {
   const fn = "losses.grpo";
-  const cfg = { ...DEFAULT_GRPO_LOSS, ...config };
+  const cfg = withDefaults("losses.grpo(inputs, config)", DEFAULT_GRPO_LOSS, config);
   checkGrpoLossConfig(fn, cfg);
   const { newLogProb, oldLogProb, refLogProb, advantages, mask } = inputs;
   checkShape(fn, "inputs.newLogProb", newLogProb.shape, [null, null]);

@@ -2,7 +2,7 @@
 // function. Reference: cleanrl ppo.py (the loss block of the update loop); Schulman et al., "Proximal Policy
 // Optimization Algorithms" (2017), eq. 7 and 9; KL estimator k3 from J. Schulman, "Approximating KL Divergence" (2020).
 import * as tf from "@tensorflow/tfjs";
-import { checkRange, checkShape } from "../check";
+import { checkRange, checkShape, withDefaults } from "../check";
 
 /** How the probability ratio π_θ(a|s) / π_old(a|s) is formed from log-probabilities. */
 export type PpoRatio = "exp-diff" | "quotient";
@@ -118,7 +118,7 @@ export function valueLoss(newValues: tf.Tensor, oldValues: tf.Tensor, returns: t
  * newLogProb, newValues and entropy; the metrics approxKl and clipFrac are for logging.
  */
 export function ppo(inputs: PpoLossInputs, config: Partial<PpoLossConfig> = {}): PpoLossOutput {
-  const cfg = { ...DEFAULT_PPO_LOSS, ...config };
+  const cfg = withDefaults("losses.ppo(inputs, config)", DEFAULT_PPO_LOSS, config);
   checkPpoLossConfig("losses.ppo", cfg);
   const b = inputs.newLogProb?.shape?.[0];
   for (const name of INPUT_NAMES) {

@@ -1,7 +1,7 @@
 // Language-model configuration: the fields, the presets (nano, micro, small) and the parameter counts, derived in one
 // place. Reference: nanoGPT's GPTConfig and DeepSeek-V3 inference/model.py `ModelArgs` (n_dense_layers, moe fields).
-import { checkPositiveInt, checkRange } from "../check";
-import { moeConfig } from "../moe";
+import { checkPositiveInt, checkRange, withDefaults } from "../check";
+import { DEFAULT_MOE, moeConfig } from "../moe";
 import type { MoEConfig } from "../moe";
 import { NORM_KINDS, NormKind, normParams } from "./norm";
 
@@ -77,7 +77,8 @@ export const DEFAULT_LM: Readonly<LMConfig> = PRESETS.nano;
 
 /** `partial` merged over DEFAULT_LM (its `moe` merged over the default's), checked; errors name the field. */
 export function lmConfig(partial: Partial<LMConfig> = {}): LMConfig {
-  return checkConfig({ ...DEFAULT_LM, ...partial, moe: { ...DEFAULT_LM.moe, ...partial.moe } });
+  const fn = "lmConfig(config)";
+  return checkConfig({ ...withDefaults(fn, DEFAULT_LM, partial), moe: withDefaults(fn, DEFAULT_LM.moe, partial.moe, Object.keys(DEFAULT_MOE), "config.moe") });
 }
 
 /** A preset with `overrides` merged over it (its `moe` merged over the preset's), checked. */

@@ -2,7 +2,7 @@
 // Reference: nanoGPT model.py `generate` (logits / temperature, keep the top-k, sample from the softmax).
 import * as tf from "@tensorflow/tfjs";
 import { Rng, rng as globalRng } from "../random";
-import { checkPositiveInt } from "../check";
+import { checkPositiveInt, withDefaults } from "../check";
 import type { TransformerLM } from "./transformer";
 
 /** How the next token is drawn from the logits. */
@@ -17,7 +17,7 @@ export const DEFAULT_SAMPLE: Readonly<SampleConfig> = Object.freeze({ temperatur
 
 /** One token id drawn from a row of logits [V] (softmax(logits / temperature) over the top-k, in float64). */
 export function sampleToken(logits: ArrayLike<number>, config: Partial<SampleConfig> = {}, rng: Rng = globalRng()): number {
-  const { temperature, topK } = { ...DEFAULT_SAMPLE, ...config };
+  const { temperature, topK } = withDefaults("sampleToken(logits, config)", DEFAULT_SAMPLE, config);
   const fn = "sampleToken(logits, config)";
   const V = logits.length;
   if (V < 1) throw new Error(`${fn}: logits must have at least one entry`);
@@ -63,7 +63,7 @@ export function generate(
   config: Partial<GenerateConfig> = {},
   rng: Rng = globalRng(),
 ): number[] {
-  const cfg = { ...DEFAULT_GENERATE, ...config };
+  const cfg = withDefaults("generate(model, prompt, maxNewTokens, config)", DEFAULT_GENERATE, config);
   const fn = "generate(model, prompt, maxNewTokens)";
   if (prompt.length < 1) throw new Error(`${fn}: prompt must hold at least one token`);
   const V = model.config.vocabSize;
@@ -87,7 +87,7 @@ export function generate(
       });
       let next: number;
       try {
-        next = sampleToken(last.dataSync(), cfg, rng);
+        next = sampleToken(last.dataSync(), { temperature: cfg.temperature, topK: cfg.topK }, rng);
       } catch (e) {
         throw new Error(`${fn}: new token ${step}: ${(e as Error).message}`);
       } finally {

@@ -2,7 +2,7 @@
 // expert-choice routing. Reference: DeepSeek-V3 inference/model.py `Gate.forward`; Zhou et al. 2022 "Mixture-of-Experts
 // with Expert Choice Routing" (each expert takes its top-capacity tokens by softmax score).
 import * as tf from "@tensorflow/tfjs";
-import { checkPositiveInt, checkShape } from "../check";
+import { checkPositiveInt, checkShape, withDefaults } from "../check";
 import { topk } from "../ops";
 import { detached } from "./detach";
 import { gatherRows } from "./rows";
@@ -64,7 +64,7 @@ function maskGroups(sel: tf.Tensor2D, biased: boolean, config: GateConfig): tf.T
  */
 export function gate(x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tensor1D | null, config: Partial<GateConfig> = {}): GateOutput {
   const fn = "moe.gate";
-  const cfg: GateConfig = { ...DEFAULT_GATE, ...config };
+  const cfg: GateConfig = withDefaults("moe.gate(x, weight, bias, config)", DEFAULT_GATE, config);
   const [, E] = checkRouterInputs(fn, x, weight);
   if (bias) checkShape(fn, "bias", bias.shape, [E]);
   checkGateConfig(fn, cfg, E, bias !== null);

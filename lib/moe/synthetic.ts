@@ -3,7 +3,7 @@
 // on it (regression to a fixed random teacher) and records the load per step. Reference: DeepSeek-V3 §2.1.2 / §4.5
 // (MaxVio), the articles' skewed-load illustrations.
 import * as tf from "@tensorflow/tfjs";
-import { checkPositiveInt } from "../check";
+import { checkPositiveInt, withDefaults } from "../check";
 import { randomNormal, rng } from "../random";
 import type { MoEConfig } from "./config";
 import { MoELayer } from "./layer";
@@ -30,7 +30,7 @@ export class SkewedStream {
   private readonly cumulative: number[];
 
   constructor(config: Partial<SkewedStreamConfig> = {}) {
-    this.config = { ...DEFAULT_SKEWED_STREAM, ...config };
+    this.config = withDefaults("SkewedStream(config)", DEFAULT_SKEWED_STREAM, config);
     const { dim, clusters, skew } = this.config;
     checkPositiveInt("SkewedStream", "dim", dim);
     checkPositiveInt("SkewedStream", "clusters", clusters);

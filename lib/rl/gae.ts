@@ -3,7 +3,7 @@
 // Reference: cleanrl ppo.py ("bootstrap value if not done"); Schulman et al., "High-Dimensional Continuous Control
 // Using Generalized Advantage Estimation" (2016), eq. 16.
 import * as tf from "@tensorflow/tfjs";
-import { checkRange, checkShape } from "../check";
+import { checkRange, checkShape, withDefaults } from "../check";
 
 /** GAE settings (cleanrl's defaults). */
 export interface GaeConfig {
@@ -69,7 +69,7 @@ export function gaeArrays(
 /** GAE advantages and returns of a rollout (cleanrl ppo.py); errors name the input and the expected shape. */
 export function gae(inputs: GaeInputs, config: Partial<GaeConfig> = {}): GaeOutput {
   const fn = "rl.gae";
-  const cfg = { ...DEFAULT_GAE, ...config };
+  const cfg = withDefaults("rl.gae(inputs, config)", DEFAULT_GAE, config);
   checkRange(fn, "config.gamma", cfg.gamma, 0, 1);
   checkRange(fn, "config.lambda", cfg.lambda, 0, 1);
   const { rewards, values, dones, nextValue, nextDone } = inputs;

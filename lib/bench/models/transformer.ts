@@ -7,7 +7,7 @@ import { AdamConfig, BenchModel, DEFAULT_ADAM, checkAdam } from "./common";
 import { gelu, silu } from "../../ops/activations";
 import { softmaxCrossEntropy } from "../../ops/cross-entropy";
 import { rmsNorm } from "../../ops/rms-norm";
-import { checkPositiveInt as positiveInt } from "../../check";
+import { checkPositiveInt as positiveInt, withDefaults } from "../../check";
 
 /** Shape, variants and optimizer of the tiny transformer. */
 export interface TransformerConfig {
@@ -55,8 +55,8 @@ export const DEFAULT_TRANSFORMER_CONFIG: Readonly<TransformerConfig> = Object.fr
 
 /** DEFAULT_TRANSFORMER_CONFIG with `patch` merged over it, checked. */
 export function transformerConfig(patch: Partial<TransformerConfig> = {}): TransformerConfig {
-  const c: TransformerConfig = { ...DEFAULT_TRANSFORMER_CONFIG, ...patch, adam: { ...DEFAULT_ADAM, ...patch.adam } };
   const fn = "transformerConfig(patch)";
+  const c: TransformerConfig = { ...withDefaults(fn, DEFAULT_TRANSFORMER_CONFIG, patch), adam: withDefaults(fn, DEFAULT_ADAM, patch.adam, [], "patch.adam") };
   for (const key of ["vocabSize", "dModel", "heads", "layers", "seqLen", "batchSize", "mlpRatio"] as const) positiveInt(fn, key, c[key]);
   if (c.dModel % c.heads) throw new Error(`${fn}: heads (${c.heads}) must divide dModel (${c.dModel})`);
   if (c.activation !== "gelu" && c.activation !== "silu") throw new Error(`${fn}: activation must be "gelu" or "silu", got ${String(c.activation)}`);
