@@ -1,6 +1,7 @@
 // Arithmetic problems ("12+7=19"): a seeded generator for the multi-domain mix and for verifiable-reward RL tasks
 // (the answer is checkable). Reference: the arithmetic tasks of DeepSeekMath/R1-style RL (exact-match reward).
-import { checkPositiveInt, withDefaults } from "../check";
+import { withDefaults } from "../check";
+import { linesWithin } from "./generated-text";
 import { Rng } from "../random";
 
 /** An arithmetic operator. */
@@ -67,17 +68,8 @@ export function arithmeticProblem(rng: Rng, config: Partial<ArithmeticConfig> = 
 
 /** Problems "a op b=c", one per line, from a stream seeded with `seed`: as many whole lines as fit in `bytes`. */
 export function arithmeticText(seed: number, bytes: number, config: Partial<ArithmeticConfig> = {}): string {
-  checkPositiveInt("arithmeticText", "bytes", bytes);
   const rng = new Rng(seed);
-  const lines: string[] = [];
-  let size = 0;
-  for (;;) {
-    const line = arithmeticProblem(rng, config).text + "\n";
-    if (size + line.length > bytes) break;
-    lines.push(line);
-    size += line.length;
-  }
-  return lines.join("");
+  return linesWithin("arithmeticText(seed, bytes)", bytes, () => arithmeticProblem(rng, config).text + "\n");
 }
 
 /** Parses a model's completion of `prompt` and says whether it is the exact answer (digits up to the first non-digit). */

@@ -12,6 +12,7 @@ import { KVCache } from "./kv-cache";
 import { crossEntropy } from "./loss";
 import { LayerNorm, makeNorm, RMSNorm } from "./norm";
 import { ropeTables } from "./rope";
+import { checkParamsFit, freeOnThrow } from "../nn/construction";
 
 /** The blocks as numbered children ("layers.0.attn.wqkv.weight" ...). */
 class Layers extends Module {
@@ -60,11 +61,19 @@ export class TransformerLM extends Module {
   constructor(config: Partial<LMConfig> = {}) {
     super();
     this.config = lmConfig(config);
+    checkParamsFit("TransformerLM(config)", countParams(this.config).total);
     const { vocabSize: V, dim: d, nLayers, norm, normEps, initStd } = this.config;
-    this.embed = this.child("embed", new Embedding(V, d, initStd));
-    this.blocks = this.child("layers", new Layers(Array.from({ length: nLayers }, (_, l) => new Block(this.config, l)))).blocks;
-    this.norm = this.child("norm", makeNorm(norm, d, normEps));
-    this.head = this.config.tiedHead ? null : this.child("head", new Linear(d, V, { initStd }));
+    const parts = freeOnThrow(() => {
+      const embed = this.child("embed", new Embedding(V, d, initStd));
+      const blocks = this.child("layers", new Layers(Array.from({ length: nLayers }, (_, l) => new Block(this.config, l)))).blocks;
+      const normLayer = this.child("norm", makeNorm(norm, d, normEps));
+      const head = this.config.tiedHead ? null : this.child("head", new Linear(d, V, { initStd }));
+      return { embed, blocks, normLayer, head };
+    });
+    this.embed = parts.embed;
+    this.blocks = parts.blocks;
+    this.norm = parts.normLayer;
+    this.head = parts.head;
   }
 
   /** The MoE layers, in block order. */
