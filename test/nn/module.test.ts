@@ -1,3 +1,4 @@
+import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import { Linear, Module } from "../../lib/nn";
@@ -72,6 +73,37 @@ describe("Module", () => {
     expect(() => m.loadStateDict(edited.tensors)).toThrow('loadStateDict(state): "a.bias" has dtype int32, expected float32; nothing was loaded');
     expect(Array.from(m.a.bias!.dataSync())).toEqual(before);
     tf.dispose([...edited.tensors.values()]);
+    m.dispose();
+  });
+
+  it("summarises the tree (shapes, frozen, buffers, counts) in toString, util.inspect and console output", () => {
+    class Stack extends Module {
+      constructor() {
+        super();
+        this.param("scale", tf.ones([4]), false);
+        this.child("pair", new Pair());
+        for (let i = 0; i < 3; i++) this.child(String(i), new Linear(4, 4));
+        this.child("3", new Linear(4, 2));
+      }
+    }
+    const m = new Stack();
+    const expected = [
+      "Stack( · 84",
+      "  scale: [4] frozen",
+      "  (pair): Pair( · 24",
+      "    state: [2] buffer",
+      "    (a): Linear(weight: [4, 3], bias: [4]) · 16",
+      "    (b): Linear(weight: [2, 4]) · 8",
+      "  )",
+      "  (0-2): 3 × Linear(weight: [4, 4]) · 16",
+      "  (3): Linear(weight: [2, 4]) · 8",
+      ")",
+      "84 parameters (80 trainable), 2 buffer elements",
+    ].join("\n");
+    expect(m.summary()).toBe(expected);
+    expect(String(m)).toBe(expected);
+    expect(inspect(m)).toBe(expected);
+    expect(inspect({ model: m }, { depth: 0 })).not.toContain("ownParams");
     m.dispose();
   });
 
