@@ -87,7 +87,7 @@ export function checkPpoLossConfig(fn: string, cfg: PpoLossConfig): void {
 
 /** `a` normalised to mean 0 and unbiased std 1 (+eps): torch's (a − a.mean()) / (a.std() + eps). a: [B], B ≥ 2. */
 export function normalizeAdvantages(a: tf.Tensor, eps = DEFAULT_PPO_LOSS.advEps): tf.Tensor {
-  checkShape("normalizeAdvantages", "a", a.shape, [null]);
+  checkShape("normalizeAdvantages", "a", a.shape, ["B"]);
   const n = a.shape[0];
   if (n < 2) throw new Error(`normalizeAdvantages: a must have at least 2 elements (unbiased std), got ${n}`);
   return tf.tidy(() => {
@@ -124,7 +124,7 @@ export function ppo(inputs: PpoLossInputs, config: Partial<PpoLossConfig> = {}):
   for (const name of INPUT_NAMES) {
     const t = inputs[name];
     if (!(t instanceof tf.Tensor)) throw new Error(`losses.ppo: inputs.${name} must be a tf.Tensor of shape [B], got ${typeof t}`);
-    checkShape("losses.ppo", `inputs.${name}`, t.shape, [b]);
+    checkShape("losses.ppo", `inputs.${name}`, t.shape, [{ B: b }]);
   }
   if (b === 0) throw new Error("losses.ppo: inputs must hold at least one sample (B ≥ 1), got B = 0");
   if (cfg.normAdv && b < 2) throw new Error(`losses.ppo: normAdv needs B ≥ 2 samples (unbiased std), got B = ${b}`);

@@ -24,7 +24,7 @@ function checkRouterInputs(fn: string, x: tf.Tensor, weight: tf.Tensor): [number
   if (x.rank !== 2) throw new Error(`${fn}: x must have shape [T, d], got [${x.shape.join(", ")}]`);
   const [T, d] = x.shape;
   checkPositiveInt(fn, "x.shape[0] (tokens T)", T);
-  checkShape(fn, "weight", weight.shape, [null, d]);
+  checkShape(fn, "weight", weight.shape, ["E", { d }]);
   checkPositiveInt(fn, "weight.shape[0] (experts E)", weight.shape[0]);
   return [T, weight.shape[0]];
 }
@@ -66,7 +66,7 @@ export function gate(x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tensor1D | nu
   const fn = "moe.gate";
   const cfg: GateConfig = withDefaults("moe.gate(x, weight, bias, config)", DEFAULT_GATE, config);
   const [, E] = checkRouterInputs(fn, x, weight);
-  if (bias) checkShape(fn, "bias", bias.shape, [E]);
+  if (bias) checkShape(fn, "bias", bias.shape, [{ E }]);
   checkGateConfig(fn, cfg, E, bias !== null);
   return tf.tidy(() => {
     const logits = tf.matMul(x, weight, false, true) as tf.Tensor2D; // [T, E]
