@@ -139,8 +139,8 @@ export async function selectBackend(preferred?: string): Promise<BackendName> {
 export const SYNC_BACKEND_ORDER = ["tensorflow", "native", "cpu"] as const;
 
 /**
- * Selects the best backend that starts synchronously (tensorflow > native > cpu; $MOELAB_BACKEND when it names one of
- * these), so that a script's first op runs on it without `await lab.init()`. Runs when the library is imported
+ * Selects the best backend that starts synchronously (tensorflow > native > cpu; $MOELAB_BACKEND first when it names
+ * one of these), so that a script's first op runs on it without `await lab.init()`. Runs when the library is imported
  * (lib/index.ts); does nothing when a backend was chosen already. `await lab.init()` still picks among all backends
  * (wasm included) and is needed for $MOELAB_BACKEND=wasm. Returns the backend selected, or null when it did nothing.
  */
@@ -149,7 +149,7 @@ export function autoSelectBackend(): BackendName | null {
   const requested = process.env[BACKEND_ENV];
   const syncOrder: readonly string[] = SYNC_BACKEND_ORDER;
   let order: readonly string[] = SYNC_BACKEND_ORDER;
-  if (requested && syncOrder.includes(requested)) order = [requested];
+  if (requested && syncOrder.includes(requested)) order = [requested, ...syncOrder.filter((n) => n !== requested)];
   else if (requested) {
     console.warn(`moelab: $${BACKEND_ENV}=${requested} is selected by \`await lab.init()\` (${isBackendName(requested) ? "it starts asynchronously" : `not a backend: expected one of ${BACKEND_ORDER.join(", ")}`}); until then ops run on the best synchronous backend`);
   }
