@@ -9,6 +9,8 @@ import { lmConfig, sampleToken } from "../lib/model";
 import { randomBatches, splitTokens } from "../lib/data";
 import { ppoConfig } from "../lib/rl/ppo";
 import { quantize } from "../lib/quant";
+import { fitConfig } from "../lib/train/fit";
+import { adamw } from "../lib/native/optimizer";
 
 describe("unknown config keys", () => {
   it("withDefaults merges known keys and names an unknown one with the valid list", () => {
@@ -31,6 +33,9 @@ describe("unknown config keys", () => {
     expect(() => splitTokens(new Int32Array(100), { valFrac: 0.1 } as never)).toThrow(/splitTokens\(tokens, config\): unknown config key "valFrac"/);
     expect(() => ppoConfig({ loss: { clipEps: 0.1 } } as never)).toThrow(/rl\.ppo\(config\): unknown config\.loss key "clipEps"/);
     expect(() => quantize(new Float32Array(4), { fromat: "int8" } as never, { shape: [4] })).toThrow(/unknown config key "fromat"; valid keys: .*format/);
+    expect(() => fitConfig({ step: 10 } as never)).toThrow(/^fit\(options\): unknown config key "step"; valid keys: steps, /);
+    expect(() => fitConfig({ optimizer: { lr: 1e-3 } } as never)).toThrow(/^fit\(options\): unknown config\.optimizer key "lr"; valid keys: beta1, /);
+    expect(() => adamw({ weight_decay: 0.1 } as never)).toThrow(/^adamw\(config\): unknown config key "weight_decay"; valid keys: .*weightDecay/);
     expect(tf.memory().numTensors).toBe(before);
   });
 });

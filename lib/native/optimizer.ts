@@ -6,6 +6,7 @@
 // Algorithm 1; Loshchilov & Hutter, "Decoupled Weight Decay Regularization" (2019), Algorithm 2.
 import * as tf from "@tensorflow/tfjs";
 import type { NativeBackend } from "./backend";
+import { withDefaults } from "../check";
 
 /** Adam hyper-parameters (tf.train.adam's arguments). */
 export interface NativeAdamConfig {
@@ -225,7 +226,7 @@ export class NativeAdamOptimizer extends tf.Optimizer {
 
 /** An Adam optimizer like tf.train.adam(learningRate, beta1, beta2, epsilon), fused on the native backend. */
 export function adam(config: Partial<NativeAdamConfig> = {}): NativeAdamOptimizer {
-  const { learningRate, beta1, beta2, epsilon } = { ...DEFAULT_NATIVE_ADAM, ...config };
+  const { learningRate, beta1, beta2, epsilon } = withDefaults("adam(config)", DEFAULT_NATIVE_ADAM, config);
   return new NativeAdamOptimizer(learningRate, beta1, beta2, epsilon);
 }
 
@@ -276,6 +277,6 @@ export class NativeAdamWOptimizer extends NativeAdamOptimizer {
 
 /** An AdamW optimizer (decoupled weight decay), fused on the native backend, tf ops elsewhere. */
 export function adamw(config: Partial<AdamWConfig> = {}): NativeAdamWOptimizer {
-  const { learningRate, beta1, beta2, epsilon, weightDecay } = { ...DEFAULT_ADAMW, ...config };
+  const { learningRate, beta1, beta2, epsilon, weightDecay } = withDefaults("adamw(config)", DEFAULT_ADAMW, config);
   return new NativeAdamWOptimizer(learningRate, beta1, beta2, epsilon, weightDecay);
 }

@@ -15,6 +15,7 @@ import { clipByGlobalNorm } from "./clip";
 import { LossFn, LossOutput } from "./evaluate";
 import { MetricsLog } from "./metrics-log";
 import { checkSchedule, learningRate, LrSchedule } from "./schedules";
+import { withDefaults } from "../check";
 
 /** AdamW settings of the loop (the learning rate comes from the schedule). */
 export interface FitOptimizerConfig {
@@ -155,8 +156,8 @@ export interface FitResult {
 
 /** Merges and checks a fit config; errors name the field. */
 export function fitConfig(partial: FitOptions<tf.TensorContainer>["config"] = {}): FitConfig {
-  const cfg: FitConfig = { ...DEFAULT_FIT, ...partial, optimizer: { ...DEFAULT_FIT.optimizer, ...partial.optimizer } };
   const fn = "fit(options): config";
+  const cfg: FitConfig = { ...withDefaults("fit(options)", DEFAULT_FIT, partial), optimizer: withDefaults("fit(options)", DEFAULT_FIT.optimizer, partial.optimizer, [], "config.optimizer") };
   const int = (name: string, v: number, min: number) => {
     if (!(Number.isSafeInteger(v) && v >= min)) throw new Error(`${fn}.${name} must be an integer ≥ ${min}, got ${v}`);
   };
