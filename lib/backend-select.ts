@@ -3,6 +3,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { createRequire } from "node:module";
 import { registerNativeBackend } from "./native/register";
+import { fixWasmEmptyReductions } from "./ops/wasm-empty-reduce";
 
 /** Backends the lab knows about, best first. */
 export const BACKEND_ORDER = ["tensorflow", "native", "wasm", "cpu"] as const;
@@ -13,11 +14,11 @@ export const BACKEND_ENV = "MOELAB_BACKEND";
 
 const requireOptional = createRequire(__filename);
 
-/** Loads a backend so tfjs knows it; throws an Error whose message says why it is not available. */
-const loaders: Record<BackendName, () => Promise<void>> = {
+/** Loads a backend that starts synchronously so tfjs knows it; throws an Error whose message says why it is not available. */
+const syncLoaders: Record<Exclude<BackendName, "wasm">, () => void> = {
   // tfjs-node-gpu / tfjs-node register the "tensorflow" backend when imported. Both are optional: their install
   // downloads libtensorflow, which many machines cannot reach.
-  async tensorflow() {
+  tensorflow() {
     const reasons: string[] = [];
     for (const pkg of ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"]) {
       try {
@@ -30,13 +31,21 @@ const loaders: Record<BackendName, () => Promise<void>> = {
     throw new Error(reasons.join("; "));
   },
   // Our Node-API kernels (native/): absent when the addon did not build or load; the reason says which.
-  async native() {
+  native() {
     registerNativeBackend();
   },
+  cpu() {},
+};
+
+/** Loads a backend so tfjs knows it; throws an Error whose message says why it is not available. */
+const loaders: Record<BackendName, () => Promise<void>> = {
+  tensorflow: async () => syncLoaders.tensorflow(),
+  native: async () => syncLoaders.native(),
   async wasm() {
     await import("@tensorflow/tfjs-backend-wasm");
+    fixWasmEmptyReductions();
   },
-  async cpu() {},
+  cpu: async () => syncLoaders.cpu(),
 };
 
 function firstLine(e: unknown): string {
@@ -124,6 +133,46 @@ export async function selectBackend(preferred?: string): Promise<BackendName> {
     console.warn(`moelab: using ${best}: ${report.native}`);
   }
   return useBackend(best);
+}
+
+/** Backends that start synchronously, best first (wasm compiles its binary asynchronously: only init() selects it). */
+export const SYNC_BACKEND_ORDER = ["tensorflow", "native", "cpu"] as const;
+
+/**
+ * Selects the best backend that starts synchronously (tensorflow > native > cpu; $MOELAB_BACKEND first when it names
+ * one of these), so that a script's first op runs on it without `await lab.init()`. Runs when the library is imported
+ * (lib/index.ts); does nothing when a backend was chosen already. `await lab.init()` still picks among all backends
+ * (wasm included) and is needed for $MOELAB_BACKEND=wasm. Returns the backend selected, or null when it did nothing.
+ */
+export function autoSelectBackend(): BackendName | null {
+  if (tf.getBackend()) return null;
+  const requested = process.env[BACKEND_ENV];
+  const syncOrder: readonly string[] = SYNC_BACKEND_ORDER;
+  let order: readonly string[] = SYNC_BACKEND_ORDER;
+  if (requested && syncOrder.includes(requested)) order = [requested, ...syncOrder.filter((n) => n !== requested)];
+  else if (requested) {
+    console.warn(`moelab: $${BACKEND_ENV}=${requested} is selected by \`await lab.init()\` (${isBackendName(requested) ? "it starts asynchronously" : `not a backend: expected one of ${BACKEND_ORDER.join(", ")}`}); until then ops run on the best synchronous backend`);
+  }
+  const reasons: string[] = [];
+  for (const name of order as readonly Exclude<BackendName, "wasm">[]) {
+    try {
+      syncLoaders[name]();
+      if (!tf.findBackendFactory(name)) throw new Error("loaded but registered no backend");
+    } catch (e) {
+      reasons.push(`${name}: ${firstLine(e)}`);
+      continue;
+    }
+    tf.enableProdMode(); // tfjs's "install tfjs-node" hint: banner() names what is missing instead
+    void tf.setBackend(name); // a synchronous backend is initialised before setBackend returns its promise
+    if (tf.getBackend() !== name) continue;
+    if (name === "cpu" && order.length > 1 && !warnedNativeMissing) {
+      warnedNativeMissing = true;
+      const native = reasons.find((r) => r.startsWith("native: "));
+      console.warn(`moelab: using cpu (${native ?? reasons.join("; ")}); \`await lab.init()\` picks wasm, which is faster`);
+    }
+    return name;
+  }
+  return null;
 }
 
 /** The backend tfjs is running now. */

@@ -7,6 +7,8 @@ export type { InitOptions } from "./lab";
 export {
   BACKEND_ENV,
   BACKEND_ORDER,
+  SYNC_BACKEND_ORDER,
+  autoSelectBackend,
   availableBackends,
   currentBackend,
   probeBackends,
@@ -14,6 +16,7 @@ export {
   useBackend,
 } from "./backend-select";
 export type { BackendName, BackendReport } from "./backend-select";
+import { autoSelectBackend } from "./backend-select";
 export { DEFAULT_SEED, Rng, currentSeed, randomNormal, randomUniform, rng, seed, truncatedNormal } from "./random";
 export { clearOutput, display, kernelHost, setKernelHost } from "./display";
 export type { DisplayBundle, DisplayOptions, KernelHost } from "./display";
@@ -39,3 +42,7 @@ export { cumsum, gelu, registerGradients, rmsNorm, silu, softmaxCrossEntropy, st
 export { adam } from "./train/optimizer";
 export { matmulBf16, matmulBf16Support } from "./native/kernels/matmul";
 export type { FusedActivation } from "./native/kernels/matmul";
+
+// Pick the best synchronously-starting backend now (native when built), so that a script's first op does not run on
+// tfjs's slow `cpu` default; `await lab.init()` still chooses among all backends (wasm included).
+autoSelectBackend();

@@ -108,17 +108,40 @@ export function rng(): Rng {
   return stream;
 }
 
+/**
+ * The tensor type of a shape given as a literal: [] → tf.Scalar, [a] → tf.Tensor1D, [a, b] → tf.Tensor2D, … up to
+ * rank 6; tf.Tensor for a shape whose length the compiler does not know (a number[] variable). So
+ * `lab.randomNormal([10, 16])` is a Tensor2D that `layer.forward(x)` accepts without a cast.
+ */
+export type TensorOfShape<S extends readonly number[]> = number[] extends S
+  ? tf.Tensor
+  : S extends readonly []
+    ? tf.Scalar
+    : S extends readonly [number]
+      ? tf.Tensor1D
+      : S extends readonly [number, number]
+        ? tf.Tensor2D
+        : S extends readonly [number, number, number]
+          ? tf.Tensor3D
+          : S extends readonly [number, number, number, number]
+            ? tf.Tensor4D
+            : S extends readonly [number, number, number, number, number]
+              ? tf.Tensor5D
+              : S extends readonly [number, number, number, number, number, number]
+                ? tf.Tensor<tf.Rank.R6>
+                : tf.Tensor;
+
 /** Normal samples [shape] from the global stream. */
-export function randomNormal(shape: number[], mean = 0, std = 1): tf.Tensor {
-  return tf.randomNormal(shape, mean, std, "float32", stream.tfSeed());
+export function randomNormal<const S extends readonly number[]>(shape: S, mean = 0, std = 1): TensorOfShape<S> {
+  return tf.randomNormal([...shape], mean, std, "float32", stream.tfSeed()) as TensorOfShape<S>;
 }
 
 /** Uniform samples in [min, max) [shape] from the global stream. */
-export function randomUniform(shape: number[], min = 0, max = 1): tf.Tensor {
-  return tf.randomUniform(shape, min, max, "float32", stream.tfSeed());
+export function randomUniform<const S extends readonly number[]>(shape: S, min = 0, max = 1): TensorOfShape<S> {
+  return tf.randomUniform([...shape], min, max, "float32", stream.tfSeed()) as TensorOfShape<S>;
 }
 
 /** Normal samples re-drawn beyond two standard deviations [shape] (weight initialisation). */
-export function truncatedNormal(shape: number[], mean = 0, std = 1): tf.Tensor {
-  return tf.truncatedNormal(shape, mean, std, "float32", stream.tfSeed());
+export function truncatedNormal<const S extends readonly number[]>(shape: S, mean = 0, std = 1): TensorOfShape<S> {
+  return tf.truncatedNormal([...shape], mean, std, "float32", stream.tfSeed()) as TensorOfShape<S>;
 }

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
+import { nativeUnavailableReason } from "../lib/native/addon";
+import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { availableBackends, BACKEND_ORDER, probeBackends, selectBackend, useBackend } from "../lib/backend-select";
 import { banner, init } from "../lib/lab";
@@ -91,8 +93,33 @@ describe("backend selection", () => {
     expect(run.status).toBe(0);
     const notices = run.stderr.split("\n").filter((l) => l.includes("native addon not loaded"));
     expect(notices).toHaveLength(1);
-    expect(notices[0]).toMatch(/^moelab: using wasm: native addon not loaded \(Cannot find module '\/nonexistent/);
+    // at import the library starts on cpu (wasm cannot start synchronously) and says why; init() then picks wasm
+    expect(notices[0]).toMatch(/^moelab: using cpu \(native: native addon not loaded \(Cannot find module '\/nonexistent.*`await lab.init\(\)` picks wasm/);
     expect(run.stdout).toMatch(/· backend wasm .*not installed: tensorflow, native/);
+  });
+
+  it("a plain script (no init) runs on the best synchronous backend from its first op, without tfjs's cpu hint", () => {
+    const script =
+      "const lab = require('./lib'); const x = lab.tf.ones([2]); console.log('first op on', lab.tf.getBackend()); x.dispose(); lab.banner().then((b) => console.log(b));";
+    const run = (backend: string) =>
+      spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", script], {
+        cwd: path.resolve(__dirname, ".."),
+        encoding: "utf8",
+        env: { ...process.env, MOELAB_BACKEND: backend },
+      });
+    const best = nativeUnavailableReason() === null ? "native" : "cpu";
+    const plain = run("");
+    expect(plain.status, plain.stderr).toBe(0);
+    expect(plain.stdout).toContain(`first op on ${best}\n`);
+    expect(plain.stdout).toMatch(new RegExp(`· backend ${best} `));
+    expect(plain.stdout).not.toContain("backend undefined");
+    expect(plain.stderr).not.toContain("install our node backend");
+    const cpu = run("cpu");
+    expect(cpu.stdout).toContain("first op on cpu\n");
+    expect(cpu.stderr).not.toContain("install our node backend");
+    const wasm = run("wasm");
+    expect(wasm.stdout).toContain(`first op on ${best}\n`);
+    expect(wasm.stderr).toContain("moelab: $MOELAB_BACKEND=wasm is selected by `await lab.init()` (it starts asynchronously)");
   });
 
   it("init returns a one-line banner naming the running backend", async () => {

@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 import { Engine, EngineSamples, RepeatPlan, debianPackageVersion, firstLine } from "./engine";
 import { openblasSource } from "./paths";
+import { withDefaults } from "../check";
 import type { BenchCase, GemmShape } from "./workloads";
 
 const run = promisify(execFile);
@@ -43,7 +44,7 @@ export interface OpenblasRun {
 
 /** Compiles the helper into `dir`; returns the executable's path. Throws with the compiler's first error line. */
 export async function compileOpenblasHelper(dir: string, config: Partial<OpenblasConfig> = {}): Promise<string> {
-  const c = { ...DEFAULT_OPENBLAS_CONFIG, ...config };
+  const c = withDefaults("compileOpenblasHelper(dir, config)", DEFAULT_OPENBLAS_CONFIG, config);
   const exe = path.join(dir, "gemm_openblas");
   try {
     await run(c.compiler, [...c.cflags, openblasSource(), "-o", exe, ...c.libs], { timeout: c.timeoutMs });
@@ -68,7 +69,7 @@ export async function openblasCheck(exe: string, s: Omit<GemmShape, "batch">): P
 
 /** Runs the helper's bench mode on `s`. */
 export async function openblasBench(exe: string, s: GemmShape, plan: Pick<RepeatPlan, "warmup" | "warmupMs" | "repeats">, config: Partial<OpenblasConfig> = {}): Promise<OpenblasRun> {
-  const c = { ...DEFAULT_OPENBLAS_CONFIG, ...config };
+  const c = withDefaults("openblasBench(exe, s, plan, config)", DEFAULT_OPENBLAS_CONFIG, config);
   const args = [c.threads, plan.warmup, plan.warmupMs, plan.repeats, s.batch, s.m, s.n, s.k].map(String);
   const { stdout } = await run(exe, ["bench", ...args, flag(s.transposeA), flag(s.transposeB)], { timeout: c.timeoutMs });
   return JSON.parse(stdout) as OpenblasRun;

@@ -1,6 +1,7 @@
 // Timing harness: repeat a measurement, report median and spread (the machine is shared and noisy).
 import * as tf from "@tensorflow/tfjs";
 import { gemmFlops } from "../flops";
+import { withDefaults } from "../check";
 
 /** How to repeat a timed call. */
 export interface TimingOptions {
@@ -31,7 +32,7 @@ export function summarize(samples: number[]): Timing {
 
 /** Times `fn` (sync or async) `repeats` times after `warmup` untimed calls. */
 export async function time(fn: () => unknown, options: Partial<TimingOptions> = {}): Promise<Timing> {
-  const { warmup, repeats } = { ...DEFAULT_TIMING, ...options };
+  const { warmup, repeats } = withDefaults("time(fn, options)", DEFAULT_TIMING, options);
   if (!Number.isInteger(repeats) || repeats < 1) throw new Error(`time(options.repeats): expected an integer ≥ 1, got ${repeats}`);
   if (!Number.isInteger(warmup) || warmup < 0) throw new Error(`time(options.warmup): expected an integer ≥ 0, got ${warmup}`);
   for (let i = 0; i < warmup; i++) await fn();

@@ -5,6 +5,7 @@ import { createInterface, Interface } from "node:readline";
 import { Engine, EngineSamples, RepeatPlan, debianPackageVersion } from "./engine";
 import { torchScript } from "./paths";
 import type { BenchCase } from "./workloads";
+import { withDefaults } from "../check";
 
 /** How the PyTorch process runs. */
 export interface TorchConfig {
@@ -151,7 +152,7 @@ export class TorchProcess {
 
 /** PyTorch eager CPU as a benchmark engine (every workload kind). */
 export function torchEngine(config: Partial<TorchConfig> = {}): Engine {
-  const c = { ...DEFAULT_TORCH_CONFIG, ...config };
+  const c = withDefaults("torchEngine(config)", DEFAULT_TORCH_CONFIG, config);
   let proc: TorchProcess | null = null;
   let settings: Record<string, string | number> = {};
   return {

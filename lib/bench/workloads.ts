@@ -3,6 +3,7 @@
 import { gemmFlops, lmStepFlops, mlpStepFlops } from "../flops";
 import { DEFAULT_MLP_CONFIG, MlpConfig, mlpConfig, mlpWidths } from "./models/mlp";
 import { DEFAULT_TRANSFORMER_CONFIG, TransformerConfig, TransformerPatch, transformerConfig } from "./models/transformer";
+import { withDefaults } from "../check";
 
 /** Suites, in run order: square GEMMs, transformer-shaped GEMMs, MLP train step, tiny-transformer train step. */
 export const SUITES = ["gemm", "tgemm", "mlp", "transformer"] as const;
@@ -89,7 +90,7 @@ export function transformerGemms(c: TransformerConfig): BenchCase[] {
 
 /** The cases of the selected suites, in run order. */
 export function benchCases(options: Partial<CaseOptions> = {}): BenchCase[] {
-  const o: CaseOptions = { ...DEFAULT_CASE_OPTIONS, ...options };
+  const o: CaseOptions = withDefaults("benchCases(options)", DEFAULT_CASE_OPTIONS, options);
   for (const s of o.only) if (!(SUITES as readonly string[]).includes(s)) throw new Error(`benchCases(options.only): unknown suite "${s}"; expected one of ${SUITES.join(", ")}`);
   o.gemmSizes.forEach((n, i) => {
     if (!Number.isSafeInteger(n) || n < 1) throw new Error(`benchCases(options.gemmSizes[${i}]): expected a positive integer, got ${n}`);

@@ -1,6 +1,7 @@
 // Arithmetic problems ("12+7=19"): a seeded generator for the multi-domain mix and for verifiable-reward RL tasks
 // (the answer is checkable). Reference: the arithmetic tasks of DeepSeekMath/R1-style RL (exact-match reward).
-import { checkPositiveInt } from "../check";
+import { withDefaults } from "../check";
+import { linesWithin } from "./generated-text";
 import { Rng } from "../random";
 
 /** An arithmetic operator. */
@@ -54,7 +55,7 @@ export function evaluateArithmetic(a: number, op: ArithmeticOp, b: number): numb
 
 /** One problem drawn from `rng`. */
 export function arithmeticProblem(rng: Rng, config: Partial<ArithmeticConfig> = {}): ArithmeticProblem {
-  const cfg = { ...DEFAULT_ARITHMETIC, ...config };
+  const cfg = withDefaults("arithmeticProblem(rng, config)", DEFAULT_ARITHMETIC, config);
   checkConfig("arithmeticProblem(rng, config)", cfg);
   let a = rng.int(cfg.maxOperand + 1);
   let b = rng.int(cfg.maxOperand + 1);
@@ -67,17 +68,8 @@ export function arithmeticProblem(rng: Rng, config: Partial<ArithmeticConfig> = 
 
 /** Problems "a op b=c", one per line, from a stream seeded with `seed`: as many whole lines as fit in `bytes`. */
 export function arithmeticText(seed: number, bytes: number, config: Partial<ArithmeticConfig> = {}): string {
-  checkPositiveInt("arithmeticText", "bytes", bytes);
   const rng = new Rng(seed);
-  const lines: string[] = [];
-  let size = 0;
-  for (;;) {
-    const line = arithmeticProblem(rng, config).text + "\n";
-    if (size + line.length > bytes) break;
-    lines.push(line);
-    size += line.length;
-  }
-  return lines.join("");
+  return linesWithin("arithmeticText(seed, bytes)", bytes, () => arithmeticProblem(rng, config).text + "\n");
 }
 
 /** Parses a model's completion of `prompt` and says whether it is the exact answer (digits up to the first non-digit). */

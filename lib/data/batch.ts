@@ -3,7 +3,7 @@
 // resumed run sees exactly the batches it would have seen. Reference: nanoGPT's get_batch (random offsets), made
 // step-seeded.
 import * as tf from "@tensorflow/tfjs";
-import { checkPositiveInt } from "../check";
+import { checkPositiveInt, withDefaults } from "../check";
 import { Rng } from "../random";
 
 /** One batch: the caller (or train.fit) disposes the tensors. (Type aliases, not interfaces, so they are tf.TensorContainers.) */
@@ -78,7 +78,7 @@ export function windowBatch(streams: Int32Array | readonly Int32Array[], offsets
 
 /** Random windows of `tokens`: batches(step) is the same batch for the same (config, step), in any order of calls. */
 export function randomBatches(tokens: Int32Array, config: Partial<BatchConfig> = {}): (step: number) => Batch {
-  const cfg = { ...DEFAULT_BATCH, ...config };
+  const cfg = withDefaults("randomBatches(config)", DEFAULT_BATCH, config);
   const fn = "randomBatches(tokens, config)";
   checkBatchConfig(fn, cfg);
   checkStream(fn, "tokens", tokens, cfg.seqLen);
@@ -94,7 +94,7 @@ export function randomBatches(tokens: Int32Array, config: Partial<BatchConfig> =
  * (a weight of 0 leaves a stream out). batches(step) is a pure function of (config, step), like randomBatches.
  */
 export function mixtureBatches(streams: readonly Int32Array[], weights: readonly number[], config: Partial<BatchConfig> = {}): (step: number) => MixtureBatch {
-  const cfg = { ...DEFAULT_BATCH, ...config };
+  const cfg = withDefaults("mixtureBatches(config)", DEFAULT_BATCH, config);
   const fn = "mixtureBatches(streams, weights, config)";
   checkBatchConfig(fn, cfg);
   if (streams.length === 0 || weights.length !== streams.length) {

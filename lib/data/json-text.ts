@@ -1,6 +1,6 @@
 // Synthetic JSON records, one compact object per line (JSON Lines): the structured-data domain of the multi-domain
 // mix. Seeded, so the same seed gives the same bytes. Reference: the JSON Lines format (https://jsonlines.org).
-import { checkPositiveInt } from "../check";
+import { linesWithin } from "./generated-text";
 import { Rng } from "../random";
 
 const FIRST = ["Elinor", "Marianne", "Edward", "Fanny", "Emma", "George", "Anne", "Frederick", "Catherine", "Henry", "Jane", "Charles"];
@@ -32,15 +32,7 @@ export function jsonRecord(rng: Rng, id: number): Record<string, unknown> {
 
 /** JSON Lines from a stream seeded with `seed`: as many whole records as fit in `bytes`. */
 export function jsonText(seed: number, bytes: number): string {
-  checkPositiveInt("jsonText", "bytes", bytes);
   const rng = new Rng(seed);
-  const lines: string[] = [];
-  let size = 0;
-  for (let id = 1; ; id++) {
-    const line = JSON.stringify(jsonRecord(rng, id)) + "\n";
-    if (size + line.length > bytes) break;
-    lines.push(line);
-    size += line.length;
-  }
-  return lines.join("");
+  let id = 0;
+  return linesWithin("jsonText(seed, bytes)", bytes, () => JSON.stringify(jsonRecord(rng, ++id)) + "\n");
 }

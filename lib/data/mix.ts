@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { arithmeticText } from "./arithmetic-problems";
 import { jsonText } from "./json-text";
 import { datasetsDir, loadCorpus, sha256, ShippedCorpus, TextManifest } from "./shipped";
+import { withDefaults } from "../check";
 
 /** The domains of the mix, in a fixed order (a domain's index is its id in batches). */
 export const DOMAINS = Object.freeze(["prose", "code", "json", "arithmetic"] as const);
@@ -59,7 +60,7 @@ function generate(name: DomainName, seed: number, bytes: number): string {
 
 /** The text of one domain, whole (before any maxChars cut), checked against the manifest where it applies. */
 export function domainText(name: DomainName, config: Partial<MixConfig> = {}): string {
-  const cfg = { ...DEFAULT_MIX, ...config };
+  const cfg = withDefaults("domainText(config)", DEFAULT_MIX, config);
   if (!DOMAINS.includes(name)) throw new Error(`domainText(name): expected one of ${DOMAINS.join(", ")}, got ${JSON.stringify(name)}`);
   const shipped = SHIPPED[name];
   if (shipped) return loadCorpus(shipped);
@@ -76,7 +77,7 @@ export function domainText(name: DomainName, config: Partial<MixConfig> = {}): s
 
 /** Every domain of the mix (or the `names` given), cut to `maxChars`, with its manifest entry. */
 export function loadDomains(config: Partial<MixConfig> = {}, names: readonly DomainName[] = DOMAINS): Domain[] {
-  const cfg = { ...DEFAULT_MIX, ...config };
+  const cfg = withDefaults("loadDomains(config)", DEFAULT_MIX, config);
   if (cfg.maxChars !== null && !(Number.isSafeInteger(cfg.maxChars) && cfg.maxChars > 0)) {
     throw new Error(`loadDomains(config): maxChars must be a positive integer or null, got ${cfg.maxChars}`);
   }

@@ -1,7 +1,7 @@
 // A synthetic token stream for routing experiments: tokens drawn from clusters with Zipf frequencies, so a router
 // without balancing collapses onto few experts. Reference: DeepSeek-V3 §2.1.2, the articles' skewed-load illustrations.
 import * as tf from "@tensorflow/tfjs";
-import { checkPositiveInt } from "../check";
+import { checkPositiveInt, withDefaults } from "../check";
 import { randomNormal, rng } from "../random";
 
 /** A skewed stream's settings. */
@@ -25,7 +25,7 @@ export class SkewedStream {
   private readonly cumulative: number[];
 
   constructor(config: Partial<SkewedStreamConfig> = {}) {
-    this.config = { ...DEFAULT_SKEWED_STREAM, ...config };
+    this.config = withDefaults("SkewedStream(config)", DEFAULT_SKEWED_STREAM, config);
     const { dim, clusters, skew } = this.config;
     checkPositiveInt("SkewedStream", "dim", dim);
     checkPositiveInt("SkewedStream", "clusters", clusters);

@@ -2,7 +2,7 @@
 // indices with the seed, give the first ceil(valFraction·blocks) to validation; each side keeps its blocks in corpus
 // order. Blocks (not single windows) keep validation text unseen in training except across a block edge.
 // Reference: nanoGPT's prepare.py (a 90/10 split of the stream), made seeded and block-shuffled.
-import { checkPositiveInt } from "../check";
+import { checkPositiveInt, withDefaults } from "../check";
 import { Rng } from "../random";
 
 /** Split settings. */
@@ -26,7 +26,7 @@ export interface Split {
 
 /** Splits `tokens` into train and validation streams; the same config always gives the same split. */
 export function splitTokens(tokens: Int32Array, config: Partial<SplitConfig> = {}): Split {
-  const cfg = { ...DEFAULT_SPLIT, ...config };
+  const cfg = withDefaults("splitTokens(tokens, config)", DEFAULT_SPLIT, config);
   const fn = "splitTokens(tokens, config)";
   checkPositiveInt(fn, "config.blockSize", cfg.blockSize);
   if (!(cfg.valFraction > 0 && cfg.valFraction < 1)) throw new Error(`${fn}: config.valFraction must be in (0, 1), got ${cfg.valFraction}`);

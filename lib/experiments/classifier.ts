@@ -3,7 +3,7 @@
 // precision. With a seeded training loop (Adam, softmax cross-entropy) and an evaluation pass.
 // Reference: the Fashion-MNIST benchmark's MLPClassifier baselines (github.com/zalandoresearch/fashion-mnist).
 import * as tf from "@tensorflow/tfjs";
-import { checkPositiveInt } from "../check";
+import { checkPositiveInt, withDefaults } from "../check";
 import { Linear } from "../nn/linear";
 import { Module } from "../nn/module";
 import { softmaxCrossEntropy } from "../ops/cross-entropy";
@@ -34,7 +34,7 @@ export class MlpClassifier extends Module {
 
   constructor(config: Partial<ClassifierConfig> = {}) {
     super();
-    const cfg = { ...DEFAULT_CLASSIFIER, ...config };
+    const cfg = withDefaults("MlpClassifier(config)", DEFAULT_CLASSIFIER, config);
     for (const [k, v] of [["inputs", cfg.inputs], ["classes", cfg.classes], ...cfg.hidden.map((h, i) => [`hidden[${i}]`, h] as const)] as const) {
       checkPositiveInt("MlpClassifier", k, v);
     }
@@ -69,7 +69,7 @@ export const DEFAULT_TRAIN_CLASSIFIER: Readonly<TrainClassifierConfig> = Object.
 
 /** Trains `model` on `set` with Adam (lab.train's step, no clipping); returns the loss of every step. */
 export function trainClassifier(model: MlpClassifier, set: ImageSet, config: Partial<TrainClassifierConfig> = {}): number[] {
-  const cfg = { ...DEFAULT_TRAIN_CLASSIFIER, ...config };
+  const cfg = withDefaults("trainClassifier(model, set, config)", DEFAULT_TRAIN_CLASSIFIER, config);
   checkPositiveInt("trainClassifier", "batchSize", cfg.batchSize);
   const rng = new Rng(cfg.seed);
   const order = rng.shuffle(Array.from({ length: set.count }, (_, i) => i));

@@ -4,7 +4,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { evaluateLoss, fit } from "../train";
 import type { BatchSet } from "../train";
-import { checkPositiveInt } from "../check";
+import { checkPositiveInt, withDefaults } from "../check";
 import { summarize } from "../bench/timing";
 import type { ParamCounts } from "../model/config";
 import type { TransformerLM } from "../model/transformer";
@@ -106,7 +106,7 @@ export async function trainLM(
   val: BatchSet<Batch>,
   config: Partial<LMRunConfig> = {},
 ): Promise<LMRun> {
-  const cfg = { ...DEFAULT_LM_RUN, ...config };
+  const cfg = withDefaults("trainLM(config)", DEFAULT_LM_RUN, config);
   checkPositiveInt("trainLM", "config.steps", cfg.steps);
   checkPositiveInt("trainLM", "config.evalEvery", cfg.evalEvery);
   const loads: number[][][] = [];

@@ -1,6 +1,7 @@
 // MoE Lab kernel settings: how results print, whether displays are live, stream batching, shutdown and orphan checks.
 // Reference: Jupyter messaging protocol 5.3, https://jupyter-client.readthedocs.io/en/latest/messaging.html
 import type { InspectOptions } from "node:util";
+import { withDefaults } from "../check";
 
 /** Whether library displays target an interactive frontend. */
 export type DisplayMode = "auto" | "live" | "headless";
@@ -36,7 +37,7 @@ export const DEFAULT_KERNEL_CONFIG: KernelConfig = Object.freeze({
 
 /** The defaults, overridden by `overrides`, then by $MOELAB_DISPLAY from `env` when set. */
 export function kernelConfig(overrides: Partial<KernelConfig> = {}, env: NodeJS.ProcessEnv = process.env): KernelConfig {
-  const config = { ...DEFAULT_KERNEL_CONFIG, ...overrides };
+  const config = withDefaults("kernelConfig(overrides)", DEFAULT_KERNEL_CONFIG, overrides);
   const fromEnv = env[DISPLAY_ENV];
   if (fromEnv !== undefined && fromEnv !== "") config.display = fromEnv as DisplayMode;
   if (!DISPLAY_MODES.includes(config.display)) {

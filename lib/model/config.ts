@@ -1,7 +1,7 @@
 // Language-model configuration: the fields, the presets (nano, micro, small) and the parameter counts, derived in one
 // place. Reference: nanoGPT's GPTConfig and DeepSeek-V3 inference/model.py `ModelArgs` (n_dense_layers, moe fields).
-import { checkPositiveInt, checkRange } from "../check";
-import { moeConfig, moeParamCounts } from "../moe";
+import { checkPositiveInt, checkRange, withDefaults } from "../check";
+import { DEFAULT_MOE, moeConfig, moeParamCounts } from "../moe";
 import type { MoEConfig } from "../moe";
 import { NORM_KINDS, NormKind, normParams } from "./norm";
 import { attentionParams, checkAttention } from "./attention-kind";
@@ -121,7 +121,8 @@ const RESOLVED = new WeakSet<object>();
  */
 export function lmConfig(partial: Partial<LMConfig> = {}): LMConfig {
   if (RESOLVED.has(partial)) return partial as LMConfig;
-  return resolve("lmConfig", { ...DEFAULT_LM, ...partial, moe: { ...DEFAULT_LM.moe, ...partial.moe } });
+  const fn = "lmConfig";
+  return resolve(fn, { ...withDefaults(fn, DEFAULT_LM, partial), moe: withDefaults(fn, DEFAULT_LM.moe, partial.moe, Object.keys(DEFAULT_MOE), "moe") });
 }
 
 /** A preset with `overrides` merged over it (its `moe` merged over the preset's), checked and resolved as lmConfig's. */

@@ -2,7 +2,7 @@
 // Reference: nanoGPT model.py `generate` (logits / temperature, keep the top-k, sample from the softmax).
 import * as tf from "@tensorflow/tfjs";
 import { Rng, rng as globalRng } from "../random";
-import { checkPositiveInt } from "../check";
+import { checkPositiveInt, withDefaults } from "../check";
 import type { TransformerLM } from "./transformer";
 
 /** How the next token is drawn from the logits. */
@@ -17,14 +17,20 @@ export const DEFAULT_SAMPLE: Readonly<SampleConfig> = Object.freeze({ temperatur
 
 /** One token id drawn from a row of logits [V] (softmax(logits / temperature) over the top-k, in float64). */
 export function sampleToken(logits: ArrayLike<number>, config: Partial<SampleConfig> = {}, rng: Rng = globalRng()): number {
-  const { temperature, topK } = { ...DEFAULT_SAMPLE, ...config };
+  const { temperature, topK } = withDefaults("sampleToken(logits, config)", DEFAULT_SAMPLE, config);
   const fn = "sampleToken(logits, config)";
   const V = logits.length;
   if (V < 1) throw new Error(`${fn}: logits must have at least one entry`);
   if (!(Number.isFinite(temperature) && temperature >= 0)) throw new Error(`${fn}: temperature must be a finite number ≥ 0, got ${temperature}`);
   if (topK !== null) checkPositiveInt(fn, "topK", topK);
+  for (let i = 0; i < V; i++) {
+    if (Number.isNaN(logits[i]) || logits[i] === Infinity) {
+      throw new Error(`${fn}: logits[${i}] is ${logits[i]}; logits must be finite or -Infinity (a NaN usually means the model's weights or activations diverged)`);
+    }
+  }
   let best = 0;
   for (let i = 1; i < V; i++) if (logits[i] > logits[best]) best = i;
+  if (logits[best] === -Infinity) throw new Error(`${fn}: every logit is -Infinity; no token can be drawn`);
   if (temperature === 0) return best;
   const floor = topK !== null && topK < V ? Array.from(logits).sort((a, b) => b - a)[topK - 1] : -Infinity;
   const weights = new Float64Array(V);
@@ -57,9 +63,13 @@ export function generate(
   config: Partial<GenerateConfig> = {},
   rng: Rng = globalRng(),
 ): number[] {
-  const cfg = { ...DEFAULT_GENERATE, ...config };
+  const cfg = withDefaults("generate(model, prompt, maxNewTokens, config)", DEFAULT_GENERATE, config);
   const fn = "generate(model, prompt, maxNewTokens)";
   if (prompt.length < 1) throw new Error(`${fn}: prompt must hold at least one token`);
+  const V = model.config.vocabSize;
+  prompt.forEach((id, i) => {
+    if (!(Number.isInteger(id) && id >= 0 && id < V)) throw new Error(`${fn}: prompt[${i}] must be an integer token id in [0, ${V}), got ${id}`);
+  });
   checkPositiveInt(fn, "maxNewTokens", maxNewTokens);
   const limit = model.config.contextLen;
   if (prompt.length + maxNewTokens > limit) {
@@ -75,8 +85,14 @@ export function generate(
         const logits = model.forward(ids, cache).logits; // [1, T, V]
         return tf.slice(logits, [0, feed.length - 1, 0], [1, 1, -1]); // [1, 1, V]
       });
-      const next = sampleToken(last.dataSync(), cfg, rng);
-      last.dispose();
+      let next: number;
+      try {
+        next = sampleToken(last.dataSync(), { temperature: cfg.temperature, topK: cfg.topK }, rng);
+      } catch (e) {
+        throw new Error(`${fn}: new token ${step}: ${(e as Error).message}`);
+      } finally {
+        last.dispose();
+      }
       sequence.push(next);
       feed = cache ? [next] : sequence;
     }

@@ -13,6 +13,7 @@ import { Embedding } from "./embedding";
 import { KVCache } from "./kv-cache";
 import { LayerNorm, makeNorm, RMSNorm } from "./norm";
 import { ropeFor } from "./attention-kind";
+import { checkParamsFit, freeOnThrow } from "../nn/construction";
 
 /** The blocks as numbered children ("layers.0.attn.wqkv.weight" ...). */
 class Layers extends Module {
@@ -63,12 +64,21 @@ export class TransformerLM extends Module {
   constructor(config: Partial<LMConfig> = {}) {
     super();
     this.config = lmConfig(config);
+    checkParamsFit("TransformerLM(config)", countParams(this.config).total);
     const { vocabSize: V, dim: d, nLayers, contextLen, norm, normEps, initStd } = this.config;
-    this.embed = this.child("embed", new Embedding(V, d, initStd));
-    this.pos = this.config.positions === "learned" ? this.child("pos", new Embedding(contextLen, d, initStd)) : null;
-    this.blocks = this.child("layers", new Layers(Array.from({ length: nLayers }, (_, l) => new Block(this.config, l)))).blocks;
-    this.norm = this.child("norm", makeNorm(norm, d, normEps));
-    this.head = this.config.tiedHead ? null : this.child("head", new Linear(d, V, { initStd }));
+    const parts = freeOnThrow(() => {
+      const embed = this.child("embed", new Embedding(V, d, initStd));
+      const pos = this.config.positions === "learned" ? this.child("pos", new Embedding(contextLen, d, initStd)) : null;
+      const blocks = this.child("layers", new Layers(Array.from({ length: nLayers }, (_, l) => new Block(this.config, l)))).blocks;
+      const normLayer = this.child("norm", makeNorm(norm, d, normEps));
+      const head = this.config.tiedHead ? null : this.child("head", new Linear(d, V, { initStd }));
+      return { embed, pos, blocks, normLayer, head };
+    });
+    this.embed = parts.embed;
+    this.pos = parts.pos;
+    this.blocks = parts.blocks;
+    this.norm = parts.normLayer;
+    this.head = parts.head;
   }
 
   /** The MoE layers, in block order. */

@@ -22,7 +22,7 @@ function checkRouting(fn: string, scores: tf.Tensor, indices: tf.Tensor): [numbe
   if (scores.rank !== 2) throw new Error(`${fn}: scores must have shape [T, E], got [${scores.shape.join(", ")}]`);
   const [T, E] = scores.shape as [number, number];
   if (indices.rank !== 2) throw new Error(`${fn}: indices must have shape [T, k], got [${indices.shape.join(", ")}]`);
-  checkShape(fn, "indices", indices.shape, [T, null]);
+  checkShape(fn, "indices", indices.shape, [{ T }, "k"]);
   checkPositiveInt(fn, "indices.shape[1] (k)", indices.shape[1] as number);
   if (indices.dtype !== "int32") throw new Error(`${fn}: indices must be int32, got ${indices.dtype}`);
   return [T, E, indices.shape[1] as number];
@@ -115,7 +115,7 @@ export function mseLoss(scores: tf.Tensor2D): { loss: tf.Scalar; P: tf.Tensor1D 
 /** Aux-loss-free balancing: the new bias b + γ·sign(mean(load) − load) (a rule, not a gradient). bias, load [E]. */
 export function auxFreeBiasUpdate(bias: tf.Tensor1D, load: tf.Tensor1D, rate: number): tf.Tensor1D {
   const fn = "moe.auxFreeBiasUpdate";
-  checkShape(fn, "load", load.shape, [bias.shape[0]]);
+  checkShape(fn, "load", load.shape, [{ E: bias.shape[0] }]);
   if (!(Number.isFinite(rate) && rate >= 0)) throw new Error(`${fn}: rate must be a finite number ≥ 0, got ${rate}`);
   return tf.tidy(() => tf.add(bias, tf.mul(tf.sign(tf.sub(tf.mean(load), load)), rate)) as tf.Tensor1D); // [E]
 }

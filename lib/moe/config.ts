@@ -2,7 +2,7 @@
 // Reference: DeepSeek-V3 inference/model.py ModelArgs/Gate (n_routed_experts, n_activated_experts, n_expert_groups,
 // n_limited_groups, score_func, route_scale), Switch Transformer (capacity factor), GShard/DeepSpeed (top-2, min
 // capacity), Zhou et al. 2022 (expert choice).
-import { checkPositiveInt, checkRange } from "../check";
+import { checkPositiveInt, checkRange, withDefaults } from "../check";
 
 /** How a token's affinity to each expert is scored. */
 export type ScoreFunc = "softmax" | "sigmoid";
@@ -31,6 +31,12 @@ export const DEFAULT_GATE: Readonly<GateConfig> = Object.freeze({
   routeScale: 1,
   renormalize: null,
 });
+
+/** The gate's fields of a larger config (an MoEConfig), for gate(x, weight, bias, config). */
+export function gateFields(config: Readonly<GateConfig>): GateConfig {
+  const { topK, scoreFunc, nGroups, topkGroups, routeScale, renormalize } = config;
+  return { topK, scoreFunc, nGroups, topkGroups, routeScale, renormalize };
+}
 
 /** Router presets as data (the gate's part of each reference model). Mixtral = GShard's weights: softmax over the top-k. */
 export const ROUTER_PRESETS: Readonly<Record<string, Readonly<GateConfig>>> = Object.freeze({
@@ -149,7 +155,7 @@ const RESOLVED = new WeakSet<object>();
  */
 export function moeConfig(partial: Partial<MoEConfig> = {}, fn = "MoELayer", path = "config."): MoEConfig {
   if (RESOLVED.has(partial)) return partial as MoEConfig;
-  const config: MoEConfig = { ...DEFAULT_MOE, ...partial };
+  const config: MoEConfig = withDefaults(fn, DEFAULT_MOE, partial, [], path.slice(0, -1) || "config");
   checkPositiveInt(fn, `${path}nRouted`, config.nRouted);
   checkGateConfig(fn, config, config.nRouted, config.balance === "auxfree", path);
   if (!Number.isSafeInteger(config.nShared) || config.nShared < 0) {

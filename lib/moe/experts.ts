@@ -44,13 +44,13 @@ export class RoutedExperts extends Module {
 
   /** Routed output Σ_slots w·E_e(x) by dispatch: x [T, dim], slot weights [M] → [T, dim]. */
   apply(x: tf.Tensor2D, slotWeights: tf.Tensor1D, plan: RoutingPlan): tf.Tensor2D {
-    checkShape("RoutedExperts.apply", "x", x.shape, [plan.nTokens, this.dim]);
+    checkShape("RoutedExperts.apply", "x", x.shape, [{ tokens: plan.nTokens }, { dim: this.dim }]);
     return tf.tidy(() => combine(this.applySorted(dispatch(x, plan), plan.offsets), slotWeights, plan)); // [T, dim]
   }
 
   /** Every expert on every token (the articles' reference): x [T, dim] → [E, T, dim]. */
   applyAll(x: tf.Tensor2D): tf.Tensor3D {
-    checkShape("RoutedExperts.applyAll", "x", x.shape, [null, this.dim]);
+    checkShape("RoutedExperts.applyAll", "x", x.shape, ["T", { dim: this.dim }]);
     const [E, d, h] = [this.nExperts, this.dim, this.hidden];
     const T = x.shape[0];
     return tf.tidy(() => {
@@ -66,7 +66,7 @@ export class RoutedExperts extends Module {
    * dense [T, E] gate matrix built from the same plan (dropped pairs weigh 0). Equal to apply() up to rounding.
    */
   applyNaive(x: tf.Tensor2D, slotWeights: tf.Tensor1D, plan: RoutingPlan): tf.Tensor2D {
-    checkShape("RoutedExperts.applyNaive", "x", x.shape, [plan.nTokens, this.dim]);
+    checkShape("RoutedExperts.applyNaive", "x", x.shape, [{ tokens: plan.nTokens }, { dim: this.dim }]);
     const [T, E] = [plan.nTokens, this.nExperts];
     return tf.tidy(() => {
       const cell = new Int32Array(plan.nSlots); // slot → t·E + e

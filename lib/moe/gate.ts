@@ -2,7 +2,7 @@
 // expert-choice routing. Reference: DeepSeek-V3 inference/model.py `Gate.forward`; Zhou et al. 2022 "Mixture-of-Experts
 // with Expert Choice Routing" (each expert takes its top-capacity tokens by softmax score).
 import * as tf from "@tensorflow/tfjs";
-import { checkPositiveInt, checkShape } from "../check";
+import { checkPositiveInt, checkShape, withDefaults } from "../check";
 import { topk } from "../ops";
 import { detached } from "./detach";
 import { gatherRows } from "./rows";
@@ -24,7 +24,7 @@ function checkRouterInputs(fn: string, x: tf.Tensor, weight: tf.Tensor): [number
   if (x.rank !== 2) throw new Error(`${fn}: x must have shape [T, d], got [${x.shape.join(", ")}]`);
   const [T, d] = x.shape;
   checkPositiveInt(fn, "x.shape[0] (tokens T)", T);
-  checkShape(fn, "weight", weight.shape, [null, d]);
+  checkShape(fn, "weight", weight.shape, ["E", { d }]);
   checkPositiveInt(fn, "weight.shape[0] (experts E)", weight.shape[0]);
   return [T, weight.shape[0]];
 }
@@ -64,9 +64,9 @@ function maskGroups(sel: tf.Tensor2D, biased: boolean, config: GateConfig): tf.T
  */
 export function gate(x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tensor1D | null, config: Partial<GateConfig> = {}): GateOutput {
   const fn = "moe.gate";
-  const cfg: GateConfig = { ...DEFAULT_GATE, ...config };
+  const cfg: GateConfig = withDefaults("moe.gate(x, weight, bias, config)", DEFAULT_GATE, config);
   const [, E] = checkRouterInputs(fn, x, weight);
-  if (bias) checkShape(fn, "bias", bias.shape, [E]);
+  if (bias) checkShape(fn, "bias", bias.shape, [{ E }]);
   checkGateConfig(fn, cfg, E, bias !== null);
   return tf.tidy(() => {
     const logits = tf.matMul(x, weight, false, true) as tf.Tensor2D; // [T, E]

@@ -65,7 +65,7 @@ export class MoELayer extends Module {
 
   /** x [N, dim] → y [N, dim] plus the auxiliary loss and routing statistics. */
   forward(x: tf.Tensor2D, opts: MoEForwardOptions = {}): MoEOutput {
-    checkShape("MoELayer.forward", "x", x.shape, [null, this.dim]);
+    checkShape("MoELayer.forward", "x", x.shape, ["tokens", { dim: this.dim }]);
     checkPositiveInt("MoELayer.forward", "x.shape[0] (tokens N)", x.shape[0]);
     const route = this.gate.route(x);
     try {
@@ -104,7 +104,7 @@ export class MoELayer extends Module {
   updateBias(load: tf.Tensor1D): void {
     const bias = this.gate.bias;
     if (!bias) return;
-    checkShape("MoELayer.updateBias", "load", load.shape, [this.config.nRouted]);
+    checkShape("MoELayer.updateBias", "load", load.shape, [{ nRouted: this.config.nRouted }]);
     const next = auxFreeBiasUpdate(bias as tf.Tensor1D, load, this.config.biasUpdateRate);
     bias.assign(next);
     next.dispose();

@@ -23,7 +23,7 @@ function fusedOr<T extends tf.Tensor>(name: string, inputs: NamedTensorMap, attr
 
 /** The expert-sorted buffer: row s is x[slotToken[s]], [M, d]. Gradient: each token sums its slots' gradients. */
 export function dispatch(x: tf.Tensor2D, plan: RoutingPlan): tf.Tensor2D {
-  checkShape("moe.dispatch", "x", x.shape, [plan.nTokens, null]);
+  checkShape("moe.dispatch", "x", x.shape, [{ tokens: plan.nTokens }, "d"]);
   if (plan.nSlots === 0) return tf.zeros([0, x.shape[1]]);
   return fusedOr(MOE_KERNELS.dispatch, { x }, { plan }, () => gatherRows(x, plan.slotToken)); // [M, d]
 }
@@ -31,8 +31,8 @@ export function dispatch(x: tf.Tensor2D, plan: RoutingPlan): tf.Tensor2D {
 /** Weighted combine back to tokens: y[t] = Σ_{slots s of t} weights[s]·ys[s], [T, d]; tokens with no slot get 0. */
 export function combine(ys: tf.Tensor2D, weights: tf.Tensor1D, plan: RoutingPlan): tf.Tensor2D {
   const fn = "moe.combine";
-  checkShape(fn, "ys", ys.shape, [plan.nSlots, null]);
-  checkShape(fn, "weights", weights.shape, [plan.nSlots]);
+  checkShape(fn, "ys", ys.shape, [{ slots: plan.nSlots }, "d"]);
+  checkShape(fn, "weights", weights.shape, [{ slots: plan.nSlots }]);
   if (plan.nSlots === 0) return tf.zeros([plan.nTokens, ys.shape[1]]);
   return fusedOr(MOE_KERNELS.combine, { ys, weights }, { plan }, () =>
     tf.tidy(() => scatterAddRows(tf.mul(ys, tf.expandDims(weights, 1)) as tf.Tensor2D, plan.slotToken, plan.nTokens)),
@@ -43,7 +43,7 @@ export function combine(ys: tf.Tensor2D, weights: tf.Tensor1D, plan: RoutingPlan
 export function groupedMatMul(a: tf.Tensor2D, b: tf.Tensor3D, offsets: readonly number[]): tf.Tensor2D {
   const fn = "moe.groupedMatMul";
   const [E, out, inner] = b.shape;
-  checkShape(fn, "a", a.shape, [null, inner]);
+  checkShape(fn, "a", a.shape, ["M", { in: inner }]);
   if (offsets.length !== E + 1 || offsets[0] !== 0 || offsets[E] !== a.shape[0] || offsets.some((o, e) => e > 0 && o < offsets[e - 1])) {
     throw new Error(`${fn}: offsets must be ${E + 1} non-decreasing entries from 0 to a.shape[0] = ${a.shape[0]}`);
   }

@@ -4,7 +4,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { Module } from "../nn/module";
 import { randomNormal } from "../random";
-import { expertCapacity, type MoEConfig } from "./config";
+import { expertCapacity, gateFields, type MoEConfig } from "./config";
 import { expertChoice, gate } from "./gate";
 import { gatherRows } from "./rows";
 import { expertChoicePlan, tokenChoicePlan, type RoutingPlan } from "./plan";
@@ -69,7 +69,7 @@ export class Router extends Module {
         const indices = tf.tensor2d(chosenExperts(p, cfg.topK), [T, cfg.topK], "int32"); // [T, k]
         return { slotWeights: ec.weights.reshape([E * capacity]) as tf.Tensor1D, indices, scores: ec.scores, logits: ec.logits };
       }
-      const g = gate(x, weight, this.bias as tf.Tensor1D | null, cfg);
+      const g = gate(x, weight, this.bias as tf.Tensor1D | null, gateFields(cfg));
       const capacity = cfg.capacityFactor === null ? null : expertCapacity(T, E, cfg.topK, cfg.capacityFactor, cfg.minCapacity);
       const p = tokenChoicePlan(g.indices.dataSync() as Int32Array, T, cfg.topK, E, capacity);
       plan = p;

@@ -10,6 +10,10 @@ export interface NativeInfo {
   isa: "avx512" | "avx2" | "scalar";
   /** Threads a parallel kernel uses, the caller included (MOELAB_THREADS overrides). */
   threads: number;
+  /** Threads asked for; `threads` is less when the system refused to start some. */
+  threadsRequested: number;
+  /** The most threads the pool starts (MOELAB_THREADS is clamped to it). */
+  maxThreads: number;
   /** CPU features the kernels may use. */
   features: Record<"avx2" | "fma" | "avx512f" | "avx512bw" | "avx512vl" | "avx512bf16" | "amxbf16", boolean>;
 }
@@ -26,10 +30,28 @@ export const ADDON_PATH = path.join("native", "build", "Release", "moelab_native
 /** Environment variable naming another addon file to load instead (a build elsewhere; tests of the fallback). */
 export const ADDON_ENV = "MOELAB_NATIVE_ADDON";
 
+/** Environment variable that sets the thread count of the native kernels (default: the cores this process may use). */
+export const THREADS_ENV = "MOELAB_THREADS";
+
+/** The most threads MOELAB_THREADS may ask for (native/src/pool.h kMaxThreads). */
+export const MAX_THREADS = 1024;
+
+/** Why $MOELAB_THREADS is unusable, or null when it is unset or an integer in [1, MAX_THREADS]. */
+export function threadsEnvProblem(env: NodeJS.ProcessEnv = process.env): string | null {
+  const value = env[THREADS_ENV];
+  if (value === undefined || value === "") return null;
+  const n = Number(value);
+  return Number.isSafeInteger(n) && n >= 1 && n <= MAX_THREADS
+    ? null
+    : `$${THREADS_ENV}=${value} must be an integer in [1, ${MAX_THREADS}] (unset it to use every core)`;
+}
+
 let loaded: { addon: NativeAddon | null; reason: string | null } | null = null;
 
 /** The addon, or null with `nativeUnavailableReason()` saying why. Loads once. */
 export function nativeAddon(): NativeAddon | null {
+  const envProblem = loaded ? null : threadsEnvProblem();
+  if (envProblem) loaded = { addon: null, reason: `native backend not started: ${envProblem}` };
   if (!loaded) {
     const file = process.env[ADDON_ENV] || path.join(repoRoot(), ADDON_PATH);
     try {

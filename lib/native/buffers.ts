@@ -4,6 +4,7 @@
 //
 // Safety rules (NativeBackend calls the hooks: write -> track, readSync/read -> expose, disposeData -> release):
 // - only buffers this pool allocated are ever recycled, never arrays from user data or other kernels;
+import { withDefaults } from "../check";
 // - MathBackendCPU's readSync/read (dataSync, data, arraySync, bufferSync, print ...) hand out the stored array itself,
 //   so a buffer that was ever read out is forgotten for good;
 // - a buffer stored a second time (a cpu kernel that puts a view or the same array under another tensor, like a
@@ -74,7 +75,7 @@ export class BufferPool {
   private counters = { idleBytes: 0, reused: 0, allocated: 0, recycled: 0, exposed: 0, evicted: 0 };
 
   constructor(config: Partial<BufferPoolConfig> = {}) {
-    this.settings = checkConfig({ ...DEFAULT_BUFFER_POOL_CONFIG, ...config });
+    this.settings = checkConfig(withDefaults("BufferPool(config)", DEFAULT_BUFFER_POOL_CONFIG, config));
   }
 
   /** The limits in force. */

@@ -3,7 +3,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { Module } from "./module";
 import { randomNormal } from "../random";
-import { checkPositiveInt } from "../check";
+import { checkPositiveInt, withDefaults } from "../check";
 
 /** Linear layer settings. */
 export interface LinearConfig {
@@ -27,7 +27,7 @@ export class Linear extends Module {
     super();
     checkPositiveInt("Linear", "inFeatures", inFeatures);
     checkPositiveInt("Linear", "outFeatures", outFeatures);
-    const cfg = { ...DEFAULT_LINEAR, ...config };
+    const cfg = withDefaults("Linear(inFeatures, outFeatures, config)", DEFAULT_LINEAR, config);
     const std = cfg.initStd ?? 1 / Math.sqrt(inFeatures);
     if (!(std >= 0 && Number.isFinite(std))) throw new Error(`Linear: initStd must be a finite number ≥ 0, got ${cfg.initStd}`);
     this.weight = this.param("weight", randomNormal([outFeatures, inFeatures], 0, std));

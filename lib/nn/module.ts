@@ -76,21 +76,76 @@ export abstract class Module {
     return n;
   }
 
-  /** Copies `state` (name → values) into this module's variables; every name and shape must match. */
-  loadStateDict(state: ReadonlyMap<string, tf.Tensor>): void {
+  /**
+   * Checks that `state` (name → values) fits this module: the same names, and per name the same shape and dtype.
+   * Throws one error listing every mismatch; assigns nothing.
+   */
+  checkStateDict(state: ReadonlyMap<string, tf.Tensor>): void {
+    const fn = "loadStateDict(state)";
     const mine = this.stateDict();
     const missing = [...mine.keys()].filter((k) => !state.has(k));
     const extra = [...state.keys()].filter((k) => !mine.has(k));
     if (missing.length || extra.length) {
-      throw new Error(`loadStateDict(state): missing [${missing.join(", ")}], unexpected [${extra.join(", ")}]`);
+      throw new Error(`${fn}: missing [${missing.join(", ")}], unexpected [${extra.join(", ")}]`);
     }
+    const wrong: string[] = [];
     for (const [name, v] of mine) {
       const t = state.get(name)!;
-      if (!tf.util.arraysEqual(t.shape, v.shape)) {
-        throw new Error(`loadStateDict(state): "${name}" has shape [${t.shape}], expected [${v.shape}]`);
-      }
-      v.assign(t.dtype === v.dtype ? t : tf.cast(t, v.dtype));
+      if (!tf.util.arraysEqual(t.shape, v.shape)) wrong.push(`"${name}" has shape [${t.shape}], expected [${v.shape}]`);
+      else if (t.dtype !== v.dtype) wrong.push(`"${name}" has dtype ${t.dtype}, expected ${v.dtype}`);
     }
+    if (wrong.length) throw new Error(`${fn}: ${wrong.join("; ")}; nothing was loaded`);
+  }
+
+  /** Copies `state` (name → values) into this module's variables. Everything is checked first (checkStateDict): on a
+   * mismatch no variable changes. */
+  loadStateDict(state: ReadonlyMap<string, tf.Tensor>): void {
+    this.checkStateDict(state);
+    for (const [name, v] of this.stateDict()) v.assign(state.get(name)!);
+  }
+
+  /**
+   * A PyTorch-like summary: the module tree (class names, child names, each parameter's and buffer's shape, frozen
+   * parameters marked), parameter counts per module, and the totals. Runs of identical numbered children (layers,
+   * experts) are folded into one line "(0-7): 8 × …". Also what toString(), util.inspect (Node's REPL, console.log)
+   * and the notebook's text output show.
+   */
+  summary(): string {
+    const params = [...this.namedParameters().values()];
+    const trainable = params.filter((v) => v.trainable).reduce((n, v) => n + v.size, 0);
+    const buffers = [...this.namedBuffers().values()].reduce((n, v) => n + v.size, 0);
+    const total = `${count(this.numParams())} parameters (${count(trainable)} trainable)` + (buffers ? `, ${count(buffers)} buffer elements` : "");
+    return [...this.summaryLines(), total].join("\n");
+  }
+
+  toString(): string {
+    return this.summary();
+  }
+
+  /** Node's util.inspect hook (console.log, the REPL, the kernel's text/plain of a cell's value). */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.summary();
+  }
+
+  private summaryLines(): string[] {
+    const name = this.constructor.name;
+    const own = [
+      ...[...this.ownParams].map(([n, v]) => `${n}: [${v.shape.join(", ")}]${v.trainable ? "" : " frozen"}`),
+      ...[...this.ownBuffers].map(([n, v]) => `${n}: [${v.shape.join(", ")}] buffer`),
+    ];
+    const params = this.numParams();
+    if (this.children.size === 0) return [`${name}(${own.join(", ")})${params ? ` · ${count(params)}` : ""}`];
+    const kids = [...this.children].map(([n, m]) => ({ n, lines: m.summaryLines() }));
+    const body: string[] = [...own];
+    for (let i = 0; i < kids.length; ) {
+      let j = i + 1;
+      const numbered = (k: number) => String(Number(kids[k].n)) === kids[k].n && Number(kids[k].n) === Number(kids[i].n) + (k - i);
+      while (j < kids.length && numbered(i) && numbered(j) && kids[j].lines.join("\n") === kids[i].lines.join("\n")) j++;
+      const label = j - i > 1 ? `(${kids[i].n}-${kids[j - 1].n}): ${j - i} × ` : `(${kids[i].n}): `;
+      body.push(label + kids[i].lines[0], ...kids[i].lines.slice(1));
+      i = j;
+    }
+    return [`${name}( · ${count(params)}`, ...body.map((l) => `  ${l}`), ")"];
   }
 
   /** Frees every variable of the tree. */
@@ -104,4 +159,9 @@ export abstract class Module {
     for (const [name, m] of this.children) for (const [k, v] of m.collect(`${prefix}${name}.`, pick)) out.set(k, v);
     return out;
   }
+}
+
+/** 123456 → "123,456". */
+function count(n: number): string {
+  return n.toLocaleString("en-US");
 }

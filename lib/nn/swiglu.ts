@@ -3,7 +3,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { Module } from "./module";
 import { Linear } from "./linear";
-import { checkPositiveInt } from "../check";
+import { checkPositiveInt, withDefaults } from "../check";
 import { swigluGate } from "../ops";
 
 /** The gated product silu(a) ⊙ b of SwiGLU's two input projections (one fused kernel on `native`, lib/ops). */
@@ -32,7 +32,7 @@ export class SwiGLU extends Module {
     super();
     checkPositiveInt("SwiGLU", "dim", dim);
     checkPositiveInt("SwiGLU", "hidden", hidden);
-    const { initStd } = { ...DEFAULT_SWIGLU, ...config };
+    const { initStd } = withDefaults("SwiGLU(dim, hidden, config)", DEFAULT_SWIGLU, config);
     this.w1 = this.child("w1", new Linear(dim, hidden, { initStd }));
     this.w2 = this.child("w2", new Linear(hidden, dim, { initStd }));
     this.w3 = this.child("w3", new Linear(dim, hidden, { initStd }));

@@ -4,7 +4,7 @@
 // DelayedScaling recipe (amax_history_len, amax_compute_algo "max", margin); DeepSeek-V3 §3.3.2 argues for current
 // (online) fine-grained scales instead.
 import * as tf from "@tensorflow/tfjs";
-import { checkPositiveInt } from "../check";
+import { checkPositiveInt, withDefaults } from "../check";
 import { formatMax } from "./formats";
 import { blockLayout } from "./granularity";
 import { QuantConfig, QuantizedTensor, blockAmax, quantize, resolveQuantConfig } from "./quantized-tensor";
@@ -29,7 +29,7 @@ export class DelayedScaling {
 
   constructor(quant: Partial<QuantConfig> = {}, config: Partial<DelayedScalingConfig> = {}) {
     this.quant = resolveQuantConfig("DelayedScaling(quant)", { ...quant, symmetric: true });
-    this.config = { ...DEFAULT_DELAYED_SCALING, ...config };
+    this.config = withDefaults("DelayedScaling(quant, config)", DEFAULT_DELAYED_SCALING, config);
     checkPositiveInt("DelayedScaling", "historyLength", this.config.historyLength);
     if (!Number.isFinite(this.config.margin)) throw new Error(`DelayedScaling: margin must be a finite number, got ${this.config.margin}`);
   }

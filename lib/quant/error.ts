@@ -1,6 +1,7 @@
 // Quantization error metrics, computed in float64: DeepGEMM's 1 − 2Σxy/Σ(x²+y²) (0 for identical tensors, 1 for
 // unrelated ones), relative RMS error, max absolute error and SQNR. Reference: DeepGEMM tests (calc_diff);
 // DESIGN.md §3 "Quantization error metric".
+import * as tf from "@tensorflow/tfjs";
 
 /** How far `approx` is from `exact`. */
 export interface QuantError {
@@ -14,8 +15,23 @@ export interface QuantError {
   sqnrDb: number;
 }
 
-/** Error of `approx` against `exact` (same length; NaN anywhere gives NaN metrics). */
-export function quantError(exact: ArrayLike<number>, approx: ArrayLike<number>): QuantError {
+/** The values of an argument of quantError: an array-like of numbers, or a tensor (read back, with its shape). */
+function valuesOf(name: string, v: ArrayLike<number> | tf.Tensor): { values: ArrayLike<number>; shape: number[] | null } {
+  if (v instanceof tf.Tensor) return { values: v.dataSync() as ArrayLike<number>, shape: v.shape };
+  if (v === null || typeof v !== "object" || !Number.isSafeInteger((v as ArrayLike<number>).length)) {
+    throw new Error(`quantError(exact, approx): ${name} must be an array of numbers, a typed array or a tf.Tensor, got ${v === null ? "null" : typeof v}`);
+  }
+  return { values: v, shape: null };
+}
+
+/** Error of `approx` against `exact` (arrays of one length, or tensors of one shape; NaN anywhere gives NaN metrics). */
+export function quantError(exactIn: ArrayLike<number> | tf.Tensor, approxIn: ArrayLike<number> | tf.Tensor): QuantError {
+  const x = valuesOf("exact", exactIn);
+  const y = valuesOf("approx", approxIn);
+  if (x.shape && y.shape && !tf.util.arraysEqual(x.shape, y.shape)) {
+    throw new Error(`quantError(exact, approx): shapes differ ([${x.shape}] vs [${y.shape}])`);
+  }
+  const [exact, approx] = [x.values, y.values];
   if (exact.length !== approx.length) throw new Error(`quantError(exact, approx): lengths differ (${exact.length} vs ${approx.length})`);
   let xy = 0, xx = 0, yy = 0, dd = 0, maxAbs = 0;
   for (let i = 0; i < exact.length; i++) {

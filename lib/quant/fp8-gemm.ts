@@ -9,6 +9,7 @@ import { Fp8Format } from "./formats";
 import { BLOCK_128X128, Granularity, TILE_1X128 } from "./granularity";
 import { quantAddon } from "./native";
 import { quantize } from "./quantized-tensor";
+import { withDefaults } from "../check";
 
 /** How the emulated FP8 GEMM quantizes and accumulates. */
 export interface Fp8GemmConfig {
@@ -80,7 +81,7 @@ export function fp8GemmAccumulateJs(
  */
 export function fp8GemmEmulated(a: Float32Array, b: Float32Array, m: number, n: number, k: number, config: Partial<Fp8GemmConfig> = {}): Float32Array {
   const fn = "fp8GemmEmulated(a, b, m, n, k, config)";
-  const cfg = { ...DEFAULT_FP8_GEMM, ...config };
+  const cfg = withDefaults("fp8GemmEmulated(a, b, m, n, k, config)", DEFAULT_FP8_GEMM, config);
   for (const [name, v] of [["m", m], ["n", n], ["k", k]] as const) {
     if (!Number.isSafeInteger(v) || v < 1) throw new Error(`${fn}: ${name} must be a positive integer, got ${v}`);
   }

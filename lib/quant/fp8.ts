@@ -6,6 +6,7 @@ import * as tf from "@tensorflow/tfjs";
 import { FP8_SPECS, Fp8Format, Fp8Spec, fp8Spec } from "./formats";
 import { NATIVE_MIN_ELEMENTS, fp8FormatId, quantAddon } from "./native";
 import { floorLog2, roundHalfEven } from "./round";
+import { withDefaults } from "../check";
 
 /** FP8 conversion options. */
 export interface Fp8Options {
@@ -64,7 +65,7 @@ export function fp8Encode(values: Float32Array, format: Fp8Format, opts: Partial
   const fn = "fp8Encode(values, format, opts)";
   checkArray(fn, "values", values, Float32Array, "Float32Array");
   const spec = fp8Spec(fn, format);
-  const { saturate } = { ...DEFAULT_FP8_OPTIONS, ...opts };
+  const { saturate } = withDefaults("fp8Encode(values, format, opts)", DEFAULT_FP8_OPTIONS, opts);
   const codes = new Uint8Array(values.length);
   const addon = quantAddon();
   if (addon && values.length >= NATIVE_MIN_ELEMENTS) {

@@ -8,6 +8,7 @@ import { BlockLayout, Granularity, PER_TENSOR, blockAmaxJs, blockLayout, forEach
 import { NATIVE_MIN_ELEMENTS, fp8FormatId, quantAddon } from "./native";
 import { roundHalfEven } from "./round";
 import { SCALE_BITS, ScaleFormat, asymmetricScales, checkScales, symmetricScales } from "./scales";
+import { withDefaults } from "../check";
 
 /** How to quantize a tensor. */
 export interface QuantConfig {
@@ -36,7 +37,7 @@ export const DEFAULT_QUANT: Readonly<QuantConfig> = Object.freeze({
 
 /** A config with every field checked; errors name `fn`. */
 export function resolveQuantConfig(fn: string, config: Partial<QuantConfig>): QuantConfig {
-  const cfg = { ...DEFAULT_QUANT, ...config };
+  const cfg = withDefaults(fn, DEFAULT_QUANT, config);
   checkFormat(fn, cfg.format);
   if (!(cfg.scaleFormat in SCALE_BITS)) throw new Error(`${fn}: scaleFormat must be "fp32", "fp16" or "bf16", got ${JSON.stringify(cfg.scaleFormat)}`);
   if (isFp8(cfg.format) && !cfg.symmetric) throw new Error(`${fn}: FP8 formats are symmetric (symmetric: false is for int8/int4)`);
@@ -45,7 +46,7 @@ export function resolveQuantConfig(fn: string, config: Partial<QuantConfig>): Qu
 
 /** A short label: "int4 1x128 fp16", "e4m3 128x128". */
 export function quantLabel(config: Partial<QuantConfig>): string {
-  const c = { ...DEFAULT_QUANT, ...config };
+  const c = withDefaults("quantLabel(config)", DEFAULT_QUANT, config);
   const parts = [c.format, granularityName(c.granularity)];
   if (!c.symmetric) parts.push("asym");
   if (c.pow2Scales) parts.push("pow2");

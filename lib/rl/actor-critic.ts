@@ -3,7 +3,7 @@
 // Reference: cleanrl ppo.py `Agent` and `layer_init`.
 import * as tf from "@tensorflow/tfjs";
 import { Linear, Module } from "../nn";
-import { checkPositiveInt } from "../check";
+import { checkPositiveInt, withDefaults } from "../check";
 import { Rng, rng as globalRng } from "../random";
 import { orthogonal } from "./orthogonal";
 
@@ -84,7 +84,7 @@ export class ActorCritic extends Module {
     super();
     checkPositiveInt("ActorCritic", "observationSize", observationSize);
     checkPositiveInt("ActorCritic", "numActions", numActions);
-    const cfg = { ...DEFAULT_ACTOR_CRITIC, ...config };
+    const cfg = withDefaults("ActorCritic(observationSize, numActions, config)", DEFAULT_ACTOR_CRITIC, config);
     cfg.hidden.forEach((h, k) => checkPositiveInt("ActorCritic", `config.hidden[${k}]`, h));
     this.config = Object.freeze({ ...cfg, hidden: [...cfg.hidden] });
     const gains = cfg.hidden.map(() => cfg.hiddenGain);

@@ -3,7 +3,7 @@
 // Problems come from lib/data's seeded generator and answers are checked by its exact-match parser. Reference: the
 // rule-based accuracy reward of DeepSeek-R1 (§2.2.2) and DeepSeekMath's outcome supervision, at toy scale.
 import * as tf from "@tensorflow/tfjs";
-import { checkPositiveInt } from "../check";
+import { checkPositiveInt, withDefaults } from "../check";
 import { ArithmeticConfig, ArithmeticProblem, DEFAULT_ARITHMETIC, arithmeticProblem, checkArithmeticAnswer, evaluateArithmetic } from "../data/arithmetic-problems";
 import { CharTokenizer } from "../data/tokenizer";
 import type { TransformerLM } from "../model/transformer";
@@ -59,7 +59,7 @@ export class ArithmeticTask {
   readonly endId: number;
 
   constructor(config: Partial<ArithmeticTaskConfig> = {}) {
-    const cfg = { ...DEFAULT_ARITHMETIC_TASK, ...config };
+    const cfg = withDefaults("ArithmeticTask(config)", DEFAULT_ARITHMETIC_TASK, config);
     checkPositiveInt("ArithmeticTask", "config.maxOperand", cfg.maxOperand);
     arithmeticProblem(new Rng(0), this.generatorConfig(cfg)); // checks ops
     if ([...cfg.endChar].length !== 1 || /[0-9+\-*=]/.test(cfg.endChar)) {

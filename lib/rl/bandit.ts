@@ -1,7 +1,7 @@
 // The k-armed Gaussian bandit, vectorised: arm means q*(a) ~ N(0, meanStd²) drawn once; pulling arm a pays
 // N(q*(a), rewardStd²); every episode is one pull, and the N copies are parallel pulls of the same arms. The teaching example of exploration vs
 // exploitation. Reference: Sutton & Barto, "Reinforcement Learning: An Introduction" (2nd ed.), §2.3 (10-armed testbed).
-import { checkPositiveInt, checkRange } from "../check";
+import { checkPositiveInt, checkRange, withDefaults } from "../check";
 import { VecEnv, VecEnvConfig } from "./vec-env";
 
 /** Bandit settings. */
@@ -33,7 +33,7 @@ export class Bandit extends VecEnv {
   readonly means: Float64Array;
 
   constructor(config: Partial<BanditConfig> = {}) {
-    const cfg = { ...DEFAULT_BANDIT, ...config };
+    const cfg = withDefaults("Bandit(config)", DEFAULT_BANDIT, config);
     super("Bandit", cfg);
     checkPositiveInt("Bandit", "config.arms", cfg.arms);
     checkRange("Bandit", "config.meanStd", cfg.meanStd, 0, Number.MAX_VALUE);

@@ -2,7 +2,7 @@
 // leans past 12° or the cart leaves ±2.4, truncated at 500 steps. Reference: gymnasium
 // envs/classic_control/cartpole.py (Barto, Sutton & Anderson 1983 equations with Florian's 2007 correction), v1
 // registration (max_episode_steps 500, reward threshold 475).
-import { checkRange } from "../check";
+import { checkRange, withDefaults } from "../check";
 import { VecEnv, VecEnvConfig } from "./vec-env";
 
 /** Physical constants and limits of CartPole. */
@@ -55,7 +55,7 @@ export class CartPole extends VecEnv {
   readonly state: Float64Array;
 
   constructor(config: Partial<CartPoleConfig> = {}) {
-    const cfg = { ...DEFAULT_CARTPOLE, ...config };
+    const cfg = withDefaults("CartPole(config)", DEFAULT_CARTPOLE, config);
     super("CartPole", cfg);
     for (const key of ["gravity", "massCart", "massPole", "length", "forceMag", "tau", "thetaThreshold", "xThreshold"] as const) {
       checkRange("CartPole", `config.${key}`, cfg[key], Number.MIN_VALUE, Number.MAX_VALUE);

@@ -3,7 +3,7 @@
 // Reference: cleanrl ppo.py ("bootstrap value if not done"); Schulman et al., "High-Dimensional Continuous Control
 // Using Generalized Advantage Estimation" (2016), eq. 16.
 import * as tf from "@tensorflow/tfjs";
-import { checkRange, checkShape } from "../check";
+import { checkRange, checkShape, withDefaults, type Dim } from "../check";
 
 /** GAE settings (cleanrl's defaults). */
 export interface GaeConfig {
@@ -69,7 +69,7 @@ export function gaeArrays(
 /** GAE advantages and returns of a rollout (cleanrl ppo.py); errors name the input and the expected shape. */
 export function gae(inputs: GaeInputs, config: Partial<GaeConfig> = {}): GaeOutput {
   const fn = "rl.gae";
-  const cfg = { ...DEFAULT_GAE, ...config };
+  const cfg = withDefaults("rl.gae(inputs, config)", DEFAULT_GAE, config);
   checkRange(fn, "config.gamma", cfg.gamma, 0, 1);
   checkRange(fn, "config.lambda", cfg.lambda, 0, 1);
   const { rewards, values, dones, nextValue, nextDone } = inputs;
@@ -78,7 +78,7 @@ export function gae(inputs: GaeInputs, config: Partial<GaeConfig> = {}): GaeOutp
   }
   if (rewards.rank !== 1 && rewards.rank !== 2) throw new Error(`${fn}: inputs.rewards must have shape [T, N] or [T], got [${rewards.shape}]`);
   if (rewards.shape[0] === 0) throw new Error(`${fn}: inputs.rewards is empty; expected at least one step`);
-  const lead = rewards.shape.map((d) => d as number | null);
+  const lead: Dim[] = rewards.shape.map((size, i) => ({ [i === 0 ? "T" : "N"]: size })); // [T=…, N=…], as rewards
   checkShape(fn, "inputs.values", values.shape, lead);
   checkShape(fn, "inputs.dones", dones.shape, lead);
   checkShape(fn, "inputs.nextValue", nextValue.shape, lead.slice(1));

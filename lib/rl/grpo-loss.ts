@@ -2,7 +2,7 @@
 // aggregation variants over tokens. Reference: Shao et al., "DeepSeekMath" (2024), §4.1 eq. 3–4 (outcome
 // supervision); TRL GRPOTrainer (`scale_rewards`, `loss_type` "grpo" / "bnpo" / "dr_grpo", `epsilon_high`).
 import * as tf from "@tensorflow/tfjs";
-import { checkPositiveInt, checkRange, checkShape } from "../check";
+import { checkPositiveInt, checkRange, checkShape, withDefaults } from "../check";
 
 /** Settings of group-normalised advantages. */
 export interface GrpoAdvantageConfig {
@@ -22,12 +22,12 @@ export const DEFAULT_GRPO_ADVANTAGE: Readonly<GrpoAdvantageConfig> = Object.free
  */
 export function grpoAdvantages(rewards: tf.Tensor, config: Partial<GrpoAdvantageConfig> = {}): tf.Tensor {
   const fn = "losses.grpoAdvantages";
-  const cfg = { ...DEFAULT_GRPO_ADVANTAGE, ...config };
+  const cfg = withDefaults("losses.grpoAdvantages(rewards, config)", DEFAULT_GRPO_ADVANTAGE, config);
   checkPositiveInt(fn, "config.groupSize", cfg.groupSize);
   if (cfg.groupSize < 2) throw new Error(`${fn}: config.groupSize must be ≥ 2 (a group std needs two samples), got ${cfg.groupSize}`);
   checkRange(fn, "config.eps", cfg.eps, 0, Number.MAX_VALUE);
   if (!(rewards instanceof tf.Tensor)) throw new Error(`${fn}: rewards must be a tf.Tensor of shape [N], got ${typeof rewards}`);
-  checkShape(fn, "rewards", rewards.shape, [null]);
+  checkShape(fn, "rewards", rewards.shape, ["N"]);
   const n = rewards.shape[0];
   if (n === 0) throw new Error(`${fn}: rewards is empty; expected at least one group of ${cfg.groupSize}`);
   if (n % cfg.groupSize !== 0) {
@@ -135,17 +135,17 @@ export function aggregateTokens(values: tf.Tensor, mask: tf.Tensor, how: GrpoAgg
 /** The GRPO loss (DeepSeekMath eq. 3 with TRL's aggregation variants): [B, L] inputs in, scalar tensors out. */
 export function grpo(inputs: GrpoLossInputs, config: Partial<GrpoLossConfig> = {}): GrpoLossOutput {
   const fn = "losses.grpo";
-  const cfg = { ...DEFAULT_GRPO_LOSS, ...config };
+  const cfg = withDefaults("losses.grpo(inputs, config)", DEFAULT_GRPO_LOSS, config);
   checkGrpoLossConfig(fn, cfg);
   const { newLogProb, oldLogProb, refLogProb, advantages, mask } = inputs;
-  checkShape(fn, "inputs.newLogProb", newLogProb.shape, [null, null]);
+  checkShape(fn, "inputs.newLogProb", newLogProb.shape, ["B", "L"]);
   const [b, l] = newLogProb.shape;
   if (b === 0 || l === 0) throw new Error(`${fn}: inputs.newLogProb is empty [${b}, ${l}]; expected at least one token`);
-  checkShape(fn, "inputs.oldLogProb", oldLogProb.shape, [b, l]);
-  checkShape(fn, "inputs.mask", mask.shape, [b, l]);
-  if (advantages.rank === 1) checkShape(fn, "inputs.advantages", advantages.shape, [b]);
-  else checkShape(fn, "inputs.advantages", advantages.shape, [b, l]);
-  if (refLogProb) checkShape(fn, "inputs.refLogProb", refLogProb.shape, [b, l]);
+  checkShape(fn, "inputs.oldLogProb", oldLogProb.shape, [{ B: b }, { L: l }]);
+  checkShape(fn, "inputs.mask", mask.shape, [{ B: b }, { L: l }]);
+  if (advantages.rank === 1) checkShape(fn, "inputs.advantages", advantages.shape, [{ B: b }]);
+  else checkShape(fn, "inputs.advantages", advantages.shape, [{ B: b }, { L: l }]);
+  if (refLogProb) checkShape(fn, "inputs.refLogProb", refLogProb.shape, [{ B: b }, { L: l }]);
   else if (cfg.beta > 0) throw new Error(`${fn}: inputs.refLogProb is null but config.beta = ${cfg.beta} > 0; pass reference log-probs or set beta 0`);
   return tf.tidy(() => {
     const adv = advantages.rank === 1 ? tf.expandDims(advantages, 1) : advantages; // [B, 1] or [B, L]

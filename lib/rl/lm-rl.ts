@@ -4,7 +4,7 @@
 // plus β·k3 KL to a frozen copy of the starting model. References: DeepSeekMath §4.1 (GRPO, Algorithm 1 with μ
 // updates per batch), TRL GRPOTrainer / PPOTrainer (value head, γ = 1, λ = 0.95, whitened advantages, vf_coef 0.1).
 import * as tf from "@tensorflow/tfjs";
-import { checkPositiveInt, checkRange } from "../check";
+import { checkPositiveInt, checkRange, withDefaults } from "../check";
 import { DEFAULT_GRPO_ADVANTAGE, DEFAULT_GRPO_LOSS, GrpoAdvantageConfig, GrpoLossConfig, checkGrpoLossConfig, grpo, grpoAdvantages } from "./grpo-loss";
 import { valueLoss } from "./ppo-loss";
 import { TransformerLM } from "../model/transformer";
@@ -83,13 +83,12 @@ export type LmRlSettings = Partial<Omit<LmRlConfig, "loss" | "advantage">> & { l
 
 /** Merges partial settings over DEFAULT_LM_RL and checks them. */
 export function lmRlConfig(config: LmRlSettings = {}): LmRlConfig {
-  const cfg: LmRlConfig = {
-    ...DEFAULT_LM_RL,
-    ...config,
-    loss: { ...DEFAULT_LM_RL.loss, ...config.loss },
-    advantage: { ...DEFAULT_LM_RL.advantage, ...config.advantage },
-  };
   const fn = "rl.trainLmRl";
+  const cfg: LmRlConfig = {
+    ...withDefaults(fn, DEFAULT_LM_RL, config),
+    loss: withDefaults(fn, DEFAULT_LM_RL.loss, config.loss, [], "config.loss"),
+    advantage: withDefaults(fn, DEFAULT_LM_RL.advantage, config.advantage, [], "config.advantage"),
+  };
   if (cfg.method !== "grpo" && cfg.method !== "ppo") throw new Error(`${fn}: config.method must be "grpo" or "ppo", got ${JSON.stringify(cfg.method)}`);
   for (const key of ["steps", "promptsPerStep", "groupSize", "updateEpochs", "evalEvery"] as const) checkPositiveInt(fn, `config.${key}`, cfg[key]);
   if (cfg.method === "grpo" && cfg.groupSize < 2) throw new Error(`${fn}: config.groupSize must be ≥ 2 for GRPO, got ${cfg.groupSize}`);

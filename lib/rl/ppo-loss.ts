@@ -2,7 +2,7 @@
 // function. Reference: cleanrl ppo.py (the loss block of the update loop); Schulman et al., "Proximal Policy
 // Optimization Algorithms" (2017), eq. 7 and 9; KL estimator k3 from J. Schulman, "Approximating KL Divergence" (2020).
 import * as tf from "@tensorflow/tfjs";
-import { checkRange, checkShape } from "../check";
+import { checkRange, checkShape, withDefaults } from "../check";
 
 /** How the probability ratio π_θ(a|s) / π_old(a|s) is formed from log-probabilities. */
 export type PpoRatio = "exp-diff" | "quotient";
@@ -87,7 +87,7 @@ export function checkPpoLossConfig(fn: string, cfg: PpoLossConfig): void {
 
 /** `a` normalised to mean 0 and unbiased std 1 (+eps): torch's (a − a.mean()) / (a.std() + eps). a: [B], B ≥ 2. */
 export function normalizeAdvantages(a: tf.Tensor, eps = DEFAULT_PPO_LOSS.advEps): tf.Tensor {
-  checkShape("normalizeAdvantages", "a", a.shape, [null]);
+  checkShape("normalizeAdvantages", "a", a.shape, ["B"]);
   const n = a.shape[0];
   if (n < 2) throw new Error(`normalizeAdvantages: a must have at least 2 elements (unbiased std), got ${n}`);
   return tf.tidy(() => {
@@ -118,13 +118,13 @@ export function valueLoss(newValues: tf.Tensor, oldValues: tf.Tensor, returns: t
  * newLogProb, newValues and entropy; the metrics approxKl and clipFrac are for logging.
  */
 export function ppo(inputs: PpoLossInputs, config: Partial<PpoLossConfig> = {}): PpoLossOutput {
-  const cfg = { ...DEFAULT_PPO_LOSS, ...config };
+  const cfg = withDefaults("losses.ppo(inputs, config)", DEFAULT_PPO_LOSS, config);
   checkPpoLossConfig("losses.ppo", cfg);
   const b = inputs.newLogProb?.shape?.[0];
   for (const name of INPUT_NAMES) {
     const t = inputs[name];
     if (!(t instanceof tf.Tensor)) throw new Error(`losses.ppo: inputs.${name} must be a tf.Tensor of shape [B], got ${typeof t}`);
-    checkShape("losses.ppo", `inputs.${name}`, t.shape, [b]);
+    checkShape("losses.ppo", `inputs.${name}`, t.shape, [{ B: b }]);
   }
   if (b === 0) throw new Error("losses.ppo: inputs must hold at least one sample (B ≥ 1), got B = 0");
   if (cfg.normAdv && b < 2) throw new Error(`losses.ppo: normAdv needs B ≥ 2 samples (unbiased std), got B = ${b}`);

@@ -2,7 +2,7 @@
 // updateEpochs passes of shuffled minibatches, global grad-norm clipping, Adam (eps 1e-5), linear LR anneal,
 // optional early stop on approximate KL. Reference: cleanrl ppo.py (defaults and loop order, CartPole-v1 settings).
 import * as tf from "@tensorflow/tfjs";
-import { checkPositiveInt, checkRange } from "../check";
+import { checkPositiveInt, checkRange, withDefaults } from "../check";
 import { DEFAULT_PPO_LOSS, PpoLossConfig, checkPpoLossConfig, ppo } from "./ppo-loss";
 import { AdamW, adam } from "../train/optimizer";
 import { DEFAULT_STEP, optimizerStep } from "../train/step";
@@ -66,11 +66,11 @@ export type PpoSettings = Partial<Omit<PpoConfig, "loss" | "agent">> & { loss?: 
 
 /** Merges partial settings over DEFAULT_PPO. */
 export function ppoConfig(config: PpoSettings = {}): PpoConfig {
+  const fn = "rl.ppo(config)";
   return {
-    ...DEFAULT_PPO,
-    ...config,
-    loss: { ...DEFAULT_PPO.loss, ...config.loss },
-    agent: { ...DEFAULT_PPO.agent, ...config.agent },
+    ...withDefaults(fn, DEFAULT_PPO, config),
+    loss: withDefaults(fn, DEFAULT_PPO.loss, config.loss, [], "config.loss"),
+    agent: withDefaults(fn, DEFAULT_PPO.agent, config.agent, [], "config.agent"),
   };
 }
 

@@ -8,6 +8,7 @@ import type { ConnectionInfo } from "../jupyter/sockets";
 import { decode, encode, Session, Signer, type Header, type Message } from "../jupyter/wire";
 import { channelAddress, newConnectionInfo, writeConnectionFile } from "./connection";
 import { kernelCommand, type KernelSpec } from "./kernelspec";
+import { withDefaults } from "../check";
 
 /** Timing and diagnostics settings of a kernel client (seconds unless noted). */
 export interface KernelClientConfig {
@@ -191,7 +192,7 @@ export class KernelClient {
 
   /** Starts the kernel of `spec` and waits until it answers kernel_info and its iopub messages arrive. */
   static async start(spec: KernelSpec, options: StartKernelOptions): Promise<KernelClient> {
-    const config = { ...DEFAULT_KERNEL_CLIENT_CONFIG, ...options.config };
+    const config = withDefaults("KernelClient.start(spec, options.config)", DEFAULT_KERNEL_CLIENT_CONFIG, options.config);
     const connection = await newConnectionInfo(spec.name);
     const file = writeConnectionFile(connection);
     const client = new KernelClient(spec, connection, file, config, options);

@@ -5,6 +5,7 @@ import { plotlySource, scriptSafe } from "../viz/plotlyjs";
 import { escapeHtml, stripAnsi } from "../html-escape";
 import type { Notebook } from "./notebook";
 import { plotlyFigures, type NotebookResults } from "./results";
+import { withDefaults } from "../check";
 
 /** One notebook in the report. */
 export interface ReportEntry {
@@ -115,7 +116,7 @@ function section(entry: ReportEntry, figureIds: string[]): string {
 
 /** The whole report page: plotly.js inlined once, every figure drawn with Plotly.newPlot. */
 export function renderReport(entries: readonly ReportEntry[], options: Partial<ReportOptions> = {}): string {
-  const { title, generated } = { ...DEFAULT_REPORT_OPTIONS, generated: new Date(), ...options };
+  const { title, generated } = withDefaults("renderReport(entries, options)", { ...DEFAULT_REPORT_OPTIONS, generated: new Date() }, options);
   const figures: { id: string; figure: Record<string, unknown> }[] = [];
   const sections = entries.map((entry, n) => {
     const own = (entry.notebook ? plotlyFigures(entry.notebook) : []).map((figure, i) => ({ id: `fig-${n}-${i}`, figure }));

@@ -9,6 +9,7 @@ import { injectParameters, notebookLanguage, readNotebook, writeNotebook, type N
 import { repoRoot } from "../repo-root";
 import { renderReport, type ReportEntry } from "./report";
 import { notebookResults, type NotebookResults } from "./results";
+import { withDefaults } from "../check";
 
 /** What the runner does. */
 export interface RunOptions {
@@ -157,7 +158,7 @@ async function runOne(name: string, options: RunOptions, env: NodeJS.ProcessEnv)
  * Throws NotebookNotFoundError before running anything when a requested name does not exist.
  */
 export async function runNotebooks(overrides: Partial<RunOptions> = {}): Promise<RunSummary> {
-  const options: RunOptions = { ...DEFAULT_RUN_OPTIONS, ...overrides };
+  const options: RunOptions = withDefaults("runNotebooks(options)", DEFAULT_RUN_OPTIONS, overrides, ["onEvent"]);
   const names = selectNotebooks(options.notebooksDir, options.only);
   mkdirSync(options.resultsDir, { recursive: true });
   mkdirSync(options.reportDir, { recursive: true });

@@ -17,6 +17,7 @@ import { AdamW, AdamWConfig, adamwConfig, DEFAULT_ADAMW } from "./optimizer";
 import { checkSchedule, learningRate, LrSchedule } from "./schedules";
 import { checkStepConfig, NonFinitePolicy, NonFiniteStepError, optimizerStep } from "./step";
 import { yielder } from "./yielder";
+import { withDefaults } from "../check";
 
 /** The loop's AdamW settings: the optimizer's one config less the learning rate, which comes from the schedule. */
 export type FitOptimizerSettings = Omit<AdamWConfig, "learningRate">;
@@ -156,8 +157,8 @@ export interface FitResult {
 
 /** Merges and checks a fit config; errors name the field. */
 export function fitConfig(partial: FitOptions<tf.TensorContainer>["config"] = {}): FitConfig {
-  const cfg: FitConfig = { ...DEFAULT_FIT, ...partial, optimizer: { ...DEFAULT_FIT.optimizer, ...partial.optimizer } };
   const fn = "fit(options): config";
+  const cfg: FitConfig = { ...withDefaults("fit(options)", DEFAULT_FIT, partial), optimizer: withDefaults("fit(options)", DEFAULT_FIT.optimizer, partial.optimizer, [], "config.optimizer") };
   const int = (name: string, v: number, min: number) => {
     if (!(Number.isSafeInteger(v) && v >= min)) throw new Error(`${fn}.${name} must be an integer ≥ ${min}, got ${v}`);
   };

@@ -2,9 +2,10 @@
 // data_offsets: [begin, end]} plus an optional "__metadata__" of string → string, padded with spaces to a multiple of
 // 8), then the raw little-endian tensor bytes, contiguous, in header order. Reference:
 // https://github.com/huggingface/safetensors (README "Format"; safetensors/src/tensor.rs for the padding and checks).
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import * as tf from "@tensorflow/tfjs";
 import { decodeE4M3, decodeHalf, decodeI64, encodeE4M3, encodeHalf, encodeI64 } from "./safetensors-dtypes";
+import { writeFileAtomic } from "./atomic";
 
 /**
  * The safetensors dtypes this module reads and writes, the tfjs dtype they load as and their byte width. F16, BF16
@@ -173,14 +174,14 @@ export function decodeSafetensors(bytes: Uint8Array): Safetensors {
   return { tensors, metadata, dtypes };
 }
 
-/** Writes `tensors` and `metadata` to `path` as a safetensors file (`dtypes`: stored dtypes, see encodeSafetensors). */
+/** Writes `tensors` and `metadata` to `path` as a safetensors file, atomically (a crash leaves the old file or the new; `dtypes`: stored dtypes, see encodeSafetensors). */
 export function saveSafetensors(
   path: string,
   tensors: ReadonlyMap<string, tf.Tensor>,
   metadata: Record<string, string> = {},
   dtypes: ReadonlyMap<string, SafetensorsDtype> = new Map(),
 ): void {
-  writeFileSync(path, encodeSafetensors(tensors, metadata, dtypes));
+  writeFileAtomic(path, encodeSafetensors(tensors, metadata, dtypes));
 }
 
 /** Reads a safetensors file (tensors in file order of their data). */

@@ -12,7 +12,7 @@ std::vector<Export>& exports_registry() {
 
 namespace {
 
-// info() -> { isa: "avx512" | "avx2" | "scalar", threads, features: {avx2, fma, avx512f, avx512bw, avx512vl,
+// info() -> { isa: "avx512" | "avx2" | "scalar", threads, threadsRequested, maxThreads, features: {avx2, fma, avx512f, avx512bw, avx512vl,
 // avx512bf16, amxbf16} }
 Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -20,6 +20,8 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   const CpuFeatures& f = cpu_features();
   out.Set("isa", isa_name(best_isa()));
   out.Set("threads", Napi::Number::New(env, static_cast<double>(pool().size())));
+  out.Set("threadsRequested", Napi::Number::New(env, static_cast<double>(pool().requested())));
+  out.Set("maxThreads", Napi::Number::New(env, static_cast<double>(kMaxThreads)));
   Napi::Object feats = Napi::Object::New(env);
   feats.Set("avx2", f.avx2);
   feats.Set("fma", f.fma);

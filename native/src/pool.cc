@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -19,7 +20,7 @@ thread_local bool in_job = false;
 int default_threads() {
   if (const char* env = std::getenv("MOELAB_THREADS")) {
     const int n = std::atoi(env);
-    if (n >= 1) return n;
+    if (n >= 1) return n < kMaxThreads ? n : kMaxThreads;
   }
   cpu_set_t set;
   if (sched_getaffinity(0, sizeof(set), &set) == 0) return CPU_COUNT(&set) > 0 ? CPU_COUNT(&set) : 1;
@@ -60,8 +61,17 @@ struct Job {
 
 class Pool final : public ThreadPool {
  public:
-  explicit Pool(int threads) : threads_(threads), spin_(spin_time()) {
-    for (int i = 1; i < threads_; i++) workers_.emplace_back([this] { work(); });
+  // Starts threads - 1 workers; when the system refuses a thread (EAGAIN: a process or memory limit), runs with the
+  // ones it got instead of letting std::system_error abort the process.
+  explicit Pool(int threads) : requested_(threads), spin_(spin_time()) {
+    for (int i = 1; i < threads; i++) {
+      try {
+        workers_.emplace_back([this] { work(); });
+      } catch (const std::system_error&) {
+        break;
+      }
+    }
+    threads_ = static_cast<int>(workers_.size()) + 1;
   }
 
   ~Pool() override {
@@ -75,6 +85,7 @@ class Pool final : public ThreadPool {
   }
 
   int size() const override { return threads_; }
+  int requested() const override { return requested_; }
 
   void run(size_t n, const std::function<void(size_t)>& task) override {
     if (n == 0) return;
@@ -132,7 +143,8 @@ class Pool final : public ThreadPool {
     }
   }
 
-  const int threads_;
+  const int requested_;
+  int threads_ = 1;  // set once in the constructor, before any job
   const std::chrono::microseconds spin_;
   std::vector<std::thread> workers_;
   std::mutex mu_, job_mu_;

@@ -43,7 +43,12 @@ describe("arithmetic", () => {
   it("rejects bad configs by name", () => {
     expect(() => arithmeticProblem(new Rng(0), { ops: ["/" as never] })).toThrow("arithmeticProblem(rng, config): config.ops must be a non-empty list");
     expect(() => arithmeticProblem(new Rng(0), { maxOperand: -1 })).toThrow("config.maxOperand must be an integer ≥ 0, got -1");
-    expect(() => arithmeticText(0, 0)).toThrow("arithmeticText: bytes must be a positive integer, got 0");
+    expect(() => arithmeticText(0, 0)).toThrow("arithmeticText(seed, bytes): bytes must be an integer in [1, 134217728] (128 MiB; the text is built in memory), got 0");
+  });
+  it("refuses a byte budget that would exhaust the heap (2^31 used to kill the process) before generating anything", () => {
+    expect(() => arithmeticText(0, 2 ** 31)).toThrow(/^arithmeticText\(seed, bytes\): bytes must be an integer in \[1, 134217728\] .*got 2147483648$/);
+    expect(() => jsonText(0, 2 ** 31)).toThrow(/^jsonText\(seed, bytes\): bytes must be an integer in \[1, 134217728\] .*got 2147483648$/);
+    expect(() => jsonText(0, 1.5)).toThrow(/got 1\.5$/);
   });
 });
 

@@ -144,6 +144,14 @@ describe("sampleToken", () => {
     expect(() => sampleToken(logits, { temperature: -1 })).toThrow(/temperature must be a finite number ≥ 0/);
     expect(() => sampleToken(logits, { topK: 0 })).toThrow(/topK must be a positive integer/);
   });
+
+  it("names NaN and +Infinity logits instead of returning token 0, at any temperature", () => {
+    for (const temperature of [0, 1]) {
+      expect(() => sampleToken([NaN, 1, 2], { temperature })).toThrow("sampleToken(logits, config): logits[0] is NaN; logits must be finite or -Infinity");
+      expect(() => sampleToken([0, Infinity], { temperature })).toThrow(/logits\[1\] is Infinity/);
+    }
+    expect(() => sampleToken([-Infinity, -Infinity])).toThrow(/every logit is -Infinity/);
+  });
 });
 
 describe("lmConfig", () => {

@@ -1,9 +1,10 @@
 // The transformer LM: parameter counts by hand, a block's gradients by finite differences, overfitting one batch,
 // cached == uncached logits, seeded generation, named errors, no tensor growth.
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../../lib/backend-select";
 import { Rng, seed } from "../../lib/random";
+import { Module } from "../../lib/nn/module";
 import { fit } from "../../lib/train";
 import { Block, countParams, generate, lmConfig, LMConfig, presetConfig, ropeTables, TransformerLM } from "../../lib/model";
 
@@ -142,6 +143,40 @@ describe("TransformerLM", () => {
     expect(a.every((t) => t >= 0 && t < 16)).toBe(true);
     expect(tf.memory().numTensors).toBe(before);
     expect(() => generate(model, [1, 2, 3], 10)).toThrow(/prompt \(3\) \+ maxNewTokens \(10\) exceeds contextLen 12/);
+    model.dispose();
+  });
+
+  it("refuses a config too big for this machine before allocating (names params and bytes) and frees a failed build", () => {
+    const before = { tensors: tf.memory().numTensors, bytes: tf.memory().numBytes };
+    const huge: Partial<LMConfig> = { vocabSize: 256, dim: 2 ** 20, nHeads: 16, nLayers: 100, ffnHidden: 2 ** 22, contextLen: 16 };
+    const params = countParams(lmConfig(huge)).total; // ≈ 1.7e15
+    expect(params).toBeGreaterThan(1e15);
+    expect(() => new TransformerLM(huge)).toThrow(
+      new RegExp(`^TransformerLM\\(config\\): the model would have ${params.toExponential(2).replace("+", "\\+")} parameters = ${(4 * params).toExponential(2).replace("+", "\\+")} bytes \\(.* PiB\\) as float32, more than this machine's memory .*nothing was allocated`),
+    );
+    expect(tf.memory().numBytes).toBe(before.bytes);
+    // a construction that fails part-way (here: registering the final norm, after the embedding and every block) frees what it built
+    const original = (Module.prototype as unknown as Record<string, (...a: unknown[]) => unknown>).child;
+    const failing = vi.spyOn(Module.prototype as unknown as Record<string, (...a: unknown[]) => unknown>, "child").mockImplementation(function (this: unknown, ...args: unknown[]) {
+      if (args[0] === "norm" && this instanceof TransformerLM) throw new Error("simulated failure");
+      return original.apply(this, args);
+    });
+    seed(8);
+    expect(() => new TransformerLM(TINY)).toThrow("simulated failure");
+    failing.mockRestore();
+    expect(tf.memory().numTensors).toBe(before.tensors);
+    expect(tf.memory().numBytes).toBe(before.bytes);
+  });
+
+  it("generate refuses non-integer or out-of-vocabulary prompt ids and a NaN model (no token 0), freeing its tensors", () => {
+    seed(7);
+    const model = new TransformerLM(TINY);
+    const before = tf.memory().numTensors;
+    expect(() => generate(model, [1, 2.5, 3], 2)).toThrow("generate(model, prompt, maxNewTokens): prompt[1] must be an integer token id in [0, 16), got 2.5");
+    expect(() => generate(model, [1, 16], 2)).toThrow(/prompt\[1\] must be an integer token id in \[0, 16\), got 16/);
+    tf.tidy(() => { for (const v of model.stateDict().values()) v.assign(tf.fill(v.shape, NaN)); });
+    expect(() => generate(model, [1, 2], 2)).toThrow(/generate\(model, prompt, maxNewTokens\): new token 0: sampleToken\(logits, config\): logits\[0\] is NaN/);
+    expect(tf.memory().numTensors).toBe(before);
     model.dispose();
   });
 

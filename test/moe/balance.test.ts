@@ -102,10 +102,10 @@ describe("balance losses: worked examples", () => {
   it("names the argument on bad input", () => {
     tf.tidy(() => {
       expect(() => switchLoss(tf.zeros([4]) as tf.Tensor2D, indices())).toThrow(/moe.switchLoss: scores must have shape \[T, E\]/);
-      expect(() => switchLoss(scores(), tf.tensor2d([[0]], [1, 1], "int32"))).toThrow(/moe.switchLoss: indices must have shape \[2, d1\]/);
+      expect(() => switchLoss(scores(), tf.tensor2d([[0]], [1, 1], "int32"))).toThrow(/moe.switchLoss: indices must have shape \[T=2, k\]/);
       expect(() => sequenceWiseLoss(scores(), indices(), 3)).toThrow(/seqLen must divide the number of tokens 2, got 3/);
       expect(() => groupBalanceLoss(scores(), indices(), 3)).toThrow(/nGroups must divide the number of experts 2, got 3/);
-      expect(() => auxFreeBiasUpdate(tf.zeros([3]) as tf.Tensor1D, tf.zeros([2]) as tf.Tensor1D, 1e-3)).toThrow(/load must have shape \[3\]/);
+      expect(() => auxFreeBiasUpdate(tf.zeros([3]) as tf.Tensor1D, tf.zeros([2]) as tf.Tensor1D, 1e-3)).toThrow(/load must have shape \[E=3\]/);
     });
   });
 });

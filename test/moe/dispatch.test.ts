@@ -257,11 +257,11 @@ describe("MoE layer edge cases", () => {
 
   it("names the argument on bad input", () => {
     const plan = tokenChoicePlan(Int32Array.from([0, 1]), 2, 1, 2, null);
-    expect(() => dispatch(tf.zeros([3, 4]) as tf.Tensor2D, plan)).toThrow(/moe.dispatch: x must have shape \[2, d1\]/);
-    expect(() => combine(tf.zeros([2, 4]) as tf.Tensor2D, tf.zeros([3]) as tf.Tensor1D, plan)).toThrow(/moe.combine: weights must have shape \[2\]/);
+    expect(() => dispatch(tf.zeros([3, 4]) as tf.Tensor2D, plan)).toThrow(/moe.dispatch: x must have shape \[tokens=2, d\], got \[3, 4\] \(tokens is 3\)/);
+    expect(() => combine(tf.zeros([2, 4]) as tf.Tensor2D, tf.zeros([3]) as tf.Tensor1D, plan)).toThrow(/moe.combine: weights must have shape \[slots=2\]/);
     expect(() => groupedMatMul(tf.zeros([2, 4]) as tf.Tensor2D, tf.zeros([2, 3, 4]) as tf.Tensor3D, [0, 3, 2])).toThrow(/moe.groupedMatMul: offsets must be 3 non-decreasing entries/);
     const layer = new MoELayer(4, { nRouted: 2, topK: 1 });
-    expect(() => layer.forward(tf.zeros([3, 5]) as tf.Tensor2D)).toThrow(/MoELayer.forward: x must have shape \[d0, 4\], got \[3, 5\]/);
+    expect(() => layer.forward(tf.zeros([3, 5]) as tf.Tensor2D)).toThrow(/MoELayer.forward: x must have shape \[tokens, dim=4\], got \[3, 5\] \(dim is 5\)/);
     expect(() => new MoELayer(4, { nRouted: 6, nGroups: 4 })).toThrow(/MoELayer: config.nGroups must divide the number of experts 6, got 4/);
     layer.dispose();
   });

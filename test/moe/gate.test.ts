@@ -97,8 +97,8 @@ describe("moe.gate (DeepSeek-V3 Gate)", () => {
     const x = tf.zeros([3, 4]) as tf.Tensor2D;
     const w = tf.zeros([6, 4]) as tf.Tensor2D;
     expect(() => gate(tf.zeros([4]) as tf.Tensor2D, w, null)).toThrow(/moe.gate: x must have shape \[T, d\]/);
-    expect(() => gate(x, tf.zeros([6, 5]) as tf.Tensor2D, null)).toThrow(/moe.gate: weight must have shape \[d0, 4\]/);
-    expect(() => gate(x, w, tf.zeros([5]) as tf.Tensor1D)).toThrow(/moe.gate: bias must have shape \[6\]/);
+    expect(() => gate(x, tf.zeros([6, 5]) as tf.Tensor2D, null)).toThrow(/moe.gate: weight must have shape \[E, d=4\], got \[6, 5\] \(d is 5\)/);
+    expect(() => gate(x, w, tf.zeros([5]) as tf.Tensor1D)).toThrow(/moe.gate: bias must have shape \[E=6\]/);
     expect(() => gate(x, w, null, { topK: 7 })).toThrow(/config.topK must be at most the number of experts 6, got 7/);
     expect(() => gate(x, w, null, { nGroups: 4 })).toThrow(/config.nGroups must divide the number of experts 6, got 4/);
     expect(() => gate(x, w, null, { nGroups: 3, topkGroups: 4 })).toThrow(/config.topkGroups must be at most config.nGroups 3, got 4/);

@@ -1,7 +1,9 @@
+import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import { Linear, Module } from "../../lib/nn";
 import { seed } from "../../lib/random";
+import { decodeSafetensors, encodeSafetensors } from "../../lib/train/safetensors";
 
 class Pair extends Module {
   readonly a: Linear;
@@ -43,6 +45,66 @@ describe("Module", () => {
     bad.dispose();
     m.dispose();
     n.dispose();
+  });
+
+  it("loadStateDict checks every entry before assigning any: a bad last entry leaves all variables as they were", () => {
+    class Many extends Module {
+      constructor() {
+        super();
+        for (let i = 0; i < 16; i++) this.param(`p${i}`, tf.fill([2], i));
+      }
+    }
+    const m = new Many();
+    const state = new Map<string, tf.Tensor>([...m.stateDict()].map(([k], i) => [k, i === 15 ? tf.zeros([3]) : tf.fill([2], -1)]));
+    expect(() => m.loadStateDict(state)).toThrow('loadStateDict(state): "p15" has shape [3], expected [2]; nothing was loaded');
+    expect([...m.stateDict().values()].map((v) => v.dataSync()[0])).toEqual([...Array(16).keys()]);
+    tf.dispose([...state.values()]);
+    m.dispose();
+  });
+
+  it("loadStateDict refuses a dtype change (an F32 header edited to I32 no longer loads bytes as integers)", () => {
+    const m = new Pair();
+    const bytes = encodeSafetensors(m.stateDict());
+    const n = Number(new DataView(bytes.buffer).getBigUint64(0, true));
+    const head = new TextDecoder().decode(bytes.subarray(8, 8 + n)).replace('"a.bias":{"dtype":"F32"', '"a.bias":{"dtype":"I32"');
+    bytes.set(new TextEncoder().encode(head), 8);
+    const edited = decodeSafetensors(bytes);
+    const before = Array.from(m.a.bias!.dataSync());
+    expect(() => m.loadStateDict(edited.tensors)).toThrow('loadStateDict(state): "a.bias" has dtype int32, expected float32; nothing was loaded');
+    expect(Array.from(m.a.bias!.dataSync())).toEqual(before);
+    tf.dispose([...edited.tensors.values()]);
+    m.dispose();
+  });
+
+  it("summarises the tree (shapes, frozen, buffers, counts) in toString, util.inspect and console output", () => {
+    class Stack extends Module {
+      constructor() {
+        super();
+        this.param("scale", tf.ones([4]), false);
+        this.child("pair", new Pair());
+        for (let i = 0; i < 3; i++) this.child(String(i), new Linear(4, 4));
+        this.child("3", new Linear(4, 2));
+      }
+    }
+    const m = new Stack();
+    const expected = [
+      "Stack( · 84",
+      "  scale: [4] frozen",
+      "  (pair): Pair( · 24",
+      "    state: [2] buffer",
+      "    (a): Linear(weight: [4, 3], bias: [4]) · 16",
+      "    (b): Linear(weight: [2, 4]) · 8",
+      "  )",
+      "  (0-2): 3 × Linear(weight: [4, 4]) · 16",
+      "  (3): Linear(weight: [2, 4]) · 8",
+      ")",
+      "84 parameters (80 trainable), 2 buffer elements",
+    ].join("\n");
+    expect(m.summary()).toBe(expected);
+    expect(String(m)).toBe(expected);
+    expect(inspect(m)).toBe(expected);
+    expect(inspect({ model: m }, { depth: 0 })).not.toContain("ownParams");
+    m.dispose();
   });
 
   it("rejects duplicate and malformed names", () => {

@@ -13,6 +13,19 @@ import { Rng } from "../../lib/random";
 const rng = new Rng(11);
 const normals = (n: number, std = 1) => Float32Array.from({ length: n }, () => Math.fround(rng.normal() * std));
 
+describe("quantError", () => {
+  it("reads tensors (a tensor pair used to report a perfect match) and names other arguments", () => {
+    const x = tf.tensor2d([[1, 2], [3, 4]]);
+    const y = tf.tensor2d([[1, 2], [3, 5]]);
+    const fromTensors = quantError(x, y);
+    expect(fromTensors).toEqual(quantError([1, 2, 3, 4], [1, 2, 3, 5]));
+    expect(fromTensors.relRms).toBeCloseTo(1 / Math.sqrt(30), 12);
+    expect(() => quantError(x, tf.tensor1d([1, 2, 3, 5]))).toThrow("quantError(exact, approx): shapes differ ([2,2] vs [4])");
+    expect(() => quantError({} as never, [1])).toThrow("quantError(exact, approx): exact must be an array of numbers, a typed array or a tf.Tensor, got object");
+    tf.dispose([x, y]);
+  });
+});
+
 describe("rounding", () => {
   it("roundHalfEven rounds ties to the even integer (Math.round does not)", () => {
     expect([0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 2.4999, 2.5001, 7].map(roundHalfEven)).toEqual([0, 2, 2, -0, -2, -2, 2, 3, 7]);

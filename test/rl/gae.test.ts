@@ -46,7 +46,7 @@ describe("rl.gae", () => {
   });
 
   it("names the input and expected shape on bad input", () => {
-    expect(() => gae({ ...single, values: tf.tensor1d([1, 2, 3]) })).toThrow(/rl\.gae: inputs\.values must have shape \[4\], got \[3\]/);
+    expect(() => gae({ ...single, values: tf.tensor1d([1, 2, 3]) })).toThrow(/rl\.gae: inputs\.values must have shape \[T=4\], got \[3\] \(T is 3\)/);
     expect(() => gae({ ...single, nextValue: tf.tensor1d([1]) })).toThrow(/inputs\.nextValue must have shape \[\], got \[1\]/);
     expect(() => gae({ ...single, rewards: tf.tensor1d([1, NaN, 1, 1]) })).toThrow(/inputs\.rewards\[1\] is NaN; expected finite numbers/);
     expect(() => gae({ ...single, dones: tf.tensor1d([0, 0.5, 0, 0]) })).toThrow(/inputs\.dones\[1\] is 0\.5; expected 0 or 1/);

@@ -33,7 +33,7 @@ describe("losses.grpoAdvantages", () => {
     expect(() => grpoAdvantages(tf.tensor1d([1, NaN]), { groupSize: 2 })).toThrow(/rewards\[1\] is NaN; expected finite rewards/);
     expect(() => grpoAdvantages(tf.tensor1d([1, Infinity]), { groupSize: 2 })).toThrow(/rewards\[1\] is Infinity/);
     expect(() => grpoAdvantages(tf.tensor1d([1]), { groupSize: 1 })).toThrow(/config\.groupSize must be ≥ 2/);
-    expect(() => grpoAdvantages(tf.zeros([2, 2]), { groupSize: 2 })).toThrow(/rewards must have shape \[d0\]/);
+    expect(() => grpoAdvantages(tf.zeros([2, 2]), { groupSize: 2 })).toThrow(/rewards must have shape \[N\], got \[2, 2\] \(rank 2, expected 1\)/);
   });
 });
 
@@ -110,8 +110,8 @@ describe("losses.grpo", () => {
   });
 
   it("names the problem on bad input", () => {
-    expect(() => grpo({ ...inputs(0), mask: tf.ones([2, 2]) })).toThrow(/losses\.grpo: inputs\.mask must have shape \[2, 3\]/);
-    expect(() => grpo({ ...inputs(0), advantages: tf.ones([3]) })).toThrow(/inputs\.advantages must have shape \[2\]/);
+    expect(() => grpo({ ...inputs(0), mask: tf.ones([2, 2]) })).toThrow(/losses\.grpo: inputs\.mask must have shape \[B=2, L=3\], got \[2, 2\] \(L is 2\)/);
+    expect(() => grpo({ ...inputs(0), advantages: tf.ones([3]) })).toThrow(/inputs\.advantages must have shape \[B=2\]/);
     expect(() => grpo(inputs(0), { beta: 0.1 })).toThrow(/refLogProb is null but config\.beta = 0\.1/);
     expect(() => grpo(inputs(0), { aggregation: "mean" as "token" })).toThrow(/config\.aggregation must be/);
     const empty = tf.zeros([0, 3]);

@@ -96,8 +96,8 @@ describe("losses.ppo", () => {
   });
 
   it("names the argument and shape on bad input", () => {
-    expect(() => ppo({ ...inputs(), oldLogProb: t([1, 2]) })).toThrow(/losses\.ppo: inputs\.oldLogProb must have shape \[6\], got \[2\]/);
-    expect(() => ppo({ ...inputs(), entropy: tf.zeros([6, 1]) })).toThrow(/inputs\.entropy must have shape \[6\]/);
+    expect(() => ppo({ ...inputs(), oldLogProb: t([1, 2]) })).toThrow(/losses\.ppo: inputs\.oldLogProb must have shape \[B=6\], got \[2\] \(B is 2\)/);
+    expect(() => ppo({ ...inputs(), entropy: tf.zeros([6, 1]) })).toThrow(/inputs\.entropy must have shape \[B=6\]/);
     expect(() => ppo({ ...inputs(), returns: undefined as unknown as tf.Tensor })).toThrow(/inputs\.returns must be a tf\.Tensor/);
     const one = { newLogProb: t([0]), oldLogProb: t([0]), advantages: t([1]), newValues: t([0]), oldValues: t([0]), returns: t([0]), entropy: t([0]) };
     expect(() => ppo(one)).toThrow(/normAdv needs B ≥ 2/);

@@ -5,7 +5,7 @@ import { randomNormal, rng } from "../../random";
 import type { AdamWConfig } from "../../train/optimizer";
 import { BenchModel, DEFAULT_ADAM, benchAdam } from "./common";
 import { softmaxCrossEntropy } from "../../ops/cross-entropy";
-import { checkPositiveInt as positiveInt } from "../../check";
+import { checkPositiveInt as positiveInt, withDefaults } from "../../check";
 
 /** Shape and optimizer of the MLP. */
 export interface MlpConfig {
@@ -32,8 +32,8 @@ export const DEFAULT_MLP_CONFIG: Readonly<MlpConfig> = Object.freeze({
 
 /** DEFAULT_MLP_CONFIG with `patch` merged over it, checked. */
 export function mlpConfig(patch: Partial<MlpConfig> = {}): MlpConfig {
-  const c: MlpConfig = { ...DEFAULT_MLP_CONFIG, ...patch, adam: DEFAULT_ADAM };
   const fn = "mlpConfig(patch)";
+  const c: MlpConfig = { ...withDefaults(fn, DEFAULT_MLP_CONFIG, patch), adam: withDefaults(fn, DEFAULT_ADAM, patch.adam, [], "patch.adam") };
   positiveInt(fn, "inputSize", c.inputSize);
   positiveInt(fn, "classes", c.classes);
   positiveInt(fn, "batchSize", c.batchSize);

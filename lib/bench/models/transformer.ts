@@ -3,7 +3,7 @@
 // The PyTorch twin (scripts/bench_torch.py) builds the same model. Reference: nanoGPT model.py (https://github.com/karpathy/nanoGPT).
 import * as tf from "@tensorflow/tfjs";
 import { rng } from "../../random";
-import { checkPositiveInt } from "../../check";
+import { checkKeys, checkPositiveInt } from "../../check";
 import { lmConfig } from "../../model/config";
 import type { LMConfig } from "../../model/config";
 import { TransformerLM } from "../../model/transformer";
@@ -53,6 +53,7 @@ export const DEFAULT_TRANSFORMER_CONFIG: Readonly<TransformerConfig> = Object.fr
 export function transformerConfig(patch: TransformerPatch = {}): TransformerConfig {
   const fn = "transformerConfig(patch)";
   const base = DEFAULT_TRANSFORMER_CONFIG;
+  checkKeys(fn, "patch", patch, Object.keys(base));
   const model = lmConfig({ ...base.model, ...patch.model, moe: { ...base.model.moe, ...patch.model?.moe } });
   const c: TransformerConfig = { ...base, ...patch, model, adam: benchAdam(fn, patch.adam) };
   if (model.ffn !== "dense") throw new Error(`${fn}: model.ffn must be "dense" (the PyTorch twin has no MoE layer), got ${model.ffn}`);
