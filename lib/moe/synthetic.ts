@@ -3,6 +3,7 @@
 // on it (regression to a fixed random teacher) and records the load per step. Reference: DeepSeek-V3 §2.1.2 / §4.5
 // (MaxVio), the articles' skewed-load illustrations.
 import * as tf from "@tensorflow/tfjs";
+import { cancelled, throwIfCancelled } from "../cancel";
 import { checkPositiveInt } from "../check";
 import { randomNormal, rng } from "../random";
 import type { MoEConfig } from "./config";
@@ -74,6 +75,7 @@ export function balanceRun(stream: SkewedStream, layer: Partial<MoEConfig>, step
   const opt = tf.train.adam(lr);
   const run: BalanceRun = { maxVio: [], load: [], loss: [] };
   for (let step = 0; step < steps; step++) {
+    if (cancelled()) break; // interrupted: stop between steps, free the layer, throw below
     const x = stream.batch(tokens);
     let load: tf.Tensor1D | null = null;
     let mse = 0;
@@ -95,5 +97,6 @@ export function balanceRun(stream: SkewedStream, layer: Partial<MoEConfig>, step
   opt.dispose();
   teacher.dispose();
   moe.dispose();
+  throwIfCancelled(`balanceRun, after ${run.loss.length} of ${steps} steps`);
   return run;
 }

@@ -3,6 +3,7 @@
 // precision. With a seeded training loop (Adam, softmax cross-entropy) and an evaluation pass.
 // Reference: the Fashion-MNIST benchmark's MLPClassifier baselines (github.com/zalandoresearch/fashion-mnist).
 import * as tf from "@tensorflow/tfjs";
+import { cancelled, throwIfCancelled } from "../cancel";
 import { checkPositiveInt } from "../check";
 import { Linear } from "../nn/linear";
 import { Module } from "../nn/module";
@@ -77,6 +78,7 @@ export function trainClassifier(model: MlpClassifier, set: ImageSet, config: Par
   const losses: number[] = [];
   let cursor = 0;
   for (let step = 0; step < cfg.steps; step++) {
+    if (cancelled()) break; // interrupted: stop between steps, free the optimizer, throw below
     if (cursor + cfg.batchSize > order.length) {
       rng.shuffle(order);
       cursor = 0;
@@ -89,6 +91,7 @@ export function trainClassifier(model: MlpClassifier, set: ImageSet, config: Par
     cfg.onStep?.(step, losses[step]);
   }
   optimizer.dispose();
+  throwIfCancelled(`trainClassifier, after ${losses.length} of ${cfg.steps} steps`);
   return losses;
 }
 
