@@ -272,6 +272,25 @@ class MoeLabProtocolTests(unittest.TestCase):
                              "loss: (b: { inputs: tf.Tensor }) => tf.mean(net.apply(b.inputs)) as tf.Scalar, config: { steps: 3 } })).history.length")
         self.assertEqual(again.result_text(), "3")
 
+    def test_traceback_opens_with_the_cell(self):
+        cell = self.execute("function helper() {\n  return new lab.Linear(4, 4).apply(tf.ones([2, 3]));\n}\nhelper();")
+        self.assertErrorEverywhere(cell, "Error")
+        tb = cell.reply["traceback"]
+        self.assertEqual(tb[:4], ["Error: " + cell.reply["evalue"], "  in the cell:", "    at helper (this cell)", "    at the cell's top level"])
+        self.assertEqual(tb[4], "  in moelab:")
+        self.assertRegex(tb[5], r"^    at Linear\.apply \(lib/nn/linear\.ts:\d+:\d+\)$")  # source-mapped to the TypeScript
+        self.assertFalse(any("dist/" in line or "tslab" in line or "kernel" in line for line in tb), tb)
+
+    def test_signature_help_inside_call(self):
+        for code in ("lab.seed(", "lab.train.fitConfig({ steps: 3, "):
+            msg_id = self.kc.inspect(code, len(code))
+            reply = self.kc.get_shell_msg(timeout=REPLY_TIMEOUT)
+            self.assertEqual(reply["parent_header"]["msg_id"], msg_id)
+            self.assertEqual(reply["content"]["status"], "ok")
+            self.assertTrue(reply["content"]["found"], code)
+            name = code.split("(")[0].split(".")[-1]
+            self.assertIn(f"{name}(", reply["content"]["data"]["text/plain"])
+
     def test_comm_info_reply(self):
         msg_id = self.kc.comm_info()
         reply = self.kc.get_shell_msg(timeout=REPLY_TIMEOUT)
