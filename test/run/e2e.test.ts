@@ -60,7 +60,7 @@ describe("npm run reproduce on the fixtures (moelab kernel)", () => {
     expect(r.status).toBe("failed");
     expect(r.error).toMatchObject({ cellIndex: 4, executionCount: 4, ename: "RangeError", evalue: "fixture failure <on purpose>" });
     expect(r.error!.source).toContain("explode();");
-    expect(r.error!.traceback.join("\n")).toMatch(/RangeError: fixture failure <on purpose>\n\s+at explode/);
+    expect(r.error!.traceback.join("\n")).toMatch(/^RangeError: fixture failure <on purpose>\n  in the cell:\n    at explode \(this cell\)/);
     expect(r.cells.map((c) => c.status)).toEqual(["ok", "ok", "ok", "error"]);
 
     const nb = json<Notebook>(join(resultsDir, "failing.ipynb"));
