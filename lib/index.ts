@@ -20,6 +20,7 @@ import { autoSelectBackend } from "./backend-select";
 export { DEFAULT_SEED, Rng, currentSeed, randomNormal, randomUniform, rng, seed, truncatedNormal } from "./random";
 export { clearOutput, display, kernelHost, setKernelHost } from "./display";
 export type { DisplayBundle, DisplayOptions, KernelHost } from "./display";
+export { CancelToken, KeyboardInterrupt, cancelled, currentToken, runCancellable, throwIfCancelled } from "./cancel";
 export * as viz from "./viz";
 export { show } from "./viz";
 export { progress, trackProgress, DEFAULT_PROGRESS_CONFIG } from "./progress";

@@ -1,6 +1,7 @@
 // Progress bars: a display updated in place in notebooks, a terminal bar (or periodic lines) on the command line.
 // Reference: tqdm's status line (https://github.com/tqdm/tqdm#usage): "label 45% |███░░| 45/100 [00:03<00:04, 12.3 it/s]".
 
+import { cancelled } from "./cancel";
 import { DisplayBundle, KernelHost, kernelHost } from "./display";
 import { escapeHtml } from "./html-escape";
 import { compact } from "./viz/format";
@@ -56,7 +57,7 @@ export interface ProgressBar {
   tick(n?: number, metrics?: Record<string, number>): void;
   /** Sets the number of steps done and merges `metrics`. */
   set(done: number, metrics?: Record<string, number>): void;
-  /** Finishes the bar: draws the final state (once; later calls do nothing). */
+  /** Finishes the bar: draws the final state (once; later calls do nothing), marked "interrupted" when the work was cancelled. */
   done(): void;
 }
 
@@ -90,6 +91,8 @@ class Bar implements ProgressBar {
   private readonly stream: ProgressStream;
   private readonly displayId: string;
   private finished = false;
+  /** done() ran while the work was cancelled (Kernel › Interrupt): the final state says so. */
+  private interrupted = false;
   private lastDraw = -Infinity;
   private lastLineStep = 0;
   /** Without a TTY: something changed since the last printed line. */
@@ -141,6 +144,8 @@ class Bar implements ProgressBar {
   done(): void {
     if (this.finished) return;
     this.finished = true;
+    this.interrupted = cancelled();
+    if (this.interrupted) this.unprinted = true; // a line that says so, even without progress since the last one
     this.draw(true);
   }
 
@@ -160,7 +165,7 @@ class Bar implements ProgressBar {
     if (this.total !== null) times += "<" + (rate > 0 ? clockTime(((this.total - Math.min(this.count, this.total)) / rate) * 1000) : "?");
     const counts = this.total === null ? `${compact(this.count)} ${this.unit}` : `${compact(this.count)}/${compact(this.total)}`;
     const metrics = Object.entries(this.metrics).map(([k, v]) => `${k}=${compact(v)}`);
-    return [counts, `[${times}, ${speed}]`, ...metrics].join(" ");
+    return [counts, `[${times}, ${speed}]`, ...metrics, ...(this.interrupted ? ["interrupted"] : [])].join(" ");
   }
 
   /** The full text line: label, percent, bar, status. */

@@ -26,7 +26,7 @@ function main(args: string[]): void {
     fail(`jupyter not found at ${JUPYTER}: install Debian's Jupyter (npm run setup) or set JUPYTER=/path/to/jupyter`);
   }
   const spec = JSON.parse(fs.readFileSync(path.join(SPEC_DIR, "kernel.json"), "utf8"));
-  spec.argv = [process.execPath, KERNEL, "{connection_file}"];
+  spec.argv = [process.execPath, "--enable-source-maps", KERNEL, "{connection_file}"]; // library frames as lib/*.ts
 
   const staging = fs.mkdtempSync(path.join(os.tmpdir(), "moelab-kernelspec-"));
   try {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `npm run lab [-- <jupyter notebook options>]`: Jupyter Notebook on notebooks/ with the MoE Lab kernel, found
-# through JUPYTER_PATH (kernels/moelab/kernel.json; no install needed). Builds first when dist/ is missing.
+# through JUPYTER_PATH (kernels/moelab/kernel.json and nbextensions/moelab; no global install). Builds first when
+# dist/ is missing. Options go to Jupyter (e.g. --notebook-dir=DIR instead of notebooks/, --no-browser, --port=N).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 JUPYTER="${JUPYTER:-/usr/bin/jupyter}"
@@ -11,7 +12,12 @@ fi
 if [ ! -f "$ROOT/dist/lib/jupyter/main.js" ] || [ ! -f "$ROOT/dist/lib/index.js" ]; then
   (cd "$ROOT" && npm run build)
 fi
+bash "$ROOT/scripts/nbextension.sh" # plotly.js for live figures, served from nbextensions/ (found through JUPYTER_PATH)
 export JUPYTER_PATH="$ROOT${JUPYTER_PATH:+:$JUPYTER_PATH}"
 ROOT_OPTION=()
 if [ "$(id -u)" = 0 ]; then ROOT_OPTION=(--allow-root); fi # Notebook refuses root otherwise (containers, CI)
-exec "$JUPYTER" notebook --notebook-dir="$ROOT/notebooks" "${ROOT_OPTION[@]}" "$@"
+DIR_OPTION=(--notebook-dir="$ROOT/notebooks")
+for arg in "$@"; do
+  case "$arg" in --notebook-dir*|--NotebookApp.notebook_dir*) DIR_OPTION=() ;; esac # the caller's folder instead
+done
+exec "$JUPYTER" notebook "${DIR_OPTION[@]}" "${ROOT_OPTION[@]}" "$@"

@@ -5,6 +5,7 @@ import { VERDICTS } from "../lib/claims";
 import {
   DEFAULT_RUN_OPTIONS,
   NotebookNotFoundError,
+  ParameterError,
   runNotebooks,
   type ParameterValue,
   type RunEvent,
@@ -15,10 +16,12 @@ import { asciiTable } from "../lib/viz/format";
 
 const USAGE = `usage: npm run reproduce -- [options]
   --quick               inject quick = true (each notebook's small budget)
-  --only NAME[,NAME]    run only these notebooks (file names, .ipynb optional; repeatable)
+  --only NAME[,NAME]    run only these notebooks (file names, .ipynb optional; repeatable); the report keeps
+                        the other notebooks' earlier results
   --kernel NAME         kernel for every notebook (default: the notebook's own, else ${DEFAULT_RUN_OPTIONS.defaultKernel})
   --timeout S           seconds a cell may run (default ${DEFAULT_RUN_OPTIONS.cellTimeout})
-  -p, --param KEY=VALUE inject a parameter (VALUE parsed as JSON when it is, else text; repeatable)
+  -p, --param KEY=VALUE inject a parameter declared in the notebooks' parameters cell, of the default's type
+                        (VALUE parsed as JSON when it is, else text; True/False accepted; repeatable)
   --notebooks DIR       notebooks directory (default ${DEFAULT_RUN_OPTIONS.notebooksDir})
   --results DIR         results directory (default ${DEFAULT_RUN_OPTIONS.resultsDir})
   --report DIR          report directory (default ${DEFAULT_RUN_OPTIONS.reportDir})
@@ -123,9 +126,9 @@ async function main(): Promise<number> {
     summary = await runNotebooks({ ...options, onEvent: progressReporter() });
   } catch (e) {
     console.error(`reproduce: ${(e as Error).message}`);
-    return e instanceof NotebookNotFoundError ? 2 : 1;
+    return e instanceof NotebookNotFoundError || e instanceof ParameterError ? 2 : 1;
   }
-  if (summary.results.length === 0) console.error(`reproduce: no notebooks (*.ipynb) in ${options.notebooksDir ?? DEFAULT_RUN_OPTIONS.notebooksDir}`);
+  if (summary.results.length === 0) console.error(`reproduce: no notebooks to run in ${options.notebooksDir ?? DEFAULT_RUN_OPTIONS.notebooksDir} (none listed in its manifest.txt, or no *.ipynb)`);
   const rows = summary.results.map((r) => {
     const counts = VERDICTS.map((v) => String(r.claims.filter((c) => c.verdict === v).length));
     return [r.name, r.status, `${r.wallSeconds.toFixed(1)} s`, String(r.figures), ...counts];

@@ -3,6 +3,7 @@
 #  1. Debian's Jupyter pieces (Notebook, nbconvert, the kernel conformance suite), chromium (figure PNGs, report test),
 #     the C++ toolchain for the native addon, and OpenBLAS + PyTorch for the benchmark's reference columns
 #  2. npm dependencies, the library build and the native addon (node-gyp) via the package's install scripts
+#  3. plotly.js as a Notebook nbextension for live figures (scripts/nbextension.sh)
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
@@ -50,4 +51,5 @@ if [ -d node_modules ]; then
 else
   npm ci --no-audit --no-fund
 fi
+bash scripts/nbextension.sh # plotly.js served to live notebooks by `npm run lab` (nbextensions/moelab)
 echo "setup: done ($(node -e 'require("./dist/lib/index.js").init().then(b => console.log(b))'))"

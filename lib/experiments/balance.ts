@@ -1,6 +1,7 @@
 // The balancing run of the routing notebook: trains a MoE layer on a skewed token stream (regression to a fixed
 // random teacher) with lab.train's step and records the load per step. Reference: DeepSeek-V3 §2.1.2 / §4.5 (MaxVio).
 import * as tf from "@tensorflow/tfjs";
+import { throwIfCancelled } from "../cancel";
 import type { SkewedStream } from "../data/skewed-stream";
 import type { MoEConfig } from "../moe/config";
 import { MoELayer } from "../moe/layer";
@@ -29,6 +30,7 @@ export function balanceRun(stream: SkewedStream, layer: Partial<MoEConfig>, step
   const run: BalanceRun = { maxVio: [], load: [], loss: [] };
   try {
     for (let step = 0; step < steps; step++) {
+      throwIfCancelled(`balanceRun, after ${step} of ${steps} steps`); // between steps; finally frees the layer
       const x = stream.batch(tokens); // [tokens, dim]
       const { metrics, aux } = optimizerStep(opt, moe.trainableVariables(), () => {
         const out = moe.forward(x, { seqLen: tokens });

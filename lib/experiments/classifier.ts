@@ -3,6 +3,7 @@
 // precision. With a seeded training loop (Adam, softmax cross-entropy) and an evaluation pass.
 // Reference: the Fashion-MNIST benchmark's MLPClassifier baselines (github.com/zalandoresearch/fashion-mnist).
 import * as tf from "@tensorflow/tfjs";
+import { throwIfCancelled } from "../cancel";
 import { checkPositiveInt, withDefaults } from "../check";
 import { Linear } from "../nn/linear";
 import { Module } from "../nn/module";
@@ -80,6 +81,7 @@ export function trainClassifier(model: MlpClassifier, set: ImageSet, config: Par
   let cursor = 0;
   try {
     for (let s = 0; s < cfg.steps; s++) {
+      throwIfCancelled(`trainClassifier, after ${s} of ${cfg.steps} steps`); // between steps; finally frees the optimizer
       if (cursor + cfg.batchSize > order.length) {
         rng.shuffle(order);
         cursor = 0;

@@ -57,6 +57,31 @@ function codePointIndex(text: string, offset: number): number {
   return [...text.slice(0, offset)].length;
 }
 
+/**
+ * The UTF-16 offset of the last character of the function name before the innermost call parenthesis still open at
+ * `offset` (`lab.seed(` → on "seed"), or null when the cursor is not inside a call. Brackets in strings are not
+ * told apart: the answer is a hint for inspection, never used to run anything.
+ */
+export function calleeOffset(code: string, offset: number): number | null {
+  let depth = 0;
+  for (let i = Math.min(offset, code.length) - 1; i >= 0; i--) {
+    const c = code[i];
+    if (c === ")" || c === "]" || c === "}") depth++;
+    else if (c === "[" || c === "{") depth = Math.max(0, depth - 1);
+    else if (c === "(") {
+      if (depth > 0) {
+        depth--;
+        continue;
+      }
+      let end = i - 1;
+      while (end >= 0 && /\s/.test(code[end])) end--;
+      if (end >= 0 && /[\w$]/.test(code[end])) return end;
+      return null;
+    }
+  }
+  return null;
+}
+
 /** Whether `code` is ready to run: tslab's rule for unfinished input, then a parse for syntax errors. */
 export function isComplete(code: string): Completeness {
   const unfinished = isCompleteCode(code);
@@ -168,9 +193,14 @@ export class CellRunner {
     return { matches: info.candidates, cursor_start: codePointIndex(code, info.start), cursor_end: codePointIndex(code, info.end) };
   }
 
-  /** Type and documentation of the symbol at code point `cursorPos`, or null. */
+  /**
+   * Type and documentation of the symbol at code point `cursorPos`, or null. Inside a call's parentheses with nothing
+   * to inspect there (Shift-Tab right after `fn(`), those of the function called: the signature and its docs.
+   */
   inspect(code: string, cursorPos: number): string | null {
-    const info = this.executor.inspect(code, utf16Offset(code, cursorPos));
+    const offset = utf16Offset(code, cursorPos);
+    const callee = calleeOffset(code, offset);
+    const info = this.executor.inspect(code, offset) ?? (callee === null ? undefined : this.executor.inspect(code, callee));
     return info ? printQuickInfo(info) : null;
   }
 

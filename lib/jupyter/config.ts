@@ -24,15 +24,21 @@ export interface KernelConfig {
   readonly parentPollMs: number;
   /** Milliseconds the sockets keep trying to deliver unsent messages when the kernel shuts down. */
   readonly lingerMs: number;
+  /**
+   * Milliseconds an interrupted cell gets to stop by itself (library loops stop at their next step and the cell fails
+   * with KeyboardInterrupt) before the kernel stops waiting for it and replies anyway.
+   */
+  readonly interruptGraceMs: number;
 }
 
-/** Defaults: depth-limited results, per-request display mode, 50 ms stream batches. */
+/** Defaults: depth-limited results, per-request display mode, 50 ms stream batches, 1 s for an interrupted cell to stop. */
 export const DEFAULT_KERNEL_CONFIG: KernelConfig = Object.freeze({
   result: Object.freeze({ depth: 2, maxArrayLength: 100, maxStringLength: 10_000, breakLength: 100 }),
   display: "auto",
   streamFlushMs: 50,
   parentPollMs: 2000,
   lingerMs: 1000,
+  interruptGraceMs: 1000,
 });
 
 /** The defaults, overridden by `overrides`, then by $MOELAB_DISPLAY from `env` when set. */

@@ -1,6 +1,7 @@
 // The MoE Lab kernel: answers Jupyter messaging protocol 5.3 requests on shell and control, runs cells through
 // tslab (preloaded with tf and lab), publishes status, inputs, results, displays, streams and errors on iopub.
 // Reference: https://jupyter-client.readthedocs.io/en/latest/messaging.html
+import { CancelToken, KeyboardInterrupt, runCancellable } from "../cancel";
 import { setKernelHost } from "../display";
 import { awaitResult, CellRunner, isComplete, isThenable, preludeSource, resultText, TYPESCRIPT_VERSION } from "./cells";
 import type { KernelConfig } from "./config";
@@ -41,12 +42,18 @@ type Content = Record<string, unknown>;
 type Handler = (msg: Message) => Content | null | Promise<Content | null>;
 type Channel = "shell" | "control";
 
-/** An error raised in place of a cell's pending work when the user interrupts it. */
-class Interrupted extends Error {
-  constructor() {
-    super("interrupted while the cell's tracked work was still running");
-    this.name = "Interrupted";
-  }
+/**
+ * Errors that mean "stopped by an interrupt" without being a KeyboardInterrupt: Node's vm (breakOnSigint stops a
+ * cell's synchronous code on SIGINT) and tslab's executor (it stops waiting for a cell's top-level await).
+ */
+const FOREIGN_INTERRUPTS = new Set(["Script execution was interrupted by `SIGINT`", "Interrupted asynchronously"]);
+
+/** The error a cell fails with when it did not stop within the grace period after an interrupt. */
+function unresponsive(graceMs: number): KeyboardInterrupt {
+  return new KeyboardInterrupt(
+    `interrupted: the cell did not stop within ${graceMs} ms, so the kernel stopped waiting for it; ` +
+      "work that does not check for interrupts may go on in the background (the library's loops stop at their next step)",
+  );
 }
 
 /** A running kernel. Create with Kernel.start. */
@@ -66,6 +73,12 @@ export class Kernel {
   /** Set when the preload failed: told (once) on the stderr of the first cell. */
   private preloadProblem: string | null = null;
   private interruptCell: ((e: Error) => void) | null = null;
+  /** The cancellation token cells run under; an interrupt cancels it (and all work started under it) and replaces it. */
+  private token = new CancelToken();
+  /** Set by an interrupt while a cell runs: stops waiting for the cell once the grace period is over. */
+  private forceTimer: NodeJS.Timeout | null = null;
+  /** An interrupt arrived while the running cell ran. */
+  private cellInterrupted = false;
   private exiting = false;
   private stopping: Promise<void> | null = null;
   /** Resolves once init() has run and the banner is known. */
@@ -125,10 +138,26 @@ export class Kernel {
     return kernel;
   }
 
-  /** Interrupts the running cell (SIGINT and interrupt_request). */
+  /**
+   * Interrupts (SIGINT and interrupt_request): cancels the work of every cell so far (library loops throw
+   * KeyboardInterrupt before their next step), gives the running cell interruptGraceMs to fail by itself, then stops
+   * waiting for it. Cells after the interrupt run under a fresh token.
+   */
   interrupt(): void {
-    this.cells?.interrupt();
-    this.interruptCell?.(new Interrupted());
+    this.cancelWork();
+    if (!this.interruptCell || this.forceTimer) return;
+    this.cellInterrupted = true;
+    const graceMs = this.options.config.interruptGraceMs;
+    this.forceTimer = setTimeout(() => {
+      this.forceTimer = null;
+      this.cells?.interrupt();
+      this.interruptCell?.(unresponsive(graceMs));
+    }, graceMs);
+  }
+
+  private cancelWork(): void {
+    this.token.cancel("interrupted (Kernel › Interrupt)");
+    this.token = new CancelToken();
   }
 
   /** Writes a line to the kernel's log (the terminal that started it), never to a cell. */
@@ -320,7 +349,9 @@ export class Kernel {
   private async runCell(code: string, host: CellHost): Promise<{ error: ErrorContent | null; output: string | null }> {
     const interrupted = new Promise<never>((_, reject) => (this.interruptCell = reject));
     interrupted.catch(() => undefined);
-    let outcome = await this.runner().run(code);
+    this.cellInterrupted = false;
+    const runner = this.runner();
+    let outcome = await runCancellable(this.token, () => runner.run(code));
     if (outcome.status === "ok" && outcome.hasValue && isThenable(outcome.value)) {
       outcome = await awaitResult(outcome.value, interrupted);
     }
@@ -332,6 +363,13 @@ export class Kernel {
       error ??= thrownError(e);
     } finally {
       this.interruptCell = null;
+      if (this.forceTimer) clearTimeout(this.forceTimer);
+      this.forceTimer = null;
+    }
+    if (error && FOREIGN_INTERRUPTS.has(error.evalue)) {
+      // SIGINT stopped synchronous code (the kernel's own handler did not run meanwhile) or tslab gave up waiting.
+      if (!this.cellInterrupted) this.cancelWork();
+      error = thrownError(this.cellInterrupted ? unresponsive(this.options.config.interruptGraceMs) : new KeyboardInterrupt("interrupted while the cell's code ran"));
     }
     if (error || outcome.status !== "ok" || !outcome.hasValue) return { error, output: null };
     try {

@@ -1,6 +1,7 @@
 // Autoregressive generation: temperature and top-k sampling from the seeded PRNG, with or without the KV cache.
 // Reference: nanoGPT model.py `generate` (logits / temperature, keep the top-k, sample from the softmax).
 import * as tf from "@tensorflow/tfjs";
+import { throwIfCancelled } from "../cancel";
 import { Rng, rng as globalRng } from "../random";
 import { checkPositiveInt, withDefaults } from "../check";
 import type { TransformerLM } from "./transformer";
@@ -80,6 +81,7 @@ export function generate(
   try {
     let feed = sequence;
     for (let step = 0; step < maxNewTokens; step++) {
+      throwIfCancelled(`generate, before token ${step + 1} of ${maxNewTokens}`);
       const last = tf.tidy(() => {
         const ids = tf.tensor2d(feed, [1, feed.length], "int32"); // [1, T]
         const logits = model.forward(ids, cache).logits; // [1, T, V]

@@ -4,6 +4,7 @@
 // plus β·k3 KL to a frozen copy of the starting model. References: DeepSeekMath §4.1 (GRPO, Algorithm 1 with μ
 // updates per batch), TRL GRPOTrainer / PPOTrainer (value head, γ = 1, λ = 0.95, whitened advantages, vf_coef 0.1).
 import * as tf from "@tensorflow/tfjs";
+import { throwIfCancelled } from "../cancel";
 import { checkPositiveInt, checkRange, withDefaults } from "../check";
 import { DEFAULT_GRPO_ADVANTAGE, DEFAULT_GRPO_LOSS, GrpoAdvantageConfig, GrpoLossConfig, checkGrpoLossConfig, grpo, grpoAdvantages } from "./grpo-loss";
 import { valueLoss } from "./ppo-loss";
@@ -245,6 +246,8 @@ export async function trainLmRl(policy: TransformerLM, task: ArithmeticTask, con
   try {
     evaluate(0);
     for (let step = 1; step <= cfg.steps; step++) {
+      throwIfCancelled(`trainLmRl, before step ${step} of ${cfg.steps}`);
+      throwIfCancelled(`trainLmRl, before step ${step} of ${cfg.steps}`);
       const distinct = task.prompts(cfg.method === "grpo" ? cfg.promptsPerStep : cfg.promptsPerStep * cfg.groupSize, rng);
       const prompts = cfg.method === "grpo" ? distinct.flatMap((q) => Array.from({ length: cfg.groupSize }, () => q)) : distinct;
       const n = prompts.length;

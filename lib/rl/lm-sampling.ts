@@ -3,6 +3,7 @@
 // `_get_per_token_logps` (log-softmax of the logits that predict each completion token) and completion masks
 // (tokens after the first EOS are padding).
 import * as tf from "@tensorflow/tfjs";
+import { cancelled, throwIfCancelled } from "../cancel";
 import { checkPositiveInt } from "../check";
 import { SampleConfig, sampleToken } from "../model/generate";
 import type { TransformerLM } from "../model/transformer";
@@ -73,6 +74,7 @@ export function sampleCompletions(
   try {
     let feed = tf.tensor2d(tokens.filter((_, k) => k % width < p), [b, p], "int32"); // [B, P]
     for (let step = 0; step < maxNewTokens && done.includes(false); step++) {
+      if (cancelled()) break; // interrupted: stop between tokens, free the feed, throw below
       const last = tf.tidy(() => {
         const logits = model.forward(feed, cache).logits; // [B, T, V]
         const [, t, v] = logits.shape;
@@ -97,5 +99,6 @@ export function sampleCompletions(
   } finally {
     cache.dispose();
   }
+  throwIfCancelled("sampleCompletions");
   return { tokens, mask, completions };
 }

@@ -2,6 +2,7 @@
 // updateEpochs passes of shuffled minibatches, global grad-norm clipping, Adam (eps 1e-5), linear LR anneal,
 // optional early stop on approximate KL. Reference: cleanrl ppo.py (defaults and loop order, CartPole-v1 settings).
 import * as tf from "@tensorflow/tfjs";
+import { cancelled, throwIfCancelled } from "../cancel";
 import { checkPositiveInt, checkRange, withDefaults } from "../check";
 import { DEFAULT_PPO_LOSS, PpoLossConfig, checkPpoLossConfig, ppo } from "./ppo-loss";
 import { AdamW, adam } from "../train/optimizer";
@@ -247,6 +248,7 @@ export async function trainPpo(env: VecEnv, config: PpoSettings = {}, options: P
   let nextDone = new Float32Array(n);
   let globalStep = 0;
   for (let iteration = 1; iteration <= numIterations; iteration++) {
+    if (cancelled()) break; // interrupted: stop between iterations, free the optimizer, throw below
     const lr = cfg.annealLr ? (1 - (iteration - 1) / numIterations) * cfg.learningRate : cfg.learningRate;
     optimizer.learningRate = lr;
     for (let t = 0; t < cfg.numSteps; t++) {
@@ -298,5 +300,7 @@ export async function trainPpo(env: VecEnv, config: PpoSettings = {}, options: P
     await pause();
   }
   optimizer.dispose();
+  if (cancelled() && !options.agent) agent.dispose(); // an interrupted run returns nothing: free the agent it made
+  throwIfCancelled(`trainPpo, after ${iterations.length} of ${numIterations} iterations`);
   return { agent, episodes, iterations, config: cfg };
 }

@@ -1,23 +1,27 @@
 // The headless runner: execute notebooks through their kernel, save executed notebooks, results JSON and the report.
 // Reference: papermill (parameters, executed copies); issue 2 item 7 (npm run reproduce).
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, delimiter, dirname, join, relative, resolve } from "node:path";
 import { executeNotebook, type CellEvent } from "./execute";
 import type { KernelClientConfig } from "./kernel";
 import { findKernelSpec } from "./kernelspec";
 import { injectParameters, notebookLanguage, readNotebook, writeNotebook, type Notebook, type ParameterValue } from "./notebook";
 import { repoRoot } from "../repo-root";
+import { checkParameters } from "./parameters";
 import { renderReport, type ReportEntry } from "./report";
 import { notebookResults, type NotebookResults } from "./results";
 import { withDefaults } from "../check";
 
 /** What the runner does. */
 export interface RunOptions {
-  /** Directory whose *.ipynb files are the notebooks (run in name order). */
+  /** Directory of the notebooks: those its manifest.txt lists, in that order (without one: every *.ipynb, by name). */
   notebooksDir: string;
-  /** Names to run (file name with or without .ipynb); empty: all. */
+  /**
+   * Names to run (file name with or without .ipynb; any notebook file of the directory, listed or not); empty: the
+   * listed ones. The report keeps the other listed notebooks' earlier results.
+   */
   only: string[];
-  /** Parameters injected after every notebook's "parameters" cell. */
+  /** Parameters injected after every notebook's "parameters" cell; each must be declared there, with the default's type. */
   params: Record<string, ParameterValue>;
   /** Kernel for every notebook; null: each notebook's metadata.kernelspec.name, else `defaultKernel`. */
   kernel: string | null;
@@ -83,8 +87,11 @@ export const DEFAULT_RUN_OPTIONS: Readonly<RunOptions> = Object.freeze({
   kernelConfig: {},
 });
 
-/** Notebook names (file names without .ipynb) in `dir`, sorted. */
-export function listNotebooks(dir: string): string[] {
+/** The file in a notebooks directory that lists the lab's notebooks: one name per line, in run order, `#` comments. */
+export const MANIFEST_FILE = "manifest.txt";
+
+/** Names (without .ipynb) of every notebook file in `dir`, sorted. */
+function notebookFiles(dir: string): string[] {
   if (!existsSync(dir)) throw new Error(`listNotebooks(dir): ${dir} does not exist`);
   return readdirSync(dir)
     .filter((file) => file.endsWith(".ipynb"))
@@ -92,14 +99,73 @@ export function listNotebooks(dir: string): string[] {
     .sort();
 }
 
-/** The notebooks to run: all, or `only` (with or without .ipynb) in directory order; unknown names throw. */
+/**
+ * The notebooks of `dir` that the runner and the tests run: those listed in `dir`/manifest.txt, in its order, so a
+ * scratch notebook (Untitled.ipynb) is never run; a directory without a manifest (a fixture folder, a user's own)
+ * gives every *.ipynb, sorted. A listed notebook that does not exist throws, naming the manifest line.
+ */
+export function listNotebooks(dir: string): string[] {
+  const files = notebookFiles(dir);
+  const manifest = join(dir, MANIFEST_FILE);
+  if (!existsSync(manifest)) return files;
+  const names: string[] = [];
+  readFileSync(manifest, "utf8")
+    .split(/\r?\n/)
+    .forEach((raw, i) => {
+      const name = raw.replace(/#.*/, "").trim().replace(/\.ipynb$/, "");
+      if (!name) return;
+      if (!files.includes(name)) throw new Error(`${manifest}:${i + 1}: lists "${name}", but ${dir} has no ${name}.ipynb`);
+      if (names.includes(name)) throw new Error(`${manifest}:${i + 1}: lists "${name}" twice`);
+      names.push(name);
+    });
+  return names;
+}
+
+/** The notebooks to run: the listed ones, or `only` (with or without .ipynb; listed ones first, in list order). */
 export function selectNotebooks(dir: string, only: readonly string[]): string[] {
-  const available = listNotebooks(dir);
-  if (only.length === 0) return available;
+  const listed = listNotebooks(dir);
+  if (only.length === 0) return listed;
+  const files = notebookFiles(dir);
   const wanted = only.map((name) => basename(name).replace(/\.ipynb$/, ""));
-  const missing = wanted.filter((name) => !available.includes(name));
-  if (missing.length) throw new NotebookNotFoundError(missing, available, dir);
-  return available.filter((name) => wanted.includes(name));
+  const missing = wanted.filter((name) => !files.includes(name));
+  if (missing.length) throw new NotebookNotFoundError(missing, listed, dir);
+  return [...listed.filter((name) => wanted.includes(name)), ...wanted.filter((name, i) => !listed.includes(name) && wanted.indexOf(name) === i)];
+}
+
+/**
+ * Creates `dir` and its missing parents one by one: Node's recursive mkdirSync loops forever where mkdir fails with
+ * ENOENT below an existing folder (/proc/x). Errors name the option (`what`), the folder and the reason.
+ */
+export function makeDirectory(dir: string, what: string): void {
+  const missing: string[] = [];
+  let at = resolve(dir);
+  while (!existsSync(at) && dirname(at) !== at) {
+    missing.unshift(at);
+    at = dirname(at);
+  }
+  if (!statSync(at).isDirectory()) throw new Error(`${what} ${dir}: ${at} is a file, not a folder`);
+  for (const folder of missing) {
+    try {
+      mkdirSync(folder);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      throw new Error(`${what} ${dir}: cannot create ${folder} (${err.code ?? err.message}); choose a folder you can write to`);
+    }
+  }
+}
+
+/** The report entry of a notebook run earlier into `resultsDir` (its results JSON and executed copy), or null. */
+function earlierEntry(name: string, options: RunOptions): ReportEntry | null {
+  const resultsPath = join(options.resultsDir, `${name}.json`);
+  if (!existsSync(resultsPath)) return null;
+  const executedPath = join(options.resultsDir, `${name}.ipynb`);
+  try {
+    const results = JSON.parse(readFileSync(resultsPath, "utf8")) as NotebookResults;
+    const notebook = existsSync(executedPath) ? readNotebook(executedPath) : null;
+    return { results, notebook, notebookHref: notebook ? relative(options.reportDir, executedPath).split("\\").join("/") : null };
+  } catch {
+    return null; // unreadable leftovers are not reported
+  }
 }
 
 /** A results record for a notebook that could not be executed at all. */
@@ -160,19 +226,25 @@ async function runOne(name: string, options: RunOptions, env: NodeJS.ProcessEnv)
 export async function runNotebooks(overrides: Partial<RunOptions> = {}): Promise<RunSummary> {
   const options: RunOptions = withDefaults("runNotebooks(options)", DEFAULT_RUN_OPTIONS, overrides, ["onEvent"]);
   const names = selectNotebooks(options.notebooksDir, options.only);
-  mkdirSync(options.resultsDir, { recursive: true });
-  mkdirSync(options.reportDir, { recursive: true });
+  // Every override is checked against every selected notebook before anything runs.
+  const params = new Map(names.map((name) => [name, checkParameters(readNotebook(join(options.notebooksDir, `${name}.ipynb`)), options.params, `${name}.ipynb`)]));
+  makeDirectory(options.resultsDir, "results folder (--results)");
+  makeDirectory(options.reportDir, "report folder (--report)");
   const jupyterPath = [...options.jupyterPath, ...(process.env.JUPYTER_PATH ?? "").split(delimiter)].filter(Boolean);
   const env = { ...process.env, JUPYTER_PATH: jupyterPath.join(delimiter) };
   const entries: ReportEntry[] = [];
   for (const [i, name] of names.entries()) {
     options.onEvent?.({ type: "notebook-start", name, ordinal: i + 1, total: names.length });
-    const entry = await runOne(name, options, env);
+    const entry = await runOne(name, { ...options, params: params.get(name) ?? {} }, env);
     entries.push(entry);
     options.onEvent?.({ type: "notebook-end", name, results: entry.results });
   }
+  // --only: the report keeps the other listed notebooks' earlier results, in list order.
+  const shown = [...new Set([...listNotebooks(options.notebooksDir), ...names])]
+    .map((name) => entries.find((e) => e.results.name === name) ?? earlierEntry(name, options))
+    .filter((e): e is ReportEntry => e !== null);
   const reportPath = join(options.reportDir, "index.html");
-  writeFileSync(reportPath, renderReport(entries));
+  writeFileSync(reportPath, renderReport(shown));
   const results = entries.map((e) => e.results);
   return {
     results,

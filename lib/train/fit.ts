@@ -8,6 +8,7 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import type { Module } from "../nn/module";
 import { stepSeed } from "../data/batch";
+import { throwIfCancelled } from "../cancel";
 import { progress } from "../progress";
 import { currentSeed, seed as seedGlobal } from "../random";
 import { checkpointName, restoreCheckpoint, saveCheckpoint } from "./checkpoint";
@@ -207,6 +208,8 @@ export async function fit<B extends tf.TensorContainer>(options: FitOptions<B>):
     const every = (n: number, step: number) => step + 1 === cfg.steps || (n > 0 && (step + 1) % n === 0);
     try {
       for (let step = start; step < cfg.steps; step++) {
+        throwIfCancelled(`fit, before step ${step + 1} of ${cfg.steps}`);
+        throwIfCancelled(`fit, before step ${step + 1} of ${cfg.steps}`);
         const t0 = performance.now();
         seedGlobal(stepSeed(seed, step));
         const lr = learningRate(cfg.schedule, step);

@@ -1,9 +1,11 @@
 // Unit tests of the kernel's parts that need no running kernel: wire signing, history queries, error content,
 // display-mode configuration.
 import { createHmac } from "node:crypto";
+import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_KERNEL_CONFIG, kernelConfig } from "../../lib/jupyter/config";
-import { diagnosticsError, thrownError } from "../../lib/jupyter/errors";
+import { calleeOffset } from "../../lib/jupyter/cells";
+import { diagnosticsError, errorTraceback, thrownError } from "../../lib/jupyter/errors";
 import { History } from "../../lib/jupyter/history";
 import { decode, encode, Session, Signer } from "../../lib/jupyter/wire";
 
@@ -95,6 +97,56 @@ describe("error content", () => {
     const e = thrownError(new RangeError("too big"));
     expect([e.ename, e.evalue, e.traceback[0]]).toEqual(["RangeError", "too big", "RangeError: too big"]);
     expect(thrownError("just a string")).toEqual({ ename: "Uncaught", evalue: "'just a string'", traceback: ["Uncaught 'just a string'"] });
+  });
+});
+
+describe("tracebacks", () => {
+  it("show the cell's frames first, the library's compactly by package path, dependencies as one line", () => {
+    const root = path.resolve(__dirname, "..", "..");
+    const err = new Error("expected shape [..., 4], got [2,3]");
+    const stack = [
+      `${root}/dist/lib/nn/linear.js:56`, // Node's decoration of errors thrown under vm: dropped
+      "            throw new Error(...);",
+      "            ^",
+      "",
+      "Error: expected shape [..., 4], got [2,3]",
+      `    at Linear.apply (${root}/lib/nn/linear.ts:41:13)`,
+      `    at Engine.scopedRun (${root}/node_modules/@tensorflow/tfjs-core/dist/tf-core.node.js:4400:19)`,
+      `    at Object.tidy (${root}/node_modules/@tensorflow/tfjs-core/dist/tf-core.node.js:9000:1)`,
+      "    at helper (evalmachine.<anonymous>:4:41)",
+      "    at evalmachine.<anonymous>:7:22",
+      "    at evalmachine.<anonymous>:9:3",
+      `    at CellRunner.run (${root}/lib/kernel/cells.ts:151:32)`,
+      `    at Object.execute (${root}/node_modules/tslab/dist/executor.js:162:41)`,
+      "    at new Promise (<anonymous>)",
+      "    at process.processTicksAndRejections (node:internal/process/task_queues:95:5)",
+      "    at mine (/home/u/helpers.js:3:9)",
+    ].join("\n");
+    expect(errorTraceback(err, stack)).toEqual([
+      "Error: expected shape [..., 4], got [2,3]",
+      "  in the cell:",
+      "    at helper (this cell)",
+      "    at the cell's top level",
+      "  in moelab:",
+      "    at Linear.apply (lib/nn/linear.ts:41:13)",
+      "  elsewhere:",
+      "    at mine (/home/u/helpers.js:3:9)",
+      "  below: @tensorflow/tfjs-core (2 frames)",
+    ]);
+  });
+});
+
+describe("signature help", () => {
+  it("finds the function whose call parentheses hold the cursor", () => {
+    const callee = (code: string) => {
+      const at = calleeOffset(code, code.length);
+      return at === null ? null : code.slice(0, at + 1);
+    };
+    expect(callee("lab.seed(")).toBe("lab.seed");
+    expect(callee("lab.train.fit({ a: f(1), ")).toBe("lab.train.fit");
+    expect(callee("foo (bar(1), [2, 3], ")).toBe("foo");
+    expect(callee("x + (1")).toBeNull();
+    expect(callee("a[")).toBeNull();
   });
 });
 

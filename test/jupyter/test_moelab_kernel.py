@@ -224,9 +224,72 @@ class MoeLabProtocolTests(unittest.TestCase):
         time.sleep(1.0)
         self.km.interrupt_kernel()
         cell = self.collect(msg_id, started)
-        self.assertEqual(cell.reply["status"], "error")
+        self.assertErrorEverywhere(cell, "KeyboardInterrupt")
         self.assertIn("interrupted", cell.reply["evalue"])
         self.assertEqual(self.execute("1 + 1").result_text(), "2")
+
+    def test_interrupt_stops_fit(self):
+        # A long lab.train.fit with a live progress bar; afterStep records how many steps ran and the weights each left.
+        setup = self.execute(
+            "const net = new lab.Linear(6, 4);\n"
+            "const probe = { steps: 0, weights: [] as number[] };\n"
+            "const weights = () => Array.from(net.weight.dataSync());"
+        )
+        self.assertEqual(setup.reply["status"], "ok", setup.reply)
+        started = time.monotonic()
+        msg_id = self.kc.execute(
+            "await lab.train.fit({\n"
+            "  module: net,\n"
+            "  batches: () => ({ inputs: tf.ones([8, 6]) }),\n"
+            "  loss: (b: { inputs: tf.Tensor }) => tf.mean(tf.square(tf.sub(net.apply(b.inputs), 1))) as tf.Scalar,\n"
+            "  afterStep: () => { probe.steps++; probe.weights = weights(); },\n"
+            "  config: { steps: 10_000_000, yieldMs: 0, progress: true, label: 'interruptible' },\n"
+            "});",
+            allow_stdin=True,
+        )
+        time.sleep(3.0)
+        interrupted_at = time.monotonic()
+        self.km.interrupt_kernel()
+        cell = self.collect(msg_id, started)
+        stopped_within = time.monotonic() - interrupted_at
+        self.assertErrorEverywhere(cell, "KeyboardInterrupt")
+        self.assertIn("fit, before step", cell.reply["evalue"])
+        self.assertLess(stopped_within, 2.0)  # about a second: the loop stops at its next step
+        bars = [m["content"]["data"]["text/plain"] for m in cell.of_type("update_display_data")]
+        self.assertTrue(bars and bars[-1].endswith("interrupted"), bars[-3:])
+        # No step after the reply, and the weights are those the last whole step left (no half-applied update).
+        after_reply = int(self.execute("probe.steps").result_text())
+        self.assertGreater(after_reply, 0)
+        time.sleep(1.0)
+        alone = self.execute(
+            "const before = probe.steps;\n"
+            "await new Promise((done) => setTimeout(done, 500));\n"
+            "[before, probe.steps, weights().every((w, i) => w === probe.weights[i])]"
+        )
+        self.assertEqual(alone.result_text(), f"[ {after_reply}, {after_reply}, true ]")
+        # The next fit runs under a fresh token: it is not cancelled by the earlier interrupt.
+        again = self.execute("(await lab.train.fit({ module: net, batches: () => ({ inputs: tf.ones([8, 6]) }), "
+                             "loss: (b: { inputs: tf.Tensor }) => tf.mean(net.apply(b.inputs)) as tf.Scalar, config: { steps: 3 } })).history.length")
+        self.assertEqual(again.result_text(), "3")
+
+    def test_traceback_opens_with_the_cell(self):
+        cell = self.execute("function helper() {\n  return new lab.Linear(4, 4).apply(tf.ones([2, 3]));\n}\nhelper();")
+        self.assertErrorEverywhere(cell, "Error")
+        tb = cell.reply["traceback"]
+        self.assertEqual(tb[:4], ["Error: " + cell.reply["evalue"], "  in the cell:", "    at helper (this cell)", "    at the cell's top level"])
+        self.assertEqual(tb[4], "  in moelab:")
+        self.assertRegex(tb[5], r"^    at Linear\.apply \(lib/nn/linear\.ts:\d+:\d+\)$")  # source-mapped to the TypeScript
+        self.assertFalse(any("dist/" in line or "tslab" in line or "kernel" in line for line in tb), tb)
+
+    def test_signature_help_inside_call(self):
+        for code in ("lab.seed(", "lab.train.fitConfig({ steps: 3, "):
+            msg_id = self.kc.inspect(code, len(code))
+            reply = self.kc.get_shell_msg(timeout=REPLY_TIMEOUT)
+            self.assertEqual(reply["parent_header"]["msg_id"], msg_id)
+            self.assertEqual(reply["content"]["status"], "ok")
+            self.assertTrue(reply["content"]["found"], code)
+            name = code.split("(")[0].split(".")[-1]
+            self.assertIn(f"{name}(", reply["content"]["data"]["text/plain"])
 
     def test_comm_info_reply(self):
         msg_id = self.kc.comm_info()

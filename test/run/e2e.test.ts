@@ -60,14 +60,14 @@ describe("npm run reproduce on the fixtures (moelab kernel)", () => {
     expect(r.status).toBe("failed");
     expect(r.error).toMatchObject({ cellIndex: 4, executionCount: 4, ename: "RangeError", evalue: "fixture failure <on purpose>" });
     expect(r.error!.source).toContain("explode();");
-    expect(r.error!.traceback.join("\n")).toMatch(/RangeError: fixture failure <on purpose>\n\s+at explode/);
+    expect(r.error!.traceback.join("\n")).toMatch(/^RangeError: fixture failure <on purpose>\n  in the cell:\n    at explode \(this cell\)/);
     expect(r.cells.map((c) => c.status)).toEqual(["ok", "ok", "ok", "error"]);
 
     const nb = json<Notebook>(join(resultsDir, "failing.ipynb"));
     const [, injected, before, failing, after] = codeCells(nb).map((c) => c);
     expect(nb.cells[2]).toBe(injected);
     expect(injected.metadata.tags).toEqual(["injected-parameters"]);
-    expect(injected.source).toBe("// Injected parameters\nlet quick = true;\nconst seed = 7;");
+    expect(injected.source).toBe("// Injected parameters\nlet quick = true;\nlet seed = 7;");
     expect(before.outputs).toEqual([{ output_type: "stream", name: "stdout", text: "before the failure: 42\n" }]);
     expect(failing.outputs).toMatchObject([{ output_type: "error", ename: "RangeError" }]);
     expect(after.outputs).toEqual([]);
@@ -94,6 +94,16 @@ describe("npm run reproduce on the fixtures (moelab kernel)", () => {
     expect(html).toContain("fixture failure &lt;on purpose&gt;");
     expect(html).toContain('href="../results/failing.ipynb"');
   });
+
+  it("--only reruns one notebook, and the report keeps the other's earlier results", async () => {
+    const summary = await runNotebooks({ notebooksDir: FIXTURES, only: ["passing"], params: { quick: true }, resultsDir, reportDir, cellTimeout: 120 });
+    expect(summary.results.map((r) => r.name)).toEqual(["passing"]);
+    const html = readFileSync(join(reportDir, "index.html"), "utf8");
+    expect(html.indexOf('<section id="nb-failing">')).toBeGreaterThan(0);
+    expect(html.indexOf('<section id="nb-passing">')).toBeGreaterThan(html.indexOf('<section id="nb-failing">'));
+    expect(html).toContain("fixture failure &lt;on purpose&gt;");
+    expect(json<NotebookResults>(join(resultsDir, "failing.json")).status).toBe("failed"); // untouched
+  }, 180_000);
 
   it("a missing notebook name is a clear error (exit 2) listing the available names", async () => {
     const missing = await reproduce(["--notebooks", FIXTURES, "--results", resultsDir, "--report", reportDir, "--only", "passing,nope"]);
