@@ -17,6 +17,8 @@ export type { BackendName, BackendReport } from "./backend";
 export { DEFAULT_SEED, Rng, currentSeed, randomNormal, randomUniform, rng, seed, truncatedNormal } from "./random";
 export { clearOutput, display, kernelHost, setKernelHost } from "./display";
 export type { DisplayBundle, DisplayOptions, KernelHost } from "./display";
+import { installDenoHost } from "./deno-jupyter";
+installDenoHost();
 export * as viz from "./viz";
 export { show } from "./viz";
 export { progress, trackProgress, DEFAULT_PROGRESS_CONFIG } from "./progress";
