@@ -1,7 +1,7 @@
 // Claim-vs-measured tables and recorded metrics: what a notebook reports to the reader, the runner and the report.
 // Reference: the lab's results MIME type (application/vnd.moelab.results+json), collected by lib/run/results.ts.
 import { display } from "./display";
-import { escapeHtml } from "./html";
+import { escapeHtml } from "./html-escape";
 import { asciiTable, compact } from "./viz/format";
 
 /** MIME type of the machine-readable part of claims(), record() and recordEnvironment() outputs. */
@@ -16,6 +16,11 @@ export const RESULTS_MIME = "application/vnd.moelab.results+json";
  */
 export const VERDICTS = Object.freeze(["reproduced", "partly", "not reproduced", "not measured"] as const);
 export type Verdict = (typeof VERDICTS)[number];
+
+/** A full-budget claim's verdict: "not measured" in a quick run (a smoke test's numbers decide nothing), else `verdict`. */
+export function unlessQuick(quick: boolean, verdict: Verdict): Verdict {
+  return quick ? "not measured" : verdict;
+}
 
 /** One row of a claim-vs-measured table. */
 export interface ClaimRow {

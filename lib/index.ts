@@ -12,8 +12,8 @@ export {
   probeBackends,
   selectBackend,
   useBackend,
-} from "./backend";
-export type { BackendName, BackendReport } from "./backend";
+} from "./backend-select";
+export type { BackendName, BackendReport } from "./backend-select";
 export { DEFAULT_SEED, Rng, currentSeed, randomNormal, randomUniform, rng, seed, truncatedNormal } from "./random";
 export { clearOutput, display, kernelHost, setKernelHost } from "./display";
 export type { DisplayBundle, DisplayOptions, KernelHost } from "./display";
@@ -30,13 +30,14 @@ export * as data from "./data";
 export * as model from "./model";
 export * as train from "./train";
 export * as quant from "./quant";
-export * as losses from "./losses";
 export * as rl from "./rl";
+export * as experiments from "./experiments";
+export * as flops from "./flops";
+export * as plan from "./plan";
 export { Linear, Module } from "./nn";
-export { claims, record, recordEnvironment, RESULTS_MIME, VERDICTS } from "./claims";
+export { claims, record, recordEnvironment, RESULTS_MIME, unlessQuick, VERDICTS } from "./claims";
 export type { ClaimRow, MetricValue, ResultsPayload, Verdict } from "./claims";
 export { cumsum, gelu, registerGradients, rmsNorm, silu, softmaxCrossEntropy, stopGradient, topk } from "./ops";
-export { adam, DEFAULT_NATIVE_ADAM, NativeAdamOptimizer } from "./native/optimizer";
-export type { NativeAdamConfig } from "./native/optimizer";
+export { adam } from "./train/optimizer";
 export { matmulBf16, matmulBf16Support } from "./native/kernels/matmul";
 export type { FusedActivation } from "./native/kernels/matmul";

@@ -1,7 +1,7 @@
 // Session start: pick the tensor backend and describe the environment in a one-line banner.
 import * as tf from "@tensorflow/tfjs";
 import * as os from "node:os";
-import { availableBackends, currentBackend, probeBackends, selectBackend } from "./backend";
+import { availableBackends, currentBackend, probeBackends, selectBackend } from "./backend-select";
 import { seed } from "./random";
 import pkg from "../package.json";
 

@@ -2,7 +2,7 @@
 // Reference: tqdm's status line (https://github.com/tqdm/tqdm#usage): "label 45% |███░░| 45/100 [00:03<00:04, 12.3 it/s]".
 
 import { DisplayBundle, KernelHost, kernelHost } from "./display";
-import { escapeHtml } from "./html";
+import { escapeHtml } from "./html-escape";
 import { compact } from "./viz/format";
 
 /** Drawing settings. */

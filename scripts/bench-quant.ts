@@ -65,7 +65,7 @@ async function main(): Promise<void> {
     const wt = tf.transpose(w) as tf.Tensor2D;
     const qa = lab.quant.quantize(a, { format: "int8", granularity: lab.quant.PER_CHANNEL });
     const qw = lab.quant.quantizeW8(w);
-    const ops = 2 * m * k * nn;
+    const ops = lab.flops.gemmFlops({ batch: 1, m, n: nn, k });
     const gops = (t: Timing) => ops / (t.median * 1e6);
     const shapeText = `${m}×${k} · ${k}×${nn}`;
     const tF = await time(() => tf.matMul(a, wt).dispose(), { repeats });

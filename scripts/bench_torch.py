@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """PyTorch CPU side of `npm run bench`: the same GEMMs and train steps as lib/bench, timed in eager mode.
 
-Reference: torch.nn / torch.optim.Adam (https://pytorch.org/docs/stable/), nanoGPT's model.py for the transformer.
+Reference: torch.nn / torch.optim.Adam (https://pytorch.org/docs/stable/); the transformer is lab.model.TransformerLM
+(nanoGPT's model.py with the lab's SwiGLU FFN, RMSNorm and learned or rotary positions).
 Run with Debian's interpreter: /usr/bin/python3 scripts/bench_torch.py (python3-torch).
 
 Protocol (JSON lines; lib/bench/torch.ts drives it):
@@ -11,8 +12,11 @@ Protocol (JSON lines; lib/bench/torch.ts drives it):
                    (warmup: at least N untimed calls and until MS have passed, at most 1000 calls)
                    W = {"kind": "gemm", "shape": {"batch","m","n","k","transposeA","transposeB"}}
                      | {"kind": "mlp", "config": MlpConfig} | {"kind": "transformer", "config": TransformerConfig}
-                   (the config objects of lib/bench/models, camelCase fields)
+                   (the config objects of lib/bench/models, camelCase fields; the transformer's "model" is an LMConfig)
   each line out:   {"id": ..., "samples_ms": [...], "loss": float | null} or {"id": ..., "error": "..."}
+  twin check in:   {"id": ..., "workload": transformer W, "check": {"weights": {NAME: [floats]}, "inputs": [[ids]],
+                   "targets": [[ids]], "steps": N}} (the lab model's weights by parameter name, one batch)
+  twin check out:  {"id": ..., "params": COUNT, "losses": [loss before each of the N Adam steps]}
 Argument: --threads N (torch.set_num_threads; the native backend's pool size).
 """
 import argparse
@@ -46,8 +50,13 @@ def gemm_case(torch, shape):
 
 
 def adam(torch, params, cfg):
+    """The lab's AdamW config (lib/train/optimizer.ts) as torch.optim.AdamW: decay on parameters of rank >= decayMinRank."""
     a = cfg["adam"]
-    return torch.optim.Adam(params, lr=a["learningRate"], betas=(a["beta1"], a["beta2"]), eps=a["epsilon"])
+    decay, min_rank = a.get("weightDecay", 0.0), a.get("decayMinRank", 0)
+    params = list(params)
+    groups = [{"params": [p for p in params if p.ndim >= min_rank], "weight_decay": decay},
+              {"params": [p for p in params if p.ndim < min_rank], "weight_decay": 0.0}]
+    return torch.optim.AdamW([g for g in groups if g["params"]], lr=a["learningRate"], betas=(a["beta1"], a["beta2"]), eps=a["epsilon"])
 
 
 def train_step(model, opt, loss_fn):
@@ -76,15 +85,21 @@ def mlp_case(torch, cfg):
     return train_step(model, adam(torch, model.parameters(), cfg), lambda: nn.functional.cross_entropy(model(x), y))
 
 
-def transformer_case(torch, cfg):
-    """Decoder-only, pre-RMSNorm causal MHA + GELU/SiLU MLP, tied head: lib/bench/models/transformer.ts."""
+def lm_model(torch, m):
+    """lab.model.TransformerLM (dense SwiGLU FFN) in torch, with the lab's parameter names and init: lib/model/*.ts."""
     nn = torch.nn
     F = nn.functional
-    V, d, H, L, T, B = cfg["vocabSize"], cfg["dModel"], cfg["heads"], cfg["layers"], cfg["seqLen"], cfg["batchSize"]
-    hidden, eps, dh = cfg["mlpRatio"] * d, cfg["normEps"], d // H
-    act = F.gelu if cfg["activation"] == "gelu" else F.silu
+    if m["ffn"] != "dense":
+        raise ValueError(f"model.ffn must be dense (no MoE twin), got {m['ffn']!r}")
+    V, d, H, L, C, hidden, eps = m["vocabSize"], m["dim"], m["nHeads"], m["nLayers"], m["contextLen"], m["ffnHidden"], m["normEps"]
+    dh = d // H
 
-    class RMSNorm(nn.Module):
+    def linear(n_in, n_out):  # lib/nn/linear.ts: no bias, normal(0, 1/sqrt(in))
+        layer = nn.Linear(n_in, n_out, bias=False)
+        nn.init.normal_(layer.weight, std=1 / math.sqrt(n_in))
+        return layer
+
+    class RMSNorm(nn.Module):  # x / sqrt(mean(x²) + eps) · weight
         def __init__(self):
             super().__init__()
             self.weight = nn.Parameter(torch.ones(d))
@@ -92,49 +107,107 @@ def transformer_case(torch, cfg):
         def forward(self, x):
             return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * self.weight
 
+    def norm():
+        if m["norm"] == "rmsnorm":
+            return RMSNorm()
+        if m["norm"] == "layernorm":
+            return nn.LayerNorm(d, eps=eps)
+        raise ValueError(f"model.norm must be rmsnorm or layernorm, got {m['norm']!r}")
+
+    def rope_tables(T):  # lib/model/rope.ts: angle pos·θ^(−2i/dh), rotate-half layout
+        i = torch.arange(dh // 2, dtype=torch.float64)
+        angles = torch.arange(T, dtype=torch.float64)[:, None] * m["ropeTheta"] ** (-2 * i / dh)
+        return torch.cos(angles).float(), torch.sin(angles).float()  # [T, dh/2] each
+
+    def rotate(x, cos, sin):
+        x1, x2 = x.chunk(2, dim=-1)
+        return torch.cat([x1 * cos - x2 * sin, x2 * cos + x1 * sin], dim=-1)
+
+    class Attention(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.wqkv, self.wo = linear(d, 3 * d), linear(d, d)
+
+        def forward(self, x, rope, mask):
+            B, T, _ = x.shape
+            q, k, v = (t.view(B, T, H, dh).transpose(1, 2) for t in self.wqkv(x).split(d, dim=-1))  # [B, H, T, dh]
+            if rope is not None:
+                q, k = rotate(q, *rope), rotate(k, *rope)
+            p = torch.softmax(q @ k.transpose(-1, -2) * (1 / math.sqrt(dh)) + mask, dim=-1)  # [B, H, T, T]
+            return self.wo((p @ v).transpose(1, 2).reshape(B, T, d))
+
+    class SwiGLU(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w1, self.w2, self.w3 = linear(d, hidden), linear(hidden, d), linear(d, hidden)
+
+        def forward(self, x):
+            return self.w2(F.silu(self.w1(x)) * self.w3(x))
+
     class Block(nn.Module):
         def __init__(self):
             super().__init__()
-            self.norm1, self.norm2 = RMSNorm(), RMSNorm()
-            self.wqkv = nn.Linear(d, 3 * d, bias=False)
-            self.wo = nn.Linear(d, d, bias=False)
-            self.w1 = nn.Linear(d, hidden, bias=False)
-            self.w2 = nn.Linear(hidden, d, bias=False)
+            self.attn_norm, self.attn, self.ffn_norm, self.ffn = norm(), Attention(), norm(), SwiGLU()
 
-        def forward(self, x, mask):
-            q, k, v = self.wqkv(self.norm1(x)).split(d, dim=-1)
-            q, k, v = (t.view(B, T, H, dh).transpose(1, 2) for t in (q, k, v))  # [B, H, T, dh]
-            p = torch.softmax(q @ k.transpose(-1, -2) * (1 / math.sqrt(dh)) + mask, dim=-1)  # [B, H, T, T]
-            x = x + self.wo((p @ v).transpose(1, 2).reshape(B, T, d))
-            return x + self.w2(act(self.w1(self.norm2(x))))
+        def forward(self, x, rope, mask):
+            x = x + self.attn(self.attn_norm(x), rope, mask)
+            return x + self.ffn(self.ffn_norm(x))
 
     class Model(nn.Module):
         def __init__(self):
             super().__init__()
             self.embed = nn.Embedding(V, d)
-            self.pos = nn.Parameter(torch.zeros(T, d))
-            self.blocks = nn.ModuleList(Block() for _ in range(L))
-            self.norm = RMSNorm()
-            self.head = None if cfg["tiedHead"] else nn.Linear(d, V, bias=False)
-            self.register_buffer("mask", torch.full((T, T), -1e9).triu(1))
+            nn.init.normal_(self.embed.weight, std=m["initStd"])
+            if m["positions"] == "learned":
+                self.pos = nn.Embedding(C, d)
+                nn.init.normal_(self.pos.weight, std=m["initStd"])
+            elif m["positions"] != "rope":
+                raise ValueError(f"model.positions must be rope or learned, got {m['positions']!r}")
+            self.layers = nn.ModuleList(Block() for _ in range(L))
+            self.norm = norm()
+            if not m["tiedHead"]:
+                self.head = nn.Linear(d, V, bias=False)
+                nn.init.normal_(self.head.weight, std=m["initStd"])
 
-        def forward(self, tokens):
-            x = self.embed(tokens) + self.pos  # [B, T, d]
-            for block in self.blocks:
-                x = block(x, self.mask)
+        def forward(self, tokens):  # [B, T] → logits [B, T, V]
+            T = tokens.shape[1]
+            x = self.embed(tokens)
+            x = x + self.pos.weight[:T] if m["positions"] == "learned" else x
+            rope = rope_tables(T) if m["positions"] == "rope" else None
+            mask = torch.full((T, T), -1e9).triu(1)
+            for block in self.layers:
+                x = block(x, rope, mask)
             h = self.norm(x)
-            return h @ self.embed.weight.t() if self.head is None else self.head(h)  # [B, T, V]
+            return h @ self.embed.weight.t() if m["tiedHead"] else self.head(h)
 
-    model = Model()
-    std, residual_std = cfg["initStd"], cfg["initStd"] / math.sqrt(2 * L)
-    for name, p in model.named_parameters():  # the tfjs model's init: truncated normal (±2σ), norm gains one
-        if p.dim() == 2:
-            s = residual_std if name.endswith(("wo.weight", "w2.weight")) else std
-            nn.init.trunc_normal_(p, std=s, a=-2 * s, b=2 * s)
-    seq = torch.randint(0, V, (B, T + 1))
-    inputs, targets = seq[:, :-1], seq[:, 1:]
-    return train_step(model, adam(torch, model.parameters(), cfg),
-                      lambda: F.cross_entropy(model(inputs).reshape(B * T, V), targets.reshape(B * T)))
+    return Model()
+
+
+def transformer_case(torch, cfg, check=None):
+    """The benchmark's TransformerLM step (lib/bench/models/transformer.ts): next-token cross-entropy, Adam.
+    With `check` (weights by the lab's names, inputs, targets), the model loads those weights and trains on that batch."""
+    B, T, V = cfg["batchSize"], cfg["seqLen"], cfg["model"]["vocabSize"]
+    model = lm_model(torch, cfg["model"])
+    if check is None:
+        seq = torch.randint(0, V, (B, T + 1))
+        inputs, targets = seq[:, :-1], seq[:, 1:]
+    else:
+        state = {name: torch.tensor(value, dtype=torch.float32).view(model.state_dict()[name].shape)
+                 for name, value in check["weights"].items()}
+        model.load_state_dict(state, strict=True)
+        inputs, targets = torch.tensor(check["inputs"]), torch.tensor(check["targets"])
+    return model, train_step(model, adam(torch, model.parameters(), cfg),
+                             lambda: torch.nn.functional.cross_entropy(model(inputs).reshape(B * T, V), targets.reshape(B * T)))
+
+
+def check_twin(torch, request):
+    """Parameter count and the losses of `steps` Adam steps from the lab's weights on the lab's batch."""
+    w = request["workload"]
+    if w["kind"] != "transformer":
+        raise ValueError(f"check: workload.kind must be transformer, got {w['kind']!r}")
+    model, step = transformer_case(torch, w["config"], request["check"])
+    params = sum(p.numel() for p in model.parameters())
+    return {"id": request["id"], "params": params, "losses": [step() for _ in range(request["check"]["steps"])]}
 
 
 def measure(torch, request):
@@ -145,7 +218,7 @@ def measure(torch, request):
     elif w["kind"] == "mlp":
         fn = mlp_case(torch, w["config"])
     elif w["kind"] == "transformer":
-        fn = transformer_case(torch, w["config"])
+        fn = transformer_case(torch, w["config"])[1]
     else:
         raise ValueError(f"workload.kind must be gemm, mlp or transformer, got {w['kind']!r}")
     until = time.perf_counter() + request.get("warmup_ms", 0) / 1e3
@@ -182,7 +255,7 @@ def main():
             continue
         request = json.loads(line)
         try:
-            emit(measure(torch, request))
+            emit(check_twin(torch, request) if "check" in request else measure(torch, request))
         except Exception as e:  # one failed case must not end the others
             emit({"id": request.get("id"), "error": f"{type(e).__name__}: {e}"})
 

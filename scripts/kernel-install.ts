@@ -5,11 +5,11 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { repoRoot } from "../lib/repo-root";
 
-// The checkout: scripts/.. under ts-node, dist/scripts/../.. when run compiled.
-const ROOT = path.resolve(__dirname, "..", ...(path.basename(path.dirname(__dirname)) === "dist" ? [".."] : []));
+const ROOT = repoRoot();
 const SPEC_DIR = path.join(ROOT, "kernels", "moelab");
-const KERNEL = path.join(ROOT, "dist", "lib", "kernel", "main.js");
+const KERNEL = path.join(ROOT, "dist", "lib", "jupyter", "main.js");
 /** Debian's Jupyter (the `python3` on PATH may be another Python without it); override with $JUPYTER. */
 const JUPYTER = process.env.JUPYTER ?? "/usr/bin/jupyter";
 

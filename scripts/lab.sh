@@ -8,7 +8,7 @@ if [ ! -x "$JUPYTER" ]; then
   echo "lab: jupyter not found at $JUPYTER: install Debian's Jupyter (npm run setup) or set JUPYTER=/path/to/jupyter" >&2
   exit 1
 fi
-if [ ! -f "$ROOT/dist/lib/kernel/main.js" ] || [ ! -f "$ROOT/dist/lib/index.js" ]; then
+if [ ! -f "$ROOT/dist/lib/jupyter/main.js" ] || [ ! -f "$ROOT/dist/lib/index.js" ]; then
   (cd "$ROOT" && npm run build)
 fi
 export JUPYTER_PATH="$ROOT${JUPYTER_PATH:+:$JUPYTER_PATH}"

@@ -11,7 +11,7 @@ debian_packages=(
   jupyter-notebook            # classic Notebook 6.4: `npm run lab`
   jupyter-nbconvert           # `jupyter nbconvert --execute` (tests run every notebook through it)
   jupyter-client              # kernelspec discovery, `jupyter kernelspec`
-  python3-jupyter-kernel-test # the kernel conformance suite (test/kernel)
+  python3-jupyter-kernel-test # the kernel conformance suite (test/jupyter)
   python3-ipykernel           # the python3 kernel the runner's client tests use as a second, independent peer
   chromium                    # PNG rendering of figures, report screenshot test
   fonts-dejavu-core           # a font for chromium's text in figures

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
 import * as tf from "@tensorflow/tfjs";
-import { availableBackends, BACKEND_ORDER, probeBackends, selectBackend, useBackend } from "../lib/backend";
+import { availableBackends, BACKEND_ORDER, probeBackends, selectBackend, useBackend } from "../lib/backend-select";
 import { banner, init } from "../lib/lab";
 
 describe("backend selection", () => {

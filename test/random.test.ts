@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import { execFileSync } from "node:child_process";
 import { Rng, currentSeed, randomNormal, randomUniform, rng, seed, truncatedNormal } from "../lib/random";
-import { useBackend } from "../lib/backend";
+import { useBackend } from "../lib/backend-select";
 
 function draw(): Float32Array[] {
   return tf.tidy(() => [

@@ -2,7 +2,7 @@
 // (The engines that drive OpenBLAS and PyTorch processes are used by scripts/bench.ts directly.)
 export * from "./timing";
 export * from "./models";
-export { SUITES, benchCases, gemmFlops, transformerGemms, DEFAULT_CASE_OPTIONS } from "./workloads";
+export { SUITES, benchCases, transformerGemms, DEFAULT_CASE_OPTIONS } from "./workloads";
 export type { BenchCase, CaseOptions, GemmShape, SuiteName, Workload } from "./workloads";
 export { FMA_UNITS, cpuFacts, nominalPeak, parseCpuinfo, parseLscpu } from "./machine";
 export type { CpuFacts, Peak } from "./machine";

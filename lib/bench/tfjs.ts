@@ -1,13 +1,13 @@
 // Benchmark engines for the tfjs backends (`native`, `wasm`, `cpu`): the workloads run in this process.
 import * as tf from "@tensorflow/tfjs";
-import { useBackend } from "../backend";
+import { useBackend } from "../backend-select";
 import { nativeAddon } from "../native/addon";
 import { nativeKernels } from "../native/kernels";
 import { seed, randomUniform } from "../random";
 import { Engine, EngineName, EngineSamples, RepeatPlan, firstLine } from "./engine";
 import { BenchModel, disposeBatch } from "./models/common";
 import { Mlp, mlpBatch } from "./models/mlp";
-import { TinyTransformer, transformerBatch } from "./models/transformer";
+import { BenchTransformer, transformerBatch } from "./models/transformer";
 import { KernelProfile, profileKernels } from "./profile";
 import { Timing, time, timeWithinBudget } from "./timing";
 import type { BenchCase, GemmShape, Workload } from "./workloads";
@@ -69,7 +69,7 @@ function prepare(w: Workload): Prepared {
       return prepareTrainStep(model, mlpBatch(model.config));
     }
     case "transformer": {
-      const model = new TinyTransformer(w.config);
+      const model = new BenchTransformer(w.config);
       return prepareTrainStep(model, transformerBatch(model.config));
     }
   }

@@ -1,5 +1,6 @@
 // Timing harness: repeat a measurement, report median and spread (the machine is shared and noisy).
 import * as tf from "@tensorflow/tfjs";
+import { gemmFlops } from "../flops";
 
 /** How to repeat a timed call. */
 export interface TimingOptions {
@@ -64,7 +65,7 @@ export async function matmulThroughput(n: number, options: Partial<TimingOptions
       await c.data();
       c.dispose();
     }, options);
-    return { backend: tf.getBackend(), n, timing, gflops: (2 * n ** 3) / (timing.median * 1e6) };
+    return { backend: tf.getBackend(), n, timing, gflops: gemmFlops({ batch: 1, m: n, n, k: n }) / (timing.median * 1e6) };
   } finally {
     tf.dispose([a, b]);
   }

@@ -49,6 +49,23 @@ export interface TorchReply {
   error?: string;
 }
 
+/** The twin check of a transformer case: the lab model's weights by parameter name and one batch. */
+export interface TwinCheckRequest {
+  weights: Record<string, number[]>;
+  /** [B][T] token ids. */
+  inputs: number[][];
+  /** [B][T] next tokens. */
+  targets: number[][];
+  /** Adam steps to take. */
+  steps: number;
+}
+
+/** What the twin measured: its parameter count and the loss before each step. */
+export interface TwinCheckReply {
+  params: number;
+  losses: number[];
+}
+
 /** A running bench_torch.py: send() one request, get its reply line. */
 export class TorchProcess {
   private readonly child: ChildProcessWithoutNullStreams;
@@ -100,14 +117,24 @@ export class TorchProcess {
     return JSON.parse(await this.next()) as TorchHello;
   }
 
-  /** Runs one case; throws on the script's error reply. */
-  async measure(c: BenchCase, plan: Pick<RepeatPlan, "warmup" | "warmupMs" | "repeats">): Promise<TorchReply> {
+  /** Sends one request (its id added) and returns the reply; throws on the script's error reply. */
+  private async request<R>(fields: object): Promise<R & { id: number; error?: string }> {
     const id = this.nextId++;
-    this.child.stdin.write(`${JSON.stringify({ id, workload: c.workload, warmup: plan.warmup, warmup_ms: plan.warmupMs, repeats: plan.repeats })}\n`);
-    const reply = JSON.parse(await this.next()) as TorchReply;
+    this.child.stdin.write(`${JSON.stringify({ id, ...fields })}\n`);
+    const reply = JSON.parse(await this.next()) as R & { id: number; error?: string };
     if (reply.id !== id) throw new Error(`bench_torch.py answered request ${reply.id}, expected ${id}`);
     if (reply.error) throw new Error(`PyTorch: ${reply.error}`);
     return reply;
+  }
+
+  /** Runs one case; throws on the script's error reply. */
+  async measure(c: BenchCase, plan: Pick<RepeatPlan, "warmup" | "warmupMs" | "repeats">): Promise<TorchReply> {
+    return this.request<TorchReply>({ workload: c.workload, warmup: plan.warmup, warmup_ms: plan.warmupMs, repeats: plan.repeats });
+  }
+
+  /** Builds the twin of a transformer case with the given weights and trains it on the given batch (test/bench/torch.test.ts). */
+  async checkTwin(c: BenchCase, check: TwinCheckRequest): Promise<TwinCheckReply> {
+    return this.request<TwinCheckReply>({ workload: c.workload, check });
   }
 
   /** Closes stdin and waits for the process to exit (killing it after 5 s). */

@@ -1,7 +1,8 @@
 // Benchmark workloads: the GEMM shapes and train steps `npm run bench` measures on every engine, grouped in suites.
 // Reference: the issue's list (GEMM 256³…2048³, transformer-shaped GEMMs, MLP and tiny-transformer train steps).
-import { DEFAULT_MLP_CONFIG, MlpConfig, mlpConfig, mlpStepFlops } from "./models/mlp";
-import { DEFAULT_TRANSFORMER_CONFIG, TransformerConfig, transformerConfig, transformerStepFlops } from "./models/transformer";
+import { gemmFlops, lmStepFlops, mlpStepFlops } from "../flops";
+import { DEFAULT_MLP_CONFIG, MlpConfig, mlpConfig, mlpWidths } from "./models/mlp";
+import { DEFAULT_TRANSFORMER_CONFIG, TransformerConfig, TransformerPatch, transformerConfig } from "./models/transformer";
 
 /** Suites, in run order: square GEMMs, transformer-shaped GEMMs, MLP train step, tiny-transformer train step. */
 export const SUITES = ["gemm", "tgemm", "mlp", "transformer"] as const;
@@ -41,8 +42,8 @@ export interface BenchCase {
 export interface CaseOptions {
   /** Square GEMM sizes n (n×n×n). */
   gemmSizes: readonly number[];
-  /** Model shapes the transformer-shaped GEMMs and the transformer step use. */
-  transformer: TransformerConfig;
+  /** Model shapes the transformer-shaped GEMMs and the transformer step use (merged by transformerConfig). */
+  transformer: TransformerPatch;
   /** The MLP of the MLP step. */
   mlp: MlpConfig;
   /** Suites to include (all when empty). */
@@ -57,35 +58,29 @@ export const DEFAULT_CASE_OPTIONS: Readonly<CaseOptions> = Object.freeze({
   only: Object.freeze([]),
 });
 
-/** 2·batch·m·n·k. */
-export function gemmFlops(s: GemmShape): number {
-  return 2 * s.batch * s.m * s.n * s.k;
-}
-
 function gemm(id: string, suite: SuiteName, short: string, label: string, shape: Omit<GemmShape, "transposeA" | "transposeB"> & Partial<GemmShape>): BenchCase {
   const full: GemmShape = { transposeA: false, transposeB: false, ...shape };
   return { id, suite, label, short, flops: gemmFlops(full), workload: { kind: "gemm", shape: full } };
 }
 
 /**
- * The GEMMs of one transformer train step (N = B·T tokens, d, hidden = mlpRatio·d, h heads of dh): the MLP
- * projections forward, their backward products (dW = Xᵀ·dY: transposed A; dX = dY·Wᵀ: transposed B), the fused QKV
- * projection, and batched attention over B·h.
+ * The GEMMs of one transformer train step (N = B·T tokens, d, FFN hidden f, h heads of dh): the FFN projections
+ * forward, their backward products (dW = Xᵀ·dY: transposed A; dX = dY·Wᵀ: transposed B), the fused QKV projection,
+ * and batched attention over B·h.
  */
 export function transformerGemms(c: TransformerConfig): BenchCase[] {
   const N = c.batchSize * c.seqLen;
-  const d = c.dModel;
-  const f = c.mlpRatio * d;
-  const bh = c.batchSize * c.heads;
+  const { dim: d, ffnHidden: f, nHeads } = c.model;
+  const bh = c.batchSize * nHeads;
   const T = c.seqLen;
-  const dh = d / c.heads;
+  const dh = d / nHeads;
   const s = "tgemm";
   return [
     gemm("qkv", s, "QKV", `QKV [BT,d]·[d,3d] ${N}×${d}×${3 * d}`, { batch: 1, m: N, n: 3 * d, k: d }),
-    gemm("mlp-up", s, "MLP up", `MLP up [BT,d]·[d,${c.mlpRatio}d] ${N}×${d}×${f}`, { batch: 1, m: N, n: f, k: d }),
-    gemm("mlp-down", s, "MLP down", `MLP down [BT,${c.mlpRatio}d]·[${c.mlpRatio}d,d] ${N}×${f}×${d}`, { batch: 1, m: N, n: d, k: f }),
-    gemm("mlp-up-dw", s, "dW up (Aᵀ)", `dW up [BT,d]ᵀ·[BT,${c.mlpRatio}d] ${d}×${N}×${f}`, { batch: 1, m: d, n: f, k: N, transposeA: true }),
-    gemm("mlp-up-dx", s, "dX up (Bᵀ)", `dX up [BT,${c.mlpRatio}d]·[d,${c.mlpRatio}d]ᵀ ${N}×${f}×${d}`, { batch: 1, m: N, n: d, k: f, transposeB: true }),
+    gemm("mlp-up", s, "MLP up", `MLP up [BT,d]·[d,f] ${N}×${d}×${f}`, { batch: 1, m: N, n: f, k: d }),
+    gemm("mlp-down", s, "MLP down", `MLP down [BT,f]·[f,d] ${N}×${f}×${d}`, { batch: 1, m: N, n: d, k: f }),
+    gemm("mlp-up-dw", s, "dW up (Aᵀ)", `dW up [BT,d]ᵀ·[BT,f] ${d}×${N}×${f}`, { batch: 1, m: d, n: f, k: N, transposeA: true }),
+    gemm("mlp-up-dx", s, "dX up (Bᵀ)", `dX up [BT,f]·[d,f]ᵀ ${N}×${f}×${d}`, { batch: 1, m: N, n: d, k: f, transposeB: true }),
     gemm("attn-scores", s, "attn QK", `attn [Bh,T,dh]·[Bh,dh,T] ${bh}×${T}×${dh}×${T}`, { batch: bh, m: T, n: T, k: dh }),
     gemm("attn-qkt", s, "attn QKᵀ", `attn QKᵀ [Bh,T,dh]·[Bh,T,dh]ᵀ`, { batch: bh, m: T, n: T, k: dh, transposeB: true }),
     gemm("attn-pv", s, "attn PV", `attn PV [Bh,T,T]·[Bh,T,dh]`, { batch: bh, m: T, n: dh, k: T }),
@@ -106,12 +101,14 @@ export function benchCases(options: Partial<CaseOptions> = {}): BenchCase[] {
   if (want("gemm")) for (const n of o.gemmSizes) cases.push(gemm(`gemm-${n}`, "gemm", `GEMM ${n}³`, `GEMM ${n}³`, { batch: 1, m: n, n, k: n }));
   if (want("tgemm")) cases.push(...transformerGemms(tr));
   if (want("mlp")) {
-    const w = [mlp.inputSize, ...mlp.hidden, mlp.classes].join("→");
-    cases.push({ id: "mlp-step", suite: "mlp", label: `MLP step ${w} B=${mlp.batchSize}`, short: "MLP step", flops: mlpStepFlops(mlp), workload: { kind: "mlp", config: mlp } });
+    const w = mlpWidths(mlp).join("→");
+    cases.push({ id: "mlp-step", suite: "mlp", label: `MLP step ${w} B=${mlp.batchSize}`, short: "MLP step", flops: mlpStepFlops(mlpWidths(mlp), mlp.batchSize), workload: { kind: "mlp", config: mlp } });
   }
   if (want("transformer")) {
-    const label = `transformer step d=${tr.dModel} h=${tr.heads} L=${tr.layers} T=${tr.seqLen} B=${tr.batchSize}`;
-    cases.push({ id: "transformer-step", suite: "transformer", label, short: "transformer step", flops: transformerStepFlops(tr), workload: { kind: "transformer", config: tr } });
+    const m = tr.model;
+    const label = `transformer step d=${m.dim} h=${m.nHeads} L=${m.nLayers} T=${tr.seqLen} B=${tr.batchSize}`;
+    const flops = lmStepFlops(m, tr.batchSize, tr.seqLen);
+    cases.push({ id: "transformer-step", suite: "transformer", label, short: "transformer step", flops, workload: { kind: "transformer", config: tr } });
   }
   return cases;
 }

@@ -5,7 +5,7 @@
 // composition" pies (web text, code, math, structured data).
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { arithmeticText } from "./arithmetic";
+import { arithmeticText } from "./arithmetic-problems";
 import { jsonText } from "./json-text";
 import { datasetsDir, loadCorpus, sha256, ShippedCorpus, TextManifest } from "./shipped";
 

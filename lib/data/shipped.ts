@@ -2,9 +2,10 @@
 // license, sha256, byte count and vocabulary (DESIGN.md §5.9). Loading checks the sha256, so a corrupted or edited
 // file is an error, not a silently different experiment. Nothing is downloaded.
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { gunzipSync } from "node:zlib";
+import { repoRoot } from "../repo-root";
 
 /** What a manifest says about one text (a shipped file or a generated domain). */
 export interface TextManifest {
@@ -26,13 +27,9 @@ export interface TextManifest {
 export const SHIPPED_CORPORA = Object.freeze(["austen", "typescript-lib"] as const);
 export type ShippedCorpus = (typeof SHIPPED_CORPORA)[number];
 
-/** The repository's datasets/ folder: the nearest one above this file (lib/data under ts-node, dist/lib/data built). */
+/** The repository's datasets/ folder. */
 export function datasetsDir(): string {
-  for (let dir = path.dirname(__filename); ; dir = path.dirname(dir)) {
-    const candidate = path.join(dir, "datasets");
-    if (existsSync(path.join(candidate, "austen", "manifest.json"))) return candidate;
-    if (path.dirname(dir) === dir) throw new Error(`datasetsDir(): no datasets/austen/manifest.json above ${__filename}`);
-  }
+  return path.join(repoRoot(), "datasets");
 }
 
 /** sha256 (hex) of a string's UTF-8 bytes. */

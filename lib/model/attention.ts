@@ -1,22 +1,17 @@
-// Causal multi-head self-attention with RoPE on queries and keys and an optional KV cache. Reference: nanoGPT
-// model.py `CausalSelfAttention` (fused qkv projection, no biases) with RoFormer's rotary positions.
+// Causal self-attention with nKVHeads key/value heads — MHA (nKVHeads = nHeads), GQA (1 < nKVHeads < nHeads), MQA
+// (nKVHeads = 1) — RoPE on queries and keys, an optional sliding local + global window (lib/model/sparse.ts) and a KV
+// cache holding nKVHeads heads. References: nanoGPT model.py `CausalSelfAttention` (fused qkv projection, no
+// biases); Ainslie et al., "GQA" (2023); Shazeer, "Fast Transformer Decoding: One Write-Head is All You Need" (2019).
 import * as tf from "@tensorflow/tfjs";
 import { Module } from "../nn/module";
 import { Linear } from "../nn/linear";
 import { checkPositiveInt } from "../check";
+import { attend, causalMask } from "./attend";
 import { applyRope, RopeTables } from "./rope";
 import { KVCache } from "./kv-cache";
+import { keptPositions, SlidingWindow, windowedAttention, windowKeep, windowMask } from "./sparse";
 
-/** Additive score mask: 0 where a key is visible, this below-float32-range value where it is in the future. */
-const MASKED = -1e9;
-
-/** [T, offset + T] additive causal mask: query t (at position offset + t) sees keys 0 … offset + t. */
-export function causalMask(T: number, offset: number): tf.Tensor2D {
-  const width = offset + T;
-  const mask = new Float32Array(T * width);
-  for (let t = 0; t < T; t++) mask.fill(MASKED, t * width + offset + t + 1, (t + 1) * width);
-  return tf.tensor2d(mask, [T, width]);
-}
+export { causalMask } from "./attend";
 
 /** Where attention reads and writes cached keys and values during incremental decoding. */
 export interface CacheSlot {
@@ -25,45 +20,82 @@ export interface CacheSlot {
   layer: number;
 }
 
+/** Options of CausalSelfAttention beyond width and heads. */
+export interface AttentionOptions {
+  /** Key/value heads; must divide nHeads. null = nHeads (MHA). Default null. */
+  nKVHeads: number | null;
+  /** Softmax scale; null = 1/√headDim. Default null. */
+  softmaxScale: number | null;
+  /** Sliding local window + global tokens; null = full causal attention. Default null. */
+  window: SlidingWindow | null;
+}
+
+export const DEFAULT_ATTENTION: Readonly<AttentionOptions> = Object.freeze({ nKVHeads: null, softmaxScale: null, window: null });
+
 export class CausalSelfAttention extends Module {
   readonly headDim: number;
-  readonly wqkv: Linear; // [3·dim, dim]
+  readonly nKVHeads: number;
+  readonly scale: number;
+  readonly window: SlidingWindow | null;
+  readonly wqkv: Linear; // [(nHeads + 2·nKVHeads)·headDim, dim]
   readonly wo: Linear; // [dim, dim]
 
   constructor(
     readonly dim: number,
     readonly nHeads: number,
+    options: Partial<AttentionOptions> = {},
   ) {
     super();
-    checkPositiveInt("CausalSelfAttention", "dim", dim);
-    checkPositiveInt("CausalSelfAttention", "nHeads", nHeads);
-    if (dim % nHeads) throw new Error(`CausalSelfAttention: nHeads (${nHeads}) must divide dim (${dim})`);
+    const fn = "CausalSelfAttention";
+    const o = { ...DEFAULT_ATTENTION, ...options };
+    checkPositiveInt(fn, "dim", dim);
+    checkPositiveInt(fn, "nHeads", nHeads);
+    if (dim % nHeads) throw new Error(`${fn}: nHeads (${nHeads}) must divide dim (${dim})`);
+    this.nKVHeads = o.nKVHeads ?? nHeads;
+    checkPositiveInt(fn, "nKVHeads", this.nKVHeads);
+    if (nHeads % this.nKVHeads) throw new Error(`${fn}: nKVHeads (${this.nKVHeads}) must divide nHeads (${nHeads})`);
     this.headDim = dim / nHeads;
-    this.wqkv = this.child("wqkv", new Linear(dim, 3 * dim));
+    this.scale = o.softmaxScale ?? 1 / Math.sqrt(this.headDim);
+    if (!(Number.isFinite(this.scale) && this.scale > 0)) throw new Error(`${fn}: softmaxScale must be a finite number > 0, got ${o.softmaxScale}`);
+    if (o.window) {
+      checkPositiveInt(fn, "window.window", o.window.window);
+      if (!(Number.isSafeInteger(o.window.global) && o.window.global >= 0)) throw new Error(`${fn}: window.global must be an integer ≥ 0, got ${o.window.global}`);
+    }
+    this.window = o.window;
+    this.wqkv = this.child("wqkv", new Linear(dim, (nHeads + 2 * this.nKVHeads) * this.headDim));
     this.wo = this.child("wo", new Linear(dim, dim));
   }
 
   /**
    * x [B, T, dim] → [B, T, dim]. `rope` holds the angles of the T positions (offset by the cache length when
-   * decoding with `slot`); with a slot, this call's keys and values are appended to the cache.
+   * decoding with `slot`), or is null for a model with learned positions (no rotation); with a slot, this call's keys
+   * and values are appended to the cache (and, with a window, the rows no later query can see are evicted).
    */
-  apply(x: tf.Tensor3D, rope: RopeTables, slot?: CacheSlot): tf.Tensor3D {
+  apply(x: tf.Tensor3D, rope: RopeTables | null, slot?: CacheSlot): tf.Tensor3D {
     const [B, T, d] = x.shape;
     if (d !== this.dim) throw new Error(`CausalSelfAttention.apply(x): expected shape [B, T, ${this.dim}], got [${x.shape}]`);
-    const H = this.nHeads;
-    const dh = this.headDim;
+    const { nHeads: H, nKVHeads: Hkv, headDim: dh, window } = this;
     return tf.tidy(() => {
-      const qkv = this.wqkv.apply(x) as tf.Tensor3D; // [B, T, 3d]
-      const heads = (t: tf.Tensor) => tf.transpose(tf.reshape(t, [B, T, H, dh]), [0, 2, 1, 3]) as tf.Tensor4D; // [B, H, T, dh]
-      const [q0, k0, v0] = tf.split(qkv, 3, 2).map(heads);
-      const q = applyRope(q0, rope); // [B, H, T, dh]
-      let k = applyRope(k0, rope); // [B, H, T, dh]
-      let v = v0;
+      const qkv = this.wqkv.apply(x) as tf.Tensor3D; // [B, T, (H + 2·Hkv)·dh]
+      const heads = (t: tf.Tensor, n: number) => tf.transpose(tf.reshape(t, [B, T, n, dh]), [0, 2, 1, 3]) as tf.Tensor4D; // [B, n, T, dh]
+      const [q0, k0, v0] = tf.split(qkv, [H * dh, Hkv * dh, Hkv * dh], 2);
+      const q = rope ? applyRope(heads(q0, H), rope) : heads(q0, H); // [B, H, T, dh]
+      let k = rope ? applyRope(heads(k0, Hkv), rope) : heads(k0, Hkv); // [B, Hkv, T, dh]
+      let v = heads(v0, Hkv); // [B, Hkv, T, dh]
       const offset = slot ? slot.cache.length : 0;
-      if (slot) ({ k, v } = slot.cache.append(slot.layer, k, v)); // [B, H, offset + T, dh]
-      let scores = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(dh)); // [B, H, T, offset + T]
-      if (T > 1) scores = tf.add(scores, causalMask(T, offset));
-      const mixed = tf.matMul(tf.softmax(scores), v); // [B, H, T, dh]
+      let mixed: tf.Tensor4D; // [B, H, T, dh]
+      if (window && slot) {
+        const positions = [...keptPositions(offset, window), ...Array.from({ length: T }, (_, i) => offset + i)];
+        ({ k, v } = slot.cache.append(slot.layer, { k, v })); // [B, Hkv, kept + T, dh]
+        mixed = attend(q, k, v, windowMask(offset, T, positions, window), this.scale);
+        const keep = windowKeep(offset + T, window);
+        slot.cache.keepEnds(slot.layer, keep.head, keep.tail);
+      } else if (window) {
+        mixed = windowedAttention(q, k, v, window, this.scale);
+      } else {
+        if (slot) ({ k, v } = slot.cache.append(slot.layer, { k, v })); // [B, Hkv, offset + T, dh]
+        mixed = attend(q, k, v, T > 1 ? causalMask(T, offset) : null, this.scale);
+      }
       const merged = tf.reshape(tf.transpose(mixed, [0, 2, 1, 3]), [B, T, d]); // [B, T, d]
       return this.wo.apply(merged) as tf.Tensor3D; // [B, T, d]
     });

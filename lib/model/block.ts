@@ -5,7 +5,8 @@ import { Module } from "../nn/module";
 import { SwiGLU } from "../nn/swiglu";
 import { MoELayer } from "../moe";
 import type { MoEOutput } from "../moe";
-import { CausalSelfAttention, CacheSlot } from "./attention";
+import type { CacheSlot } from "./attention";
+import { makeAttention, SelfAttention } from "./attention-kind";
 import { isMoELayer, LMConfig, moeSettings } from "./config";
 import { LayerNorm, makeNorm, RMSNorm } from "./norm";
 import { RopeTables } from "./rope";
@@ -18,7 +19,7 @@ export interface BlockOutput {
 
 export class Block extends Module {
   readonly attnNorm: RMSNorm | LayerNorm;
-  readonly attn: CausalSelfAttention;
+  readonly attn: SelfAttention;
   readonly ffnNorm: RMSNorm | LayerNorm;
   readonly ffn: SwiGLU | MoELayer;
 
@@ -27,13 +28,13 @@ export class Block extends Module {
     super();
     const d = config.dim;
     this.attnNorm = this.child("attn_norm", makeNorm(config.norm, d, config.normEps));
-    this.attn = this.child("attn", new CausalSelfAttention(d, config.nHeads));
+    this.attn = this.child("attn", makeAttention(config));
     this.ffnNorm = this.child("ffn_norm", makeNorm(config.norm, d, config.normEps));
     this.ffn = this.child("ffn", isMoELayer(config, layer) ? new MoELayer(d, moeSettings(config)) : new SwiGLU(d, config.ffnHidden));
   }
 
-  /** x [B, T, d] → [B, T, d]; `rope` covers the T positions; `slot` appends to a KV cache when decoding. */
-  apply(x: tf.Tensor3D, rope: RopeTables, slot?: CacheSlot): BlockOutput {
+  /** x [B, T, d] → [B, T, d]; `rope` covers the T positions (null: learned positions); `slot` appends to a KV cache. */
+  apply(x: tf.Tensor3D, rope: RopeTables | null, slot?: CacheSlot): BlockOutput {
     const [B, T, d] = x.shape;
     // tidy keeps every tensor of the returned object (null entries are skipped); its type wants index signatures.
     return tf.tidy(() => {

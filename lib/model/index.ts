@@ -1,21 +1,51 @@
-// Language models: a decoder-only transformer (RoPE multi-head attention, RMSNorm/LayerNorm, dense SwiGLU or MoE
-// FFN, tied or untied head), presets with parameter counts, cross-entropy, KV-cache generation. `lab.model`.
-export { countParams, DEFAULT_LM, isMoELayer, lmConfig, moeSettings, PRESETS, presetConfig } from "./config";
-export type { LMConfig, ParamCounts, PresetName } from "./config";
+// Language models: a decoder-only transformer (learned positions, or RoPE in either layout with optional YaRN;
+// MHA/GQA/MQA, MLA or sliding-window attention; RMSNorm/LayerNorm, dense SwiGLU or MoE FFN, tied or untied head; its
+// loss is the fused lab.softmaxCrossEntropy), presets with parameter counts, KV-cache generation and cache
+// measurements, DeepSeek-V2/V3 configs and checkpoints (HF and inference formats). `lab.model`.
+export { countParams, DEFAULT_LM, isMoELayer, lmConfig, moeSettings, mtpParams, PRESETS, presetConfig } from "./config";
+export type { LMConfig, MtpCounts, ParamCounts, PositionKind, PresetName } from "./config";
 export { LayerNorm, makeNorm, NORM_KINDS, normParams, RMSNorm } from "./norm";
 export type { NormKind } from "./norm";
-export { applyRope, ropeAngle, ropeTables } from "./rope";
-export type { RopeTables } from "./rope";
+export { applyRope, DEFAULT_ROPE, ROPE_LAYOUTS, ropeAngle, ropeTables } from "./rope";
+export type { RopeLayout, RopeOptions, RopeTables } from "./rope";
+export { correctionDim, correctionRange, DEFAULT_YARN, yarnFrequencies, yarnMscale, yarnScaling } from "./yarn";
+export type { YarnScaling } from "./yarn";
 export { Embedding } from "./embedding";
 export { KVCache } from "./kv-cache";
-export { CausalSelfAttention, causalMask } from "./attention";
-export type { CacheSlot } from "./attention";
+export type { CacheParts } from "./kv-cache";
+export { attend, causalMask } from "./attend";
+export { CausalSelfAttention, DEFAULT_ATTENTION } from "./attention";
+export type { AttentionOptions, CacheSlot } from "./attention";
+export { keptPositions, windowedAttention, windowKeep, windowMask } from "./sparse";
+export type { SlidingWindow } from "./sparse";
+export { DEFAULT_MLA, MLA, mlaConfig, mlaParams } from "./mla";
+export type { MLAConfig, MLAPath } from "./mla";
+export {
+  activeYarn,
+  ATTENTION_KINDS,
+  attentionParams,
+  kvCacheBytesPerToken,
+  kvHeads,
+  makeAttention,
+  mlaSettings,
+  ropeDim,
+  ropeFor,
+  slidingWindow,
+  softmaxScale,
+} from "./attention-kind";
+export type { AttentionKind, SelfAttention } from "./attention-kind";
 export { Block } from "./block";
+export { checkpointedBlock, stepMemory } from "./checkpointing";
+export type { CheckpointedOutput, StepMemory } from "./checkpointing";
 export type { BlockOutput } from "./block";
 export { TransformerLM } from "./transformer";
+export { DEFAULT_DEEPSEEK_CONFIG_OPTIONS, deepSeekConfig, deepSeekConfigJson, readDeepSeekConfig } from "./deepseek-config";
+export type { DeepSeekConfigJsonOptions, DeepSeekConfigOptions, DeepSeekFormat, DeepSeekSpec } from "./deepseek-config";
+export { checkpointNames, FP8_BLOCK, hfName, inferenceName, isFp8Linear, isStackedExperts, mpLayout } from "./deepseek-names";
+export { DEFAULT_LOAD_DEEPSEEK, DEFAULT_SAVE_DEEPSEEK, loadDeepSeek, saveDeepSeek } from "./deepseek-checkpoint";
+export type { LoadDeepSeekOptions, SaveDeepSeekOptions, SaveDtype } from "./deepseek-checkpoint";
 export type { LMLoss, LMOutput, LMStepLoss } from "./transformer";
-export { crossEntropy, tokenCrossEntropy } from "./loss";
 export { DEFAULT_GENERATE, DEFAULT_SAMPLE, generate, sampleToken } from "./generate";
 export type { GenerateConfig, SampleConfig } from "./generate";
-export { DEFAULT_LM_RUN, routedLoads, trainLM, trainThroughput, valLoss } from "./experiment";
-export type { LMRun, LMRunConfig } from "./experiment";
+export { decodeSpeed, measureCache } from "./cache-measure";
+export type { CacheFootprint, DecodeSpeed } from "./cache-measure";

@@ -1,22 +1,21 @@
-// Key/value cache for incremental decoding: each attention layer keeps the rotated keys and the values of every
-// position seen so far, so a new token attends to them without recomputing the prefix. Reference: the cache of
-// DeepSeek-V3 inference/model.py `MLA` (naive path) and nanoGPT-style generation, here for standard MHA.
+// Key/value cache for incremental decoding: each attention layer keeps what it needs of every position seen so far
+// (rotated keys and values for MHA/GQA/MQA and naive MLA; the normalised latent and the shared rope key for absorbed
+// MLA; only the global and window entries for sliding-window attention), so a new token attends to them without
+// recomputing the prefix. Reference: the k_cache/v_cache and kv_cache/pe_cache buffers of DeepSeek-V3
+// inference/model.py `MLA`, and nanoGPT-style generation.
 import * as tf from "@tensorflow/tfjs";
 import { checkPositiveInt } from "../check";
 
-/** One layer's cached keys and values, [B, H, length, dh] each (null before the first token). */
-interface LayerEntry {
-  k: tf.Tensor4D | null;
-  v: tf.Tensor4D | null;
-}
+/** One layer's cached tensors by name, each [B, heads, rows, width] with the sequence on axis 2. */
+export type CacheParts = Record<string, tf.Tensor4D>;
 
 export class KVCache {
-  private readonly entries: LayerEntry[];
+  private readonly entries: (CacheParts | null)[];
   private cached = 0;
 
   constructor(readonly nLayers: number) {
     checkPositiveInt("KVCache", "nLayers", nLayers);
-    this.entries = Array.from({ length: nLayers }, () => ({ k: null, v: null }));
+    this.entries = Array.from({ length: nLayers }, () => null);
   }
 
   /** Positions cached so far (the absolute position of the next token). */
@@ -25,23 +24,43 @@ export class KVCache {
   }
 
   /**
-   * Appends layer `layer`'s new keys and values [B, H, T, dh] and returns the whole sequence [B, H, length + T, dh].
-   * The cache owns the returned tensors (kept out of any tf.tidy); call advance(T) once every layer has appended.
+   * Appends layer `layer`'s new entries (each [B, heads, T, width]) and returns the whole cached sequence of each
+   * part [B, heads, rows + T, width]. The cache owns the returned tensors (kept out of any tf.tidy); call advance(T)
+   * once every layer has appended.
    */
-  append(layer: number, k: tf.Tensor4D, v: tf.Tensor4D): { k: tf.Tensor4D; v: tf.Tensor4D } {
-    const entry = this.entries[layer];
-    if (!entry) throw new Error(`KVCache.append(layer): expected a layer in [0, ${this.nLayers}), got ${layer}`);
-    const grow = (old: tf.Tensor4D | null, add: tf.Tensor4D): tf.Tensor4D => {
-      if (old && (old.shape[0] !== add.shape[0] || old.shape[1] !== add.shape[1] || old.shape[3] !== add.shape[3])) {
-        throw new Error(`KVCache.append: new entries [${add.shape}] do not extend cached [${old.shape}] along the sequence axis`);
+  append<P extends CacheParts>(layer: number, parts: P): P {
+    const old = this.layerEntry("append", layer);
+    if (old && Object.keys(old).join() !== Object.keys(parts).join()) {
+      throw new Error(`KVCache.append: layer ${layer} caches parts [${Object.keys(old)}], got [${Object.keys(parts)}]`);
+    }
+    const all: CacheParts = {};
+    for (const [name, add] of Object.entries(parts)) {
+      const prev = old?.[name];
+      if (prev && (prev.shape[0] !== add.shape[0] || prev.shape[1] !== add.shape[1] || prev.shape[3] !== add.shape[3])) {
+        throw new Error(`KVCache.append: new ${name} entries [${add.shape}] do not extend cached [${prev.shape}] along the sequence axis`);
       }
-      const all = tf.keep(old ? (tf.concat([old, add], 2) as tf.Tensor4D) : add.clone()); // [B, H, length + T, dh]
-      old?.dispose();
-      return all;
-    };
-    entry.k = grow(entry.k, k);
-    entry.v = grow(entry.v, v);
-    return { k: entry.k, v: entry.v };
+      all[name] = tf.keep(prev ? (tf.concat([prev, add], 2) as tf.Tensor4D) : add.clone()); // [B, heads, rows + T, width]
+      prev?.dispose();
+    }
+    this.entries[layer] = all;
+    return all as P;
+  }
+
+  /** Keeps only the first `head` and the last `tail` rows of every part of layer `layer` (sliding-window eviction). */
+  keepEnds(layer: number, head: number, tail: number): void {
+    const entry = this.layerEntry("keepEnds", layer);
+    if (!entry) throw new Error(`KVCache.keepEnds: layer ${layer} holds nothing yet`);
+    for (const [name, t] of Object.entries(entry)) {
+      const rows = t.shape[2];
+      if (!(Number.isSafeInteger(head) && Number.isSafeInteger(tail) && head >= 0 && tail >= 0 && head + tail <= rows)) {
+        throw new Error(`KVCache.keepEnds(layer, head, tail): need integers ≥ 0 with head + tail ≤ ${rows} rows, got ${head} and ${tail}`);
+      }
+      if (head + tail === rows) continue;
+      const [B, H, , W] = t.shape;
+      const kept = tf.tidy(() => tf.concat([tf.slice(t, [0, 0, 0, 0], [B, H, head, W]), tf.slice(t, [0, 0, rows - tail, 0], [B, H, tail, W])], 2)); // [B, H, head + tail, W]
+      entry[name] = tf.keep(kept as tf.Tensor4D);
+      t.dispose();
+    }
   }
 
   /** Moves the position on by `tokens` after a forward pass appended them to every layer. */
@@ -50,18 +69,24 @@ export class KVCache {
     this.cached += tokens;
   }
 
-  /** Cached elements (keys + values, all layers): the memory the cache holds, in float32 values. */
+  /** Cached elements (every part, all layers): the memory the cache holds, in values. */
   elements(): number {
-    return this.entries.reduce((n, e) => n + (e.k?.size ?? 0) + (e.v?.size ?? 0), 0);
+    return this.entries.reduce((n, e) => n + (e ? Object.values(e).reduce((m, t) => m + t.size, 0) : 0), 0);
   }
 
   /** Frees every cached tensor and empties the cache. */
   dispose(): void {
-    for (const e of this.entries) {
-      e.k?.dispose();
-      e.v?.dispose();
-      e.k = e.v = null;
-    }
+    this.entries.forEach((e, i) => {
+      if (e) tf.dispose(Object.values(e));
+      this.entries[i] = null;
+    });
     this.cached = 0;
+  }
+
+  private layerEntry(fn: string, layer: number): CacheParts | null {
+    if (!(Number.isSafeInteger(layer) && layer >= 0 && layer < this.nLayers)) {
+      throw new Error(`KVCache.${fn}(layer): expected a layer in [0, ${this.nLayers}), got ${layer}`);
+    }
+    return this.entries[layer];
   }
 }

@@ -1,17 +1,18 @@
-// Decoder-only transformer language model: token embedding → blocks (RoPE attention, dense or MoE FFN) → norm →
-// tied or untied head; next-token cross-entropy plus the MoE layers' auxiliary losses. References: nanoGPT model.py
-// `GPT`, DeepSeek-V3 inference/model.py `Transformer`.
+// Decoder-only transformer language model: token embedding (+ learned positions, or RoPE in attention) → blocks
+// (causal attention, dense or MoE FFN) → norm → tied or untied head; next-token cross-entropy plus the MoE layers'
+// auxiliary losses. References: nanoGPT model.py `GPT`, DeepSeek-V3 inference/model.py `Transformer`.
 import * as tf from "@tensorflow/tfjs";
 import { Module } from "../nn/module";
 import { Linear } from "../nn/linear";
 import { MoELayer } from "../moe";
+import { softmaxCrossEntropy } from "../ops/cross-entropy";
 import { Block } from "./block";
+import { checkpointedBlock } from "./checkpointing";
 import { countParams, lmConfig, LMConfig, ParamCounts } from "./config";
 import { Embedding } from "./embedding";
 import { KVCache } from "./kv-cache";
-import { crossEntropy } from "./loss";
 import { LayerNorm, makeNorm, RMSNorm } from "./norm";
-import { ropeTables } from "./rope";
+import { ropeFor } from "./attention-kind";
 
 /** The blocks as numbered children ("layers.0.attn.wqkv.weight" ...). */
 class Layers extends Module {
@@ -52,6 +53,8 @@ export interface LMStepLoss {
 export class TransformerLM extends Module {
   readonly config: LMConfig;
   readonly embed: Embedding;
+  /** The learned position table [contextLen, d] (positions "learned"), else null (RoPE). */
+  readonly pos: Embedding | null;
   readonly blocks: readonly Block[];
   readonly norm: RMSNorm | LayerNorm;
   readonly head: Linear | null;
@@ -60,8 +63,9 @@ export class TransformerLM extends Module {
   constructor(config: Partial<LMConfig> = {}) {
     super();
     this.config = lmConfig(config);
-    const { vocabSize: V, dim: d, nLayers, norm, normEps, initStd } = this.config;
+    const { vocabSize: V, dim: d, nLayers, contextLen, norm, normEps, initStd } = this.config;
     this.embed = this.child("embed", new Embedding(V, d, initStd));
+    this.pos = this.config.positions === "learned" ? this.child("pos", new Embedding(contextLen, d, initStd)) : null;
     this.blocks = this.child("layers", new Layers(Array.from({ length: nLayers }, (_, l) => new Block(this.config, l)))).blocks;
     this.norm = this.child("norm", makeNorm(norm, d, normEps));
     this.head = this.config.tiedHead ? null : this.child("head", new Linear(d, V, { initStd }));
@@ -92,20 +96,21 @@ export class TransformerLM extends Module {
     const fn = "TransformerLM.forward(tokens)";
     if (tokens.rank !== 2 || tokens.dtype !== "int32") throw new Error(`${fn}: expected int32 [B, T], got ${tokens.dtype} [${tokens.shape}]`);
     const [B, T] = tokens.shape;
-    const { vocabSize: V, dim: d, nHeads, contextLen, ropeTheta } = this.config;
+    const { vocabSize: V, dim: d, contextLen } = this.config;
     const offset = cache ? cache.length : 0;
     if (offset + T > contextLen) {
       throw new Error(`${fn}: sequence length ${offset + T}${cache ? ` (${offset} cached + ${T})` : ""} exceeds contextLen ${contextLen}`);
     }
     this.checkVocab(fn, tokens);
     return tf.tidy(() => {
-      const rope = ropeTables(offset, T, d / nHeads, ropeTheta); // [T, dh/2] each
+      const rope = this.pos ? null : ropeFor(this.config, offset, T); // [T, ropeDim/2] each, or none with learned positions
       let x = this.embed.apply(tokens) as tf.Tensor3D; // [B, T, d]
+      if (this.pos) x = tf.add(x, tf.slice(this.pos.weight, [offset, 0], [T, d])); // [B, T, d] + [T, d]
       const aux: tf.Scalar[] = [];
       const loads: tf.Tensor1D[] = [];
       const indices: tf.Tensor2D[] = [];
       this.blocks.forEach((block, layer) => {
-        const out = block.apply(x, rope, cache ? { cache, layer } : undefined);
+        const out = this.config.checkpoint && !cache ? checkpointedBlock(block, x, rope) : block.apply(x, rope, cache ? { cache, layer } : undefined);
         x = out.x;
         if (out.moe) {
           aux.push(out.moe.auxLoss);
@@ -121,6 +126,13 @@ export class TransformerLM extends Module {
     });
   }
 
+  /** The model's call (lab.nn.Module's convention): tokens [B, T] → logits [B, T, V]; forward() adds aux loss, loads. */
+  apply(tokens: tf.Tensor2D, cache?: KVCache): tf.Tensor3D {
+    const { logits, auxLoss, loads, indices } = this.forward(tokens, cache);
+    tf.dispose([auxLoss, ...loads, ...indices]);
+    return logits; // [B, T, V]
+  }
+
   /** Next-token loss of inputs [B, T] against targets [B, T] (both int32): cross-entropy + the MoE aux losses. */
   loss(inputs: tf.Tensor2D, targets: tf.Tensor2D): LMLoss {
     if (!tf.util.arraysEqual(inputs.shape, targets.shape) || targets.dtype !== "int32") {
@@ -129,7 +141,7 @@ export class TransformerLM extends Module {
     return tf.tidy(() => {
       const { logits, auxLoss, loads, indices } = this.forward(inputs);
       const [B, T, V] = logits.shape;
-      const ce = crossEntropy(tf.reshape(logits, [B * T, V]) as tf.Tensor2D, tf.reshape(targets, [B * T]) as tf.Tensor1D);
+      const ce = softmaxCrossEntropy(tf.reshape(logits, [B * T, V]) as tf.Tensor2D, tf.reshape(targets, [B * T]) as tf.Tensor1D); // []
       return { loss: tf.add(ce, auxLoss) as tf.Scalar, ce, auxLoss, loads, indices };
     });
   }

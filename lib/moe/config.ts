@@ -52,32 +52,32 @@ export function renormalizes(config: GateConfig): boolean {
 }
 
 /** Throws, naming the argument, unless `config` is a valid gate for `nExperts` experts (`biased`: a selection bias is used). */
-export function checkGateConfig(fn: string, config: GateConfig, nExperts: number, biased: boolean): void {
+export function checkGateConfig(fn: string, config: GateConfig, nExperts: number, biased: boolean, path = "config."): void {
   checkPositiveInt(fn, "nExperts", nExperts);
-  checkPositiveInt(fn, "config.topK", config.topK);
-  if (config.topK > nExperts) throw new Error(`${fn}: config.topK must be at most the number of experts ${nExperts}, got ${config.topK}`);
+  checkPositiveInt(fn, `${path}topK`, config.topK);
+  if (config.topK > nExperts) throw new Error(`${fn}: ${path}topK must be at most the number of experts ${nExperts}, got ${config.topK}`);
   if (config.scoreFunc !== "softmax" && config.scoreFunc !== "sigmoid") {
-    throw new Error(`${fn}: config.scoreFunc must be "softmax" or "sigmoid", got ${JSON.stringify(config.scoreFunc)}`);
+    throw new Error(`${fn}: ${path}scoreFunc must be "softmax" or "sigmoid", got ${JSON.stringify(config.scoreFunc)}`);
   }
-  checkPositiveInt(fn, "config.nGroups", config.nGroups);
+  checkPositiveInt(fn, `${path}nGroups`, config.nGroups);
   if (nExperts % config.nGroups !== 0) {
-    throw new Error(`${fn}: config.nGroups must divide the number of experts ${nExperts}, got ${config.nGroups}`);
+    throw new Error(`${fn}: ${path}nGroups must divide the number of experts ${nExperts}, got ${config.nGroups}`);
   }
-  checkPositiveInt(fn, "config.topkGroups", config.topkGroups);
+  checkPositiveInt(fn, `${path}topkGroups`, config.topkGroups);
   if (config.topkGroups > config.nGroups) {
-    throw new Error(`${fn}: config.topkGroups must be at most config.nGroups ${config.nGroups}, got ${config.topkGroups}`);
+    throw new Error(`${fn}: ${path}topkGroups must be at most ${path}nGroups ${config.nGroups}, got ${config.topkGroups}`);
   }
   const groupSize = nExperts / config.nGroups;
   if (config.nGroups > 1 && config.topK > config.topkGroups * groupSize) {
     throw new Error(
-      `${fn}: config.topK must be at most config.topkGroups × experts per group = ${config.topkGroups * groupSize}, got ${config.topK}`,
+      `${fn}: ${path}topK must be at most ${path}topkGroups × experts per group = ${config.topkGroups * groupSize}, got ${config.topK}`,
     );
   }
   if (config.nGroups > 1 && biased && groupSize < 2) {
-    throw new Error(`${fn}: config.nGroups must leave ≥ 2 experts per group when a bias is used (group score = sum of top-2), got ${config.nGroups} groups of ${nExperts}`);
+    throw new Error(`${fn}: ${path}nGroups must leave ≥ 2 experts per group when a bias is used (group score = sum of top-2), got ${config.nGroups} groups of ${nExperts}`);
   }
   if (!(Number.isFinite(config.routeScale) && config.routeScale > 0)) {
-    throw new Error(`${fn}: config.routeScale must be a finite number > 0, got ${config.routeScale}`);
+    throw new Error(`${fn}: ${path}routeScale must be a finite number > 0, got ${config.routeScale}`);
   }
 }
 
@@ -139,40 +139,70 @@ export const DEFAULT_MOE: Readonly<MoEConfig> = Object.freeze({
 
 const BALANCE_METHODS: readonly BalanceMethod[] = ["none", "switch", "sequence", "mse", "auxfree"];
 
-/** Merges `partial` over DEFAULT_MOE and checks every field (errors name the field). */
-export function moeConfig(partial: Partial<MoEConfig> = {}): MoEConfig {
-  const fn = "MoELayer";
+/** Resolved configs (moeConfig's results, frozen): a layer takes them as given instead of merging and checking again. */
+const RESOLVED = new WeakSet<object>();
+
+/**
+ * Merges `partial` over DEFAULT_MOE and checks every field; errors name the caller `fn` and the field as `path` + name
+ * (a layer's own config: "MoELayer: config.topK …"; a model's: "lmConfig: moe.topK …"). A config this function
+ * returned is frozen and passes through unchanged (resolved once, then handed down as given).
+ */
+export function moeConfig(partial: Partial<MoEConfig> = {}, fn = "MoELayer", path = "config."): MoEConfig {
+  if (RESOLVED.has(partial)) return partial as MoEConfig;
   const config: MoEConfig = { ...DEFAULT_MOE, ...partial };
-  checkPositiveInt(fn, "config.nRouted", config.nRouted);
-  checkGateConfig(fn, config, config.nRouted, config.balance === "auxfree");
+  checkPositiveInt(fn, `${path}nRouted`, config.nRouted);
+  checkGateConfig(fn, config, config.nRouted, config.balance === "auxfree", path);
   if (!Number.isSafeInteger(config.nShared) || config.nShared < 0) {
-    throw new Error(`${fn}: config.nShared must be an integer ≥ 0, got ${config.nShared}`);
+    throw new Error(`${fn}: ${path}nShared must be an integer ≥ 0, got ${config.nShared}`);
   }
-  if (config.expertHidden !== null) checkPositiveInt(fn, "config.expertHidden", config.expertHidden);
+  if (config.expertHidden !== null) checkPositiveInt(fn, `${path}expertHidden`, config.expertHidden);
   if (config.routing !== "token-choice" && config.routing !== "expert-choice") {
-    throw new Error(`${fn}: config.routing must be "token-choice" or "expert-choice", got ${JSON.stringify(config.routing)}`);
+    throw new Error(`${fn}: ${path}routing must be "token-choice" or "expert-choice", got ${JSON.stringify(config.routing)}`);
   }
-  if (config.capacityFactor !== null) checkCapacityFactor(fn, config.capacityFactor);
+  if (config.capacityFactor !== null) checkCapacityFactor(fn, config.capacityFactor, path === "config." ? "" : path);
   if (!Number.isSafeInteger(config.minCapacity) || config.minCapacity < 0) {
-    throw new Error(`${fn}: config.minCapacity must be an integer ≥ 0, got ${config.minCapacity}`);
+    throw new Error(`${fn}: ${path}minCapacity must be an integer ≥ 0, got ${config.minCapacity}`);
   }
   if (!BALANCE_METHODS.includes(config.balance)) {
-    throw new Error(`${fn}: config.balance must be one of ${BALANCE_METHODS.join(", ")}, got ${JSON.stringify(config.balance)}`);
+    throw new Error(`${fn}: ${path}balance must be one of ${BALANCE_METHODS.join(", ")}, got ${JSON.stringify(config.balance)}`);
   }
   for (const key of ["balanceCoef", "groupBalanceCoef", "zLossCoef", "biasUpdateRate"] as const) {
-    checkRange(fn, `config.${key}`, config[key], 0, Number.MAX_VALUE);
+    checkRange(fn, `${path}${key}`, config[key], 0, Number.MAX_VALUE);
   }
   if (config.impl !== "dispatch" && config.impl !== "naive") {
-    throw new Error(`${fn}: config.impl must be "dispatch" or "naive", got ${JSON.stringify(config.impl)}`);
+    throw new Error(`${fn}: ${path}impl must be "dispatch" or "naive", got ${JSON.stringify(config.impl)}`);
   }
-  if (config.initStd !== null) checkRange(fn, "config.initStd", config.initStd, 0, Number.MAX_VALUE);
+  if (config.initStd !== null) checkRange(fn, `${path}initStd`, config.initStd, 0, Number.MAX_VALUE);
+  RESOLVED.add(Object.freeze(config));
   return config;
 }
 
+/** Parameter counts of one MoE layer of width `dim` (the one place they are derived; router biases are buffers). */
+export interface MoEParamCounts {
+  /** Router weight E·dim. */
+  gate: number;
+  /** One routed SwiGLU expert 3·dim·h. */
+  perExpert: number;
+  /** The shared SwiGLU 3·dim·(nShared·h). */
+  shared: number;
+  /** gate + E routed experts + shared. */
+  total: number;
+  /** What one token uses: gate + topK routed experts + shared. */
+  active: number;
+}
+
+/** Counts the parameters of an MoE layer of width `dim` with the resolved `config` (h = expertHidden ?? dim). */
+export function moeParamCounts(dim: number, config: MoEConfig): MoEParamCounts {
+  const perExpert = 3 * dim * (config.expertHidden ?? dim);
+  const gate = config.nRouted * dim;
+  const shared = config.nShared * perExpert;
+  return { gate, perExpert, shared, total: gate + config.nRouted * perExpert + shared, active: gate + config.topK * perExpert + shared };
+}
+
 /** Throws unless the capacity factor is a finite number > 0. */
-export function checkCapacityFactor(fn: string, capacityFactor: number): void {
+export function checkCapacityFactor(fn: string, capacityFactor: number, path = ""): void {
   if (!(Number.isFinite(capacityFactor) && capacityFactor > 0)) {
-    throw new Error(`${fn}: capacityFactor must be a finite number > 0, got ${capacityFactor}`);
+    throw new Error(`${fn}: ${path}capacityFactor must be a finite number > 0, got ${capacityFactor}`);
   }
 }
 

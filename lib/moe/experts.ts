@@ -32,11 +32,6 @@ export class RoutedExperts extends Module {
     this.w3 = this.param("w3", randomNormal([nExperts, hidden, dim], 0, initStd ?? 1 / Math.sqrt(dim)));
   }
 
-  /** Parameters of one expert. */
-  paramsPerExpert(): number {
-    return 3 * this.dim * this.hidden;
-  }
-
   /** Expert e applied to segment e of the expert-sorted rows: xs [M, dim], offsets [E + 1] → [M, dim]. */
   applySorted(xs: tf.Tensor2D, offsets: readonly number[]): tf.Tensor2D {
     return tf.tidy(() => {
@@ -48,8 +43,8 @@ export class RoutedExperts extends Module {
   }
 
   /** Routed output Σ_slots w·E_e(x) by dispatch: x [T, dim], slot weights [M] → [T, dim]. */
-  forward(x: tf.Tensor2D, slotWeights: tf.Tensor1D, plan: RoutingPlan): tf.Tensor2D {
-    checkShape("RoutedExperts.forward", "x", x.shape, [plan.nTokens, this.dim]);
+  apply(x: tf.Tensor2D, slotWeights: tf.Tensor1D, plan: RoutingPlan): tf.Tensor2D {
+    checkShape("RoutedExperts.apply", "x", x.shape, [plan.nTokens, this.dim]);
     return tf.tidy(() => combine(this.applySorted(dispatch(x, plan), plan.offsets), slotWeights, plan)); // [T, dim]
   }
 
@@ -67,11 +62,11 @@ export class RoutedExperts extends Module {
   }
 
   /**
-   * The naive reference of forward(): all experts on all tokens, then each token's selected outputs weighted by a
-   * dense [T, E] gate matrix built from the same plan (dropped pairs weigh 0). Equal to forward() up to rounding.
+   * The naive reference of apply(): all experts on all tokens, then each token's selected outputs weighted by a
+   * dense [T, E] gate matrix built from the same plan (dropped pairs weigh 0). Equal to apply() up to rounding.
    */
-  forwardNaive(x: tf.Tensor2D, slotWeights: tf.Tensor1D, plan: RoutingPlan): tf.Tensor2D {
-    checkShape("RoutedExperts.forwardNaive", "x", x.shape, [plan.nTokens, this.dim]);
+  applyNaive(x: tf.Tensor2D, slotWeights: tf.Tensor1D, plan: RoutingPlan): tf.Tensor2D {
+    checkShape("RoutedExperts.applyNaive", "x", x.shape, [plan.nTokens, this.dim]);
     const [T, E] = [plan.nTokens, this.nExperts];
     return tf.tidy(() => {
       const cell = new Int32Array(plan.nSlots); // slot → t·E + e

@@ -6,25 +6,17 @@ export {
   checkGateConfig,
   expertCapacity,
   moeConfig,
+  moeParamCounts,
   renormalizes,
 } from "./config";
-export type { BalanceMethod, ExpertImpl, GateConfig, MoEConfig, Routing, ScoreFunc } from "./config";
+export type { BalanceMethod, ExpertImpl, GateConfig, MoEConfig, MoEParamCounts, Routing, ScoreFunc } from "./config";
 export { expertChoice, gate, takeAlongRows } from "./gate";
 export type { ExpertChoiceOutput, GateOutput } from "./gate";
 export { expertChoicePlan, planCounts, tokenChoicePlan } from "./plan";
 export type { RoutingPlan } from "./plan";
-export {
-  MOE_COMBINE,
-  MOE_DISPATCH,
-  MOE_GRADIENTS,
-  MOE_GROUPED_MATMUL,
-  MOE_SLOT_DOT,
-  combine,
-  dispatch,
-  groupedMatMul,
-  registerMoeGradients,
-} from "./ops";
-export type { GroupedAttrs, GroupedMode, PlanAttrs } from "./ops";
+export { MOE_GRADIENTS, combine, dispatch, groupedMatMul, registerMoeGradients } from "./ops";
+export { MOE_KERNELS } from "../kernel-names";
+export type { GroupedAttrs, GroupedMode, PlanAttrs } from "../kernel-names";
 export {
   auxFreeBiasUpdate,
   expertCounts,
@@ -43,6 +35,5 @@ export { Router } from "./router";
 export type { Route } from "./router";
 export { MoELayer } from "./layer";
 export type { MoEForwardOptions, MoEOutput } from "./layer";
-export { moeForwardFlops, moeStep } from "./cost";
-export { DEFAULT_SKEWED_STREAM, SkewedStream, balanceRun } from "./synthetic";
-export type { BalanceRun, SkewedStreamConfig } from "./synthetic";
+export { nodeTraffic, syntheticRouting } from "./nodes";
+export type { NodeTraffic } from "./nodes";

@@ -6,7 +6,7 @@ import { Module } from "../nn/module";
 import { SwiGLU } from "../nn/swiglu";
 import { checkPositiveInt, checkShape } from "../check";
 import { auxFreeBiasUpdate, groupBalanceLoss, mseLoss, sequenceWiseLoss, switchLoss, zLoss } from "./balance";
-import { moeConfig, type MoEConfig } from "./config";
+import { moeConfig, moeParamCounts, type MoEConfig } from "./config";
 import { RoutedExperts } from "./experts";
 import type { RoutingPlan } from "./plan";
 import { Router, type Route } from "./router";
@@ -48,12 +48,19 @@ export class MoELayer extends Module {
   ) {
     super();
     checkPositiveInt("MoELayer", "dim", dim);
-    this.config = moeConfig(config);
+    this.config = moeConfig(config); // a resolved config (e.g. from lmConfig) is taken as given
     const cfg = this.config;
     this.hidden = cfg.expertHidden ?? dim;
     this.gate = this.child("gate", new Router(dim, cfg));
     this.experts = this.child("experts", new RoutedExperts(cfg.nRouted, dim, this.hidden, cfg.initStd));
     this.shared = cfg.nShared > 0 ? this.child("shared", new SwiGLU(dim, cfg.nShared * this.hidden, { initStd: cfg.initStd })) : null;
+  }
+
+  /** The layer's call (lab.nn.Module's convention): x [N, dim] → y [N, dim]; forward() adds the aux loss and statistics. */
+  apply(x: tf.Tensor2D, opts: MoEForwardOptions = {}): tf.Tensor2D {
+    const { y, auxLoss, load, indices } = this.forward(x, opts);
+    tf.dispose([auxLoss, load, indices]);
+    return y; // [N, dim]
   }
 
   /** x [N, dim] → y [N, dim] plus the auxiliary loss and routing statistics. */
@@ -64,8 +71,8 @@ export class MoELayer extends Module {
     try {
       const tensors = tf.tidy(() => {
         const routed = this.config.impl === "naive"
-          ? this.experts.forwardNaive(x, route.slotWeights, route.plan)
-          : this.experts.forward(x, route.slotWeights, route.plan); // [N, dim]
+          ? this.experts.applyNaive(x, route.slotWeights, route.plan)
+          : this.experts.apply(x, route.slotWeights, route.plan); // [N, dim]
         const y = (this.shared ? tf.add(routed, this.shared.apply(x)) : routed) as tf.Tensor2D; // [N, dim]
         const load = tf.tensor1d(Float32Array.from(route.plan.routed)); // [E]
         return { y, auxLoss: this.auxLoss(route, opts.seqLen ?? x.shape[0]), load, indices: tf.clone(route.indices) };
@@ -105,7 +112,6 @@ export class MoELayer extends Module {
 
   /** Parameters one token uses: the gate, the shared experts and topK routed experts (vs numParams() in total). */
   activeParams(): number {
-    const shared = this.shared ? this.shared.numParams() : 0;
-    return this.gate.numParams() + shared + this.config.topK * this.experts.paramsPerExpert();
+    return moeParamCounts(this.dim, this.config).active;
   }
 }

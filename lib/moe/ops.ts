@@ -1,39 +1,16 @@
 // MoE dispatch / expert matmul / combine as custom differentiable ops. Each op runs the fused kernel registered for the
-// current backend under its name (lib/native/kernels/moe.ts registers them for `native`; gradients below), else a
-// composite of tfjs ops that runs on any backend (tfjs differentiates it). Reference: the sort-by-expert "grouped
-// GEMM" MoE of MegaBlocks (Gale et al. 2022) and DeepSeek-V3 model.py MoE.forward (index_add_ back to tokens).
+// current backend under its name (lib/kernel-names.ts MOE_KERNELS; lib/native/kernels/moe.ts registers them for
+// `native`; gradients below), else a composite of tfjs ops that runs on any backend (tfjs differentiates it).
+// Reference: the sort-by-expert "grouped GEMM" MoE of MegaBlocks (Gale et al. 2022) and DeepSeek-V3 model.py
+// MoE.forward (index_add_ back to tokens).
 import * as tf from "@tensorflow/tfjs";
 import type { NamedAttrMap, NamedTensorMap } from "@tensorflow/tfjs";
 import { checkShape } from "../check";
+import { MOE_KERNELS, type GroupedAttrs, type PlanAttrs } from "../kernel-names";
 import { runFused } from "../ops/fused";
 import { ensureGradient } from "../ops/registry";
 import type { RoutingPlan } from "./plan";
 import { gatherRows, scatterAddRows } from "./rows";
-
-/** Kernel names: registered for backends with a fused implementation. */
-export const MOE_DISPATCH = "MoEDispatch";
-export const MOE_COMBINE = "MoECombine";
-export const MOE_SLOT_DOT = "MoESlotDot";
-export const MOE_GROUPED_MATMUL = "MoEGroupedMatMul";
-
-/**
- * Grouped matmul layouts, segment e = rows [offsets[e], offsets[e+1]):
- * "nt": out[seg] = a[seg]·b[e]ᵀ (a [M, in], b [E, out, in] → [M, out]);
- * "nn": out[seg] = a[seg]·b[e]  (a [M, out], b [E, out, in] → [M, in]);
- * "tn": out[e] = a[seg]ᵀ·b[seg] (a [M, out], b [M, in] → [E, out, in]).
- */
-export type GroupedMode = "nt" | "nn" | "tn";
-
-/** Attributes of the dispatch/combine kernels: the plan travels as a (host) attribute. */
-export interface PlanAttrs {
-  plan: RoutingPlan;
-}
-
-/** Attributes of the grouped matmul kernel. */
-export interface GroupedAttrs {
-  offsets: number[];
-  mode: GroupedMode;
-}
 
 function run<T extends tf.Tensor>(name: string, inputs: NamedTensorMap, attrs: PlanAttrs | GroupedAttrs): T {
   return tf.engine().runKernel(name, inputs, attrs as unknown as NamedAttrMap) as T;
@@ -48,7 +25,7 @@ function fusedOr<T extends tf.Tensor>(name: string, inputs: NamedTensorMap, attr
 export function dispatch(x: tf.Tensor2D, plan: RoutingPlan): tf.Tensor2D {
   checkShape("moe.dispatch", "x", x.shape, [plan.nTokens, null]);
   if (plan.nSlots === 0) return tf.zeros([0, x.shape[1]]);
-  return fusedOr(MOE_DISPATCH, { x }, { plan }, () => gatherRows(x, plan.slotToken)); // [M, d]
+  return fusedOr(MOE_KERNELS.dispatch, { x }, { plan }, () => gatherRows(x, plan.slotToken)); // [M, d]
 }
 
 /** Weighted combine back to tokens: y[t] = Σ_{slots s of t} weights[s]·ys[s], [T, d]; tokens with no slot get 0. */
@@ -57,7 +34,7 @@ export function combine(ys: tf.Tensor2D, weights: tf.Tensor1D, plan: RoutingPlan
   checkShape(fn, "ys", ys.shape, [plan.nSlots, null]);
   checkShape(fn, "weights", weights.shape, [plan.nSlots]);
   if (plan.nSlots === 0) return tf.zeros([plan.nTokens, ys.shape[1]]);
-  return fusedOr(MOE_COMBINE, { ys, weights }, { plan }, () =>
+  return fusedOr(MOE_KERNELS.combine, { ys, weights }, { plan }, () =>
     tf.tidy(() => scatterAddRows(tf.mul(ys, tf.expandDims(weights, 1)) as tf.Tensor2D, plan.slotToken, plan.nTokens)),
   ); // [T, d]
 }
@@ -71,7 +48,7 @@ export function groupedMatMul(a: tf.Tensor2D, b: tf.Tensor3D, offsets: readonly 
     throw new Error(`${fn}: offsets must be ${E + 1} non-decreasing entries from 0 to a.shape[0] = ${a.shape[0]}`);
   }
   if (a.shape[0] === 0) return tf.zeros([0, out]);
-  return fusedOr(MOE_GROUPED_MATMUL, { a, b }, { offsets: [...offsets], mode: "nt" }, () => composite(a, b, offsets));
+  return fusedOr(MOE_KERNELS.groupedMatMul, { a, b }, { offsets: [...offsets], mode: "nt" }, () => composite(a, b, offsets));
 }
 
 /**
@@ -103,34 +80,34 @@ function composite(a: tf.Tensor2D, b: tf.Tensor3D, offsets: readonly number[]): 
 /** Gradients of the fused kernels (the composite path is differentiated by tfjs). */
 export const MOE_GRADIENTS: readonly tf.GradConfig[] = Object.freeze([
   {
-    kernelName: MOE_DISPATCH,
+    kernelName: MOE_KERNELS.dispatch,
     inputsToSave: [],
     gradFunc: (dy: tf.Tensor | tf.Tensor[], _saved: tf.Tensor[], attrs: NamedAttrMap) => ({
-      x: () => run(MOE_COMBINE, { ys: dy as tf.Tensor }, attrs as unknown as PlanAttrs),
+      x: () => run(MOE_KERNELS.combine, { ys: dy as tf.Tensor }, attrs as unknown as PlanAttrs),
     }),
   },
   {
-    kernelName: MOE_COMBINE,
+    kernelName: MOE_KERNELS.combine,
     inputsToSave: ["ys", "weights"],
     gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: NamedAttrMap) => {
       const [ys, weights] = saved;
       const plan = attrs as unknown as PlanAttrs;
       return {
-        ys: () => run(MOE_DISPATCH, { x: dy as tf.Tensor, weights }, plan),
-        weights: () => run(MOE_SLOT_DOT, { a: dy as tf.Tensor, b: ys }, plan),
+        ys: () => run(MOE_KERNELS.dispatch, { x: dy as tf.Tensor, weights }, plan),
+        weights: () => run(MOE_KERNELS.slotDot, { a: dy as tf.Tensor, b: ys }, plan),
       };
     },
   },
   {
-    kernelName: MOE_GROUPED_MATMUL,
+    kernelName: MOE_KERNELS.groupedMatMul,
     inputsToSave: ["a", "b"],
     gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: NamedAttrMap) => {
       const [a, b] = saved;
       const { offsets, mode } = attrs as unknown as GroupedAttrs;
-      if (mode !== "nt") throw new Error(`MoEGroupedMatMul gradient: only mode "nt" is differentiable, got "${mode}"`);
+      if (mode !== "nt") throw new Error(`${MOE_KERNELS.groupedMatMul} gradient: only mode "nt" is differentiable, got "${mode}"`);
       return {
-        a: () => run(MOE_GROUPED_MATMUL, { a: dy as tf.Tensor, b }, { offsets, mode: "nn" }),
-        b: () => run(MOE_GROUPED_MATMUL, { a: dy as tf.Tensor, b: a }, { offsets, mode: "tn" }),
+        a: () => run(MOE_KERNELS.groupedMatMul, { a: dy as tf.Tensor, b }, { offsets, mode: "nn" }),
+        b: () => run(MOE_KERNELS.groupedMatMul, { a: dy as tf.Tensor, b: a }, { offsets, mode: "tn" }),
       };
     },
   },

@@ -3,25 +3,20 @@
 // slots each token reads back. Priority (Switch/GShard, DeepSpeed top2gating): all first choices by position, then
 // second choices by position, ...; an expert's overflow is dropped (the token passes through the residual).
 import { checkPositiveInt } from "../check";
+import type { KernelRoutingPlan } from "../kernel-names";
 
-/** Where every routed (token, expert) pair goes. Slots are sorted by expert: expert e owns [offsets[e], offsets[e+1]). */
-export interface RoutingPlan {
-  /** Tokens T. */
-  nTokens: number;
+/**
+ * Where every routed (token, expert) pair goes. Slots are sorted by expert: expert e owns [offsets[e], offsets[e+1]),
+ * M = nSlots = offsets[E]. The fields the MoE kernels read (nTokens, nSlots, slotToken, tokenStart, tokenSlots) are
+ * KernelRoutingPlan's (lib/kernel-names.ts).
+ */
+export interface RoutingPlan extends KernelRoutingPlan {
   /** Experts E. */
   nExperts: number;
-  /** Kept slots M = offsets[E]. */
-  nSlots: number;
   /** Slot ranges per expert, E + 1 entries. */
   offsets: number[];
-  /** Token of each slot, [M]. */
-  slotToken: Int32Array;
   /** Index of each slot's weight in the flattened gate weights ([T·k] token-choice, [E·C] expert-choice), [M]. */
   slotPair: Int32Array;
-  /** CSR of the slots each token reads: token t owns tokenSlots[tokenStart[t] .. tokenStart[t+1]), [T + 1]. */
-  tokenStart: Int32Array;
-  /** Slots grouped by token (each token's in pair order), [M]. */
-  tokenSlots: Int32Array;
   /** Pairs each expert was selected for before capacity (the load balancing sees), [E]. */
   routed: Int32Array;
   /** Capacity per expert, or null (dropless). */

@@ -48,6 +48,11 @@ export class Router extends Module {
     this.bias = config.balance === "auxfree" ? this.buffer("bias", tf.zeros([config.nRouted])) : null;
   }
 
+  /** The router's call (lab.nn.Module's convention): route(x). */
+  apply(x: tf.Tensor2D): Route {
+    return this.route(x);
+  }
+
   /** Routes x [T, d]: gate or expert choice, capacity, plan. Reads the selected indices back to the host. */
   route(x: tf.Tensor2D): Route {
     const cfg = this.config;

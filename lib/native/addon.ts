@@ -2,6 +2,7 @@
 // or fails to load, says why, so the backend list can fall back to wasm/cpu with that reason.
 import * as path from "node:path";
 import { createRequire } from "node:module";
+import { repoRoot } from "../repo-root";
 
 /** What the addon reports about itself. */
 export interface NativeInfo {
@@ -26,12 +27,6 @@ export const ADDON_PATH = path.join("native", "build", "Release", "moelab_native
 export const ADDON_ENV = "MOELAB_NATIVE_ADDON";
 
 let loaded: { addon: NativeAddon | null; reason: string | null } | null = null;
-
-function repoRoot(): string {
-  // This file runs from lib/native (ts-node, vitest, Deno) or dist/lib/native (compiled).
-  const here = path.dirname(__filename);
-  return path.resolve(here, path.basename(path.resolve(here, "..", "..")) === "dist" ? "../../.." : "../..");
-}
 
 /** The addon, or null with `nativeUnavailableReason()` saying why. Loads once. */
 export function nativeAddon(): NativeAddon | null {

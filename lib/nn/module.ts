@@ -3,7 +3,15 @@
 // Reference: torch.nn.Module's named_parameters / state_dict naming.
 import * as tf from "@tensorflow/tfjs";
 
-/** A tree of named parameters and child modules. Subclasses register them in their constructor. */
+/**
+ * A tree of named parameters and child modules. Subclasses register them in their constructor.
+ *
+ * The call convention: every module that computes is called with `apply(input, ...context)` and returns its output
+ * (Linear, norms, SwiGLU, MoELayer: [..., d] → [..., d]; Block → { x, moe }; TransformerLM: tokens → logits;
+ * ActorCritic: observations → action log-probabilities). Modules whose training needs more than the output also have
+ * `forward`, which returns all of it (MoELayer: y + aux loss + loads; TransformerLM: logits + aux loss + loads;
+ * ActorCritic: log-probabilities + values). Pure containers (a numbered list of blocks) have no call, as in torch.
+ */
 export abstract class Module {
   private readonly ownParams = new Map<string, tf.Variable>();
   private readonly ownBuffers = new Map<string, tf.Variable>();

@@ -1,12 +1,9 @@
 // GELU (exact, erf form) and SiLU as fused ops (lib/ops/fused.ts). Reference: Hendrycks & Gimpel 2016 (GELU
 // x·Φ(x), PyTorch F.gelu default), Elfwing et al. 2018 (SiLU x·σ(x), PyTorch F.silu; the SwiGLU gate).
 import * as tf from "@tensorflow/tfjs";
-import { FUSED_KERNELS, runFused } from "./fused";
+import { FUSED_KERNELS, type FusedActivationName } from "../kernel-names";
+import { runFused } from "./fused";
 import { ensureGradient } from "./registry";
-
-/** The activations with a fused kernel; the index is the native code (native/src/fused.cc). */
-export const FUSED_ACTIVATIONS = Object.freeze(["gelu", "silu"] as const);
-export type FusedActivationName = (typeof FUSED_ACTIVATIONS)[number];
 
 const activationGrad: tf.GradConfig = {
   kernelName: FUSED_KERNELS.activation,

@@ -1,7 +1,8 @@
 // Softmax cross-entropy with integer targets as a fused op (lib/ops/fused.ts): mean over rows of
 // logsumexp(z) − z[target]. Reference: PyTorch F.cross_entropy (reduction "mean", class-index targets).
 import * as tf from "@tensorflow/tfjs";
-import { FUSED_KERNELS, runFused } from "./fused";
+import { FUSED_KERNELS } from "../kernel-names";
+import { runFused } from "./fused";
 import { ensureGradient } from "./registry";
 
 const crossEntropyGrad: tf.GradConfig = {

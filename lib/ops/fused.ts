@@ -1,21 +1,8 @@
 // Fused ops: one tfjs kernel name per op, implemented in C++ by the `native` backend (lib/native/kernels/fused.ts)
 // with a registered gradient that runs the fused backward kernel; every other backend runs the composite tfjs version
 // of the same math (differentiated by tfjs), which is also the reference the native kernels are tested against.
+// Kernel names: lib/kernel-names.ts FUSED_KERNELS.
 import * as tf from "@tensorflow/tfjs";
-
-/** Kernel names of the fused ops (the `native` backend registers these). */
-export const FUSED_KERNELS = Object.freeze({
-  activation: "MoelabActivation",
-  activationGrad: "MoelabActivationGrad",
-  rmsNorm: "MoelabRmsNorm",
-  rmsNormGrad: "MoelabRmsNormGrad",
-  rmsNormGainGrad: "MoelabRmsNormGainGrad",
-  crossEntropy: "MoelabCrossEntropy",
-  crossEntropyGrad: "MoelabCrossEntropyGrad",
-  swigluGate: "MoelabSwigluGate",
-  swigluGateGradA: "MoelabSwigluGateGradA",
-  swigluGateGradB: "MoelabSwigluGateGradB",
-});
 
 /** Whether the active backend has a fused kernel `kernelName`. */
 export function hasFusedKernel(kernelName: string): boolean {

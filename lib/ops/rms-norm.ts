@@ -1,7 +1,8 @@
 // RMSNorm as a fused op (lib/ops/fused.ts): y = x / √(mean(x², last axis) + eps) · gain.
 // Reference: Zhang & Sennrich 2019; DeepSeek-V3 model.py RMSNorm (eps 1e-6, gain initialised to one).
 import * as tf from "@tensorflow/tfjs";
-import { FUSED_KERNELS, runFused } from "./fused";
+import { FUSED_KERNELS } from "../kernel-names";
+import { runFused } from "./fused";
 import { ensureGradient } from "./registry";
 
 const rmsNormGrad: tf.GradConfig = {

@@ -3,7 +3,8 @@
 // Reference: Shazeer 2020, "GLU Variants Improve Transformer"; DeepSeek-V3 model.py MLP/Expert `F.silu(w1(x)) * w3(x)`.
 import * as tf from "@tensorflow/tfjs";
 import { silu } from "./activations";
-import { FUSED_KERNELS, runFused } from "./fused";
+import { FUSED_KERNELS } from "../kernel-names";
+import { runFused } from "./fused";
 import { ensureGradient } from "./registry";
 
 const swigluGateGrad: tf.GradConfig = {

@@ -24,7 +24,3 @@ export { DEFAULT_FP8_GEMM, fp8GemmEmulated } from "./fp8-gemm";
 export type { Fp8GemmConfig } from "./fp8-gemm";
 export { FP8_RECIPES, Fp8Linear, fp8Matmul } from "./fp8-training";
 export type { Fp8Recipe } from "./fp8-training";
-export { DEFAULT_CLASSIFIER, DEFAULT_TRAIN_CLASSIFIER, MlpClassifier, evaluateClassifier, trainClassifier } from "./classifier";
-export type { ClassifierConfig, TrainClassifierConfig } from "./classifier";
-export { DEBIAN_FASHION_MNIST, FASHION_MNIST_CLASSES, PADDED_SIDE, fashionMnistSplits, imageBatch, loadFashionMnist, sliceImages } from "./fashion-mnist";
-export type { ImageSet } from "./fashion-mnist";

@@ -93,6 +93,13 @@ export class ActorCritic extends Module {
     this.actor = this.child("actor", new TanhMlp([observationSize, ...cfg.hidden, numActions], [...gains, cfg.policyGain], rng));
   }
 
+  /** The policy's call (lab.nn.Module's convention): action log-probabilities [B, A]; forward() adds values. */
+  apply(obs: tf.Tensor): tf.Tensor {
+    const { logProbs, values } = this.forward(obs);
+    values.dispose();
+    return logProbs; // [B, A]
+  }
+
   /** Log-probabilities of every action [B, A] and values [B] for observations [B, obs]. */
   forward(obs: tf.Tensor): { logProbs: tf.Tensor; values: tf.Tensor } {
     if (obs.rank !== 2 || obs.shape[1] !== this.observationSize) {

@@ -1,5 +1,5 @@
-// Reinforcement learning: environments (CartPole, bandit, arithmetic), rollouts, GAE, PPO and GRPO training loops.
-// Public API `lab.rl`.
+// Reinforcement learning: environments (CartPole, bandit, arithmetic), rollouts, GAE, the PPO and GRPO losses (pure
+// functions from tensors to scalar tensors plus metrics) and training loops. Public API `lab.rl`.
 export { DEFAULT_GAE, gae, gaeArrays } from "./gae";
 export type { GaeConfig, GaeInputs, GaeOutput } from "./gae";
 export { VecEnv } from "./vec-env";
@@ -11,13 +11,22 @@ export type { BanditConfig } from "./bandit";
 export { orthogonal } from "./orthogonal";
 export { ActorCritic, DEFAULT_ACTOR_CRITIC, TanhMlp } from "./actor-critic";
 export type { ActEvaluation, ActSample, ActorCriticConfig } from "./actor-critic";
-export { clippedStep } from "./clipped-step";
-export type { StepLoss } from "./clipped-step";
-export { yielder } from "./yielder";
+export { DEFAULT_PPO_LOSS, checkPpoLossConfig, normalizeAdvantages, ppo, valueLoss } from "./ppo-loss";
+export type { PpoLossConfig, PpoLossInputs, PpoLossOutput, PpoRatio } from "./ppo-loss";
+export {
+  DEFAULT_GRPO_ADVANTAGE,
+  DEFAULT_GRPO_LOSS,
+  aggregateTokens,
+  checkGrpoLossConfig,
+  grpo,
+  grpoAdvantages,
+  k3Kl,
+} from "./grpo-loss";
+export type { GrpoAdvantageConfig, GrpoAggregation, GrpoLossConfig, GrpoLossInputs, GrpoLossOutput } from "./grpo-loss";
 export { DEFAULT_PPO, meanLastReturns, ppoConfig, smoothedReturns, trainPpo } from "./ppo";
 export type { EpisodeRecord, PpoConfig, PpoIteration, PpoOptions, PpoResult, PpoSettings } from "./ppo";
-export { ArithmeticTask, DEFAULT_ARITHMETIC_TASK, supervisedLoss } from "./arithmetic";
-export type { ArithmeticBatch, ArithmeticTaskConfig, TaskPrompt } from "./arithmetic";
+export { ArithmeticTask, DEFAULT_ARITHMETIC_TASK, supervisedLoss } from "./arithmetic-task";
+export type { ArithmeticBatch, ArithmeticTaskConfig, TaskPrompt } from "./arithmetic-task";
 export { sampleCompletions, tokenLogProbs } from "./lm-sampling";
 export type { Completions, TokenLogProbs } from "./lm-sampling";
 export { DEFAULT_LM_RL, LogitValueHead, greedyAccuracy, lmRlConfig, trainLmRl } from "./lm-rl";

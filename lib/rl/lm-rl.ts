@@ -5,16 +5,16 @@
 // updates per batch), TRL GRPOTrainer / PPOTrainer (value head, γ = 1, λ = 0.95, whitened advantages, vf_coef 0.1).
 import * as tf from "@tensorflow/tfjs";
 import { checkPositiveInt, checkRange } from "../check";
-import { DEFAULT_GRPO_ADVANTAGE, DEFAULT_GRPO_LOSS, GrpoAdvantageConfig, GrpoLossConfig, checkGrpoLossConfig, grpo, grpoAdvantages } from "../losses/grpo";
-import { valueLoss } from "../losses/ppo";
+import { DEFAULT_GRPO_ADVANTAGE, DEFAULT_GRPO_LOSS, GrpoAdvantageConfig, GrpoLossConfig, checkGrpoLossConfig, grpo, grpoAdvantages } from "./grpo-loss";
+import { valueLoss } from "./ppo-loss";
 import { TransformerLM } from "../model/transformer";
-import { adam } from "../native/optimizer";
 import { Linear, Module } from "../nn";
 import { Rng, rng as globalRng } from "../random";
-import { ArithmeticTask, TaskPrompt } from "./arithmetic";
-import { clippedStep } from "./clipped-step";
+import { adam } from "../train/optimizer";
+import { DEFAULT_STEP, optimizerStep } from "../train/step";
+import { yielder } from "../train/yielder";
+import { ArithmeticTask, TaskPrompt } from "./arithmetic-task";
 import { gaeArrays } from "./gae";
-import { yielder } from "./yielder";
 import { sampleCompletions, tokenLogProbs } from "./lm-sampling";
 
 /** Which advantage estimate drives the update. */
@@ -267,14 +267,14 @@ export async function trainLmRl(policy: TransformerLM, task: ArithmeticTask, con
       } else {
         advantages = tf.tidy(() => grpoAdvantages(tf.tensor1d(rewards), { ...cfg.advantage, groupSize: cfg.groupSize })); // [N]
       }
-      let metrics: Float32Array = new Float32Array(4);
+      let metrics: Record<string, number> = {};
       for (let epoch = 0; epoch < cfg.updateEpochs; epoch++) {
-        metrics = clippedStep(vars, optimizer, cfg.maxGradNorm, () => {
+        metrics = optimizerStep(optimizer, vars, () => {
           const cur = tokenLogProbs(policy, tokens, p);
           const out = grpo({ newLogProb: cur.logProbs, oldLogProb, refLogProb, advantages, mask }, cfg.loss);
           const vLoss = valueHead ? valueLoss(valueHead.apply(cur.logits), oldValues, returns!, cfg.valueClip, mask) : tf.scalar(0);
-          return { loss: tf.add(out.loss, tf.mul(cfg.vfCoef, vLoss)) as tf.Scalar, metrics: tf.stack([out.pgLoss, vLoss, out.kl, out.clipFrac]) as tf.Tensor1D };
-        }).metrics;
+          return { loss: tf.add(out.loss, tf.mul(cfg.vfCoef, vLoss)) as tf.Scalar, metrics: { pgLoss: out.pgLoss, vLoss: vLoss as tf.Scalar, kl: out.kl, clipFrac: out.clipFrac } };
+        }, { ...DEFAULT_STEP, clipNorm: cfg.maxGradNorm }).metrics;
       }
       tf.dispose([tokens, mask, advantages, oldLogProb, refLogProb, oldValues, ...(returns ? [returns] : [])]);
       let flat = 0;
@@ -283,10 +283,10 @@ export async function trainLmRl(policy: TransformerLM, task: ArithmeticTask, con
         step,
         reward: rewards.reduce((s, r) => s + r, 0) / n,
         length: sampled.completions.reduce((s, c) => s + c.length, 0) / n,
-        pgLoss: metrics[0],
-        vLoss: metrics[1],
-        kl: metrics[2],
-        clipFrac: metrics[3],
+        pgLoss: metrics.pgLoss,
+        vLoss: metrics.vLoss,
+        kl: metrics.kl,
+        clipFrac: metrics.clipFrac,
         flatGroups: cfg.method === "grpo" ? flat / (n / cfg.groupSize) : NaN,
         seconds: (performance.now() - start) / 1000,
       };

@@ -3,13 +3,13 @@
 // optional early stop on approximate KL. Reference: cleanrl ppo.py (defaults and loop order, CartPole-v1 settings).
 import * as tf from "@tensorflow/tfjs";
 import { checkPositiveInt, checkRange } from "../check";
-import { DEFAULT_PPO_LOSS, PpoLossConfig, checkPpoLossConfig, ppo } from "../losses/ppo";
-import { NativeAdamOptimizer, adam } from "../native/optimizer";
+import { DEFAULT_PPO_LOSS, PpoLossConfig, checkPpoLossConfig, ppo } from "./ppo-loss";
+import { AdamW, adam } from "../train/optimizer";
+import { DEFAULT_STEP, optimizerStep } from "../train/step";
+import { yielder } from "../train/yielder";
 import { Rng, rng as globalRng } from "../random";
 import { ActorCritic, ActorCriticConfig, DEFAULT_ACTOR_CRITIC } from "./actor-critic";
-import { clippedStep } from "./clipped-step";
 import { gaeArrays } from "./gae";
-import { yielder } from "./yielder";
 import { EpisodeStat, VecEnv } from "./vec-env";
 
 /** PPO training settings; the defaults are cleanrl ppo.py's (CartPole-v1). */
@@ -200,16 +200,17 @@ function explainedVariance(values: Float32Array, returns: Float32Array): number 
 }
 
 /** One gradient step on a minibatch; returns [pgLoss, vLoss, entropy, approxKl, clipFrac, gradNorm]. */
-function updateStep(agent: ActorCritic, optimizer: NativeAdamOptimizer, mb: ReturnType<typeof minibatch>, cfg: PpoConfig): Float32Array {
-  const { metrics, gradNorm } = clippedStep(agent.trainableVariables(), optimizer, cfg.maxGradNorm, () => {
+function updateStep(agent: ActorCritic, optimizer: AdamW, mb: ReturnType<typeof minibatch>, cfg: PpoConfig): Float32Array {
+  const step = { ...DEFAULT_STEP, clipNorm: cfg.maxGradNorm };
+  const { metrics: m, gradNorm } = optimizerStep(optimizer, agent.trainableVariables(), () => {
     const ev = agent.evaluate(mb.obs, mb.oneHot);
     const out = ppo(
       { newLogProb: ev.logProb, oldLogProb: mb.oldLogProb, advantages: mb.advantages, newValues: ev.values, oldValues: mb.oldValues, returns: mb.returns, entropy: ev.entropy },
       cfg.loss,
     );
-    return { loss: out.loss, metrics: tf.stack([out.pgLoss, out.vLoss, out.entropyLoss, out.approxKl, out.clipFrac]) as tf.Tensor1D };
-  });
-  return Float32Array.of(...metrics, gradNorm);
+    return { loss: out.loss, metrics: { pgLoss: out.pgLoss, vLoss: out.vLoss, entropy: out.entropyLoss, approxKl: out.approxKl, clipFrac: out.clipFrac } };
+  }, step);
+  return Float32Array.of(m.pgLoss, m.vLoss, m.entropy, m.approxKl, m.clipFrac, gradNorm);
 }
 
 /**

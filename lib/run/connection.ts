@@ -5,7 +5,7 @@ import { writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Channel, ConnectionInfo } from "../kernel/sockets";
+import type { Channel, ConnectionInfo } from "../jupyter/sockets";
 
 const LOCALHOST = "127.0.0.1";
 

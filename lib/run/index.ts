@@ -1,6 +1,7 @@
 // The headless runner's public API (Node only: it starts kernels over zeromq). Import "moelab/dist/lib/run".
 // Reference: issue 2 item 7; DESIGN.md §1 (run).
-export { runNotebooks, listNotebooks, selectNotebooks, repoRoot, NotebookNotFoundError, DEFAULT_RUN_OPTIONS } from "./runner";
+export { runNotebooks, listNotebooks, selectNotebooks, NotebookNotFoundError, DEFAULT_RUN_OPTIONS } from "./runner";
+export { repoRoot } from "../repo-root";
 export type { RunOptions, RunEvent, RunSummary } from "./runner";
 export { executeNotebook } from "./execute";
 export type { CellEvent, CellTiming, ExecuteNotebookOptions, NotebookError, NotebookExecution } from "./execute";

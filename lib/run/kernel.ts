@@ -4,8 +4,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { rmSync } from "node:fs";
 import { userInfo } from "node:os";
 import * as zmq from "zeromq";
-import type { ConnectionInfo } from "../kernel/sockets";
-import { decode, encode, Session, Signer, type Header, type Message } from "../kernel/wire";
+import type { ConnectionInfo } from "../jupyter/sockets";
+import { decode, encode, Session, Signer, type Header, type Message } from "../jupyter/wire";
 import { channelAddress, newConnectionInfo, writeConnectionFile } from "./connection";
 import { kernelCommand, type KernelSpec } from "./kernelspec";
 

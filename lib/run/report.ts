@@ -2,7 +2,7 @@
 // Reference: plotly.js Plotly.newPlot (https://plotly.com/javascript/plotlyjs-function-reference/); lib/claims.ts.
 import { VERDICTS, claimsHtml, formatMeasured } from "../claims";
 import { plotlySource, scriptSafe } from "../viz/plotlyjs";
-import { escapeHtml, stripAnsi } from "../html";
+import { escapeHtml, stripAnsi } from "../html-escape";
 import type { Notebook } from "./notebook";
 import { plotlyFigures, type NotebookResults } from "./results";
 

@@ -6,6 +6,7 @@ import { executeNotebook, type CellEvent } from "./execute";
 import type { KernelClientConfig } from "./kernel";
 import { findKernelSpec } from "./kernelspec";
 import { injectParameters, notebookLanguage, readNotebook, writeNotebook, type Notebook, type ParameterValue } from "./notebook";
+import { repoRoot } from "../repo-root";
 import { renderReport, type ReportEntry } from "./report";
 import { notebookResults, type NotebookResults } from "./results";
 
@@ -62,14 +63,6 @@ export class NotebookNotFoundError extends Error {
         `available: ${available.length ? available.join(", ") : "(none)"}`,
     );
     this.name = "NotebookNotFoundError";
-  }
-}
-
-/** The repository root: the nearest directory above this file with a package.json (works from lib/ and dist/lib/). */
-export function repoRoot(from: string = __dirname): string {
-  for (let dir = resolve(from); ; dir = dirname(dir)) {
-    if (existsSync(join(dir, "package.json"))) return dir;
-    if (dirname(dir) === dir) throw new Error(`repoRoot(from): no package.json above ${from}`);
   }
 }
 

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import type { Module } from "../nn/module";
-import type { NativeAdamOptimizer } from "../native/optimizer";
+import type { AdamW } from "./optimizer";
 import { loadSafetensors, saveSafetensors } from "./safetensors";
 
 /** File names inside a checkpoint folder. */
@@ -26,7 +26,7 @@ export interface CheckpointInfo {
 export interface CheckpointContents extends CheckpointInfo {
   module: Module;
   /** The optimizer whose moments and step count to save; null saves weights only. */
-  optimizer: NativeAdamOptimizer | null;
+  optimizer: AdamW | null;
 }
 
 /** Name of the folder of the checkpoint at `step` inside a run's checkpoint folder: "step-000120". */
@@ -80,7 +80,7 @@ export function readCheckpointInfo(dir: string): CheckpointInfo {
  * Loads a checkpoint into `module` (every name and shape must match) and, when given, `optimizer` (moments, step
  * count, β powers); returns config.json. Loaded tensors are freed.
  */
-export function restoreCheckpoint(dir: string, module: Module, optimizer: NativeAdamOptimizer | null = null): CheckpointInfo {
+export function restoreCheckpoint(dir: string, module: Module, optimizer: AdamW | null = null): CheckpointInfo {
   const info = readCheckpointInfo(dir);
   const weights = loadSafetensors(path.join(dir, CHECKPOINT_FILES.model));
   try {

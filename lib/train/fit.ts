@@ -1,5 +1,6 @@
 // The training loop for any Module: per step, seed the global stream from (seed, step), take batches(step), compute
-// the loss and gradients in tf.tidy, clip by global norm, apply AdamW at the scheduled learning rate, run afterStep;
+// the loss and gradients, clip by global norm, apply AdamW at the scheduled learning rate (lab.train's one step, which
+// leaves the weights as they were when the loss or gradient norm is not finite), run afterStep;
 // evaluate, log JSONL metrics, checkpoint and show progress as configured. Resuming from a checkpoint continues
 // the same loss curve bit for bit, because nothing in a step depends on anything but (weights, optimizer state,
 // seed, step). Reference: nanoGPT train.py (the loop: lr schedule, clipping, eval, checkpoints), cleanrl (seeding).
@@ -7,28 +8,18 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import type { Module } from "../nn/module";
 import { stepSeed } from "../data/batch";
-import { NativeAdamWOptimizer } from "../native/optimizer";
 import { progress } from "../progress";
 import { currentSeed, seed as seedGlobal } from "../random";
 import { checkpointName, restoreCheckpoint, saveCheckpoint } from "./checkpoint";
-import { clipByGlobalNorm } from "./clip";
-import { LossFn, LossOutput } from "./evaluate";
+import { LossFn } from "./evaluate";
 import { MetricsLog } from "./metrics-log";
+import { AdamW, AdamWConfig, adamwConfig, DEFAULT_ADAMW } from "./optimizer";
 import { checkSchedule, learningRate, LrSchedule } from "./schedules";
+import { checkStepConfig, NonFinitePolicy, NonFiniteStepError, optimizerStep } from "./step";
+import { yielder } from "./yielder";
 
-/** AdamW settings of the loop (the learning rate comes from the schedule). */
-export interface FitOptimizerConfig {
-  /** First-moment decay. */
-  beta1: number;
-  /** Second-moment decay. */
-  beta2: number;
-  /** Added to the root of the second moment. */
-  epsilon: number;
-  /** Decoupled weight decay λ (0 = plain Adam). */
-  weightDecay: number;
-  /** Decay only parameters of at least this rank (2: weight matrices and embeddings, not biases or norm gains). */
-  decayMinRank: number;
-}
+/** The loop's AdamW settings: the optimizer's one config less the learning rate, which comes from the schedule. */
+export type FitOptimizerSettings = Omit<AdamWConfig, "learningRate">;
 
 /** Loop settings. */
 export interface FitConfig {
@@ -37,9 +28,11 @@ export interface FitConfig {
   /** Learning rate per step. */
   schedule: LrSchedule;
   /** AdamW settings. */
-  optimizer: FitOptimizerConfig;
+  optimizer: FitOptimizerSettings;
   /** Clip the global gradient norm to this; null = measure it only. */
   clipNorm: number | null;
+  /** A step with a NaN or infinite loss or gradient norm is not applied; "stop" then throws, "skip" goes on. */
+  onNonFinite: NonFinitePolicy;
   /** Seed of the run: step s runs with lab.seed(stepSeed(seed, s)); null = lab.currentSeed() when fit starts. */
   seed: number | null;
   /** Call evaluate every this many steps and after the last one; 0 = after the last one only. */
@@ -62,12 +55,16 @@ export interface FitConfig {
   yieldMs: number;
 }
 
-/** 100 steps of AdamW at a constant 1e-3 (betas 0.9/0.95, decay 0.1 on matrices, nanoGPT's), clip 1.0, no files. */
+/**
+ * 100 steps of AdamW at a constant 1e-3 (betas 0.9/0.95, eps 1e-8, decay 0.1 on matrices: nanoGPT's), clip 1.0, stop
+ * on a non-finite step, no files.
+ */
 export const DEFAULT_FIT: Readonly<FitConfig> = Object.freeze({
   steps: 100,
   schedule: Object.freeze({ kind: "constant", lr: 1e-3, warmupSteps: 0 }) as LrSchedule,
   optimizer: Object.freeze({ beta1: 0.9, beta2: 0.95, epsilon: 1e-8, weightDecay: 0.1, decayMinRank: 2 }),
   clipNorm: 1.0,
+  onNonFinite: "stop",
   seed: null,
   evalEvery: 0,
   logEvery: 10,
@@ -86,6 +83,8 @@ export interface StepRecord {
   step: number;
   /** Training loss of the step's batch (before the update). */
   loss: number;
+  /** True when the update was left out (non-finite loss or gradient norm, onNonFinite "skip"). */
+  skipped: boolean;
   /** Learning rate used. */
   lr: number;
   /** Global gradient norm before clipping. */
@@ -125,7 +124,7 @@ export interface FitOptions<B extends tf.TensorContainer> {
   /** Runs after each optimizer step (e.g. an aux-loss-free router-bias update from aux.load). */
   afterStep?: (info: AfterStepInfo) => void | Promise<void>;
   /** Loop settings (merged over DEFAULT_FIT; optimizer merged field by field). */
-  config?: Partial<Omit<FitConfig, "optimizer">> & { optimizer?: Partial<FitOptimizerConfig> };
+  config?: Partial<Omit<FitConfig, "optimizer">> & { optimizer?: Partial<FitOptimizerSettings> };
   /** Plain-JSON description saved in every checkpoint's config.json (the model config, say). */
   modelConfig?: unknown;
 }
@@ -139,6 +138,8 @@ export interface FitResult {
   history: StepRecord[];
   /** Every evaluation. */
   evals: EvalRecord[];
+  /** Steps whose update was skipped (onNonFinite "skip"). */
+  skippedSteps: number[];
   /** Tokens trained on by this call. */
   tokens: number;
   /** Time in training steps only (no evaluation, checkpoints, logging), ms. */
@@ -164,14 +165,10 @@ export function fitConfig(partial: FitOptions<tf.TensorContainer>["config"] = {}
   int("evalEvery", cfg.evalEvery, 0);
   int("logEvery", cfg.logEvery, 1);
   int("checkpointEvery", cfg.checkpointEvery, 0);
-  int("optimizer.decayMinRank", cfg.optimizer.decayMinRank, 0);
   checkSchedule(cfg.schedule);
-  const o = cfg.optimizer;
-  if (!(o.beta1 >= 0 && o.beta1 < 1)) throw new Error(`${fn}.optimizer.beta1 must be in [0, 1), got ${o.beta1}`);
-  if (!(o.beta2 >= 0 && o.beta2 < 1)) throw new Error(`${fn}.optimizer.beta2 must be in [0, 1), got ${o.beta2}`);
-  if (!(o.epsilon > 0)) throw new Error(`${fn}.optimizer.epsilon must be > 0, got ${o.epsilon}`);
-  if (!(Number.isFinite(o.weightDecay) && o.weightDecay >= 0)) throw new Error(`${fn}.optimizer.weightDecay must be a finite number ≥ 0, got ${o.weightDecay}`);
-  if (cfg.clipNorm !== null && !(cfg.clipNorm > 0)) throw new Error(`${fn}.clipNorm must be > 0 or null, got ${cfg.clipNorm}`);
+  const { learningRate: _, ...optimizer } = adamwConfig({ ...cfg.optimizer, learningRate: 0 }, DEFAULT_ADAMW, `${fn}.optimizer`);
+  cfg.optimizer = optimizer;
+  checkStepConfig(fn, cfg);
   if (cfg.seed !== null && !(Number.isSafeInteger(cfg.seed) && cfg.seed >= 0)) throw new Error(`${fn}.seed must be a non-negative integer or null, got ${cfg.seed}`);
   if (!(cfg.yieldMs >= 0)) throw new Error(`${fn}.yieldMs must be ≥ 0, got ${cfg.yieldMs}`);
   return cfg;
@@ -190,12 +187,10 @@ export async function fit<B extends tf.TensorContainer>(options: FitOptions<B>):
   const cfg = fitConfig(options.config as FitOptions<tf.TensorContainer>["config"]);
   const { module } = options;
   const started = performance.now();
-  const o = cfg.optimizer;
-  const optimizer = new NativeAdamWOptimizer(learningRate(cfg.schedule, 0), o.beta1, o.beta2, o.epsilon, o.weightDecay);
+  const optimizer = new AdamW({ ...cfg.optimizer, learningRate: learningRate(cfg.schedule, 0) });
   try {
     const variables = module.trainableVariables();
     if (variables.length === 0) throw new Error("fit(options): module has no trainable variables");
-    optimizer.excludeFromDecay(variables.filter((v) => v.rank < o.decayMinRank).map((v) => v.name));
     let start = 0;
     let seed = cfg.seed ?? currentSeed();
     if (cfg.resumeFrom !== null) {
@@ -206,8 +201,8 @@ export async function fit<B extends tf.TensorContainer>(options: FitOptions<B>):
     }
     const log = cfg.metricsPath === null ? null : new MetricsLog(cfg.metricsPath, cfg.resumeFrom !== null);
     const bar = cfg.progress ? progress(cfg.steps - start, { label: cfg.label, unit: "step" }) : null;
-    const result: FitResult = { startStep: start, steps: cfg.steps, history: [], evals: [], tokens: 0, trainMs: 0, wallMs: 0, tokensPerSecond: 0, seed, checkpoint: null };
-    let lastYield = performance.now();
+    const result: FitResult = { startStep: start, steps: cfg.steps, history: [], evals: [], skippedSteps: [], tokens: 0, trainMs: 0, wallMs: 0, tokensPerSecond: 0, seed, checkpoint: null };
+    const pause = yielder(cfg.yieldMs);
     const every = (n: number, step: number) => step + 1 === cfg.steps || (n > 0 && (step + 1) % n === 0);
     try {
       for (let step = start; step < cfg.steps; step++) {
@@ -215,7 +210,7 @@ export async function fit<B extends tf.TensorContainer>(options: FitOptions<B>):
         seedGlobal(stepSeed(seed, step));
         const lr = learningRate(cfg.schedule, step);
         optimizer.learningRate = lr;
-        const { record, aux } = trainStep(options, optimizer, variables, step, lr, cfg.clipNorm);
+        const { record, aux } = trainStep(options, optimizer, variables, step, lr, cfg, log);
         try {
           if (options.afterStep) await options.afterStep({ ...record, module, aux });
         } finally {
@@ -225,9 +220,9 @@ export async function fit<B extends tf.TensorContainer>(options: FitOptions<B>):
         result.trainMs += record.ms;
         result.tokens += record.tokens;
         result.history.push(record);
-        if (!Number.isFinite(record.loss)) {
-          log?.append({ step, loss: record.loss, lr });
-          throw new Error(`fit: the loss is ${record.loss} at step ${step} (lr ${lr}); lower the learning rate or clip gradients`);
+        if (record.skipped) {
+          result.skippedSteps.push(step);
+          console.warn(`fit: step ${step} skipped (lr ${lr}): the loss is ${record.loss} and the gradient norm ${record.gradNorm}; the weights are unchanged`);
         }
         if (log && every(cfg.logEvery, step)) log.append({ step, loss: record.loss, lr, gradNorm: record.gradNorm, tokens: record.tokens, ms: record.ms, ...record.metrics });
         bar?.tick(1, { loss: record.loss, lr });
@@ -240,10 +235,7 @@ export async function fit<B extends tf.TensorContainer>(options: FitOptions<B>):
           result.checkpoint = path.join(cfg.checkpointDir, checkpointName(step + 1));
           saveCheckpoint(result.checkpoint, { module, optimizer, step: step + 1, seed, config: { fit: cfg, model: options.modelConfig ?? null } });
         }
-        if (performance.now() - lastYield >= cfg.yieldMs) {
-          await new Promise((resolve) => setTimeout(resolve, 0));
-          lastYield = performance.now();
-        }
+        await pause();
       }
     } finally {
       bar?.done();
@@ -257,40 +249,27 @@ export async function fit<B extends tf.TensorContainer>(options: FitOptions<B>):
   }
 }
 
-/** One optimizer step in tf.tidy; returns the record (ms filled by the caller) and the loss function's aux tensors. */
+/** One optimizer step on the step's batch; returns the record (ms filled by the caller) and the loss's aux tensors. */
 function trainStep<B extends tf.TensorContainer>(
   options: FitOptions<B>,
-  optimizer: NativeAdamWOptimizer,
+  optimizer: AdamW,
   variables: tf.Variable[],
   step: number,
   lr: number,
-  clipNorm: number | null,
+  cfg: FitConfig,
+  log: MetricsLog | null,
 ): { record: StepRecord; aux: Record<string, tf.Tensor> } {
   const batch = options.batches(step);
   const inputs = (batch as { inputs?: unknown }).inputs;
   const tokens = inputs instanceof tf.Tensor ? inputs.size : 0;
-  let out: LossOutput | null = null;
-  let record: StepRecord | null = null;
   try {
-    tf.tidy(() => {
-      const { value, grads } = tf.variableGrads(() => {
-        const raw = options.loss(batch, step);
-        const o: LossOutput = raw instanceof tf.Tensor ? { loss: raw } : raw;
-        for (const t of [...Object.values(o.metrics ?? {}), ...Object.values(o.aux ?? {})]) if (t instanceof tf.Tensor) tf.keep(t);
-        out = o;
-        return o.loss;
-      }, variables);
-      const { grads: clipped, norm } = clipByGlobalNorm(grads, clipNorm);
-      optimizer.applyGradients(clipped);
-      const metrics = Object.fromEntries(Object.entries(out!.metrics ?? {}).map(([k, v]) => [k, v instanceof tf.Tensor ? v.dataSync()[0] : v]));
-      record = { step, loss: value.dataSync()[0], lr, gradNorm: norm.dataSync()[0], tokens, ms: 0, metrics };
-    });
-    return { record: record!, aux: { ...(out as LossOutput | null)?.aux } };
+    const { loss, gradNorm, metrics, aux, applied } = optimizerStep(optimizer, variables, () => options.loss(batch, step), cfg);
+    return { record: { step, loss, skipped: !applied, lr, gradNorm, tokens, ms: 0, metrics }, aux };
   } catch (e) {
-    tf.dispose(Object.values((out as LossOutput | null)?.aux ?? {}));
-    throw e;
+    if (!(e instanceof NonFiniteStepError)) throw e;
+    log?.append({ step, loss: e.loss, lr, gradNorm: e.gradNorm });
+    throw new Error(`fit: the loss is ${e.loss} at step ${step} (lr ${lr}), the gradient norm ${e.gradNorm}; the update was not applied (the weights are those before this step): lower the learning rate, clip gradients, or set config.onNonFinite = "skip"`);
   } finally {
     tf.dispose(batch);
-    tf.dispose(Object.values((out as LossOutput | null)?.metrics ?? {}).filter((t): t is tf.Scalar => t instanceof tf.Tensor));
   }
 }

@@ -11,10 +11,15 @@
 //   });
 //   // result.history[i].loss, result.evals, result.tokensPerSecond; resume: config.resumeFrom = "runs/a/ckpt/step-000100"
 //
-// AdamW (decoupled decay, fused natively on the `native` backend, tf ops elsewhere), global-norm clipping, step-seeded
-// randomness (step s runs with lab.seed(stepSeed(seed, s))), safetensors checkpoints with exact resume.
-export { adamw, DEFAULT_ADAMW, NativeAdamWOptimizer } from "../native/optimizer";
-export type { AdamState, AdamWConfig } from "../native/optimizer";
+// One optimizer, AdamW (decoupled decay, fused natively on the `native` backend, tf ops elsewhere; lab.adam() is it
+// without decay), one step function (loss → grads → clip → NaN check → update) that every loop calls, global-norm
+// clipping, step-seeded randomness (step s runs with lab.seed(stepSeed(seed, s))), safetensors checkpoints with exact resume.
+export { adam, adamw, adamwConfig, AdamW, DEFAULT_ADAM, DEFAULT_ADAMW } from "./optimizer";
+export type { AdamState, AdamWConfig } from "./optimizer";
+export { checkStepConfig, DEFAULT_STEP, NonFiniteStepError, optimizerStep } from "./step";
+export type { NonFinitePolicy, StepConfig, StepResult } from "./step";
+export { variableGrads } from "./grads";
+export { yielder } from "./yielder";
 export { checkSchedule, comparableSchedules, DEFAULT_SCHEDULE, learningRate, SCHEDULE_KINDS, scheduleCurve } from "./schedules";
 export type { ConstantSchedule, CosineSchedule, DecaySettings, ExponentialSchedule, LinearSchedule, LrSchedule, StepSchedule } from "./schedules";
 export { CLIP_EPS, clipByGlobalNorm, globalNorm } from "./clip";
@@ -27,4 +32,4 @@ export type { MetricsRecord } from "./metrics-log";
 export { evaluateLoss, evaluateSets, lossOf } from "./evaluate";
 export type { BatchSet, LossFn, LossOutput } from "./evaluate";
 export { DEFAULT_FIT, fit, fitConfig } from "./fit";
-export type { AfterStepInfo, EvalRecord, FitConfig, FitOptimizerConfig, FitOptions, FitResult, StepRecord } from "./fit";
+export type { AfterStepInfo, EvalRecord, FitConfig, FitOptimizerSettings, FitOptions, FitResult, StepRecord } from "./fit";

@@ -4,14 +4,59 @@
 // https://github.com/huggingface/safetensors (README "Format"; safetensors/src/tensor.rs for the padding and checks).
 import { readFileSync, writeFileSync } from "node:fs";
 import * as tf from "@tensorflow/tfjs";
+import { decodeE4M3, decodeHalf, decodeI64, encodeE4M3, encodeHalf, encodeI64 } from "./safetensors-dtypes";
 
-/** The safetensors dtypes this module reads and writes, and their tfjs dtype and byte width. */
+/**
+ * The safetensors dtypes this module reads and writes, the tfjs dtype they load as and their byte width. F16, BF16
+ * and F8_E4M3 load as float32 (exact: every such value is a float32); I64 loads as int32 (values outside int32 are an
+ * error). Writing them converts float32 (int32 for I64), rounding to nearest even.
+ */
 const DTYPES = {
   F32: { tf: "float32", bytes: 4 },
+  F16: { tf: "float32", bytes: 2 },
+  BF16: { tf: "float32", bytes: 2 },
+  F8_E4M3: { tf: "float32", bytes: 1 },
+  I64: { tf: "int32", bytes: 8 },
   I32: { tf: "int32", bytes: 4 },
   BOOL: { tf: "bool", bytes: 1 },
 } as const;
 export type SafetensorsDtype = keyof typeof DTYPES;
+
+/** The bytes of `values` stored as `dtype` (whose tfjs dtype the caller has checked). */
+function encodeValues(fn: string, name: string, values: tf.TypedArray, dtype: SafetensorsDtype): Uint8Array {
+  switch (dtype) {
+    case "F16":
+    case "BF16":
+      return encodeHalf(values, dtype);
+    case "F8_E4M3":
+      return encodeE4M3(fn, name, values as Float32Array);
+    case "I64":
+      return encodeI64(values);
+    case "BOOL":
+      return Uint8Array.from(values as Uint8Array);
+    default:
+      return new Uint8Array(values.buffer, values.byteOffset, values.byteLength).slice();
+  }
+}
+
+/** The values of `raw` (an aligned copy) stored as `dtype`, in its tfjs dtype's array. */
+function decodeValues(fn: string, name: string, raw: Uint8Array, dtype: SafetensorsDtype): tf.TypedArray {
+  switch (dtype) {
+    case "F32":
+      return new Float32Array(raw.buffer);
+    case "F16":
+    case "BF16":
+      return decodeHalf(raw, dtype);
+    case "F8_E4M3":
+      return decodeE4M3(raw);
+    case "I64":
+      return decodeI64(fn, name, raw);
+    case "I32":
+      return new Int32Array(raw.buffer);
+    default:
+      return raw;
+  }
+}
 
 const FROM_TF: Partial<Record<tf.DataType, SafetensorsDtype>> = { float32: "F32", int32: "I32", bool: "BOOL" };
 
@@ -22,10 +67,12 @@ interface HeaderEntry {
   data_offsets: [number, number];
 }
 
-/** A decoded file: tensors by name (the caller owns them) and the metadata strings. */
+/** A decoded file: tensors by name (the caller owns them), the metadata strings and each tensor's stored dtype. */
 export interface Safetensors {
   tensors: Map<string, tf.Tensor>;
   metadata: Record<string, string>;
+  /** The dtype each tensor had in the file (F16/BF16/F8_E4M3 load as float32, I64 as int32). */
+  dtypes: Map<string, SafetensorsDtype>;
 }
 
 const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
@@ -34,8 +81,15 @@ function checkHost(fn: string): void {
   if (!LITTLE_ENDIAN) throw new Error(`${fn}: this host is big-endian; safetensors data is little-endian`);
 }
 
-/** The bytes of a safetensors file holding `tensors` (in iteration order) and `metadata`. */
-export function encodeSafetensors(tensors: ReadonlyMap<string, tf.Tensor>, metadata: Record<string, string> = {}): Uint8Array {
+/**
+ * The bytes of a safetensors file holding `tensors` (in iteration order) and `metadata`. `dtypes` names the stored
+ * dtype of some tensors (float32 → F16, BF16 or F8_E4M3; int32 → I64); the others keep their own (F32, I32, BOOL).
+ */
+export function encodeSafetensors(
+  tensors: ReadonlyMap<string, tf.Tensor>,
+  metadata: Record<string, string> = {},
+  dtypes: ReadonlyMap<string, SafetensorsDtype> = new Map(),
+): Uint8Array {
   const fn = "encodeSafetensors(tensors, metadata)";
   checkHost(fn);
   const header: Record<string, HeaderEntry | Record<string, string>> = {};
@@ -47,10 +101,13 @@ export function encodeSafetensors(tensors: ReadonlyMap<string, tf.Tensor>, metad
   let offset = 0;
   for (const [name, t] of tensors) {
     if (name === "__metadata__" || name === "") throw new Error(`${fn}: "${name}" is not a valid tensor name`);
-    const dtype = FROM_TF[t.dtype];
-    if (!dtype) throw new Error(`${fn}: tensor "${name}" has dtype ${t.dtype}; expected float32, int32 or bool`);
-    const values = t.dataSync();
-    const bytes = dtype === "BOOL" ? Uint8Array.from(values as Uint8Array) : new Uint8Array(values.buffer, values.byteOffset, values.byteLength).slice();
+    const own = FROM_TF[t.dtype];
+    if (!own) throw new Error(`${fn}: tensor "${name}" has dtype ${t.dtype}; expected float32, int32 or bool`);
+    const dtype = dtypes.get(name) ?? own;
+    if (!Object.hasOwn(DTYPES, dtype) || DTYPES[dtype].tf !== t.dtype) {
+      throw new Error(`${fn}: dtypes["${name}"] = ${dtype} cannot store a ${t.dtype} tensor (${t.dtype} stores as ${Object.entries(DTYPES).filter(([, s]) => s.tf === t.dtype).map(([k]) => k).join(", ")})`);
+    }
+    const bytes = encodeValues(fn, name, t.dataSync(), dtype);
     header[name] = { dtype, shape: [...t.shape], data_offsets: [offset, offset + bytes.length] };
     chunks.push(bytes);
     offset += bytes.length;
@@ -88,13 +145,14 @@ export function decodeSafetensors(bytes: Uint8Array): Safetensors {
   const entries = Object.entries(header).filter(([k]) => k !== "__metadata__") as [string, HeaderEntry][];
   entries.sort((a, b) => a[1].data_offsets?.[0] - b[1].data_offsets?.[0]);
   const tensors = new Map<string, tf.Tensor>();
+  const dtypes = new Map<string, SafetensorsDtype>();
   let expectBegin = 0;
   try {
     for (const [name, e] of entries) {
       if (!e || !Array.isArray(e.shape) || !Array.isArray(e.data_offsets) || e.data_offsets.length !== 2) {
         throw new Error(`${fn}: header entry "${name}" must be {dtype, shape: number[], data_offsets: [begin, end]}`);
       }
-      const spec = DTYPES[e.dtype];
+      const spec = Object.hasOwn(DTYPES, e.dtype) ? DTYPES[e.dtype] : undefined;
       if (!spec) throw new Error(`${fn}: tensor "${name}" has dtype ${e.dtype}; this reader knows ${Object.keys(DTYPES).join(", ")}`);
       const [begin, end] = e.data_offsets;
       const size = e.shape.reduce((a, b) => a * b, 1);
@@ -103,8 +161,8 @@ export function decodeSafetensors(bytes: Uint8Array): Safetensors {
       }
       const raw = new Uint8Array(end - begin); // a copy: aligned, and independent of `bytes` (a Buffer may share a pool)
       raw.set(data.subarray(begin, end));
-      const values = e.dtype === "F32" ? new Float32Array(raw.buffer) : e.dtype === "I32" ? new Int32Array(raw.buffer) : raw;
-      tensors.set(name, tf.tensor(values, e.shape, spec.tf));
+      tensors.set(name, tf.tensor(decodeValues(fn, name, raw, e.dtype), e.shape, spec.tf));
+      dtypes.set(name, e.dtype);
       expectBegin = end;
     }
     if (expectBegin !== data.length) throw new Error(`${fn}: ${data.length - expectBegin} bytes after the last tensor`);
@@ -112,12 +170,17 @@ export function decodeSafetensors(bytes: Uint8Array): Safetensors {
     tf.dispose([...tensors.values()]);
     throw e;
   }
-  return { tensors, metadata };
+  return { tensors, metadata, dtypes };
 }
 
-/** Writes `tensors` and `metadata` to `path` as a safetensors file. */
-export function saveSafetensors(path: string, tensors: ReadonlyMap<string, tf.Tensor>, metadata: Record<string, string> = {}): void {
-  writeFileSync(path, encodeSafetensors(tensors, metadata));
+/** Writes `tensors` and `metadata` to `path` as a safetensors file (`dtypes`: stored dtypes, see encodeSafetensors). */
+export function saveSafetensors(
+  path: string,
+  tensors: ReadonlyMap<string, tf.Tensor>,
+  metadata: Record<string, string> = {},
+  dtypes: ReadonlyMap<string, SafetensorsDtype> = new Map(),
+): void {
+  writeFileSync(path, encodeSafetensors(tensors, metadata, dtypes));
 }
 
 /** Reads a safetensors file (tensors in file order of their data). */

@@ -3,7 +3,7 @@
 
 import { kernelHost, display } from "../display";
 import { Figure } from "./figure";
-import { figureHtml } from "./html";
+import { figureHtml } from "./figure-html";
 import { renderPngBase64 } from "./renderer";
 
 /** MIME type of the plotly figure JSON in a bundle. */

@@ -1,4 +1,4 @@
-// Grouped matmul for MoE experts (lib/moe/ops.ts MoEGroupedMatMul): one sgemm (gemm.h) per expert over its contiguous
+// Grouped matmul for MoE experts (lib/moe/ops.ts, kernel MoelabMoeGroupedMatMul): one sgemm (gemm.h) per expert over its contiguous
 // segment of the expert-sorted rows. Few rows per expert (thousands of fine-grained experts) → experts in parallel, each
 // product serial; many rows → experts in turn, each product on the pool. Reference: MegaBlocks grouped GEMM.
 //   moeGroupedMatmul(a: F32, b: F32, offsets: I32 [E+1], mode: 0|1|2, out_dim, in_dim, out: F32) -> undefined

@@ -3,7 +3,7 @@
 // kernel profile adds up tf.profile's kernel times by name.
 import { describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
-import { useBackend } from "../../lib/backend";
+import { useBackend } from "../../lib/backend-select";
 import { aggregateKernels, profileKernels } from "../../lib/bench/profile";
 import { profileTfjsCase, tfjsEngine } from "../../lib/bench/tfjs";
 import { benchCases } from "../../lib/bench/workloads";
@@ -12,7 +12,7 @@ const cases = benchCases({
   gemmSizes: [9],
   only: ["gemm", "tgemm", "mlp", "transformer"],
   mlp: { inputSize: 12, hidden: [7], classes: 3, batchSize: 4, adam: { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 } },
-  transformer: { vocabSize: 11, dModel: 8, heads: 2, layers: 1, seqLen: 5, batchSize: 2, mlpRatio: 4, activation: "gelu", tiedHead: true, normEps: 1e-6, initStd: 0.02, adam: { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 } },
+  transformer: { model: { vocabSize: 11, dim: 8, nHeads: 2, nLayers: 1, contextLen: 5, ffnHidden: 12, tiedHead: true }, seqLen: 5, batchSize: 2 },
 });
 const plan = { warmup: 1, warmupMs: 0, repeats: 2, budgetMs: 10_000 };
 

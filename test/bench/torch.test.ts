@@ -1,5 +1,6 @@
 // The PyTorch script (Debian's python3-torch under /usr/bin/python3): answers a tiny GEMM, MLP and transformer with
-// valid JSON, reports a bad request as an error reply, and the engine says "not installed" without an interpreter.
+// valid JSON, reports a bad request as an error reply, builds a transformer twin equal to the lab's TransformerLM (same
+// parameter count, same losses from the same weights), and the engine says "not installed" without an interpreter.
 import { describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -8,12 +9,18 @@ import * as path from "node:path";
 import { TorchProcess, torchEngine, DEFAULT_TORCH_CONFIG } from "../../lib/bench/torch";
 import { torchScript } from "../../lib/bench/paths";
 import { benchCases } from "../../lib/bench/workloads";
+import * as tf from "@tensorflow/tfjs";
+import { useBackend } from "../../lib/backend-select";
+import { seed } from "../../lib/random";
+import { countParams } from "../../lib/model/config";
+import { disposeBatch } from "../../lib/bench/models/common";
+import { BenchTransformer, transformerBatch, type TransformerPatch } from "../../lib/bench/models/transformer";
 
 const tiny = benchCases({
   gemmSizes: [8],
   only: ["gemm", "mlp", "transformer"],
   mlp: { inputSize: 12, hidden: [7], classes: 3, batchSize: 4, adam: { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 } },
-  transformer: { vocabSize: 11, dModel: 8, heads: 2, layers: 1, seqLen: 5, batchSize: 2, mlpRatio: 4, activation: "silu", tiedHead: false, normEps: 1e-6, initStd: 0.02, adam: { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 } },
+  transformer: { model: { vocabSize: 11, dim: 8, nHeads: 2, nLayers: 1, contextLen: 5, ffnHidden: 12, tiedHead: false }, seqLen: 5, batchSize: 2 },
 });
 const plan = { warmup: 1, warmupMs: 0, repeats: 3 };
 
@@ -34,6 +41,39 @@ describe("bench_torch.py", () => {
       }
       const bad = { ...tiny[0], workload: { kind: "nope" } } as unknown as (typeof tiny)[0];
       await expect(proc.measure(bad, plan)).rejects.toThrow(/PyTorch: ValueError: workload.kind must be/);
+    } finally {
+      await proc.close();
+    }
+  });
+
+  it("the transformer twin equals the lab's TransformerLM: same parameter count, same losses on shared weights", async () => {
+    await useBackend("cpu");
+    const proc = new TorchProcess({ ...DEFAULT_TORCH_CONFIG, threads: 1 });
+    try {
+      expect((await proc.hello()).ready).toBe(true);
+      const variants: TransformerPatch["model"][] = [
+        { vocabSize: 11, dim: 8, nHeads: 2, nLayers: 2, contextLen: 7, ffnHidden: 12 }, // learned positions, RMSNorm, tied
+        { vocabSize: 13, dim: 12, nHeads: 3, nLayers: 1, contextLen: 9, ffnHidden: 10, positions: "rope", norm: "layernorm", tiedHead: false },
+      ];
+      for (const model of variants) {
+        const [c] = benchCases({ only: ["transformer"], transformer: { model, seqLen: 6, batchSize: 2, adam: { epsilon: 1e-3 } } });
+        const before = tf.memory().numTensors;
+        seed(3);
+        const lab = new BenchTransformer(c.workload.kind === "transformer" ? c.workload.config : {});
+        const batch = transformerBatch(lab.config);
+        const weights = Object.fromEntries(Object.entries(lab.params).map(([name, v]) => [name, Array.from(v.dataSync())]));
+        const check = { weights, inputs: batch.inputs.arraySync(), targets: batch.targets.arraySync(), steps: 3 };
+        const labLosses = [lab.trainStep(batch), lab.trainStep(batch), lab.trainStep(batch)];
+        const twin = await proc.checkTwin(c, check);
+        expect(twin.params, JSON.stringify(model)).toBe(lab.lm.numParams());
+        expect(twin.params).toBe(countParams(lab.config.model).total);
+        expect(Math.abs(twin.losses[0] - labLosses[0]) / labLosses[0], `first-step loss ${twin.losses[0]} vs ${labLosses[0]}`).toBeLessThan(1e-6);
+        for (let i = 1; i < 3; i++) expect(Math.abs(twin.losses[i] - labLosses[i]) / labLosses[i], `loss after ${i} Adam steps`).toBeLessThan(1e-4);
+        expect(labLosses[2]).toBeLessThan(labLosses[0]);
+        lab.dispose();
+        disposeBatch(batch);
+        expect(tf.memory().numTensors).toBe(before);
+      }
     } finally {
       await proc.close();
     }

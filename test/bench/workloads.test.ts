@@ -1,8 +1,9 @@
 // Benchmark cases: suites, shapes and FLOP counts derived from the model configs.
 import { describe, expect, it } from "vitest";
-import { mlpStepFlops, DEFAULT_MLP_CONFIG } from "../../lib/bench/models/mlp";
-import { DEFAULT_TRANSFORMER_CONFIG, transformerStepFlops } from "../../lib/bench/models/transformer";
-import { benchCases, gemmFlops, transformerGemms } from "../../lib/bench/workloads";
+import { DEFAULT_MLP_CONFIG, mlpWidths } from "../../lib/bench/models/mlp";
+import { DEFAULT_TRANSFORMER_CONFIG } from "../../lib/bench/models/transformer";
+import { benchCases, transformerGemms } from "../../lib/bench/workloads";
+import { gemmFlops, lmStepFlops, mlpStepFlops } from "../../lib/flops";
 
 describe("workloads", () => {
   it("lists every suite in run order by default", () => {
@@ -15,19 +16,21 @@ describe("workloads", () => {
 
   it("derives the transformer GEMMs from the model (N = B·T, d, 4d, batched heads)", () => {
     const byId = Object.fromEntries(transformerGemms(DEFAULT_TRANSFORMER_CONFIG).map((c) => [c.id, c.workload]));
-    expect(byId["mlp-up"]).toEqual({ kind: "gemm", shape: { batch: 1, m: 1024, n: 1024, k: 256, transposeA: false, transposeB: false } });
-    expect(byId["mlp-up-dw"]).toEqual({ kind: "gemm", shape: { batch: 1, m: 256, n: 1024, k: 1024, transposeA: true, transposeB: false } });
-    expect(byId["mlp-up-dx"]).toEqual({ kind: "gemm", shape: { batch: 1, m: 1024, n: 256, k: 1024, transposeA: false, transposeB: true } });
+    expect(byId["mlp-up"]).toEqual({ kind: "gemm", shape: { batch: 1, m: 1024, n: 768, k: 256, transposeA: false, transposeB: false } });
+    expect(byId["mlp-up-dw"]).toEqual({ kind: "gemm", shape: { batch: 1, m: 256, n: 768, k: 1024, transposeA: true, transposeB: false } });
+    expect(byId["mlp-up-dx"]).toEqual({ kind: "gemm", shape: { batch: 1, m: 1024, n: 256, k: 768, transposeA: false, transposeB: true } });
     expect(byId["attn-qkt"]).toEqual({ kind: "gemm", shape: { batch: 32, m: 128, n: 128, k: 64, transposeA: false, transposeB: true } });
     expect(gemmFlops({ batch: 32, m: 128, n: 128, k: 64, transposeA: false, transposeB: true })).toBe(2 * 32 * 128 * 128 * 64);
   });
 
   it("counts train-step FLOPs as 3 × the forward matmuls", () => {
-    expect(mlpStepFlops(DEFAULT_MLP_CONFIG)).toBe(3 * 2 * 128 * (784 * 512 + 512 * 512 + 512 * 10));
+    expect(mlpStepFlops(mlpWidths(DEFAULT_MLP_CONFIG), 128)).toBe(3 * 2 * 128 * (784 * 512 + 512 * 512 + 512 * 10));
     const c = DEFAULT_TRANSFORMER_CONFIG;
     const n = 8 * 128;
-    const layer = 2 * n * 256 * (3 * 256 + 256 + 2 * 4 * 256) + 4 * 8 * 128 * 128 * 256;
-    expect(transformerStepFlops(c)).toBe(3 * (2 * layer + 2 * n * 256 * 256));
+    // per block: qkv 3d² + output d² + SwiGLU 3·d·768 multiply-adds per token, then QKᵀ and PV over T² per sequence
+    const layer = 2 * n * 256 * (3 * 256 + 256 + 3 * 768) + 4 * 8 * 128 * 128 * 256;
+    expect(lmStepFlops(c.model, c.batchSize, c.seqLen)).toBe(3 * (2 * layer + 2 * n * 256 * 256));
+    expect(benchCases({ only: ["transformer"] })[0].flops).toBe(lmStepFlops(c.model, 8, 128));
   });
 
   it("filters suites and rejects bad options", () => {

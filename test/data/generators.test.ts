@@ -1,7 +1,7 @@
 // Seeded generators: arithmetic lines are correct equations (checked by an independent parser), JSON lines parse;
 // both are deterministic per seed and respect the byte budget.
 import { describe, expect, it } from "vitest";
-import { arithmeticProblem, arithmeticText, checkArithmeticAnswer } from "../../lib/data/arithmetic";
+import { arithmeticProblem, arithmeticText, checkArithmeticAnswer } from "../../lib/data/arithmetic-problems";
 import { jsonText } from "../../lib/data/json-text";
 import { Rng } from "../../lib/random";
 

@@ -2,12 +2,14 @@
 // mask, cross-entropy, sampling.
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
-import { selectBackend } from "../../lib/backend";
+import { selectBackend } from "../../lib/backend-select";
 import { Rng, seed } from "../../lib/random";
 import { causalMask } from "../../lib/model/attention";
-import { lmConfig } from "../../lib/model/config";
+import { countParams, lmConfig, presetConfig, PRESETS } from "../../lib/model/config";
+import { TransformerLM } from "../../lib/model/transformer";
+import { DEFAULT_MOE, MoELayer } from "../../lib/moe";
 import { sampleToken } from "../../lib/model/generate";
-import { crossEntropy, tokenCrossEntropy } from "../../lib/model/loss";
+import { softmaxCrossEntropy } from "../../lib/ops/cross-entropy";
 import { LayerNorm, RMSNorm } from "../../lib/model/norm";
 import { applyRope, ropeTables } from "../../lib/model/rope";
 
@@ -93,22 +95,21 @@ describe("causal mask", () => {
   });
 });
 
-describe("cross-entropy", () => {
-  it("equals −log softmax at the target, per token and on average", () => {
+describe("cross-entropy (the models' loss: the fused softmaxCrossEntropy)", () => {
+  it("equals −log softmax at the target, on average", () => {
     const logits = tf.tensor2d([
       [0, 0, Math.log(2)],
       [1, 1, 1],
     ]); // row 0: p(2) = 2/4; row 1: uniform over 3
     const targets = tf.tensor1d([2, 0], "int32");
-    close(tokenCrossEntropy(logits, targets).dataSync(), [Math.log(2), Math.log(3)]);
-    expect(crossEntropy(logits, targets).dataSync()[0]).toBeCloseTo((Math.log(2) + Math.log(3)) / 2, 6);
+    expect(softmaxCrossEntropy(logits, targets).dataSync()[0]).toBeCloseTo((Math.log(2) + Math.log(3)) / 2, 6);
   });
 
   it("names float or mis-sized targets", () => {
     const logits = tf.zeros([2, 3]) as tf.Tensor2D;
-    expect(() => crossEntropy(logits, tf.tensor1d([0, 1]))).toThrow(/targets must be int32 \[2\], got float32/);
-    expect(() => crossEntropy(logits, tf.tensor1d([0], "int32"))).toThrow(/targets must be int32 \[2\]/);
-    expect(() => crossEntropy(logits, tf.tensor1d([0, 3], "int32"))).toThrow(/targets\[1\] = 3 is outside \[0, 3\)/);
+    expect(() => softmaxCrossEntropy(logits, tf.tensor1d([0, 1]) as tf.Tensor1D)).toThrow(/expected an int32 tensor \[2\], got float32/);
+    expect(() => softmaxCrossEntropy(logits, tf.tensor1d([0], "int32"))).toThrow(/expected an int32 tensor \[2\]/);
+    expect(() => softmaxCrossEntropy(logits, tf.tensor1d([0, 3], "int32"))).toThrow(/targets\[1\] = 3 is outside \[0, 3\)/);
   });
 });
 
@@ -152,6 +153,21 @@ describe("lmConfig", () => {
     expect(() => lmConfig({ dim: 12, nHeads: 4 })).toThrow(/head width dim\/nHeads = 3 must be even/);
     expect(() => lmConfig({ nDenseLayers: 3 })).toThrow(/nDenseLayers must be an integer in \[0, nLayers = 2\]/);
     expect(() => lmConfig({ norm: "batchnorm" as never })).toThrow(/norm must be one of rmsnorm, layernorm/);
-    expect(() => lmConfig({ ffn: "moe", moe: { topK: 9 } })).toThrow(/MoELayer: config.topK must be at most/);
+    expect(() => lmConfig({ ffn: "moe", moe: { topK: 9 } })).toThrow(/lmConfig: moe.topK must be at most/);
+  });
+
+  it("resolves once: the frozen result is passed down as given, to the blocks' MoE layers", () => {
+    seed(0);
+    const c = presetConfig("nano", { ffn: "moe", moe: { topK: 1 } });
+    expect(Object.isFrozen(c) && Object.isFrozen(c.moe)).toBe(true);
+    expect(lmConfig(c)).toBe(c);
+    expect(c.moe).toEqual({ ...DEFAULT_MOE, ...PRESETS.nano.moe, topK: 1 });
+    const model = new TransformerLM(c);
+    expect(model.config).toBe(c);
+    expect(model.moeLayers().every((layer) => layer.config === c.moe)).toBe(true);
+    expect(countParams(c).moeFfnActivePerLayer).toBe(model.moeLayers()[0].activeParams());
+    model.dispose();
+    expect(() => new MoELayer(8, { nRouted: 4, scoreFunc: "tanh" as never })).toThrow(/MoELayer: config.scoreFunc must be/);
+    expect(() => presetConfig("nano", { ffn: "moe", moe: { capacityFactor: 0 } })).toThrow(/lmConfig: moe.capacityFactor must be/);
   });
 });

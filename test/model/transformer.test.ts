@@ -2,7 +2,7 @@
 // cached == uncached logits, seeded generation, named errors, no tensor growth.
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
-import { selectBackend } from "../../lib/backend";
+import { selectBackend } from "../../lib/backend-select";
 import { Rng, seed } from "../../lib/random";
 import { fit } from "../../lib/train";
 import { Block, countParams, generate, lmConfig, LMConfig, presetConfig, ropeTables, TransformerLM } from "../../lib/model";
@@ -39,7 +39,7 @@ describe("parameter counts", () => {
 
   it("equal the built models' numParams()", () => {
     seed(0);
-    for (const cfg of [TINY, TINY_MOE, { ...TINY_MOE, tiedHead: false, norm: "layernorm" as const }]) {
+    for (const cfg of [TINY, TINY_MOE, { ...TINY_MOE, tiedHead: false, norm: "layernorm" as const }, { ...TINY, positions: "learned" as const }]) {
       const model = new TransformerLM(cfg);
       expect(model.numParams()).toBe(countParams(model.config).total);
       model.dispose();
@@ -106,7 +106,8 @@ describe("TransformerLM", () => {
   });
 
   const untied: Partial<LMConfig> = { ...TINY, tiedHead: false, norm: "layernorm" };
-  for (const [name, cfg] of [["dense", TINY], ["MoE", TINY_MOE], ["untied LayerNorm", untied]] as const) {
+  const learned: Partial<LMConfig> = { ...TINY, positions: "learned" };
+  for (const [name, cfg] of [["dense", TINY], ["MoE", TINY_MOE], ["untied LayerNorm", untied], ["learned positions", learned]] as const) {
     it(`${name}: logits decoded with the KV cache equal the uncached forward pass`, () => {
       seed(3);
       const model = new TransformerLM(cfg);
@@ -157,6 +158,25 @@ describe("TransformerLM", () => {
     const inputs = tf.zeros([1, 4], "int32") as tf.Tensor2D;
     expect(() => model.loss(inputs, tf.fill([1, 4], 20, "int32") as tf.Tensor2D)).toThrow(/targets\[0\] = 20 is outside \[0, 16\)/);
     expect(() => model.loss(inputs, tf.zeros([1, 5], "int32") as tf.Tensor2D)).toThrow(/targets must be int32 \[1,4\]/);
+    model.dispose();
+  });
+
+  it("its cross-entropy is the fused softmaxCrossEntropy's: −log softmax at the target, averaged (float64 reference)", () => {
+    seed(16);
+    const model = new TransformerLM(TINY);
+    const rng = new Rng(16);
+    const inputs = randomTokens(rng, 2, 5, 16);
+    const targets = randomTokens(rng, 2, 5, 16);
+    const logits = tf.tidy(() => Array.from(model.forward(inputs).logits.dataSync())); // [2·5·16]
+    const t = targets.dataSync();
+    let sum = 0;
+    for (let n = 0; n < t.length; n++) {
+      const row = logits.slice(n * 16, (n + 1) * 16);
+      const max = Math.max(...row);
+      sum += max + Math.log(row.reduce((s, z) => s + Math.exp(z - max), 0)) - row[t[n]];
+    }
+    expect(tf.tidy(() => model.loss(inputs, targets).ce.dataSync()[0])).toBeCloseTo(sum / t.length, 5);
+    tf.dispose([inputs, targets]);
     model.dispose();
   });
 

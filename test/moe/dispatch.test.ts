@@ -3,7 +3,7 @@
 // fused kernels on native, which must really run), edge cases (all tokens to one expert, empty experts, T = 1), no leaks.
 import { describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
-import { useBackend } from "../../lib/backend";
+import { useBackend } from "../../lib/backend-select";
 import {
   MoELayer,
   RoutedExperts,

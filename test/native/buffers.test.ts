@@ -2,8 +2,8 @@
 // one that was read out (dataSync, data, arraySync, bufferSync), stored twice (a slice's view), or came from user data.
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
-import { useBackend } from "../../lib/backend";
-import type { NativeBackend } from "../../lib/native/backend";
+import { useBackend } from "../../lib/backend-select";
+import type { NativeBackend } from "../../lib/native/native-backend";
 import { BufferPool, DEFAULT_BUFFER_POOL_CONFIG } from "../../lib/native/buffers";
 
 describe("BufferPool", () => {

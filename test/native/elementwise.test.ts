@@ -7,9 +7,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { useBackend } from "../../lib/backend";
+import { useBackend } from "../../lib/backend-select";
 import { nativeAddon } from "../../lib/native/addon";
-import type { NativeBackend } from "../../lib/native/backend";
+import type { NativeBackend } from "../../lib/native/native-backend";
 import { BINARY_OPS, broadcastPlan, UNARY_OPS } from "../../lib/native/kernels/elementwise";
 import { erf64 } from "../ops/helpers";
 import { Rng } from "../../lib/random";
@@ -306,7 +306,7 @@ describe("native elementwise kernels", () => {
 const CHILD = `
 const fs = require("node:fs");
 const tf = require("@tensorflow/tfjs");
-const { useBackend } = require(${JSON.stringify(path.join(root, "lib/backend"))});
+const { useBackend } = require(${JSON.stringify(path.join(root, "lib/backend-select"))});
 const { nativeAddon } = require(${JSON.stringify(path.join(root, "lib/native/addon"))});
 const f32 = (s) => new Float32Array(new Uint8Array(Buffer.from(s, "base64")).buffer);
 (async () => {

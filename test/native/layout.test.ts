@@ -3,7 +3,7 @@
 // ids, empty tensors, embedding gradients through gather, and no tensor leaks.
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
-import { useBackend } from "../../lib/backend";
+import { useBackend } from "../../lib/backend-select";
 import { Rng } from "../../lib/random";
 import { addonCalls, expectParity, normals, sizeOf } from "./kernel-parity";
 

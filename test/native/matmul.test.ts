@@ -7,7 +7,7 @@
 // (the size of the terms a float32 dot product rounds), so outputs that cancel to near 0 are judged by their terms.
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
-import { useBackend } from "../../lib/backend";
+import { useBackend } from "../../lib/backend-select";
 import { nativeAddon } from "../../lib/native/addon";
 import { matmulBf16, matmulBf16Support, type FusedActivation, type MatmulAddon } from "../../lib/native/kernels/matmul";
 import { Rng } from "../../lib/random";

@@ -3,11 +3,11 @@
 // (‖g_backend − g_cpu‖ / ‖g_cpu‖), same seed, same batch. Native must load: this test fails, never skips, without it.
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
-import { useBackend } from "../../lib/backend";
+import { useBackend } from "../../lib/backend-select";
 import { seed } from "../../lib/random";
 import { BenchModel, disposeBatch } from "../../lib/bench/models/common";
 import { Mlp, MlpConfig, mlpBatch } from "../../lib/bench/models/mlp";
-import { TinyTransformer, TransformerConfig, transformerBatch } from "../../lib/bench/models/transformer";
+import { BenchTransformer, TransformerPatch, transformerBatch } from "../../lib/bench/models/transformer";
 
 const SEED = 1234;
 const RTOL = 1e-5;
@@ -65,16 +65,21 @@ function mlp(config: Partial<MlpConfig>) {
   };
 }
 
-function transformer(config: Partial<TransformerConfig>) {
+function transformer(config: TransformerPatch) {
   return () => {
-    const model = new TinyTransformer(config);
+    const model = new BenchTransformer(config);
     return { model, batch: transformerBatch(model.config) };
   };
 }
 
-/** Small transformers: one with SIMD-friendly sizes, one with odd sizes (no multiple of 16, head size 10), SiLU, untied head. */
-const EVEN: Partial<TransformerConfig> = { vocabSize: 96, dModel: 64, heads: 4, layers: 2, seqLen: 32, batchSize: 2 };
-const ODD: Partial<TransformerConfig> = { vocabSize: 53, dModel: 40, heads: 4, layers: 2, seqLen: 19, batchSize: 3, activation: "silu", tiedHead: false };
+/** Small TransformerLMs: one with SIMD-friendly sizes (learned positions, tied head), one with odd sizes (no multiple of 16,
+ * head size 10, FFN 50) with RoPE and an untied head. */
+const EVEN: TransformerPatch = { model: { vocabSize: 96, dim: 64, nHeads: 4, nLayers: 2, contextLen: 32, ffnHidden: 192 }, seqLen: 32, batchSize: 2 };
+const ODD: TransformerPatch = {
+  model: { vocabSize: 53, dim: 40, nHeads: 4, nLayers: 2, contextLen: 19, ffnHidden: 50, positions: "rope", tiedHead: false },
+  seqLen: 19,
+  batchSize: 3,
+};
 
 describe("whole-model gradients: native and wasm equal cpu", () => {
   beforeAll(async () => {
@@ -93,13 +98,13 @@ describe("whole-model gradients: native and wasm equal cpu", () => {
     expectSameGrads(await gradsOn("native", mlp(config)), ref, "native odd MLP");
   });
 
-  it("transformer d=64 h=4 L=2 T=32 B=2, GELU, tied head", async () => {
+  it("transformer d=64 h=4 L=2 T=32 B=2, learned positions, tied head", async () => {
     const ref = await gradsOn("cpu", transformer(EVEN));
     expectSameGrads(await gradsOn("native", transformer(EVEN)), ref, "native transformer");
     expectSameGrads(await gradsOn("wasm", transformer(EVEN)), ref, "wasm transformer");
   });
 
-  it("transformer with odd sizes d=40 h=4 T=19 B=3 vocab 53, SiLU, untied head", async () => {
+  it("transformer with odd sizes d=40 h=4 T=19 B=3 vocab 53, RoPE, untied head", async () => {
     const ref = await gradsOn("cpu", transformer(ODD));
     expectSameGrads(await gradsOn("native", transformer(ODD)), ref, "native odd transformer");
     expectSameGrads(await gradsOn("wasm", transformer(ODD)), ref, "wasm odd transformer");

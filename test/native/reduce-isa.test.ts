@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
-import { useBackend } from "../../lib/backend";
+import { useBackend } from "../../lib/backend-select";
 import { nativeAddon } from "../../lib/native/addon";
 
 const root = path.resolve(__dirname, "../..");
@@ -13,7 +13,7 @@ const root = path.resolve(__dirname, "../..");
 // |native − cpu| / (1e-6 + 1e-5·|cpu|) (≤ 1: within 1e-5 relative, or 1e-6 absolute where cancellation leaves ~0).
 const CHILD = `
 const tf = require("@tensorflow/tfjs");
-const { useBackend } = require(${JSON.stringify(path.join(root, "lib/backend"))});
+const { useBackend } = require(${JSON.stringify(path.join(root, "lib/backend-select"))});
 const { nativeAddon } = require(${JSON.stringify(path.join(root, "lib/native/addon"))});
 const { Rng } = require(${JSON.stringify(path.join(root, "lib/random"))});
 const ops = require(${JSON.stringify(path.join(root, "lib/ops"))});

@@ -3,7 +3,7 @@
 // tensors, NaN/Inf, huge logits, softmax cross-entropy gradients, and no tensor leaks.
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
-import { useBackend } from "../../lib/backend";
+import { useBackend } from "../../lib/backend-select";
 import { Rng } from "../../lib/random";
 import { addonCalls, expectClose, expectParity, normals, on, sizeOf } from "./kernel-parity";
 

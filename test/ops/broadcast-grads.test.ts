@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import "../../lib/ops";
-import { useBackend } from "../../lib/backend";
+import { useBackend } from "../../lib/backend-select";
 import { Rng } from "../../lib/random";
 import { OPS_BACKENDS, expectClose, expectNoLeak, numericGradient, randomValues } from "./helpers";
 

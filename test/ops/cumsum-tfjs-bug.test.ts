@@ -2,7 +2,7 @@
 // fixes it, this test fails and lib/ops/cumsum.ts's gradient can go.
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
-import { useBackend } from "../../lib/backend";
+import { useBackend } from "../../lib/backend-select";
 
 const tfjsCumsumGrad = tf.getGradient("Cumsum");
 

@@ -3,7 +3,7 @@
 // kernels really run on `native`, errors name the argument, and nothing leaks.
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
-import { useBackend } from "../../lib/backend";
+import { useBackend } from "../../lib/backend-select";
 import { gelu, rmsNorm, silu, softmaxCrossEntropy, swigluGate, FUSED_KERNELS, hasFusedKernel } from "../../lib/ops";
 import { Rng } from "../../lib/random";
 import { addonCalls } from "../native/kernel-parity";

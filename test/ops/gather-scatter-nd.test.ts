@@ -1,6 +1,6 @@
 import { beforeAll, describe, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
-import { useBackend } from "../../lib/backend";
+import { useBackend } from "../../lib/backend-select";
 import "../../lib/ops";
 import { Rng } from "../../lib/random";
 import { expectClose, gradientOf, numericGradient, OPS_BACKENDS, randomValues } from "./helpers";

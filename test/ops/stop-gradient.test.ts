@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
-import { useBackend } from "../../lib/backend";
+import { useBackend } from "../../lib/backend-select";
 import { stopGradient } from "../../lib/ops";
 import { gradientOf, expectNoLeak, OPS_BACKENDS } from "./helpers";
 

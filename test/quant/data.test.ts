@@ -2,8 +2,8 @@
 // training loop (loss falls, tensors stay flat, same seed → same losses).
 import { describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
-import { MlpClassifier, evaluateClassifier, trainClassifier } from "../../lib/quant/classifier";
-import { imageBatch, loadFashionMnist, parseIdx, sliceImages } from "../../lib/quant/fashion-mnist";
+import { MlpClassifier, evaluateClassifier, trainClassifier } from "../../lib/experiments/classifier";
+import { imageBatch, loadFashionMnist, parseIdx, sliceImages } from "../../lib/data/fashion-mnist";
 import { seed } from "../../lib/random";
 
 describe("Fashion-MNIST", () => {

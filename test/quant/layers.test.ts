@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import { Linear } from "../../lib/nn/linear";
-import { MlpClassifier } from "../../lib/quant/classifier";
+import { MlpClassifier } from "../../lib/experiments/classifier";
 import { quantError } from "../../lib/quant/error";
 import { fakeQuant, gradQuant } from "../../lib/quant/fake-quant";
 import { fp8GemmEmulated } from "../../lib/quant/fp8-gemm";

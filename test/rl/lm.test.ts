@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import { generate, TransformerLM } from "../../lib/model";
 import { ArithmeticTask, greedyAccuracy, sampleCompletions, supervisedLoss, tokenLogProbs, trainLmRl } from "../../lib/rl";
-import { adam } from "../../lib/native/optimizer";
+import { adam } from "../../lib/train/optimizer";
 import { Rng, seed } from "../../lib/random";
 
 const task = new ArithmeticTask();

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KernelClient, KernelDiedError } from "../../lib/run/kernel";
 import { findKernelSpec } from "../../lib/run/kernelspec";
-import type { Message } from "../../lib/kernel/wire";
+import type { Message } from "../../lib/jupyter/wire";
 
 const cwd = mkdtempSync(join(tmpdir(), "moelab-kernel-cwd-"));
 let client: KernelClient;

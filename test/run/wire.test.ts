@@ -1,6 +1,6 @@
 // Wire protocol as the runner's client uses it: HMAC-SHA256 signatures, framing, verification failures.
 import { describe, expect, it } from "vitest";
-import { Session, Signer, decode, encode } from "../../lib/kernel/wire";
+import { Session, Signer, decode, encode } from "../../lib/jupyter/wire";
 
 const KEY = "0123456789abcdef";
 

@@ -3,8 +3,8 @@
 // setState() continue a run exactly.
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
-import { useBackend } from "../../lib/backend";
-import { adamw, NativeAdamWOptimizer } from "../../lib/native/optimizer";
+import { useBackend } from "../../lib/backend-select";
+import { adamw, AdamW } from "../../lib/train/optimizer";
 
 const START = [0.5, -1.25, 2, 0.01, -0.3, 1.7, 0.9];
 const GRAD = (step: number) => START.map((_, i) => Math.sin(i + 1) * (step + 1) * 0.1);
@@ -32,7 +32,7 @@ function reference(decay: boolean): number[] {
 }
 
 /** Runs STEPS steps with fixed gradients; the second parameter (same start) is excluded from decay. */
-function run(opt: NativeAdamWOptimizer, from = 0, to = STEPS, vars?: tf.Variable[]): tf.Variable[] {
+function run(opt: AdamW, from = 0, to = STEPS, vars?: tf.Variable[]): tf.Variable[] {
   const ps = vars ?? [0, 1].map(() => tf.tidy(() => tf.variable(tf.tensor1d(START), true, `adamw_test_${names++}`)));
   if (!vars) opt.excludeFromDecay([ps[1].name]);
   for (let s = from; s < to; s++) {
@@ -96,6 +96,6 @@ describe("adamw", () => {
 
   it("reports weight decay in its config and rejects a negative one", () => {
     expect(adamw({ weightDecay: 0.1 }).getConfig()).toMatchObject({ weightDecay: 0.1, epsilon: 1e-8, learningRate: 0.001 });
-    expect(() => adamw({ weightDecay: -1 })).toThrow("NativeAdamWOptimizer: weightDecay must be a finite number ≥ 0, got -1");
+    expect(() => adamw({ weightDecay: -1 })).toThrow("AdamW(config).weightDecay must be a finite number ≥ 0, got -1");
   });
 });

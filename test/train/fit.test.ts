@@ -12,7 +12,7 @@ import { readMetrics } from "../../lib/train/metrics-log";
 import { learningRate } from "../../lib/train/schedules";
 import { Batch, evalBatches, randomBatches } from "../../lib/data/batch";
 import { seed } from "../../lib/random";
-import { currentBackend, selectBackend, useBackend } from "../../lib/backend";
+import { currentBackend, selectBackend, useBackend } from "../../lib/backend-select";
 import "../../lib/ops"; // the gradients and the wasm kernel (UnsortedSegmentSum) that tf.gather needs
 import { TinyLM, tinyStream } from "./tiny";
 

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
-import { selectBackend } from "../../lib/backend";
+import { selectBackend } from "../../lib/backend-select";
 import { Batch, randomBatches } from "../../lib/data/batch";
 import { TransformerLM } from "../../lib/model";
 import { seed } from "../../lib/random";

@@ -79,8 +79,8 @@ print(json.dumps(out))`;
   it("rejects malformed files and unsupported dtypes by name, freeing what it decoded", () => {
     const before = tf.memory().numTensors;
     expect(() => decodeSafetensors(new Uint8Array(4))).toThrow("decodeSafetensors(bytes): 4 bytes is shorter than the 8-byte header length");
-    const f16 = header('{"h":{"dtype":"F16","shape":[1],"data_offsets":[0,2]}}');
-    expect(() => decodeSafetensors(new Uint8Array([...f16, 0, 0]))).toThrow('tensor "h" has dtype F16; this reader knows F32, I32, BOOL');
+    const f64 = header('{"h":{"dtype":"F64","shape":[1],"data_offsets":[0,8]}}');
+    expect(() => decodeSafetensors(new Uint8Array([...f64, 0, 0, 0, 0, 0, 0, 0, 0]))).toThrow('tensor "h" has dtype F64; this reader knows F32, F16, BF16, F8_E4M3, I64, I32, BOOL');
     const gap = header('{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}}');
     expect(() => decodeSafetensors(new Uint8Array([...gap, ...new Array(12).fill(0)]))).toThrow('tensor "b" [1] F32 has data_offsets [8, 12]; expected [4, 8]');
     const extra = header('{"a":{"dtype":"I32","shape":[1],"data_offsets":[0,4]}}');

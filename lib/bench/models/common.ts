@@ -1,30 +1,17 @@
-// Shared pieces of the benchmark models: Adam settings, the train step (the lab's Adam inside tf.tidy: fused on native,
-// tfjs's math elsewhere), softmax cross-entropy. Reference: torch.optim.Adam defaults, https://pytorch.org/docs/stable/generated/torch.optim.Adam.html
+// Shared pieces of the benchmark models: the optimizer settings (the lab's one AdamW config, torch.optim.Adam's values),
+// the train step (the lab's AdamW inside tf.tidy: fused on native, tfjs's math elsewhere), softmax cross-entropy.
+// Reference: torch.optim.Adam defaults, https://pytorch.org/docs/stable/generated/torch.optim.Adam.html
 import * as tf from "@tensorflow/tfjs";
-import { NativeAdamOptimizer } from "../../native/optimizer";
+import { AdamW, AdamWConfig, adamwConfig, DEFAULT_ADAM as LAB_ADAM } from "../../train/optimizer";
 
-/** Adam hyper-parameters (the PyTorch twin in scripts/bench_torch.py gets the same values). */
-export interface AdamConfig {
-  /** Step size. Default 1e-3. */
-  learningRate: number;
-  /** Decay of the first-moment average. Default 0.9. */
-  beta1: number;
-  /** Decay of the second-moment average. Default 0.999. */
-  beta2: number;
-  /** Added to the denominator. Default 1e-8 (PyTorch's; tfjs's own default is 1e-7). */
-  epsilon: number;
-}
+/** torch.optim.Adam's defaults as the lab's AdamW config (no decay, eps 1e-8; the PyTorch twin gets the same values). */
+export const DEFAULT_ADAM: Readonly<AdamWConfig> = Object.freeze({ ...LAB_ADAM, epsilon: 1e-8 });
 
-/** torch.optim.Adam's defaults. */
-export const DEFAULT_ADAM: Readonly<AdamConfig> = Object.freeze({ learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
-
-/** Throws unless every Adam field is a positive finite number (betas below 1). */
-export function checkAdam(fn: string, adam: AdamConfig): void {
-  for (const key of Object.keys(DEFAULT_ADAM) as (keyof AdamConfig)[]) {
-    const v = adam[key];
-    if (!(typeof v === "number" && Number.isFinite(v) && v > 0)) throw new Error(`${fn}: adam.${key} must be a positive number, got ${v}`);
-  }
-  if (adam.beta1 >= 1 || adam.beta2 >= 1) throw new Error(`${fn}: adam.beta1 and adam.beta2 must be < 1`);
+/** `patch` merged over DEFAULT_ADAM and checked; the epsilon must be a number (the PyTorch twin has no backend default). */
+export function benchAdam(fn: string, patch: Partial<AdamWConfig> = {}): AdamWConfig {
+  const c = adamwConfig(patch, DEFAULT_ADAM, `${fn}: adam`);
+  if (c.epsilon === null) throw new Error(`${fn}: adam.epsilon must be a number (the PyTorch twin needs it), got null`);
+  return c;
 }
 
 /** Frees every tensor of a batch object (fields that are tensors or null). */
@@ -36,13 +23,12 @@ export function disposeBatch(batch: object): void {
 export abstract class BenchModel<Batch> {
   /** Trainable parameters by name (tf.variables). */
   readonly params: Readonly<Record<string, tf.Variable>>;
-  private readonly optimizer: NativeAdamOptimizer;
+  private readonly optimizer: AdamW;
 
-  protected constructor(params: Record<string, tf.Tensor>, adam: AdamConfig) {
-    // Unnamed variables: tfjs names them uniquely, so several models (one per backend) can live side by side.
-    this.params = Object.fromEntries(Object.entries(params).map(([name, t]) => [name, tf.variable(t, true)]));
-    tf.dispose(Object.values(params));
-    this.optimizer = new NativeAdamOptimizer(adam.learningRate, adam.beta1, adam.beta2, adam.epsilon);
+  /** Takes ownership of `params` (unnamed tf.variables: tfjs names them uniquely, so models can live side by side). */
+  protected constructor(params: Record<string, tf.Variable>, adam: AdamWConfig) {
+    this.params = params;
+    this.optimizer = new AdamW(adam, DEFAULT_ADAM);
   }
 
   /** The mean loss on `batch` (differentiable with respect to `params`). */

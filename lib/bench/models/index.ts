@@ -1,7 +1,6 @@
-// Benchmark models: a dense MLP and a tiny decoder-only transformer, pure tfjs ops (workloads, not the lab's nn library).
+// Benchmark models: a dense MLP (pure tfjs ops) and the lab's own TransformerLM as a nanoGPT twin, with Adam steps.
 export { BenchModel, DEFAULT_ADAM, disposeBatch } from "./common";
-export type { AdamConfig } from "./common";
-export { DEFAULT_MLP_CONFIG, Mlp, mlpBatch, mlpConfig, mlpStepFlops, mlpWidths } from "./mlp";
+export { DEFAULT_MLP_CONFIG, Mlp, mlpBatch, mlpConfig, mlpWidths } from "./mlp";
 export type { MlpBatch, MlpConfig } from "./mlp";
-export { DEFAULT_TRANSFORMER_CONFIG, TinyTransformer, transformerBatch, transformerConfig, transformerStepFlops } from "./transformer";
-export type { TransformerBatch, TransformerConfig } from "./transformer";
+export { BENCH_LM, BenchTransformer, DEFAULT_TRANSFORMER_CONFIG, transformerBatch, transformerConfig } from "./transformer";
+export type { TransformerBatch, TransformerConfig, TransformerPatch } from "./transformer";

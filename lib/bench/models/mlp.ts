@@ -2,7 +2,8 @@
 // Reference: PyTorch's nn.Linear/nn.ReLU classifier, https://pytorch.org/tutorials/beginner/basics/buildmodel_tutorial.html
 import * as tf from "@tensorflow/tfjs";
 import { randomNormal, rng } from "../../random";
-import { AdamConfig, BenchModel, DEFAULT_ADAM, checkAdam } from "./common";
+import type { AdamWConfig } from "../../train/optimizer";
+import { BenchModel, DEFAULT_ADAM, benchAdam } from "./common";
 import { softmaxCrossEntropy } from "../../ops/cross-entropy";
 import { checkPositiveInt as positiveInt } from "../../check";
 
@@ -17,7 +18,7 @@ export interface MlpConfig {
   /** Examples per train step. Default 128. */
   batchSize: number;
   /** Optimizer settings. Default: torch.optim.Adam's. */
-  adam: AdamConfig;
+  adam: AdamWConfig;
 }
 
 /** 784 → 512 → 512 → 10, batch 128. */
@@ -31,28 +32,20 @@ export const DEFAULT_MLP_CONFIG: Readonly<MlpConfig> = Object.freeze({
 
 /** DEFAULT_MLP_CONFIG with `patch` merged over it, checked. */
 export function mlpConfig(patch: Partial<MlpConfig> = {}): MlpConfig {
-  const c: MlpConfig = { ...DEFAULT_MLP_CONFIG, ...patch, adam: { ...DEFAULT_ADAM, ...patch.adam } };
+  const c: MlpConfig = { ...DEFAULT_MLP_CONFIG, ...patch, adam: DEFAULT_ADAM };
   const fn = "mlpConfig(patch)";
   positiveInt(fn, "inputSize", c.inputSize);
   positiveInt(fn, "classes", c.classes);
   positiveInt(fn, "batchSize", c.batchSize);
   if (!Array.isArray(c.hidden)) throw new Error(`${fn}: hidden must be an array of widths, got ${String(c.hidden)}`);
   c.hidden.forEach((w, i) => positiveInt(fn, `hidden[${i}]`, w));
-  checkAdam(fn, c.adam);
+  c.adam = benchAdam(fn, patch.adam);
   return c;
 }
 
 /** The layer widths, input first: [inputSize, ...hidden, classes]. */
 export function mlpWidths(c: MlpConfig): number[] {
   return [c.inputSize, ...c.hidden, c.classes];
-}
-
-/** Multiply-add FLOPs of one train step: forward 2·B·Σ in·out, backward twice that. */
-export function mlpStepFlops(c: MlpConfig): number {
-  const w = mlpWidths(c);
-  let macs = 0;
-  for (let i = 0; i + 1 < w.length; i++) macs += w[i] * w[i + 1];
-  return 3 * 2 * c.batchSize * macs;
 }
 
 /** One batch: inputs and class labels. */
@@ -76,10 +69,15 @@ export class Mlp extends BenchModel<MlpBatch> {
   constructor(patch: Partial<MlpConfig> = {}) {
     const config = mlpConfig(patch);
     const w = mlpWidths(config);
-    const params: Record<string, tf.Tensor> = {};
+    const params: Record<string, tf.Variable> = {};
+    const variable = (init: tf.Tensor) => {
+      const v = tf.variable(init, true);
+      init.dispose();
+      return v;
+    };
     for (let i = 0; i + 1 < w.length; i++) {
-      params[`w${i}`] = randomNormal([w[i], w[i + 1]], 0, Math.sqrt(2 / w[i])); // [in, out]
-      params[`b${i}`] = tf.zeros([w[i + 1]]); // [out]
+      params[`w${i}`] = variable(randomNormal([w[i], w[i + 1]], 0, Math.sqrt(2 / w[i]))); // [in, out]
+      params[`b${i}`] = variable(tf.zeros([w[i + 1]])); // [out]
     }
     super(params, config.adam);
     this.config = config;

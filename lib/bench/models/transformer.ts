@@ -1,185 +1,112 @@
-// Benchmark tiny transformer: decoder-only, pre-RMSNorm causal multi-head attention + GELU/SiLU MLP blocks,
-// next-token cross-entropy, Adam. Reference: nanoGPT model.py (https://github.com/karpathy/nanoGPT), with RMSNorm.
+// Benchmark transformer step: the lab's own language model (lab.model.TransformerLM), configured as a nanoGPT twin
+// (learned absolute positions, pre-RMSNorm, tied head), one Adam step of its training loss on random byte sequences.
+// The PyTorch twin (scripts/bench_torch.py) builds the same model. Reference: nanoGPT model.py (https://github.com/karpathy/nanoGPT).
 import * as tf from "@tensorflow/tfjs";
-import { registerGradients } from "../../ops";
-import { rng, truncatedNormal } from "../../random";
-import { AdamConfig, BenchModel, DEFAULT_ADAM, checkAdam } from "./common";
-import { gelu, silu } from "../../ops/activations";
-import { softmaxCrossEntropy } from "../../ops/cross-entropy";
-import { rmsNorm } from "../../ops/rms-norm";
-import { checkPositiveInt as positiveInt } from "../../check";
+import { rng } from "../../random";
+import { checkPositiveInt } from "../../check";
+import { lmConfig } from "../../model/config";
+import type { LMConfig } from "../../model/config";
+import { TransformerLM } from "../../model/transformer";
+import type { AdamWConfig } from "../../train/optimizer";
+import { BenchModel, DEFAULT_ADAM, benchAdam } from "./common";
 
-/** Shape, variants and optimizer of the tiny transformer. */
+/** The model, batch shape and optimizer of the benchmark's transformer step. */
 export interface TransformerConfig {
-  /** Token vocabulary (bytes). Default 256. */
-  vocabSize: number;
-  /** Model width d. Default 256. */
-  dModel: number;
-  /** Attention heads; must divide dModel. Default 4. */
-  heads: number;
-  /** Transformer blocks. Default 2. */
-  layers: number;
-  /** Tokens per sequence T. Default 128. */
-  seqLen: number;
+  /** The language model (lab.model.lmConfig, resolved); dense FFN only (the twin has no MoE). Default BENCH_LM. */
+  model: LMConfig;
   /** Sequences per train step B. Default 8. */
   batchSize: number;
-  /** MLP hidden width as a multiple of dModel. Default 4. */
-  mlpRatio: number;
-  /** MLP activation: exact GELU (erf) or SiLU (x·sigmoid x). Default "gelu". */
-  activation: "gelu" | "silu";
-  /** The output head reuses the token embedding (logits = h·Eᵀ). Default true. */
-  tiedHead: boolean;
-  /** RMSNorm epsilon. Default 1e-6. */
-  normEps: number;
-  /** Standard deviation of the truncated-normal weight init; residual output projections get it / √(2·layers). Default 0.02. */
-  initStd: number;
+  /** Tokens per sequence T, at most model.contextLen. Default 128. */
+  seqLen: number;
   /** Optimizer settings. Default: torch.optim.Adam's. */
-  adam: AdamConfig;
+  adam: AdamWConfig;
 }
 
-/** d=256, 4 heads, 2 layers, T=128, B=8, vocab 256, GELU, tied head. */
-export const DEFAULT_TRANSFORMER_CONFIG: Readonly<TransformerConfig> = Object.freeze({
+/** What transformerConfig merges: model fields over BENCH_LM's, Adam fields over DEFAULT_ADAM's. */
+export interface TransformerPatch {
+  model?: Partial<LMConfig>;
+  batchSize?: number;
+  seqLen?: number;
+  adam?: Partial<AdamWConfig>;
+}
+
+/** nanoGPT-style: d=256, 4 heads, 2 layers, context 128, SwiGLU FFN 768, vocab 256, learned positions, RMSNorm, tied head. */
+export const BENCH_LM: Readonly<LMConfig> = lmConfig({
   vocabSize: 256,
-  dModel: 256,
-  heads: 4,
-  layers: 2,
-  seqLen: 128,
-  batchSize: 8,
-  mlpRatio: 4,
-  activation: "gelu",
-  tiedHead: true,
+  dim: 256,
+  nHeads: 4,
+  nLayers: 2,
+  contextLen: 128,
+  ffnHidden: 768,
+  ffn: "dense",
+  norm: "rmsnorm",
   normEps: 1e-6,
+  positions: "learned",
+  tiedHead: true,
   initStd: 0.02,
-  adam: DEFAULT_ADAM,
 });
 
-/** DEFAULT_TRANSFORMER_CONFIG with `patch` merged over it, checked. */
-export function transformerConfig(patch: Partial<TransformerConfig> = {}): TransformerConfig {
-  const c: TransformerConfig = { ...DEFAULT_TRANSFORMER_CONFIG, ...patch, adam: { ...DEFAULT_ADAM, ...patch.adam } };
+/** BENCH_LM, T=128, B=8, torch's Adam. */
+export const DEFAULT_TRANSFORMER_CONFIG: Readonly<TransformerConfig> = Object.freeze({ model: BENCH_LM, batchSize: 8, seqLen: 128, adam: DEFAULT_ADAM });
+
+/** DEFAULT_TRANSFORMER_CONFIG with `patch` merged over it (model and adam field by field), checked. */
+export function transformerConfig(patch: TransformerPatch = {}): TransformerConfig {
   const fn = "transformerConfig(patch)";
-  for (const key of ["vocabSize", "dModel", "heads", "layers", "seqLen", "batchSize", "mlpRatio"] as const) positiveInt(fn, key, c[key]);
-  if (c.dModel % c.heads) throw new Error(`${fn}: heads (${c.heads}) must divide dModel (${c.dModel})`);
-  if (c.activation !== "gelu" && c.activation !== "silu") throw new Error(`${fn}: activation must be "gelu" or "silu", got ${String(c.activation)}`);
-  for (const key of ["normEps", "initStd"] as const) {
-    if (!(Number.isFinite(c[key]) && c[key] > 0)) throw new Error(`${fn}: ${key} must be a positive number, got ${c[key]}`);
-  }
-  checkAdam(fn, c.adam);
+  const base = DEFAULT_TRANSFORMER_CONFIG;
+  const model = lmConfig({ ...base.model, ...patch.model, moe: { ...base.model.moe, ...patch.model?.moe } });
+  const c: TransformerConfig = { ...base, ...patch, model, adam: benchAdam(fn, patch.adam) };
+  if (model.ffn !== "dense") throw new Error(`${fn}: model.ffn must be "dense" (the PyTorch twin has no MoE layer), got ${model.ffn}`);
+  checkPositiveInt(fn, "batchSize", c.batchSize);
+  checkPositiveInt(fn, "seqLen", c.seqLen);
+  if (c.seqLen > model.contextLen) throw new Error(`${fn}: seqLen (${c.seqLen}) must be at most model.contextLen (${model.contextLen})`);
   return c;
 }
 
-/** Matmul FLOPs of one train step (projections, attention scores and mixing, head; backward = 2× forward). */
-export function transformerStepFlops(c: TransformerConfig): number {
-  const n = c.batchSize * c.seqLen;
-  const d = c.dModel;
-  const perLayer = 2 * n * d * (3 * d + d + 2 * c.mlpRatio * d) + 2 * 2 * c.batchSize * c.seqLen * c.seqLen * d;
-  return 3 * (c.layers * perLayer + 2 * n * d * c.vocabSize);
-}
-
-/** One batch: input tokens and the next-token targets. */
+/** One batch: input tokens and the next-token targets (lab.data's Batch form). */
 export interface TransformerBatch {
-  /** [batchSize·seqLen] int32 token ids, sequence after sequence. */
-  tokens: tf.Tensor1D;
-  /** [batchSize·seqLen] int32 next tokens. */
-  targets: tf.Tensor1D;
+  /** [batchSize, seqLen] int32 token ids. */
+  inputs: tf.Tensor2D;
+  /** [batchSize, seqLen] int32 next tokens. */
+  targets: tf.Tensor2D;
 }
 
 /** Random byte sequences from the global seeded stream (lib/random): the same seed gives the same batch everywhere. */
 export function transformerBatch(c: TransformerConfig): TransformerBatch {
-  const { batchSize: B, seqLen: T, vocabSize: V } = c;
-  const seq = Int32Array.from({ length: B * (T + 1) }, () => rng().int(V));
+  const { batchSize: B, seqLen: T } = c;
+  const seq = Int32Array.from({ length: B * (T + 1) }, () => rng().int(c.model.vocabSize));
   const inputs = new Int32Array(B * T);
   const next = new Int32Array(B * T);
   for (let b = 0; b < B; b++) {
     inputs.set(seq.subarray(b * (T + 1), b * (T + 1) + T), b * T);
     next.set(seq.subarray(b * (T + 1) + 1, (b + 1) * (T + 1)), b * T);
   }
-  return {
-    tokens: tf.tensor1d(inputs, "int32"),
-    targets: tf.tensor1d(next, "int32"),
-  };
+  return { inputs: tf.tensor2d(inputs, [B, T], "int32"), targets: tf.tensor2d(next, [B, T], "int32") };
 }
 
-/** The tiny transformer. Weights truncated-normal from the global seeded stream, norm gains one: seed() first. */
-export class TinyTransformer extends BenchModel<TransformerBatch> {
+/** lab.model.TransformerLM as a benchmark model: its parameters, its training loss. Weights from the seeded stream: seed() first. */
+export class BenchTransformer extends BenchModel<TransformerBatch> {
   readonly config: TransformerConfig;
-  /** [T, T] additive causal mask: 0 on and below the diagonal, −1e9 above. */
-  private readonly mask: tf.Tensor2D;
+  readonly lm: TransformerLM;
 
-  constructor(patch: Partial<TransformerConfig> = {}) {
-    // The lab's gradients: tf.gather's backward needs UnsortedSegmentSum, which only the lab provides on wasm.
-    registerGradients();
+  constructor(patch: TransformerPatch = {}) {
     const config = transformerConfig(patch);
-    const { vocabSize: V, dModel: d, seqLen: T, layers, initStd: std } = config;
-    const hidden = config.mlpRatio * d;
-    const residualStd = std / Math.sqrt(2 * layers);
-    const params: Record<string, tf.Tensor> = {
-      embed: truncatedNormal([V, d], 0, std), // [V, d]
-      pos: truncatedNormal([T, d], 0, std), // [T, d]
-    };
-    for (let l = 0; l < layers; l++) {
-      params[`l${l}.norm1`] = tf.ones([d]);
-      params[`l${l}.wqkv`] = truncatedNormal([d, 3 * d], 0, std); // [d, 3d]
-      params[`l${l}.wo`] = truncatedNormal([d, d], 0, residualStd); // [d, d]
-      params[`l${l}.norm2`] = tf.ones([d]);
-      params[`l${l}.w1`] = truncatedNormal([d, hidden], 0, std); // [d, 4d]
-      params[`l${l}.w2`] = truncatedNormal([hidden, d], 0, residualStd); // [4d, d]
-    }
-    params.normF = tf.ones([d]);
-    if (!config.tiedHead) params.head = truncatedNormal([d, V], 0, std); // [d, V]
-    super(params, config.adam);
+    const lm = new TransformerLM(config.model);
+    super(Object.fromEntries(lm.namedParameters()), config.adam); // a dense model has no buffers: params are all its variables
     this.config = config;
-    const mask = new Float32Array(T * T);
-    for (let i = 0; i < T; i++) mask.fill(-1e9, i * T + i + 1, (i + 1) * T);
-    this.mask = tf.tensor2d(mask, [T, T]);
+    this.lm = lm;
   }
 
-  private p(name: string): tf.Variable {
-    return this.params[name];
+  /** Next-token logits [B, T, vocabSize] of `batch`. */
+  logits(batch: TransformerBatch): tf.Tensor3D {
+    return tf.tidy(() => {
+      const out = this.lm.forward(batch.inputs);
+      tf.dispose([out.auxLoss, ...out.loads, ...out.indices]);
+      return out.logits;
+    });
   }
 
-  private rmsNorm(x: tf.Tensor2D, gain: tf.Tensor): tf.Tensor2D {
-    return rmsNorm(x, gain, this.config.normEps); // [N, d]
-  }
-
-  private attention(x: tf.Tensor2D, l: number): tf.Tensor2D {
-    const { batchSize: B, seqLen: T, dModel: d, heads: H } = this.config;
-    const dh = d / H;
-    const qkv = tf.matMul(x, this.p(`l${l}.wqkv`) as tf.Tensor2D); // [N, 3d]
-    const [q, k, v] = tf.split(qkv, 3, 1).map((t) => tf.transpose(tf.reshape(t, [B, T, H, dh]), [0, 2, 1, 3])); // [B, H, T, dh]
-    const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(dh)), this.mask); // [B, H, T, T]
-    const mixed = tf.matMul(tf.softmax(scores), v); // [B, H, T, dh]
-    const merged = tf.reshape(tf.transpose(mixed, [0, 2, 1, 3]), [B * T, d]) as tf.Tensor2D; // [N, d]
-    return tf.matMul(merged, this.p(`l${l}.wo`) as tf.Tensor2D); // [N, d]
-  }
-
-  private mlp(x: tf.Tensor2D, l: number): tf.Tensor2D {
-    const h = tf.matMul(x, this.p(`l${l}.w1`) as tf.Tensor2D); // [N, 4d]
-    const a = this.config.activation === "gelu" ? gelu(h) : silu(h); // [N, 4d]
-    return tf.matMul(a, this.p(`l${l}.w2`) as tf.Tensor2D); // [N, d]
-  }
-
-  /** Next-token logits [B·T, vocabSize] of `batch`. */
-  logits(batch: TransformerBatch): tf.Tensor2D {
-    const { batchSize: B, seqLen: T, dModel: d, layers } = this.config;
-    const embed = this.p("embed") as tf.Tensor2D;
-    const tok = tf.gather(embed, batch.tokens); // [N, d]
-    let x = tf.reshape(tf.add(tf.reshape(tok, [B, T, d]), this.p("pos")), [B * T, d]) as tf.Tensor2D; // [N, d]
-    for (let l = 0; l < layers; l++) {
-      x = tf.add(x, this.attention(this.rmsNorm(x, this.p(`l${l}.norm1`)), l));
-      x = tf.add(x, this.mlp(this.rmsNorm(x, this.p(`l${l}.norm2`)), l));
-    }
-    const h = this.rmsNorm(x, this.p("normF")); // [N, d]
-    return this.config.tiedHead ? tf.matMul(h, embed, false, true) : tf.matMul(h, this.p("head") as tf.Tensor2D); // [N, V]
-  }
-
+  /** The model's training objective (TransformerLM.loss: cross-entropy; no aux loss in a dense model). */
   loss(batch: TransformerBatch): tf.Scalar {
-    const { batchSize: B, seqLen: T } = this.config;
-    if (batch.tokens.size !== B * T) throw new Error(`TinyTransformer.loss(batch): expected ${B * T} tokens (B·T), got ${batch.tokens.size}`);
-    return softmaxCrossEntropy(this.logits(batch), batch.targets);
-  }
-
-  dispose(): void {
-    super.dispose();
-    this.mask.dispose();
+    return tf.tidy(() => this.lm.loss(batch.inputs, batch.targets).loss);
   }
 }

@@ -4,9 +4,8 @@
 // outputs from the backend's buffer pool; other dtypes run tfjs's cpu kernel. tfjs has no Gelu kernel (gelu composes
 // Erf). Reference: tfjs-backend-cpu kernels/*.js, whose semantics these match (see the native sources).
 import * as tf from "@tensorflow/tfjs";
-import type { CastAttrs, DataType, KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs";
-import type { NativeBackend } from "../backend";
-import { cpuKernel, float32Values } from "./fallback";
+import type { CastAttrs, DataType, KernelConfig, TensorInfo } from "@tensorflow/tfjs";
+import { float32Values, nativeKernel, tensorValues } from "./native-kernel";
 
 /** The addon functions these kernels call. */
 interface ElementwiseAddon {
@@ -54,10 +53,6 @@ export const UNARY_OPS = {
 /** Unary kernels with an `alpha` attribute (LeakyRelu's slope, Step's value for x <= 0). */
 const ALPHA_ATTR = new Set<string>(["LeakyRelu", "Step"]);
 
-function addon(backend: unknown): ElementwiseAddon {
-  return (backend as NativeBackend).addon as unknown as ElementwiseAddon;
-}
-
 /**
  * The broadcast of a and b to outShape (numpy rules) as [size, aStride, bStride] triples, outermost first: size-1
  * output dimensions are dropped and neighbours broadcast the same way are merged, so the innermost strides are 0 or
@@ -94,40 +89,34 @@ export function broadcastPlan(aShape: readonly number[], bShape: readonly number
 
 function binaryKernel(kernelName: keyof typeof BINARY_OPS): KernelConfig {
   const op = BINARY_OPS[kernelName];
-  const fallback = cpuKernel(kernelName);
-  const kernelFunc: KernelFunc = (args) => {
-    const backend = args.backend as NativeBackend;
-    const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
+  return nativeKernel<ElementwiseAddon>(kernelName, ({ backend, addon, inputs }) => {
+    const { a, b } = inputs as { a: TensorInfo; b: TensorInfo };
     const av = float32Values(backend, a);
     const bv = float32Values(backend, b);
-    if (!av || !bv) return fallback(args);
+    if (!av || !bv) return null;
     const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
     const size = tf.util.sizeFromShape(outShape);
     const out = backend.buffers.float32(size);
-    if (size > 0) addon(backend).elementwiseBinary(op, av, bv, out, Float64Array.from(broadcastPlan(a.shape, b.shape, outShape)));
+    if (size > 0) addon.elementwiseBinary(op, av, bv, out, Float64Array.from(broadcastPlan(a.shape, b.shape, outShape)));
     return backend.makeTensorInfo(outShape, "float32", out);
-  };
-  return { kernelName, backendName: "native", kernelFunc };
+  });
 }
 
 function unaryKernel(kernelName: keyof typeof UNARY_OPS): KernelConfig {
   const op = UNARY_OPS[kernelName];
-  const fallback = cpuKernel(kernelName);
   const withAlpha = ALPHA_ATTR.has(kernelName);
-  const kernelFunc: KernelFunc = (args) => {
-    const backend = args.backend as NativeBackend;
-    const x = args.inputs.x as TensorInfo;
+  return nativeKernel<ElementwiseAddon>(kernelName, ({ backend, addon, inputs, attrs }) => {
+    const x = inputs.x as TensorInfo;
     const xv = float32Values(backend, x);
-    if (!xv) return fallback(args);
-    const alpha = withAlpha ? (args.attrs as NamedAttrMap).alpha : 0;
+    if (!xv) return null;
+    const alpha = withAlpha ? attrs.alpha : 0;
     if (typeof alpha !== "number") {
       throw new TypeError(`native ${kernelName}: attribute alpha must be a number, got ${typeof alpha}`);
     }
     const out = backend.buffers.float32(xv.length);
-    if (xv.length > 0) addon(backend).elementwiseUnary(op, xv, out, alpha);
+    if (xv.length > 0) addon.elementwiseUnary(op, xv, out, alpha);
     return backend.makeTensorInfo(x.shape, "float32", out);
-  };
-  return { kernelName, backendName: "native", kernelFunc };
+  });
 }
 
 /** dtypes Cast converts natively, with the typed array tfjs stores each as. */
@@ -138,27 +127,25 @@ const CAST_DTYPES = new Set<DataType>(["float32", "int32", "bool"]);
  * copy into the target's own typed array instead of relabelling the source's, so native kernels downstream get a
  * Float32Array (int32 values beyond 2^24 therefore round to float32, as a float32 tensor must).
  */
-const castFallback = cpuKernel("Cast");
-const castKernelFunc: KernelFunc = (args) => {
-  const backend = args.backend as NativeBackend;
-  const x = args.inputs.x as TensorInfo;
-  const { dtype } = args.attrs as unknown as CastAttrs;
-  const values = backend.data.get(x.dataId).values;
+const castKernel = nativeKernel<ElementwiseAddon>("Cast", ({ backend, addon, inputs, attrs }) => {
+  const x = inputs.x as TensorInfo;
+  const { dtype } = attrs as unknown as CastAttrs;
+  const values = tensorValues(backend, x);
   const native =
     x.dtype !== dtype &&
     CAST_DTYPES.has(x.dtype) &&
     CAST_DTYPES.has(dtype) &&
     (values instanceof Float32Array || values instanceof Int32Array || values instanceof Uint8Array);
-  if (!native) return castFallback(args);
+  if (!native) return null;
   const size = values.length;
   const out =
     dtype === "float32" ? backend.buffers.float32(size) : dtype === "int32" ? backend.buffers.int32(size) : new Uint8Array(size);
-  if (size > 0) addon(backend).castValues(values, out);
+  if (size > 0) addon.castValues(values, out);
   return backend.makeTensorInfo(x.shape, dtype, out);
-};
+});
 
 export const elementwiseKernels: KernelConfig[] = [
   ...(Object.keys(BINARY_OPS) as (keyof typeof BINARY_OPS)[]).map(binaryKernel),
   ...(Object.keys(UNARY_OPS) as (keyof typeof UNARY_OPS)[]).map(unaryKernel),
-  { kernelName: "Cast", backendName: "native", kernelFunc: castKernelFunc },
+  castKernel,
 ];

@@ -4,10 +4,10 @@
 // not float32, and bias/prelu shapes that would enlarge the output, run tfjs's cpu kernels instead.
 // Also the opt-in bf16 product on Intel AMX (matmulBf16), outside tfjs's kernels.
 import * as tf from "@tensorflow/tfjs";
-import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs";
+import type { KernelConfig, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs";
 import { nativeAddon, nativeUnavailableReason } from "../addon";
-import type { NativeBackend } from "../backend";
-import { cpuKernel, tensorValues } from "./fallback";
+import type { NativeBackend } from "../native-backend";
+import { nativeKernel, tensorValues } from "./native-kernel";
 
 /** tfjs's fused activations (backend_util.Activation). */
 export type FusedActivation = "linear" | "relu" | "relu6" | "elu" | "sigmoid" | "leakyrelu" | "prelu";
@@ -75,10 +75,6 @@ const ACTIVATIONS: ReadonlySet<string> = new Set<FusedActivation>([
 
 /** tfjs fused.matMul's default leakyrelu slope, used when a direct kernel call leaves it out. */
 const DEFAULT_LEAKYRELU_ALPHA = 0.2;
-
-function addonOf(backend: NativeBackend): MatmulAddon {
-  return backend.addon as unknown as MatmulAddon;
-}
 
 function valuesOf(backend: NativeBackend, t: TensorInfo): Float32Array {
   const values = tensorValues(backend, t);
@@ -173,6 +169,7 @@ function productShape(a: TensorInfo, b: TensorInfo, transposeA: boolean, transpo
 /** The product (and epilogue) of float32 a and b on the addon. */
 function nativeProduct(
   backend: NativeBackend,
+  addon: MatmulAddon,
   a: TensorInfo,
   b: TensorInfo,
   transposeA: boolean,
@@ -183,7 +180,7 @@ function nativeProduct(
   const { m, n, k, outBatch, outShape } = shape;
   const out = backend.buffers.float32(tf.util.sizeFromShape(outShape)); // every element is written below
   if (out.length > 0) {
-    addonOf(backend).matmul(
+    addon.matmul(
       valuesOf(backend, a),
       valuesOf(backend, b),
       out,
@@ -200,17 +197,16 @@ function nativeProduct(
   return backend.makeTensorInfo(outShape, "float32", out);
 }
 
-const batchMatMul: KernelFunc = (args) => {
-  const { a, b } = args.inputs as Record<string, TensorInfo | undefined>;
-  const { transposeA = false, transposeB = false } = args.attrs as NamedAttrMap & { transposeA?: boolean; transposeB?: boolean };
-  if (!a || !b || a.dtype !== "float32" || b.dtype !== "float32") return cpuKernel(tf.BatchMatMul)(args);
-  const backend = args.backend as NativeBackend;
-  return nativeProduct(backend, a, b, transposeA, transposeB, productShape(a, b, transposeA, transposeB, tf.BatchMatMul));
-};
+const batchMatMulKernel = nativeKernel<MatmulAddon>(tf.BatchMatMul, ({ backend, addon, inputs, attrs }) => {
+  const { a, b } = inputs;
+  const { transposeA = false, transposeB = false } = attrs as NamedAttrMap & { transposeA?: boolean; transposeB?: boolean };
+  if (!a || !b || a.dtype !== "float32" || b.dtype !== "float32") return null;
+  return nativeProduct(backend, addon, a, b, transposeA, transposeB, productShape(a, b, transposeA, transposeB, tf.BatchMatMul));
+});
 
-const fusedMatMul: KernelFunc = (args) => {
-  const { a, b, bias, preluActivationWeights: prelu } = args.inputs as Record<string, TensorInfo | undefined>;
-  const attrs = args.attrs as NamedAttrMap & {
+const fusedMatMulKernel = nativeKernel<MatmulAddon>(tf._FusedMatMul, ({ backend, addon, inputs, attrs: named }) => {
+  const { a, b, bias, preluActivationWeights: prelu } = inputs;
+  const attrs = named as NamedAttrMap & {
     transposeA?: boolean;
     transposeB?: boolean;
     activation?: string;
@@ -218,10 +214,8 @@ const fusedMatMul: KernelFunc = (args) => {
   };
   const { transposeA = false, transposeB = false } = attrs;
   const activation = attrs.activation ?? "linear";
-  const fallback = () => cpuKernel(tf._FusedMatMul)(args);
-  if (!a || !b || a.dtype !== "float32" || b.dtype !== "float32") return fallback();
-  if (!ACTIVATIONS.has(activation) || (activation === "prelu" && !prelu)) return fallback();
-  const backend = args.backend as NativeBackend;
+  if (!a || !b || a.dtype !== "float32" || b.dtype !== "float32") return null;
+  if (!ACTIVATIONS.has(activation) || (activation === "prelu" && !prelu)) return null;
   const shape = productShape(a, b, transposeA, transposeB, tf._FusedMatMul);
   const epilogue: MatmulEpilogue = {
     activation: activation as FusedActivation,
@@ -230,16 +224,13 @@ const fusedMatMul: KernelFunc = (args) => {
   for (const [key, t] of [["bias", bias], ["prelu", activation === "prelu" ? prelu : undefined]] as const) {
     if (!t) continue;
     const plan = operandPlan(t.shape, shape.outShape);
-    if (!plan || t.dtype !== "float32") return fallback();
+    if (!plan || t.dtype !== "float32") return null;
     epilogue[key] = { data: valuesOf(backend, t), ...plan };
   }
-  return nativeProduct(backend, a, b, transposeA, transposeB, shape, epilogue);
-};
+  return nativeProduct(backend, addon, a, b, transposeA, transposeB, shape, epilogue);
+});
 
-export const matmulKernels: KernelConfig[] = [
-  { kernelName: tf.BatchMatMul, backendName: "native", kernelFunc: batchMatMul },
-  { kernelName: tf._FusedMatMul, backendName: "native", kernelFunc: fusedMatMul },
-];
+export const matmulKernels: KernelConfig[] = [batchMatMulKernel, fusedMatMulKernel];
 
 /** Why the AMX bf16 product (matmulBf16) cannot run here, or null when it can. */
 export function matmulBf16Support(): string | null {

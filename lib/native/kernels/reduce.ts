@@ -5,17 +5,9 @@
 // softmax cross-entropy speed up through Max and Sum here. Reference: tfjs-backend-cpu kernels Sum, Max, Mean, ArgMax,
 // Softmax.
 import * as tf from "@tensorflow/tfjs";
-import type {
-  ArgMaxAttrs,
-  KernelConfig,
-  KernelFunc,
-  MaxAttrs,
-  SoftmaxAttrs,
-  SumAttrs,
-  TensorInfo,
-} from "@tensorflow/tfjs";
-import type { NativeBackend } from "../backend";
-import { cpuKernel, tensorValues } from "./fallback";
+import type { ArgMaxAttrs, KernelConfig, MaxAttrs, SoftmaxAttrs, SumAttrs, TensorInfo } from "@tensorflow/tfjs";
+import type { NativeBackend } from "../native-backend";
+import { nativeKernel, tensorValues } from "./native-kernel";
 
 /** The addon functions these kernels call (native/src/reduce.cc, softmax.cc). */
 interface ReduceAddon {
@@ -25,12 +17,8 @@ interface ReduceAddon {
   softmax(x: Float32Array, n: number, out: Float32Array): void;
 }
 
-function reduceAddon(backend: unknown): ReduceAddon {
-  return (backend as NativeBackend).addon as unknown as ReduceAddon;
-}
-
 /** The float32 values of x when the native code can take it (float32, not empty), else null. */
-function nativeInput(backend: unknown, x: TensorInfo): Float32Array | null {
+function nativeInput(backend: NativeBackend, x: TensorInfo): Float32Array | null {
   const values = tensorValues(backend, x);
   return x.dtype === "float32" && values instanceof Float32Array && values.length > 0 ? values : null;
 }
@@ -43,68 +31,62 @@ function reductionAxes(axis: number | number[], shape: number[]): number[] | nul
 
 /** Sum (divide = false) or Mean (divide = true): float32 sums accumulated in double, rounded once. */
 function sumKernel(kernelName: string, divide: boolean): KernelConfig {
-  const fallback = cpuKernel(kernelName);
-  const kernelFunc: KernelFunc = (args) => {
-    const { backend } = args;
-    const x = args.inputs.x as TensorInfo;
-    const { axis, keepDims } = args.attrs as unknown as SumAttrs;
+  return nativeKernel<ReduceAddon>(kernelName, ({ backend, addon, inputs, attrs }) => {
+    const x = inputs.x as TensorInfo;
+    const { axis, keepDims } = attrs as unknown as SumAttrs;
     const values = nativeInput(backend, x);
     const axes = values && reductionAxes(axis, x.shape);
-    if (!values || !axes) return fallback(args);
+    if (!values || !axes) return null;
     const [outShape, reduceShape] = tf.backend_util.computeOutAndReduceShapes(x.shape, axes);
-    const out = (backend as NativeBackend).buffers.float32(tf.util.sizeFromShape(outShape));
+    const out = backend.buffers.float32(tf.util.sizeFromShape(outShape));
     const divisor = divide ? tf.util.sizeFromShape(reduceShape) : 1;
-    reduceAddon(backend).reduceSum(values, x.shape, axes, divisor, out);
+    addon.reduceSum(values, x.shape, axes, divisor, out);
     const shape = keepDims ? tf.backend_util.expandShapeToKeepDim(outShape, axes) : outShape;
-    return (backend as NativeBackend).makeTensorInfo(shape, "float32", out);
-  };
-  return { kernelName, backendName: "native", kernelFunc };
+    return backend.makeTensorInfo(shape, "float32", out);
+  });
 }
 
-const maxKernelFunc: KernelFunc = (args) => {
-  const { backend } = args;
-  const x = args.inputs.x as TensorInfo;
-  const { reductionIndices, keepDims } = args.attrs as unknown as MaxAttrs;
+const maxKernel = nativeKernel<ReduceAddon>(tf.Max, ({ backend, addon, inputs, attrs }) => {
+  const x = inputs.x as TensorInfo;
+  const { reductionIndices, keepDims } = attrs as unknown as MaxAttrs;
   const values = nativeInput(backend, x);
   const axes = values && reductionAxes(reductionIndices, x.shape);
-  if (!values || !axes) return cpuKernel(tf.Max)(args);
+  if (!values || !axes) return null;
   const [outShape] = tf.backend_util.computeOutAndReduceShapes(x.shape, axes);
-  const out = (backend as NativeBackend).buffers.float32(tf.util.sizeFromShape(outShape));
-  reduceAddon(backend).reduceMax(values, x.shape, axes, out);
+  const out = backend.buffers.float32(tf.util.sizeFromShape(outShape));
+  addon.reduceMax(values, x.shape, axes, out);
   const shape = keepDims ? tf.backend_util.expandShapeToKeepDim(outShape, axes) : outShape;
-  return (backend as NativeBackend).makeTensorInfo(shape, "float32", out);
-};
+  return backend.makeTensorInfo(shape, "float32", out);
+});
 
-const argMaxKernelFunc: KernelFunc = (args) => {
-  const { backend } = args;
-  const x = args.inputs.x as TensorInfo;
-  const { axis } = args.attrs as unknown as ArgMaxAttrs;
+const argMaxKernel = nativeKernel<ReduceAddon>(tf.ArgMax, ({ backend, addon, inputs, attrs }) => {
+  const x = inputs.x as TensorInfo;
+  const { axis } = attrs as unknown as ArgMaxAttrs;
   const values = nativeInput(backend, x);
   const axes = values && tf.util.parseAxisParam(axis, x.shape);
-  if (!values || !axes || axes.length !== 1) return cpuKernel(tf.ArgMax)(args);
+  if (!values || !axes || axes.length !== 1) return null;
   const [outShape] = tf.backend_util.computeOutAndReduceShapes(x.shape, axes);
-  const out = (backend as NativeBackend).buffers.int32(tf.util.sizeFromShape(outShape));
-  reduceAddon(backend).argMax(values, x.shape, axes[0], out);
-  return (backend as NativeBackend).makeTensorInfo(outShape, "int32", out);
-};
+  const out = backend.buffers.int32(tf.util.sizeFromShape(outShape));
+  addon.argMax(values, x.shape, axes[0], out);
+  return backend.makeTensorInfo(outShape, "int32", out);
+});
 
-const softmaxKernelFunc: KernelFunc = (args) => {
-  const { backend } = args;
-  const logits = args.inputs.logits as TensorInfo;
-  const { dim } = args.attrs as unknown as SoftmaxAttrs;
+const softmaxKernel = nativeKernel<ReduceAddon>(tf.Softmax, ({ backend, addon, inputs, attrs }) => {
+  const logits = inputs.logits as TensorInfo;
+  const { dim } = attrs as unknown as SoftmaxAttrs;
   const rank = logits.shape.length;
   const values = nativeInput(backend, logits);
   // tfjs softmaxes along the last axis only; the cpu kernel raises its error for any other.
-  if (!values || rank === 0 || (dim !== -1 && dim !== rank - 1)) return cpuKernel(tf.Softmax)(args);
-  const out = (backend as NativeBackend).buffers.float32(values.length);
-  reduceAddon(backend).softmax(values, logits.shape[rank - 1], out);
-  return (backend as NativeBackend).makeTensorInfo(logits.shape, "float32", out);
-};
+  if (!values || rank === 0 || (dim !== -1 && dim !== rank - 1)) return null;
+  const out = backend.buffers.float32(values.length);
+  addon.softmax(values, logits.shape[rank - 1], out);
+  return backend.makeTensorInfo(logits.shape, "float32", out);
+});
 
 export const reductionKernels: KernelConfig[] = [
   sumKernel(tf.Sum, false),
   sumKernel(tf.Mean, true),
-  { kernelName: tf.Max, backendName: "native", kernelFunc: maxKernelFunc },
-  { kernelName: tf.ArgMax, backendName: "native", kernelFunc: argMaxKernelFunc },
-  { kernelName: tf.Softmax, backendName: "native", kernelFunc: softmaxKernelFunc },
+  maxKernel,
+  argMaxKernel,
+  softmaxKernel,
 ];

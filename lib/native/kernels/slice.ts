@@ -5,9 +5,9 @@
 // pool can recycle both. Attributes are normalised with the same tfjs helpers cpu uses (slice_util, split_util,
 // concat_util). Reference: tfjs-backend-cpu kernels Slice, SplitV, Concat.
 import * as tf from "@tensorflow/tfjs";
-import type { ConcatAttrs, KernelConfig, KernelFunc, SliceAttrs, SplitVAttrs, TensorInfo } from "@tensorflow/tfjs";
-import type { NativeBackend } from "../backend";
-import { cpuKernel, tensorValues } from "./fallback";
+import type { ConcatAttrs, KernelConfig, SliceAttrs, SplitVAttrs, TensorInfo } from "@tensorflow/tfjs";
+import type { NativeBackend } from "../native-backend";
+import { nativeKernel, tensorValues } from "./native-kernel";
 
 type Words = Float32Array | Int32Array;
 
@@ -25,12 +25,8 @@ interface SliceAddon {
   ): void;
 }
 
-function sliceAddon(backend: unknown): SliceAddon {
-  return (backend as NativeBackend).addon as unknown as SliceAddon;
-}
-
 /** x's values when they are 32-bit words of its dtype (float32 or int32), else null. */
-function words(backend: unknown, x: TensorInfo): Words | null {
+function words(backend: NativeBackend, x: TensorInfo): Words | null {
   const values = tensorValues(backend, x);
   if (x.dtype === "float32" && values instanceof Float32Array) return values;
   if (x.dtype === "int32" && values instanceof Int32Array) return values;
@@ -38,51 +34,54 @@ function words(backend: unknown, x: TensorInfo): Words | null {
 }
 
 /** A pooled output array of `like`'s type and `size` elements. */
-function output(backend: unknown, like: Words, size: number): Words {
-  const pool = (backend as NativeBackend).buffers;
-  return like instanceof Float32Array ? pool.float32(size) : pool.int32(size);
+function output(backend: NativeBackend, like: Words, size: number): Words {
+  return like instanceof Float32Array ? backend.buffers.float32(size) : backend.buffers.int32(size);
 }
 
 /** A new tensor holding the box of extent `size` at `begin` in x (normalised, valid attributes). */
-function copySlice(backend: unknown, x: TensorInfo, values: Words, begin: number[], size: number[]): TensorInfo {
+function copySlice(
+  backend: NativeBackend,
+  addon: SliceAddon,
+  x: TensorInfo,
+  values: Words,
+  begin: number[],
+  size: number[],
+): TensorInfo {
   const out = output(backend, values, tf.util.sizeFromShape(size));
-  if (out.length > 0) sliceAddon(backend).copyBlock(values, x.shape, begin, out, size, size.map(() => 0), size);
-  return (backend as NativeBackend).makeTensorInfo(size, x.dtype, out);
+  if (out.length > 0) addon.copyBlock(values, x.shape, begin, out, size, size.map(() => 0), size);
+  return backend.makeTensorInfo(size, x.dtype, out);
 }
 
-const sliceKernelFunc: KernelFunc = (args) => {
-  const { backend } = args;
-  const x = args.inputs.x as TensorInfo;
-  const { begin, size } = args.attrs as unknown as SliceAttrs;
+const sliceKernel = nativeKernel<SliceAddon>(tf.Slice, ({ backend, addon, inputs, attrs }) => {
+  const x = inputs.x as TensorInfo;
+  const { begin, size } = attrs as unknown as SliceAttrs;
   const values = words(backend, x);
-  if (!values) return cpuKernel(tf.Slice)(args);
+  if (!values) return null;
   const [$begin, $size] = tf.slice_util.parseSliceParams(x, begin, size);
   tf.slice_util.assertParamsValid(x, $begin, $size);
-  return copySlice(backend, x, values, $begin, $size);
-};
+  return copySlice(backend, addon, x, values, $begin, $size);
+});
 
-const splitVKernelFunc: KernelFunc = (args) => {
-  const { backend } = args;
-  const x = args.inputs.x as TensorInfo;
-  const { numOrSizeSplits, axis } = args.attrs as unknown as SplitVAttrs;
+const splitVKernel = nativeKernel<SliceAddon>(tf.SplitV, ({ backend, addon, inputs, attrs }) => {
+  const x = inputs.x as TensorInfo;
+  const { numOrSizeSplits, axis } = attrs as unknown as SplitVAttrs;
   const values = words(backend, x);
-  if (!values) return cpuKernel(tf.SplitV)(args);
+  if (!values) return null;
   const $axis = tf.util.parseAxisParam(axis, x.shape)[0];
   const splitSizes = tf.backend_util.prepareSplitSize(x, numOrSizeSplits, $axis);
   const begin = x.shape.map(() => 0);
   return splitSizes.map((s) => {
     const size = [...x.shape];
     size[$axis] = s;
-    const part = copySlice(backend, x, values, [...begin], size);
+    const part = copySlice(backend, addon, x, values, [...begin], size);
     begin[$axis] += s;
     return part;
   });
-};
+});
 
-const concatKernelFunc: KernelFunc = (args) => {
-  const { backend } = args;
-  const inputs = args.inputs as unknown as TensorInfo[];
-  const { axis } = args.attrs as unknown as ConcatAttrs;
+const concatKernel = nativeKernel<SliceAddon>(tf.Concat, ({ backend, addon, inputs: named, attrs }) => {
+  const inputs = named as unknown as TensorInfo[];
+  const { axis } = attrs as unknown as ConcatAttrs;
   const $axis = tf.util.parseAxisParam(axis, inputs[0].shape)[0];
   tf.backend_util.assertParamsConsistent(
     inputs.map((t) => t.shape),
@@ -100,18 +99,14 @@ const concatKernelFunc: KernelFunc = (args) => {
     parts.length > 1 &&
     first != null &&
     parts.every((t, i) => t.dtype === parts[0].dtype && values[i]?.constructor === first.constructor);
-  if (!native) return cpuKernel(tf.Concat)(args);
+  if (!native) return null;
   const out = output(backend, first, tf.util.sizeFromShape(outShape));
   const begin = outShape.map(() => 0);
   parts.forEach((t, i) => {
-    sliceAddon(backend).copyBlock(values[i]!, t.shape, t.shape.map(() => 0), out, outShape, begin, t.shape);
+    addon.copyBlock(values[i]!, t.shape, t.shape.map(() => 0), out, outShape, begin, t.shape);
     begin[$axis] += t.shape[$axis];
   });
-  return (backend as NativeBackend).makeTensorInfo(outShape, parts[0].dtype, out);
-};
+  return backend.makeTensorInfo(outShape, parts[0].dtype, out);
+});
 
-export const sliceKernels: KernelConfig[] = [
-  { kernelName: tf.Slice, backendName: "native", kernelFunc: sliceKernelFunc },
-  { kernelName: tf.SplitV, backendName: "native", kernelFunc: splitVKernelFunc },
-  { kernelName: tf.Concat, backendName: "native", kernelFunc: concatKernelFunc },
-];
+export const sliceKernels: KernelConfig[] = [sliceKernel, splitVKernel, concatKernel];

@@ -1,0 +1,63 @@
+// Names and attributes of the lab's own tfjs kernels, in one neutral file: the ops that run them (lib/ops, lib/moe)
+// and the backend that implements them (lib/native/kernels) both import from here, never from each other. Every name
+// starts with "Moelab" (tfjs's own kernels have plain names: "Sum", "BatchMatMul"). Reference: tfjs-core
+// src/kernel_names.ts (kernel names and attribute interfaces side by side, imported by ops and backends alike).
+
+/** The fused ops' kernels (lib/ops: activations, RMSNorm, SwiGLU gate, cross-entropy) and their gradients. */
+export const FUSED_KERNELS = Object.freeze({
+  activation: "MoelabActivation",
+  activationGrad: "MoelabActivationGrad",
+  rmsNorm: "MoelabRmsNorm",
+  rmsNormGrad: "MoelabRmsNormGrad",
+  rmsNormGainGrad: "MoelabRmsNormGainGrad",
+  crossEntropy: "MoelabCrossEntropy",
+  crossEntropyGrad: "MoelabCrossEntropyGrad",
+  swigluGate: "MoelabSwigluGate",
+  swigluGateGradA: "MoelabSwigluGateGradA",
+  swigluGateGradB: "MoelabSwigluGateGradB",
+});
+
+/** The activation kernels' `activation` attribute values; the index is the native code (native/src/fused.cc). */
+export const FUSED_ACTIVATIONS = Object.freeze(["gelu", "silu"] as const);
+export type FusedActivationName = (typeof FUSED_ACTIVATIONS)[number];
+
+/** The MoE kernels (lib/moe/ops.ts): dispatch, combine, the combine weights' gradient, the grouped expert matmul. */
+export const MOE_KERNELS = Object.freeze({
+  dispatch: "MoelabMoeDispatch",
+  combine: "MoelabMoeCombine",
+  slotDot: "MoelabMoeSlotDot",
+  groupedMatMul: "MoelabMoeGroupedMatMul",
+});
+
+/** What the dispatch, combine and slot-dot kernels read of a routing plan (lib/moe/plan.ts RoutingPlan). */
+export interface KernelRoutingPlan {
+  /** Tokens T. */
+  nTokens: number;
+  /** Kept slots M (sorted by expert). */
+  nSlots: number;
+  /** Token of each slot, [M]. */
+  slotToken: Int32Array;
+  /** CSR of the slots each token reads: token t owns tokenSlots[tokenStart[t] .. tokenStart[t+1]), [T + 1]. */
+  tokenStart: Int32Array;
+  /** Slots grouped by token (each token's in pair order), [M]. */
+  tokenSlots: Int32Array;
+}
+
+/** Attributes of the dispatch, combine and slot-dot kernels: the plan travels as a (host) attribute. */
+export interface PlanAttrs {
+  plan: KernelRoutingPlan;
+}
+
+/**
+ * Grouped matmul layouts, segment e = rows [offsets[e], offsets[e+1]):
+ * "nt": out[seg] = a[seg]·b[e]ᵀ (a [M, in], b [E, out, in] → [M, out]);
+ * "nn": out[seg] = a[seg]·b[e]  (a [M, out], b [E, out, in] → [M, in]);
+ * "tn": out[e] = a[seg]ᵀ·b[seg] (a [M, out], b [M, in] → [E, out, in]).
+ */
+export type GroupedMode = "nt" | "nn" | "tn";
+
+/** Attributes of the grouped matmul kernel. */
+export interface GroupedAttrs {
+  offsets: number[];
+  mode: GroupedMode;
+}

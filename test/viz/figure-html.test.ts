@@ -1,0 +1,57 @@
+// The live-notebook HTML of figures, loaded into headless chromium: plotly.js inlined once draws every figure.
+import { existsSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Browser, launch } from "puppeteer-core";
+import { bar, line } from "../../lib/viz";
+import { figureHtml } from "../../lib/viz/figure-html";
+import { CHROMIUM_FLAGS } from "../../lib/viz/renderer";
+
+const hasChromium = existsSync("/usr/bin/chromium");
+if (!hasChromium) console.warn("test/viz/figure-html.test.ts: /usr/bin/chromium is absent, HTML drawing test skipped");
+
+// A 1×1 transparent PNG stands in for the rendered image.
+const PNG_1X1 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=";
+
+const first = figureHtml(line({ name: "a", y: [1, 3, 2] }), PNG_1X1);
+const second = figureHtml(bar(["x", "y"], [1, 2], { width: 400, height: 300 }), PNG_1X1);
+const idOf = (html: string) => /id="(moelab-figure-[^"]+)"/.exec(html)![1];
+
+describe("figure HTML", () => {
+  it("inlines plotly.js in the first output of the process only", () => {
+    expect(first.length).toBeGreaterThan(1_000_000);
+    expect(second.length).toBeLessThan(10_000);
+    expect(idOf(first)).not.toBe(idOf(second));
+    expect(second).toContain('style="width:400px;height:300px"');
+  });
+});
+
+describe.skipIf(!hasChromium)("figure HTML in a page", () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await launch({ executablePath: "/usr/bin/chromium", headless: true, pipe: true, args: [...CHROMIUM_FLAGS] });
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it("draws both figures with the plotly.js of the first output, replacing the PNG fallback", async () => {
+    const page = await browser.newPage();
+    await page.setContent(`<!doctype html><body>${first}\n${second}</body>`);
+    for (const id of [idOf(first), idOf(second)]) {
+      await page.waitForSelector(`#${id} .main-svg`, { timeout: 30_000 });
+      expect(await page.$$eval(`#${id} img`, (imgs) => imgs.length)).toBe(0);
+    }
+    expect(await page.$$eval(`#${idOf(first)} .scatterlayer .trace`, (t) => t.length)).toBe(1);
+    expect(await page.$$eval(`#${idOf(second)} .barlayer .point`, (p) => p.length)).toBe(2);
+    await page.close();
+  });
+
+  it("keeps the PNG when the page has no plotly.js (reloaded page, scripts stripped)", async () => {
+    const page = await browser.newPage();
+    await page.setContent(`<!doctype html><body>${second}</body>`);
+    const id = idOf(second);
+    expect(await page.$$eval(`#${id} img`, (imgs) => imgs.length)).toBe(1);
+    expect(await page.$$eval(`#${id} .main-svg`, (s) => s.length)).toBe(0);
+    await page.close();
+  });
+});
