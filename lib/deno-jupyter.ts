@@ -2,13 +2,10 @@
 // the tslab kernel (plotly JSON + PNG + text, HTML when live), sent with `Deno.jupyter.broadcast`, which attaches
 // them to the cell that is running.
 // Reference: https://docs.deno.com/api/deno/~/Deno.jupyter.broadcast
-import { encodeDisplayData, kernelHost, setKernelHost, type DisplayBundle, type DisplayOptions, type KernelHost } from "./display";
+import { DISPLAY_ENV, encodeDisplayData, kernelHost, setKernelHost, type DisplayBundle, type DisplayOptions, type KernelHost } from "./display";
 
 /** `Deno.jupyter.broadcast`'s signature. */
 type Broadcast = (msgType: string, content: Record<string, unknown>, extra?: { metadata?: Record<string, unknown> }) => Promise<void> | void;
-
-/** The environment variable that makes displays live (HTML) under Deno's kernel; `npm run lab` sets it. */
-export const DENO_DISPLAY_ENV = "MOELAB_DISPLAY";
 
 /**
  * `Deno.jupyter.broadcast` when this code runs inside `deno jupyter`, else null (Node, `deno run`: there reading
@@ -26,7 +23,7 @@ export function denoBroadcast(): Broadcast | null {
 
 /**
  * A KernelHost over `broadcast`. Deno's kernel does not say whether the frontend is interactive, so displays are
- * headless (no HTML) unless $MOELAB_DISPLAY is "live". `track` keeps the promise's failure visible: Deno awaits the
+ * headless (no HTML) unless $MOELAB_DISPLAY is "live" (`npm run lab` sets it). `track` keeps the promise's failure visible: Deno awaits the
  * cell's own promise (`await lab.show(fig)`), not ours.
  */
 export function denoHost(broadcast: Broadcast, env: Record<string, string | undefined>): KernelHost {
@@ -40,7 +37,7 @@ export function denoHost(broadcast: Broadcast, env: Record<string, string | unde
     }
   };
   return {
-    live: env[DENO_DISPLAY_ENV] === "live",
+    live: env[DISPLAY_ENV] === "live",
     display(bundle: DisplayBundle, options: DisplayOptions = {}): Promise<void> {
       if (options.update && !options.displayId) throw new Error("display: options.update needs options.displayId (the display to replace)");
       return send(options.update ? "update_display_data" : "display_data", {

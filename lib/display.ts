@@ -31,6 +31,9 @@ export interface KernelHost {
 
 const HOST_KEY = "__moelabKernelHost__";
 
+/** Environment variable that forces the display mode: "live" (HTML for an interactive frontend) or "headless". */
+export const DISPLAY_ENV = "MOELAB_DISPLAY";
+
 /** The kernel's host, or null outside a kernel (a script, a test, `deno run`). */
 export function kernelHost(): KernelHost | null {
   return ((globalThis as Record<string, unknown>)[HOST_KEY] as KernelHost | undefined) ?? null;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `npm run lab [-- <jupyter notebook options>]`: Jupyter Notebook on notebooks/ with the MoE Lab kernel, found
-# through JUPYTER_PATH (kernels/moelab/kernel.json; no install needed). Builds first when dist/ is missing.
+# `npm run lab [-- <jupyter notebook options>]`: Jupyter Notebook on notebooks/ with both MoE Lab kernels, found
+# through JUPYTER_PATH (kernels/moelab: tslab; kernels/moelab-deno: Deno's own kernel; no install needed). Builds first when dist/ is missing.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 JUPYTER="${JUPYTER:-/usr/bin/jupyter}"
@@ -11,7 +11,9 @@ fi
 if [ ! -f "$ROOT/dist/lib/jupyter/main.js" ] || [ ! -f "$ROOT/dist/lib/index.js" ]; then
   (cd "$ROOT" && npm run build)
 fi
-export JUPYTER_PATH="$ROOT${JUPYTER_PATH:+:$JUPYTER_PATH}"
+export JUPYTER_PATH="$ROOT${JUPYTER_PATH:+:$JUPYTER_PATH}" # kernels/moelab (tslab) and kernels/moelab-deno
+# Interactive displays (HTML): the tslab kernel tells by itself, Deno's kernel cannot, so say it for both.
+export MOELAB_DISPLAY=live
 ROOT_OPTION=()
 if [ "$(id -u)" = 0 ]; then ROOT_OPTION=(--allow-root); fi # Notebook refuses root otherwise (containers, CI)
 exec "$JUPYTER" notebook --notebook-dir="$ROOT/notebooks" "${ROOT_OPTION[@]}" "$@"

@@ -1,6 +1,7 @@
 // MoE Lab kernel settings: how results print, whether displays are live, stream batching, shutdown and orphan checks.
 // Reference: Jupyter messaging protocol 5.3, https://jupyter-client.readthedocs.io/en/latest/messaging.html
 import type { InspectOptions } from "node:util";
+import { DISPLAY_ENV } from "../display";
 
 /** Whether library displays target an interactive frontend. */
 export type DisplayMode = "auto" | "live" | "headless";
@@ -8,8 +9,7 @@ export type DisplayMode = "auto" | "live" | "headless";
 /** Every display mode, for validation and error messages. */
 export const DISPLAY_MODES: readonly DisplayMode[] = Object.freeze(["auto", "live", "headless"]);
 
-/** Environment variable that forces the display mode ("live" or "headless"; "auto" or unset: decide per request). */
-export const DISPLAY_ENV = "MOELAB_DISPLAY";
+export { DISPLAY_ENV } from "../display"; // "live" or "headless"; "auto" or unset: decide per request
 
 /** Kernel settings. */
 export interface KernelConfig {
