@@ -140,9 +140,9 @@ export function claimsText(rows: readonly ClaimRow[]): string {
  * Shows a claim-vs-measured table as one output (HTML + text) that also carries the rows for the runner
  * and the report. Call it once per table, usually at the end of a notebook.
  */
-export function claims(rows: ClaimRow[]): void {
+export function claims(rows: ClaimRow[]): Promise<void> {
   const checked = validateClaims(rows);
-  display({
+  return display({
     data: { [RESULTS_MIME]: { claims: checked }, "text/html": claimsHtml(checked), "text/plain": claimsText(checked) },
   });
 }
@@ -157,21 +157,21 @@ function checkRecord<T>(fn: string, entries: Record<string, T>, check: (at: stri
   }
 }
 
-function showRecord(title: string, payload: ResultsPayload, entries: Record<string, MetricValue>): void {
+function showRecord(title: string, payload: ResultsPayload, entries: Record<string, MetricValue>): Promise<void> {
   const lines = Object.entries(entries).map(([name, value]) => `  ${name} = ${formatMeasured(value)}`);
-  display({ data: { [RESULTS_MIME]: payload, "text/plain": [`${title}:`, ...lines].join("\n") } });
+  return display({ data: { [RESULTS_MIME]: payload, "text/plain": [`${title}:`, ...lines].join("\n") } });
 }
 
 /** Records named measurements (finite numbers or text) for the runner's results JSON; shows them as text. */
-export function record(metrics: Record<string, MetricValue>): void {
+export function record(metrics: Record<string, MetricValue>): Promise<void> {
   checkRecord("record(metrics)", metrics, checkMetric);
-  showRecord("metrics", { metrics: { ...metrics } }, metrics);
+  return showRecord("metrics", { metrics: { ...metrics } }, metrics);
 }
 
 /** Records facts about the run (backend, banner, devices) for the results JSON; shows them as text. */
-export function recordEnvironment(entries: Record<string, string>): void {
+export function recordEnvironment(entries: Record<string, string>): Promise<void> {
   checkRecord("recordEnvironment(entries)", entries, (at, value) => {
     if (typeof value !== "string") throw new Error(`${at} is ${typeof value}; expected a string`);
   });
-  showRecord("environment", { environment: { ...entries } }, entries);
+  return showRecord("environment", { environment: { ...entries } }, entries);
 }

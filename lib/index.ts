@@ -21,6 +21,8 @@ export { DEFAULT_SEED, Rng, currentSeed, randomNormal, randomUniform, rng, seed,
 export { clearOutput, display, kernelHost, setKernelHost } from "./display";
 export type { DisplayBundle, DisplayOptions, KernelHost } from "./display";
 export { CancelToken, KeyboardInterrupt, cancelled, currentToken, runCancellable, throwIfCancelled } from "./cancel";
+import { installDenoHost } from "./deno-jupyter";
+installDenoHost();
 export * as viz from "./viz";
 export { show } from "./viz";
 export { progress, trackProgress, DEFAULT_PROGRESS_CONFIG } from "./progress";

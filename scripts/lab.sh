@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# `npm run lab [-- <jupyter notebook options>]`: Jupyter Notebook on notebooks/ with the MoE Lab kernel, found
-# through JUPYTER_PATH (kernels/moelab/kernel.json and nbextensions/moelab; no global install). Builds first when
-# dist/ is missing. Options go to Jupyter (e.g. --notebook-dir=DIR instead of notebooks/, --no-browser, --port=N).
+# `npm run lab [-- <jupyter notebook options>]`: Jupyter Notebook on notebooks/ with both MoE Lab kernels, found
+# through JUPYTER_PATH (kernels/moelab: tslab; kernels/moelab-deno: Deno's own kernel; nbextensions/moelab; no global
+# install). Builds first when dist/ is missing. Options go to Jupyter (e.g. --notebook-dir=DIR, --no-browser, --port=N).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 JUPYTER="${JUPYTER:-/usr/bin/jupyter}"
@@ -13,7 +13,9 @@ if [ ! -f "$ROOT/dist/lib/jupyter/main.js" ] || [ ! -f "$ROOT/dist/lib/index.js"
   (cd "$ROOT" && npm run build)
 fi
 bash "$ROOT/scripts/nbextension.sh" # plotly.js for live figures, served from nbextensions/ (found through JUPYTER_PATH)
-export JUPYTER_PATH="$ROOT${JUPYTER_PATH:+:$JUPYTER_PATH}"
+export JUPYTER_PATH="$ROOT${JUPYTER_PATH:+:$JUPYTER_PATH}" # kernels/moelab (tslab) and kernels/moelab-deno
+# Interactive displays (HTML): the tslab kernel tells by itself, Deno's kernel cannot, so say it for both.
+export MOELAB_DISPLAY=live
 ROOT_OPTION=()
 if [ "$(id -u)" = 0 ]; then ROOT_OPTION=(--allow-root); fi # Notebook refuses root otherwise (containers, CI)
 DIR_OPTION=(--notebook-dir="$ROOT/notebooks")

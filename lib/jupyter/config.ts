@@ -2,6 +2,7 @@
 // Reference: Jupyter messaging protocol 5.3, https://jupyter-client.readthedocs.io/en/latest/messaging.html
 import type { InspectOptions } from "node:util";
 import { withDefaults } from "../check";
+import { DISPLAY_ENV } from "../display";
 
 /** Whether library displays target an interactive frontend. */
 export type DisplayMode = "auto" | "live" | "headless";
@@ -9,8 +10,7 @@ export type DisplayMode = "auto" | "live" | "headless";
 /** Every display mode, for validation and error messages. */
 export const DISPLAY_MODES: readonly DisplayMode[] = Object.freeze(["auto", "live", "headless"]);
 
-/** Environment variable that forces the display mode ("live" or "headless"; "auto" or unset: decide per request). */
-export const DISPLAY_ENV = "MOELAB_DISPLAY";
+export { DISPLAY_ENV } from "../display"; // "live" or "headless"; "auto" or unset: decide per request
 
 /** Kernel settings. */
 export interface KernelConfig {

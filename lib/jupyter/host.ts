@@ -1,20 +1,13 @@
 // The display host of one cell (lib/display.ts KernelHost): display_data / update_display_data attached to the
 // cell that made them, and promises the kernel awaits before it reports the cell finished.
 // Reference: https://jupyter-client.readthedocs.io/en/latest/messaging.html#display-data
-import type { DisplayBundle, DisplayOptions, KernelHost } from "../display";
+import { encodeDisplayData as encodeData, type DisplayBundle, type DisplayOptions, type KernelHost } from "../display";
 import { thrownError } from "./errors";
 import type { Iopub } from "./iopub";
 import type { Header } from "./wire";
 
 /** The shape of tslab's `lastWriteDisplayData` hook (tslab/dist/jupyter.js), used by `tslab.display`. */
 export type TslabDisplayWriter = (data: { data: Record<string, unknown>; metadata?: Record<string, unknown>; transient?: { display_id?: string } }, update: boolean) => void;
-
-/** Bytes become base64 (the protocol carries binary MIME data that way); everything else as given. */
-function encodeData(data: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [mime, value] of Object.entries(data)) out[mime] = value instanceof Uint8Array ? Buffer.from(value).toString("base64") : value;
-  return out;
-}
 
 /** The host of the cell whose execute_request header is `parent` (null: a silent request, displays dropped). */
 export class CellHost implements KernelHost {
