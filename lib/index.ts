@@ -31,6 +31,7 @@ export * as quant from "./quant";
 export * as losses from "./losses";
 export * as rl from "./rl";
 export * as experiments from "./experiments";
+export * as teach from "./teach";
 export { Linear, Module } from "./nn";
 export { claims, record, recordEnvironment, RESULTS_MIME, VERDICTS } from "./claims";
 export type { ClaimRow, MetricValue, ResultsPayload, Verdict } from "./claims";

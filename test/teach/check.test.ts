@@ -1,0 +1,158 @@
+// lab.teach.check: passes the library's own implementations and correct student code written independently; fails
+// each known-mistake variant (written here as a student would) with that mistake's hint; records a TEACH_MIME result.
+import * as tf from "@tensorflow/tfjs";
+import { afterEach, describe, expect, it } from "vitest";
+import { setKernelHost, type DisplayBundle } from "../../lib/display";
+import * as lab from "../../lib";
+import { CheckFailedError, TEACH_MIME, check, runCheck } from "../../lib/teach";
+
+type Cfg = { topK: number; scoreFunc: "softmax" | "sigmoid"; nGroups: number; topkGroups: number; routeScale: number };
+
+// A student's gate, with switches for the usual mistakes.
+function studentGate(opts: { mask?: number; axis?: number; biasedWeights?: boolean } = {}) {
+  return (logits: tf.Tensor2D, bias: tf.Tensor1D | null, cfg: Cfg) => {
+    const [T, E] = logits.shape;
+    const s = cfg.scoreFunc === "softmax" ? (opts.axis === 0 ? tf.softmax(logits.transpose()).transpose() : tf.softmax(logits)) : tf.sigmoid(logits);
+    let sel = bias ? s.add(bias) : s;
+    if (cfg.nGroups > 1) {
+      const rows = sel.arraySync() as number[][];
+      const S = E / cfg.nGroups;
+      const masked = rows.map((row) => {
+        const groups = Array.from({ length: cfg.nGroups }, (_, g) => row.slice(g * S, (g + 1) * S));
+        const score = groups.map((g) => (bias ? [...g].sort((a, b) => b - a).slice(0, 2).reduce((a, b) => a + b, 0) : Math.max(...g)));
+        const keep = new Set(score.map((v, g) => [v, g]).sort((a, b) => b[0] - a[0]).slice(0, cfg.topkGroups).map((p) => p[1]));
+        return row.map((v, e) => (keep.has(Math.floor(e / S)) ? v : opts.mask ?? -Infinity));
+      });
+      sel = tf.tensor2d(masked, [T, E]);
+    }
+    const indices = tf.topk(sel, cfg.topK).indices as tf.Tensor2D;
+    const src = (opts.biasedWeights && bias ? s.add(bias) : s) as tf.Tensor2D;
+    let w = lab.moe.takeAlongRows(src, indices);
+    if (cfg.scoreFunc === "sigmoid") w = w.div(w.sum(-1, true));
+    return { weights: w.mul(cfg.routeScale) as tf.Tensor2D, indices };
+  };
+}
+
+function studentSwitch(opts: { perToken?: boolean; noE?: boolean } = {}) {
+  return (probs: tf.Tensor2D, indices: tf.Tensor2D) => {
+    const [T, E] = probs.shape;
+    const k = indices.shape[1];
+    const counts = tf.oneHot(indices.reshape([-1]), E).sum(0);
+    const f = counts.div(opts.perToken ? T : T * k);
+    const loss = f.mul(probs.mean(0)).sum();
+    return (opts.noE ? loss : loss.mul(E)) as tf.Scalar;
+  };
+}
+
+function studentSurrogate(opts: { quotient?: boolean; min?: boolean } = {}) {
+  return (nl: tf.Tensor1D, ol: tf.Tensor1D, adv: tf.Tensor1D, eps: number) => {
+    const ratio = opts.quotient ? nl.div(ol) : nl.sub(ol).exp();
+    const a = adv.mul(ratio);
+    const b = adv.mul(ratio.clipByValue(1 - eps, 1 + eps));
+    return (opts.min ? tf.maximum(a, b) : tf.minimum(a, b)).mean().neg() as tf.Scalar;
+  };
+}
+
+function studentInt8(round: (v: number) => number = (v) => {
+  const r = Math.round(v);
+  return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}) {
+  return (x: Float32Array) => {
+    let amax = 0;
+    for (const v of x) amax = Math.max(amax, Math.abs(v));
+    const scale = amax === 0 ? 1 : Math.fround(amax / 127);
+    return { scale, codes: Int8Array.from(x, (v) => round(v / scale)) };
+  };
+}
+
+function studentStep(opts: { noOffset?: boolean; prepend?: boolean } = {}) {
+  return (cache: { k: tf.Tensor3D | null; v: tf.Tensor3D | null }, q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D) => {
+    const K = cache.k ? tf.concat(opts.prepend ? [k, cache.k] : [cache.k, k], 1) : k;
+    const V = cache.v ? tf.concat(opts.prepend ? [v, cache.v] : [cache.v, v], 1) : v;
+    const [, T, dh] = q.shape;
+    const N = K.shape[1];
+    const L = opts.noOffset ? 0 : N - T;
+    const mask = tf.tensor2d(Array.from({ length: T }, (_, t) => Array.from({ length: N }, (_, j) => (j <= L + t ? 0 : -Infinity))));
+    const att = tf.softmax(tf.matMul(q, K, false, true).div(Math.sqrt(dh)).add(mask));
+    return { out: tf.matMul(att, V) as tf.Tensor3D, k: K as tf.Tensor3D, v: V as tf.Tensor3D };
+  };
+}
+
+const displays: DisplayBundle[] = [];
+setKernelHost({ live: false, display: (b) => displays.push(b), clear: () => undefined, track: () => undefined });
+afterEach(() => void (displays.length = 0));
+
+describe("teach.check", () => {
+  it("passes the library's own implementations (visible and hidden cases)", () => {
+    const libGate = (l: tf.Tensor2D, b: tf.Tensor1D | null, c: Cfg) => lab.moe.gate(l, tf.eye(l.shape[1]) as tf.Tensor2D, b, c);
+    const libSwitch = (p: tf.Tensor2D, i: tf.Tensor2D) => lab.moe.switchLoss(p, i).loss;
+    const libInt8 = (x: Float32Array) => {
+      const q = lab.quant.quantize(x, { format: "int8", symmetric: true }, { shape: [x.length] });
+      return { codes: q.codes, scale: q.scales[0] };
+    };
+    for (const [id, fn] of [["moe.topkGate", libGate], ["moe.switchLoss", libSwitch], ["quant.int8Symmetric", libInt8]] as const) {
+      const r = runCheck(id, fn, "all");
+      expect(r.passed, `${id}: ${r.hint}`).toBe(r.total);
+    }
+  });
+
+  it("passes correct student code on every case and records the result", () => {
+    const before = tf.memory().numTensors;
+    for (const [id, fn] of [
+      ["moe.topkGate", studentGate()],
+      ["moe.switchLoss", studentSwitch()],
+      ["ppo.clippedSurrogate", studentSurrogate()],
+      ["quant.int8Symmetric", studentInt8()],
+      ["attention.kvCacheStep", studentStep()],
+    ] as const) {
+      const r = check(id, fn, { suite: "all" });
+      expect(r.passed, `${id}: ${r.hint}`).toBe(r.total);
+      expect(r.hint).toBeNull();
+      expect(r.total).toBeGreaterThan(3);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    expect(displays).toHaveLength(5);
+    expect(displays[0].data[TEACH_MIME]).toMatchObject({ check: { exercise: "moe.topkGate", suite: "all", hint: null } });
+    expect(displays[0].data["text/html"]).toContain("moe.topkGate");
+  });
+
+  it.each([
+    ["moe.topkGate", studentGate({ mask: 0 }), "sigmoid + negative bias, 4 groups keep 2", /masked with -Infinity, not 0/],
+    ["moe.topkGate", studentGate({ axis: 0 }), "softmax, 3 tokens × 4 experts, top-2", /softmax runs over the wrong axis/],
+    ["moe.topkGate", studentGate({ biasedWeights: true }), "sigmoid + negative bias, 4 groups keep 2", /weights come from the unbiased scores/],
+    ["moe.switchLoss", studentSwitch({ perToken: true }), "softmax router, 6 tokens × 4 experts, top-2", /divide the counts by T·k/],
+    ["moe.switchLoss", studentSwitch({ noE: true }), "uniform routing: 4 tokens, 4 experts, top-1 (loss 1)", /number of experts E/],
+    ["ppo.clippedSurrogate", studentSurrogate({ quotient: true }), "ratio inside [1−ε, 1+ε], mixed advantages", /exp\(newLogProb − oldLogProb\)/],
+    ["ppo.clippedSurrogate", studentSurrogate({ min: true }), "ratio above 1+ε, positive advantage (clipped)", /pessimistic bound/],
+    ["quant.int8Symmetric", studentInt8(Math.round), "amax 127 (scale 1), ties ±0.5, ±1.5, ±2.5, 3.5", /Math.round rounds ties up/],
+    ["quant.int8Symmetric", studentInt8(Math.trunc), "amax 127 (scale 1), ties ±0.5, ±1.5, ±2.5, 3.5", /Math.trunc/],
+    ["attention.kvCacheStep", studentStep({ noOffset: true }), "cache of 4, decode 1 token", /offset by L/],
+    ["attention.kvCacheStep", studentStep({ prepend: true }), "cache of 4, decode 1 token", /append the new keys and values after/],
+  ])("%s fails a known mistake with its hint (%#)", (id, fn, firstFailing, hint) => {
+    let error: unknown;
+    try {
+      check(id, fn);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(CheckFailedError);
+    const r = (error as CheckFailedError).result;
+    expect(r.passed).toBeLessThan(r.total);
+    expect(r.hint).toContain(`Case "${firstFailing}" failed`);
+    expect(r.hint).toMatch(/expected .*, got /);
+    expect(r.hint).toMatch(hint);
+    expect((error as Error).message).toContain(r.hint!);
+    expect(displays[0].data[TEACH_MIME]).toEqual({ check: r });
+  });
+
+  it("reports a throwing stub and bad arguments clearly", () => {
+    const r = runCheck("ppo.clippedSurrogate", () => {
+      throw new Error("not implemented");
+    });
+    expect(r.passed).toBe(0);
+    expect(r.cases[0].detail).toBe("threw not implemented");
+    expect(r.hint).toMatch(/Your function must run on this case and return tf.Scalar/);
+    expect(() => runCheck("nope", () => 0)).toThrow(/unknown exercise "nope"; expected one of moe.topkGate/);
+    expect(() => runCheck("moe.switchLoss", 3)).toThrow(/studentImpl must be a function \(probs: tf.Tensor2D/);
+  });
+});
