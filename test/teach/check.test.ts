@@ -90,7 +90,12 @@ describe("teach.check", () => {
       const q = lab.quant.quantize(x, { format: "int8", symmetric: true }, { shape: [x.length] });
       return { codes: q.codes, scale: q.scales[0] };
     };
-    for (const [id, fn] of [["moe.topkGate", libGate], ["moe.switchLoss", libSwitch], ["quant.int8Symmetric", libInt8]] as const) {
+    const libPpo = (n: tf.Tensor1D, o: tf.Tensor1D, a: tf.Tensor1D, clipCoef: number) => {
+      const z = tf.zerosLike(n);
+      return lab.losses.ppo({ newLogProb: n, oldLogProb: o, advantages: a, newValues: z, oldValues: z, returns: z, entropy: z }, { clipCoef, normAdv: false }).pgLoss;
+    };
+    const fns = [["moe.topkGate", libGate], ["moe.switchLoss", libSwitch], ["ppo.clippedSurrogate", libPpo], ["quant.int8Symmetric", libInt8]] as const;
+    for (const [id, fn] of fns) {
       const r = runCheck(id, fn, "all");
       expect(r.passed, `${id}: ${r.hint}`).toBe(r.total);
     }

@@ -34,6 +34,8 @@ describe("teach:grade", () => {
       const solution = grades[`solution/${lab}`];
       expect(solution, JSON.stringify(solution.cells)).toMatchObject({ status: "graded", autoScore: points, autoMax: points, manualMax: 2, issues: [] });
       expect(solution.cells.filter((c) => c.kind === "auto").every((c) => c.checks.length === 2 && c.checks.every((r) => r.passed === r.total))).toBe(true);
+      const executed = readNotebook(join(work, "reference-feedback", "solution", `${lab}.ipynb`)); // ran headless, solutions in place
+      expect(executed.cells.flatMap((c) => (c.cell_type === "code" ? c.outputs : [])).filter((o) => o.output_type === "error")).toEqual([]);
       const stub = grades[`stub/${lab}`];
       expect(stub).toMatchObject({ status: "graded", autoScore: 0, autoMax: points, issues: [] });
       expect(stub.cells.filter((c) => c.kind === "auto").every((c) => c.status === "failed" && /not implemented/.test(c.message))).toBe(true);
