@@ -17,8 +17,6 @@ export interface CellTiming {
 
 /** Why a notebook failed. */
 export interface NotebookError {
-  /** false when the kernel cannot run further cells (it died, or ignored the interrupt of a timed-out cell). */
-  recoverable?: boolean;
   /** Index of the failing cell in the executed notebook; null when no cell was at fault (kernel did not start). */
   cellIndex: number | null;
   /** The failing cell's execution count ("In [n]"), when it got one. */
@@ -29,6 +27,8 @@ export interface NotebookError {
   evalue: string;
   /** Traceback lines as the kernel sent them (may contain ANSI colour escapes). */
   traceback: string[];
+  /** false when the kernel cannot run further cells (it died, or ignored the interrupt of a timed-out cell). */
+  recoverable?: boolean;
 }
 
 /** Progress of an execution, for display. */

@@ -66,12 +66,14 @@ export class CheckFailedError extends Error {
 /** Runs `impl` on a fresh copy of the case's inputs inside tf.tidy; its output as plain values, or the error's message. */
 function run<Args extends unknown[]>(ex: Exercise<Args>, impl: (...args: Args) => unknown, makeArgs: () => Args, who: string): { value: Plain } | { error: string } {
   try {
-    return { value: tf.tidy(() => {
+    let value: Plain = null;
+    tf.tidy(() => {
       const args = makeArgs();
       const out = impl(...args);
       if (out instanceof Promise) throw new Error(`${who} returned a Promise; write a synchronous function`);
-      return ex.toPlain(out, args) as never;
-    }) as unknown as Plain };
+      value = ex.toPlain(out, args);
+    });
+    return { value };
   } catch (e) {
     return { error: e instanceof Error ? `${e.name === "Error" ? "" : e.name + ": "}${e.message}` : String(e) };
   }

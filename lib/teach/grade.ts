@@ -30,6 +30,11 @@ export interface GradeConfig {
   jupyterPath: string[];
   /** Kernel client timing settings. */
   kernelConfig: Partial<KernelClientConfig>;
+  /**
+   * Extra runs, each in a fresh kernel, when a cell failed inside the kernel's TypeScript compiler rather than in the
+   * student's code (tslab's watch host intermittently throws "Unexpected pending rebuildTimer"); reported as a note.
+   */
+  compilerRetries: number;
   /** Progress (one line per submission). */
   onProgress?: (line: string) => void;
 }
@@ -43,7 +48,11 @@ export const DEFAULT_GRADE: Readonly<GradeConfig> = Object.freeze({
   kernel: "moelab",
   jupyterPath: [ROOT],
   kernelConfig: {},
+  compilerRetries: 2,
 });
+
+/** Errors thrown by tslab's compiler host itself (converter.js), not by the code being compiled. */
+const COMPILER_INTERNAL_ERROR = /Unexpected pending rebuildTimer|rebuildTimer is not set properly|clearing unexpected tiemr/;
 
 /** One graded cell's outcome. */
 export interface CellGrade {
@@ -235,14 +244,14 @@ export async function gradeSubmission(student: string, path: string, config: Par
   const env = { ...process.env, JUPYTER_PATH: [...cfg.jupyterPath, process.env.JUPYTER_PATH ?? ""].filter(Boolean).join(delimiter) };
   const cwd = mkdtempSync(join(tmpdir(), "moelab-grade-"));
   try {
-    const run = await executeNotebook(notebook, {
-      spec: findKernelSpec(cfg.kernel, env),
-      cwd,
-      cellTimeout: cfg.cellTimeout,
-      env,
-      kernel: cfg.kernelConfig,
-      continueOnError: true,
-    });
+    const spec = findKernelSpec(cfg.kernel, env);
+    let run = await executeNotebook(notebook, { spec, cwd, cellTimeout: cfg.cellTimeout, env, kernel: cfg.kernelConfig, continueOnError: true });
+    for (let retry = 1; retry <= cfg.compilerRetries; retry++) {
+      const internal = run.notebook.cells.flatMap((c) => (c.cell_type === "code" ? c.outputs : [])).find((o) => o.output_type === "error" && COMPILER_INTERNAL_ERROR.test(o.evalue));
+      if (!internal || internal.output_type !== "error") break;
+      issues.push(`run ${retry}: the kernel's TypeScript compiler failed internally (${internal.evalue}); graded again in a fresh kernel`);
+      run = await executeNotebook(notebook, { spec, cwd, cellTimeout: cfg.cellTimeout, env, kernel: cfg.kernelConfig, continueOnError: true });
+    }
     const executed = truncateOutputs(run.notebook, cfg.maxOutputChars);
     for (const cell of executed.cells) {
       if (cell.cell_type !== "code") continue;
@@ -250,7 +259,8 @@ export async function gradeSubmission(student: string, path: string, config: Par
       const timeout = cell.outputs.find((o) => o.output_type === "error" && o.ename === "CellTimeoutError");
       if (timeout) issues.push(`cell ${id} ran past the ${cfg.cellTimeout} s cell timeout and was interrupted`);
     }
-    if (run.error && run.error.recoverable === false) {
+    if (run.error && run.error.cellIndex === null) issues.push(`the notebook could not be run (${run.error.ename}: ${run.error.evalue})`);
+    else if (run.error && run.error.recoverable === false) {
       const id = run.error.cellIndex === null ? "(none)" : nbgraderOf(executed.cells[run.error.cellIndex])?.grade_id ?? "(student cell)";
       issues.push(`the kernel could not go on after cell ${id} (${run.error.ename}); the cells after it were not run`);
     }

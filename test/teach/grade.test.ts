@@ -16,7 +16,10 @@ const CELL_TIMEOUT = 6; // seconds: the infinite loop costs this much; every rea
 const work = mkdtempSync(join(tmpdir(), "moelab-grade-test-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-const byStudent = (grades: SubmissionGrade[]) => Object.fromEntries(grades.map((g) => [`${g.student}/${g.lab}`, g]));
+// Notes about a regrade after the kernel's compiler failed internally (tslab; see GradeConfig.compilerRetries) are not
+// the submission's: leave them out of the comparisons.
+const byStudent = (grades: SubmissionGrade[]) =>
+  Object.fromEntries(grades.map((g) => [`${g.student}/${g.lab}`, { ...g, issues: g.issues.filter((i) => !/compiler failed internally/.test(i)) }]));
 
 describe("teach:grade", () => {
   it("gives full marks to the solution notebooks and zero to the released stubs", async () => {
@@ -81,7 +84,7 @@ describe("teach:grade", () => {
     const csv = readFileSync(join(out, "grades.csv"), "utf8").trim().split("\n");
     expect(csv[0]).toBe("student,lab,status,auto_score,auto_max,manual_max,issues");
     expect(csv).toHaveLength(8);
-    expect(csv).toContain("crash/routing".replace("/", ",") + ",graded,3,5,2,");
+    expect(csv.filter((line) => line.startsWith("crash,routing,graded,3,5,2,"))).toHaveLength(1);
     const html = readFileSync(join(out, "edited-locked", "routing.html"), "utf8");
     expect(html).toContain("Autograded score: <b>2 / 5</b>");
     expect(html).toContain("edited locked cell gate-check");
