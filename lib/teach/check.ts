@@ -6,9 +6,9 @@ import * as tf from "@tensorflow/tfjs";
 import { display } from "../display";
 import { escapeHtml } from "../html";
 import { asciiTable } from "../viz/format";
-import { difference, type Exercise, type Plain } from "./exercise";
+import { difference, valueAt, type Difference, type Exercise, type Mistake, type Plain } from "./exercise";
 import { clippedSurrogate } from "./ppo";
-import { int8Symmetric } from "./quant";
+import { e4m3Encode, int8Symmetric } from "./quant";
 import { switchBalanceLoss, topkGate } from "./routing";
 import { kvCacheStep } from "./attention";
 
@@ -19,7 +19,7 @@ export const TEACH_MIME = "application/vnd.moelab.teach+json";
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each exercise has its own argument tuple
 export const EXERCISES: Readonly<Record<string, Exercise<any>>> = Object.freeze(
   Object.fromEntries(
-    [topkGate, switchBalanceLoss, clippedSurrogate, int8Symmetric, kvCacheStep].map((e) => [e.id, e]),
+    [topkGate, switchBalanceLoss, clippedSurrogate, int8Symmetric, e4m3Encode, kvCacheStep].map((e) => [e.id, e]),
   ),
 );
 
@@ -87,28 +87,51 @@ export function runCheck(exerciseId: string, studentImpl: unknown, suite: CheckS
     throw new Error(`teach.check(${JSON.stringify(exerciseId)}, studentImpl): studentImpl must be a function ${ex.signature}, got ${typeof studentImpl}`);
   }
   const impl = studentImpl as (...args: unknown[]) => unknown;
-  const cases = ex.cases.filter((c) => suite === "all" || !c.hidden);
+  const runs = ex.cases
+    .filter((c) => suite === "all" || !c.hidden)
+    .map((c) => {
+      const want = run(ex, ex.reference, c.args, "the reference");
+      if ("error" in want) throw new Error(`teach.check: the reference failed on case "${c.name}": ${want.error}`);
+      const got = run(ex, impl, c.args, "your function");
+      const diff = "error" in got ? null : difference(want.value, got.value, ex.tolerance);
+      const detail = "error" in got ? `threw ${got.error}` : diff?.message ?? null;
+      return { c, want: want.value, got, diff, detail };
+    });
+  const cases = runs.map((r): CaseResult => ({ name: r.c.name, passed: r.detail === null, detail: r.detail ?? "" }));
+  const first = runs.find((r) => r.detail !== null);
   let hint: string | null = null;
-  const results = cases.map((c): CaseResult => {
-    const want = run(ex, ex.reference, c.args, "the reference");
-    if ("error" in want) throw new Error(`teach.check: the reference failed on case "${c.name}": ${want.error}`);
-    const got = run(ex, impl, c.args, "your function");
-    const detail = "error" in got ? `threw ${got.error}` : difference(want.value, got.value, ex.tolerance);
-    if (detail && hint === null) hint = hintFor(ex, c.name, c.args, got, detail);
-    return { name: c.name, passed: detail === null, detail: detail ?? "" };
-  });
-  return { exercise: ex.id, suite, passed: results.filter((r) => r.passed).length, total: results.length, cases: results, hint };
+  if (first) {
+    const at = `Case "${first.c.name}" failed: ${first.detail}.`;
+    const mistake = "error" in first.got ? null : diagnose(ex, runs as Diagnosed[], runs.indexOf(first));
+    hint = "error" in first.got ? `${at} Your function must run on this case and return ${ex.signature.split("=>").pop()!.trim()}.` : mistake ? `${at} Hint: ${mistake.hint}.` : at;
+  }
+  return { exercise: ex.id, suite, passed: cases.filter((r) => r.passed).length, total: cases.length, cases, hint };
 }
 
-/** The hint for a failing case: the known mistake whose output the student's matches, else what differed. */
-function hintFor(ex: Exercise<unknown[]>, caseName: string, makeArgs: () => unknown[], got: { value: Plain } | { error: string }, detail: string): string {
-  const at = `Case "${caseName}" failed: ${detail}.`;
-  if ("error" in got) return `${at} Your function must run on this case and return ${ex.signature.split("=>").pop()!.trim()}.`;
+type Diagnosed = { c: { args: () => unknown[] }; want: Plain; got: { value: Plain } | { error: string }; diff: Difference | null };
+
+/**
+ * The known mistake that best explains the student's outputs: it must reproduce the first failing case (the whole
+ * output, or the value where the student's output first departs from the reference); each case it reproduces whole
+ * counts 2, each failing case whose first departure it reproduces counts 1. Null when none explains the first failure.
+ */
+function diagnose(ex: Exercise<unknown[]>, runs: Diagnosed[], firstFailing: number): Mistake<unknown[]> | null {
+  let best: { mistake: Mistake<unknown[]>; score: number } | null = null;
   for (const mistake of ex.mistakes) {
-    const theirs = run(ex, mistake.impl, makeArgs, mistake.name);
-    if ("value" in theirs && difference(theirs.value, got.value, ex.tolerance) === null) return `${at} Hint: ${mistake.hint}.`;
+    let score = 0;
+    let explainsFirst = false;
+    for (const [i, r] of runs.entries()) {
+      if ("error" in r.got) continue;
+      const theirs = run(ex, mistake.impl, r.c.args, mistake.name);
+      if ("error" in theirs) continue;
+      const whole = difference(theirs.value, r.got.value, ex.tolerance) === null;
+      const departure = r.diff !== null && difference(valueAt(theirs.value, r.diff.at), valueAt(r.got.value, r.diff.at), ex.tolerance) === null;
+      score += whole ? 2 : departure ? 1 : 0;
+      if (i === firstFailing) explainsFirst = whole || departure;
+    }
+    if (explainsFirst && (!best || score > best.score)) best = { mistake, score };
   }
-  return at;
+  return best?.mistake ?? null;
 }
 
 function tableHtml(result: CheckResult): string {

@@ -55,30 +55,46 @@ export function field(output: unknown, key: string, fn: string): unknown {
   return (output as Record<string, unknown>)[key];
 }
 
-/** How `got` differs from `want` (first difference, with its path), or null when they agree within `tol`. */
-export function difference(want: Plain, got: Plain, tol: number, path = "output"): string | null {
+/** Where two outputs first differ: the path of keys and indices, and a message naming it. */
+export interface Difference {
+  at: (string | number)[];
+  message: string;
+}
+
+/** How `got` differs from `want` (the first difference, with its path), or null when they agree within `tol`. */
+export function difference(want: Plain, got: Plain, tol: number, at: (string | number)[] = []): Difference | null {
+  const path = "output" + at.map((k) => (typeof k === "number" ? `[${k}]` : `.${k}`)).join("");
+  const differ = (message: string): Difference => ({ at, message: `${path}${message}` });
   if (typeof want === "number" || want === null) {
-    if (typeof got !== "number" && got !== null) return `${path} should be a number, got ${describe(got)}`;
-    if (want === null || got === null) return want === got ? null : `${path}: expected ${show(want)}, got ${show(got)}`;
-    if (Number.isNaN(want) || Number.isNaN(got)) return Number.isNaN(want) && Number.isNaN(got) ? null : `${path}: expected ${show(want)}, got ${show(got)}`;
-    const ok = want === got || Math.abs(want - got) <= tol * (1 + Math.abs(want));
-    return ok ? null : `${path}: expected ${show(want)}, got ${show(got)}`;
+    if (typeof got !== "number" && got !== null) return differ(` should be a number, got ${describe(got)}`);
+    const same = want === null || got === null ? want === got : Number.isNaN(want) || Number.isNaN(got) ? Number.isNaN(want) && Number.isNaN(got) : want === got || Math.abs(want - got) <= tol * (1 + Math.abs(want));
+    return same ? null : differ(`: expected ${show(want)}, got ${show(got)}`);
   }
   if (Array.isArray(want)) {
-    if (!Array.isArray(got)) return `${path} should be an array of ${want.length}, got ${describe(got)}`;
-    if (got.length !== want.length) return `${path} has length ${got.length}; expected ${want.length} (shape ${shapeOf(want)})`;
+    if (!Array.isArray(got)) return differ(` should be an array of ${want.length}, got ${describe(got)}`);
+    if (got.length !== want.length) return differ(` has length ${got.length}; expected ${want.length} (shape ${shapeOf(want)})`);
     for (let i = 0; i < want.length; i++) {
-      const d = difference(want[i], got[i], tol, `${path}[${i}]`);
+      const d = difference(want[i], got[i], tol, [...at, i]);
       if (d) return d;
     }
     return null;
   }
-  if (got === null || typeof got !== "object" || Array.isArray(got)) return `${path} should be a record, got ${describe(got)}`;
+  if (got === null || typeof got !== "object" || Array.isArray(got)) return differ(` should be a record, got ${describe(got)}`);
   for (const key of Object.keys(want)) {
-    const d = difference(want[key], got[key] ?? null, tol, `${path}.${key}`);
+    const d = difference(want[key], got[key] ?? null, tol, [...at, key]);
     if (d) return d;
   }
   return null;
+}
+
+/** The part of `value` at `at` (null where the path does not exist). */
+export function valueAt(value: Plain, at: readonly (string | number)[]): Plain {
+  let v: Plain | undefined = value;
+  for (const key of at) {
+    if (v === null || typeof v !== "object") return null;
+    v = Array.isArray(v) ? (typeof key === "number" ? v[key] : undefined) : (v as Record<string, Plain>)[String(key)];
+  }
+  return v ?? null;
 }
 
 function shapeOf(value: Plain): string {

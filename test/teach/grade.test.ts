@@ -32,7 +32,7 @@ describe("teach:grade", () => {
       writeNotebook(join(submissions, "stub", `${name}.ipynb`), releaseNotebook(source, {}, name));
     }
     const grades = byStudent(await gradeAll(submissions, join(work, "reference-feedback"), { exercisesDir: EXERCISES, cellTimeout: CELL_TIMEOUT }));
-    const max = { attention: 3, ppo: 3, quantization: 3, routing: 5 };
+    const max = { attention: 3, ppo: 3, quantization: 6, routing: 5 };
     for (const [lab, points] of Object.entries(max)) {
       const solution = grades[`solution/${lab}`];
       expect(solution, JSON.stringify(solution.cells)).toMatchObject({ status: "graded", autoScore: points, autoMax: points, manualMax: 2, issues: [] });
