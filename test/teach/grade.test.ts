@@ -1,6 +1,7 @@
 // The autograder on the lab's runner: full marks for the solution notebooks, zero for the released stubs, and the
 // right partial marks and notes for the crafted submissions in test/fixtures/teach/submissions (one per failure mode:
-// infinite loop, crash, process.exit, a killed kernel, huge output, an edited locked cell, missing cells).
+// infinite loop, crash, process.exit, a killed kernel, huge output, an edited locked cell, missing cells, and the
+// kernel compiler's internal error that triggers a regrade).
 import { afterAll, describe, expect, it } from "vitest";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -48,7 +49,13 @@ describe("teach:grade", () => {
 
   it("grades the crafted submissions with the right partial marks and notes, each in its own kernel", async () => {
     const out = join(work, "crafted-feedback");
-    const grades = byStudent(await gradeAll(CRAFTED, out, { exercisesDir: EXERCISES, cellTimeout: CELL_TIMEOUT, maxOutputChars: 5000 }));
+    const all = await gradeAll(CRAFTED, out, { exercisesDir: EXERCISES, cellTimeout: CELL_TIMEOUT, maxOutputChars: 5000, compilerRetries: 1 });
+    const grades = byStudent(all);
+    const internal = all.find((g) => g.student === "compiler-internal-error")!;
+    expect(internal.autoScore).toBe(3);
+    expect(internal.issues).toEqual([
+      "run 1: the kernel's TypeScript compiler failed internally (Unexpected pending rebuildTimer); graded again in a fresh kernel",
+    ]);
     const status = (g: SubmissionGrade) => Object.fromEntries(g.cells.filter((c) => c.kind === "auto").map((c) => [c.gradeId, c.status]));
     const loop = grades["infinite-loop/routing"];
     expect(loop.autoScore).toBe(2);
@@ -83,7 +90,7 @@ describe("teach:grade", () => {
     ]);
     const csv = readFileSync(join(out, "grades.csv"), "utf8").trim().split("\n");
     expect(csv[0]).toBe("student,lab,status,auto_score,auto_max,manual_max,issues");
-    expect(csv).toHaveLength(8);
+    expect(csv).toHaveLength(9);
     expect(csv.filter((line) => line.startsWith("crash,routing,graded,3,5,2,"))).toHaveLength(1);
     const html = readFileSync(join(out, "edited-locked", "routing.html"), "utf8");
     expect(html).toContain("Autograded score: <b>2 / 5</b>");
