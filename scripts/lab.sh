@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# `npm run lab [-- <jupyter notebook options>]`: Jupyter Notebook on notebooks/ with both MoE Lab kernels, found
-# through JUPYTER_PATH (kernels/moelab: tslab; kernels/moelab-deno: Deno's own kernel; nbextensions/moelab; no global
-# install). Builds first when dist/ is missing. Options go to Jupyter (e.g. --notebook-dir=DIR, --no-browser, --port=N).
+# `npm run lab [-- <jupyter notebook options>]`: Jupyter Notebook on notebooks/ (or $MOELAB_NOTEBOOKS, e.g. a class's
+# released exercises) with both MoE Lab kernels, found through JUPYTER_PATH (kernels/moelab: tslab; kernels/moelab-deno:
+# Deno's own kernel; nbextensions/moelab; no global install). Builds first when dist/ is missing. Options go to Jupyter
+# (e.g. --notebook-dir=DIR, --no-browser, --port=N).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 JUPYTER="${JUPYTER:-/usr/bin/jupyter}"
@@ -18,7 +19,7 @@ export JUPYTER_PATH="$ROOT${JUPYTER_PATH:+:$JUPYTER_PATH}" # kernels/moelab (tsl
 export MOELAB_DISPLAY=live
 ROOT_OPTION=()
 if [ "$(id -u)" = 0 ]; then ROOT_OPTION=(--allow-root); fi # Notebook refuses root otherwise (containers, CI)
-DIR_OPTION=(--notebook-dir="$ROOT/notebooks")
+DIR_OPTION=(--notebook-dir="${MOELAB_NOTEBOOKS:-$ROOT/notebooks}")
 for arg in "$@"; do
   case "$arg" in --notebook-dir*|--NotebookApp.notebook_dir*) DIR_OPTION=() ;; esac # the caller's folder instead
 done

@@ -1,4 +1,5 @@
-// Executing one notebook through a kernel, cell by cell, stopping at the first error (papermill behaviour).
+// Executing one notebook through a kernel, cell by cell, stopping at the first error (papermill behaviour) unless
+// asked to go on (an autograder).
 // Reference: papermill execute.py / engines.py (cell metadata, stop on error); nbclient (DeadKernelError, CellTimeoutError).
 import { KernelClient, KernelDiedError, type KernelClientConfig } from "./kernel";
 import type { KernelSpec } from "./kernelspec";
@@ -26,6 +27,8 @@ export interface NotebookError {
   evalue: string;
   /** Traceback lines as the kernel sent them (may contain ANSI colour escapes). */
   traceback: string[];
+  /** false when the kernel cannot run further cells (it died, or ignored the interrupt of a timed-out cell). */
+  recoverable?: boolean;
 }
 
 /** Progress of an execution, for display. */
@@ -47,6 +50,12 @@ export interface ExecuteNotebookOptions {
   kernel?: Partial<KernelClientConfig>;
   /** Called as cells start and end (ordinal counts the code cells run, 1-based, of total). */
   onCell?: (event: CellEvent) => void;
+  /**
+   * Keep running the next cells after a cell fails (an autograder: a failing check scores 0, the rest still run).
+   * The run still stops when the kernel died or a timed-out cell never answered the interrupt. Default false
+   * (papermill: stop at the first error). `error` is then the first failure.
+   */
+  continueOnError?: boolean;
 }
 
 /** The outcome of executeNotebook. */
@@ -97,23 +106,24 @@ export async function executeNotebook(input: Notebook, options: ExecuteNotebookO
       const cellStart = Date.now();
       const ordinal = i + 1;
       options.onCell?.({ phase: "start", index, ordinal, total: runnable.length });
-      error = await runCell(client, collector, cell, index, options.cellTimeout);
+      const failed = await runCell(client, collector, cell, index, options.cellTimeout);
+      error ??= failed;
       const timing: CellTiming = {
         index,
         executionCount: cell.execution_count,
         seconds: seconds(cellStart),
-        status: error ? "error" : "ok",
+        status: failed ? "error" : "ok",
       };
       cells.push(timing);
       cell.metadata.papermill = {
-        status: error ? "failed" : "completed",
+        status: failed ? "failed" : "completed",
         start_time: new Date(cellStart).toISOString(),
         end_time: new Date().toISOString(),
         duration: timing.seconds,
-        exception: error !== null,
+        exception: failed !== null,
       };
       options.onCell?.({ phase: "end", index, ordinal, total: runnable.length, seconds: timing.seconds, status: timing.status });
-      if (error) break;
+      if (failed && (!options.continueOnError || failed.recoverable === false)) break;
     }
   } catch (e) {
     // Not a cell's fault: the kernel did not start, or the client itself failed.
@@ -168,7 +178,7 @@ async function runCell(
       const evalue = `cell ${index} ran longer than the ${timeout} s cell timeout and was interrupted`;
       const traceback = reply?.traceback ?? lastError()?.traceback ?? []; // where the interrupt stopped it
       cell.outputs.push(errorOutput("CellTimeoutError", evalue, []));
-      return failure("CellTimeoutError", evalue, traceback);
+      return { ...failure("CellTimeoutError", evalue, traceback), recoverable: reply !== null && client.alive };
     }
     if (reply!.status === "ok") return null;
     const shown = lastError();
@@ -180,6 +190,6 @@ async function runCell(
   } catch (e) {
     if (!(e instanceof KernelDiedError)) throw e;
     cell.outputs.push(errorOutput("DeadKernelError", e.message, []));
-    return failure("DeadKernelError", e.message, []);
+    return { ...failure("DeadKernelError", e.message, []), recoverable: false };
   }
 }

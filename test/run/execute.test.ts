@@ -34,6 +34,23 @@ describe("executeNotebook", () => {
     expect(run.cells.map((c) => c.status)).toEqual(["ok", "error"]);
   }, 120_000);
 
+  it("with continueOnError, runs the cells after a failing and a timed-out cell; the first failure is the error", async () => {
+    const spec = findKernelSpec("moelab", { ...process.env, JUPYTER_PATH: ROOT });
+    const run = await executeNotebook(notebook('throw new Error("boom");', "while (true) {}", 'console.log("after");'), {
+      spec,
+      cwd: ROOT,
+      cellTimeout: 1.5,
+      continueOnError: true,
+    });
+    expect(run.status).toBe("failed");
+    expect(run.error).toMatchObject({ cellIndex: 0, evalue: "boom" });
+    expect(run.cells.map((c) => c.status)).toEqual(["error", "error", "ok"]);
+    const [, loop, after] = cellsOf(run.notebook);
+    expect(loop.outputs.map((o) => o.output_type === "error" && o.ename).pop()).toBe("CellTimeoutError");
+    expect(after.outputs).toEqual([{ output_type: "stream", name: "stdout", text: "after\n" }]);
+    expect(after.metadata.papermill).toMatchObject({ status: "completed", exception: false });
+  }, 120_000);
+
   it("reports a kernel that dies during a cell as DeadKernelError with its exit code", async () => {
     const spec = findKernelSpec("python3", { ...process.env, JUPYTER_PATH: "" });
     const run = await executeNotebook(notebook("x = 1", "import os\nos._exit(5)", "x"), { spec, cwd: ROOT, cellTimeout: 30 });
