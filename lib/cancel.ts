@@ -35,6 +35,14 @@ export class CancelToken {
 
 const storage = new AsyncLocalStorage<CancelToken>();
 
+/** The token of code that runs outside runCancellable, in a kernel that cannot give each cell its own (Deno's). */
+let ambient: CancelToken | null = null;
+
+/** Sets (or with null, clears) the ambient token: lib/deno-jupyter.ts cancels it on SIGINT. */
+export function setAmbientToken(token: CancelToken | null): void {
+  ambient = token;
+}
+
 /** Runs `fn` (and everything it starts, synchronously or asynchronously) under `token`. */
 export function runCancellable<T>(token: CancelToken, fn: () => T): T {
   return storage.run(token, fn);
@@ -42,15 +50,20 @@ export function runCancellable<T>(token: CancelToken, fn: () => T): T {
 
 /** The token of the running code, or null outside runCancellable (plain scripts stop on Ctrl-C by themselves). */
 export function currentToken(): CancelToken | null {
-  return storage.getStore() ?? null;
+  return storage.getStore() ?? ambient;
 }
 
 /** Whether the running code has been asked to stop. */
 export function cancelled(): boolean {
-  return storage.getStore()?.cancelled ?? false;
+  return currentToken()?.cancelled ?? false;
 }
 
-/** Throws KeyboardInterrupt when the running code has been asked to stop: call at the top of each loop iteration. */
+/**
+ * Throws KeyboardInterrupt when the running code has been asked to stop: call at the top of each loop iteration. A
+ * cancelled ambient token is spent by the throw (replaced by a fresh one), so the next cell starts uninterrupted.
+ */
 export function throwIfCancelled(where?: string): void {
-  storage.getStore()?.throwIfCancelled(where);
+  const token = currentToken();
+  if (token === ambient && token?.cancelled) ambient = new CancelToken();
+  token?.throwIfCancelled(where);
 }

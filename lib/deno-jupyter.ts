@@ -2,6 +2,7 @@
 // the tslab kernel (plotly JSON + PNG + text, HTML when live), sent with `Deno.jupyter.broadcast`, which attaches
 // them to the cell that is running.
 // Reference: https://docs.deno.com/api/deno/~/Deno.jupyter.broadcast
+import { CancelToken, setAmbientToken } from "./cancel";
 import { DISPLAY_ENV, encodeDisplayData, kernelHost, setKernelHost, type DisplayBundle, type DisplayOptions, type KernelHost } from "./display";
 
 /** `Deno.jupyter.broadcast`'s signature. */
@@ -55,8 +56,35 @@ export function denoHost(broadcast: Broadcast, env: Record<string, string | unde
   };
 }
 
-/** Inside `deno jupyter`, installs Deno's host (once; lib/index.ts calls this when the library loads). */
+/**
+ * How long a Kernel › Interrupt stays in force under Deno's kernel: the library's loops check between steps, so one
+ * running now stops within a step; if none runs, the interrupt lapses after this many milliseconds instead of
+ * stopping the next cell's first loop.
+ */
+export const DENO_INTERRUPT_WINDOW_MS = 2000;
+
+/**
+ * Interrupts under Deno's kernel: Deno's own kernel dies on SIGINT and ignores interrupt_request, so the library
+ * listens for SIGINT itself (which keeps Deno alive) and cancels the ambient token the library's loops observe
+ * (lib/cancel.ts); they stop between two steps with a KeyboardInterrupt. Synchronous code cannot be interrupted.
+ */
+function listenForInterrupts(addSignalListener: (signal: "SIGINT", handler: () => void) => void): void {
+  let token = new CancelToken();
+  setAmbientToken(token);
+  addSignalListener("SIGINT", () => {
+    const interrupted = token;
+    interrupted.cancel("interrupted (Kernel › Interrupt)");
+    setTimeout(() => {
+      if (token === interrupted) setAmbientToken((token = new CancelToken()));
+    }, DENO_INTERRUPT_WINDOW_MS);
+  });
+}
+
+/** Inside `deno jupyter`, installs Deno's host and its interrupt listener (once; lib/index.ts calls this on load). */
 export function installDenoHost(env: Record<string, string | undefined> = process.env): void {
   const broadcast = denoBroadcast();
-  if (broadcast && !kernelHost()) setKernelHost(denoHost(broadcast, env));
+  if (!broadcast || kernelHost()) return;
+  setKernelHost(denoHost(broadcast, env));
+  const deno = (globalThis as { Deno?: { addSignalListener?: (signal: "SIGINT", handler: () => void) => void } }).Deno;
+  if (deno?.addSignalListener) listenForInterrupts(deno.addSignalListener.bind(deno));
 }

@@ -1,12 +1,14 @@
 // Entry point of the MoE Lab Deno kernel (kernels/moelab-deno/kernel.json): runs Deno's own Jupyter kernel
 // (`deno jupyter --kernel`, the repository's pinned `deno` npm package) and preloads `lab` and `tf` as the tslab kernel
-// does. Deno serves the frontend's shell, control, stdin and heartbeat ports directly; only iopub passes through this
-// process, which republishes every message except those of the hidden prelude (so a frontend never sees a status or
-// output it did not ask for). The prelude is one silent execute_request sent before Deno listens, so it runs before
-// any request of the frontend (which first waits for a kernel_info_reply). Jupyter's signals reach Deno through here.
+// does. Deno serves the frontend's control and heartbeat ports directly; shell and iopub pass through this process:
+// shell requests wait until the hidden prelude (one silent execute_request) has run, so the first cell always finds
+// `lab`, and iopub carries everything except the prelude's own messages. Each shell reply goes back to the frontend
+// that sent its parent request. (Deno addresses stdin requests to this proxy, so they reach no frontend: `prompt()`
+// is not supported under this kernel.)
 // Reference: https://docs.deno.com/runtime/reference/cli/jupyter/; the messaging protocol (execute_request `silent`).
 import { spawn } from "node:child_process";
 import { rmSync } from "node:fs";
+import { pathToFileURL } from "node:url";
 import * as path from "node:path";
 import * as zmq from "zeromq";
 import { channelAddress, newConnectionInfo, writeConnectionFile } from "../run/connection";
@@ -18,18 +20,29 @@ export function denoBinary(): string {
   return path.join(path.dirname(require.resolve("deno/package.json")), "deno");
 }
 
-/** The hidden prelude: the same names as the tslab kernel's (tf, lab), the backend chosen before the first cell. */
-export const DENO_PRELUDE = [
-  `import * as lab from "moelab";`,
-  `Object.assign(globalThis, { lab, tf: lab.tf });`,
-  `await lab.init();`,
-].join("\n");
+/**
+ * The hidden prelude: the same names as the tslab kernel's (tf, lab), the backend chosen before the first cell. The
+ * library is imported by file URL, so `lab` exists whatever the kernel's working directory (inside this repository
+ * it is the same module instance as `import ... from "moelab"`).
+ */
+export function denoPrelude(libraryEntry = path.resolve(__dirname, "..", "index.js")): string {
+  return [
+    `const lab = await import(${JSON.stringify(pathToFileURL(libraryEntry).href)});`,
+    `Object.assign(globalThis, { lab, tf: lab.tf });`,
+    `await lab.init();`,
+  ].join("\n");
+}
 
-/** The msg_id of a message's parent header (frames as zeromq delivers them), or null. */
-function parentId(frames: readonly Buffer[]): string | null {
-  const at = frames.findIndex((f) => f.toString() === "<IDS|MSG>");
+/** Index of the `<IDS|MSG>` delimiter in a message's frames (-1: none). */
+function delimiter(frames: readonly Buffer[]): number {
+  return frames.findIndex((f) => f.toString() === "<IDS|MSG>");
+}
+
+/** The msg_id of a message's header (`offset` 2) or parent header (`offset` 3), or null. */
+function msgId(frames: readonly Buffer[], offset: 2 | 3): string | null {
+  const at = delimiter(frames);
   try {
-    return at >= 0 ? ((JSON.parse(frames[at + 3].toString("utf8")) as { msg_id?: string }).msg_id ?? null) : null;
+    return at >= 0 ? ((JSON.parse(frames[at + offset].toString("utf8")) as { msg_id?: string }).msg_id ?? null) : null;
   } catch {
     return null;
   }
@@ -42,11 +55,15 @@ async function main(argv: string[]): Promise<void> {
     process.exit(2);
   }
   const info = readConnectionFile(file);
-  // Deno publishes iopub on a private port; everything else on the frontend's.
-  const privateIopub = { ...info, iopub_port: (await newConnectionInfo("moelab-deno")).iopub_port };
-  const denoFile = writeConnectionFile(privateIopub);
-  const child = spawn(denoBinary(), ["jupyter", "--kernel", "--quiet", "--conn", denoFile], { stdio: "inherit" });
-  for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => child.kill(signal));
+  // Deno's shell and iopub on private ports; control, stdin and heartbeat on the frontend's.
+  const ports = await newConnectionInfo("moelab-deno");
+  const denoInfo = { ...info, shell_port: ports.shell_port, iopub_port: ports.iopub_port };
+  const denoFile = writeConnectionFile(denoInfo);
+  const child = spawn(denoBinary(), ["jupyter", "--kernel", "--quiet", "--unstable-detect-cjs", "--conn", denoFile], { stdio: "inherit" });
+  // Jupyter interrupts by SIGINT to the process group, which reaches Deno directly (the library listens there,
+  // lib/deno-jupyter.ts): this process only has to survive it. SIGTERM (a stop) is passed on.
+  process.on("SIGINT", () => undefined);
+  process.on("SIGTERM", () => child.kill("SIGTERM"));
   child.on("exit", (code, signal) => {
     rmSync(denoFile, { force: true });
     process.exit(code ?? (signal ? 1 : 0));
@@ -59,7 +76,7 @@ async function main(argv: string[]): Promise<void> {
   const signer = new Signer(info.signature_scheme, info.key);
   const prelude = new Session("moelab").message(
     "execute_request",
-    { code: DENO_PRELUDE, silent: true, store_history: false, user_expressions: {}, allow_stdin: false, stop_on_error: false },
+    { code: denoPrelude(), silent: true, store_history: false, user_expressions: {}, allow_stdin: false, stop_on_error: false },
     null,
   );
   const hidden = prelude.header.msg_id;
@@ -67,22 +84,43 @@ async function main(argv: string[]): Promise<void> {
   const publisher = new zmq.Publisher();
   await publisher.bind(channelAddress(info, "iopub"));
   const subscriber = new zmq.Subscriber();
-  subscriber.connect(channelAddress(privateIopub, "iopub"));
+  subscriber.connect(channelAddress(denoInfo, "iopub"));
   subscriber.subscribe();
   void (async () => {
     for await (const frames of subscriber) {
-      if (parentId(frames) !== hidden) await publisher.send(frames);
+      if (msgId(frames, 3) !== hidden) await publisher.send(frames);
     }
   })();
 
-  const shell = new zmq.Dealer();
-  shell.connect(channelAddress(info, "shell"));
-  await shell.send(encode(prelude, signer));
-  const reply = decode(await shell.receive(), signer);
+  // Frontend requests queue in `frontend` until the prelude's reply is back.
+  const frontend = new zmq.Router();
+  await frontend.bind(channelAddress(info, "shell"));
+  const deno = new zmq.Dealer();
+  deno.connect(channelAddress(denoInfo, "shell"));
+  await deno.send(encode(prelude, signer));
+  const reply = decode(await deno.receive(), signer);
   if (reply.content.status !== "ok") {
     process.stderr.write(`moelab-deno kernel: preloading lab failed: ${String(reply.content.ename)}: ${String(reply.content.evalue)}\n`);
   }
-  shell.close();
+  // Deno keeps only the first routing frame, so each request's frontend identity waits here, keyed by its msg_id,
+  // for the one reply whose parent it is.
+  const routes = new Map<string, Buffer[]>();
+  void (async () => {
+    for await (const frames of deno) {
+      const parent = msgId(frames, 3);
+      const identity = parent !== null ? routes.get(parent) : undefined;
+      if (!identity) continue; // a reply to the prelude, or to nobody
+      routes.delete(parent!);
+      await frontend.send([...identity, ...frames]);
+    }
+  })();
+  for await (const frames of frontend) {
+    const at = delimiter(frames);
+    const id = msgId(frames, 2);
+    if (at < 0 || id === null) continue; // not a Jupyter message
+    routes.set(id, frames.slice(0, at));
+    await deno.send(frames.slice(at));
+  }
 }
 
 main(process.argv.slice(2)).catch((e: unknown) => {

@@ -7,6 +7,7 @@ test/jupyter/deno-kernel.test.ts does this inside `npm test`; it requires that e
 DENO_UPSTREAM_FAILURES there fail (each is a limitation of Deno's kernel, with the reason) and every other one passes.
 """
 import os
+import time
 import unittest
 
 import jupyter_kernel_test
@@ -58,3 +59,40 @@ class MoeLabDenoKernelTests(jupyter_kernel_test.KernelTests):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class DenoInterruptTests(unittest.TestCase):
+    """Kernel › Interrupt under Deno: the library's loops stop between steps with a KeyboardInterrupt, Deno lives on."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.km, cls.kc = start_new_kernel(kernel_name="moelab-deno", startup_timeout=STARTUP_TIMEOUT)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.kc.stop_channels()
+        cls.km.shutdown_kernel(now=True)
+
+    def reply_to(self, msg_id, timeout):
+        end = time.time() + timeout
+        while time.time() < end:
+            reply = self.kc.get_shell_msg(timeout=max(0.1, end - time.time()))
+            if reply["parent_header"].get("msg_id") == msg_id:
+                return reply
+        raise AssertionError(f"no reply to {msg_id} within {timeout} s")
+
+    def test_interrupt_stops_a_library_loop(self):
+        loop = "globalThis.steps = 0; while (true) { lab.throwIfCancelled('probe'); await new Promise((r) => setTimeout(r, 10)); globalThis.steps++; }"
+        msg_id = self.kc.execute(loop)
+        time.sleep(2)
+        started = time.time()
+        self.km.interrupt_kernel()
+        reply = self.reply_to(msg_id, 10)
+        self.assertLess(time.time() - started, 2.0)
+        self.assertEqual(reply["content"]["status"], "error")
+        self.assertEqual(reply["content"]["ename"], "KeyboardInterrupt")
+        self.assertTrue(self.km.is_alive())
+        after = self.kc.execute("globalThis.steps")
+        self.assertEqual(self.reply_to(after, 10)["content"]["status"], "ok")
+        again = self.kc.execute("let n = 0; for (let i = 0; i < 3; i++) { lab.throwIfCancelled('again'); n++; } n")
+        self.assertEqual(self.reply_to(again, 10)["content"]["status"], "ok")
