@@ -106,7 +106,7 @@ describe("MTP depth 0 is the plain model", () => {
 });
 
 /** Central differences of the MTP loss along a random direction, for every parameter (main model's included). */
-function checkMtpGradients(cfg: Partial<LMConfig>, seedValue: number, only: (name: string) => boolean = () => true): void {
+function checkMtpGradients(cfg: Partial<LMConfig>, seedValue: number): void {
   seed(seedValue);
   const model = new TransformerLM(cfg);
   const rng = new Rng(seedValue + 1);
@@ -114,13 +114,14 @@ function checkMtpGradients(cfg: Partial<LMConfig>, seedValue: number, only: (nam
   const targets = randomTokens(rng, 2, 7, 16);
   const objective = () => model.loss(inputs, targets).mtpLoss;
   const names = new Map([...model.stateDict()].map(([k, v]) => [v, k]));
-  const params = model.trainableVariables().filter((p) => only(names.get(p)!));
+  const params = model.trainableVariables();
   const { grads } = tf.variableGrads(objective, params);
   let touched = 0;
   for (const p of params) {
-    // A step of 5% of the parameter's own scale (norm weights are ones, the embedding's rows have std 0.02): enorm
-    // normalises the embedding rows, so a fixed step that is small for a projection is large for them.
-    const eps = 0.05 * Math.max(1e-2, Math.sqrt(tf.tidy(() => tf.mean(tf.square(p)).dataSync()[0])));
+    // A step of 0.5% of the parameter's own scale (norm weights are ones, the embedding's rows have std 0.02): enorm
+    // normalises the embedding rows, so a fixed step that is small for a projection is large for them; a coarser step
+    // leaves the MoE model's differences visibly unconverged (they approach the analytic value as the step shrinks).
+    const eps = 5e-3 * Math.max(2e-2, Math.sqrt(tf.tidy(() => tf.mean(tf.square(p)).dataSync()[0])));
     const u = tf.tensor(Array.from({ length: p.size }, () => rng.normal()), p.shape);
     const analytic = tf.tidy(() => tf.sum(tf.mul(grads[p.name], u)).dataSync()[0]);
     const base = p.clone();
@@ -134,20 +135,16 @@ function checkMtpGradients(cfg: Partial<LMConfig>, seedValue: number, only: (nam
     expect(Math.abs(analytic - numeric), `${names.get(p)}: ${analytic} vs ${numeric}`).toBeLessThan(2e-2 * Math.max(1, Math.abs(numeric)));
     tf.dispose([u, base]);
   }
-  expect(touched).toBeGreaterThan(params.length / 2); // the MTP loss reaches the parameters checked
+  expect(touched).toBeGreaterThan(params.length / 2); // the MTP loss reaches the main model and every module
   tf.dispose([inputs, targets, ...Object.values(grads)]);
   model.dispose();
 }
 
 describe("MTP loss gradients", () => {
   it("dense, depth 2: match central differences", () => checkMtpGradients({ ...TINY, mtpDepth: 2, mtpLambda: 1 }, 21));
-  // Every expert selected (topK = nRouted): a step cannot flip the routing, which would make the loss jump. Only the
-  // parameters no MoE layer's input gradient feeds (the MoE layers' own, the MTP norm, the head): upstream of an MoE
-  // layer the lab's analytic gradient differs from central differences by ~5% for the plain next-token loss too
-  // (lib/moe, not MTP; reported to the lead), so the dense case above checks the whole chain.
+  // Every expert selected (topK = nRouted): a step cannot flip the routing, which would make the loss jump.
   it("MoE last block, depth 1, untied head: match central differences", () =>
-    checkMtpGradients({ ...TINY_MOE, moe: { ...TINY_MOE.moe, topK: 4 }, mtpDepth: 1, mtpLambda: 1, tiedHead: false }, 23,
-      (name) => /\.ffn\.(gate|experts|shared)|^mtp\.0\.norm|^head/.test(name)));
+    checkMtpGradients({ ...TINY_MOE, moe: { ...TINY_MOE.moe, topK: 4 }, mtpDepth: 1, mtpLambda: 1, tiedHead: false }, 23));
   it("gradient checkpointing gives the same loss and gradients", () => {
     const rng = new Rng(31);
     const inputs = randomTokens(rng, 2, 8, 16);
