@@ -8,7 +8,7 @@ import { Linear } from "../nn/linear";
 import { MoELayer } from "../moe";
 import { softmaxCrossEntropy } from "../ops/cross-entropy";
 import { Block } from "./block";
-import { checkpointedBlock } from "./checkpointing";
+import { checkpointedBlock, type CheckpointedOutput } from "./checkpointing";
 import { countParams, lmConfig, LMConfig, ParamCounts } from "./config";
 import { Embedding } from "./embedding";
 import { KVCache } from "./kv-cache";
@@ -184,26 +184,53 @@ export class TransformerLM extends Module {
       const mtpCe: tf.Scalar[] = [];
       const mtpLoads: tf.Tensor1D[] = [];
       const mtpAux: tf.Scalar[] = [];
-      let h = hidden; // [B, T − k + 1, d] at depth k − 1
-      this.mtp?.modules.forEach((module, i) => {
+      this.mtpHeads(hidden, inputs).forEach(({ logits: logitsK, moe }, i) => {
         const k = i + 1;
         const n = T - k; // positions with a target k + 1 ahead
-        const prev = tf.slice(h, [0, 0, 0], [B, n, -1]) as tf.Tensor3D; // [B, n, d]
-        const nextEmb = this.embed.apply(tf.slice(inputs, [0, k], [B, n])) as tf.Tensor3D; // [B, n, d]
-        const out = module.apply(prev, nextEmb, this.pos ? null : ropeFor(this.config, 0, n));
-        h = out.x; // [B, n, d]
-        const logitsK = this.headLogits(tf.reshape(module.norm.apply(h), [B * n, -1]) as tf.Tensor2D); // [B·n, V]
         mtpCe.push(softmaxCrossEntropy(logitsK, tf.reshape(tf.slice(targets, [0, k], [B, n]), [B * n]) as tf.Tensor1D)); // []
-        if (out.moe) {
-          mtpAux.push(out.moe.auxLoss);
-          mtpLoads.push(out.moe.load);
-          out.moe.indices.dispose();
+        if (moe) {
+          mtpAux.push(moe.auxLoss);
+          mtpLoads.push(moe.load);
+          moe.indices.dispose();
         }
       });
       const mtpLoss = (D > 0 ? tf.mul(tf.addN(mtpCe), this.config.mtpLambda / D) : tf.scalar(0)) as tf.Scalar; // []
       const allAux = (mtpAux.length ? tf.addN([auxLoss, ...mtpAux]) : auxLoss) as tf.Scalar;
       return { loss: tf.addN([ce, allAux, mtpLoss]) as tf.Scalar, ce, auxLoss: allAux, loads, indices, mtpLoss, mtpCe, mtpLoads } as unknown as tf.TensorContainer;
     }) as unknown as LMLoss;
+  }
+
+  /**
+   * The MTP modules' predictions for inputs [B, T] (int32): module k's logits [B, T − k, V] of token i + k + 1 at
+   * positions i < T − k, and its MoE block's expert choices [B·(T − k), topK] (null for a dense block).
+   */
+  mtpLogits(inputs: tf.Tensor2D): { logits: tf.Tensor3D; indices: tf.Tensor2D | null }[] {
+    const fn = "TransformerLM.mtpLogits(inputs)";
+    if (!this.mtp) throw new Error(`${fn}: the model has no MTP module (config.mtpDepth is 0)`);
+    if (inputs.rank !== 2 || inputs.shape[1] <= this.config.mtpDepth) throw new Error(`${fn}: expected int32 [B, T] with T > mtpDepth ${this.config.mtpDepth}, got [${inputs.shape}]`);
+    const [B, T] = inputs.shape;
+    return tf.tidy(() =>
+      this.mtpHeads(this.forwardHidden(inputs).hidden, inputs).map(({ logits, moe }, i) => ({
+        logits: tf.reshape(logits, [B, T - i - 1, this.config.vocabSize]) as tf.Tensor3D, // [B, T − k, V]
+        indices: moe ? moe.indices : null,
+      })) as unknown as tf.TensorContainer,
+    ) as unknown as { logits: tf.Tensor3D; indices: tf.Tensor2D | null }[];
+  }
+
+  /** Runs the MTP modules in sequence on the main model's final hidden states [B, T, d] and inputs [B, T]: module k's
+   * logits [B·(T − k), V] (positions i < T − k, reading the embedding of inputs[:, i + k]) and its routing outputs. */
+  private mtpHeads(hidden: tf.Tensor3D, inputs: tf.Tensor2D): { logits: tf.Tensor2D; moe: CheckpointedOutput["moe"] }[] {
+    const [B, T] = inputs.shape;
+    let h = hidden; // [B, T − k + 1, d] at depth k − 1
+    return (this.mtp?.modules ?? []).map((module, i) => {
+      const k = i + 1;
+      const n = T - k;
+      const prev = tf.slice(h, [0, 0, 0], [B, n, -1]) as tf.Tensor3D; // [B, n, d]
+      const nextEmb = this.embed.apply(tf.slice(inputs, [0, k], [B, n])) as tf.Tensor3D; // [B, n, d]
+      const out = module.apply(prev, nextEmb, this.pos ? null : ropeFor(this.config, 0, n));
+      h = out.x; // [B, n, d]
+      return { logits: this.headLogits(tf.reshape(module.norm.apply(h), [B * n, -1]) as tf.Tensor2D), moe: out.moe }; // [B·n, V]
+    });
   }
 
   /** loss(inputs, targets) as lab.train.fit's loss function returns it: `loss: (b) => model.stepLoss(b.inputs, b.targets)`. */

@@ -1,6 +1,7 @@
 // DeepSeek checkpoints made by our PyTorch port of DeepSeek-V3's inference/model.py (scripts/deepseek_reference.py:
 // tiny V3-shaped model, MLA with q-LoRA, grouped sigmoid MoE with correction bias and route scale, 1 dense layer,
-// YaRN on) load in both layouts and all three dtypes and reproduce its logits and expert choices; cached decode equals
+// YaRN on) load in both layouts and all three dtypes and reproduce its logits and expert choices (and, with its MTP
+// layer, the MTP module's logits); cached decode equals
 // the full forward; save → load round trips; bad checkpoints are named errors with nothing loaded.
 import { spawnSync } from "node:child_process";
 import { copyFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -17,6 +18,8 @@ const PYTHON = "/usr/bin/python3";
 interface Reference {
   tokens: number[][];
   dtypes: Record<string, { logits: number[]; shape: number[]; indices: number[][][] }>;
+  /** MTP module 1 of hf-f32-mtp: logits [B, T − 1, V] of token i + 2 and its MoE block's expert choices. */
+  mtp: { logits: number[]; shape: number[]; indices: number[][] };
 }
 const REF = JSON.parse(readFileSync(path.join(FIXTURE, "reference.json"), "utf8")) as Reference;
 const TMP = mkdtempSync(path.join(tmpdir(), "moelab-deepseek-"));
@@ -59,6 +62,24 @@ describe("DeepSeek checkpoints", () => {
     }
   }
 
+  it("hf-f32-mtp: the MTP layer loads as MTP module 1 and reproduces the reference's MTP logits and expert choices", async () => {
+    const before = tf.memory().numTensors;
+    for (const mla of ["naive", "absorbed"] as const) {
+      const model = await loadDeepSeek(path.join(FIXTURE, "hf-f32-mtp"), { mla });
+      expect(model.config.mtpDepth).toBe(1);
+      expect(maxDiff(logitsOf(model, REF.tokens).logits, REF.dtypes.f32.logits)).toBeLessThan(TOLERANCE.f32); // the main model as before
+      const got = tf.tidy(() => {
+        const [k1] = model.mtpLogits(tf.tensor2d(REF.tokens, undefined, "int32"));
+        expect(k1.logits.shape).toEqual(REF.mtp.shape);
+        return { logits: k1.logits.dataSync() as Float32Array, indices: k1.indices!.arraySync() as number[][] };
+      });
+      expect(maxDiff(got.logits, REF.mtp.logits)).toBeLessThan(TOLERANCE.f32);
+      expect(got.indices).toEqual(REF.mtp.indices);
+      model.dispose();
+    }
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it.skipIf(!existsSync(PYTHON))("the shipped fixture is what scripts/deepseek_reference.py writes", () => {
     const out = path.join(TMP, "regenerated");
     const script = path.join(__dirname, "..", "..", "scripts", "deepseek_reference.py");
@@ -74,6 +95,8 @@ describe("DeepSeek checkpoints", () => {
       expect(again.dtypes[d].indices).toEqual(REF.dtypes[d].indices);
       expect(maxDiff(again.dtypes[d].logits, REF.dtypes[d].logits)).toBeLessThan(1e-5);
     }
+    expect(again.mtp.indices).toEqual(REF.mtp.indices);
+    expect(maxDiff(again.mtp.logits, REF.mtp.logits)).toBeLessThan(1e-5);
   });
 
   it("the three dtypes really differ (the test would see a wrong dequantisation)", () => {
