@@ -13,6 +13,11 @@ It writes test/fixtures/deepseek-tiny/ (or the directory given as the first argu
   {hf,inference}-{f32,bf16,f8}/       config.json + weights; HF: sharded with model.safetensors.index.json (f32, f8)
                                       or one model.safetensors (bf16); inference: model0-mp1.safetensors
   inference-bf16-mp2/                 the BF16 weights split over 2 model-parallel ranks as convert.py splits them
+  hf-f32-mtp/                         the F32 model plus one multi-token-prediction layer (HF layer n_layers: enorm,
+                                      hnorm, eh_proj, shared_head.norm/head, embed_tokens, an MoE block), as in V3's
+                                      release; reference.json "mtp" holds its logits [B, T-1, V] (DeepSeek-V3 report
+                                      §2.2; the projection reads [enorm(embedding); hnorm(hidden)] as vLLM's
+                                      deepseek_mtp.py, the hidden state being the main model's final normed one)
 The lab's test (test/model/deepseek-checkpoint.test.ts) loads each directory and compares its logits.
 Run: /usr/bin/python3 scripts/deepseek_reference.py [out_dir]
 """
@@ -182,26 +187,45 @@ def moe(a, W, p, x):
     return y.view(shape), indices, margin
 
 
-def forward(a, W, tokens, path="absorb"):
-    """Logits [B, T, V] of every position, the MoE layers' indices [B*T, k], and the smallest routing margin."""
+def block(a, W, p, h, freqs, mask, path, moe_ffn):
+    """One decoder block `p` (model.py Block): h + attn(attn_norm(h)), then + ffn(ffn_norm(h)); MoE outputs too."""
+    h = h + mla(a, W, p + "attn.", rms_norm(h, W[p + "attn_norm.weight"]), freqs, mask, path)
+    x = rms_norm(h, W[p + "ffn_norm.weight"])
+    if not moe_ffn:
+        return h + swiglu(W, p + "ffn.", x), None, float("inf")
+    y, idx, m = moe(a, W, p + "ffn.", x)
+    return h + y, idx, m
+
+
+def forward(a, W, tokens, path="absorb", return_hidden=False):
+    """Logits [B, T, V] of every position, the MoE layers' indices [B*T, k], and the smallest routing margin (and the
+    final normed hidden state [B, T, dim] with return_hidden)."""
     T = tokens.size(1)
     h = W["embed.weight"][tokens]
     freqs = precompute_freqs_cis(a)[:T]
     mask = torch.full((T, T), float("-inf")).triu_(1) if T > 1 else None
     indices, margin = [], float("inf")
     for l in range(a.n_layers):
-        p = f"layers.{l}."
-        h = h + mla(a, W, p + "attn.", rms_norm(h, W[p + "attn_norm.weight"]), freqs, mask, path)
-        x = rms_norm(h, W[p + "ffn_norm.weight"])
-        if l < a.n_dense_layers:
-            h = h + swiglu(W, p + "ffn.", x)
-        else:
-            y, idx, m = moe(a, W, p + "ffn.", x)
-            h = h + y
+        h, idx, m = block(a, W, f"layers.{l}.", h, freqs, mask, path, l >= a.n_dense_layers)
+        if idx is not None:
             indices.append(idx)
             margin = min(margin, m)
-    logits = rms_norm(h, W["norm.weight"]) @ W["head.weight"].T
-    return logits, indices, margin
+    hidden = rms_norm(h, W["norm.weight"])
+    logits = hidden @ W["head.weight"].T
+    return (logits, indices, margin, hidden) if return_hidden else (logits, indices, margin)
+
+
+def mtp_forward(a, W, tokens, path="absorb"):
+    """MTP module 1 (layer n_layers) at positions i < T - 1: hidden state h_i and the embedding of token i + 1 ->
+    logits of token i + 2 [B, T-1, V], its expert indices and routing margin."""
+    hidden = forward(a, W, tokens, path, return_hidden=True)[3]
+    T = tokens.size(1) - 1
+    p = f"layers.{a.n_layers}."
+    e = rms_norm(W["embed.weight"][tokens[:, 1:]], W[p + "enorm.weight"])
+    x = torch.cat([e, rms_norm(hidden[:, :T], W[p + "hnorm.weight"])], -1) @ W[p + "eh_proj.weight"].T
+    mask = torch.full((T, T), float("-inf")).triu_(1)
+    x, idx, margin = block(a, W, p, x, precompute_freqs_cis(a)[:T], mask, path, True)
+    return rms_norm(x, W[p + "shared_head.norm.weight"]) @ W["head.weight"].T, idx, margin
 
 
 def init_weights(a, seed):
@@ -216,32 +240,56 @@ def init_weights(a, seed):
         W[name] = 1 + 0.1 * torch.randn(n, generator=g)
 
     W["embed.weight"] = torch.randn(a.vocab_size, a.dim, generator=g)
-    qk = a.qk_nope_head_dim + a.qk_rope_head_dim
     for l in range(a.n_layers):
-        p = f"layers.{l}."
-        lin(p + "attn.wq_a.weight", a.q_lora_rank, a.dim)
-        norm(p + "attn.q_norm.weight", a.q_lora_rank)
-        lin(p + "attn.wq_b.weight", a.n_heads * qk, a.q_lora_rank)
-        lin(p + "attn.wkv_a.weight", a.kv_lora_rank + a.qk_rope_head_dim, a.dim)
-        norm(p + "attn.kv_norm.weight", a.kv_lora_rank)
-        lin(p + "attn.wkv_b.weight", a.n_heads * (a.qk_nope_head_dim + a.v_head_dim), a.kv_lora_rank)
-        lin(p + "attn.wo.weight", a.dim, a.n_heads * a.v_head_dim)
-        norm(p + "attn_norm.weight", a.dim)
-        norm(p + "ffn_norm.weight", a.dim)
-        if l < a.n_dense_layers:
-            for w, (o, i) in {"w1": (a.inter_dim, a.dim), "w2": (a.dim, a.inter_dim), "w3": (a.inter_dim, a.dim)}.items():
-                lin(f"{p}ffn.{w}.weight", o, i)
-        else:
-            lin(p + "ffn.gate.weight", a.n_routed_experts, a.dim)
-            W[p + "ffn.gate.bias"] = 0.1 * torch.randn(a.n_routed_experts, generator=g)
-            h = a.moe_inter_dim
-            for e in [f"experts.{i}." for i in range(a.n_routed_experts)] + ["shared_experts."]:
-                hh = h * (a.n_shared_experts if e == "shared_experts." else 1)
-                for w, (o, i) in {"w1": (hh, a.dim), "w2": (a.dim, hh), "w3": (hh, a.dim)}.items():
-                    lin(f"{p}ffn.{e}{w}.weight", o, i)
+        init_block(a, W, f"layers.{l}.", l >= a.n_dense_layers, lin, norm, g)
     norm("norm.weight", a.dim)
     lin("head.weight", a.vocab_size, a.dim)
     return W
+
+
+def init_mtp(a, W, seed):
+    """MTP layer n_layers's own weights (enorm, hnorm, eh_proj, shared_head.norm, an MoE block) from its own seed."""
+    g = torch.Generator().manual_seed(seed)
+    out = {}
+
+    def lin(name, out_f, in_f):
+        out[name] = torch.randn(out_f, in_f, generator=g) / math.sqrt(in_f)
+
+    def norm(name, n):
+        out[name] = 1 + 0.1 * torch.randn(n, generator=g)
+
+    p = f"layers.{a.n_layers}."
+    norm(p + "enorm.weight", a.dim)
+    norm(p + "hnorm.weight", a.dim)
+    lin(p + "eh_proj.weight", a.dim, 2 * a.dim)
+    init_block(a, out, p, True, lin, norm, g)
+    norm(p + "shared_head.norm.weight", a.dim)
+    return {**W, **out}
+
+
+def init_block(a, W, p, moe_ffn, lin, norm, g):
+    """One block's weights under prefix `p` (MLA with q-LoRA; dense SwiGLU or MoE with a gate bias)."""
+    qk = a.qk_nope_head_dim + a.qk_rope_head_dim
+    lin(p + "attn.wq_a.weight", a.q_lora_rank, a.dim)
+    norm(p + "attn.q_norm.weight", a.q_lora_rank)
+    lin(p + "attn.wq_b.weight", a.n_heads * qk, a.q_lora_rank)
+    lin(p + "attn.wkv_a.weight", a.kv_lora_rank + a.qk_rope_head_dim, a.dim)
+    norm(p + "attn.kv_norm.weight", a.kv_lora_rank)
+    lin(p + "attn.wkv_b.weight", a.n_heads * (a.qk_nope_head_dim + a.v_head_dim), a.kv_lora_rank)
+    lin(p + "attn.wo.weight", a.dim, a.n_heads * a.v_head_dim)
+    norm(p + "attn_norm.weight", a.dim)
+    norm(p + "ffn_norm.weight", a.dim)
+    if not moe_ffn:
+        for w, (o, i) in {"w1": (a.inter_dim, a.dim), "w2": (a.dim, a.inter_dim), "w3": (a.inter_dim, a.dim)}.items():
+            lin(f"{p}ffn.{w}.weight", o, i)
+    else:
+        lin(p + "ffn.gate.weight", a.n_routed_experts, a.dim)
+        W[p + "ffn.gate.bias"] = 0.1 * torch.randn(a.n_routed_experts, generator=g)
+        h = a.moe_inter_dim
+        for e in [f"experts.{i}." for i in range(a.n_routed_experts)] + ["shared_experts."]:
+            hh = h * (a.n_shared_experts if e == "shared_experts." else 1)
+            for w, (o, i) in {"w1": (hh, a.dim), "w2": (a.dim, hh), "w3": (hh, a.dim)}.items():
+                lin(f"{p}ffn.{e}{w}.weight", o, i)
 
 
 def is_fp8_weight(name):
@@ -432,6 +480,29 @@ def save(out, a, W, dtype, fmt):
         json.dump(cfg, f, indent=1)
 
 
+def hf_mtp_name(name, n_layers):
+    """HF name of a tensor of the MTP layer n_layers (its own modules keep their names; the block maps as any layer)."""
+    p = f"layers.{n_layers}."
+    rest = name[len(p):]
+    if rest.split(".")[0] in ("enorm", "hnorm", "eh_proj", "shared_head"):
+        return "model." + name
+    return hf_name(name)
+
+
+def save_mtp(out, a, W):
+    """hf-f32-mtp/: the F32 weights with the MTP layer, plus its copies of the embedding and head (as V3's release)."""
+    d = os.path.join(out, "hf-f32-mtp")
+    os.makedirs(d, exist_ok=True)
+    p = f"model.layers.{a.n_layers}."
+    entries = [entry(hf_mtp_name(n, a.n_layers), t, "F32") for n, t in W.items()]
+    entries += [entry(p + "embed_tokens.weight", W["embed.weight"], "F32"), entry(p + "shared_head.head.weight", W["head.weight"], "F32")]
+    write_safetensors(os.path.join(d, "model.safetensors"), entries)
+    cfg = hf_config(a, "f32")
+    cfg["num_nextn_predict_layers"] = 1
+    with open(os.path.join(d, "config.json"), "w") as f:
+        json.dump(cfg, f, indent=1)
+
+
 def dequantised(W, dtype):
     """The float32 weights a checkpoint of `dtype` holds after loading (what the reference logits are computed from)."""
     if dtype == "f32":
@@ -477,6 +548,19 @@ def main():
         for fmt in ["hf", "inference"]:
             save(out, a, W, dtype, fmt)
     save_mp(out, a, W, 2)
+    # The MTP layer from its own seed (the main weights above stay as they were), with clear routing too.
+    for mtp_seed in range(1000, 1100):
+        Wm = init_mtp(a, W, mtp_seed)
+        mtp_logits, mtp_idx, mtp_margin = mtp_forward(a, Wm, tokens, "absorb")
+        if mtp_margin > 1e-3:
+            break
+    else:
+        raise RuntimeError("no MTP seed in 1000..1099 gives a routing margin > 1e-3")
+    mtp_gap = (mtp_logits - mtp_forward(a, Wm, tokens, "naive")[0]).abs().max().item()
+    assert mtp_gap < 1e-4, f"MTP naive and absorb paths differ by {mtp_gap}"
+    ref["mtp"] = {"seed": mtp_seed, "logits": [round(float(v), 7) for v in mtp_logits.flatten().tolist()], "shape": list(mtp_logits.shape),
+                  "indices": mtp_idx.tolist(), "routing_margin": mtp_margin}
+    save_mtp(out, a, Wm)
     with open(os.path.join(out, "reference.json"), "w") as f:
         json.dump(ref, f)
     print(json.dumps({"out": os.path.abspath(out), "seed": seed, **{d: ref["dtypes"][d]["routing_margin"] for d in ref["dtypes"]}}))

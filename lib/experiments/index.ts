@@ -1,6 +1,6 @@
 // Notebook harnesses, one room above the domain folders (lab.experiments): language-model runs with validation and
 // routing loads, a lone MoE layer's train step, interleaved timing, the per-step series the notebooks plot, the
-// Fashion-MNIST classifier and its loop, and the balance run on the skewed stream.
+// Fashion-MNIST classifier and its loop, the balance run on the skewed stream, and the MTP draft's decode speed.
 export { DEFAULT_LM_RUN, routedIndices, routedLoads, trainLM, trainThroughput, valLoss } from "./lm-run";
 export type { LMRun, LMRunConfig } from "./lm-run";
 export { moeStep } from "./moe-step";
@@ -8,7 +8,9 @@ export { timeInterleaved } from "./interleaved";
 export type { InterleavedConfig, TimedCall } from "./interleaved";
 export { ffnLatency } from "./ffn-latency";
 export type { FfnLatencyConfig, LatencyRow } from "./ffn-latency";
-export { loadShare, loadShareSpans, maxVioCurve, mean, meanLoads, meanSeries, movingAverage } from "./series";
+export { loadShare, loadShareSpans, maxVioCurve, mean, meanLoads, meanSeries, movingAverage, pairedDifference } from "./series";
+export { draftSpeed } from "./draft-speed";
+export type { DraftSpeed } from "./draft-speed";
 export { balanceRun } from "./balance";
 export type { BalanceRun } from "./balance";
 export { DEFAULT_CLASSIFIER, DEFAULT_TRAIN_CLASSIFIER, MlpClassifier, evaluateClassifier, trainClassifier } from "./classifier";

@@ -62,6 +62,11 @@ export interface LMConfig {
   globalTokens: number;
   /** Gradient checkpointing: keep only each block's input in training and recompute the block in backward. */
   checkpoint: boolean;
+  /** Multi-token-prediction modules D (DeepSeek-V3 §2.2, lib/model/mtp.ts): module k predicts the token k + 1 ahead;
+   * 0 = none (the plain next-token model). Default 0. */
+  mtpDepth: number;
+  /** Weight λ of the MTP loss λ/D·Σ_k L_k added to the next-token loss (V3: 0.3, later 0.1). Default 0.3. */
+  mtpLambda: number;
 }
 
 /** The MoE fields each preset sets: 8 routed experts of a third of the dense width, 1 shared, top-2, so a token's
@@ -90,6 +95,8 @@ function preset(fields: Pick<LMConfig, "dim" | "nLayers" | "nHeads" | "contextLe
     slidingWindow: null,
     globalTokens: 0,
     checkpoint: false,
+    mtpDepth: 0,
+    mtpLambda: 0.3,
     ...fields,
   });
 }
@@ -146,6 +153,9 @@ function resolve(fn: string, c: LMConfig): LMConfig {
   if (!(Number.isFinite(c.ropeTheta) && c.ropeTheta > 1)) throw new Error(`${fn}: ropeTheta must be a finite number > 1, got ${c.ropeTheta}`);
   if (!(Number.isFinite(c.initStd) && c.initStd >= 0)) throw new Error(`${fn}: initStd must be a finite number ≥ 0, got ${c.initStd}`);
   if (typeof c.checkpoint !== "boolean") throw new Error(`${fn}: checkpoint must be a boolean, got ${String(c.checkpoint)}`);
+  if (!(Number.isSafeInteger(c.mtpDepth) && c.mtpDepth >= 0)) throw new Error(`${fn}: mtpDepth must be an integer ≥ 0, got ${c.mtpDepth}`);
+  if (c.mtpDepth >= c.contextLen) throw new Error(`${fn}: mtpDepth (${c.mtpDepth}) must be below contextLen (${c.contextLen})`);
+  if (!(Number.isFinite(c.mtpLambda) && c.mtpLambda >= 0)) throw new Error(`${fn}: mtpLambda must be a finite number ≥ 0, got ${c.mtpLambda}`);
   checkAttention(c);
   const resolved: LMConfig = { ...c, moe: c.ffn === "moe" ? moeConfig(c.moe, fn, "moe.") : Object.freeze({ ...c.moe }) };
   RESOLVED.add(Object.freeze(resolved));
@@ -164,9 +174,10 @@ export function moeSettings(c: LMConfig): MoEConfig {
 
 /** Parameter counts of a model, total and per token. */
 export interface ParamCounts {
-  /** Every parameter (MoE router biases are buffers, not counted). */
+  /** Every parameter, the MTP modules' included (MoE router biases are buffers, not counted). */
   total: number;
-  /** Parameters one token's forward pass uses: everything but the routed experts it is not sent to. */
+  /** Parameters one token's forward pass uses: everything but the routed experts it is not sent to (the MTP
+   * modules included: a training step runs every token through them). */
   active: number;
   /** active / total. */
   utilisation: number;
@@ -195,6 +206,11 @@ export interface ParamCounts {
   /** Gate correction-bias elements over all MoE layers (E each when moe.balance is "auxfree"): buffers updated by rule,
    * not parameters, so not in `total`; checkpoints store them (V3: 256 × 58 = 14,848). */
   gateBias: number;
+  /** The mtpDepth MTP modules' parameters, in `total` (mtpParams(c, c.mtpDepth).total; 0 without MTP). DeepSeek's
+   * published sizes (V3 671B / 37B) leave them out: subtract this and mtpActive to compare. */
+  mtp: number;
+  /** The MTP modules' parameters one token uses, in `active`. */
+  mtpActive: number;
 }
 
 /** Counts the parameters of the model `c` describes (the one place they are derived; tests compare numParams()). */
@@ -212,8 +228,9 @@ export function countParams(config: LMConfig): ParamCounts {
   const moeFfnActivePerLayer = m.active;
   const norms = (2 * L + 1) * normParams(c.norm, d);
   const common = embedding + head + L * attentionPerLayer + (L - moeLayers) * denseFfnPerLayer + norms;
-  const total = common + moeLayers * moeFfnPerLayer;
-  const active = common + moeLayers * moeFfnActivePerLayer;
+  const mtp = mtpCounts(c, c.mtpDepth, attentionPerLayer, denseFfnPerLayer, m);
+  const total = common + moeLayers * moeFfnPerLayer + mtp.total;
+  const active = common + moeLayers * moeFfnActivePerLayer + mtp.active;
   return {
     total,
     active,
@@ -228,6 +245,8 @@ export function countParams(config: LMConfig): ParamCounts {
     moeLayers,
     activeNonEmbedding: active - (c.tiedHead ? 0 : embedding),
     gateBias: moe.balance === "auxfree" ? moeLayers * moe.nRouted : 0,
+    mtp: mtp.total,
+    mtpActive: mtp.active,
   };
 }
 
@@ -249,11 +268,17 @@ export interface MtpCounts {
  */
 export function mtpParams(c: LMConfig, depth: number): MtpCounts {
   if (!Number.isSafeInteger(depth) || depth < 0) throw new Error(`mtpParams(c, depth): depth must be an integer ≥ 0, got ${depth}`);
-  const p = countParams(c);
+  const r = lmConfig(c);
+  const p = countParams(r);
+  return mtpCounts(r, depth, p.attentionPerLayer, p.denseFfnPerLayer, moeParamCounts(r.dim, moeSettings(r)));
+}
+
+/** `depth` MTP modules of the model `c` from its per-layer counts (countParams and mtpParams share it). */
+function mtpCounts(c: LMConfig, depth: number, attention: number, denseFfn: number, moe: { total: number; active: number }): MtpCounts {
   const d = c.dim;
   const moeBlock = isMoELayer(c, c.nLayers - 1);
-  const fixed = 3 * normParams(c.norm, d) + 2 * d * d + p.attentionPerLayer + 2 * normParams(c.norm, d);
-  const perModule = fixed + (moeBlock ? p.moeFfnPerLayer : p.denseFfnPerLayer);
-  const activePerModule = fixed + (moeBlock ? p.moeFfnActivePerLayer : p.denseFfnPerLayer);
+  const fixed = 3 * normParams(c.norm, d) + 2 * d * d + attention + 2 * normParams(c.norm, d);
+  const perModule = fixed + (moeBlock ? moe.total : denseFfn);
+  const activePerModule = fixed + (moeBlock ? moe.active : denseFfn);
   return { total: depth * perModule, active: depth * activePerModule, perModule };
 }

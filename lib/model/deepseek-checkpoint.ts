@@ -10,7 +10,7 @@ import * as tf from "@tensorflow/tfjs";
 import { loadSafetensors, saveSafetensors, type SafetensorsDtype } from "../train/safetensors";
 import { moeSettings } from "./config";
 import { deepSeekConfigJson, readDeepSeekConfig, type DeepSeekFormat } from "./deepseek-config";
-import { checkpointNames, FP8_BLOCK, hfName, inferenceName, isFp8Linear, isStackedExperts, mpLayout } from "./deepseek-names";
+import { checkpointNames, FP8_BLOCK, hfName, inferenceName, isFp8Linear, isStackedExperts, mpLayout, mtpSharedCopies } from "./deepseek-names";
 import { TransformerLM } from "./transformer";
 import type { MLAPath } from "./mla";
 
@@ -22,9 +22,12 @@ export interface LoadDeepSeekOptions {
   /** The config as an object, for an inference checkpoint whose directory has no config.json (DeepSeek passes
    * configs/config_671B.json separately). Default null: read `dir`/config.json. */
   config: unknown;
+  /** Load the HF checkpoint's multi-token-prediction layers (num_nextn_predict_layers of them, layers n_layers …) as
+   * the model's MTP modules (config.mtpDepth); false skips them, as DeepSeek's convert.py does. Default true. */
+  mtp: boolean;
 }
 
-export const DEFAULT_LOAD_DEEPSEEK: Readonly<LoadDeepSeekOptions> = Object.freeze({ mla: "naive" as MLAPath, config: null });
+export const DEFAULT_LOAD_DEEPSEEK: Readonly<LoadDeepSeekOptions> = Object.freeze({ mla: "naive" as MLAPath, config: null, mtp: true });
 
 /** Storage dtypes saveDeepSeek writes. */
 export type SaveDtype = "float32" | "bfloat16" | "float16" | "fp8";
@@ -199,18 +202,33 @@ function dequantize(fn: string, tensors: Map<string, tf.Tensor>, dtypes: Map<str
   if (lone.length) throw new Error(`${fn}: block scale(s) without an F8_E4M3 weight: ${lone.slice(0, 5).join(", ")}${lone.length > 5 ? ", …" : ""}`);
 }
 
+/** The HF MTP layers' copies of the shared embedding and head → the main tensors they copy (inference names). */
+function sharedCopies(model: TransformerLM): Map<string, string> {
+  const { nLayers, mtpDepth } = model.config;
+  const out = new Map<string, string>();
+  for (let k = 0; k < mtpDepth; k++) {
+    const c = mtpSharedCopies(nLayers + k);
+    out.set(c.embed, "embed.weight");
+    out.set(c.head, "head.weight");
+  }
+  return out;
+}
+
 /**
  * Checks `tensors` (inference names, float32) against the model's state dict, then builds the lab's state: routed
  * experts stacked [E, …], shared experts renamed. Every missing, extra or misshapen tensor is listed in one error.
  */
 function labState(fn: string, model: TransformerLM, tensors: Map<string, tf.Tensor>): Map<string, tf.Tensor> {
   const E = model.config.ffn === "moe" ? moeSettings(model.config).nRouted : 0;
+  const L = model.config.nLayers;
   const expected = new Map<string, number[]>();
   for (const [labName, v] of model.stateDict()) {
-    const names = checkpointNames(labName, E);
+    const names = checkpointNames(labName, E, L);
     const shape = isStackedExperts(labName) ? v.shape.slice(1) : v.shape;
     for (const n of names) expected.set(n, shape);
   }
+  const copies = sharedCopies(model);
+  for (const [copy, original] of copies) expected.set(copy, expected.get(original)!);
   const missing = [...expected.keys()].filter((k) => !tensors.has(k));
   const extra = [...tensors.keys()].filter((k) => !expected.has(k));
   const misshapen = [...expected].filter(([k, s]) => tensors.has(k) && !tf.util.arraysEqual(tensors.get(k)!.shape, s)).map(([k, s]) => `"${k}" [${tensors.get(k)!.shape}] (expected [${s}])`);
@@ -220,9 +238,13 @@ function labState(fn: string, model: TransformerLM, tensors: Map<string, tf.Tens
   if (extra.length) problems.push(`unexpected ${list(extra.map((k) => `"${k}"`))}`);
   if (misshapen.length) problems.push(`misshapen ${list(misshapen)}`);
   if (problems.length) throw new Error(`${fn}: the checkpoint does not match its config: ${problems.join("; ")}`);
+  for (const [copy, original] of copies) {
+    const differs = tf.tidy(() => tf.any(tf.notEqual(tensors.get(copy)!, tensors.get(original)!)).dataSync()[0]);
+    if (differs) throw new Error(`${fn}: "${copy}" differs from "${original}"; the lab's MTP modules share the main model's embedding and head (DeepSeek-V3 §2.2), so the copies must be equal`);
+  }
   const state = new Map<string, tf.Tensor>();
   for (const labName of model.stateDict().keys()) {
-    const names = checkpointNames(labName, E);
+    const names = checkpointNames(labName, E, L);
     state.set(labName, isStackedExperts(labName) ? tf.stack(names.map((n) => tensors.get(n)!)) : tensors.get(names[0])!.clone());
   }
   return state;
@@ -234,8 +256,9 @@ function labState(fn: string, model: TransformerLM, tensors: Map<string, tf.Tens
  * checked before the model is built and filled: a missing, extra or misshapen tensor, an F8 weight without its scale
  * or an unknown config field is an error, and no model is returned. The gate bias is expected exactly when the
  * checkpoint holds one (HF `e_score_correction_bias`, inference `gate.bias`), whatever the width. HF
- * multi-token-prediction layers (model.layers.{n_layers …}, num_nextn_predict_layers) are skipped, as convert.py
- * does: the lab's TransformerLM has no MTP module to put them in. The whole checkpoint is held in memory as float32
+ * multi-token-prediction layers (model.layers.{n_layers …}, num_nextn_predict_layers) become the model's MTP modules
+ * (enorm, hnorm, eh_proj, shared_head.norm and the block; their copies of the embedding and head must equal the main
+ * ones, which the modules share), or are skipped with options.mtp false, as convert.py does. The whole checkpoint is held in memory as float32
  * while loading (about 8 bytes per parameter at the peak): lab-scale models, not V3 itself.
  */
 export async function loadDeepSeek(dir: string, options: Partial<LoadDeepSeekOptions> = {}): Promise<TransformerLM> {
@@ -250,14 +273,14 @@ export async function loadDeepSeek(dir: string, options: Partial<LoadDeepSeekOpt
   const nLayers = probe.config.nLayers;
   const isMtp = (name: string) => {
     const m = /^(?:model\.)?layers\.(\d+)\./.exec(name);
-    return m !== null && Number(m[1]) >= nLayers && Number(m[1]) < nLayers + probe.mtpDepth;
+    return !opts.mtp && m !== null && Number(m[1]) >= nLayers && Number(m[1]) < nLayers + probe.mtpDepth;
   };
   const { tensors, dtypes } = format === "inference" && files.length > 1 ? mergeRanks(fn, readRanks(fn, files, isMtp)) : readTensors(fn, files, format, isMtp);
   let model: TransformerLM | null = null;
   try {
     dequantize(fn, tensors, dtypes);
     const gateBias = [...tensors.keys()].some((k) => /\.ffn\.gate\.bias$/.test(k));
-    const spec = readDeepSeekConfig(rawConfig, { mla: opts.mla, gateBias });
+    const spec = readDeepSeekConfig(rawConfig, { mla: opts.mla, gateBias, mtp: opts.mtp });
     model = new TransformerLM(spec.config);
     const state = labState(fn, model, tensors);
     try {
@@ -293,10 +316,11 @@ function checkpointTensors(model: TransformerLM, dtype: SaveDtype): Map<string, 
     } else out.set(name, { t, dtype: base });
   };
   for (const [labName, v] of model.stateDict()) {
-    const names = checkpointNames(labName, E);
+    const names = checkpointNames(labName, E, model.config.nLayers);
     if (isStackedExperts(labName)) tf.unstack(v).forEach((t, e) => add(names[e], t));
     else add(names[0], v);
   }
+  for (const [copy, original] of sharedCopies(model)) out.set(copy, { t: out.get(original)!.t, dtype: out.get(original)!.dtype });
   return out;
 }
 
@@ -336,6 +360,9 @@ function shardEntries(entries: [string, tf.Tensor][], shards: number, bytesPer: 
  * ModelArgs names) and the weights (HF: model.safetensors, or `shards` files model-0000k-of-0000n.safetensors with
  * model.safetensors.index.json; inference: model{r}-mp{mp}.safetensors, split as convert.py splits them), every weight
  * in `dtype` (the gate bias in F32; "fp8" as DeepSeek's FP8 release).
+ * MTP modules (mtpDepth ≥ 1) go to HF layers n_layers + k with copies of the embedding and head, as in the V3
+ * release (num_nextn_predict_layers = mtpDepth; mtpLambda, a training setting, is not stored); the inference format
+ * has no MTP layer (convert.py drops it), so saving one there is an error.
  * The model must be expressible in the format (MLA, MoE, RMSNorm, untied head; see deepSeekConfigJson).
  */
 export async function saveDeepSeek(model: TransformerLM, dir: string, options: Partial<SaveDeepSeekOptions> = {}): Promise<void> {

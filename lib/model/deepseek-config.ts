@@ -33,9 +33,12 @@ export interface DeepSeekConfigOptions {
   gateBias: boolean | null;
   /** MLA computation path. Default "naive". */
   mla: MLAConfig["path"];
+  /** Give the LMConfig the file's MTP modules (mtpDepth = HF num_nextn_predict_layers); false: the main model only,
+   * as DeepSeek counts its published sizes. Default false. */
+  mtp: boolean;
 }
 
-export const DEFAULT_DEEPSEEK_CONFIG_OPTIONS: Readonly<DeepSeekConfigOptions> = Object.freeze({ gateBias: null, mla: "naive" as MLAConfig["path"] });
+export const DEFAULT_DEEPSEEK_CONFIG_OPTIONS: Readonly<DeepSeekConfigOptions> = Object.freeze({ gateBias: null, mla: "naive" as MLAConfig["path"], mtp: false });
 
 /** inference/model.py ModelArgs defaults (a field missing from the JSON takes these). */
 const MODEL_ARGS = Object.freeze({
@@ -159,7 +162,8 @@ function fromHf(json: Record<string, unknown>, opts: DeepSeekConfigOptions): Dee
     mla: { qLoraRank: json.q_lora_rank == null ? 0 : n("q_lora_rank"), kvLoraRank: n("kv_lora_rank"), qkNopeHeadDim: n("qk_nope_head_dim"), qkRopeHeadDim: n("qk_rope_head_dim"), vHeadDim: n("v_head_dim"), path: opts.mla },
   });
   const ignored = Object.keys(json).filter((k) => HF_IGNORED.has(k));
-  return { config, format: "hf", mtpDepth: n("num_nextn_predict_layers", 0), gateBias, ignored };
+  const mtpDepth = n("num_nextn_predict_layers", 0);
+  return { config: opts.mtp && mtpDepth > 0 ? lmConfig({ ...config, mtpDepth }) : config, format: "hf", mtpDepth, gateBias, ignored };
 }
 
 /**
@@ -211,6 +215,7 @@ export function deepSeekConfigJson(config: LMConfig, format: DeepSeekFormat, opt
   need(config.ffn === "moe", `ffn "moe", got ${JSON.stringify(config.ffn)}`);
   need(config.norm === "rmsnorm", `norm "rmsnorm", got ${JSON.stringify(config.norm)}`);
   need(!config.tiedHead, "an untied head (tiedHead false)");
+  need(format === "hf" || config.mtpDepth === 0, `mtpDepth 0, got ${config.mtpDepth}: DeepSeek's convert.py drops the MTP layer (model.layers.{n_layers}), so the inference format has none; save as "hf"`);
   const m = moeSettings(config);
   const mla = mlaConfig(config.mla);
   const yarn = config.ropeScaling ? yarnScaling(config.ropeScaling) : null;
@@ -247,7 +252,7 @@ export function deepSeekConfigJson(config: LMConfig, format: DeepSeekFormat, opt
       beta_fast: yarn.betaFast, beta_slow: yarn.betaSlow, mscale: yarn.mscale, mscale_all_dim: yarn.mscaleAllDim,
     } : null,
     rope_interleave: config.ropeLayout === "interleaved", tie_word_embeddings: false, attention_bias: false,
-    num_nextn_predict_layers: 0, torch_dtype: opts.dtype === "fp8" ? "bfloat16" : opts.dtype,
+    num_nextn_predict_layers: config.mtpDepth, torch_dtype: opts.dtype === "fp8" ? "bfloat16" : opts.dtype,
     ...(opts.dtype === "fp8" ? { quantization_config: { quant_method: "fp8", fmt: "e4m3", activation_scheme: "dynamic", weight_block_size: [FP8_BLOCK, FP8_BLOCK] } } : {}),
   };
 }

@@ -1,8 +1,10 @@
 // Tensor names of DeepSeek checkpoints: the inference names (`layers.N.attn.wkv_a.weight`, `…ffn.experts.E.w1.weight`),
 // the Hugging Face names (`model.layers.N.self_attn.kv_a_proj_with_mqa.weight`, `…mlp.gate.e_score_correction_bias`)
 // and the lab's state-dict names (stacked routed experts `layers.N.ffn.experts.w1` [E, h, d], shared experts as one
-// SwiGLU `layers.N.ffn.shared`). Reference: DeepSeek-V3 inference/convert.py (`mapping`, the renames of self_attn,
-// mlp, weight_scale_inv and e_score_correction_bias).
+// SwiGLU `layers.N.ffn.shared`; MTP module k `mtp.k.…` is the HF checkpoint's layer n_layers + k). Reference:
+// DeepSeek-V3 inference/convert.py (`mapping`, the renames of self_attn, mlp, weight_scale_inv and
+// e_score_correction_bias; it drops the MTP layer); the V3 HF checkpoint's layer 61 (enorm, hnorm, eh_proj,
+// shared_head.norm, shared_head.head, embed_tokens, a decoder block) as vLLM's deepseek_mtp.py reads it.
 
 /** The lab's module names (= inference names) → HF names (convert.py's table, inverted). */
 const HF_OF: Readonly<Record<string, string>> = Object.freeze({
@@ -22,6 +24,10 @@ const HF_OF: Readonly<Record<string, string>> = Object.freeze({
   w2: "down_proj",
   w3: "up_proj",
   norm: "norm",
+  enorm: "enorm",
+  hnorm: "hnorm",
+  eh_proj: "eh_proj",
+  head: "head",
 });
 const INFERENCE_OF: Readonly<Record<string, string>> = Object.freeze(Object.fromEntries(Object.entries(HF_OF).map(([k, v]) => [v, k])));
 
@@ -54,16 +60,35 @@ export function inferenceName(name: string): string | null {
   return mapped.join(".");
 }
 
-/** A lab state-dict name → the inference names that hold it: a stacked routed-expert tensor [E, …] is E tensors. */
-export function checkpointNames(labName: string, nExperts: number): string[] {
-  const stacked = /^(layers\.\d+\.ffn\.experts)\.(w[123])$/.exec(labName);
+/** A lab name of MTP module k's tensor → its checkpoint layer's name (layer nLayers + k): `mtp.k.block.X` →
+ * `layers.L.X`, `mtp.k.norm.weight` → `layers.L.shared_head.norm.weight`, `mtp.k.eh_proj.weight` → `layers.L.eh_proj.weight`;
+ * other names unchanged. */
+function mtpLayerName(labName: string, nLayers: number): string {
+  const m = /^mtp\.(\d+)\.(.+)$/.exec(labName);
+  if (!m) return labName;
+  const layer = `layers.${nLayers + Number(m[1])}`;
+  if (m[2].startsWith("block.")) return `${layer}.${m[2].slice("block.".length)}`;
+  return `${layer}.${m[2] === "norm.weight" ? "shared_head.norm.weight" : m[2]}`;
+}
+
+/** A lab state-dict name → the inference names that hold it: a stacked routed-expert tensor [E, …] is E tensors; an
+ * MTP module's tensors sit in layer nLayers + k. */
+export function checkpointNames(labName: string, nExperts: number, nLayers: number): string[] {
+  const name = mtpLayerName(labName, nLayers);
+  const stacked = /^(layers\.\d+\.ffn\.experts)\.(w[123])$/.exec(name);
   if (stacked) return Array.from({ length: nExperts }, (_, e) => `${stacked[1]}.${e}.${stacked[2]}.weight`);
-  return [labName.replace(/^(layers\.\d+\.ffn)\.shared\./, "$1.shared_experts.")];
+  return [name.replace(/^(layers\.\d+\.ffn)\.shared\./, "$1.shared_experts.")];
 }
 
 /** Whether a lab state-dict name is a stacked routed-expert tensor (held as one tensor per expert in checkpoints). */
 export function isStackedExperts(labName: string): boolean {
-  return /^layers\.\d+\.ffn\.experts\.w[123]$/.test(labName);
+  return /^(layers\.\d+|mtp\.\d+\.block)\.ffn\.experts\.w[123]$/.test(labName);
+}
+
+/** The copies of the shared embedding and output head that the HF checkpoint keeps in MTP layer `layer` (inference-
+ * style names; HF `model.layers.L.embed_tokens.weight`, `model.layers.L.shared_head.head.weight`). */
+export function mtpSharedCopies(layer: number): { embed: string; head: string } {
+  return { embed: `layers.${layer}.embed.weight`, head: `layers.${layer}.shared_head.head.weight` };
 }
 
 /** DeepSeek's FP8 weight block: one scale per 128×128 block (HF quantization_config.weight_block_size). */

@@ -1,7 +1,8 @@
 // Language models: a decoder-only transformer (learned positions, or RoPE in either layout with optional YaRN;
 // MHA/GQA/MQA, MLA or sliding-window attention; RMSNorm/LayerNorm, dense SwiGLU or MoE FFN, tied or untied head; its
 // loss is the fused lab.softmaxCrossEntropy), presets with parameter counts, KV-cache generation and cache
-// measurements, DeepSeek-V2/V3 configs and checkpoints (HF and inference formats). `lab.model`.
+// measurements, multi-token prediction (training loss and speculative decoding with the MTP draft), DeepSeek-V2/V3
+// configs and checkpoints (HF and inference formats). `lab.model`.
 export { countParams, DEFAULT_LM, isMoELayer, lmConfig, moeSettings, mtpParams, PRESETS, presetConfig } from "./config";
 export type { LMConfig, MtpCounts, ParamCounts, PositionKind, PresetName } from "./config";
 export { LayerNorm, makeNorm, NORM_KINDS, normParams, RMSNorm } from "./norm";
@@ -39,12 +40,15 @@ export { checkpointedBlock, stepMemory } from "./checkpointing";
 export type { CheckpointedOutput, StepMemory } from "./checkpointing";
 export type { BlockOutput } from "./block";
 export { TransformerLM } from "./transformer";
+export { MTPModule, MTPModules } from "./mtp";
+export { acceptanceRate, speculativeGenerate } from "./speculative";
+export type { SpeculativeResult } from "./speculative";
 export { DEFAULT_DEEPSEEK_CONFIG_OPTIONS, deepSeekConfig, deepSeekConfigJson, readDeepSeekConfig } from "./deepseek-config";
 export type { DeepSeekConfigJsonOptions, DeepSeekConfigOptions, DeepSeekFormat, DeepSeekSpec } from "./deepseek-config";
 export { checkpointNames, FP8_BLOCK, hfName, inferenceName, isFp8Linear, isStackedExperts, mpLayout } from "./deepseek-names";
 export { DEFAULT_LOAD_DEEPSEEK, DEFAULT_SAVE_DEEPSEEK, loadDeepSeek, saveDeepSeek } from "./deepseek-checkpoint";
 export type { LoadDeepSeekOptions, SaveDeepSeekOptions, SaveDtype } from "./deepseek-checkpoint";
-export type { LMLoss, LMOutput, LMStepLoss } from "./transformer";
+export type { LMHiddenOutput, LMLoss, LMOutput, LMStepLoss } from "./transformer";
 export { DEFAULT_GENERATE, DEFAULT_SAMPLE, generate, sampleToken } from "./generate";
 export type { GenerateConfig, SampleConfig } from "./generate";
 export { decodeSpeed, measureCache } from "./cache-measure";

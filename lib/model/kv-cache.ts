@@ -69,6 +69,30 @@ export class KVCache {
     this.cached += tokens;
   }
 
+  /**
+   * Rolls the cache back to its first `length` positions (speculative decoding drops the entries of rejected draft
+   * tokens). Every layer must hold one row per position: a sliding-window cache that evicted rows cannot roll back.
+   */
+  truncate(length: number): void {
+    if (!(Number.isSafeInteger(length) && length >= 0 && length <= this.cached)) {
+      throw new Error(`KVCache.truncate(length): expected an integer in [0, ${this.cached}], got ${length}`);
+    }
+    if (length === this.cached) return;
+    this.entries.forEach((entry, layer) => {
+      for (const [name, t] of Object.entries(entry ?? {})) {
+        if (t.shape[2] !== this.cached) throw new Error(`KVCache.truncate: layer ${layer} holds ${t.shape[2]} rows of ${name} for ${this.cached} positions (an evicting sliding-window cache cannot roll back)`);
+      }
+    });
+    for (const entry of this.entries) {
+      for (const [name, t] of Object.entries(entry ?? {})) {
+        const [B, H, , W] = t.shape;
+        entry![name] = tf.keep(tf.slice(t, [0, 0, 0, 0], [B, H, length, W])); // [B, H, length, W]
+        t.dispose();
+      }
+    }
+    this.cached = length;
+  }
+
   /** Cached elements (every part, all layers): the memory the cache holds, in values. */
   elements(): number {
     return this.entries.reduce((n, e) => n + (e ? Object.values(e).reduce((m, t) => m + t.size, 0) : 0), 0);

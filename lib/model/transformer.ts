@@ -1,19 +1,21 @@
 // Decoder-only transformer language model: token embedding (+ learned positions, or RoPE in attention) → blocks
 // (causal attention, dense or MoE FFN) → norm → tied or untied head; next-token cross-entropy plus the MoE layers'
-// auxiliary losses. References: nanoGPT model.py `GPT`, DeepSeek-V3 inference/model.py `Transformer`.
+// auxiliary losses, plus the multi-token-prediction loss when mtpDepth > 0 (lib/model/mtp.ts). References: nanoGPT
+// model.py `GPT`, DeepSeek-V3 inference/model.py `Transformer`, DeepSeek-V3 report §2.2 (MTP).
 import * as tf from "@tensorflow/tfjs";
 import { Module } from "../nn/module";
 import { Linear } from "../nn/linear";
 import { MoELayer } from "../moe";
 import { softmaxCrossEntropy } from "../ops/cross-entropy";
 import { Block } from "./block";
-import { checkpointedBlock } from "./checkpointing";
+import { checkpointedBlock, type CheckpointedOutput } from "./checkpointing";
 import { countParams, lmConfig, LMConfig, ParamCounts } from "./config";
 import { Embedding } from "./embedding";
 import { KVCache } from "./kv-cache";
 import { LayerNorm, makeNorm, RMSNorm } from "./norm";
 import { ropeFor } from "./attention-kind";
 import { checkParamsFit, freeOnThrow } from "../nn/construction";
+import { MTPModules } from "./mtp";
 
 /** The blocks as numbered children ("layers.0.attn.wqkv.weight" ...). */
 class Layers extends Module {
@@ -34,20 +36,32 @@ export interface LMOutput {
   indices: tf.Tensor2D[];
 }
 
+/** forward's outputs and the final hidden states (after the last norm: what the head and the first MTP module read). */
+export interface LMHiddenOutput extends LMOutput {
+  hidden: tf.Tensor3D; // [B, T, d]
+}
+
 /** The training objective and its parts. */
 export interface LMLoss extends Omit<LMOutput, "logits"> {
-  /** ce + auxLoss: what the optimizer minimises. */
+  /** ce + auxLoss + mtpLoss: what the optimizer minimises. */
   loss: tf.Scalar;
-  /** Mean next-token cross-entropy (nats). */
+  /** Mean next-token cross-entropy of the main model (nats). */
   ce: tf.Scalar;
+  /** λ/D·Σ_k L_k over the D MTP modules (0 when mtpDepth is 0). */
+  mtpLoss: tf.Scalar;
+  /** L_k per MTP module: mean cross-entropy of the token k + 1 ahead over the positions that have one. */
+  mtpCe: tf.Scalar[];
+  /** Per MTP module with an MoE FFN, tokens routed to each expert [E] (their aux losses are in auxLoss). */
+  mtpLoads: tf.Tensor1D[];
 }
 
 /** The loss in lab.train.fit's form: the objective, its parts to log, and the expert loads for afterStep. */
 export interface LMStepLoss {
   loss: tf.Scalar;
-  /** "ce" and "aux" (the parts of loss). */
+  /** "ce" and "aux" (the parts of loss), and with MTP "mtp" (λ/D·Σ L_k) and "mtp.<k>" (L_k, k = 1 … D). */
   metrics: Record<string, tf.Scalar>;
-  /** "load.<i>": tokens routed to each expert [E] in the i-th MoE layer (empty for a dense model). */
+  /** "load.<i>": tokens routed to each expert [E] in the i-th MoE layer (empty for a dense model); "mtp.load.<k>"
+   * the same for MTP module k's MoE block. */
   aux: Record<string, tf.Tensor>;
 }
 
@@ -59,6 +73,8 @@ export class TransformerLM extends Module {
   readonly blocks: readonly Block[];
   readonly norm: RMSNorm | LayerNorm;
   readonly head: Linear | null;
+  /** The mtpDepth multi-token-prediction modules (null when mtpDepth is 0). */
+  readonly mtp: MTPModules | null;
 
   /** Weights drawn from the global seeded stream: call lab.seed(n) first for a reproducible model. */
   constructor(config: Partial<LMConfig> = {}) {
@@ -72,13 +88,15 @@ export class TransformerLM extends Module {
       const blocks = this.child("layers", new Layers(Array.from({ length: nLayers }, (_, l) => new Block(this.config, l)))).blocks;
       const normLayer = this.child("norm", makeNorm(norm, d, normEps));
       const head = this.config.tiedHead ? null : this.child("head", new Linear(d, V, { initStd }));
-      return { embed, pos, blocks, normLayer, head };
+      const mtp = this.config.mtpDepth > 0 ? this.child("mtp", new MTPModules(this.config)) : null;
+      return { embed, pos, blocks, normLayer, head, mtp };
     });
     this.embed = parts.embed;
     this.pos = parts.pos;
     this.blocks = parts.blocks;
     this.norm = parts.normLayer;
     this.head = parts.head;
+    this.mtp = parts.mtp;
   }
 
   /** The MoE layers, in block order. */
@@ -103,6 +121,14 @@ export class TransformerLM extends Module {
    * depends on how many are routed together, so they can differ.
    */
   forward(tokens: tf.Tensor2D, cache?: KVCache): LMOutput {
+    return tf.tidy(() => {
+      const { hidden, ...out } = this.forwardHidden(tokens, cache);
+      return out as unknown as tf.TensorContainer;
+    }) as unknown as LMOutput;
+  }
+
+  /** forward(tokens, cache) that also returns the final hidden states [B, T, d] (normed; the head's input). */
+  forwardHidden(tokens: tf.Tensor2D, cache?: KVCache): LMHiddenOutput {
     const fn = "TransformerLM.forward(tokens)";
     if (tokens.rank !== 2 || tokens.dtype !== "int32") throw new Error(`${fn}: expected int32 [B, T], got ${tokens.dtype} [${tokens.shape}]`);
     const [B, T] = tokens.shape;
@@ -129,11 +155,16 @@ export class TransformerLM extends Module {
         }
       });
       cache?.advance(T);
-      const h = tf.reshape(this.norm.apply(x), [B * T, d]) as tf.Tensor2D; // [N, d]
-      const logits = this.head ? this.head.apply(h) : tf.matMul(h, this.embed.weight, false, true); // [N, V]
+      const hidden = this.norm.apply(x) as tf.Tensor3D; // [B, T, d]
+      const logits = this.headLogits(tf.reshape(hidden, [B * T, d]) as tf.Tensor2D); // [N, V]
       const auxLoss = (aux.length ? tf.addN(aux) : tf.scalar(0)) as tf.Scalar;
-      return { logits: tf.reshape(logits, [B, T, V]) as tf.Tensor3D, auxLoss, loads, indices };
+      return { logits: tf.reshape(logits, [B, T, V]) as tf.Tensor3D, auxLoss, loads, indices, hidden };
     });
+  }
+
+  /** The output head (shared by the main model and every MTP module): h [N, d] → logits [N, V]. */
+  headLogits(h: tf.Tensor2D): tf.Tensor2D {
+    return tf.tidy(() => (this.head ? this.head.apply(h) : tf.matMul(h, this.embed.weight, false, true)) as tf.Tensor2D); // [N, V]
   }
 
   /** The model's call (lab.nn.Module's convention): tokens [B, T] → logits [B, T, V]; forward() adds aux loss, loads. */
@@ -143,16 +174,73 @@ export class TransformerLM extends Module {
     return logits; // [B, T, V]
   }
 
-  /** Next-token loss of inputs [B, T] against targets [B, T] (both int32): cross-entropy + the MoE aux losses. */
+  /**
+   * Next-token loss of inputs [B, T] against targets [B, T] (both int32): cross-entropy + the MoE aux losses, plus with
+   * mtpDepth = D > 0 the MTP loss λ/D·Σ_k L_k (DeepSeek-V3 eq. 25). Module k reads the previous depth's hidden state at
+   * positions i < T − k (the main model's final hidden state for k = 1) with the embedding of token i + k
+   * (inputs[:, k:]) and predicts token i + k + 1 (targets[:, k:]); T must exceed D.
+   */
   loss(inputs: tf.Tensor2D, targets: tf.Tensor2D): LMLoss {
+    const fn = "TransformerLM.loss(inputs, targets)";
     if (!tf.util.arraysEqual(inputs.shape, targets.shape) || targets.dtype !== "int32") {
-      throw new Error(`TransformerLM.loss(inputs, targets): targets must be int32 [${inputs.shape}], got ${targets.dtype} [${targets.shape}]`);
+      throw new Error(`${fn}: targets must be int32 [${inputs.shape}], got ${targets.dtype} [${targets.shape}]`);
     }
+    const D = this.config.mtpDepth;
+    if (D > 0 && inputs.shape[1] <= D) throw new Error(`${fn}: sequence length ${inputs.shape[1]} must exceed mtpDepth ${D} (module k needs a target k + 1 ahead)`);
+    if (D > 0) this.checkVocab(fn, targets);
     return tf.tidy(() => {
-      const { logits, auxLoss, loads, indices } = this.forward(inputs);
+      const { logits, auxLoss, loads, indices, hidden } = this.forwardHidden(inputs);
       const [B, T, V] = logits.shape;
       const ce = softmaxCrossEntropy(tf.reshape(logits, [B * T, V]) as tf.Tensor2D, tf.reshape(targets, [B * T]) as tf.Tensor1D); // []
-      return { loss: tf.add(ce, auxLoss) as tf.Scalar, ce, auxLoss, loads, indices };
+      const mtpCe: tf.Scalar[] = [];
+      const mtpLoads: tf.Tensor1D[] = [];
+      const mtpAux: tf.Scalar[] = [];
+      this.mtpHeads(hidden, inputs).forEach(({ logits: logitsK, moe }, i) => {
+        const k = i + 1;
+        const n = T - k; // positions with a target k + 1 ahead
+        mtpCe.push(softmaxCrossEntropy(logitsK, tf.reshape(tf.slice(targets, [0, k], [B, n]), [B * n]) as tf.Tensor1D)); // []
+        if (moe) {
+          mtpAux.push(moe.auxLoss);
+          mtpLoads.push(moe.load);
+          moe.indices.dispose();
+        }
+      });
+      const mtpLoss = (D > 0 ? tf.mul(tf.addN(mtpCe), this.config.mtpLambda / D) : tf.scalar(0)) as tf.Scalar; // []
+      const allAux = (mtpAux.length ? tf.addN([auxLoss, ...mtpAux]) : auxLoss) as tf.Scalar;
+      return { loss: tf.addN([ce, allAux, mtpLoss]) as tf.Scalar, ce, auxLoss: allAux, loads, indices, mtpLoss, mtpCe, mtpLoads } as unknown as tf.TensorContainer;
+    }) as unknown as LMLoss;
+  }
+
+  /**
+   * The MTP modules' predictions for inputs [B, T] (int32): module k's logits [B, T − k, V] of token i + k + 1 at
+   * positions i < T − k, and its MoE block's expert choices [B·(T − k), topK] (null for a dense block).
+   */
+  mtpLogits(inputs: tf.Tensor2D): { logits: tf.Tensor3D; indices: tf.Tensor2D | null }[] {
+    const fn = "TransformerLM.mtpLogits(inputs)";
+    if (!this.mtp) throw new Error(`${fn}: the model has no MTP module (config.mtpDepth is 0)`);
+    if (inputs.rank !== 2 || inputs.shape[1] <= this.config.mtpDepth) throw new Error(`${fn}: expected int32 [B, T] with T > mtpDepth ${this.config.mtpDepth}, got [${inputs.shape}]`);
+    const [B, T] = inputs.shape;
+    return tf.tidy(() =>
+      this.mtpHeads(this.forwardHidden(inputs).hidden, inputs).map(({ logits, moe }, i) => ({
+        logits: tf.reshape(logits, [B, T - i - 1, this.config.vocabSize]) as tf.Tensor3D, // [B, T − k, V]
+        indices: moe ? moe.indices : null,
+      })) as unknown as tf.TensorContainer,
+    ) as unknown as { logits: tf.Tensor3D; indices: tf.Tensor2D | null }[];
+  }
+
+  /** Runs the MTP modules in sequence on the main model's final hidden states [B, T, d] and inputs [B, T]: module k's
+   * logits [B·(T − k), V] (positions i < T − k, reading the embedding of inputs[:, i + k]) and its routing outputs. */
+  private mtpHeads(hidden: tf.Tensor3D, inputs: tf.Tensor2D): { logits: tf.Tensor2D; moe: CheckpointedOutput["moe"] }[] {
+    const [B, T] = inputs.shape;
+    let h = hidden; // [B, T − k + 1, d] at depth k − 1
+    return (this.mtp?.modules ?? []).map((module, i) => {
+      const k = i + 1;
+      const n = T - k;
+      const prev = tf.slice(h, [0, 0, 0], [B, n, -1]) as tf.Tensor3D; // [B, n, d]
+      const nextEmb = this.embed.apply(tf.slice(inputs, [0, k], [B, n])) as tf.Tensor3D; // [B, n, d]
+      const out = module.apply(prev, nextEmb, this.pos ? null : ropeFor(this.config, 0, n));
+      h = out.x; // [B, n, d]
+      return { logits: this.headLogits(tf.reshape(module.norm.apply(h), [B * n, -1]) as tf.Tensor2D), moe: out.moe }; // [B·n, V]
     });
   }
 
@@ -160,23 +248,38 @@ export class TransformerLM extends Module {
   stepLoss(inputs: tf.Tensor2D, targets: tf.Tensor2D): LMStepLoss {
     return tf.tidy(() => {
       const out = this.loss(inputs, targets);
-      const aux = Object.fromEntries(out.loads.map((load, i) => [`load.${i}`, load]));
-      return { loss: out.loss, metrics: { ce: out.ce, aux: out.auxLoss }, aux };
-    });
+      const aux: Record<string, tf.Tensor> = Object.fromEntries(out.loads.map((load, i) => [`load.${i}`, load]));
+      out.mtpLoads.forEach((load, k) => (aux[`mtp.load.${k}`] = load));
+      const metrics: Record<string, tf.Scalar> = { ce: out.ce, aux: out.auxLoss };
+      if (this.mtp) {
+        metrics.mtp = out.mtpLoss;
+        out.mtpCe.forEach((l, k) => (metrics[`mtp.${k + 1}`] = l));
+      }
+      return { loss: out.loss, metrics, aux } as unknown as tf.TensorContainer;
+    }) as unknown as LMStepLoss;
   }
 
   /**
    * After an optimizer step (fit's afterStep: `(info) => model.afterStep(info.aux)`): applies each MoE layer's
    * aux-loss-free bias update (a no-op unless its balance is "auxfree") from stepLoss's loads, and returns the loads
-   * as numbers, one [E] array per MoE layer.
+   * as numbers, one [E] array per MoE layer (the main blocks', then the MTP modules' MoE blocks).
    */
   afterStep(aux: Record<string, tf.Tensor>): number[][] {
-    return this.moeLayers().map((layer, i) => {
-      const load = aux[`load.${i}`];
-      if (!load) throw new Error(`TransformerLM.afterStep(aux): missing "load.${i}" (pass the aux of stepLoss)`);
+    const layers = [
+      ...this.moeLayers().map((layer, i) => [layer, `load.${i}`] as const),
+      ...this.mtpMoELayers().map((layer, k) => [layer, `mtp.load.${k}`] as const),
+    ];
+    return layers.map(([layer, key]) => {
+      const load = aux[key];
+      if (!load) throw new Error(`TransformerLM.afterStep(aux): missing "${key}" (pass the aux of stepLoss)`);
       layer.updateBias(load as tf.Tensor1D);
       return Array.from(load.dataSync());
     });
+  }
+
+  /** The MTP modules' MoE layers, in module order (empty without MTP or with a dense last block). */
+  mtpMoELayers(): MoELayer[] {
+    return (this.mtp?.modules ?? []).map((m) => m.block.ffn).filter((f): f is MoELayer => f instanceof MoELayer);
   }
 
   private checkVocab(fn: string, ids: tf.Tensor): void {

@@ -143,6 +143,7 @@ export function shapeParams(s: ModelShape): ShapeParams {
 
 /** The planner's view of a lab model (`seqLen` defaults to its contextLen). */
 export function shapeFromLM(c: LMConfig, seqLen = c.contextLen, name = "lab model"): ModelShape {
+  if (c.mtpDepth > 0) throw new Error(`shapeFromLM(c): the planner's shapes have no multi-token-prediction modules; got mtpDepth ${c.mtpDepth} (plan the model with mtpDepth 0)`);
   const m = moeSettings(c);
   const shape: ModelShape = {
     name,

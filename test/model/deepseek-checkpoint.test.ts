@@ -1,6 +1,7 @@
 // DeepSeek checkpoints made by our PyTorch port of DeepSeek-V3's inference/model.py (scripts/deepseek_reference.py:
 // tiny V3-shaped model, MLA with q-LoRA, grouped sigmoid MoE with correction bias and route scale, 1 dense layer,
-// YaRN on) load in both layouts and all three dtypes and reproduce its logits and expert choices; cached decode equals
+// YaRN on) load in both layouts and all three dtypes and reproduce its logits and expert choices (and, with its MTP
+// layer, the MTP module's logits); cached decode equals
 // the full forward; save → load round trips; bad checkpoints are named errors with nothing loaded.
 import { spawnSync } from "node:child_process";
 import { copyFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -8,7 +9,8 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
-import { loadDeepSeek, saveDeepSeek, TransformerLM } from "../../lib/model";
+import { lmConfig, loadDeepSeek, saveDeepSeek, TransformerLM } from "../../lib/model";
+import { seed } from "../../lib/random";
 import { loadSafetensors, saveSafetensors } from "../../lib/train/safetensors";
 
 const FIXTURE = path.join(__dirname, "..", "fixtures", "deepseek-tiny");
@@ -16,6 +18,8 @@ const PYTHON = "/usr/bin/python3";
 interface Reference {
   tokens: number[][];
   dtypes: Record<string, { logits: number[]; shape: number[]; indices: number[][][] }>;
+  /** MTP module 1 of hf-f32-mtp: logits [B, T − 1, V] of token i + 2 and its MoE block's expert choices. */
+  mtp: { logits: number[]; shape: number[]; indices: number[][] };
 }
 const REF = JSON.parse(readFileSync(path.join(FIXTURE, "reference.json"), "utf8")) as Reference;
 const TMP = mkdtempSync(path.join(tmpdir(), "moelab-deepseek-"));
@@ -58,6 +62,24 @@ describe("DeepSeek checkpoints", () => {
     }
   }
 
+  it("hf-f32-mtp: the MTP layer loads as MTP module 1 and reproduces the reference's MTP logits and expert choices", async () => {
+    const before = tf.memory().numTensors;
+    for (const mla of ["naive", "absorbed"] as const) {
+      const model = await loadDeepSeek(path.join(FIXTURE, "hf-f32-mtp"), { mla });
+      expect(model.config.mtpDepth).toBe(1);
+      expect(maxDiff(logitsOf(model, REF.tokens).logits, REF.dtypes.f32.logits)).toBeLessThan(TOLERANCE.f32); // the main model as before
+      const got = tf.tidy(() => {
+        const [k1] = model.mtpLogits(tf.tensor2d(REF.tokens, undefined, "int32"));
+        expect(k1.logits.shape).toEqual(REF.mtp.shape);
+        return { logits: k1.logits.dataSync() as Float32Array, indices: k1.indices!.arraySync() as number[][] };
+      });
+      expect(maxDiff(got.logits, REF.mtp.logits)).toBeLessThan(TOLERANCE.f32);
+      expect(got.indices).toEqual(REF.mtp.indices);
+      model.dispose();
+    }
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it.skipIf(!existsSync(PYTHON))("the shipped fixture is what scripts/deepseek_reference.py writes", () => {
     const out = path.join(TMP, "regenerated");
     const script = path.join(__dirname, "..", "..", "scripts", "deepseek_reference.py");
@@ -73,6 +95,8 @@ describe("DeepSeek checkpoints", () => {
       expect(again.dtypes[d].indices).toEqual(REF.dtypes[d].indices);
       expect(maxDiff(again.dtypes[d].logits, REF.dtypes[d].logits)).toBeLessThan(1e-5);
     }
+    expect(again.mtp.indices).toEqual(REF.mtp.indices);
+    expect(maxDiff(again.mtp.logits, REF.mtp.logits)).toBeLessThan(1e-5);
   });
 
   it("the three dtypes really differ (the test would see a wrong dequantisation)", () => {
@@ -259,19 +283,87 @@ describe("DeepSeek checkpoints", () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it("skips HF multi-token-prediction layers (num_nextn_predict_layers) and names any other unknown tensor", async () => {
+  it("skips HF multi-token-prediction layers with options.mtp false (as convert.py) and names stray tensors", async () => {
     const dir = path.join(TMP, "mtp");
     cpSync(path.join(FIXTURE, "hf-bf16"), dir, { recursive: true });
     const file = path.join(dir, "model.safetensors");
     const st = loadSafetensors(file);
     st.tensors.set("model.layers.3.eh_proj.weight", tf.zeros([32, 64])); // layer n_layers = the MTP module
+    st.tensors.set("model.layers.0.mlp.bogus.weight", tf.zeros([2]));
     saveSafetensors(file, st.tensors, st.metadata, new Map([...st.dtypes]));
     tf.dispose([...st.tensors.values()]);
     const cfg = JSON.parse(readFileSync(path.join(dir, "config.json"), "utf8"));
-    await expect(loadDeepSeek(dir)).rejects.toThrow('model.safetensors holds "model.layers.3.eh_proj.weight", which is not a DeepSeek checkpoint name');
+    await expect(loadDeepSeek(dir)).rejects.toThrow('model.safetensors holds "model.layers.0.mlp.bogus.weight", which is not a DeepSeek checkpoint name');
+    const again = loadSafetensors(file);
+    again.tensors.get("model.layers.0.mlp.bogus.weight")!.dispose();
+    again.tensors.delete("model.layers.0.mlp.bogus.weight");
+    saveSafetensors(file, again.tensors, again.metadata, new Map([...again.dtypes].filter(([k]) => again.tensors.has(k))));
+    tf.dispose([...again.tensors.values()]);
+    await expect(loadDeepSeek(dir)).rejects.toThrow('the checkpoint does not match its config: unexpected "layers.3.eh_proj.weight"');
     writeFileSync(path.join(dir, "config.json"), JSON.stringify({ ...cfg, num_nextn_predict_layers: 1 }));
-    const model = await loadDeepSeek(dir);
+    // With the MTP layer announced, a load that keeps it needs all of it.
+    await expect(loadDeepSeek(dir)).rejects.toThrow(/the checkpoint does not match its config: missing "layers\.3\.enorm\.weight", "layers\.3\.hnorm\.weight"/);
+    const model = await loadDeepSeek(dir, { mtp: false });
+    expect(model.config.mtpDepth).toBe(0);
     expect(maxDiff(logitsOf(model, REF.tokens).logits, REF.dtypes.bf16.logits)).toBeLessThan(TOLERANCE.bf16);
     model.dispose();
+  });
+
+  it("saves and loads MTP modules as the HF layer n_layers (V3's layer 61 names, shared embedding and head copied)", async () => {
+    const before = tf.memory().numTensors;
+    const base = await loadDeepSeek(path.join(FIXTURE, "hf-f32"));
+    seed(3);
+    const model = new TransformerLM(lmConfig({ ...base.config, mtpDepth: 2 }));
+    const own = [...model.stateDict()].filter(([k]) => k.startsWith("mtp.")).map(([k, v]) => [k, v.clone()] as [string, tf.Tensor]);
+    model.loadStateDict(new Map([...base.stateDict(), ...own])); // the reference's main weights, fresh MTP modules
+    tf.dispose(own.map(([, t]) => t));
+    base.dispose();
+    const tokens = tf.tensor2d(REF.tokens, undefined, "int32");
+    const targets = tf.tensor2d(REF.tokens.map((row) => [...row.slice(1), 0]), undefined, "int32");
+    const lossOf = (m: TransformerLM) => tf.tidy(() => m.loss(tokens, targets).mtpCe.map((l) => l.dataSync()[0]));
+    const want = lossOf(model);
+    for (const [name, opts] of [["f32", { dtype: "float32" as const }], ["sharded", { dtype: "float32" as const, shards: 3 }], ["fp8", { dtype: "fp8" as const }]] as const) {
+      const dir = path.join(TMP, `mtp-${name}`);
+      await saveDeepSeek(model, dir, opts);
+      const config = JSON.parse(readFileSync(path.join(dir, "config.json"), "utf8"));
+      expect(config.num_nextn_predict_layers).toBe(2);
+      const files = readdirSync(dir).filter((f) => f.endsWith(".safetensors")).map((f) => loadSafetensors(path.join(dir, f)));
+      const names = files.flatMap((f) => [...f.tensors.keys()]);
+      files.forEach((f) => tf.dispose([...f.tensors.values()]));
+      const L = model.config.nLayers;
+      for (const k of [0, 1]) {
+        for (const leaf of ["enorm.weight", "hnorm.weight", "eh_proj.weight", "shared_head.norm.weight", "shared_head.head.weight", "embed_tokens.weight",
+          "input_layernorm.weight", "self_attn.kv_a_proj_with_mqa.weight", "post_attention_layernorm.weight", "mlp.gate.weight", "mlp.experts.0.gate_proj.weight"]) {
+          expect(names, leaf).toContain(`model.layers.${L + k}.${leaf}`);
+        }
+      }
+      const back = await loadDeepSeek(dir);
+      expect(back.config.mtpDepth).toBe(2);
+      const got = lossOf(back);
+      got.forEach((l, k) => expect(Math.abs(l - want[k]), `${name} L_${k + 1}`).toBeLessThan(name === "fp8" ? 5e-2 : 1e-6));
+      if (name === "f32") {
+        for (const [k, v] of model.stateDict()) expect(maxDiff(back.stateDict().get(k)!.dataSync(), v.dataSync()), k).toBe(0);
+        const skipped = await loadDeepSeek(dir, { mtp: false });
+        expect(skipped.mtp).toBeNull();
+        skipped.dispose();
+      }
+      back.dispose();
+    }
+    await expect(saveDeepSeek(model, path.join(TMP, "mtp-inf"), { format: "inference" })).rejects.toThrow(
+      "deepSeekConfigJson(config, format): a DeepSeek inference config needs mtpDepth 0, got 2: DeepSeek's convert.py drops the MTP layer (model.layers.{n_layers}), so the inference format has none; save as \"hf\"");
+    // The copies of the shared embedding must equal it: the lab shares one matrix.
+    const dir = path.join(TMP, "mtp-f32");
+    const file = path.join(dir, "model.safetensors");
+    const st = loadSafetensors(file);
+    const name = `model.layers.${model.config.nLayers}.embed_tokens.weight`;
+    const changed = tf.add(st.tensors.get(name)!, 1);
+    st.tensors.get(name)!.dispose();
+    st.tensors.set(name, changed);
+    saveSafetensors(file, st.tensors, st.metadata, st.dtypes);
+    tf.dispose([...st.tensors.values()]);
+    await expect(loadDeepSeek(dir)).rejects.toThrow(`loadDeepSeek(dir): "layers.${model.config.nLayers}.embed.weight" differs from "embed.weight"`);
+    tf.dispose([tokens, targets]);
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

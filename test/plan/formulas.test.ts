@@ -32,6 +32,7 @@ describe("parameter counts", () => {
       expect(shapeParams(shape).total).toBe(countParams(c).total);
       expect(shapeParams(shape).active).toBe(countParams(c).active);
     }
+    expect(() => shapeFromLM(lmConfig({ mtpDepth: 1 }))).toThrow("shapeFromLM(c): the planner's shapes have no multi-token-prediction modules; got mtpDepth 1 (plan the model with mtpDepth 0)");
   });
 });
 
