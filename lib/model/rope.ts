@@ -12,10 +12,13 @@ export type RopeLayout = "half" | "interleaved";
 /** The layouts, for config checks. */
 export const ROPE_LAYOUTS: readonly RopeLayout[] = Object.freeze(["half", "interleaved"] as RopeLayout[]);
 
-/** cos and sin of the rotation angles for consecutive positions, each [T, dh/2], and the layout to rotate in. */
+/**
+ * cos and sin of the rotation angles, each [T, dh/2] (consecutive positions shared by every row) or [B, 1, T, dh/2]
+ * (per-row positions, rowRopeTables), and the layout to rotate in.
+ */
 export interface RopeTables {
-  cos: tf.Tensor2D; // [T, dh/2]
-  sin: tf.Tensor2D; // [T, dh/2]
+  cos: tf.Tensor2D | tf.Tensor4D; // [T, dh/2] or [B, 1, T, dh/2]
+  sin: tf.Tensor2D | tf.Tensor4D; // [T, dh/2] or [B, 1, T, dh/2]
   layout: RopeLayout;
 }
 
@@ -62,20 +65,32 @@ export function ropeTables(start: number, length: number, headDim: number, theta
 }
 
 /**
- * Rotates x [B, H, T, dh] by the tables [T, dh/2]: each pair (a, b) → (a·cos − b·sin, b·cos + a·sin), the pairs being
+ * Per-row tables [B, 1, T, dh/2] picked from `tables` (rows = positions 0 … n − 1) at `positions` [B·T] (every entry in
+ * [0, n): callers clamp padding to 0).
+ */
+export function rowRopeTables(tables: RopeTables, positions: Int32Array, B: number, T: number): RopeTables {
+  const half = tables.cos.shape[tables.cos.rank - 1];
+  const pick = (t: tf.Tensor) =>
+    tf.tidy(() => tf.reshape(tf.gather(t, tf.tensor1d(positions, "int32")), [B, 1, T, half]) as tf.Tensor4D); // [B, 1, T, dh/2]
+  return { cos: pick(tables.cos), sin: pick(tables.sin), layout: tables.layout };
+}
+
+/**
+ * Rotates x [B, H, T, dh] by the tables [T, dh/2] or [B, 1, T, dh/2]: each pair (a, b) → (a·cos − b·sin, b·cos + a·sin), the pairs being
  * (i, i + dh/2) in the "half" layout and (2i, 2i + 1) in the "interleaved" one.
  */
 export function applyRope(x: tf.Tensor4D, tables: RopeTables): tf.Tensor4D {
   const [B, H, T, dh] = x.shape;
-  if (!tf.util.arraysEqual(tables.cos.shape, [T, dh / 2]) || !tf.util.arraysEqual(tables.sin.shape, [T, dh / 2])) {
-    throw new Error(`applyRope(x, tables): tables must be [${T}, ${dh / 2}] for x [${x.shape}], got [${tables.cos.shape}]`);
+  const want = tables.cos.rank === 4 ? [B, 1, T, dh / 2] : [T, dh / 2];
+  if (!tf.util.arraysEqual(tables.cos.shape, want) || !tf.util.arraysEqual(tables.sin.shape, want)) {
+    throw new Error(`applyRope(x, tables): tables must be [${T}, ${dh / 2}] or [${B}, 1, ${T}, ${dh / 2}] for x [${x.shape}], got [${tables.cos.shape}]`);
   }
   return tf.tidy(() => {
     if (tables.layout === "interleaved") {
       const pairs = tf.reshape(x, [B, H, T, dh / 2, 2]); // [B, H, T, dh/2, 2]
       const [a, b] = tf.split(pairs, 2, 4); // [B, H, T, dh/2, 1] each
-      const cos = tf.expandDims(tables.cos, 2); // [T, dh/2, 1]
-      const sin = tf.expandDims(tables.sin, 2); // [T, dh/2, 1]
+      const cos = tf.expandDims(tables.cos, tables.cos.rank); // [T, dh/2, 1] or [B, 1, T, dh/2, 1]
+      const sin = tf.expandDims(tables.sin, tables.sin.rank); // [T, dh/2, 1] or [B, 1, T, dh/2, 1]
       const ra = tf.sub(tf.mul(a, cos), tf.mul(b, sin)); // [B, H, T, dh/2, 1]
       const rb = tf.add(tf.mul(b, cos), tf.mul(a, sin)); // [B, H, T, dh/2, 1]
       return tf.reshape(tf.concat([ra, rb], 4), [B, H, T, dh]) as tf.Tensor4D; // [B, H, T, dh]
