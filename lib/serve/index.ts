@@ -12,3 +12,5 @@ export { DEFAULT_TRACE, poissonTrace } from "./trace";
 export type { TraceConfig } from "./trace";
 export { batchingCurves, batchRequests, cacheComparison, DEFAULT_BATCHING_CURVES, DEFAULT_STRESS, peakRssBytes, stressTest } from "./stress";
 export type { BatchingCurveConfig, CacheComparison, CurvePoint, ServeModel, StressConfig, StressRow } from "./stress";
+export { torchServeScript, torchTwinDecode } from "./torch-twin";
+export type { TwinReply, TwinRequest } from "./torch-twin";
