@@ -144,6 +144,47 @@ export class KVCache {
     this.nRows += n;
   }
 
+  /**
+   * Row mode: moves the rows of `other` (a row-mode cache of the same model) after this cache's rows, both left-padded
+   * to the wider slot count; `other` is left empty.
+   */
+  merge(other: KVCache): void {
+    const fn = "KVCache.merge(other)";
+    if (other.nLayers !== this.nLayers) throw new Error(`${fn}: other has ${other.nLayers} layers, this cache ${this.nLayers}`);
+    if (!other.rowMode || (this.cached > 0 && !this.slotPositions)) throw new Error(`${fn}: both caches must hold per-row positions (row mode)`);
+    if (this.nRows === 0) {
+      this.entries.forEach((e, i) => {
+        if (e) tf.dispose(Object.values(e));
+        this.entries[i] = other.entries[i];
+        other.entries[i] = null;
+      });
+      [this.cached, this.slotPositions, this.nRows] = [other.cached, other.slotPositions, other.nRows];
+      [other.cached, other.slotPositions, other.nRows] = [0, null, 0];
+      return;
+    }
+    const W = Math.max(this.cached, other.cached);
+    const widen = (t: tf.Tensor4D, S: number) => (S === W ? t : (tf.concat([tf.zeros([t.shape[0], t.shape[1], W - S, t.shape[3]]), t], 2) as tf.Tensor4D)); // [B, H, W, width]
+    this.entries.forEach((mine, layer) => {
+      const theirs = other.entries[layer];
+      if (!mine || !theirs) throw new Error(`${fn}: layer ${layer} is empty in one of the caches`);
+      for (const name of Object.keys(mine)) {
+        const joined = tf.tidy(() => tf.concat([widen(mine[name], this.cached), widen(theirs[name], other.cached)], 0) as tf.Tensor4D); // [B + B', H, W, width]
+        mine[name].dispose();
+        mine[name] = tf.keep(joined);
+      }
+    });
+    const rows = (p: Int32Array | null, B: number, S: number) => {
+      const out = new Int32Array(B * W).fill(PAD_POSITION);
+      for (let b = 0; b < B; b++) if (p) out.set(p.subarray(b * S, (b + 1) * S), b * W + W - S);
+      return out;
+    };
+    const positions = new Int32Array((this.nRows + other.nRows) * W);
+    positions.set(rows(this.slotPositions, this.nRows, this.cached));
+    positions.set(rows(other.slotPositions, other.nRows, other.cached), this.nRows * W);
+    [this.slotPositions, this.cached, this.nRows] = [positions, W, this.nRows + other.nRows];
+    other.dispose();
+  }
+
   /** Row mode: keeps only the rows `keep` (in that order), freeing the others' entries at once. */
   selectRows(keep: readonly number[]): void {
     keep.forEach((r) => this.checkRow("selectRows", r));

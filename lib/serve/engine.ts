@@ -1,10 +1,11 @@
 // A small serving engine over any model with TransformerLM's forward(tokens, cache, positions): requests arrive over
-// time, wait in a FCFS queue, and run in one batched forward per step. "continuous": admitted whenever a batch row and
-// the KV budget allow, so prefills of newcomers and decodes of running requests share a step, finished requests leave
-// (and free their cache rows) at once, and when the running requests' growth would exceed the budget the latest
-// admitted one is preempted, its cache dropped and its prefix recomputed when it is readmitted. "static": a batch is
-// formed only when the previous one has completely finished, with the whole prompt + maxNewTokens reserved. Each
-// request samples from its own seeded stream, so its tokens equal generate() on it alone. References: vLLM
+// time, wait in a FCFS queue, and run batched steps. "continuous": admitted whenever a batch row and the KV budget
+// allow, so prefills of newcomers and decodes of running requests share a step (one padded forward, or a prefill and a
+// decode forward whose caches are then merged), finished requests leave (and free their cache rows) at once, and when
+// the running requests' growth would exceed the budget the latest admitted one is preempted, its cache dropped and its
+// prefix recomputed when it is readmitted. "static": a batch is formed only when the previous one has completely
+// finished, with the whole prompt + maxNewTokens reserved. Each request samples from its own seeded stream, so its
+// tokens equal generate() on it alone. References: vLLM
 // `core/scheduler.py` (waiting/running queues, FCFS, can_allocate, preemption by recompute of the last running
 // sequence), Yu et al., "Orca" (OSDI 2022, iteration-level scheduling).
 import { checkPositiveInt } from "../check";
@@ -28,9 +29,15 @@ export interface EngineConfig {
   clock: ClockKind;
   /** Time one step takes on the logical clock. Default 1. */
   logicalStepTime: number;
+  /**
+   * true: newcomers' prefills and running requests' decodes share one padded forward (every row padded to the longest
+   * prefill); false: one step runs two forwards — the newcomers' prefill (padded among themselves) and the running
+   * requests' one-token decode — and merges their caches. Default false.
+   */
+  mixedPrefill: boolean;
 }
 
-export const DEFAULT_ENGINE: Readonly<EngineConfig> = Object.freeze({ policy: "continuous", maxBatch: 8, kvBudgetTokens: null, clock: "logical", logicalStepTime: 1 });
+export const DEFAULT_ENGINE: Readonly<EngineConfig> = Object.freeze({ policy: "continuous", maxBatch: 8, kvBudgetTokens: null, clock: "logical", logicalStepTime: 1, mixedPrefill: false });
 
 /** What happened to one request. */
 export interface RequestResult {
@@ -145,10 +152,8 @@ export class Engine {
             running.push(waiting.shift()!);
           }
         }
-        const fresh = running.length - cache.rows;
-        if (fresh > 0) cache.addRows(fresh);
         const rows: StepRow[] = running.map((l) => (l.cached ? { feed: l.result.tokens.slice(-1), start: l.cached } : { feed: prefix(l), start: 0 }));
-        const logits = forwardRows(this.model, rows, cache);
+        const logits = this.step(rows, running.length - cache.rows, cache);
         clock.step();
         run.steps++;
         run.peakKvElements = Math.max(run.peakKvElements, cache.elements());
@@ -174,5 +179,24 @@ export class Engine {
     }
     run.end = clock.now();
     return run;
+  }
+
+  /** One scheduler step over `rows` (the cache's rows, then `fresh` newcomers); returns each row's next-token logits. */
+  private step(rows: readonly StepRow[], fresh: number, cache: KVCache): Float32Array[] {
+    const cachedRows = rows.length - fresh;
+    if (this.config.mixedPrefill || fresh === 0 || cachedRows === 0) {
+      if (fresh > 0) cache.addRows(fresh);
+      return forwardRows(this.model, rows, cache);
+    }
+    const decoded = forwardRows(this.model, rows.slice(0, cachedRows), cache);
+    const prefill = this.model.newCache();
+    try {
+      prefill.addRows(fresh);
+      const prefilled = forwardRows(this.model, rows.slice(cachedRows), prefill);
+      cache.merge(prefill);
+      return [...decoded, ...prefilled];
+    } finally {
+      prefill.dispose();
+    }
   }
 }

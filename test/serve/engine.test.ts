@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../../lib/backend-select";
 import { Rng, seed } from "../../lib/random";
-import { generate, LMConfig, TransformerLM } from "../../lib/model";
+import { forwardRows, generate, LMConfig, TransformerLM } from "../../lib/model";
 import { Engine, percentile, poissonTrace, requestLatency, ServeRequest, summarizeRun } from "../../lib/serve";
 
 beforeAll(async () => {
@@ -40,6 +40,9 @@ describe("Engine", () => {
       const roomy = new Engine(model, { maxBatch: 4 }).run(trace);
       expect(roomy.preemptions).toBe(0);
       expect(roomy.results.map((r) => r.tokens)).toEqual(expected);
+      const mixed = new Engine(model, { maxBatch: 4, kvBudgetTokens: 24, mixedPrefill: true }).run(trace);
+      expect(mixed.preemptions).toBeGreaterThan(0);
+      expect(mixed.results.map((r) => r.tokens)).toEqual(expected);
       const fixed = new Engine(model, { policy: "static", maxBatch: 4 }).run(trace);
       expect(fixed.results.map((r) => r.tokens)).toEqual(expected);
       // Continuous batching mixes prefills into running batches: fewer steps than whole static batches.
@@ -75,6 +78,22 @@ describe("Engine", () => {
       expect(byId[r.id].status).toBe("done");
       expect(byId[r.id].tokens).toEqual(alone(model, r));
     });
+    model.dispose();
+  });
+
+  it("merges a prefilled cache into a running one (left-padded to the wider slot count)", () => {
+    seed(10);
+    const model = new TransformerLM(TINY);
+    const [a, b] = [model.newCache(), model.newCache()];
+    a.addRows(1);
+    forwardRows(model, [{ feed: [1, 2, 3], start: 0 }], a);
+    b.addRows(2);
+    forwardRows(model, [{ feed: [4], start: 0 }, { feed: [5, 6, 7, 8, 9], start: 0 }], b);
+    a.merge(b);
+    expect([a.rows, a.length, b.rows, b.length]).toEqual([3, 5, 0, 0]);
+    expect(Array.from(a.positions())).toEqual([-1, -1, 0, 1, 2, -1, -1, -1, -1, 0, 0, 1, 2, 3, 4]);
+    expect(a.rowTokens(1)).toBe(1);
+    a.dispose();
     model.dispose();
   });
 
