@@ -27,7 +27,8 @@ class Layers extends Module {
 /** A forward pass's outputs. */
 export interface LMOutput {
   logits: tf.Tensor3D; // [B, T, V]
-  /** Sum of the MoE layers' coefficient-weighted auxiliary losses (0 for a dense model). */
+  /** Sum of the MoE layers' coefficient-weighted auxiliary losses (0 for a dense model, and when decoding with a cache
+   * or per-row positions: inference computes no training loss). */
   auxLoss: tf.Scalar;
   /** Per MoE layer (in order), tokens routed to each expert [E]. */
   loads: tf.Tensor1D[];

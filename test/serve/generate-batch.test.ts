@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../../lib/backend-select";
 import { Rng, seed } from "../../lib/random";
-import { generate, generateBatch, LMConfig, TransformerLM } from "../../lib/model";
+import { forwardRows, generate, generateBatch, LMConfig, TransformerLM } from "../../lib/model";
 
 beforeAll(async () => {
   await selectBackend();
@@ -63,6 +63,26 @@ describe("generateBatch", () => {
     expect(tf.memory().numTensors).toBe(before);
     generateBatch(model, PROMPTS, 12, { temperature: 0 });
     expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+  });
+
+  it("decodes with a flat tensor count per step and no training work (MoE aux loss 0 with a cache)", () => {
+    seed(7);
+    const model = new TransformerLM(VARIANTS.moe);
+    const cache = model.newCache();
+    cache.addRows(2);
+    const base = tf.memory().numTensors;
+    forwardRows(model, [{ feed: [1, 2, 3], start: 0 }, { feed: [4], start: 0 }], cache);
+    const afterPrefill = tf.memory().numTensors;
+    for (let step = 0; step < 6; step++) {
+      forwardRows(model, [{ feed: [5], start: 3 + step }, { feed: [6], start: 1 + step }], cache);
+      expect(tf.memory().numTensors).toBe(afterPrefill);
+    }
+    expect(afterPrefill - base).toBe(2 * 2); // k and v of 2 layers
+    const aux = tf.tidy(() => model.forward(tf.tensor2d([[7], [8]], [2, 1], "int32"), cache, Int32Array.from([9, 7])).auxLoss.dataSync()[0]);
+    expect(aux).toBe(0);
+    cache.dispose();
+    expect(tf.memory().numTensors).toBe(base);
     model.dispose();
   });
 
