@@ -30,6 +30,7 @@ export {
   mlaSettings,
   ropeDim,
   ropeFor,
+  rowRopeFor,
   slidingWindow,
   softmaxScale,
 } from "./attention-kind";

@@ -41,10 +41,27 @@ export function ropeAngle(pos: number, i: number, headDim: number, theta: number
 
 /** Tables for positions start … start + length − 1 (angles in float64, stored as float32). */
 export function ropeTables(start: number, length: number, headDim: number, theta: number, options: Partial<RopeOptions> = {}): RopeTables {
-  const fn = "ropeTables";
+  if (!Number.isSafeInteger(start) || start < 0) throw new Error(`ropeTables: start must be an integer ≥ 0, got ${start}`);
+  checkPositiveInt("ropeTables", "length", length);
+  const positions = Array.from({ length }, (_, t) => start + t);
+  return angleTables("ropeTables", positions, [length], headDim, theta, options);
+}
+
+/**
+ * Per-row tables [B, 1, T, dh/2] for the absolute positions [B·T] of a ragged batch (each entry an integer ≥ 0;
+ * callers clamp padding to 0).
+ */
+export function rowRopeTables(positions: Int32Array, B: number, T: number, headDim: number, theta: number, options: Partial<RopeOptions> = {}): RopeTables {
+  if (positions.length !== B * T || B * T === 0) throw new Error(`rowRopeTables: positions must hold B·T = ${B * T} > 0 entries, got ${positions.length}`);
+  positions.forEach((p, i) => {
+    if (!(Number.isSafeInteger(p) && p >= 0)) throw new Error(`rowRopeTables: positions[${i}] must be an integer ≥ 0, got ${p}`);
+  });
+  return angleTables("rowRopeTables", positions, [B, 1, T], headDim, theta, options);
+}
+
+/** cos/sin tables of shape [...lead, dh/2] for `positions` (row-major over lead). */
+function angleTables(fn: string, positions: ArrayLike<number>, lead: number[], headDim: number, theta: number, options: Partial<RopeOptions>): RopeTables {
   const { layout, frequencies, amplitude } = { ...DEFAULT_ROPE, ...options };
-  if (!Number.isSafeInteger(start) || start < 0) throw new Error(`${fn}: start must be an integer ≥ 0, got ${start}`);
-  checkPositiveInt(fn, "length", length);
   checkPositiveInt(fn, "headDim", headDim);
   if (headDim % 2) throw new Error(`${fn}: headDim must be even (features rotate in pairs), got ${headDim}`);
   if (!(Number.isFinite(theta) && theta > 1)) throw new Error(`${fn}: theta must be a finite number > 1, got ${theta}`);
@@ -52,27 +69,19 @@ export function ropeTables(start: number, length: number, headDim: number, theta
   const half = headDim / 2;
   if (frequencies && frequencies.length !== half) throw new Error(`${fn}: frequencies must hold headDim/2 = ${half} values, got ${frequencies.length}`);
   if (!(Number.isFinite(amplitude) && amplitude > 0)) throw new Error(`${fn}: amplitude must be a finite number > 0, got ${amplitude}`);
-  const cos = new Float32Array(length * half);
-  const sin = new Float32Array(length * half);
-  for (let t = 0; t < length; t++) {
+  const n = positions.length;
+  const cos = new Float32Array(n * half);
+  const sin = new Float32Array(n * half);
+  for (let t = 0; t < n; t++) {
     for (let i = 0; i < half; i++) {
-      const a = frequencies ? (start + t) * frequencies[i] : ropeAngle(start + t, i, headDim, theta);
+      const a = frequencies ? positions[t] * frequencies[i] : ropeAngle(positions[t], i, headDim, theta);
       cos[t * half + i] = amplitude * Math.cos(a);
       sin[t * half + i] = amplitude * Math.sin(a);
     }
   }
-  return { cos: tf.tensor2d(cos, [length, half]), sin: tf.tensor2d(sin, [length, half]), layout };
-}
-
-/**
- * Per-row tables [B, 1, T, dh/2] picked from `tables` (rows = positions 0 … n − 1) at `positions` [B·T] (every entry in
- * [0, n): callers clamp padding to 0).
- */
-export function rowRopeTables(tables: RopeTables, positions: Int32Array, B: number, T: number): RopeTables {
-  const half = tables.cos.shape[tables.cos.rank - 1];
-  const pick = (t: tf.Tensor) =>
-    tf.tidy(() => tf.reshape(tf.gather(t, tf.tensor1d(positions, "int32")), [B, 1, T, half]) as tf.Tensor4D); // [B, 1, T, dh/2]
-  return { cos: pick(tables.cos), sin: pick(tables.sin), layout: tables.layout };
+  const shape = [...lead, half];
+  const make = (values: Float32Array) => tf.tensor(values, shape) as tf.Tensor as tf.Tensor2D | tf.Tensor4D; // [...lead, dh/2]
+  return { cos: make(cos), sin: make(sin), layout };
 }
 
 /**

@@ -12,8 +12,7 @@ import { countParams, lmConfig, LMConfig, ParamCounts } from "./config";
 import { Embedding } from "./embedding";
 import { KVCache } from "./kv-cache";
 import { LayerNorm, makeNorm, RMSNorm } from "./norm";
-import { ropeFor, slidingWindow } from "./attention-kind";
-import { rowRopeTables } from "./rope";
+import { ropeFor, rowRopeFor, slidingWindow } from "./attention-kind";
 import { checkPositions, clampedPositions, rowMask } from "./row-positions";
 
 /** The blocks as numbered children ("layers.0.attn.wqkv.weight" ...). */
@@ -117,9 +116,7 @@ export class TransformerLM extends Module {
     const keys = positions ? (cache ? cache.keySlots(positions, B, T) : positions) : null; // [B·S]
     return tf.tidy(() => {
       const at = positions ? clampedPositions(positions) : null;
-      const span = at ? at.reduce((m, p) => Math.max(m, p), 0) + 1 : T;
-      const tables = this.pos ? null : ropeFor(this.config, at ? 0 : offset, span); // [span, ropeDim/2] each, or none
-      const rope = tables && at ? rowRopeTables(tables, at, B, T) : tables; // [B, 1, T, ropeDim/2] or [T, ropeDim/2]
+      const rope = this.pos ? null : at ? rowRopeFor(this.config, at, B, T) : ropeFor(this.config, offset, T); // [B, 1, T, ropeDim/2] or [T, ropeDim/2] each
       let x = this.embed.apply(tokens) as tf.Tensor3D; // [B, T, d]
       if (this.pos) {
         const rows = at ? tf.reshape(tf.gather(this.pos.weight, tf.tensor1d(at, "int32")), [B, T, d]) : tf.slice(this.pos.weight, [offset, 0], [T, d]); // [B, T, d] or [T, d]
