@@ -74,7 +74,7 @@ export interface QuantizedLayer {
   weight: QuantizedTensor;
 }
 
-/** What quantizeModel did; restore() puts the float32 products back. */
+/** What quantizeModel did; restore() and activate() switch between the float32 and the quantized products. */
 export interface QuantizedModel {
   /** quantLabel of the weights plus the activation mode: "int8 channel", "int4 1x128 W4A8", "e4m3 128x128" ... */
   label: string;
@@ -83,6 +83,9 @@ export interface QuantizedModel {
   quantizedBytes: number;
   /** Bytes of the same layers in float32. */
   fp32Bytes: number;
+  /** Routes the layers through the quantized products again after restore() (quantizeModel leaves them routed). */
+  activate(): void;
+  /** Puts the float32 products back. */
   restore(): void;
 }
 
@@ -108,13 +111,15 @@ export function quantizeModel(model: Module, config: Partial<QuantizeModelConfig
     }
     layers.push({ name, shape: [linear.outFeatures, linear.inFeatures], weight });
   }
-  layers.forEach(({ weight }, i) => linears[i][1].setMatmul((x2) => dequantMatmul(x2, weight, act)));
+  const activate = () => layers.forEach(({ weight }, i) => linears[i][1].setMatmul((x2) => dequantMatmul(x2, weight, act)));
+  activate();
   const label = `${quantLabel(qc)}${act ? (c.format === "int4" ? " W4A8" : c.format === "int8" ? " W8A8" : " +e4m3 act") : ""}`;
   return {
     label,
     layers,
     quantizedBytes: layers.reduce((s, l) => s + l.weight.bytes(), 0),
     fp32Bytes: layers.reduce((s, l) => s + 4 * l.shape[0] * l.shape[1], 0),
+    activate,
     restore() {
       for (const [, linear] of linears) linear.setMatmul(null);
     },
