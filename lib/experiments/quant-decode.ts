@@ -3,6 +3,7 @@
 // validation perplexity and the weight bytes the decode reads. Reference: lib/model/cache-measure.ts decodeSpeed (one
 // cached single-token step, logits read back); lib/experiments/interleaved.ts.
 import * as tf from "@tensorflow/tfjs";
+import type { Timing } from "../bench/timing";
 import { checkPositiveInt } from "../check";
 import type { Batch } from "../data";
 import type { TransformerLM } from "../model";
@@ -36,8 +37,9 @@ export interface QuantDecodeRow {
   label: string;
   /** Bytes of the quantized layers' weights (codes + scales; fp32: 4 bytes each). */
   layerBytes: number;
-  /** Median batch-1 decode step, ms, and its tokens/s. */
-  msPerToken: number;
+  /** Batch-1 decode step times over the rounds, ms (median, min, max, samples). */
+  timing: Timing;
+  /** 1000 / median ms. */
   tokensPerSecond: number;
   /** tokens/s over fp32's in the same rounds. */
   speedup: number;
@@ -90,7 +92,7 @@ export function quantizedDecode(model: TransformerLM, val: BatchSet<Batch>, conf
       use(q);
       const loss = valLoss(model, val);
       const fp32Bytes = quantized[0]?.fp32Bytes ?? 0;
-      return { label: timings[i].name, layerBytes: q ? q.quantizedBytes : fp32Bytes, msPerToken: timings[i].median, tokensPerSecond: 1000 / timings[i].median, speedup: timings[0].median / timings[i].median, valLoss: loss, perplexity: Math.exp(loss) };
+      return { label: timings[i].name, layerBytes: q ? q.quantizedBytes : fp32Bytes, timing: timings[i], tokensPerSecond: 1000 / timings[i].median, speedup: timings[0].median / timings[i].median, valLoss: loss, perplexity: Math.exp(loss) };
     });
     return rows;
   } finally {
