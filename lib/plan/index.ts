@@ -24,5 +24,5 @@ export { calibrateEfficiency, planFigures } from "./step";
 export { decodeFloor, kvBytesPerToken, servingMemory, weightBytes } from "./inference";
 export { attentionFlopsPerToken, DEFAULT_WORKLOAD, expectedDistinctExperts, maxDecodeBatch, resolveWorkload, roofline, weightBytesRead } from "./roofline";
 export type { PhaseRoofline, RooflineReport, ServingWorkload } from "./roofline";
-export { ARTICLE_A100_COSTS, ARTICLE_A100_SOURCE, ARTICLE_COST_FORMULA, costPerMillionTokens, DEEPSEEK_DAY6, DEFAULT_DEPLOYMENT_COST, impliedCosts, impliedHourlyCost } from "./serving-cost";
+export { ARTICLE_A100_COSTS, ARTICLE_A100_SOURCE, ARTICLE_A100_STRESS, ARTICLE_COST_FORMULA, costPerMillionTokens, DEEPSEEK_DAY6, DEFAULT_DEPLOYMENT_COST, impliedCosts, impliedHourlyCost } from "./serving-cost";
 export type { DeploymentCostInput, ImpliedCost, ReportedCostRow } from "./serving-cost";

@@ -74,6 +74,14 @@ export const ARTICLE_A100_COSTS: readonly ReportedCostRow[] = Object.freeze([
 ].map((r) => Object.freeze(r)));
 export const ARTICLE_A100_SOURCE = "articles 000/002 §5.1 成本计算示例（A100实例） (throughput unit not stated; utilisation and power factor not stated)";
 
+/** The articles' stress-test table "推理性能对比表", reported for "测试结果（A100 80GB）": throughput, first-token latency, memory. */
+export const ARTICLE_A100_STRESS: readonly { model: string; tokensPerSecond: number; firstTokenMs: number; memoryGB: number }[] = Object.freeze([
+  { model: "DeepSeek", tokensPerSecond: 3420, firstTokenMs: 125, memoryGB: 68 },
+  { model: "GPT-4", tokensPerSecond: 2850, firstTokenMs: 180, memoryGB: 82 },
+  { model: "Claude", tokensPerSecond: 2380, firstTokenMs: 210, memoryGB: 75 },
+  { model: "PaLM-2", tokensPerSecond: 3150, firstTokenMs: 150, memoryGB: 71 },
+].map((r) => Object.freeze(r)));
+
 /** What a reported row implies at utilisation 1 and power factor 1: the instance's and one GPU's USD/hour. */
 export interface ImpliedCost {
   row: ReportedCostRow;
