@@ -69,12 +69,12 @@ export const QUANT_KERNELS = Object.freeze({
 
 /** A weight-only quantized matrix [n, k] as the dequant-matmul kernel reads it (lab.quant's QuantizedTensor fields). */
 export interface KernelQuantWeight {
-  /** 0 = INT8 symmetric, 1 = INT4 symmetric (two codes per byte, low nibble first), 2 = FP8 (codes through `lut`). */
-  format: 0 | 1 | 2;
+  /** 0 = INT8 symmetric, 1 = INT4 symmetric (two codes per byte, low nibble first), 2 = FP8 E4M3, 3 = FP8 E5M2. */
+  format: 0 | 1 | 2 | 3;
   codes: Int8Array | Uint8Array;
   /** Dequant multipliers, one per groupRows × groupCols block of the [n, k] matrix. */
   scales: Float32Array;
-  /** FP8: the value of each of the 256 codes; else null. */
+  /** FP8: the value of each of the 256 codes (the kernel reads its NaN/Inf codes here); else null. */
   lut: Float32Array | null;
   n: number;
   k: number;

@@ -23,7 +23,7 @@ export function kernelWeight(fn: string, w: QuantizedTensor): KernelQuantWeight 
   const [n, k] = w.shape;
   if (w.format === "int4" && k % 2 !== 0) throw new Error(`${fn}: int4 weights need an even input dimension, got ${k}`);
   const kw: KernelQuantWeight = {
-    format: w.format === "int8" ? 0 : w.format === "int4" ? 1 : 2,
+    format: w.format === "int8" ? 0 : w.format === "int4" ? 1 : w.format === "e4m3" ? 2 : 3,
     codes: w.codes,
     scales: w.scales,
     lut: isFp8(w.format) ? fp8Values(w.format) : null,

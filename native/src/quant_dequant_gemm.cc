@@ -3,12 +3,16 @@
 // columns n; for each it decodes the weight row once into an L1-resident buffer (value·scale, one fp32 multiply, so
 // every dequantised weight is bit-identical to lab.quant's QuantizedTensor.dequantize()) and dots it with the M rows
 // of x. Formats: 0 = INT8 symmetric (Int8Array codes), 1 = INT4 symmetric (two codes per byte, low nibble first,
-// sign-extended), 2 = FP8 (Uint8Array codes read through the 256-entry value table lab.quant decodes with). The block
+// sign-extended), 2 = FP8 E4M3 and 3 = FP8 E5M2 (Uint8Array codes; bit arithmetic, with the 256-entry value table
+// lab.quant decodes with for the NaN/Inf codes; the scalar path reads the table). The block
 // layout is quant_args.h's (per channel, 1×g groups, g×g blocks). AVX-512 / AVX2 / scalar, chosen at run time (cpu.h).
 // Reference: DeepSeek-V3 inference/kernel.py (fp8_gemm with 128×128 weight scales); GPTQ/AWQ weight-only GEMV kernels.
-//   dequantGemm(x: Float32Array, codes: Int8Array | Uint8Array, scales: Float32Array, lut: Float32Array | null,
+//   dequantGemm(x: Float32Array, codes: Int8Array | Uint8Array, scales: Float32Array, lut: Float32Array | null (FP8: 256 values),
 //               out: Float32Array, m, n, k, groupRows, groupCols, format) -> undefined
 //   dequantGemmKernel() -> "avx512" | "avx2" | "scalar"
+// GCC 12 warns falsely inside its own AVX-512 intrinsics (intentionally self-initialised undefined vectors).
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
 #include <algorithm>
@@ -27,7 +31,13 @@ namespace {
 #define DQ512_FN __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma")))
 #define DQ256_FN __attribute__((target("avx2,fma")))
 
-enum Format : int64_t { kInt8 = 0, kInt4 = 1, kFp8 = 2 };
+enum Format : int64_t { kInt8 = 0, kInt4 = 1, kE4m3 = 2, kE5m2 = 3 };
+
+// FP8 without the table: the 7 magnitude bits shifted into a float32's exponent and mantissa fields, times
+// 2^(127 − bias), give the code's value exactly (normals and subnormals alike); the sign bit is copied. Codes the
+// shift does not cover (E4M3 NaN S.1111.111; E5M2 Inf/NaN S.11111.xx) are read from the table.
+constexpr int kE4m3Shift = 20, kE5m2Shift = 21;
+constexpr float kE4m3Pow = 0x1p120f, kE5m2Pow = 0x1p112f;
 
 // One weight row's codes, its per-group scales along k, and the value table (FP8 only).
 struct Row {
@@ -41,7 +51,7 @@ struct Row {
 // ---- scalar ----
 inline float code_value(const Row& r, int64_t i) {
   if (r.format == kInt8) return static_cast<float>(reinterpret_cast<const int8_t*>(r.codes)[i]);
-  if (r.format == kFp8) return r.lut[r.codes[i]];
+  if (r.format >= kE4m3) return r.lut[r.codes[i]];
   const int nibble = (r.codes[i >> 1] >> ((i & 1) * 4)) & 0xf;
   return static_cast<float>(nibble < 8 ? nibble : nibble - 16);
 }
@@ -68,9 +78,16 @@ DQ256_FN void decode_avx2(const Row& r, float* w) {
       __m256i iv;
       if (r.format == kInt8) {
         iv = _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(r.codes + i)));
-      } else if (r.format == kFp8) {
-        iv = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(r.codes + i)));
-        _mm256_storeu_ps(w + i, _mm256_mul_ps(_mm256_i32gather_ps(r.lut, iv, 4), sv));
+      } else if (r.format >= kE4m3) {
+        const bool e4 = r.format == kE4m3;
+        const __m256i c = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(r.codes + i)));
+        const __m256i mag = _mm256_and_si256(c, _mm256_set1_epi32(0x7f));
+        const __m256i sign = _mm256_slli_epi32(_mm256_and_si256(c, _mm256_set1_epi32(0x80)), 24);
+        const __m256 m = _mm256_castsi256_ps(_mm256_sllv_epi32(mag, _mm256_set1_epi32(e4 ? kE4m3Shift : kE5m2Shift)));
+        __m256 v = _mm256_or_ps(_mm256_mul_ps(m, _mm256_set1_ps(e4 ? kE4m3Pow : kE5m2Pow)), _mm256_castsi256_ps(sign));
+        const __m256i special = e4 ? _mm256_cmpeq_epi32(mag, _mm256_set1_epi32(0x7f)) : _mm256_cmpgt_epi32(mag, _mm256_set1_epi32(0x7b));
+        if (_mm256_movemask_ps(_mm256_castsi256_ps(special))) v = _mm256_mask_i32gather_ps(v, r.lut, c, _mm256_castsi256_ps(special), 4);
+        _mm256_storeu_ps(w + i, _mm256_mul_ps(v, sv));
         continue;
       } else {
         // 4 bytes = 8 nibbles, element 2j = low nibble of byte j: spread bytes to 32-bit lanes twice, shift by 0 / 4.
@@ -114,8 +131,15 @@ DQ512_FN void decode_avx512(const Row& r, float* w) {
       __m512 v;
       if (r.format == kInt8) {
         v = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(r.codes + i))));
-      } else if (r.format == kFp8) {
-        v = _mm512_i32gather_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(r.codes + i))), r.lut, 4);
+      } else if (r.format >= kE4m3) {
+        const bool e4 = r.format == kE4m3;
+        const __m512i c = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(r.codes + i)));
+        const __m512i mag = _mm512_and_si512(c, _mm512_set1_epi32(0x7f));
+        const __m512i sign = _mm512_slli_epi32(_mm512_and_si512(c, _mm512_set1_epi32(0x80)), 24);
+        const __m512 m = _mm512_castsi512_ps(_mm512_sllv_epi32(mag, _mm512_set1_epi32(e4 ? kE4m3Shift : kE5m2Shift)));
+        v = _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(_mm512_mul_ps(m, _mm512_set1_ps(e4 ? kE4m3Pow : kE5m2Pow))), sign));
+        const __mmask16 special = e4 ? _mm512_cmpeq_epi32_mask(mag, _mm512_set1_epi32(0x7f)) : _mm512_cmpgt_epi32_mask(mag, _mm512_set1_epi32(0x7b));
+        if (special) v = _mm512_mask_i32gather_ps(v, special, c, r.lut, 4);
       } else {
         // 8 bytes = 16 nibbles: low nibbles to even lanes, high nibbles to odd lanes, sign-extend 4 bits.
         const __m128i bytes = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(r.codes + i / 2));
@@ -169,8 +193,8 @@ Napi::Value DequantGemm(const Napi::CallbackInfo& info) {
       !dim_arg(info, fn, 9, group_cols) || !int_arg(info, fn, 10, format)) {
     return info.Env().Undefined();
   }
-  if (format < kInt8 || format > kFp8) {
-    quant::range_error(info, "dequantGemm: format must be 0 (int8), 1 (int4) or 2 (fp8)");
+  if (format < kInt8 || format > kE5m2) {
+    quant::range_error(info, "dequantGemm: format must be 0 (int8), 1 (int4), 2 (e4m3) or 3 (e5m2)");
     return info.Env().Undefined();
   }
   View<uint8_t> codes;
@@ -182,7 +206,7 @@ Napi::Value DequantGemm(const Napi::CallbackInfo& info) {
   } else if (!quant::u8_arg(info, fn, 1, codes)) {
     return info.Env().Undefined();
   }
-  if (format == kFp8) {
+  if (format >= kE4m3) {
     if (!f32_arg(info, fn, 3, lut)) return info.Env().Undefined();
     if (lut.size != 256) {
       quant::range_error(info, "dequantGemm: lut must hold the 256 FP8 code values");

@@ -68,6 +68,35 @@ describe(`dequantMatmul (dequant GEMM: ${dequantMatmulKernel()})`, () => {
     w.dispose();
   });
 
+  it.each(["e4m3", "e5m2"] as const)("%s: subnormal, NaN and Inf codes decode as lab.quant does", (format) => {
+    const rng = new Rng(9);
+    const k = 64;
+    const s = 0.01; // one given scale: row 0 tiny (subnormal codes), row 1 normal with a NaN, row 2 past the format's max
+    const big = format === "e4m3" ? 1000 : 1e5; // > 448 (E4M3 → NaN) or > 57344 (E5M2 → Inf) without saturation
+    const vals = Float32Array.from({ length: 3 * k }, (_, i) => {
+      const sign = i % 2 ? -1 : 1;
+      const r = Math.floor(i / k);
+      return sign * s * (r === 0 ? 2 ** -(4 + (i % 14)) : r === 1 ? 1 + rng.uniform() : big);
+    });
+    vals[k + 5] = NaN;
+    const q = quantize(vals, { format, granularity: { kind: "tensor" }, saturate: false }, { shape: [3, k], scales: Float32Array.of(s) });
+    const [expMask, mantMask] = format === "e4m3" ? [0x78, 0x07] : [0x7c, 0x03];
+    const codes = Array.from(q.codes as Uint8Array);
+    expect(codes.filter((c) => (c & expMask) === 0 && (c & mantMask) !== 0).length).toBeGreaterThan(4); // subnormals
+    expect(codes.filter((c) => (c & expMask) === expMask).length).toBeGreaterThan(k / 2); // NaN / Inf codes
+    const x = tf.tensor2d(Float32Array.from({ length: k }, () => rng.normal()), [1, k]);
+    const fused = dequantMatmul(x, q);
+    const oracle = tf.matMul(x, tf.tensor2d(q.dequantize(), [3, k]), false, true).dataSync();
+    const f = fused.dataSync();
+    expect(Math.abs(f[0] - oracle[0])).toBeLessThanOrEqual(2e-6 * Math.abs(oracle[0]));
+    expect(oracle[0]).not.toBe(0);
+    expect(f[1]).toBeNaN();
+    expect(oracle[1]).toBeNaN();
+    if (Number.isNaN(oracle[2])) expect(f[2]).toBeNaN();
+    else expect(f[2]).toBe(oracle[2]);
+    tf.dispose([x, fused]);
+  });
+
   it("the composite path (cpu backend, no fused kernel) equals the native kernel to float noise", async () => {
     const rng = new Rng(5);
     const w = randomMatrix(rng, 24, 256);
