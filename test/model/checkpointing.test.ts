@@ -2,7 +2,7 @@
 // during the step, the same forward in eval and generation, no tensor growth, and a named error for a bad flag.
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
-import { selectBackend } from "../../lib/backend";
+import { selectBackend } from "../../lib/backend-select";
 import { seed } from "../../lib/random";
 import { lmConfig, LMConfig, stepMemory, TransformerLM } from "../../lib/model";
 import { checkpointTradeoff } from "../../lib/experiments";
