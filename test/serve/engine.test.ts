@@ -18,6 +18,7 @@ const MODELS: Record<string, Partial<LMConfig>> = {
   dense: TINY,
   moe: { ...TINY, ffn: "moe", nDenseLayers: 1, moe: { nRouted: 4, nShared: 1, topK: 2, expertHidden: 8 } },
   mla: { ...TINY, attention: "mla", mla: { kvLoraRank: 8, qkNopeHeadDim: 4, qkRopeHeadDim: 4, vHeadDim: 4, path: "absorbed" } },
+  "gqa + sliding window": { ...TINY, nKVHeads: 2, slidingWindow: 4, globalTokens: 1 },
 };
 
 function alone(model: TransformerLM, r: ServeRequest): number[] {
