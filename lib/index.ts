@@ -39,6 +39,7 @@ export * as experiments from "./experiments";
 export * as flops from "./flops";
 export * as plan from "./plan";
 export * as teach from "./teach";
+export * as serve from "./serve";
 export { Linear, Module } from "./nn";
 export { claims, record, recordEnvironment, RESULTS_MIME, unlessQuick, VERDICTS } from "./claims";
 export type { ClaimRow, MetricValue, ResultsPayload, Verdict } from "./claims";

@@ -61,3 +61,28 @@ export interface GroupedAttrs {
   offsets: number[];
   mode: GroupedMode;
 }
+
+/** The quantized-inference kernels (lib/quant/dequant-matmul.ts). */
+export const QUANT_KERNELS = Object.freeze({
+  dequantMatMul: "MoelabDequantMatMul",
+});
+
+/** A weight-only quantized matrix [n, k] as the dequant-matmul kernel reads it (lab.quant's QuantizedTensor fields). */
+export interface KernelQuantWeight {
+  /** 0 = INT8 symmetric, 1 = INT4 symmetric (two codes per byte, low nibble first), 2 = FP8 E4M3, 3 = FP8 E5M2. */
+  format: 0 | 1 | 2 | 3;
+  codes: Int8Array | Uint8Array;
+  /** Dequant multipliers, one per groupRows × groupCols block of the [n, k] matrix. */
+  scales: Float32Array;
+  /** FP8: the value of each of the 256 codes (the kernel reads its NaN/Inf codes here); else null. */
+  lut: Float32Array | null;
+  n: number;
+  k: number;
+  groupRows: number;
+  groupCols: number;
+}
+
+/** Attributes of the dequant-matmul kernel (x [M, k] · dequant(w)ᵀ → [M, n]): the weight travels as a host attribute. */
+export interface DequantMatMulAttrs {
+  weight: KernelQuantWeight;
+}

@@ -1,5 +1,6 @@
 // `npm run bench:quant`: quantization throughput (GB/s of fp32 input) against memory-copy bandwidth, and the W8A8
-// int8 GEMM (int32 accumulation, VNNI where present) against the native backend's fp32 GEMM. Writes
+// int8 GEMM (int32 accumulation, VNNI where present) against the native backend's fp32 GEMM, and batch-1 decode of a
+// lab model with weight-only INT8 / INT4 g128 / FP8 128×128 (and W8A8 / W4A8) against fp32 decode. Writes
 // results/bench/quant.{json,md}. Options: --quick (smaller arrays and shapes, 3 repeats), --out DIR.
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -76,9 +77,25 @@ async function main(): Promise<void> {
     rows.push({ what: `W8A8 layer (quantize x, int8 GEMM, rescale), ${shapeText}`, timing: tW, rate: gops(tW), unit: "GOP/s" });
     tf.dispose([a, w, wt]);
   }
+  // Batch-1 decode of a lab model: fp32 against the fused dequant-matmul formats (lab.quant.quantizeModel), interleaved.
+  const decodeConfig = cli.quick
+    ? lab.model.presetConfig("small", { contextLen: 64 })
+    : lab.model.presetConfig("small", { dim: 1024, nHeads: 16, ffnHidden: 2816, nLayers: 6, contextLen: 128 });
+  lab.seed(0);
+  const decodeModel = new lab.model.TransformerLM(decodeConfig);
+  const decodeVal = lab.data.evalBatches(Int32Array.from({ length: 64 }, (_, i) => (i * 31) % decodeConfig.vocabSize), { batchSize: 1, seqLen: 16, maxBatches: 1 });
+  const decodeRows = lab.experiments.quantizedDecode(decodeModel, decodeVal, {
+    settings: [{ format: "int8" }, { format: "int4" }, { format: "e4m3" }, { format: "int8", activationQuant: true }, { format: "int4", activationQuant: true }],
+    context: 16, rounds: cli.quick ? 5 : 30, warmupRounds: 2,
+  });
+  const decodeShape = `d ${decodeConfig.dim}, ${decodeConfig.nLayers} layers, FFN ${decodeConfig.ffnHidden}`;
+  for (const r of decodeRows) {
+    rows.push({ what: `decode batch 1, ${r.label} (${(r.layerBytes / 2 ** 20).toFixed(1)} MiB of layer weights; ${r.speedup.toFixed(2)}× fp32), ${decodeShape}`, timing: r.timing, rate: r.tokensPerSecond, unit: "tokens/s" });
+  }
+  decodeModel.dispose();
   const fmt = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
   const md = [
-    `Quantization benchmark (${new Date().toISOString().slice(0, 10)}, backend native, int8 kernel ${lab.quant.int8MatmulKernel()}, ${repeats} repeats; shared machine: medians with min–max)`,
+    `Quantization benchmark (${new Date().toISOString().slice(0, 10)}, backend native, int8 kernel ${lab.quant.int8MatmulKernel()}, dequant GEMM ${lab.quant.dequantMatmulKernel()}, ${repeats} repeats; shared machine: medians with min–max)`,
     "",
     "| what | median ms (min–max) | rate | unit |",
     "| :-- | --: | --: | :-- |",

@@ -1,6 +1,7 @@
 // Notebook harnesses, one room above the domain folders (lab.experiments): language-model runs with validation and
 // routing loads, a lone MoE layer's train step, interleaved timing, the per-step series the notebooks plot, the
-// Fashion-MNIST classifier and its loop, the balance run on the skewed stream, and the MTP draft's decode speed.
+// Fashion-MNIST classifier and its loop, the balance run on the skewed stream, the MTP draft's decode speed, and
+// quantized decode speed + perplexity.
 export { DEFAULT_LM_RUN, routedIndices, routedLoads, trainLM, trainThroughput, valLoss } from "./lm-run";
 export type { LMRun, LMRunConfig } from "./lm-run";
 export { moeStep } from "./moe-step";
@@ -17,3 +18,5 @@ export { DEFAULT_CLASSIFIER, DEFAULT_TRAIN_CLASSIFIER, MlpClassifier, evaluateCl
 export type { ClassifierConfig, TrainClassifierConfig } from "./classifier";
 export { checkpointTradeoff } from "./checkpoint-tradeoff";
 export type { CheckpointSide } from "./checkpoint-tradeoff";
+export { DEFAULT_QUANT_DECODE, quantizedDecode } from "./quant-decode";
+export type { QuantDecodeConfig, QuantDecodeRow } from "./quant-decode";

@@ -5,7 +5,7 @@
 import type { LMConfig } from "./config";
 import { CausalSelfAttention } from "./attention";
 import { MLA, mlaConfig, MLAConfig, mlaParams } from "./mla";
-import { ROPE_LAYOUTS, ropeTables, RopeTables } from "./rope";
+import { ROPE_LAYOUTS, RopeOptions, ropeTables, RopeTables, rowRopeTables } from "./rope";
 import type { SlidingWindow } from "./sparse";
 import { yarnFrequencies, yarnMscale, yarnScaling, YarnScaling } from "./yarn";
 
@@ -55,15 +55,24 @@ export function softmaxScale(c: LMConfig): number {
   return (mscale * mscale) / Math.sqrt(qk);
 }
 
+/** The model's RoPE options: layout, YaRN frequencies and amplitude. */
+function ropeOptions(c: LMConfig): Partial<RopeOptions> {
+  const yarn = activeYarn(c);
+  return {
+    layout: c.ropeLayout,
+    frequencies: yarn ? yarnFrequencies(ropeDim(c), c.ropeTheta, yarn) : null,
+    amplitude: yarn ? yarnMscale(yarn.factor, yarn.mscale) / yarnMscale(yarn.factor, yarn.mscaleAllDim) : 1,
+  };
+}
+
 /** RoPE tables of positions start … start + length − 1 for this model (layout, YaRN frequencies and amplitude). */
 export function ropeFor(c: LMConfig, start: number, length: number): RopeTables {
-  const dim = ropeDim(c);
-  const yarn = activeYarn(c);
-  return ropeTables(start, length, dim, c.ropeTheta, {
-    layout: c.ropeLayout,
-    frequencies: yarn ? yarnFrequencies(dim, c.ropeTheta, yarn) : null,
-    amplitude: yarn ? yarnMscale(yarn.factor, yarn.mscale) / yarnMscale(yarn.factor, yarn.mscaleAllDim) : 1,
-  });
+  return ropeTables(start, length, ropeDim(c), c.ropeTheta, ropeOptions(c));
+}
+
+/** Per-row RoPE tables [B, 1, T, ropeDim/2] of this model at `positions` [B·T] (integers ≥ 0). */
+export function rowRopeFor(c: LMConfig, positions: Int32Array, B: number, T: number): RopeTables {
+  return rowRopeTables(positions, B, T, ropeDim(c), c.ropeTheta, ropeOptions(c));
 }
 
 /** The attention module of one block. */

@@ -70,8 +70,10 @@ export class CausalSelfAttention extends Module {
    * x [B, T, dim] → [B, T, dim]. `rope` holds the angles of the T positions (offset by the cache length when
    * decoding with `slot`), or is null for a model with learned positions (no rotation); with a slot, this call's keys
    * and values are appended to the cache (and, with a window, the rows no later query can see are evicted).
+   * `rowMask` [B, 1, T, S] (lab.model.rowMask, per-row positions) replaces the causal/window mask; the window's
+   * eviction is then skipped (the mask alone hides what the window excludes).
    */
-  apply(x: tf.Tensor3D, rope: RopeTables | null, slot?: CacheSlot): tf.Tensor3D {
+  apply(x: tf.Tensor3D, rope: RopeTables | null, slot?: CacheSlot, rowMask?: tf.Tensor4D): tf.Tensor3D {
     const [B, T, d] = x.shape;
     if (d !== this.dim) throw new Error(`CausalSelfAttention.apply(x): expected shape [B, T, ${this.dim}], got [${x.shape}]`);
     const { nHeads: H, nKVHeads: Hkv, headDim: dh, window } = this;
@@ -84,7 +86,10 @@ export class CausalSelfAttention extends Module {
       let v = heads(v0, Hkv); // [B, Hkv, T, dh]
       const offset = slot ? slot.cache.length : 0;
       let mixed: tf.Tensor4D; // [B, H, T, dh]
-      if (window && slot) {
+      if (rowMask) {
+        if (slot) ({ k, v } = slot.cache.append(slot.layer, { k, v })); // [B, Hkv, S, dh]
+        mixed = attend(q, k, v, rowMask, this.scale);
+      } else if (window && slot) {
         const positions = [...keptPositions(offset, window), ...Array.from({ length: T }, (_, i) => offset + i)];
         ({ k, v } = slot.cache.append(slot.layer, { k, v })); // [B, Hkv, kept + T, dh]
         mixed = attend(q, k, v, windowMask(offset, T, positions, window), this.scale);

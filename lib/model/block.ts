@@ -33,17 +33,20 @@ export class Block extends Module {
     this.ffn = this.child("ffn", isMoELayer(config, layer) ? new MoELayer(d, moeSettings(config)) : new SwiGLU(d, config.ffnHidden));
   }
 
-  /** x [B, T, d] → [B, T, d]; `rope` covers the T positions (null: learned positions); `slot` appends to a KV cache. */
-  apply(x: tf.Tensor3D, rope: RopeTables | null, slot?: CacheSlot): BlockOutput {
+  /**
+   * x [B, T, d] → [B, T, d]; `rope` covers the T positions (null: learned positions); `slot` appends to a KV cache;
+   * `rowMask` [B, 1, T, S] is the per-row attention mask of a ragged batch (lab.model.rowMask).
+   */
+  apply(x: tf.Tensor3D, rope: RopeTables | null, slot?: CacheSlot, rowMask?: tf.Tensor4D): BlockOutput {
     const [B, T, d] = x.shape;
     // tidy keeps every tensor of the returned object (null entries are skipped); its type wants index signatures.
     return tf.tidy(() => {
-      const h = tf.add(x, this.attn.apply(this.attnNorm.apply(x) as tf.Tensor3D, rope, slot)); // [B, T, d]
+      const h = tf.add(x, this.attn.apply(this.attnNorm.apply(x) as tf.Tensor3D, rope, slot, rowMask)); // [B, T, d]
       const normed = tf.reshape(this.ffnNorm.apply(h), [B * T, d]) as tf.Tensor2D; // [N, d]
       if (this.ffn instanceof SwiGLU) {
         return { x: tf.add(h, tf.reshape(this.ffn.apply(normed), [B, T, d])), moe: null } as unknown as tf.TensorContainer; // [B, T, d]
       }
-      const moe = this.ffn.forward(normed, { seqLen: T });
+      const moe = this.ffn.forward(normed, { seqLen: T, auxLoss: !slot && !rowMask }); // decoding computes no training loss
       return { x: tf.add(h, tf.reshape(moe.y, [B, T, d])), moe } as unknown as tf.TensorContainer; // [B, T, d]
     }) as unknown as BlockOutput;
   }

@@ -1,5 +1,6 @@
-// Autoregressive generation: temperature and top-k sampling from the seeded PRNG, with or without the KV cache.
-// Reference: nanoGPT model.py `generate` (logits / temperature, keep the top-k, sample from the softmax).
+// Autoregressive generation: temperature, top-k and top-p (nucleus) sampling from the seeded PRNG, with or without the KV cache.
+// Reference: nanoGPT model.py `generate` (logits / temperature, keep the top-k, sample from the softmax); Holtzman et
+// al. 2019 and HF `TopPLogitsWarper` (nucleus); stop tokens as HF's eos_token_id.
 import * as tf from "@tensorflow/tfjs";
 import { throwIfCancelled } from "../cancel";
 import { Rng, rng as globalRng } from "../random";
@@ -12,18 +13,28 @@ export interface SampleConfig {
   temperature: number;
   /** Sample only among the k most likely tokens (ties with the k-th are kept); null = all. */
   topK: number | null;
+  /** Nucleus sampling: keep the most likely tokens (after top-k) until their probability reaches topP; 1 = all. */
+  topP: number;
 }
 
-export const DEFAULT_SAMPLE: Readonly<SampleConfig> = Object.freeze({ temperature: 1, topK: null });
+export const DEFAULT_SAMPLE: Readonly<SampleConfig> = Object.freeze({ temperature: 1, topK: null, topP: 1 });
+
+/** Checks sampling settings (errors name the field). */
+export function checkSample(fn: string, config: SampleConfig): void {
+  const { temperature, topK, topP } = config;
+  if (!(Number.isFinite(temperature) && temperature >= 0)) throw new Error(`${fn}: temperature must be a finite number ≥ 0, got ${temperature}`);
+  if (topK !== null) checkPositiveInt(fn, "topK", topK);
+  if (!(Number.isFinite(topP) && topP > 0 && topP <= 1)) throw new Error(`${fn}: topP must be a number in (0, 1], got ${topP}`);
+}
 
 /** One token id drawn from a row of logits [V] (softmax(logits / temperature) over the top-k, in float64). */
 export function sampleToken(logits: ArrayLike<number>, config: Partial<SampleConfig> = {}, rng: Rng = globalRng()): number {
-  const { temperature, topK } = withDefaults("sampleToken(logits, config)", DEFAULT_SAMPLE, config);
+  const cfg = withDefaults("sampleToken(logits, config)", DEFAULT_SAMPLE, config);
+  const { temperature, topK, topP } = cfg;
   const fn = "sampleToken(logits, config)";
   const V = logits.length;
   if (V < 1) throw new Error(`${fn}: logits must have at least one entry`);
-  if (!(Number.isFinite(temperature) && temperature >= 0)) throw new Error(`${fn}: temperature must be a finite number ≥ 0, got ${temperature}`);
-  if (topK !== null) checkPositiveInt(fn, "topK", topK);
+  checkSample(fn, cfg);
   for (let i = 0; i < V; i++) {
     if (Number.isNaN(logits[i]) || logits[i] === Infinity) {
       throw new Error(`${fn}: logits[${i}] is ${logits[i]}; logits must be finite or -Infinity (a NaN usually means the model's weights or activations diverged)`);
@@ -40,6 +51,15 @@ export function sampleToken(logits: ArrayLike<number>, config: Partial<SampleCon
     if (logits[i] >= floor) weights[i] = Math.exp((logits[i] - logits[best]) / temperature);
     total += weights[i];
   }
+  if (topP < 1) {
+    // Most likely first (ties by index); keep the smallest prefix whose probability reaches topP (at least one token).
+    const order = Array.from({ length: V }, (_, i) => i).sort((a, b) => weights[b] - weights[a] || a - b);
+    let kept = 0;
+    let n = 0;
+    while (n < V && kept < topP * total) kept += weights[order[n++]];
+    for (let j = n; j < V; j++) weights[order[j]] = 0;
+    total = kept;
+  }
   let u = rng.uniform() * total;
   for (let i = 0; i < V; i++) {
     u -= weights[i];
@@ -52,9 +72,11 @@ export function sampleToken(logits: ArrayLike<number>, config: Partial<SampleCon
 export interface GenerateConfig extends SampleConfig {
   /** Reuse cached keys/values (one new token per step) instead of re-running the whole sequence. */
   useCache: boolean;
+  /** Token ids that end a sequence (the stop token is returned as its last token). Default none. */
+  stop: readonly number[];
 }
 
-export const DEFAULT_GENERATE: Readonly<GenerateConfig> = Object.freeze({ ...DEFAULT_SAMPLE, useCache: true });
+export const DEFAULT_GENERATE: Readonly<GenerateConfig> = Object.freeze({ ...DEFAULT_SAMPLE, useCache: true, stop: Object.freeze([]) as readonly number[] });
 
 /** Continues `prompt` (token ids) by `maxNewTokens` tokens; returns the new tokens. prompt + new must fit contextLen. */
 export function generate(
@@ -72,6 +94,7 @@ export function generate(
     if (!(Number.isInteger(id) && id >= 0 && id < V)) throw new Error(`${fn}: prompt[${i}] must be an integer token id in [0, ${V}), got ${id}`);
   });
   checkPositiveInt(fn, "maxNewTokens", maxNewTokens);
+  checkSample(fn, cfg);
   const limit = model.config.contextLen;
   if (prompt.length + maxNewTokens > limit) {
     throw new Error(`${fn}: prompt (${prompt.length}) + maxNewTokens (${maxNewTokens}) exceeds contextLen ${limit}`);
@@ -96,6 +119,7 @@ export function generate(
         last.dispose();
       }
       sequence.push(next);
+      if (cfg.stop.includes(next)) break;
       feed = cache ? [next] : sequence;
     }
   } finally {

@@ -31,6 +31,7 @@ export {
   mlaSettings,
   ropeDim,
   ropeFor,
+  rowRopeFor,
   slidingWindow,
   softmaxScale,
 } from "./attention-kind";
@@ -53,3 +54,10 @@ export { DEFAULT_GENERATE, DEFAULT_SAMPLE, generate, sampleToken } from "./gener
 export type { GenerateConfig, SampleConfig } from "./generate";
 export { decodeSpeed, measureCache } from "./cache-measure";
 export type { CacheFootprint, DecodeSpeed } from "./cache-measure";
+export { checkSample } from "./generate";
+export { checkPositions, clampedPositions, PAD_POSITION, rowMask } from "./row-positions";
+export type { RowPositions } from "./row-positions";
+export { rowRopeTables } from "./rope";
+export { forwardRows } from "./batch-step";
+export type { StepModel, StepRow } from "./batch-step";
+export { checkPrompt, generateBatch } from "./generate-batch";

@@ -2,9 +2,12 @@
 // (rotated keys and values for MHA/GQA/MQA and naive MLA; the normalised latent and the shared rope key for absorbed
 // MLA; only the global and window entries for sliding-window attention), so a new token attends to them without
 // recomputing the prefix. Reference: the k_cache/v_cache and kv_cache/pe_cache buffers of DeepSeek-V3
-// inference/model.py `MLA`, and nanoGPT-style generation.
+// inference/model.py `MLA`, and nanoGPT-style generation. In row mode (forward with per-row positions) each row of the
+// batch also records the absolute position held in each slot (PAD_POSITION for padding), rows can join and leave a
+// running batch (addRows, selectRows) and compact() drops the padding slots every row shares.
 import * as tf from "@tensorflow/tfjs";
 import { checkPositiveInt } from "../check";
+import { PAD_POSITION } from "./row-positions";
 
 /** One layer's cached tensors by name, each [B, heads, rows, width] with the sequence on axis 2. */
 export type CacheParts = Record<string, tf.Tensor4D>;
@@ -12,6 +15,9 @@ export type CacheParts = Record<string, tf.Tensor4D>;
 export class KVCache {
   private readonly entries: (CacheParts | null)[];
   private cached = 0;
+  /** Row mode: [rows·length] position held in each slot, or null (one shared sequence, positions 0 … length − 1). */
+  private slotPositions: Int32Array | null = null;
+  private nRows = 0;
 
   constructor(readonly nLayers: number) {
     checkPositiveInt("KVCache", "nLayers", nLayers);
@@ -63,9 +69,18 @@ export class KVCache {
     }
   }
 
-  /** Moves the position on by `tokens` after a forward pass appended them to every layer. */
-  advance(tokens: number): void {
+  /** Moves the position on by `tokens` after a forward pass appended them to every layer; in row mode `keys` (from
+   * keySlots) becomes the slots' positions. */
+  advance(tokens: number, keys?: Int32Array): void {
     checkPositiveInt("KVCache.advance", "tokens", tokens);
+    if (keys) {
+      const rows = keys.length / (this.cached + tokens);
+      if (!Number.isSafeInteger(rows)) throw new Error(`KVCache.advance(tokens, keys): keys must hold rows·${this.cached + tokens} positions, got ${keys.length}`);
+      this.slotPositions = keys;
+      this.nRows = rows;
+    } else if (this.slotPositions) {
+      throw new Error("KVCache.advance(tokens): this cache holds per-row positions; pass the keys from keySlots");
+    }
     this.cached += tokens;
   }
 
@@ -78,6 +93,7 @@ export class KVCache {
       throw new Error(`KVCache.truncate(length): expected an integer in [0, ${this.cached}], got ${length}`);
     }
     if (length === this.cached) return;
+    if (this.slotPositions) throw new Error("KVCache.truncate: a row-mode cache (per-row positions) cannot roll back");
     this.entries.forEach((entry, layer) => {
       for (const [name, t] of Object.entries(entry ?? {})) {
         if (t.shape[2] !== this.cached) throw new Error(`KVCache.truncate: layer ${layer} holds ${t.shape[2]} rows of ${name} for ${this.cached} positions (an evicting sliding-window cache cannot roll back)`);
@@ -93,6 +109,165 @@ export class KVCache {
     this.cached = length;
   }
 
+  /** Row mode: whether the cache tracks per-row positions. */
+  get rowMode(): boolean {
+    return this.slotPositions !== null || (this.cached === 0 && this.nRows > 0);
+  }
+
+  /** Row mode: rows in the batch. */
+  get rows(): number {
+    return this.nRows;
+  }
+
+  /** Row mode: a copy of the [rows·length] slot positions (PAD_POSITION = padding). */
+  positions(): Int32Array {
+    return this.slotPositions ? this.slotPositions.slice() : new Int32Array(0);
+  }
+
+  /** Row mode: real (non-padding) tokens cached for `row`. */
+  rowTokens(row: number): number {
+    this.checkRow("rowTokens", row);
+    let n = 0;
+    for (let s = 0; s < this.cached; s++) if (this.slotPositions![row * this.cached + s] >= 0) n++;
+    return n;
+  }
+
+  /**
+   * Row mode: the positions [B·(length + T)] of every key a step of new tokens at `query` [B·T] attends over (the
+   * cached slots of each row, then its T new ones). B must equal the rows already cached (or the cache is empty).
+   */
+  keySlots(query: Int32Array, B: number, T: number): Int32Array {
+    const fn = "KVCache.keySlots(query, B, T)";
+    if (this.cached > 0 && !this.slotPositions) throw new Error(`${fn}: the cache holds one shared sequence (no row positions); use a fresh cache for per-row positions`);
+    if (this.cached > 0 && B !== this.nRows) throw new Error(`${fn}: the cache holds ${this.nRows} rows, got a step of ${B}`);
+    const S = this.cached + T;
+    const keys = new Int32Array(B * S);
+    for (let b = 0; b < B; b++) {
+      if (this.slotPositions) keys.set(this.slotPositions.subarray(b * this.cached, (b + 1) * this.cached), b * S);
+      keys.set(query.subarray(b * T, (b + 1) * T), b * S + this.cached);
+    }
+    return keys;
+  }
+
+  /** Row mode: appends `n` empty rows (all slots padding) at the end of the batch. */
+  addRows(n: number): void {
+    checkPositiveInt("KVCache.addRows", "n", n);
+    if (this.cached > 0 && !this.slotPositions) throw new Error("KVCache.addRows: the cache holds one shared sequence (no row positions)");
+    for (const entry of this.entries) {
+      if (!entry) continue;
+      for (const [name, t] of Object.entries(entry)) {
+        const [, H, S, W] = t.shape;
+        entry[name] = tf.keep(tf.tidy(() => tf.concat([t, tf.zeros([n, H, S, W])], 0)) as tf.Tensor4D); // [B + n, H, S, W]
+        t.dispose();
+      }
+    }
+    if (this.cached > 0) {
+      const grown = new Int32Array((this.nRows + n) * this.cached).fill(PAD_POSITION);
+      grown.set(this.slotPositions!);
+      this.slotPositions = grown;
+    }
+    this.nRows += n;
+  }
+
+  /**
+   * Row mode: moves the rows of `other` (a row-mode cache of the same model) after this cache's rows, both left-padded
+   * to the wider slot count; `other` is left empty.
+   */
+  merge(other: KVCache): void {
+    const fn = "KVCache.merge(other)";
+    if (other.nLayers !== this.nLayers) throw new Error(`${fn}: other has ${other.nLayers} layers, this cache ${this.nLayers}`);
+    if (!other.rowMode || (this.cached > 0 && !this.slotPositions)) throw new Error(`${fn}: both caches must hold per-row positions (row mode)`);
+    if (this.nRows === 0) {
+      this.entries.forEach((e, i) => {
+        if (e) tf.dispose(Object.values(e));
+        this.entries[i] = other.entries[i];
+        other.entries[i] = null;
+      });
+      [this.cached, this.slotPositions, this.nRows] = [other.cached, other.slotPositions, other.nRows];
+      [other.cached, other.slotPositions, other.nRows] = [0, null, 0];
+      return;
+    }
+    const W = Math.max(this.cached, other.cached);
+    const widen = (t: tf.Tensor4D, S: number) => (S === W ? t : (tf.concat([tf.zeros([t.shape[0], t.shape[1], W - S, t.shape[3]]), t], 2) as tf.Tensor4D)); // [B, H, W, width]
+    this.entries.forEach((mine, layer) => {
+      const theirs = other.entries[layer];
+      if (!mine || !theirs) throw new Error(`${fn}: layer ${layer} is empty in one of the caches`);
+      for (const name of Object.keys(mine)) {
+        const joined = tf.tidy(() => tf.concat([widen(mine[name], this.cached), widen(theirs[name], other.cached)], 0) as tf.Tensor4D); // [B + B', H, W, width]
+        mine[name].dispose();
+        mine[name] = tf.keep(joined);
+      }
+    });
+    const rows = (p: Int32Array | null, B: number, S: number) => {
+      const out = new Int32Array(B * W).fill(PAD_POSITION);
+      for (let b = 0; b < B; b++) if (p) out.set(p.subarray(b * S, (b + 1) * S), b * W + W - S);
+      return out;
+    };
+    const positions = new Int32Array((this.nRows + other.nRows) * W);
+    positions.set(rows(this.slotPositions, this.nRows, this.cached));
+    positions.set(rows(other.slotPositions, other.nRows, other.cached), this.nRows * W);
+    [this.slotPositions, this.cached, this.nRows] = [positions, W, this.nRows + other.nRows];
+    other.dispose();
+  }
+
+  /** Row mode: keeps only the rows `keep` (in that order), freeing the others' entries at once. */
+  selectRows(keep: readonly number[]): void {
+    keep.forEach((r) => this.checkRow("selectRows", r));
+    if (keep.length === 0) {
+      this.dispose();
+      return;
+    }
+    const S = this.cached;
+    this.gatherSlots(keep, Array.from({ length: keep.length * S }, (_, i) => i % S), S);
+    const kept = new Int32Array(keep.length * S);
+    keep.forEach((r, i) => kept.set(this.slotPositions!.subarray(r * S, (r + 1) * S), i * S));
+    this.slotPositions = kept;
+    this.nRows = keep.length;
+  }
+
+  /** Row mode: moves each row's real slots to the end (order kept) and drops the slots that are padding in every row. */
+  compact(): void {
+    if (!this.slotPositions) return;
+    const S = this.cached;
+    const real = Array.from({ length: this.nRows }, (_, r) => Array.from({ length: S }, (_, s) => s).filter((s) => this.slotPositions![r * S + s] >= 0));
+    const width = Math.max(1, ...real.map((r) => r.length));
+    if (width === S) return;
+    const slots: number[] = [];
+    const positions = new Int32Array(this.nRows * width).fill(PAD_POSITION);
+    real.forEach((r, row) => {
+      const pad = width - r.length;
+      for (let i = 0; i < width; i++) slots.push(i < pad ? 0 : r[i - pad]); // padding slots read slot 0 and stay masked
+      r.forEach((s, i) => (positions[row * width + pad + i] = this.slotPositions![row * S + s]));
+    });
+    this.gatherSlots(Array.from({ length: this.nRows }, (_, r) => r), slots, width);
+    this.slotPositions = positions;
+    this.cached = width;
+  }
+
+  /** Replaces every part by rows `rows`, slots `slots` [rows.length·width] (per row, indices into its S slots). */
+  private gatherSlots(rows: readonly number[], slots: readonly number[], width: number): void {
+    const S = this.cached;
+    const flat = Int32Array.from(slots, (s, i) => rows[Math.floor(i / width)] * S + s);
+    for (const entry of this.entries) {
+      if (!entry) continue;
+      for (const [name, t] of Object.entries(entry)) {
+        const [B, H, , W] = t.shape;
+        const picked = tf.tidy(() => {
+          const bySlot = tf.reshape(tf.transpose(t, [0, 2, 1, 3]), [B * S, H, W]); // [B·S, H, W]
+          const g = tf.gather(bySlot, tf.tensor1d(flat, "int32")); // [rows·width, H, W]
+          return tf.transpose(tf.reshape(g, [rows.length, width, H, W]), [0, 2, 1, 3]) as tf.Tensor4D; // [rows, H, width, W]
+        });
+        entry[name] = tf.keep(picked);
+        t.dispose();
+      }
+    }
+  }
+
+  private checkRow(fn: string, row: number): void {
+    if (!this.slotPositions && !(this.cached === 0 && this.nRows > 0)) throw new Error(`KVCache.${fn}: the cache holds no per-row positions (row mode)`);
+    if (!(Number.isSafeInteger(row) && row >= 0 && row < this.nRows)) throw new Error(`KVCache.${fn}(row): expected a row in [0, ${this.nRows}), got ${row}`);
+  }
+
   /** Cached elements (every part, all layers): the memory the cache holds, in values. */
   elements(): number {
     return this.entries.reduce((n, e) => n + (e ? Object.values(e).reduce((m, t) => m + t.size, 0) : 0), 0);
@@ -105,6 +280,8 @@ export class KVCache {
       this.entries[i] = null;
     });
     this.cached = 0;
+    this.slotPositions = null;
+    this.nRows = 0;
   }
 
   private layerEntry(fn: string, layer: number): CacheParts | null {

@@ -99,9 +99,9 @@ export class MLA extends Module {
   /**
    * x [B, T, dim] → [B, T, dim]; `rope` holds the angles of the T positions over qkRopeHeadDim; with `slot`, this
    * call's entries (naive: k [B, H, T, nope + rope] and v [B, H, T, v]; absorbed: latent [B, 1, T, kvLoraRank] and
-   * kpe [B, 1, T, rope]) are appended to the cache.
+   * kpe [B, 1, T, rope]) are appended to the cache. `rowMask` [B, 1, T, S] (per-row positions) replaces the causal mask.
    */
-  apply(x: tf.Tensor3D, rope: RopeTables | null, slot?: CacheSlot): tf.Tensor3D {
+  apply(x: tf.Tensor3D, rope: RopeTables | null, slot?: CacheSlot, rowMask?: tf.Tensor4D): tf.Tensor3D {
     if (!rope) throw new Error("MLA.apply(x, rope): MLA's decoupled rope key needs RoPE tables (positions \"rope\"), got null");
     const [B, T, d] = x.shape;
     if (d !== this.dim) throw new Error(`MLA.apply(x): expected shape [B, T, ${this.dim}], got [${x.shape}]`);
@@ -116,7 +116,7 @@ export class MLA extends Module {
       const kPe = applyRope(tf.reshape(kPe0, [B, 1, T, r]) as tf.Tensor4D, rope); // [B, 1, T, r]
       const latent = tf.reshape(this.kv_norm.apply(latent0), [B, 1, T, C]) as tf.Tensor4D; // [B, 1, T, C]
       const offset = slot ? slot.cache.length : 0;
-      const mask = T > 1 ? causalMask(T, offset) : null; // [T, offset + T]
+      const mask = rowMask ?? (T > 1 ? causalMask(T, offset) : null); // [B, 1, T, S] or [T, offset + T]
       let out: tf.Tensor; // [B, T, H·v]
       if (path === "naive") {
         const kv = tf.transpose(tf.reshape(this.wkv_b.apply(latent), [B, T, H, nope + dv]), [0, 2, 1, 3]); // [B, H, T, nope + v]

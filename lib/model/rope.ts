@@ -12,10 +12,13 @@ export type RopeLayout = "half" | "interleaved";
 /** The layouts, for config checks. */
 export const ROPE_LAYOUTS: readonly RopeLayout[] = Object.freeze(["half", "interleaved"] as RopeLayout[]);
 
-/** cos and sin of the rotation angles for consecutive positions, each [T, dh/2], and the layout to rotate in. */
+/**
+ * cos and sin of the rotation angles, each [T, dh/2] (consecutive positions shared by every row) or [B, 1, T, dh/2]
+ * (per-row positions, rowRopeTables), and the layout to rotate in.
+ */
 export interface RopeTables {
-  cos: tf.Tensor2D; // [T, dh/2]
-  sin: tf.Tensor2D; // [T, dh/2]
+  cos: tf.Tensor2D | tf.Tensor4D; // [T, dh/2] or [B, 1, T, dh/2]
+  sin: tf.Tensor2D | tf.Tensor4D; // [T, dh/2] or [B, 1, T, dh/2]
   layout: RopeLayout;
 }
 
@@ -38,10 +41,27 @@ export function ropeAngle(pos: number, i: number, headDim: number, theta: number
 
 /** Tables for positions start … start + length − 1 (angles in float64, stored as float32). */
 export function ropeTables(start: number, length: number, headDim: number, theta: number, options: Partial<RopeOptions> = {}): RopeTables {
-  const fn = "ropeTables";
+  if (!Number.isSafeInteger(start) || start < 0) throw new Error(`ropeTables: start must be an integer ≥ 0, got ${start}`);
+  checkPositiveInt("ropeTables", "length", length);
+  const positions = Array.from({ length }, (_, t) => start + t);
+  return angleTables("ropeTables", positions, [length], headDim, theta, options);
+}
+
+/**
+ * Per-row tables [B, 1, T, dh/2] for the absolute positions [B·T] of a ragged batch (each entry an integer ≥ 0;
+ * callers clamp padding to 0).
+ */
+export function rowRopeTables(positions: Int32Array, B: number, T: number, headDim: number, theta: number, options: Partial<RopeOptions> = {}): RopeTables {
+  if (positions.length !== B * T || B * T === 0) throw new Error(`rowRopeTables: positions must hold B·T = ${B * T} > 0 entries, got ${positions.length}`);
+  positions.forEach((p, i) => {
+    if (!(Number.isSafeInteger(p) && p >= 0)) throw new Error(`rowRopeTables: positions[${i}] must be an integer ≥ 0, got ${p}`);
+  });
+  return angleTables("rowRopeTables", positions, [B, 1, T], headDim, theta, options);
+}
+
+/** cos/sin tables of shape [...lead, dh/2] for `positions` (row-major over lead). */
+function angleTables(fn: string, positions: ArrayLike<number>, lead: number[], headDim: number, theta: number, options: Partial<RopeOptions>): RopeTables {
   const { layout, frequencies, amplitude } = { ...DEFAULT_ROPE, ...options };
-  if (!Number.isSafeInteger(start) || start < 0) throw new Error(`${fn}: start must be an integer ≥ 0, got ${start}`);
-  checkPositiveInt(fn, "length", length);
   checkPositiveInt(fn, "headDim", headDim);
   if (headDim % 2) throw new Error(`${fn}: headDim must be even (features rotate in pairs), got ${headDim}`);
   if (!(Number.isFinite(theta) && theta > 1)) throw new Error(`${fn}: theta must be a finite number > 1, got ${theta}`);
@@ -49,33 +69,37 @@ export function ropeTables(start: number, length: number, headDim: number, theta
   const half = headDim / 2;
   if (frequencies && frequencies.length !== half) throw new Error(`${fn}: frequencies must hold headDim/2 = ${half} values, got ${frequencies.length}`);
   if (!(Number.isFinite(amplitude) && amplitude > 0)) throw new Error(`${fn}: amplitude must be a finite number > 0, got ${amplitude}`);
-  const cos = new Float32Array(length * half);
-  const sin = new Float32Array(length * half);
-  for (let t = 0; t < length; t++) {
+  const n = positions.length;
+  const cos = new Float32Array(n * half);
+  const sin = new Float32Array(n * half);
+  for (let t = 0; t < n; t++) {
     for (let i = 0; i < half; i++) {
-      const a = frequencies ? (start + t) * frequencies[i] : ropeAngle(start + t, i, headDim, theta);
+      const a = frequencies ? positions[t] * frequencies[i] : ropeAngle(positions[t], i, headDim, theta);
       cos[t * half + i] = amplitude * Math.cos(a);
       sin[t * half + i] = amplitude * Math.sin(a);
     }
   }
-  return { cos: tf.tensor2d(cos, [length, half]), sin: tf.tensor2d(sin, [length, half]), layout };
+  const shape = [...lead, half];
+  const make = (values: Float32Array) => tf.tensor(values, shape) as tf.Tensor as tf.Tensor2D | tf.Tensor4D; // [...lead, dh/2]
+  return { cos: make(cos), sin: make(sin), layout };
 }
 
 /**
- * Rotates x [B, H, T, dh] by the tables [T, dh/2]: each pair (a, b) → (a·cos − b·sin, b·cos + a·sin), the pairs being
+ * Rotates x [B, H, T, dh] by the tables [T, dh/2] or [B, 1, T, dh/2]: each pair (a, b) → (a·cos − b·sin, b·cos + a·sin), the pairs being
  * (i, i + dh/2) in the "half" layout and (2i, 2i + 1) in the "interleaved" one.
  */
 export function applyRope(x: tf.Tensor4D, tables: RopeTables): tf.Tensor4D {
   const [B, H, T, dh] = x.shape;
-  if (!tf.util.arraysEqual(tables.cos.shape, [T, dh / 2]) || !tf.util.arraysEqual(tables.sin.shape, [T, dh / 2])) {
-    throw new Error(`applyRope(x, tables): tables must be [${T}, ${dh / 2}] for x [${x.shape}], got [${tables.cos.shape}]`);
+  const want = tables.cos.rank === 4 ? [B, 1, T, dh / 2] : [T, dh / 2];
+  if (!tf.util.arraysEqual(tables.cos.shape, want) || !tf.util.arraysEqual(tables.sin.shape, want)) {
+    throw new Error(`applyRope(x, tables): tables must be [${T}, ${dh / 2}] or [${B}, 1, ${T}, ${dh / 2}] for x [${x.shape}], got [${tables.cos.shape}]`);
   }
   return tf.tidy(() => {
     if (tables.layout === "interleaved") {
       const pairs = tf.reshape(x, [B, H, T, dh / 2, 2]); // [B, H, T, dh/2, 2]
       const [a, b] = tf.split(pairs, 2, 4); // [B, H, T, dh/2, 1] each
-      const cos = tf.expandDims(tables.cos, 2); // [T, dh/2, 1]
-      const sin = tf.expandDims(tables.sin, 2); // [T, dh/2, 1]
+      const cos = tf.expandDims(tables.cos, tables.cos.rank); // [T, dh/2, 1] or [B, 1, T, dh/2, 1]
+      const sin = tf.expandDims(tables.sin, tables.sin.rank); // [T, dh/2, 1] or [B, 1, T, dh/2, 1]
       const ra = tf.sub(tf.mul(a, cos), tf.mul(b, sin)); // [B, H, T, dh/2, 1]
       const rb = tf.add(tf.mul(b, cos), tf.mul(a, sin)); // [B, H, T, dh/2, 1]
       return tf.reshape(tf.concat([ra, rb], 4), [B, H, T, dh]) as tf.Tensor4D; // [B, H, T, dh]

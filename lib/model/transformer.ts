@@ -13,9 +13,10 @@ import { countParams, lmConfig, LMConfig, ParamCounts } from "./config";
 import { Embedding } from "./embedding";
 import { KVCache } from "./kv-cache";
 import { LayerNorm, makeNorm, RMSNorm } from "./norm";
-import { ropeFor } from "./attention-kind";
+import { ropeFor, rowRopeFor, slidingWindow } from "./attention-kind";
 import { checkParamsFit, freeOnThrow } from "../nn/construction";
 import { MTPModules } from "./mtp";
+import { checkPositions, clampedPositions, rowMask } from "./row-positions";
 
 /** The blocks as numbered children ("layers.0.attn.wqkv.weight" ...). */
 class Layers extends Module {
@@ -28,7 +29,8 @@ class Layers extends Module {
 /** A forward pass's outputs. */
 export interface LMOutput {
   logits: tf.Tensor3D; // [B, T, V]
-  /** Sum of the MoE layers' coefficient-weighted auxiliary losses (0 for a dense model). */
+  /** Sum of the MoE layers' coefficient-weighted auxiliary losses (0 for a dense model, and when decoding with a cache
+   * or per-row positions: inference computes no training loss). */
   auxLoss: tf.Scalar;
   /** Per MoE layer (in order), tokens routed to each expert [E]. */
   loads: tf.Tensor1D[];
@@ -119,34 +121,50 @@ export class TransformerLM extends Module {
    * (positions cache.length …) and are appended to it; cache.length + T must not exceed contextLen. Cached and
    * full passes agree for dense and dropless MoE models; with an MoE capacity factor, which tokens are dropped
    * depends on how many are routed together, so they can differ.
+   *
+   * `positions` [B·T] (row-major; lab.model.PAD_POSITION = −1 marks padding) gives every row its own absolute
+   * positions — a ragged batch (left-padded prompts, rows that joined a running batch): RoPE angles or learned
+   * positions are taken per token and each row attends only to its own real, earlier keys (rowMask). With a cache, the
+   * cache is then in row mode (KVCache.keySlots / addRows / selectRows / compact); every position must be < contextLen.
    */
-  forward(tokens: tf.Tensor2D, cache?: KVCache): LMOutput {
+  forward(tokens: tf.Tensor2D, cache?: KVCache, positions?: Int32Array): LMOutput {
     return tf.tidy(() => {
-      const { hidden, ...out } = this.forwardHidden(tokens, cache);
+      const { hidden, ...out } = this.forwardHidden(tokens, cache, positions);
       return out as unknown as tf.TensorContainer;
     }) as unknown as LMOutput;
   }
 
-  /** forward(tokens, cache) that also returns the final hidden states [B, T, d] (normed; the head's input). */
-  forwardHidden(tokens: tf.Tensor2D, cache?: KVCache): LMHiddenOutput {
+  /** forward(tokens, cache, positions) that also returns the final hidden states [B, T, d] (normed; the head's input). */
+  forwardHidden(tokens: tf.Tensor2D, cache?: KVCache, positions?: Int32Array): LMHiddenOutput {
     const fn = "TransformerLM.forward(tokens)";
     if (tokens.rank !== 2 || tokens.dtype !== "int32") throw new Error(`${fn}: expected int32 [B, T], got ${tokens.dtype} [${tokens.shape}]`);
     const [B, T] = tokens.shape;
     const { vocabSize: V, dim: d, contextLen } = this.config;
     const offset = cache ? cache.length : 0;
-    if (offset + T > contextLen) {
+    if (positions) {
+      checkPositions(fn, positions, B, T);
+      const last = positions.reduce((m, p) => Math.max(m, p), 0);
+      if (last >= contextLen) throw new Error(`${fn}: position ${last} is outside contextLen ${contextLen}`);
+    } else if (offset + T > contextLen) {
       throw new Error(`${fn}: sequence length ${offset + T}${cache ? ` (${offset} cached + ${T})` : ""} exceeds contextLen ${contextLen}`);
     }
     this.checkVocab(fn, tokens);
+    const keys = positions ? (cache ? cache.keySlots(positions, B, T) : positions) : null; // [B·S]
     return tf.tidy(() => {
-      const rope = this.pos ? null : ropeFor(this.config, offset, T); // [T, ropeDim/2] each, or none with learned positions
+      const at = positions ? clampedPositions(positions) : null;
+      const rope = this.pos ? null : at ? rowRopeFor(this.config, at, B, T) : ropeFor(this.config, offset, T); // [B, 1, T, ropeDim/2] or [T, ropeDim/2] each
       let x = this.embed.apply(tokens) as tf.Tensor3D; // [B, T, d]
-      if (this.pos) x = tf.add(x, tf.slice(this.pos.weight, [offset, 0], [T, d])); // [B, T, d] + [T, d]
+      if (this.pos) {
+        const rows = at ? tf.reshape(tf.gather(this.pos.weight, tf.tensor1d(at, "int32")), [B, T, d]) : tf.slice(this.pos.weight, [offset, 0], [T, d]); // [B, T, d] or [T, d]
+        x = tf.add(x, rows); // [B, T, d]
+      }
+      const mask = keys ? rowMask({ B, T, S: keys.length / B, query: positions!, keys }, slidingWindow(this.config)) : undefined; // [B, 1, T, S]
       const aux: tf.Scalar[] = [];
       const loads: tf.Tensor1D[] = [];
       const indices: tf.Tensor2D[] = [];
       this.blocks.forEach((block, layer) => {
-        const out = this.config.checkpoint && !cache ? checkpointedBlock(block, x, rope) : block.apply(x, rope, cache ? { cache, layer } : undefined);
+        const slot = cache ? { cache, layer } : undefined;
+        const out = this.config.checkpoint && !cache && !mask ? checkpointedBlock(block, x, rope) : block.apply(x, rope, slot, mask);
         x = out.x;
         if (out.moe) {
           aux.push(out.moe.auxLoss);
@@ -154,7 +172,7 @@ export class TransformerLM extends Module {
           indices.push(out.moe.indices);
         }
       });
-      cache?.advance(T);
+      cache?.advance(T, keys ?? undefined);
       const hidden = this.norm.apply(x) as tf.Tensor3D; // [B, T, d]
       const logits = this.headLogits(tf.reshape(hidden, [B * T, d]) as tf.Tensor2D); // [N, V]
       const auxLoss = (aux.length ? tf.addN(aux) : tf.scalar(0)) as tf.Scalar;

@@ -15,9 +15,13 @@ export interface LinearConfig {
 
 export const DEFAULT_LINEAR: Readonly<LinearConfig> = Object.freeze({ bias: false, initStd: null });
 
+/** A replacement for the product x·Wᵀ ([N, in] → [N, out]): a quantized weight's kernel (lab.quant.quantizeModel). */
+export type LinearMatmul = (x2: tf.Tensor2D) => tf.Tensor2D;
+
 export class Linear extends Module {
   readonly weight: tf.Variable; // [out, in]
   readonly bias: tf.Variable | null; // [out]
+  private matmulOverride: LinearMatmul | null = null;
 
   constructor(
     readonly inFeatures: number,
@@ -34,6 +38,16 @@ export class Linear extends Module {
     this.bias = cfg.bias ? this.param("bias", tf.zeros([outFeatures])) : null;
   }
 
+  /** Runs x·Wᵀ through `matmul` from now on (null: back to the float32 weight). The bias still applies. */
+  setMatmul(matmul: LinearMatmul | null): void {
+    this.matmulOverride = matmul;
+  }
+
+  /** Whether x·Wᵀ runs through a replacement (setMatmul). */
+  get hasMatmulOverride(): boolean {
+    return this.matmulOverride !== null;
+  }
+
   /** x [..., in] → [..., out]. */
   apply(x: tf.Tensor): tf.Tensor {
     const last = x.shape[x.rank - 1];
@@ -43,7 +57,7 @@ export class Linear extends Module {
     return tf.tidy(() => {
       const lead = x.shape.slice(0, -1);
       const x2 = tf.reshape(x, [-1, this.inFeatures]); // [N, in]
-      let y = tf.matMul(x2, this.weight, false, true); // [N, out]
+      let y = this.matmulOverride ? this.matmulOverride(x2 as tf.Tensor2D) : tf.matMul(x2, this.weight, false, true); // [N, out]
       if (this.bias) y = tf.add(y, this.bias); // [N, out]
       return tf.reshape(y, [...lead, this.outFeatures]); // [..., out]
     });

@@ -49,6 +49,13 @@ export abstract class Module {
     }
   }
 
+  /** Every module of the tree by dotted name, this one first (""), children depth-first in registration order. */
+  namedModules(prefix = ""): Map<string, Module> {
+    const out = new Map<string, Module>([[prefix.replace(/\.$/, ""), this]]);
+    for (const [name, m] of this.children) for (const [k, v] of m.namedModules(`${prefix}${name}.`)) out.set(k, v);
+    return out;
+  }
+
   /** Trainable and frozen parameters by dotted name, in registration order (children after own). */
   namedParameters(prefix = ""): Map<string, tf.Variable> {
     return this.collect(prefix, (m) => m.ownParams);

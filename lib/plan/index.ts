@@ -1,4 +1,4 @@
-// Parallelism planner and training cost (lab.plan): formulas with their sources, no tensors. Every number is a Figure
+// Parallelism planner, training cost, serving roofline and deployment cost (lab.plan): formulas with their sources, no tensors. Every number is a Figure
 // {value, unit, formula, source}.
 export { figure, SOURCES } from "./figure";
 export type { Figure } from "./figure";
@@ -22,3 +22,7 @@ export type { PublishedRun, TrainingCost } from "./cost";
 export { deepspeedConfig, MEGATRON_COMMIT, megatronArgs, megatronLaunchScript } from "./launch";
 export { calibrateEfficiency, planFigures } from "./step";
 export { decodeFloor, kvBytesPerToken, servingMemory, weightBytes } from "./inference";
+export { attentionFlopsPerToken, DEFAULT_WORKLOAD, expectedDistinctExperts, maxDecodeBatch, resolveWorkload, roofline, weightBytesRead } from "./roofline";
+export type { PhaseRoofline, RooflineReport, ServingWorkload } from "./roofline";
+export { ARTICLE_A100_COSTS, ARTICLE_A100_SOURCE, ARTICLE_A100_STRESS, ARTICLE_COST_FORMULA, costPerMillionTokens, DEEPSEEK_DAY6, DEFAULT_DEPLOYMENT_COST, impliedCosts, impliedHourlyCost } from "./serving-cost";
+export type { DeploymentCostInput, ImpliedCost, ReportedCostRow } from "./serving-cost";

@@ -1,6 +1,6 @@
 // Quantization: FP8 E4M3/E5M2 (OCP OFP8, bit-exact), INT8/INT4 (round half to even), scaling granularities
 // (per tensor, per channel, 1×128 tiles, 128×128 blocks, power-of-two, delayed), QuantizedTensor, fake quantization
-// with a straight-through gradient, weight-only and W8A8 linears, emulated FP8 GEMM and FP8 training. DESIGN.md §3.
+// with a straight-through gradient, weight-only and W8A8 linears, the fused dequant-matmul decode path and quantizeModel, emulated FP8 GEMM and FP8 training. DESIGN.md §3.
 export { FP8_FORMATS, FP8_SPECS, INT_FORMATS, INT_SPECS, QUANT_FORMATS, codeBits, formatMax, isFp8 } from "./formats";
 export type { Fp8Format, Fp8Spec, IntFormat, IntSpec, QuantFormat } from "./formats";
 export { roundHalfEven, roundToFloat } from "./round";
@@ -24,3 +24,7 @@ export { DEFAULT_FP8_GEMM, fp8GemmEmulated } from "./fp8-gemm";
 export type { Fp8GemmConfig } from "./fp8-gemm";
 export { FP8_RECIPES, Fp8Linear, fp8Matmul } from "./fp8-training";
 export type { Fp8Recipe } from "./fp8-training";
+export { dequantMatmul, dequantMatmulKernel, kernelWeight, quantizeActivations } from "./dequant-matmul";
+export type { ActivationQuant } from "./dequant-matmul";
+export { DECODE_FORMATS, DEFAULT_QUANTIZE_MODEL, decodeQuantConfig, defaultDecodeSelect, quantizeModel, resolveQuantizeModel } from "./quantize-model";
+export type { DecodeFormat, QuantizedLayer, QuantizedModel, QuantizeModelConfig } from "./quantize-model";

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../../lib/backend-select";
 import { Rng } from "../../lib/random";
-import { applyRope, correctionRange, lmConfig, ropeFor, ropeTables, softmaxScale, yarnFrequencies, yarnMscale, yarnScaling } from "../../lib/model";
+import { applyRope, correctionRange, lmConfig, ropeFor, ropeTables, rowRopeTables, softmaxScale, yarnFrequencies, yarnMscale, yarnScaling } from "../../lib/model";
 
 beforeAll(async () => {
   await selectBackend();
@@ -112,4 +112,19 @@ describe("YaRN", () => {
     const ours = tf.transpose(applyRope(xs, ropeFor(config, 0, T)), [0, 2, 1, 3]).dataSync(); // [B, T, H, d]
     y.forEach((e, i) => expect(Math.abs(ours[i] - e), `index ${i}`).toBeLessThan(1e-5));
   });
+
+  it("per-row tables at ragged positions equal the consecutive tables' rows, and rotate per row", () => {
+    const positions = Int32Array.from([0, 4, 5, 2, 3, 0]); // B 2, T 3
+    const rows = rowRopeTables(positions, 2, 3, 8, 10000, { layout: "interleaved" });
+    expect(rows.cos.shape).toEqual([2, 1, 3, 4]);
+    const full = ropeTables(0, 6, 8, 10000, { layout: "interleaved" });
+    const want = tf.gather(full.cos, tf.tensor1d(positions, "int32")).dataSync();
+    expect(Array.from(rows.cos.dataSync())).toEqual(Array.from(want));
+    const x = tf.randomNormal([2, 2, 3, 8], 0, 1, "float32", 1) as tf.Tensor4D;
+    const ours = applyRope(x, rows).arraySync();
+    const row1 = applyRope(tf.slice(x, [1, 0, 0, 0], [1, 2, 3, 8]) as tf.Tensor4D, rowRopeTables(positions.slice(3), 1, 3, 8, 10000, { layout: "interleaved" })).arraySync();
+    expect(ours[1]).toEqual(row1[0]);
+    expect(() => rowRopeTables(Int32Array.from([0, -1]), 1, 2, 8, 10000)).toThrow(/positions\[1\] must be an integer ≥ 0, got -1/);
+  });
 });
+

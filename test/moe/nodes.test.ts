@@ -2,7 +2,7 @@
 // M = 4 group limit caps every token at 4 nodes, the unlimited gate does not; no tensor growth.
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
-import { selectBackend } from "../../lib/backend";
+import { selectBackend } from "../../lib/backend-select";
 import { seed } from "../../lib/random";
 import { nodeTraffic, ROUTER_PRESETS, syntheticRouting } from "../../lib/moe";
 

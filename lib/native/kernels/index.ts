@@ -5,7 +5,8 @@ import { fusedKernels } from "./fused";
 import { layoutKernels } from "./layout";
 import { matmulKernels } from "./matmul";
 import { moeKernels } from "./moe";
+import { quantKernels } from "./quant";
 import { reductionKernels } from "./reduce";
 import { sliceKernels } from "./slice";
 
-export const nativeKernels: KernelConfig[] = [...matmulKernels, ...elementwiseKernels, ...reductionKernels, ...layoutKernels, ...sliceKernels, ...fusedKernels, ...moeKernels];
+export const nativeKernels: KernelConfig[] = [...matmulKernels, ...elementwiseKernels, ...reductionKernels, ...layoutKernels, ...sliceKernels, ...fusedKernels, ...moeKernels, ...quantKernels];
