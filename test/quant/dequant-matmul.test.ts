@@ -1,7 +1,8 @@
 // The fused dequant-matmul decode kernel (native/src/quant_dequant_gemm.cc via lib/quant/dequant-matmul.ts) against
 // the composite oracle dequantize-then-tf.matMul for INT8 / INT4 / FP8 layouts with every edge (odd k, odd groups,
 // partial 128-row blocks, M = 1 and M > 1), the composite path on the cpu backend, W8A8 against the int32 W8A8 GEMM,
-// quantizeModel's logits against the same weights fake-quantized (quantizeWeights) for dense, MoE and MLA models,
+// quantizeModel's logits against the same weights fake-quantized (quantizeWeights) for dense, MoE (routed experts
+// quantized per expert, which equals quantizing the stacked tensor when 128-row blocks do not straddle experts) and MLA,
 // named errors and no tensor growth. test/quant/dequant-isa.test.ts reruns it with MOELAB_ISA=avx2 and =scalar.
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
@@ -164,10 +165,11 @@ describe("quantizeModel", () => {
     for (const setting of SETTINGS) {
       const qm = quantizeModel(model, setting);
       expect(qm.layers.length).toBeGreaterThan(0);
-      expect(qm.layers.some((l) => l.name.endsWith("head") || l.name.endsWith("wkv_b"))).toBe(false);
+      expect(qm.layers.some((l) => l.name === "head.weight" || l.name.includes("wkv_b") || l.name.includes("gate"))).toBe(false);
+      expect(qm.layers.some((l) => l.name.endsWith("experts.w1"))).toBe(model.config.ffn === "moe");
       const fused = model.apply(tokens);
       qm.restore();
-      const names = new Set(qm.layers.map((l) => `${l.name}.weight`));
+      const names = new Set(qm.layers.map((l) => l.name));
       const report = quantizeWeights(model, decodeQuantConfig(setting), (name) => names.has(name));
       expect(report.params.length).toBe(qm.layers.length);
       const fake = model.apply(tokens);
