@@ -108,7 +108,7 @@ function groupedDequantMatmul(xs: tf.Tensor2D, weights: QuantizedTensor[], offse
 /**
  * Quantizes the selected Linear and RoutedExperts modules of `model` (any Module: TransformerLM, a block ...) in place:
  * from now on their products run dequantMatmul on the codes. Returns the layers, activate() and restore(). Errors name
- * the layer and the setting.
+ * the layer and the setting. For inference: the quantized products have no gradient with respect to the weights.
  */
 export function quantizeModel(model: Module, config: Partial<QuantizeModelConfig> = {}): QuantizedModel {
   const fn = "quantizeModel(model, config)";
