@@ -1,5 +1,5 @@
 // The fused dequant-matmul decode kernel (native/src/quant_dequant_gemm.cc via lib/quant/dequant-matmul.ts) against
-// the composite oracle dequantize-then-tf.matMul for INT8 / INT4 / FP8 layouts with every edge (odd k, odd groups,
+// the composite oracle dequantize-then-tf.matMul and (x = I) bit for bit against QuantizedTensor.dequantize() for INT8 / INT4 / FP8 layouts with every edge (odd k, odd groups,
 // partial 128-row blocks, M = 1 and M > 1), the composite path on the cpu backend, W8A8 against the int32 W8A8 GEMM,
 // quantizeModel's logits against the same weights fake-quantized (quantizeWeights) for dense, MoE (routed experts
 // quantized per expert, which equals quantizing the stacked tensor when 128-row blocks do not straddle experts) and MLA,
@@ -96,6 +96,18 @@ describe(`dequantMatmul (dequant GEMM: ${dequantMatmulKernel()})`, () => {
     if (Number.isNaN(oracle[2])) expect(f[2]).toBeNaN();
     else expect(f[2]).toBe(oracle[2]);
     tf.dispose([x, fused]);
+  });
+
+  it.each(CASES)("$label: the kernel's dequantised weights are bit-identical to QuantizedTensor.dequantize()", ({ config, n, k }) => {
+    // x = I_k: out[i, j] = Σ_t δ(i,t)·w[j,t] = w[j,i] exactly (products with 0 and 1 and sums of zeros are exact).
+    const rng = new Rng(13);
+    const w = randomMatrix(rng, n, k);
+    const q = quantize(w, config);
+    const eye = tf.eye(k) as tf.Tensor2D;
+    const out = dequantMatmul(eye, q); // [k, n] = dequant(W)ᵀ
+    const wt = tf.transpose(out);
+    expect(Array.from(wt.dataSync())).toEqual(Array.from(q.dequantize()));
+    tf.dispose([w, eye, out, wt]);
   });
 
   it("the composite path (cpu backend, no fused kernel) equals the native kernel to float noise", async () => {
