@@ -1,8 +1,9 @@
 // The fused dequant-matmul decode kernel (native/src/quant_dequant_gemm.cc via lib/quant/dequant-matmul.ts) against
-// the composite oracle dequantize-then-tf.matMul and (x = I) bit for bit against QuantizedTensor.dequantize() for INT8 / INT4 / FP8 layouts with every edge (odd k, odd groups,
-// partial 128-row blocks, M = 1 and M > 1), the composite path on the cpu backend, W8A8 against the int32 W8A8 GEMM,
-// quantizeModel's logits against the same weights fake-quantized (quantizeWeights) for dense, MoE (routed experts
-// quantized per expert, which equals quantizing the stacked tensor when 128-row blocks do not straddle experts) and MLA,
+// the composite oracle dequantize-then-tf.matMul, and (x = I) bit for bit against QuantizedTensor.dequantize(), for
+// INT8 / INT4 / FP8 layouts with every edge (odd k, odd groups, partial 128-row blocks, M = 1 and M > 1; subnormal,
+// NaN and Inf FP8 codes), the composite path on the cpu backend, W8A8 against the int32 W8A8 GEMM, quantizeModel's
+// logits against the same weights fake-quantized (quantizeWeights) for dense, MoE (routed experts quantized per
+// expert, which equals quantizing the stacked tensor when 128-row blocks do not straddle experts) and MLA models,
 // named errors and no tensor growth. test/quant/dequant-isa.test.ts reruns it with MOELAB_ISA=avx2 and =scalar.
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
