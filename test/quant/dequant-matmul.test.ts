@@ -158,7 +158,7 @@ describe(`dequantMatmul (dequant GEMM: ${dequantMatmulKernel()})`, () => {
 const DENSE: Partial<LMConfig> = { vocabSize: 64, dim: 128, nLayers: 2, nHeads: 4, contextLen: 16, ffnHidden: 256 };
 const MODELS: { label: string; config: Partial<LMConfig> }[] = [
   { label: "dense", config: DENSE },
-  { label: "MoE", config: { ...DENSE, ffn: "moe", nDenseLayers: 1, moe: { nExperts: 4, topK: 2, expertHidden: 128 } } },
+  { label: "MoE", config: { ...DENSE, ffn: "moe", nDenseLayers: 1, moe: { nRouted: 4, topK: 2, expertHidden: 128 } } },
   { label: "MLA", config: { ...DENSE, attention: "mla", mla: { qLoraRank: 0, kvLoraRank: 64, qkNopeHeadDim: 16, qkRopeHeadDim: 16, vHeadDim: 32 } } },
 ];
 const SETTINGS: Partial<QuantizeModelConfig>[] = [
