@@ -12,7 +12,7 @@ import { RoutedExperts, type ExpertProjection } from "../moe/experts";
 import { Linear } from "../nn/linear";
 import type { Module } from "../nn/module";
 import { dequantMatmul, type ActivationQuant } from "./dequant-matmul";
-import { BLOCK_128X128, PER_CHANNEL, type Granularity } from "./granularity";
+import { PER_CHANNEL, type Granularity } from "./granularity";
 import { QuantConfig, QuantizedTensor, quantLabel, quantize } from "./quantized-tensor";
 import type { ScaleFormat } from "./scales";
 
@@ -66,7 +66,7 @@ export function decodeQuantConfig(config: Partial<QuantizeModelConfig> = {}): Qu
   const c = resolveQuantizeModel("decodeQuantConfig(config)", config);
   const g = c.groupSize ?? (c.format === "int8" ? null : 128);
   const granularity: Granularity = g === null ? PER_CHANNEL : c.format === "e4m3" ? { kind: "block", size: g } : { kind: "group", size: g };
-  return { format: c.format, granularity: c.format === "e4m3" && g === 128 ? BLOCK_128X128 : granularity, symmetric: true, pow2Scales: false, scaleFormat: c.scaleFormat, saturate: true };
+  return { format: c.format, granularity, symmetric: true, pow2Scales: false, scaleFormat: c.scaleFormat, saturate: true };
 }
 
 /** One quantized weight: a Linear's, or one projection of the routed experts (one QuantizedTensor per expert). */
