@@ -11,10 +11,20 @@ import { combine, dispatch, groupedMatMul } from "./ops";
 import type { RoutingPlan } from "./plan";
 import { scatterAddRows } from "./rows";
 
+/** The expert projections, by parameter name. */
+export type ExpertProjection = "w1" | "w2" | "w3";
+
+/**
+ * A replacement for one projection's grouped product over the expert-sorted rows (xs [M, in], segment e = rows
+ * [offsets[e], offsets[e+1]) → [M, out]): quantized expert weights (lab.quant.quantizeModel).
+ */
+export type ExpertMatmul = (xs: tf.Tensor2D, projection: ExpertProjection, offsets: readonly number[]) => tf.Tensor2D;
+
 export class RoutedExperts extends Module {
   readonly w1: tf.Variable; // [E, hidden, dim]
   readonly w2: tf.Variable; // [E, dim, hidden]
   readonly w3: tf.Variable; // [E, hidden, dim]
+  private matmulOverride: ExpertMatmul | null = null;
 
   /** `initStd` null = 1/sqrt(fan-in) per projection. */
   constructor(
@@ -32,13 +42,22 @@ export class RoutedExperts extends Module {
     this.w3 = this.param("w3", randomNormal([nExperts, hidden, dim], 0, initStd ?? 1 / Math.sqrt(dim)));
   }
 
+  /** Runs the dispatch path's grouped products through `matmul` from now on (null: the float32 weights). */
+  setMatmul(matmul: ExpertMatmul | null): void {
+    this.matmulOverride = matmul;
+  }
+
+  /** Whether the grouped products run through a replacement (setMatmul). */
+  get hasMatmulOverride(): boolean {
+    return this.matmulOverride !== null;
+  }
+
   /** Expert e applied to segment e of the expert-sorted rows: xs [M, dim], offsets [E + 1] → [M, dim]. */
   applySorted(xs: tf.Tensor2D, offsets: readonly number[]): tf.Tensor2D {
     return tf.tidy(() => {
-      const w1 = this.w1 as tf.Tensor3D;
-      const w3 = this.w3 as tf.Tensor3D;
-      const h = swiGate(groupedMatMul(xs, w1, offsets), groupedMatMul(xs, w3, offsets)); // [M, hidden]
-      return groupedMatMul(h, this.w2 as tf.Tensor3D, offsets); // [M, dim]
+      const mm = (a: tf.Tensor2D, p: ExpertProjection) => (this.matmulOverride ? this.matmulOverride(a, p, offsets) : groupedMatMul(a, this[p] as tf.Tensor3D, offsets));
+      const h = swiGate(mm(xs, "w1"), mm(xs, "w3")); // [M, hidden]
+      return mm(h, "w2"); // [M, dim]
     });
   }
 

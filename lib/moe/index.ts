@@ -31,6 +31,7 @@ export type { BalanceLoss } from "./balance";
 export { loadMetrics, routerEntropy } from "./metrics";
 export type { LoadMetrics } from "./metrics";
 export { RoutedExperts } from "./experts";
+export type { ExpertMatmul, ExpertProjection } from "./experts";
 export { Router } from "./router";
 export type { Route } from "./router";
 export { MoELayer } from "./layer";

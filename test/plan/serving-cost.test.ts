@@ -1,6 +1,7 @@
 // The deployment-cost formula, its inverse, the articles' table's implied prices, and the serving roofline on
 // hand-computed cases: a one-layer dense MHA shape (every FLOP and byte counted by hand), expected distinct experts,
-// DeepSeek-V3's MoE and MLA terms at the extremes, memory fit and max batch; bad inputs → errors naming the field.
+// DeepSeek-V3's MoE and MLA terms at the extremes, memory fit and max batch, KV bytes against lab.model's formula;
+// bad inputs → errors naming the field.
 import { describe, expect, it } from "vitest";
 import {
   ARTICLE_A100_COSTS,
@@ -19,6 +20,7 @@ import {
   shapeParams,
   weightBytesRead,
 } from "../../lib/plan";
+import { kvCacheBytesPerToken, lmConfig } from "../../lib/model";
 
 describe("deployment cost formula", () => {
   it("cost = hardware / (throughput × utilisation) × power, in USD per million tokens (hand-computed)", () => {
@@ -114,6 +116,18 @@ describe("serving roofline", () => {
     const b = maxDecodeBatch(v3, GPUS.A100, { gpus: 8, weightBits: 4.125, contextTokens: 4989 }).value;
     const free = 8 * GPUS.A100.memoryBytes - (shapeParams(v3).total * 4.125) / 8;
     expect(b).toBe(Math.floor(free / (4989 * 61 * 576 * 2)));
+  });
+
+  it("the roofline's KV bytes per token equal lab.model.kvCacheBytesPerToken (MLA absorbed latent, MHA, GQA)", () => {
+    const mla = { kvLoraRank: 32, qkRopeHeadDim: 8, qkNopeHeadDim: 16, vHeadDim: 16, qLoraRank: 0, path: "absorbed" as const };
+    const lab = lmConfig({ dim: 64, nHeads: 4, nLayers: 3, attention: "mla", mla });
+    const shape: ModelShape = { ...TINY, hidden: 64, heads: 4, layers: 3, attention: { kind: "mla", qLoraRank: 0, kvLoraRank: 32, qkNopeDim: 16, qkRopeDim: 8, vDim: 16 } };
+    expect(kvBytesPerToken(shape, 2).value).toBe(kvCacheBytesPerToken(lab, 2)); // 3·(32 + 8)·2
+    expect(kvBytesPerToken(shape, 2).value).toBe(240);
+    for (const nKVHeads of [4, 2, 1]) {
+      const c = lmConfig({ dim: 64, nHeads: 4, nLayers: 3, nKVHeads });
+      expect(kvBytesPerToken({ ...shape, attention: { kind: "mha", kvHeads: nKVHeads } }, 2).value).toBe(kvCacheBytesPerToken(c, 2));
+    }
   });
 
   it("rejects bad workloads with errors naming the field", () => {

@@ -1,7 +1,9 @@
 // The fused dequant-matmul decode kernel (native/src/quant_dequant_gemm.cc via lib/quant/dequant-matmul.ts) against
-// the composite oracle dequantize-then-tf.matMul for INT8 / INT4 / FP8 layouts with every edge (odd k, odd groups,
-// partial 128-row blocks, M = 1 and M > 1), the composite path on the cpu backend, W8A8 against the int32 W8A8 GEMM,
-// quantizeModel's logits against the same weights fake-quantized (quantizeWeights) for dense, MoE and MLA models,
+// the composite oracle dequantize-then-tf.matMul, and (x = I) bit for bit against QuantizedTensor.dequantize(), for
+// INT8 / INT4 / FP8 layouts with every edge (odd k, odd groups, partial 128-row blocks, M = 1 and M > 1; subnormal,
+// NaN and Inf FP8 codes), the composite path on the cpu backend, W8A8 against the int32 W8A8 GEMM, quantizeModel's
+// logits against the same weights fake-quantized (quantizeWeights) for dense, MoE (routed experts quantized per
+// expert, which equals quantizing the stacked tensor when 128-row blocks do not straddle experts) and MLA models,
 // named errors and no tensor growth. test/quant/dequant-isa.test.ts reruns it with MOELAB_ISA=avx2 and =scalar.
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
@@ -97,6 +99,18 @@ describe(`dequantMatmul (dequant GEMM: ${dequantMatmulKernel()})`, () => {
     tf.dispose([x, fused]);
   });
 
+  it.each(CASES)("$label: the kernel's dequantised weights are bit-identical to QuantizedTensor.dequantize()", ({ config, n, k }) => {
+    // x = I_k: out[i, j] = Σ_t δ(i,t)·w[j,t] = w[j,i] exactly (products with 0 and 1 and sums of zeros are exact).
+    const rng = new Rng(13);
+    const w = randomMatrix(rng, n, k);
+    const q = quantize(w, config);
+    const eye = tf.eye(k) as tf.Tensor2D;
+    const out = dequantMatmul(eye, q); // [k, n] = dequant(W)ᵀ
+    const wt = tf.transpose(out);
+    expect(Array.from(wt.dataSync())).toEqual(Array.from(q.dequantize()));
+    tf.dispose([w, eye, out, wt]);
+  });
+
   it("the composite path (cpu backend, no fused kernel) equals the native kernel to float noise", async () => {
     const rng = new Rng(5);
     const w = randomMatrix(rng, 24, 256);
@@ -144,7 +158,7 @@ describe(`dequantMatmul (dequant GEMM: ${dequantMatmulKernel()})`, () => {
 const DENSE: Partial<LMConfig> = { vocabSize: 64, dim: 128, nLayers: 2, nHeads: 4, contextLen: 16, ffnHidden: 256 };
 const MODELS: { label: string; config: Partial<LMConfig> }[] = [
   { label: "dense", config: DENSE },
-  { label: "MoE", config: { ...DENSE, ffn: "moe", nDenseLayers: 1, moe: { nExperts: 4, topK: 2, expertHidden: 128 } } },
+  { label: "MoE", config: { ...DENSE, ffn: "moe", nDenseLayers: 1, moe: { nRouted: 4, topK: 2, expertHidden: 128 } } },
   { label: "MLA", config: { ...DENSE, attention: "mla", mla: { qLoraRank: 0, kvLoraRank: 64, qkNopeHeadDim: 16, qkRopeHeadDim: 16, vHeadDim: 32 } } },
 ];
 const SETTINGS: Partial<QuantizeModelConfig>[] = [
@@ -164,10 +178,11 @@ describe("quantizeModel", () => {
     for (const setting of SETTINGS) {
       const qm = quantizeModel(model, setting);
       expect(qm.layers.length).toBeGreaterThan(0);
-      expect(qm.layers.some((l) => l.name.endsWith("head") || l.name.endsWith("wkv_b"))).toBe(false);
+      expect(qm.layers.some((l) => l.name === "head.weight" || l.name.includes("wkv_b") || l.name.includes("gate"))).toBe(false);
+      expect(qm.layers.some((l) => l.name.endsWith("experts.w1"))).toBe(model.config.ffn === "moe");
       const fused = model.apply(tokens);
       qm.restore();
-      const names = new Set(qm.layers.map((l) => `${l.name}.weight`));
+      const names = new Set(qm.layers.map((l) => l.name));
       const report = quantizeWeights(model, decodeQuantConfig(setting), (name) => names.has(name));
       expect(report.params.length).toBe(qm.layers.length);
       const fake = model.apply(tokens);
