@@ -10,6 +10,5 @@ export function escapeHtml(text: string): string {
 
 /** `text` without ANSI escape sequences (colours, cursor moves). */
 export function stripAnsi(text: string): string {
-  // eslint-disable-next-line no-control-regex
   return text.replace(/\u001b\[[0-?]*[ -/]*[@-~]|\u001b[@-Z\\-_]/g, "");
 }

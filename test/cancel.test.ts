@@ -4,13 +4,14 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import { CancelToken, KeyboardInterrupt, cancelled, runCancellable, throwIfCancelled } from "../lib/cancel";
-import { selectBackend } from "../lib/backend";
+import { selectBackend } from "../lib/backend-select";
 import { Linear } from "../lib/nn/linear";
 import { fit } from "../lib/train/fit";
 import { generate, TransformerLM } from "../lib/model";
-import { SkewedStream, balanceRun } from "../lib/moe";
-import { MlpClassifier, trainClassifier } from "../lib/quant/classifier";
-import { loadFashionMnist, sliceImages } from "../lib/quant/fashion-mnist";
+import { SkewedStream } from "../lib/data/skewed-stream";
+import { balanceRun } from "../lib/experiments/balance";
+import { MlpClassifier, trainClassifier } from "../lib/experiments/classifier";
+import { loadFashionMnist, sliceImages } from "../lib/data/fashion-mnist";
 import { ArithmeticTask, Bandit, sampleCompletions, trainLmRl, trainPpo } from "../lib/rl";
 import { progress } from "../lib/progress";
 import { Rng, seed } from "../lib/random";

@@ -2,7 +2,7 @@
 // process.stderr writes into `stream` messages of the cell they belong to, batched, in order with the rest.
 // Reference: https://jupyter-client.readthedocs.io/en/latest/messaging.html#messages-on-the-iopub-pub-sub-channel
 import { TextDecoder } from "node:util";
-import type { Header, Session } from "./wire";
+import type { Header } from "./wire";
 
 /** Where a stream's text goes: a cell (its execute_request header), nowhere (a silent request), or the terminal. */
 export type StreamTarget = Header | "drop" | "terminal";

@@ -13,6 +13,7 @@ import type { KernelSockets } from "./sockets";
 import { decode, encode, PROTOCOL_VERSION, Session, Signer, type Header, type Message } from "./wire";
 
 // tslab.display() writes through this module-level hook of tslab (read on every call in tslab/dist/public.js).
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- tslab ships no types for this internal module
 const tslabHook: { lastWriteDisplayData: TslabDisplayWriter | null } = require("tslab/dist/jupyter");
 
 /** What the kernel needs besides its sockets. */

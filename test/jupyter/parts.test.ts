@@ -116,7 +116,7 @@ describe("tracebacks", () => {
       "    at helper (evalmachine.<anonymous>:4:41)",
       "    at evalmachine.<anonymous>:7:22",
       "    at evalmachine.<anonymous>:9:3",
-      `    at CellRunner.run (${root}/lib/kernel/cells.ts:151:32)`,
+      `    at CellRunner.run (${root}/lib/jupyter/cells.ts:151:32)`,
       `    at Object.execute (${root}/node_modules/tslab/dist/executor.js:162:41)`,
       "    at new Promise (<anonymous>)",
       "    at process.processTicksAndRejections (node:internal/process/task_queues:95:5)",

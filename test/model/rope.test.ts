@@ -72,7 +72,7 @@ describe("YaRN", () => {
     // ramp (i − 0)/(1 − 0) clamped = [0, 1, 1, 1]: pair 0 keeps 100^0 = 1, the others are divided by the factor 4.
     expect(correctionRange(4, 1, 8, 100, 8)).toEqual([0, 1]);
     const f = yarnFrequencies(8, 100, yarnScaling({ factor: 4, originalMaxPositionEmbeddings: 8, betaFast: 4, betaSlow: 1 }));
-    [1, 0.31622776601683794 / 4, 0.1 / 4, 0.031622776601683794 / 4].forEach((e, i) => expect(f[i]).toBeCloseTo(e, 14));
+    [1, Math.sqrt(0.1) / 4, 0.1 / 4, Math.sqrt(0.001) / 4].forEach((e, i) => expect(f[i]).toBeCloseTo(e, 14));
     // A pair inside the range is blended: V3 pair 16 has ramp (16 − 10)/13 → f = base·(1 − 6/13) + base/40·6/13.
     const v3 = yarnFrequencies(64, 10000, yarnScaling());
     const base16 = Math.pow(10000, -32 / 64);

@@ -37,7 +37,7 @@ describe("MOELAB_THREADS bounds", () => {
   });
 
   it("the lab names the variable and runs on the next backend", () => {
-    const script = `require("./lib/backend").selectBackend().then((b) => console.log("backend", b));`;
+    const script = `require("./lib/backend-select").selectBackend().then((b) => console.log("backend", b));`;
     const r = child(["-r", "ts-node/register/transpile-only", "-e", script], "100000");
     expect(r.status, r.out).toBe(0);
     expect(r.out).toContain(`native backend not started: $MOELAB_THREADS=100000 must be an integer in [1, ${MAX_THREADS}]`);

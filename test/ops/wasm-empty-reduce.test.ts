@@ -2,7 +2,7 @@
 // all true), not uninitialised heap memory; non-empty reductions are untouched.
 import { afterAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
-import { availableBackends, currentBackend, useBackend } from "../../lib/backend";
+import { availableBackends, currentBackend, useBackend } from "../../lib/backend-select";
 
 let previous: string | null = null;
 afterAll(async () => {

@@ -6,7 +6,7 @@ import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { readNotebook, type Cell, type Notebook } from "../../lib/run/notebook";
+import { type Cell, type Notebook } from "../../lib/run/notebook";
 import { ParameterError, checkParameters, declaredParameters } from "../../lib/run/parameters";
 import { MANIFEST_FILE, listNotebooks, makeDirectory, runNotebooks, selectNotebooks } from "../../lib/run/runner";
 

@@ -80,8 +80,14 @@ function studentE4M3(opts: { round?: (v: number) => number; flush?: boolean; ove
       if (a >= 448) return s | (opts.overflowNaN && a > 464 ? 0x7f : 0x7e);
       if (a < 2 ** -6) return opts.flush ? s : s | round(a * 2 ** 9); // subnormal: m · 2^-9
       let e = 0;
-      while (a >= 2) (a /= 2), e++;
-      while (a < 1) (a *= 2), e--;
+      while (a >= 2) {
+        a /= 2;
+        e++;
+      }
+      while (a < 1) {
+        a *= 2;
+        e--;
+      }
       const m = round((a - 1) * 8); // 0..8; 8 carries into the next binade
       const code = ((e + 7) << 3) + m;
       return s | Math.min(code, 0x7e);

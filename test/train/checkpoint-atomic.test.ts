@@ -3,12 +3,12 @@
 // child finished. A folder mixing files of two saves, an interrupted save and a config.json without `step` are named
 // errors, and nothing is assigned before everything is checked.
 import { spawn } from "node:child_process";
-import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import * as tf from "@tensorflow/tfjs";
-import { NativeAdamOptimizer } from "../../lib/native/optimizer";
+import { adam, type AdamW } from "../../lib/train/optimizer";
 import { CHECKPOINT_FILES, latestCheckpoint, readCheckpointInfo, restoreCheckpoint, saveCheckpoint } from "../../lib/train/checkpoint";
 import { SaverModel, fillState } from "./checkpoint-fixture";
 
@@ -21,7 +21,7 @@ function tempDir(): string {
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 /** Every byte of the module's variables and the optimizer's state, for bit-for-bit comparison. */
-function snapshot(model: SaverModel, optimizer: NativeAdamOptimizer): Record<string, unknown> {
+function snapshot(model: SaverModel, optimizer: AdamW): Record<string, unknown> {
   const state = optimizer.state();
   const out: Record<string, unknown> = { iterations: state.iterations, accBeta1: state.accBeta1, accBeta2: state.accBeta2 };
   for (const [name, v] of model.namedParameters()) {
@@ -36,7 +36,7 @@ function snapshot(model: SaverModel, optimizer: NativeAdamOptimizer): Record<str
 /** Restores `dir` and checks it against the state its (step, version) must hold; returns [step, version]. */
 function restoreAndCheck(dir: string): [number, number] {
   const got = new SaverModel();
-  const gotOpt = new NativeAdamOptimizer(1e-3, 0.9, 0.999, 1e-8);
+  const gotOpt = adam({ learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
   const info = restoreCheckpoint(dir, got, gotOpt);
   const version = (info.config as { version: number }).version;
   const want = new SaverModel();
@@ -146,8 +146,8 @@ describe("atomic checkpoints", () => {
     const manifestFile = path.join(dir, CHECKPOINT_FILES.manifest);
     const body = Buffer.from(JSON.stringify({ seed: 0, config: null }));
     writeFileSync(path.join(dir, CHECKPOINT_FILES.config), body);
-    const manifest = JSON.parse(require("node:fs").readFileSync(manifestFile, "utf8"));
-    manifest.files[CHECKPOINT_FILES.config] = { bytes: body.length, sha256: require("node:crypto").createHash("sha256").update(body).digest("hex") };
+    const manifest = JSON.parse(readFileSync(manifestFile, "utf8"));
+    manifest.files[CHECKPOINT_FILES.config] = { bytes: body.length, sha256: createHash("sha256").update(body).digest("hex") };
     writeFileSync(manifestFile, JSON.stringify(manifest));
     expect(() => readCheckpointInfo(dir)).toThrow("readCheckpointInfo(dir): config.json.step must be an integer ≥ 0, got undefined");
     model.dispose();

@@ -2,7 +2,7 @@
 // of weights and twice that of Adam moments, so a save takes long enough to be killed in every phase.
 import * as tf from "@tensorflow/tfjs";
 import { Module } from "../../lib/nn/module";
-import { NativeAdamOptimizer } from "../../lib/native/optimizer";
+import { adam, type AdamW } from "../../lib/train/optimizer";
 
 const SHAPES: Record<string, number[]> = { a: [512, 1280], b: [1000] };
 
@@ -29,7 +29,7 @@ function values(seed: number, n: number, positive = false): Float32Array {
 }
 
 /** Sets the model's weights to the values of (step, version) and returns an optimizer holding that state's moments. */
-export function fillState(model: SaverModel, step: number, version: number): NativeAdamOptimizer {
+export function fillState(model: SaverModel, step: number, version: number): AdamW {
   const seed = 1000 * step + 10 * version;
   const moments = new Map<string, { m: tf.Tensor; v: tf.Tensor }>();
   let k = 0;
@@ -39,7 +39,7 @@ export function fillState(model: SaverModel, step: number, version: number): Nat
     tf.tidy(() => variable.assign(tf.tensor(values(seed + k++, n), shape)));
     moments.set(variable.name, { m: tf.tensor(values(seed + k++, n), shape), v: tf.tensor(values(seed + k++, n, true), shape) });
   }
-  const optimizer = new NativeAdamOptimizer(1e-3, 0.9, 0.999, 1e-8);
+  const optimizer = adam({ learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
   optimizer.setState({ iterations: step, accBeta1: 0.9 ** (step + 1), accBeta2: 0.999 ** (step + 1), moments });
   tf.dispose([...moments.values()].flatMap(({ m, v }) => [m, v]));
   return optimizer;
