@@ -6,6 +6,7 @@
 // step (torch.optim.AdamW's order). Reference: tfjs-core optimizers/adam_optimizer.js; Kingma & Ba, "Adam" (2015),
 // Algorithm 1; Loshchilov & Hutter, "Decoupled Weight Decay Regularization" (2019), Algorithm 2.
 import * as tf from "@tensorflow/tfjs";
+import { withDefaults } from "../check";
 import type { NativeBackend } from "../native/native-backend";
 
 /**
@@ -42,8 +43,7 @@ export const DEFAULT_ADAM: Readonly<AdamWConfig> = Object.freeze({ ...DEFAULT_AD
 
 /** Merges `config` over `defaults` and checks every field; errors name the caller `fn` and the field. */
 export function adamwConfig(config: Partial<AdamWConfig> = {}, defaults: Readonly<AdamWConfig> = DEFAULT_ADAMW, fn = "adamw(config)"): AdamWConfig {
-  const c: AdamWConfig = { ...defaults, ...config };
-  for (const key of Object.keys(config)) if (!(key in DEFAULT_ADAMW)) throw new Error(`${fn}.${key}: unknown field (expected one of ${Object.keys(DEFAULT_ADAMW).join(", ")})`);
+  const c: AdamWConfig = withDefaults(fn, defaults, config);
   if (!(Number.isFinite(c.learningRate) && c.learningRate >= 0)) throw new Error(`${fn}.learningRate must be a finite number ≥ 0, got ${c.learningRate}`);
   if (!(c.beta1 >= 0 && c.beta1 < 1)) throw new Error(`${fn}.beta1 must be in [0, 1), got ${c.beta1}`);
   if (!(c.beta2 >= 0 && c.beta2 < 1)) throw new Error(`${fn}.beta2 must be in [0, 1), got ${c.beta2}`);
@@ -114,10 +114,10 @@ export class AdamW extends tf.Optimizer {
   private readonly moments = new Map<string, Moments>();
   private readonly undecayed = new Set<string>();
 
-  /** `config` merged over `defaults` (DEFAULT_ADAMW; DEFAULT_ADAM for Adam) and checked. */
-  constructor(config: Partial<AdamWConfig> = {}, defaults: Readonly<AdamWConfig> = DEFAULT_ADAMW) {
+  /** `config` merged over `defaults` (DEFAULT_ADAMW; DEFAULT_ADAM for Adam) and checked; errors name `fn`. */
+  constructor(config: Partial<AdamWConfig> = {}, defaults: Readonly<AdamWConfig> = DEFAULT_ADAMW, fn = "AdamW(config)") {
     super();
-    const c = adamwConfig(config, defaults, "AdamW(config)");
+    const c = adamwConfig(config, defaults, fn);
     this.learningRate = c.learningRate;
     this.beta1 = c.beta1;
     this.beta2 = c.beta2;
@@ -265,10 +265,10 @@ export class AdamW extends tf.Optimizer {
 
 /** AdamW (decoupled weight decay) over DEFAULT_ADAMW: fused on the native backend, tf ops elsewhere. */
 export function adamw(config: Partial<AdamWConfig> = {}): AdamW {
-  return new AdamW(config, DEFAULT_ADAMW);
+  return new AdamW(config, DEFAULT_ADAMW, "adamw(config)");
 }
 
 /** Adam like tf.train.adam(learningRate, beta1, beta2, epsilon): AdamW over DEFAULT_ADAM (no weight decay). */
 export function adam(config: Partial<AdamWConfig> = {}): AdamW {
-  return new AdamW(config, DEFAULT_ADAM);
+  return new AdamW(config, DEFAULT_ADAM, "adam(config)");
 }

@@ -96,6 +96,6 @@ describe("adamw", () => {
 
   it("reports weight decay in its config and rejects a negative one", () => {
     expect(adamw({ weightDecay: 0.1 }).getConfig()).toMatchObject({ weightDecay: 0.1, epsilon: 1e-8, learningRate: 0.001 });
-    expect(() => adamw({ weightDecay: -1 })).toThrow("AdamW(config).weightDecay must be a finite number ≥ 0, got -1");
+    expect(() => adamw({ weightDecay: -1 })).toThrow("adamw(config).weightDecay must be a finite number ≥ 0, got -1");
   });
 });
