@@ -133,7 +133,7 @@ async function main(): Promise<number> {
     const counts = VERDICTS.map((v) => String(r.claims.filter((c) => c.verdict === v).length));
     return [r.name, r.status, `${r.wallSeconds.toFixed(1)} s`, String(r.figures), ...counts];
   });
-  console.log("\n" + asciiTable(["notebook", "status", "wall", "figures", ...VERDICTS], rows, ["l", "l", "r", "r", "r", "r", "r", "r"]).join("\n"));
+  console.log("\n" + asciiTable(["notebook", "status", "wall", "figures", ...VERDICTS], rows, ["l", "l", "r", "r", ...VERDICTS.map(() => "r" as const)]).join("\n"));
   console.log(`\nresults: ${summary.resultsDir}\nreport:  ${summary.reportPath}`);
   if (summary.failed.length) {
     console.error(`\n${summary.failed.length} notebook(s) failed: ${summary.failed.join(", ")}`);

@@ -9,7 +9,7 @@ export { timeInterleaved } from "./interleaved";
 export type { InterleavedConfig, TimedCall } from "./interleaved";
 export { ffnLatency } from "./ffn-latency";
 export type { FfnLatencyConfig, LatencyRow } from "./ffn-latency";
-export { loadShare, loadShareSpans, maxVioCurve, mean, meanLoads, meanSeries, movingAverage, pairedDifference } from "./series";
+export { loadShare, loadShareSpans, maxVioCurve, mean, meanLoads, meanSeries, movingAverage } from "./series";
 export { draftSpeed } from "./draft-speed";
 export type { DraftSpeed } from "./draft-speed";
 export { balanceRun } from "./balance";

@@ -50,13 +50,3 @@ export function loadShareSpans(loads: readonly number[][][], layer: number, span
 export function maxVioCurve(loads: readonly number[][][]): number[] {
   return loads.map((layers) => layers.reduce((s, l) => s + loadMetrics(l).maxVio, 0) / layers.length);
 }
-
-/** A paired seed-by-seed comparison a − b (same seeds, same data): the mean difference, relative to b's mean, and
- * whether it is beyond noise (|mean| > 2 standard errors of the differences; one pair is never beyond noise). */
-export function pairedDifference(a: readonly number[], b: readonly number[]): { diff: number; rel: number; se: number; worse: boolean; better: boolean } {
-  if (a.length !== b.length || a.length === 0) throw new Error(`pairedDifference(a, b): expected two equally long non-empty lists, got ${a.length} and ${b.length}`);
-  const d = a.map((x, i) => x - b[i]);
-  const m = mean(d);
-  const se = d.length > 1 ? Math.sqrt(d.reduce((s, x) => s + (x - m) ** 2, 0) / (d.length - 1) / d.length) : Infinity;
-  return { diff: m, rel: m / mean(b), se, worse: m > 2 * se, better: m < -2 * se };
-}

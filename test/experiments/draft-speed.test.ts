@@ -5,26 +5,10 @@ import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../../lib/backend-select";
 import { seed } from "../../lib/random";
 import { speculativeGenerate, TransformerLM } from "../../lib/model";
-import { draftSpeed, pairedDifference } from "../../lib/experiments";
+import { draftSpeed } from "../../lib/experiments";
 
 beforeAll(async () => {
   await selectBackend();
-});
-
-describe("pairedDifference", () => {
-  it("mean difference, its standard error, relative size and whether it is beyond 2 s.e., by hand", () => {
-    // differences −0.1, −0.2, −0.3: mean −0.2, sample sd 0.1, s.e. 0.1/√3
-    const r = pairedDifference([1.9, 1.8, 1.7], [2, 2, 2]);
-    expect(r.diff).toBeCloseTo(-0.2, 12);
-    expect(r.se).toBeCloseTo(0.1 / Math.sqrt(3), 12);
-    expect(r.rel).toBeCloseTo(-0.1, 12);
-    expect([r.better, r.worse]).toEqual([true, false]);
-    const noisy = pairedDifference([1.5, 2.6, 1.9], [2, 2, 2]); // mean 0, spread 0.55: within noise
-    expect([noisy.better, noisy.worse]).toEqual([false, false]);
-    const one = pairedDifference([3], [2]); // a single pair is never beyond noise
-    expect([one.diff, one.se, one.worse]).toEqual([1, Infinity, false]);
-    expect(() => pairedDifference([1, 2], [1])).toThrow("pairedDifference(a, b): expected two equally long non-empty lists, got 2 and 1");
-  });
 });
 
 describe("draftSpeed", () => {

@@ -1,0 +1,45 @@
+// The one verdict rule for comparisons (lab.comparePaired): each outcome on hand-computed seeds, and bad input.
+import { describe, expect, it } from "vitest";
+import { comparePaired } from "../../lib/claims";
+
+describe("comparePaired, the shared verdict rule", () => {
+  it("reproduced: the 95% interval of the paired difference lies on the claimed side", () => {
+    // differences −0.2, −0.21, −0.19: mean −0.2, sd 0.01, s.e. 0.01/√3, t(0.975, 2) = 4.303 → half width 0.0248
+    const r = comparePaired([1.8, 1.79, 1.81], [2, 2, 2], "lower");
+    expect(r.diff).toBeCloseTo(-0.2, 12);
+    expect(r.se).toBeCloseTo(0.01 / Math.sqrt(3), 12);
+    expect(r.ci95[0]).toBeCloseTo(-0.2 - 4.303 * (0.01 / Math.sqrt(3)), 10);
+    expect(r.ci95[1]).toBeCloseTo(-0.2 + 4.303 * (0.01 / Math.sqrt(3)), 10);
+    expect(r.verdict).toBe("reproduced");
+    expect(comparePaired([2, 2, 2], [1.8, 1.79, 1.81], "higher").verdict).toBe("reproduced");
+  });
+
+  it("not reproduced: the effect goes the other way beyond noise", () => {
+    expect(comparePaired([2.2, 2.21, 2.19], [2, 2, 2], "lower").verdict).toBe("not reproduced");
+  });
+
+  it("within noise: the interval contains 0 (a 2-s.e. rule would have called this one)", () => {
+    // differences −0.1, −0.2, −0.3: mean −0.2, s.e. 0.0577; 2 s.e. = 0.115 < 0.2, but t·s.e. = 0.248 > 0.2
+    const r = comparePaired([1.9, 1.8, 1.7], [2, 2, 2], "lower");
+    expect(r.verdict).toBe("within noise");
+    expect(r.ci95[0]).toBeLessThan(0);
+    expect(r.ci95[1]).toBeGreaterThan(0);
+  });
+
+  it("a margin must be exceeded, not just zero", () => {
+    expect(comparePaired([1.8, 1.79, 1.81], [2, 2, 2], "lower", 0.1).verdict).toBe("reproduced");
+    expect(comparePaired([1.8, 1.79, 1.81], [2, 2, 2], "lower", 0.19).verdict).toBe("within noise");
+  });
+
+  it("one seed decides nothing: not measured", () => {
+    const r = comparePaired([1], [2], "lower");
+    expect([r.verdict, r.diff, r.se]).toEqual(["not measured", -1, Infinity]);
+  });
+
+  it("bad input is a named error", () => {
+    expect(() => comparePaired([1, 2], [1], "lower")).toThrow(/comparePaired\(a, b, claimed\): a and b must be equally long/);
+    expect(() => comparePaired([1, NaN], [1, 2], "lower")).toThrow(/finite/);
+    expect(() => comparePaired([1, 2], [1, 2], "less" as never)).toThrow(/claimed must be "lower" or "higher"/);
+    expect(() => comparePaired([1, 2], [1, 2], "lower", -1)).toThrow(/margin/);
+  });
+});
