@@ -4,7 +4,7 @@ import { execFileSync } from "node:child_process";
 import * as os from "node:os";
 import * as path from "node:path";
 import { ENGINE_TITLES, Engine } from "../lib/bench/engine";
-import { cpuFacts, nominalPeak } from "../lib/bench/machine";
+import { cpuFacts, measuredPeak } from "../lib/bench/machine";
 import { openblasEngine } from "../lib/bench/openblas";
 import { BenchReport, markdownTable, profileTable, writeReport } from "../lib/bench/report";
 import { DEFAULT_BENCH_OPTIONS, Measurement, QUICK_BENCH_OPTIONS, openEngines, runBench } from "../lib/bench/run";
@@ -85,7 +85,7 @@ async function main(): Promise<void> {
   };
   const startedAt = new Date().toISOString();
   const cpu = cpuFacts();
-  const peak = nominalPeak(cpu);
+  const peak = measuredPeak(cli.quick ? { repeats: 2 } : {});
   // The C references get as many threads as the native backend's pool.
   const threads = nativeAddon()?.info().threads ?? cpu.cores;
   const engines: Engine[] = [tfjsEngine("native"), torchEngine({ threads }), openblasEngine({ threads }), tfjsEngine("wasm"), tfjsEngine("cpu")];

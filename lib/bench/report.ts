@@ -183,9 +183,9 @@ export function markdownReport(report: BenchReport): string {
     "",
     ...targetLines(report.targets).map((l) => `- ${l}`),
     "",
-    "## Nominal peak",
+    "## Measured peak",
     "",
-    `${report.peak.derivation}. FMA units per core are an assumption (2 on AVX-512 server cores); the clock is the one the OS reports.`,
+    `${report.peak.derivation}. "% peak" is of the best fp32 loop; the loops run from registers only, so no workload should exceed it.`,
     "",
     "Train-step GFLOP/s count matmul FLOPs only (forward, and twice that backward); elementwise work is extra.",
   ];
@@ -208,7 +208,7 @@ export function benchFigure(report: BenchReport): Figure {
     height: 520,
   });
   fig.layout.yaxis = { ...fig.layout.yaxis, type: "log", dtick: 1 };
-  // The nominal peak as a dotted line across the plot.
+  // The measured peak as a dotted line across the plot.
   fig.layout.shapes = [{ type: "line", xref: "paper", x0: 0, x1: 1, y0: report.peak.gflops, y1: report.peak.gflops, line: { dash: "dot", width: 1 } }];
   return fig;
 }
