@@ -37,5 +37,5 @@ export { claims, record, recordEnvironment, RESULTS_MIME, unlessQuick, VERDICTS 
 export type { ClaimRow, MetricValue, ResultsPayload, Verdict } from "./claims";
 export { cumsum, gelu, registerGradients, rmsNorm, silu, softmaxCrossEntropy, stopGradient, topk } from "./ops";
 export { adam } from "./train/optimizer";
-export { matmulBf16, matmulBf16Support } from "./native/kernels/matmul";
+export { matmulBf16, matmulBf16Engine, matmulBf16Support } from "./native/kernels/matmul";
 export type { FusedActivation } from "./native/kernels/matmul";
