@@ -7,7 +7,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { EngineName } from "../../lib/bench/engine";
 import type { Peak } from "../../lib/bench/machine";
-import { BenchReport, benchFigure, markdownReport, markdownTable, profileTable, writeReport } from "../../lib/bench/report";
+import { BenchReport, benchFigure, lmTable, markdownReport, markdownTable, profileTable, writeReport } from "../../lib/bench/report";
+import { DENSE_LM, lmFitConfig } from "../../lib/bench/models/lm-fit";
 import { DEFAULT_BENCH_OPTIONS, Measurement } from "../../lib/bench/run";
 import { evaluateTargets } from "../../lib/bench/targets";
 import { summarize } from "../../lib/bench/timing";
@@ -64,6 +65,20 @@ function sampleReport(): BenchReport {
 }
 
 describe("bench report", () => {
+  it("lists the LM-through-fit cases: tokens/s with spread, cores per side, native/PyTorch", () => {
+    const lm = benchCases({ only: ["lm"], lm: [lmFitConfig(DENSE_LM, { steps: 2, batchSize: 4, seqLen: 16 })] });
+    const c = lm[0];
+    expect(c.tokens).toBe(2 * 4 * 16);
+    const at = (engine: EngineName, ms: number[], cores: number): Measurement => ({ caseId: c.id, engine, status: "ok", timing: summarize(ms), gflops: 1, cores });
+    const base = sampleReport();
+    const report: BenchReport = { ...base, cases: [...base.cases, ...lm], measurements: [...base.measurements, at("native", [100, 128, 80], 1.9), at("torch", [200, 160, 256], 1.98)] };
+    const table = lmTable(report).split("\n");
+    // 128 tokens: native median 100 ms → 1280/s (min 80 ms → 1600, max 128 ms → 1000); torch median 200 ms → 640/s.
+    expect(table[2]).toBe(`| ${c.label} | 1280 (1000–1600) | 1.90 | 640 (500–800) | 1.98 | 2.00× |`);
+    expect(lmTable(base)).toBe("");
+    expect(markdownReport(report)).toContain("## Training the lab's models (TransformerLM through fit)");
+  });
+
   const dirs: string[] = [];
   afterAll(async () => {
     await closeRenderer();
