@@ -103,7 +103,8 @@ export function tfjsEngine(backend: TfjsBackendName): Engine {
       return null;
     },
     info: () => ({ ...settings }),
-    unsupported: () => null,
+    unsupported: (c: BenchCase) =>
+      backend !== "native" && c.workload.kind === "lm-fit" ? "the LM-through-fit suite compares native with PyTorch (minutes a call here)" : null,
     async measure(c: BenchCase, plan: RepeatPlan): Promise<EngineSamples> {
       await useBackend(backend);
       const before = tf.memory().numTensors;
