@@ -124,7 +124,8 @@ export function benchCases(options: Partial<CaseOptions> = {}): BenchCase[] {
     for (const lc of o.lm) {
       const m = lc.model;
       const kind = m.ffn === "moe" ? `MoE ${m.moe.nRouted}e top-${m.moe.topK} + ${m.moe.nShared} shared ×${m.moe.expertHidden}` : `dense SwiGLU ${m.ffnHidden}`;
-      const label = `TransformerLM ${kind} via fit: d=${m.dim} h=${m.nHeads} L=${m.nLayers} T=${lc.seqLen} B=${lc.batchSize}, ${lc.steps} steps`;
+      const attn = m.attention === "mla" ? "MLA" : m.nKVHeads !== null && m.nKVHeads !== m.nHeads ? `GQA ${m.nKVHeads} KV heads` : "MHA";
+      const label = `TransformerLM ${attn}, ${kind} via fit: d=${m.dim} h=${m.nHeads} L=${m.nLayers} T=${lc.seqLen} B=${lc.batchSize}, ${lc.steps} steps`;
       const id = `lm-${m.ffn}`;
       cases.push({ id, suite: "lm", label, short: `LM ${m.ffn} (fit)`, flops: lc.steps * lmStepFlops(m, lc.batchSize, lc.seqLen), tokens: lc.steps * lc.batchSize * lc.seqLen, workload: { kind: "lm-fit", config: lc } });
     }
