@@ -45,4 +45,6 @@ export type { FusedActivationName } from "../kernel-names";
 export { rmsNorm } from "./rms-norm";
 export { swigluGate } from "./swiglu-gate";
 export { softmaxCrossEntropy } from "./cross-entropy";
+export { causalAttention, visibilityMask } from "./causal-attention";
+export type { CausalAttentionOptions } from "./causal-attention";
 export { hasFusedKernel, runFused } from "./fused";

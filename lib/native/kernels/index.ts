@@ -1,5 +1,6 @@
 // Every kernel the native backend overrides (the rest run tfjs's cpu implementations).
 import type { KernelConfig } from "@tensorflow/tfjs";
+import { attentionKernels } from "./attention";
 import { elementwiseKernels } from "./elementwise";
 import { fusedKernels } from "./fused";
 import { layoutKernels } from "./layout";
@@ -8,4 +9,4 @@ import { moeKernels } from "./moe";
 import { reductionKernels } from "./reduce";
 import { sliceKernels } from "./slice";
 
-export const nativeKernels: KernelConfig[] = [...matmulKernels, ...elementwiseKernels, ...reductionKernels, ...layoutKernels, ...sliceKernels, ...fusedKernels, ...moeKernels];
+export const nativeKernels: KernelConfig[] = [...matmulKernels, ...elementwiseKernels, ...reductionKernels, ...layoutKernels, ...sliceKernels, ...fusedKernels, ...moeKernels, ...attentionKernels];

@@ -1,0 +1,115 @@
+// Causal attention of one key/value head and its g query heads (compiled per ISA by per_isa.h, inside attention.cc's
+// namespace; MOELAB_EW_FN is the target attribute). Loops are arranged so the innermost one runs over keys or over
+// channels without a reduction, which the compiler vectorises: scores use K transposed (kt [dk, S]), dP uses V
+// transposed (vt [dv, S]). Visibility of key j to the query at position p = offset + t: j ≤ p and, with a window w > 0,
+// p − j < w or j < global. Rows that see no key (only possible with offset < 0) give zeros.
+
+// Keys [lo, hi) the query at position p sees: its causal prefix, clipped to the window (global keys handled apart).
+struct Visible {
+  int64_t end;    // j < end: causal
+  int64_t start;  // window start (0 without a window)
+};
+inline Visible visible(int64_t p, int64_t S, int64_t window) {
+  const int64_t end = std::min<int64_t>(p + 1, S);
+  return {std::max<int64_t>(end, 0), window > 0 ? std::max<int64_t>(0, p - window + 1) : 0};
+}
+inline bool sees(int64_t j, const Visible& v, int64_t global) { return j < v.end && (j >= v.start || j < global); }
+
+// s[j] = scale · q·k_j for j < n (kt [dk, S]).
+MOELAB_EW_FN inline void scores_row(const float* q, const float* kt, int64_t dk, int64_t S, int64_t n, float scale, float* s) {
+  for (int64_t j = 0; j < n; j++) s[j] = 0;
+  for (int64_t c = 0; c < dk; c++) {
+    const float qc = q[c] * scale;
+    const float* kc = kt + c * S;
+    for (int64_t j = 0; j < n; j++) s[j] += qc * kc[j];
+  }
+}
+
+// Forward of g query heads over one kv head: q [g, T, dk], k [S, dk], v [S, dv] → out [g, T, dv], lse [g, T].
+// Scratch: kt [dk·S], s [S].
+MOELAB_EW_FN void attention_forward_group(const float* q, const float* k, const float* v, float* out, float* lse,
+                                          int64_t g, int64_t T, int64_t S, int64_t dk, int64_t dv, float scale,
+                                          int64_t offset, int64_t window, int64_t global, float* kt, float* s) {
+  for (int64_t j = 0; j < S; j++)
+    for (int64_t c = 0; c < dk; c++) kt[c * S + j] = k[j * dk + c];
+  for (int64_t h = 0; h < g; h++) {
+    for (int64_t t = 0; t < T; t++) {
+      const float* qt = q + (h * T + t) * dk;
+      float* o = out + (h * T + t) * dv;
+      for (int64_t c = 0; c < dv; c++) o[c] = 0;
+      const Visible vis = visible(offset + t, S, window);
+      if (vis.end == 0) {
+        lse[h * T + t] = -INFINITY;
+        continue;
+      }
+      scores_row(qt, kt, dk, S, vis.end, scale, s);
+      float m = -INFINITY;
+      for (int64_t j = 0; j < vis.end; j++)
+        if (sees(j, vis, global)) m = std::max(m, s[j]);
+      float sum = 0;
+      for (int64_t j = 0; j < vis.end; j++) {
+        const float p = sees(j, vis, global) ? std::exp(s[j] - m) : 0.0f;
+        s[j] = p;
+        sum += p;
+      }
+      const float inv = 1.0f / sum;
+      for (int64_t j = 0; j < vis.end; j++) {
+        const float p = s[j] * inv;
+        if (p == 0) continue;
+        const float* vj = v + j * dv;
+        for (int64_t c = 0; c < dv; c++) o[c] += p * vj[c];
+      }
+      lse[h * T + t] = m + std::log(sum);
+    }
+  }
+}
+
+// Backward of one kv head and its g query heads: given q, k, v, out, lse and dout [g, T, dv], writes dq [g, T, dk] and
+// dk [S, dk], dv [S, dv] (this group's own rows: no other task touches them). Scratch: kt [dk·S], vt [dv·S], s [S], dp [S].
+MOELAB_EW_FN void attention_backward_group(const float* q, const float* k, const float* v, const float* out,
+                                           const float* lse, const float* dout, float* dq, float* dkk, float* dvv,
+                                           int64_t g, int64_t T, int64_t S, int64_t dk, int64_t dv, float scale,
+                                           int64_t offset, int64_t window, int64_t global, float* kt, float* vt,
+                                           float* s, float* dp) {
+  for (int64_t j = 0; j < S; j++) {
+    for (int64_t c = 0; c < dk; c++) kt[c * S + j] = k[j * dk + c];
+    for (int64_t c = 0; c < dv; c++) vt[c * S + j] = v[j * dv + c];
+  }
+  for (int64_t i = 0; i < S * dk; i++) dkk[i] = 0;
+  for (int64_t i = 0; i < S * dv; i++) dvv[i] = 0;
+  for (int64_t h = 0; h < g; h++) {
+    for (int64_t t = 0; t < T; t++) {
+      const float* qt = q + (h * T + t) * dk;
+      const float* ot = out + (h * T + t) * dv;
+      const float* dot = dout + (h * T + t) * dv;
+      float* dqt = dq + (h * T + t) * dk;
+      for (int64_t c = 0; c < dk; c++) dqt[c] = 0;
+      const Visible vis = visible(offset + t, S, window);
+      if (vis.end == 0) continue;
+      const int64_t n = vis.end;
+      scores_row(qt, kt, dk, S, n, scale, s);
+      const float l = lse[h * T + t];
+      for (int64_t j = 0; j < n; j++) s[j] = sees(j, vis, global) ? std::exp(s[j] - l) : 0.0f;  // P
+      // dP[j] = dout · v_j; D = dout · out (= Σ_j P·dP)
+      for (int64_t j = 0; j < n; j++) dp[j] = 0;
+      for (int64_t c = 0; c < dv; c++) {
+        const float d = dot[c];
+        const float* vc = vt + c * S;
+        for (int64_t j = 0; j < n; j++) dp[j] += d * vc[j];
+      }
+      float D = 0;
+      for (int64_t c = 0; c < dv; c++) D += dot[c] * ot[c];
+      for (int64_t j = 0; j < n; j++) {
+        const float p = s[j];
+        if (p == 0) continue;
+        const float ds = p * (dp[j] - D) * scale;  // dScores (pre-scale) = P ∘ (dP − D), times scale
+        const float* kj = k + j * dk;
+        float* dkj = dkk + j * dk;
+        float* dvj = dvv + j * dv;
+        for (int64_t c = 0; c < dk; c++) dqt[c] += ds * kj[c];
+        for (int64_t c = 0; c < dk; c++) dkj[c] += ds * qt[c];
+        for (int64_t c = 0; c < dv; c++) dvj[c] += p * dot[c];
+      }
+    }
+  }
+}
