@@ -9,6 +9,7 @@ import type { AttentionKind } from "./attention-kind";
 import type { MLAConfig } from "./mla";
 import type { RopeLayout } from "./rope";
 import type { YarnScaling } from "./yarn";
+import type { MatmulPrecision } from "../nn/precision";
 
 /** How a model knows token positions: rotary on queries and keys, or a learned absolute embedding. */
 export type PositionKind = "rope" | "learned";
@@ -62,6 +63,9 @@ export interface LMConfig {
   globalTokens: number;
   /** Gradient checkpointing: keep only each block's input in training and recompute the block in backward. */
   checkpoint: boolean;
+  /** Linear products (projections, FFNs, shared experts, head) in "fp32" or opt-in "bf16" mixed precision (lib/nn/precision.ts:
+   * bf16 inputs, fp32 accumulation, fp32 master weights and optimizer; needs AMX or AVX512-BF16). Default "fp32". */
+  precision: MatmulPrecision;
 }
 
 /** The MoE fields each preset sets: 8 routed experts of a third of the dense width, 1 shared, top-2, so a token's
@@ -90,6 +94,7 @@ function preset(fields: Pick<LMConfig, "dim" | "nLayers" | "nHeads" | "contextLe
     slidingWindow: null,
     globalTokens: 0,
     checkpoint: false,
+    precision: "fp32",
     ...fields,
   });
 }
@@ -145,6 +150,7 @@ function resolve(fn: string, c: LMConfig): LMConfig {
   if (!(Number.isFinite(c.ropeTheta) && c.ropeTheta > 1)) throw new Error(`${fn}: ropeTheta must be a finite number > 1, got ${c.ropeTheta}`);
   if (!(Number.isFinite(c.initStd) && c.initStd >= 0)) throw new Error(`${fn}: initStd must be a finite number ≥ 0, got ${c.initStd}`);
   if (typeof c.checkpoint !== "boolean") throw new Error(`${fn}: checkpoint must be a boolean, got ${String(c.checkpoint)}`);
+  if (c.precision !== "fp32" && c.precision !== "bf16") throw new Error(`${fn}: precision must be "fp32" or "bf16", got ${JSON.stringify(c.precision)}`);
   checkAttention(c);
   const resolved: LMConfig = { ...c, moe: c.ffn === "moe" ? moeConfig(c.moe, fn, "moe.") : Object.freeze({ ...c.moe }) };
   RESOLVED.add(Object.freeze(resolved));

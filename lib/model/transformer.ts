@@ -4,6 +4,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { Module } from "../nn/module";
 import { Linear } from "../nn/linear";
+import { checkBf16, linearProduct, withMatmulPrecision } from "../nn/precision";
 import { MoELayer } from "../moe";
 import { softmaxCrossEntropy } from "../ops/cross-entropy";
 import { Block } from "./block";
@@ -69,6 +70,7 @@ export class TransformerLM extends Module {
     this.blocks = this.child("layers", new Layers(Array.from({ length: nLayers }, (_, l) => new Block(this.config, l)))).blocks;
     this.norm = this.child("norm", makeNorm(norm, d, normEps));
     this.head = this.config.tiedHead ? null : this.child("head", new Linear(d, V, { initStd }));
+    if (this.config.precision === "bf16") checkBf16("TransformerLM(config.precision)");
   }
 
   /** The MoE layers, in block order. */
@@ -102,7 +104,7 @@ export class TransformerLM extends Module {
       throw new Error(`${fn}: sequence length ${offset + T}${cache ? ` (${offset} cached + ${T})` : ""} exceeds contextLen ${contextLen}`);
     }
     this.checkVocab(fn, tokens);
-    return tf.tidy(() => {
+    return withMatmulPrecision(this.config.precision, () => tf.tidy(() => {
       const rope = this.pos ? null : ropeFor(this.config, offset, T); // [T, ropeDim/2] each, or none with learned positions
       let x = this.embed.apply(tokens) as tf.Tensor3D; // [B, T, d]
       if (this.pos) x = tf.add(x, tf.slice(this.pos.weight, [offset, 0], [T, d])); // [B, T, d] + [T, d]
@@ -120,10 +122,10 @@ export class TransformerLM extends Module {
       });
       cache?.advance(T);
       const h = tf.reshape(this.norm.apply(x), [B * T, d]) as tf.Tensor2D; // [N, d]
-      const logits = this.head ? this.head.apply(h) : tf.matMul(h, this.embed.weight, false, true); // [N, V]
+      const logits = this.head ? this.head.apply(h) : linearProduct(h, this.embed.weight as tf.Tensor2D); // [N, V]
       const auxLoss = (aux.length ? tf.addN(aux) : tf.scalar(0)) as tf.Scalar;
       return { logits: tf.reshape(logits, [B, T, V]) as tf.Tensor3D, auxLoss, loads, indices };
-    });
+    }));
   }
 
   /** The model's call (lab.nn.Module's convention): tokens [B, T] → logits [B, T, V]; forward() adds aux loss, loads. */

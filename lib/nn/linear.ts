@@ -4,6 +4,7 @@ import * as tf from "@tensorflow/tfjs";
 import { Module } from "./module";
 import { randomNormal } from "../random";
 import { checkPositiveInt } from "../check";
+import { linearProduct } from "./precision";
 
 /** Linear layer settings. */
 export interface LinearConfig {
@@ -43,7 +44,7 @@ export class Linear extends Module {
     return tf.tidy(() => {
       const lead = x.shape.slice(0, -1);
       const x2 = tf.reshape(x, [-1, this.inFeatures]); // [N, in]
-      let y = tf.matMul(x2, this.weight, false, true); // [N, out]
+      let y: tf.Tensor = linearProduct(x2 as tf.Tensor2D, this.weight as tf.Tensor2D); // [N, out] (fp32, or bf16 in withMatmulPrecision)
       if (this.bias) y = tf.add(y, this.bias); // [N, out]
       return tf.reshape(y, [...lead, this.outFeatures]); // [..., out]
     });
