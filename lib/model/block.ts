@@ -43,7 +43,7 @@ export class Block extends Module {
       if (this.ffn instanceof SwiGLU) {
         return { x: tf.add(h, tf.reshape(this.ffn.apply(normed), [B, T, d])), moe: null } as unknown as tf.TensorContainer; // [B, T, d]
       }
-      const moe = this.ffn.forward(normed, { seqLen: T });
+      const moe = this.ffn.forward(normed, { seqLen: T, auxLoss: !slot }); // decoding pays for no balance loss
       return { x: tf.add(h, tf.reshape(moe.y, [B, T, d])), moe } as unknown as tf.TensorContainer; // [B, T, d]
     }) as unknown as BlockOutput;
   }
