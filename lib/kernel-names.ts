@@ -26,6 +26,9 @@ export const ATTENTION_KERNELS = Object.freeze({
   backward: "MoelabCausalAttentionGrad",
 });
 
+/** Fused RoPE (lib/ops/rotary.ts): rotates x [B, H, T, dh] by cos/sin [T, dh/2]; attrs { interleaved, inverse }. */
+export const ROTARY_KERNEL = "MoelabRotary";
+
 /** Attributes of the attention kernels: softmax scale, the position of query 0, sliding window (0 = none), global tokens. */
 export interface CausalAttentionAttrs {
   scale: number;

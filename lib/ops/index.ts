@@ -46,5 +46,6 @@ export { rmsNorm } from "./rms-norm";
 export { swigluGate } from "./swiglu-gate";
 export { softmaxCrossEntropy } from "./cross-entropy";
 export { causalAttention, visibilityMask } from "./causal-attention";
+export { rotary } from "./rotary";
 export type { CausalAttentionOptions } from "./causal-attention";
 export { hasFusedKernel, runFused } from "./fused";

@@ -7,6 +7,7 @@ import { layoutKernels } from "./layout";
 import { matmulKernels } from "./matmul";
 import { moeKernels } from "./moe";
 import { reductionKernels } from "./reduce";
+import { rotaryKernels } from "./rotary";
 import { sliceKernels } from "./slice";
 
-export const nativeKernels: KernelConfig[] = [...matmulKernels, ...elementwiseKernels, ...reductionKernels, ...layoutKernels, ...sliceKernels, ...fusedKernels, ...moeKernels, ...attentionKernels];
+export const nativeKernels: KernelConfig[] = [...matmulKernels, ...elementwiseKernels, ...reductionKernels, ...layoutKernels, ...sliceKernels, ...fusedKernels, ...moeKernels, ...attentionKernels, ...rotaryKernels];
