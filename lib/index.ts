@@ -35,7 +35,7 @@ export * as plan from "./plan";
 export { Linear, Module } from "./nn";
 export { claims, record, recordEnvironment, RESULTS_MIME, unlessQuick, VERDICTS } from "./claims";
 export type { ClaimRow, MetricValue, ResultsPayload, Verdict } from "./claims";
-export { causalAttention, cumsum, gelu, registerGradients, rmsNorm, silu, softmaxCrossEntropy, stopGradient, topk } from "./ops";
+export { addRmsNorm, causalAttention, cumsum, gelu, registerGradients, rmsNorm, rotary, silu, softmaxCrossEntropy, stopGradient, topk } from "./ops";
 export { adam } from "./train/optimizer";
 export { matmulBf16, matmulBf16Engine, matmulBf16Support } from "./native/kernels/matmul";
 export type { FusedActivation } from "./native/kernels/matmul";

@@ -10,6 +10,8 @@ export const FUSED_KERNELS = Object.freeze({
   rmsNorm: "MoelabRmsNorm",
   rmsNormGrad: "MoelabRmsNormGrad",
   rmsNormGainGrad: "MoelabRmsNormGainGrad",
+  /** Residual add + RMSNorm: outputs [x + residual, rmsNorm(x + residual)]; gradients via rmsNormGrad/rmsNormGainGrad. */
+  addRmsNorm: "MoelabAddRmsNorm",
   crossEntropy: "MoelabCrossEntropy",
   crossEntropyGrad: "MoelabCrossEntropyGrad",
   swigluGate: "MoelabSwigluGate",

@@ -43,6 +43,7 @@ export { gelu, silu } from "./activations";
 export { FUSED_ACTIVATIONS, FUSED_KERNELS } from "../kernel-names";
 export type { FusedActivationName } from "../kernel-names";
 export { rmsNorm } from "./rms-norm";
+export { addRmsNorm } from "./add-rms-norm";
 export { swigluGate } from "./swiglu-gate";
 export { softmaxCrossEntropy } from "./cross-entropy";
 export { causalAttention, visibilityMask } from "./causal-attention";
