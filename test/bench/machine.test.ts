@@ -30,7 +30,7 @@ describe("machine", () => {
   });
 
   it.skipIf(!nativeAddon())("measures the peak per kind; a GEMM measured right after stays below it", async () => {
-    const peak = measuredPeak({ seconds: 0.02, repeats: 2 });
+    const peak = measuredPeak({ seconds: 0.02, repeats: 5 });
     const info = nativeAddon()!.info();
     expect(peak.runs.map((r) => r.kind)).toContain(info.isa === "avx512" ? "avx512-fma" : "avx2-fma");
     for (const r of peak.runs) {
@@ -54,10 +54,14 @@ describe("machine", () => {
       const a2 = a as tf.Tensor2D;
       const t0 = performance.now();
       tf.dispose(matmulBf16(a2, b as tf.Tensor2D));
-      expect((2 * 512 ** 3) / ((performance.now() - t0) * 1e6)).toBeLessThan(peak.bf16Gflops! * 1.05);
+      const bf16Rate = (2 * 512 ** 3) / ((performance.now() - t0) * 1e6);
+      expect(bf16Rate).toBeLessThan(Math.max(peak.bf16Gflops!, measuredPeak({ seconds: 0.02, repeats: 5 }).bf16Gflops!) * 1.05);
     }
     tf.dispose([a, b]);
-    expect(best).toBeLessThan(peak.gflops * 1.05); // 5%: the peak's best-of-2 and the GEMM's best-of-3 are both noisy
+    // The peak measured before and after the GEMM (best of both), so a moment of contention on the shared machine during
+    // one measurement does not decide; 5% for the remaining noise of two short measurements.
+    const after = measuredPeak({ seconds: 0.02, repeats: 5 });
+    expect(best).toBeLessThan(Math.max(peak.gflops, after.gflops) * 1.05);
     expect(() => measuredPeak({ repeats: 0 })).toThrow(/options\.repeats/);
   });
 
