@@ -10,7 +10,7 @@ import { causalAttention } from "../ops/causal-attention";
 import { attend } from "./attend";
 import { applyRope, RopeTables } from "./rope";
 import { KVCache } from "./kv-cache";
-import { keptPositions, SlidingWindow, windowedAttention, windowKeep, windowMask } from "./sparse";
+import { keptPositions, SlidingWindow, windowKeep, windowMask } from "./sparse";
 
 export { causalMask } from "./attend";
 
@@ -92,7 +92,7 @@ export class CausalSelfAttention extends Module {
         const keep = windowKeep(offset + T, window);
         slot.cache.keepEnds(slot.layer, keep.head, keep.tail);
       } else if (window) {
-        mixed = windowedAttention(q, k, v, window, this.scale);
+        mixed = causalAttention(q, k, v, { scale: this.scale, window: window.window, globalTokens: window.global }); // fused, O(T·(window + global))
       } else {
         if (slot) ({ k, v } = slot.cache.append(slot.layer, { k, v })); // [B, Hkv, offset + T, dh]
         mixed = causalAttention(q, k, v, { scale: this.scale }); // fused; query t at position offset + t

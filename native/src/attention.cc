@@ -8,6 +8,7 @@
 // offset + t and key j at position j; window 0 = none.
 #include <algorithm>
 #include <cmath>
+#include <utility>
 #include <vector>
 
 #include "cpu.h"
