@@ -93,8 +93,8 @@ describe("bench_torch.py", () => {
     }
   });
 
-  it("the LM-through-fit twin equals lab.train.fit on TransformerLM (dense, MoE, sigmoid MoE after a dense layer)", async () => {
-    await useBackend("cpu");
+  it.each(["cpu", "native"] as const)("the LM-through-fit twin equals lab.train.fit on TransformerLM (dense, MoE, sigmoid MoE after a dense layer) on %s", async (backend) => {
+    await useBackend(backend); // native: the fused attention, RoPE, add + RMSNorm kernels the benchmark runs
     const proc = new TorchProcess({ ...DEFAULT_TORCH_CONFIG, threads: 1 });
     try {
       expect((await proc.hello()).ready).toBe(true);
