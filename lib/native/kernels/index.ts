@@ -9,5 +9,6 @@ import { moeKernels } from "./moe";
 import { reductionKernels } from "./reduce";
 import { rotaryKernels } from "./rotary";
 import { sliceKernels } from "./slice";
+import { topkKernels } from "./topk";
 
-export const nativeKernels: KernelConfig[] = [...matmulKernels, ...elementwiseKernels, ...reductionKernels, ...layoutKernels, ...sliceKernels, ...fusedKernels, ...moeKernels, ...attentionKernels, ...rotaryKernels];
+export const nativeKernels: KernelConfig[] = [...matmulKernels, ...elementwiseKernels, ...reductionKernels, ...layoutKernels, ...sliceKernels, ...fusedKernels, ...moeKernels, ...attentionKernels, ...rotaryKernels, ...topkKernels];
