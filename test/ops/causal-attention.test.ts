@@ -1,7 +1,7 @@
 // The fused causal attention op: forward and q/k/v gradients against an independent float64 reference (the visibility
 // rule written out, central differences for the gradients), on cpu (the composite) and native (the fused kernels), for
 // MHA, GQA with cached keys (kOffset), MQA with vector tails, and a sliding window with global tokens; no tensor
-// leaks; bad input named. test/ops/causal-attention-isa.test.ts reruns this file on the AVX2 and scalar paths.
+// leaks; bad input named. test/ops/fused-ops-isa.test.ts reruns this file on the AVX2 and scalar paths.
 import { describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import { useBackend } from "../../lib/backend-select";

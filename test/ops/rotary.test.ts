@@ -1,6 +1,6 @@
 // The fused RoPE op: forward and gradients (x, cos, sin) against a float64 reference and central differences, both
 // pair layouts, on cpu (the composite) and native (the fused kernel); no tensor leaks; bad input named.
-// test/ops/causal-attention-isa.test.ts reruns this file on the AVX2 and scalar paths.
+// test/ops/fused-ops-isa.test.ts reruns this file on the AVX2 and scalar paths.
 import { describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import { useBackend } from "../../lib/backend-select";
