@@ -44,9 +44,9 @@ export { Linear, Module } from "./nn";
 export { claims, comparePaired, record, recordEnvironment, RESULTS_MIME, unlessQuick, VERDICTS } from "./claims";
 export type { PairedComparison } from "./claims";
 export type { ClaimRow, MetricValue, ResultsPayload, Verdict } from "./claims";
-export { cumsum, gelu, registerGradients, rmsNorm, silu, softmaxCrossEntropy, stopGradient, topk } from "./ops";
+export { addRmsNorm, causalAttention, cumsum, gelu, registerGradients, rmsNorm, rotary, silu, softmaxCrossEntropy, stopGradient, topk } from "./ops";
 export { adam } from "./train/optimizer";
-export { matmulBf16, matmulBf16Support } from "./native/kernels/matmul";
+export { matmulBf16, matmulBf16Engine, matmulBf16Support } from "./native/kernels/matmul";
 export type { FusedActivation } from "./native/kernels/matmul";
 
 // Pick the best synchronously-starting backend now (native when built), so that a script's first op does not run on

@@ -10,12 +10,35 @@ export const FUSED_KERNELS = Object.freeze({
   rmsNorm: "MoelabRmsNorm",
   rmsNormGrad: "MoelabRmsNormGrad",
   rmsNormGainGrad: "MoelabRmsNormGainGrad",
+  /** Residual add + RMSNorm: outputs [x + residual, rmsNorm(x + residual)]; gradients via rmsNormGrad/rmsNormGainGrad. */
+  addRmsNorm: "MoelabAddRmsNorm",
   crossEntropy: "MoelabCrossEntropy",
   crossEntropyGrad: "MoelabCrossEntropyGrad",
   swigluGate: "MoelabSwigluGate",
   swigluGateGradA: "MoelabSwigluGateGradA",
   swigluGateGradB: "MoelabSwigluGateGradB",
 });
+
+/**
+ * Fused causal attention (lib/ops/causal-attention.ts): the forward returns [out, lse] (lse: each query row's
+ * log-sum-exp, saved for the backward), the gradient kernel [dq, dk, dv]. Attributes: CausalAttentionAttrs.
+ */
+export const ATTENTION_KERNELS = Object.freeze({
+  forward: "MoelabCausalAttention",
+  backward: "MoelabCausalAttentionGrad",
+});
+
+/** Fused RoPE (lib/ops/rotary.ts): rotates x [B, H, T, dh] by cos/sin [T, dh/2]; attrs { interleaved, inverse }. */
+export const ROTARY_KERNEL = "MoelabRotary";
+
+/** Attributes of the attention kernels: softmax scale, the position of query 0, sliding window (0 = none), global tokens. */
+export interface CausalAttentionAttrs {
+  scale: number;
+  kOffset: number;
+  window: number;
+  globalTokens: number;
+  [name: string]: number;
+}
 
 /** The activation kernels' `activation` attribute values; the index is the native code (native/src/fused.cc). */
 export const FUSED_ACTIVATIONS = Object.freeze(["gelu", "silu"] as const);

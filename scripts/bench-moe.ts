@@ -2,12 +2,14 @@
 // hidden 256, softmax gate, dropless) on tfjs native, wasm and cpu and on an equivalent PyTorch CPU layer
 // (scripts/bench_moe_torch.py: DeepSeek-V3 model.py's per-expert loop, and a sort-by-expert variant), in one run.
 // Prints a table and writes results/bench/moe.json and moe.md. Slow engines run fewer tokens (see --tokens-*);
-// compare tokens/s. Usage: npm run bench:moe -- [--quick] [--repeats N] [--out DIR]
+// compare tokens/s. GFLOP/s are also shown as a share of the machine's measured fp32 peak (lib/bench/machine.ts:
+// register-only FMA loops on all pool threads, measured in the same run). Usage: npm run bench:moe -- [--quick] [--repeats N] [--out DIR]
 import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { useBackend } from "../lib/backend-select";
+import { measuredPeak } from "../lib/bench/machine";
 import { summarize, type Timing } from "../lib/bench/timing";
 import { MoELayer, type MoEConfig } from "../lib/moe";
 import { moeStep } from "../lib/experiments";
@@ -114,17 +116,18 @@ async function main(): Promise<void> {
   const flopsPerToken = (rows[0].gflops * 1e9 * (rows[0].timing.median / 1e3)) / rows[0].tokens;
   rows.push(...torchRows(cfg, flopsPerToken));
   const torchBest = Math.max(...rows.filter((r) => r.engine.startsWith("PyTorch")).map((r) => r.tokensPerS));
-  const header = ["engine", "tokens", "median ms", "min ms", "max ms", "tokens/s", "GFLOP/s", "vs best PyTorch"];
+  const peak = measuredPeak(cli.quick ? { repeats: 2 } : {});
+  const header = ["engine", "tokens", "median ms", "min ms", "max ms", "tokens/s", "GFLOP/s", "% peak", "vs best PyTorch"];
   const body = rows.map((r) => [
     r.engine, String(r.tokens), r.timing.median.toFixed(1), r.timing.min.toFixed(1), r.timing.max.toFixed(1),
-    r.tokensPerS.toFixed(0), r.gflops.toFixed(1), `${(r.tokensPerS / torchBest).toFixed(2)}×`,
+    r.tokensPerS.toFixed(0), r.gflops.toFixed(1), `${((100 * r.gflops) / peak.gflops).toFixed(1)}%`, `${(r.tokensPerS / torchBest).toFixed(2)}×`,
   ]);
   const what = `MoE layer forward+backward: d=${cfg.dim}, ${LAYER.nRouted} routed top-${LAYER.topK} + ${LAYER.nShared} shared, expert hidden ${LAYER.expertHidden}, dropless`;
-  console.log(`\n${what}\n${asciiTable(header, body).join("\n")}`);
+  console.log(`\n${what}\n${asciiTable(header, body).join("\n")}\npeak: ${peak.derivation}`);
   mkdirSync(cli.out, { recursive: true });
-  const md = [`# ${what}`, "", `| ${header.join(" | ")} |`, `|${header.map((_, i) => (i ? " --: " : " :-- ")).join("|")}|`, ...body.map((b) => `| ${b.join(" | ")} |`), ""].join("\n");
+  const md = [`# ${what}`, "", `| ${header.join(" | ")} |`, `|${header.map((_, i) => (i ? " --: " : " :-- ")).join("|")}|`, ...body.map((b) => `| ${b.join(" | ")} |`), "", `Peak: ${peak.derivation}.`, ""].join("\n");
   writeFileSync(path.join(cli.out, "moe.md"), md);
-  writeFileSync(path.join(cli.out, "moe.json"), JSON.stringify({ config: cfg, rows, date: new Date().toISOString() }, null, 2));
+  writeFileSync(path.join(cli.out, "moe.json"), JSON.stringify({ config: cfg, rows, peak, date: new Date().toISOString() }, null, 2));
   console.log(`wrote ${path.join(cli.out, "moe.md")} and moe.json`);
 }
 

@@ -4,9 +4,9 @@ import { execFileSync } from "node:child_process";
 import * as os from "node:os";
 import * as path from "node:path";
 import { ENGINE_TITLES, Engine } from "../lib/bench/engine";
-import { cpuFacts, nominalPeak } from "../lib/bench/machine";
+import { cpuFacts, measuredPeak } from "../lib/bench/machine";
 import { openblasEngine } from "../lib/bench/openblas";
-import { BenchReport, markdownTable, profileTable, writeReport } from "../lib/bench/report";
+import { BenchReport, lmTable, markdownTable, profileTable, writeReport } from "../lib/bench/report";
 import { DEFAULT_BENCH_OPTIONS, Measurement, QUICK_BENCH_OPTIONS, openEngines, runBench } from "../lib/bench/run";
 import { evaluateTargets, targetLines } from "../lib/bench/targets";
 import { profileTfjsCase, tfjsEngine } from "../lib/bench/tfjs";
@@ -72,7 +72,8 @@ function gitCommit(): string | null {
 }
 
 function progressLine(m: Measurement, c: BenchCase): string {
-  const what = m.status === "ok" ? `${m.timing!.median.toFixed(2)} ms  ${m.gflops!.toFixed(1)} GFLOP/s` : m.status;
+  const extra = [m.tokensPerS !== undefined ? `${m.tokensPerS.toFixed(0)} tokens/s` : "", m.cores !== undefined ? `${m.cores.toFixed(2)} cores` : ""].filter(Boolean).join("  ");
+  const what = m.status === "ok" ? `${m.timing!.median.toFixed(2)} ms  ${m.gflops!.toFixed(1)} GFLOP/s${extra ? `  ${extra}` : ""}` : m.status;
   return `  ${c.id.padEnd(18)} ${ENGINE_TITLES[m.engine].padEnd(12)} ${what}${m.note ? `  (${m.note})` : ""}`;
 }
 
@@ -85,7 +86,7 @@ async function main(): Promise<void> {
   };
   const startedAt = new Date().toISOString();
   const cpu = cpuFacts();
-  const peak = nominalPeak(cpu);
+  const peak = measuredPeak(cli.quick ? { repeats: 2 } : {});
   // The C references get as many threads as the native backend's pool.
   const threads = nativeAddon()?.info().threads ?? cpu.cores;
   const engines: Engine[] = [tfjsEngine("native"), torchEngine({ threads }), openblasEngine({ threads }), tfjsEngine("wasm"), tfjsEngine("cpu")];
@@ -128,6 +129,7 @@ async function main(): Promise<void> {
       profile,
     };
     console.log(`\n${markdownTable(report)}\n`);
+    if (lmTable(report)) console.log(`${lmTable(report)}\n`);
     if (profile) console.log(`Profile of the transformer step on native:\n${profileTable(profile, 12)}\n`);
     console.log(`Targets (${peak.derivation}):`);
     for (const line of targetLines(report.targets)) console.log(`  ${line}`);

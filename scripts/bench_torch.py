@@ -2,7 +2,9 @@
 """PyTorch CPU side of `npm run bench`: the same GEMMs and train steps as lib/bench, timed in eager mode.
 
 Reference: torch.nn / torch.optim.Adam (https://pytorch.org/docs/stable/); the transformer is lab.model.TransformerLM
-(nanoGPT's model.py with the lab's SwiGLU FFN, RMSNorm and learned or rotary positions).
+(nanoGPT's model.py with the lab's SwiGLU FFN, RMSNorm and learned or rotary positions; its MoE FFN is DeepSeek-V3
+model.py's MoE with the lab's gate: softmax or sigmoid scores, top-k, weights from the scores, optional renormalisation,
+route scale, shared experts, the Switch balance loss; dropless).
 Run with Debian's interpreter: /usr/bin/python3 scripts/bench_torch.py (python3-torch).
 
 Protocol (JSON lines; lib/bench/torch.ts drives it):
@@ -12,11 +14,14 @@ Protocol (JSON lines; lib/bench/torch.ts drives it):
                    (warmup: at least N untimed calls and until MS have passed, at most 1000 calls)
                    W = {"kind": "gemm", "shape": {"batch","m","n","k","transposeA","transposeB"}}
                      | {"kind": "mlp", "config": MlpConfig} | {"kind": "transformer", "config": TransformerConfig}
+                     | {"kind": "lm-fit", "config": LmFitConfig} (steps of lab.train.fit's loop per call)
                    (the config objects of lib/bench/models, camelCase fields; the transformer's "model" is an LMConfig)
-  each line out:   {"id": ..., "samples_ms": [...], "loss": float | null} or {"id": ..., "error": "..."}
-  twin check in:   {"id": ..., "workload": transformer W, "check": {"weights": {NAME: [floats]}, "inputs": [[ids]],
+  each line out:   {"id": ..., "samples_ms": [...], "loss": float | null, "cores": process CPU s / wall s over all
+                   calls} or {"id": ..., "error": "..."}
+  twin check in:   {"id": ..., "workload": transformer or lm-fit W, "check": {"weights": {NAME: [floats]}, "inputs": [[ids]],
                    "targets": [[ids]], "steps": N}} (the lab model's weights by parameter name, one batch)
-  twin check out:  {"id": ..., "params": COUNT, "losses": [loss before each of the N Adam steps]}
+  twin check out:  {"id": ..., "params": COUNT, "losses": [loss before each of the N Adam steps]} (lm-fit: fit's
+                   steps, clipping included)
 Argument: --threads N (torch.set_num_threads; the native backend's pool size).
 """
 import argparse
@@ -89,8 +94,10 @@ def lm_model(torch, m):
     """lab.model.TransformerLM (dense SwiGLU FFN) in torch, with the lab's parameter names and init: lib/model/*.ts."""
     nn = torch.nn
     F = nn.functional
-    if m["ffn"] != "dense":
-        raise ValueError(f"model.ffn must be dense (no MoE twin), got {m['ffn']!r}")
+    if m["ffn"] not in ("dense", "moe"):
+        raise ValueError(f"model.ffn must be dense or moe, got {m['ffn']!r}")
+    if m.get("attention", "mha") != "mha" or m.get("slidingWindow") is not None or m.get("ropeLayout", "half") != "half":
+        raise ValueError("the twin has MHA with full causal attention and the half RoPE layout only")
     V, d, H, L, C, hidden, eps = m["vocabSize"], m["dim"], m["nHeads"], m["nLayers"], m["contextLen"], m["ffnHidden"], m["normEps"]
     dh = d // H
 
@@ -144,14 +151,73 @@ def lm_model(torch, m):
         def forward(self, x):
             return self.w2(F.silu(self.w1(x)) * self.w3(x))
 
-    class Block(nn.Module):
+    class Experts(nn.Module):  # lib/moe/experts.ts: stacked [E, out, in] weights named w1, w2, w3
+        def __init__(self, E, h):
+            super().__init__()
+            self.w1 = nn.Parameter(torch.randn(E, h, d) / math.sqrt(d))
+            self.w2 = nn.Parameter(torch.randn(E, d, h) / math.sqrt(h))
+            self.w3 = nn.Parameter(torch.randn(E, h, d) / math.sqrt(d))
+
+    class MoE(nn.Module):  # lib/moe/layer.ts, token-choice, dropless
         def __init__(self):
             super().__init__()
-            self.attn_norm, self.attn, self.ffn_norm, self.ffn = norm(), Attention(), norm(), SwiGLU()
+            c = m["moe"]
+            if c["routing"] != "token-choice" or c["capacityFactor"] is not None or c["nGroups"] != 1:
+                raise ValueError("the MoE twin is token-choice, dropless, ungrouped")
+            if c["balance"] not in ("none", "switch") or c["zLossCoef"] or c["groupBalanceCoef"] or c["impl"] != "dispatch":
+                raise ValueError("the MoE twin's balance is none or switch, without z-loss or group loss")
+            self.c, E = c, c["nRouted"]
+            self.h = c["expertHidden"] or d
+            self.gate = nn.Module()
+            self.gate.weight = nn.Parameter(torch.randn(E, d) / math.sqrt(d))
+            self.experts = Experts(E, self.h)
+            if c["nShared"] > 0:
+                w = c["nShared"] * self.h
+                self.shared = nn.Module()
+                self.shared.w1, self.shared.w2, self.shared.w3 = linear(d, w), linear(w, d), linear(d, w)
+
+        def forward(self, x):  # [N, d] → ([N, d], aux loss)
+            c, E, k = self.c, self.c["nRouted"], self.c["topK"]
+            logits = x @ self.gate.weight.t()  # [N, E]
+            scores = torch.softmax(logits, -1) if c["scoreFunc"] == "softmax" else torch.sigmoid(logits)
+            idx = torch.topk(scores.detach(), k, dim=-1).indices  # [N, k]
+            w = scores.gather(1, idx)  # [N, k] unbiased
+            renorm = c["renormalize"] if c["renormalize"] is not None else c["scoreFunc"] == "sigmoid"
+            if renorm:
+                w = w / w.sum(-1, keepdim=True)
+            w = w * c["routeScale"]
+            y = torch.zeros_like(x)
+            ex = self.experts
+            for e in range(E):  # DeepSeek-V3 model.py MoE.forward: the tokens routed to each expert
+                rows, slot = torch.where(idx == e)
+                if rows.numel() == 0:
+                    continue
+                xe = x[rows]
+                he = F.linear(F.silu(F.linear(xe, ex.w1[e])) * F.linear(xe, ex.w3[e]), ex.w2[e])
+                y = y.index_add(0, rows, he * w[rows, slot, None])
+            if c["nShared"] > 0:
+                s = self.shared
+                y = y + s.w2(F.silu(s.w1(x)) * s.w3(x))
+            aux = x.new_zeros(())
+            if c["balance"] == "switch":  # lib/moe/balance.ts switchLoss: E·Σ f·P
+                f = torch.bincount(idx.reshape(-1), minlength=E).float() / (x.shape[0] * k)
+                P = (scores / scores.sum(-1, keepdim=True)).mean(0)
+                aux = c["balanceCoef"] * E * (f * P).sum()
+            return y, aux
+
+    class Block(nn.Module):
+        def __init__(self, layer):
+            super().__init__()
+            moe = m["ffn"] == "moe" and layer >= m.get("nDenseLayers", 0)
+            self.attn_norm, self.attn, self.ffn_norm, self.ffn = norm(), Attention(), norm(), MoE() if moe else SwiGLU()
 
         def forward(self, x, rope, mask):
             x = x + self.attn(self.attn_norm(x), rope, mask)
-            return x + self.ffn(self.ffn_norm(x))
+            if isinstance(self.ffn, SwiGLU):
+                return x + self.ffn(self.ffn_norm(x)), None
+            B, T, _ = x.shape
+            y, aux = self.ffn(self.ffn_norm(x).reshape(B * T, d))
+            return x + y.view(B, T, d), aux
 
     class Model(nn.Module):
         def __init__(self):
@@ -163,22 +229,24 @@ def lm_model(torch, m):
                 nn.init.normal_(self.pos.weight, std=m["initStd"])
             elif m["positions"] != "rope":
                 raise ValueError(f"model.positions must be rope or learned, got {m['positions']!r}")
-            self.layers = nn.ModuleList(Block() for _ in range(L))
+            self.layers = nn.ModuleList(Block(i) for i in range(L))
             self.norm = norm()
             if not m["tiedHead"]:
                 self.head = nn.Linear(d, V, bias=False)
                 nn.init.normal_(self.head.weight, std=m["initStd"])
 
-        def forward(self, tokens):  # [B, T] → logits [B, T, V]
+        def forward(self, tokens):  # [B, T] → (logits [B, T, V], summed MoE aux loss)
             T = tokens.shape[1]
             x = self.embed(tokens)
             x = x + self.pos.weight[:T] if m["positions"] == "learned" else x
             rope = rope_tables(T) if m["positions"] == "rope" else None
             mask = torch.full((T, T), -1e9).triu(1)
+            aux = x.new_zeros(())
             for block in self.layers:
-                x = block(x, rope, mask)
+                x, a = block(x, rope, mask)
+                aux = aux if a is None else aux + a
             h = self.norm(x)
-            return h @ self.embed.weight.t() if m["tiedHead"] else self.head(h)
+            return (h @ self.embed.weight.t() if m["tiedHead"] else self.head(h)), aux
 
     return Model()
 
@@ -197,15 +265,51 @@ def transformer_case(torch, cfg, check=None):
         model.load_state_dict(state, strict=True)
         inputs, targets = torch.tensor(check["inputs"]), torch.tensor(check["targets"])
     return model, train_step(model, adam(torch, model.parameters(), cfg),
-                             lambda: torch.nn.functional.cross_entropy(model(inputs).reshape(B * T, V), targets.reshape(B * T)))
+                             lambda: torch.nn.functional.cross_entropy(model(inputs)[0].reshape(B * T, V), targets.reshape(B * T)))
+
+
+def lm_fit_case(torch, cfg, check=None):
+    """lib/bench/models/lm-fit.ts: `steps` steps of lab.train.fit's loop per call: a batch, the loss (cross-entropy +
+    MoE aux), backward, global-norm clipping, AdamW at a constant rate, loss and norm read back. With `check`: the
+    lab's weights, and that one batch every step."""
+    B, T, V = cfg["batchSize"], cfg["seqLen"], cfg["model"]["vocabSize"]
+    model = lm_model(torch, cfg["model"])
+    if check is not None:
+        state = {name: torch.tensor(value, dtype=torch.float32).view(model.state_dict()[name].shape)
+                 for name, value in check["weights"].items()}
+        model.load_state_dict(state, strict=True)
+        fixed = torch.tensor(check["inputs"]), torch.tensor(check["targets"])
+    opt = adam(torch, model.parameters(), {"adam": {**cfg["optimizer"], "learningRate": cfg["learningRate"]}})
+    params = list(model.parameters())
+
+    def step():
+        inputs, targets = fixed if check is not None else (torch.randint(0, V, (B, T)), torch.randint(0, V, (B, T)))
+        opt.zero_grad(set_to_none=True)
+        logits, aux = model(inputs)
+        loss = torch.nn.functional.cross_entropy(logits.reshape(B * T, V), targets.reshape(B * T)) + aux
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, cfg["clipNorm"]).item()
+        opt.step()
+        return loss.item()
+
+    def run():
+        loss = None
+        for _ in range(cfg["steps"]):
+            loss = step()
+        return loss
+
+    return model, step, run
 
 
 def check_twin(torch, request):
     """Parameter count and the losses of `steps` Adam steps from the lab's weights on the lab's batch."""
     w = request["workload"]
-    if w["kind"] != "transformer":
-        raise ValueError(f"check: workload.kind must be transformer, got {w['kind']!r}")
-    model, step = transformer_case(torch, w["config"], request["check"])
+    if w["kind"] == "transformer":
+        model, step = transformer_case(torch, w["config"], request["check"])
+    elif w["kind"] == "lm-fit":
+        model, step, _ = lm_fit_case(torch, w["config"], request["check"])
+    else:
+        raise ValueError(f"check: workload.kind must be transformer or lm-fit, got {w['kind']!r}")
     params = sum(p.numel() for p in model.parameters())
     return {"id": request["id"], "params": params, "losses": [step() for _ in range(request["check"]["steps"])]}
 
@@ -219,8 +323,11 @@ def measure(torch, request):
         fn = mlp_case(torch, w["config"])
     elif w["kind"] == "transformer":
         fn = transformer_case(torch, w["config"])[1]
+    elif w["kind"] == "lm-fit":
+        fn = lm_fit_case(torch, w["config"])[2]
     else:
-        raise ValueError(f"workload.kind must be gemm, mlp or transformer, got {w['kind']!r}")
+        raise ValueError(f"workload.kind must be gemm, mlp, transformer or lm-fit, got {w['kind']!r}")
+    cpu0, wall0 = time.process_time(), time.perf_counter()
     until = time.perf_counter() + request.get("warmup_ms", 0) / 1e3
     calls = 0
     while calls < 1000 and (calls < request["warmup"] or time.perf_counter() < until):
@@ -231,7 +338,8 @@ def measure(torch, request):
         start = time.perf_counter()
         loss = fn()
         samples.append((time.perf_counter() - start) * 1e3)
-    return {"id": request["id"], "samples_ms": samples, "loss": loss}
+    cores = (time.process_time() - cpu0) / (time.perf_counter() - wall0)
+    return {"id": request["id"], "samples_ms": samples, "loss": loss, "cores": cores}
 
 
 def main():

@@ -31,6 +31,8 @@ export interface RepeatPlan {
 export interface EngineSamples {
   /** Wall time of each timed call, ms. */
   samples: number[];
+  /** Process CPU time / wall time over the case's calls (warmup included): cores kept busy. */
+  cores?: number;
   /** Something the table should say about this measurement (fewer repeats, a variant used), or undefined. */
   note?: string;
 }

@@ -1,8 +1,10 @@
-// The machine a benchmark ran on: CPU model, cores, clock, and the nominal FP32 peak derived from them.
-// Peak = cores × FMA units per core × fp32 lanes per vector × 2 flops per FMA × clock (Intel's usual derivation).
+// The machine a benchmark ran on: CPU model, cores, clock, and its MEASURED peak: register-only FMA (and bf16 dot /
+// AMX) throughput loops on every pool thread (native/src/peak.cc). A peak derived from the clock and an assumed FMA
+// count was exceeded by our own GEMM on an AMD EPYC (486 of "332" GFLOP/s), so the lab measures it.
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import * as os from "node:os";
+import { nativeAddon, nativeUnavailableReason } from "../native/addon";
 
 /** What /proc/cpuinfo (or lscpu) tells about the CPU. */
 export interface CpuFacts {
@@ -12,7 +14,7 @@ export interface CpuFacts {
   cores: number;
   /** Logical processors. */
   logical: number;
-  /** Clock in MHz used for the peak. */
+  /** Clock in MHz the OS reports (information only: the peak is measured). */
   clockMHz: number;
   /** Where the clock came from, e.g. `lscpu "CPU max MHz"` or `/proc/cpuinfo "cpu MHz"`. */
   clockSource: string;
@@ -71,32 +73,73 @@ export function cpuFacts(): CpuFacts {
   return { model: info.model, cores: ls.cores ?? info.logical, logical: info.logical, clockMHz, clockSource, flags: info.flags };
 }
 
-/** The nominal FP32 peak and its factors. */
-export interface Peak {
-  cores: number;
-  /** FMA units per core (2 on Sapphire Rapids Xeons: ports 0 and 5; not readable from the OS, an assumption). */
-  fmaUnits: number;
-  /** fp32 lanes per vector: 16 with AVX-512, 8 with AVX2. */
-  lanes: number;
-  /** Clock in GHz. */
-  clockGHz: number;
-  clockSource: string;
-  /** cores × fmaUnits × lanes × 2 × clockGHz. */
+/** An instruction kind the peak loops measure (native/src/peak.cc). */
+export type PeakKind = "avx512-fma" | "avx2-fma" | "avx512-bf16" | "amx-bf16";
+
+/** One measured throughput: the kind's register-only loop on every pool thread at once. */
+export interface PeakRun {
+  kind: PeakKind;
+  /** Best GFLOP/s of the timed runs. */
   gflops: number;
-  /** The formula with the numbers, for the report. */
+  threads: number;
+}
+
+/** The machine's measured peak: fp32 (the best FMA kind) and bf16 (the best bf16 kind, null without one). */
+export interface Peak {
+  /** Best fp32 GFLOP/s (AVX-512 or AVX2 FMA loop); the reference of every "% of peak". */
+  gflops: number;
+  /** Best bf16 GFLOP/s (AVX512-BF16 dot products or AMX tiles), null where the CPU has neither. */
+  bf16Gflops: number | null;
+  /** Every kind this CPU ran. */
+  runs: PeakRun[];
+  /** One line for the report, e.g. "measured: avx512-fma 330.1, avx2-fma 165.2 GFLOP/s on 2 threads". */
   derivation: string;
 }
 
-/** FMA units per core assumed for the peak (2 on server cores with AVX-512: Skylake-SP Gold/Platinum and later). */
-export const FMA_UNITS = 2;
+/** How the peak is measured. */
+export interface PeakOptions {
+  /** Wall time of one timed run, in seconds (the trip count is scaled to it from a calibration run). Default 0.2. */
+  seconds: number;
+  /** Timed runs per kind; the best counts (a peak is a maximum). Default 5. */
+  repeats: number;
+}
 
-/** The nominal peak of `cpu`: AVX-512 lanes when the CPU has avx512f, else AVX2's. */
-export function nominalPeak(cpu: Pick<CpuFacts, "cores" | "clockMHz" | "clockSource" | "flags">, fmaUnits = FMA_UNITS): Peak {
-  const lanes = cpu.flags.includes("avx512f") ? 16 : 8;
-  const clockGHz = cpu.clockMHz / 1000;
-  const gflops = cpu.cores * fmaUnits * lanes * 2 * clockGHz;
-  const derivation =
-    `${cpu.cores} cores × ${fmaUnits} FMA units × ${lanes} fp32 lanes × 2 flops × ${clockGHz.toFixed(3)} GHz ` +
-    `(${cpu.clockSource}) = ${gflops.toFixed(1)} GFLOP/s`;
-  return { cores: cpu.cores, fmaUnits, lanes, clockGHz, clockSource: cpu.clockSource, gflops, derivation };
+export const DEFAULT_PEAK_OPTIONS: Readonly<PeakOptions> = Object.freeze({ seconds: 0.2, repeats: 5 });
+
+interface PeakAddon {
+  peakKinds(): PeakKind[];
+  peakFlops(kind: PeakKind, trips: number): { flops: number; seconds: number; threads: number };
+}
+
+/**
+ * Measures the peak with the native addon's register-only multiply-add loops (native/src/peak.cc) on all pool threads:
+ * per kind, a calibration run sizes the trip count to `seconds`, then the best of `repeats` runs counts. Throws when
+ * the native addon is not loaded (the peak of the native backend's machine needs its kernels).
+ */
+export function measuredPeak(options: Partial<PeakOptions> = {}): Peak {
+  const o: PeakOptions = { ...DEFAULT_PEAK_OPTIONS, ...options };
+  if (!(o.seconds > 0)) throw new Error(`measuredPeak(options.seconds): expected seconds > 0, got ${o.seconds}`);
+  if (!Number.isInteger(o.repeats) || o.repeats < 1) throw new Error(`measuredPeak(options.repeats): expected an integer ≥ 1, got ${o.repeats}`);
+  const addon = nativeAddon() as unknown as PeakAddon | null;
+  if (!addon) throw new Error(`measuredPeak: ${nativeUnavailableReason()}`);
+  const runs: PeakRun[] = addon.peakKinds().map((kind) => {
+    let trips = 1e5;
+    for (let r = addon.peakFlops(kind, trips); r.seconds < o.seconds / 4; r = addon.peakFlops(kind, trips)) trips *= 4; // calibrate
+    const calib = addon.peakFlops(kind, trips);
+    trips = Math.max(1, Math.round((trips * o.seconds) / calib.seconds));
+    let best = 0;
+    let threads = calib.threads;
+    for (let i = 0; i < o.repeats; i++) {
+      const r = addon.peakFlops(kind, trips);
+      best = Math.max(best, r.flops / r.seconds / 1e9);
+      threads = r.threads;
+    }
+    return { kind, gflops: best, threads };
+  });
+  const best = (kinds: PeakKind[]) => Math.max(0, ...runs.filter((r) => kinds.includes(r.kind)).map((r) => r.gflops));
+  const gflops = best(["avx512-fma", "avx2-fma"]);
+  const bf16 = best(["avx512-bf16", "amx-bf16"]);
+  const threads = runs[0]?.threads ?? 0;
+  const derivation = `measured (register-only loops, best of ${o.repeats}): ${runs.map((r) => `${r.kind} ${r.gflops.toFixed(1)}`).join(", ")} GFLOP/s on ${threads} threads`;
+  return { gflops, bf16Gflops: bf16 > 0 ? bf16 : null, runs, derivation };
 }

@@ -33,6 +33,10 @@ export interface Measurement {
   timing?: Timing;
   /** flops / median time, GFLOP/s (status "ok"). */
   gflops?: number;
+  /** Cases with a token count: tokens / median time. */
+  tokensPerS?: number;
+  /** Process CPU seconds per wall second over the case's calls, where the engine measures it. */
+  cores?: number;
 }
 
 /** An engine with the outcome of its open(). */
@@ -90,7 +94,8 @@ export async function runBench(
           const timing = summarize(r.samples);
           const gflops = c.flops / (timing.median * 1e6);
           rates.get(engine.name)!.push(gflops);
-          m = { ...base, status: "ok", timing, gflops, ...(r.note ? { note: r.note } : {}) };
+          const extra = { ...(c.tokens ? { tokensPerS: c.tokens / (timing.median / 1e3) } : {}), ...(r.cores !== undefined ? { cores: r.cores } : {}) };
+          m = { ...base, status: "ok", timing, gflops, ...extra, ...(r.note ? { note: r.note } : {}) };
         } catch (e) {
           m = { ...base, status: "failed", note: firstLine(e) };
         }

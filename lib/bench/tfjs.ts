@@ -6,6 +6,7 @@ import { nativeKernels } from "../native/kernels";
 import { seed, randomUniform } from "../random";
 import { Engine, EngineName, EngineSamples, RepeatPlan, firstLine } from "./engine";
 import { BenchModel, disposeBatch } from "./models/common";
+import { LmFitRun } from "./models/lm-fit";
 import { Mlp, mlpBatch } from "./models/mlp";
 import { BenchTransformer, transformerBatch } from "./models/transformer";
 import { KernelProfile, profileKernels } from "./profile";
@@ -72,6 +73,10 @@ function prepare(w: Workload): Prepared {
       const model = new BenchTransformer(w.config);
       return prepareTrainStep(model, transformerBatch(model.config));
     }
+    case "lm-fit": {
+      const run = new LmFitRun(w.config);
+      return { call: () => run.call(), dispose: () => run.dispose() };
+    }
   }
 }
 
@@ -98,21 +103,26 @@ export function tfjsEngine(backend: TfjsBackendName): Engine {
       return null;
     },
     info: () => ({ ...settings }),
-    unsupported: () => null,
+    unsupported: (c: BenchCase) =>
+      backend !== "native" && c.workload.kind === "lm-fit" ? "the LM-through-fit suite compares native with PyTorch (minutes a call here)" : null,
     async measure(c: BenchCase, plan: RepeatPlan): Promise<EngineSamples> {
       await useBackend(backend);
       const before = tf.memory().numTensors;
       const p = prepare(c.workload);
       let timing: Timing;
+      const cpu0 = process.cpuUsage();
+      const wall0 = performance.now();
       try {
         timing = await timeWithinBudget(p.call, plan);
       } finally {
         p.dispose();
       }
+      const cpu = process.cpuUsage(cpu0);
+      const cores = (cpu.user + cpu.system) / 1e3 / (performance.now() - wall0);
       const leaked = tf.memory().numTensors - before;
       if (leaked !== 0) throw new Error(`tfjs ${backend}: case ${c.id} left ${leaked} tensors behind`);
       const fewer = timing.samples.length < plan.repeats;
-      return { samples: timing.samples, note: fewer ? `${timing.samples.length} of ${plan.repeats} repeats (slow: budget ${plan.budgetMs / 1000} s)` : undefined };
+      return { samples: timing.samples, cores, note: fewer ? `${timing.samples.length} of ${plan.repeats} repeats (slow: budget ${plan.budgetMs / 1000} s)` : undefined };
     },
     async close() {},
   };

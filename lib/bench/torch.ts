@@ -47,6 +47,8 @@ export interface TorchReply {
   id: number;
   samples_ms?: number[];
   loss?: number | null;
+  /** Process CPU seconds (time.process_time) per wall second over warmup and timed calls. */
+  cores?: number;
   error?: string;
 }
 
@@ -185,7 +187,7 @@ export function torchEngine(config: Partial<TorchConfig> = {}): Engine {
     async measure(bc: BenchCase, plan: RepeatPlan): Promise<EngineSamples> {
       if (!proc) throw new Error("torchEngine.measure: open() did not succeed");
       const r = await proc.measure(bc, plan);
-      return { samples: r.samples_ms! };
+      return { samples: r.samples_ms!, ...(r.cores !== undefined ? { cores: r.cores } : {}) };
     },
     async close() {
       await proc?.close();

@@ -1,12 +1,16 @@
 // Benchmark workloads: the GEMM shapes and train steps `npm run bench` measures on every engine, grouped in suites.
 // Reference: the issue's list (GEMM 256³…2048³, transformer-shaped GEMMs, MLP and tiny-transformer train steps).
 import { gemmFlops, lmStepFlops, mlpStepFlops } from "../flops";
+import { DENSE_LM, LmFitConfig, MOE_LM, lmFitConfig } from "./models/lm-fit";
 import { DEFAULT_MLP_CONFIG, MlpConfig, mlpConfig, mlpWidths } from "./models/mlp";
 import { DEFAULT_TRANSFORMER_CONFIG, TransformerConfig, TransformerPatch, transformerConfig } from "./models/transformer";
 import { withDefaults } from "../check";
 
-/** Suites, in run order: square GEMMs, transformer-shaped GEMMs, MLP train step, tiny-transformer train step. */
-export const SUITES = ["gemm", "tgemm", "mlp", "transformer"] as const;
+/**
+ * Suites, in run order: square GEMMs, transformer-shaped GEMMs, MLP train step, tiny-transformer train step, and the
+ * lab's TransformerLM (dense and MoE) trained through lab.train.fit (tokens/s and cores used are what to read there).
+ */
+export const SUITES = ["gemm", "tgemm", "mlp", "transformer", "lm"] as const;
 export type SuiteName = (typeof SUITES)[number];
 
 /** C[b] (m×n) = op(A[b]) · op(B[b]) for b < batch; A is stored k×m when transposed (m×k otherwise), B n×k or k×n. */
@@ -23,7 +27,8 @@ export interface GemmShape {
 export type Workload =
   | { kind: "gemm"; shape: GemmShape }
   | { kind: "mlp"; config: MlpConfig }
-  | { kind: "transformer"; config: TransformerConfig };
+  | { kind: "transformer"; config: TransformerConfig }
+  | { kind: "lm-fit"; config: LmFitConfig };
 
 /** One measured row of the table. */
 export interface BenchCase {
@@ -36,6 +41,8 @@ export interface BenchCase {
   short: string;
   /** Floating-point operations of one call (matmuls only for train steps: forward + 2× backward). */
   flops: number;
+  /** Tokens one call trains on (suite "lm": tokens/s = tokens / time). */
+  tokens?: number;
   workload: Workload;
 }
 
@@ -47,6 +54,8 @@ export interface CaseOptions {
   transformer: TransformerPatch;
   /** The MLP of the MLP step. */
   mlp: MlpConfig;
+  /** The LM-through-fit cases (suite "lm"): dense and MoE. */
+  lm: readonly LmFitConfig[];
   /** Suites to include (all when empty). */
   only: readonly SuiteName[];
 }
@@ -56,6 +65,7 @@ export const DEFAULT_CASE_OPTIONS: Readonly<CaseOptions> = Object.freeze({
   gemmSizes: Object.freeze([256, 512, 1024, 2048]),
   transformer: DEFAULT_TRANSFORMER_CONFIG,
   mlp: DEFAULT_MLP_CONFIG,
+  lm: Object.freeze([lmFitConfig(DENSE_LM), lmFitConfig(MOE_LM)]),
   only: Object.freeze([]),
 });
 
@@ -110,6 +120,16 @@ export function benchCases(options: Partial<CaseOptions> = {}): BenchCase[] {
     const label = `transformer step d=${m.dim} h=${m.nHeads} L=${m.nLayers} T=${tr.seqLen} B=${tr.batchSize}`;
     const flops = lmStepFlops(m, tr.batchSize, tr.seqLen);
     cases.push({ id: "transformer-step", suite: "transformer", label, short: "transformer step", flops, workload: { kind: "transformer", config: tr } });
+  }
+  if (want("lm")) {
+    for (const lc of o.lm) {
+      const m = lc.model;
+      const kind = m.ffn === "moe" ? `MoE ${m.moe.nRouted}e top-${m.moe.topK} + ${m.moe.nShared} shared ×${m.moe.expertHidden}` : `dense SwiGLU ${m.ffnHidden}`;
+      const attn = m.attention === "mla" ? "MLA" : m.nKVHeads !== null && m.nKVHeads !== m.nHeads ? `GQA ${m.nKVHeads} KV heads` : "MHA";
+      const label = `TransformerLM ${attn}, ${kind} via fit: d=${m.dim} h=${m.nHeads} L=${m.nLayers} T=${lc.seqLen} B=${lc.batchSize}, ${lc.steps} steps`;
+      const id = `lm-${m.ffn}`;
+      cases.push({ id, suite: "lm", label, short: `LM ${m.ffn} (fit)`, flops: lc.steps * lmStepFlops(m, lc.batchSize, lc.seqLen), tokens: lc.steps * lc.batchSize * lc.seqLen, workload: { kind: "lm-fit", config: lc } });
+    }
   }
   return cases;
 }

@@ -6,10 +6,11 @@ import * as tf from "@tensorflow/tfjs";
 import { Module } from "../nn/module";
 import { Linear } from "../nn/linear";
 import { checkPositiveInt } from "../check";
-import { attend, causalMask } from "./attend";
+import { causalAttention } from "../ops/causal-attention";
+import { attend } from "./attend";
 import { applyRope, RopeTables } from "./rope";
 import { KVCache } from "./kv-cache";
-import { keptPositions, SlidingWindow, windowedAttention, windowKeep, windowMask } from "./sparse";
+import { keptPositions, SlidingWindow, windowKeep, windowMask } from "./sparse";
 
 export { causalMask } from "./attend";
 
@@ -96,10 +97,10 @@ export class CausalSelfAttention extends Module {
         const keep = windowKeep(offset + T, window);
         slot.cache.keepEnds(slot.layer, keep.head, keep.tail);
       } else if (window) {
-        mixed = windowedAttention(q, k, v, window, this.scale);
+        mixed = causalAttention(q, k, v, { scale: this.scale, window: window.window, globalTokens: window.global }); // fused, O(T·(window + global))
       } else {
         if (slot) ({ k, v } = slot.cache.append(slot.layer, { k, v })); // [B, Hkv, offset + T, dh]
-        mixed = attend(q, k, v, T > 1 ? causalMask(T, offset) : null, this.scale);
+        mixed = causalAttention(q, k, v, { scale: this.scale }); // fused; query t at position offset + t
       }
       const merged = tf.reshape(tf.transpose(mixed, [0, 2, 1, 3]), [B, T, d]); // [B, T, d]
       return this.wo.apply(merged) as tf.Tensor3D; // [B, T, d]

@@ -3,6 +3,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { Module } from "../nn/module";
 import { SwiGLU } from "../nn/swiglu";
+import { addRmsNorm } from "../ops/add-rms-norm";
 import { MoELayer } from "../moe";
 import type { MoEOutput } from "../moe";
 import type { CacheSlot } from "./attention";
@@ -41,12 +42,14 @@ export class Block extends Module {
     const [B, T, d] = x.shape;
     // tidy keeps every tensor of the returned object (null entries are skipped); its type wants index signatures.
     return tf.tidy(() => {
-      const h = tf.add(x, this.attn.apply(this.attnNorm.apply(x) as tf.Tensor3D, rope, slot, rowMask)); // [B, T, d]
-      const normed = tf.reshape(this.ffnNorm.apply(h), [B * T, d]) as tf.Tensor2D; // [N, d]
+      const attended = this.attn.apply(this.attnNorm.apply(x) as tf.Tensor3D, rope, slot, rowMask); // [B, T, d]
+      const norm = this.ffnNorm;
+      const [h, hNormed] = norm instanceof RMSNorm ? addRmsNorm(x, attended, norm.weight, norm.eps) : [tf.add(x, attended), null]; // [B, T, d] each (fused)
+      const normed = tf.reshape(hNormed ?? norm.apply(h), [B * T, d]) as tf.Tensor2D; // [N, d]
       if (this.ffn instanceof SwiGLU) {
         return { x: tf.add(h, tf.reshape(this.ffn.apply(normed), [B, T, d])), moe: null } as unknown as tf.TensorContainer; // [B, T, d]
       }
-      const moe = this.ffn.forward(normed, { seqLen: T, auxLoss: !slot && !rowMask }); // decoding computes no training loss
+      const moe = this.ffn.forward(normed, { seqLen: T, auxLoss: !slot && !rowMask }); // decoding pays for no balance loss
       return { x: tf.add(h, tf.reshape(moe.y, [B, T, d])), moe } as unknown as tf.TensorContainer; // [B, T, d]
     }) as unknown as BlockOutput;
   }

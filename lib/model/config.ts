@@ -9,6 +9,7 @@ import type { AttentionKind } from "./attention-kind";
 import type { MLAConfig } from "./mla";
 import type { RopeLayout } from "./rope";
 import type { YarnScaling } from "./yarn";
+import type { MatmulPrecision } from "../nn/precision";
 
 /** How a model knows token positions: rotary on queries and keys, or a learned absolute embedding. */
 export type PositionKind = "rope" | "learned";
@@ -67,6 +68,9 @@ export interface LMConfig {
   mtpDepth: number;
   /** Weight λ of the MTP loss λ/D·Σ_k L_k added to the next-token loss (V3: 0.3, later 0.1). Default 0.3. */
   mtpLambda: number;
+  /** Linear products (projections, FFNs, shared experts, head) in "fp32" or opt-in "bf16" mixed precision (lib/nn/precision.ts:
+   * bf16 inputs, fp32 accumulation, fp32 master weights and optimizer; needs AMX or AVX512-BF16). Default "fp32". */
+  precision: MatmulPrecision;
 }
 
 /** The MoE fields each preset sets: 8 routed experts of a third of the dense width, 1 shared, top-2, so a token's
@@ -97,6 +101,7 @@ function preset(fields: Pick<LMConfig, "dim" | "nLayers" | "nHeads" | "contextLe
     checkpoint: false,
     mtpDepth: 0,
     mtpLambda: 0.3,
+    precision: "fp32",
     ...fields,
   });
 }
@@ -156,6 +161,7 @@ function resolve(fn: string, c: LMConfig): LMConfig {
   if (!(Number.isSafeInteger(c.mtpDepth) && c.mtpDepth >= 0)) throw new Error(`${fn}: mtpDepth must be an integer ≥ 0, got ${c.mtpDepth}`);
   if (c.mtpDepth >= c.contextLen) throw new Error(`${fn}: mtpDepth (${c.mtpDepth}) must be below contextLen (${c.contextLen})`);
   if (!(Number.isFinite(c.mtpLambda) && c.mtpLambda >= 0)) throw new Error(`${fn}: mtpLambda must be a finite number ≥ 0, got ${c.mtpLambda}`);
+  if (c.precision !== "fp32" && c.precision !== "bf16") throw new Error(`${fn}: precision must be "fp32" or "bf16", got ${JSON.stringify(c.precision)}`);
   checkAttention(c);
   const resolved: LMConfig = { ...c, moe: c.ffn === "moe" ? moeConfig(c.moe, fn, "moe.") : Object.freeze({ ...c.moe }) };
   RESOLVED.add(Object.freeze(resolved));

@@ -8,7 +8,8 @@ import * as tf from "@tensorflow/tfjs";
 import { Module } from "../nn/module";
 import { Linear } from "../nn/linear";
 import { checkPositiveInt } from "../check";
-import { attend, causalMask } from "./attend";
+import { causalAttention } from "../ops/causal-attention";
+import { attend } from "./attend";
 import type { CacheSlot } from "./attention";
 import { RMSNorm } from "./norm";
 import { applyRope, RopeTables } from "./rope";
@@ -115,8 +116,8 @@ export class MLA extends Module {
       const [latent0, kPe0] = tf.split(this.wkv_a.apply(x), [C, r], 2); // [B, T, C], [B, T, r]
       const kPe = applyRope(tf.reshape(kPe0, [B, 1, T, r]) as tf.Tensor4D, rope); // [B, 1, T, r]
       const latent = tf.reshape(this.kv_norm.apply(latent0), [B, 1, T, C]) as tf.Tensor4D; // [B, 1, T, C]
-      const offset = slot ? slot.cache.length : 0;
-      const mask = rowMask ?? (T > 1 ? causalMask(T, offset) : null); // [B, 1, T, S] or [T, offset + T]
+      // Per-row positions (a ragged batch) need their explicit mask; otherwise the fused causal kernel.
+      const mix = (q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D) => (rowMask ? attend(q, k, v, rowMask, this.scale) : causalAttention(q, k, v, { scale: this.scale }));
       let out: tf.Tensor; // [B, T, H·v]
       if (path === "naive") {
         const kv = tf.transpose(tf.reshape(this.wkv_b.apply(latent), [B, T, H, nope + dv]), [0, 2, 1, 3]); // [B, H, T, nope + v]
@@ -124,7 +125,7 @@ export class MLA extends Module {
         let k = tf.concat([kNope, tf.tile(kPe, [1, H, 1, 1])], 3) as tf.Tensor4D; // [B, H, T, nope + r]
         let v = v0;
         if (slot) ({ k, v } = slot.cache.append(slot.layer, { k, v })); // [B, H, S, ·]
-        const mixed = attend(tf.concat([qNope, qPe], 3) as tf.Tensor4D, k, v, mask, this.scale); // [B, H, T, v]
+        const mixed = mix(tf.concat([qNope, qPe], 3) as tf.Tensor4D, k, v); // [B, H, T, v]
         out = tf.reshape(tf.transpose(mixed, [0, 2, 1, 3]), [B, T, H * dv]);
       } else {
         const w = tf.reshape(this.wkv_b.weight, [H, nope + dv, C]); // [H, nope + v, C]
@@ -136,7 +137,7 @@ export class MLA extends Module {
         if (slot) ({ latent: lat, kpe: pe } = slot.cache.append(slot.layer, { latent, kpe: kPe })); // [B, 1, S, C], [B, 1, S, r]
         // One "kv head" of width C + r: scores = q_latent·latentᵀ + q_pe·kpeᵀ, values = the latent itself.
         const keys = tf.concat([lat, pe], 3) as tf.Tensor4D; // [B, 1, S, C + r]
-        const mixed = attend(tf.concat([qLatent, qPe], 3) as tf.Tensor4D, keys, lat, mask, this.scale); // [B, H, T, C]
+        const mixed = mix(tf.concat([qLatent, qPe], 3) as tf.Tensor4D, keys, lat); // [B, H, T, C]
         const perHead = tf.reshape(tf.transpose(mixed, [1, 0, 2, 3]), [H, B * T, C]); // [H, B·T, C]
         const values = tf.matMul(perHead, wv, false, true); // [H, B·T, v]
         out = tf.reshape(tf.transpose(tf.reshape(values, [H, B, T, dv]), [1, 2, 0, 3]), [B, T, H * dv]);

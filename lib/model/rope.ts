@@ -5,6 +5,7 @@
 // but a checkpoint's weights only fit the layout it was trained with.
 import * as tf from "@tensorflow/tfjs";
 import { checkPositiveInt } from "../check";
+import { rotary } from "../ops/rotary";
 
 /** Which features rotate together: "half" (i, i + dh/2) or "interleaved" (2i, 2i + 1). */
 export type RopeLayout = "half" | "interleaved";
@@ -86,7 +87,8 @@ function angleTables(fn: string, positions: ArrayLike<number>, lead: number[], h
 
 /**
  * Rotates x [B, H, T, dh] by the tables [T, dh/2] or [B, 1, T, dh/2]: each pair (a, b) → (a·cos − b·sin, b·cos + a·sin), the pairs being
- * (i, i + dh/2) in the "half" layout and (2i, 2i + 1) in the "interleaved" one.
+ * (i, i + dh/2) in the "half" layout and (2i, 2i + 1) in the "interleaved" one. Shared tables [T, dh/2] go through
+ * lab.ops rotary (one fused kernel on native); per-row tables (a ragged batch) through the composite ops below.
  */
 export function applyRope(x: tf.Tensor4D, tables: RopeTables): tf.Tensor4D {
   const [B, H, T, dh] = x.shape;
@@ -94,6 +96,7 @@ export function applyRope(x: tf.Tensor4D, tables: RopeTables): tf.Tensor4D {
   if (!tf.util.arraysEqual(tables.cos.shape, want) || !tf.util.arraysEqual(tables.sin.shape, want)) {
     throw new Error(`applyRope(x, tables): tables must be [${T}, ${dh / 2}] or [${B}, 1, ${T}, ${dh / 2}] for x [${x.shape}], got [${tables.cos.shape}]`);
   }
+  if (tables.cos.rank === 2) return rotary(x, tables.cos as tf.Tensor2D, tables.sin as tf.Tensor2D, tables.layout === "interleaved"); // [B, H, T, dh]
   return tf.tidy(() => {
     if (tables.layout === "interleaved") {
       const pairs = tf.reshape(x, [B, H, T, dh / 2, 2]); // [B, H, T, dh/2, 2]

@@ -1,7 +1,8 @@
 // Sparse attention as local + global (Longformer / BigBird style, the articles' "sliding window plus a few global
 // tokens"): the query at position p sees key j iff j ≤ p and (p − j < window or j < global). The KV cache keeps only
 // the global rows and the last window − 1 rows, and a full pass runs in query chunks of `window` rows, each against at
-// most global + 2·window keys, so memory and compute grow linearly with the length. References: Beltagy et al.,
+// most global + 2·window keys, so memory and compute grow linearly with the length (windowedAttention: the composite
+// reference; the model's training pass runs lab.ops causalAttention, which scores only the visible keys). References: Beltagy et al.,
 // "Longformer" (2020); Zaheer et al., "BigBird" (2020); Mistral's sliding-window rolling cache.
 import * as tf from "@tensorflow/tfjs";
 import { attend, MASKED } from "./attend";

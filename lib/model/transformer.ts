@@ -5,6 +5,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { Module } from "../nn/module";
 import { Linear } from "../nn/linear";
+import { checkBf16, linearProduct, withMatmulPrecision } from "../nn/precision";
 import { MoELayer } from "../moe";
 import { softmaxCrossEntropy } from "../ops/cross-entropy";
 import { Block } from "./block";
@@ -84,6 +85,7 @@ export class TransformerLM extends Module {
     this.config = lmConfig(config);
     checkParamsFit("TransformerLM(config)", countParams(this.config).total);
     const { vocabSize: V, dim: d, nLayers, contextLen, norm, normEps, initStd } = this.config;
+    if (this.config.precision === "bf16") checkBf16("TransformerLM(config.precision)");
     const parts = freeOnThrow(() => {
       const embed = this.child("embed", new Embedding(V, d, initStd));
       const pos = this.config.positions === "learned" ? this.child("pos", new Embedding(contextLen, d, initStd)) : null;
@@ -150,7 +152,7 @@ export class TransformerLM extends Module {
     }
     this.checkVocab(fn, tokens);
     const keys = positions ? (cache ? cache.keySlots(positions, B, T) : positions) : null; // [B·S]
-    return tf.tidy(() => {
+    return withMatmulPrecision(this.config.precision, () => tf.tidy(() => {
       const at = positions ? clampedPositions(positions) : null;
       const rope = this.pos ? null : at ? rowRopeFor(this.config, at, B, T) : ropeFor(this.config, offset, T); // [B, 1, T, ropeDim/2] or [T, ropeDim/2] each
       let x = this.embed.apply(tokens) as tf.Tensor3D; // [B, T, d]
@@ -177,12 +179,12 @@ export class TransformerLM extends Module {
       const logits = this.headLogits(tf.reshape(hidden, [B * T, d]) as tf.Tensor2D); // [N, V]
       const auxLoss = (aux.length ? tf.addN(aux) : tf.scalar(0)) as tf.Scalar;
       return { logits: tf.reshape(logits, [B, T, V]) as tf.Tensor3D, auxLoss, loads, indices, hidden };
-    });
+    }));
   }
 
   /** The output head (shared by the main model and every MTP module): h [N, d] → logits [N, V]. */
   headLogits(h: tf.Tensor2D): tf.Tensor2D {
-    return tf.tidy(() => (this.head ? this.head.apply(h) : tf.matMul(h, this.embed.weight, false, true)) as tf.Tensor2D); // [N, V]
+    return tf.tidy(() => (this.head ? this.head.apply(h) : linearProduct(h, this.embed.weight as tf.Tensor2D)) as tf.Tensor2D); // [N, V] (bf16 in withMatmulPrecision)
   }
 
   /** The model's call (lab.nn.Module's convention): tokens [B, T] → logits [B, T, V]; forward() adds aux loss, loads. */

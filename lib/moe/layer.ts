@@ -31,7 +31,7 @@ export interface MoEOutput {
 export interface MoEForwardOptions {
   /** Sequence length for the sequence-wise loss (rows are row-major by sequence); default: all N rows are one sequence. */
   seqLen?: number;
-  /** Compute the auxiliary loss (training); false = inference, auxLoss is 0 and no loss work runs. Default true. */
+  /** Compute the balance / z-loss terms (training); false gives auxLoss 0 and skips that work (decoding). Default true. */
   auxLoss?: boolean;
 }
 
@@ -77,7 +77,8 @@ export class MoELayer extends Module {
           : this.experts.apply(x, route.slotWeights, route.plan); // [N, dim]
         const y = (this.shared ? tf.add(routed, this.shared.apply(x)) : routed) as tf.Tensor2D; // [N, dim]
         const load = tf.tensor1d(Float32Array.from(route.plan.routed)); // [E]
-        return { y, auxLoss: opts.auxLoss === false ? tf.scalar(0) : this.auxLoss(route, opts.seqLen ?? x.shape[0]), load, indices: tf.clone(route.indices) };
+        const auxLoss = opts.auxLoss === false ? tf.scalar(0) : this.auxLoss(route, opts.seqLen ?? x.shape[0]);
+        return { y, auxLoss, load, indices: tf.clone(route.indices) };
       });
       const selected = x.shape[0] * this.config.topK;
       const droppedFraction = this.config.routing === "token-choice" ? route.plan.dropped / selected : 0;

@@ -4,3 +4,5 @@ export { DEFAULT_LINEAR, Linear } from "./linear";
 export type { LinearConfig } from "./linear";
 export { DEFAULT_SWIGLU, SwiGLU, swiGate } from "./swiglu";
 export type { SwiGLUConfig } from "./swiglu";
+export { matmulPrecision, withMatmulPrecision } from "./precision";
+export type { MatmulPrecision } from "./precision";

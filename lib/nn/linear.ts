@@ -4,6 +4,7 @@ import * as tf from "@tensorflow/tfjs";
 import { Module } from "./module";
 import { randomNormal } from "../random";
 import { checkPositiveInt, withDefaults } from "../check";
+import { linearProduct } from "./precision";
 
 /** Linear layer settings. */
 export interface LinearConfig {
@@ -57,7 +58,7 @@ export class Linear extends Module {
     return tf.tidy(() => {
       const lead = x.shape.slice(0, -1);
       const x2 = tf.reshape(x, [-1, this.inFeatures]); // [N, in]
-      let y = this.matmulOverride ? this.matmulOverride(x2 as tf.Tensor2D) : tf.matMul(x2, this.weight, false, true); // [N, out]
+      let y: tf.Tensor = this.matmulOverride ? this.matmulOverride(x2 as tf.Tensor2D) : linearProduct(x2 as tf.Tensor2D, this.weight as tf.Tensor2D); // [N, out] (fp32, or bf16 in withMatmulPrecision)
       if (this.bias) y = tf.add(y, this.bias); // [N, out]
       return tf.reshape(y, [...lead, this.outFeatures]); // [..., out]
     });

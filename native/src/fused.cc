@@ -147,6 +147,27 @@ Napi::Value RmsNorm(const Napi::CallbackInfo& info) {
 }
 MOELAB_EXPORT("rmsNorm", RmsNorm);
 
+// addRmsNorm(x, res, gain, sum, out, eps): sum = x + res, out = rmsNorm(sum)·gain; rows of gain.length.
+Napi::Value AddRmsNorm(const Napi::CallbackInfo& info) {
+  const char* fn = "addRmsNorm";
+  View<float> x, r, g, s, out;
+  float eps;
+  if (!f32_arg(info, fn, 0, x) || !f32_arg(info, fn, 1, r) || !f32_arg(info, fn, 2, g) || !f32_arg(info, fn, 3, s) ||
+      !f32_arg(info, fn, 4, out) || !eps_arg(info, fn, 5, eps)) {
+    return info.Env().Undefined();
+  }
+  const size_t d = g.size;
+  if (!require(info, d > 0 && x.size % d == 0 && r.size == x.size && s.size == x.size && out.size == x.size, fn,
+               "x, res, sum and out must be rows of gain.length")) {
+    return info.Env().Undefined();
+  }
+  parallel_for(x.size / d, row_grain(d), [&](size_t b, size_t e) {
+    MOELAB_ISA_CALL(add_rms_norm_rows, x.data, r.data, g.data, s.data, out.data, d, eps, b, e);
+  });
+  return info.Env().Undefined();
+}
+MOELAB_EXPORT("addRmsNorm", AddRmsNorm);
+
 // rmsNormGrad(x, gain, dy, dx, eps): dx of rmsNorm for upstream dy.
 Napi::Value RmsNormGrad(const Napi::CallbackInfo& info) {
   const char* fn = "rmsNormGrad";

@@ -65,6 +65,20 @@ MOELAB_EW_FN void rms_norm_rows(const float* x, const float* g, float* y, size_t
   }
 }
 
+// Rows [r0, r1) of the residual sum s = x + res and of y = rmsNorm(s)·g (the block's "add, then norm" in one pass).
+MOELAB_EW_FN void add_rms_norm_rows(const float* x, const float* res, const float* g, float* s, float* y, size_t d,
+                                    float eps, size_t r0, size_t r1) {
+  for (size_t r = r0; r < r1; r++) {
+    const float* xr = x + r * d;
+    const float* rr = res + r * d;
+    float* sr = s + r * d;
+    size_t j = 0;
+    for (; j + W <= d; j += W) store(sr + j, add(load(xr + j), load(rr + j)));
+    if (j < d) storen(sr + j, add(loadn(xr + j, d - j), loadn(rr + j, d - j)), d - j);
+  }
+  rms_norm_rows(s, g, y, d, eps, r0, r1);
+}
+
 // Rows [r0, r1) of dx.
 MOELAB_EW_FN void rms_norm_grad_rows(const float* x, const float* g, const float* dy, float* dx, size_t d, float eps,
                                      size_t r0, size_t r1) {

@@ -6,8 +6,9 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { EngineName } from "../../lib/bench/engine";
-import { nominalPeak } from "../../lib/bench/machine";
-import { BenchReport, benchFigure, markdownReport, markdownTable, profileTable, writeReport } from "../../lib/bench/report";
+import type { Peak } from "../../lib/bench/machine";
+import { BenchReport, benchFigure, lmTable, markdownReport, markdownTable, profileTable, writeReport } from "../../lib/bench/report";
+import { DENSE_LM, lmFitConfig } from "../../lib/bench/models/lm-fit";
 import { DEFAULT_BENCH_OPTIONS, Measurement } from "../../lib/bench/run";
 import { evaluateTargets } from "../../lib/bench/targets";
 import { summarize } from "../../lib/bench/timing";
@@ -21,7 +22,8 @@ function ok(caseId: string, engine: EngineName, ms: number, flops: number, note?
 function sampleReport(): BenchReport {
   const cases = benchCases({ only: ["gemm", "mlp"], gemmSizes: [1024] });
   const f = cases[0].flops;
-  const peak = nominalPeak({ cores: 2, clockMHz: 2600, clockSource: "test", flags: ["avx512f"] });
+  const runs: Peak["runs"] = [{ kind: "avx512-fma", gflops: 332.8, threads: 2 }, { kind: "avx512-bf16", gflops: 640, threads: 2 }];
+  const peak: Peak = { gflops: 332.8, bf16Gflops: 640, runs, derivation: "measured (test): avx512-fma 332.8, avx512-bf16 640.0 GFLOP/s on 2 threads" };
   const measurements: Measurement[] = [
     ok("gemm-1024", "native", 8, f),
     ok("gemm-1024", "torch", 10, f),
@@ -63,6 +65,20 @@ function sampleReport(): BenchReport {
 }
 
 describe("bench report", () => {
+  it("lists the LM-through-fit cases: tokens/s with spread, cores per side, native/PyTorch", () => {
+    const lm = benchCases({ only: ["lm"], lm: [lmFitConfig(DENSE_LM, { steps: 2, batchSize: 4, seqLen: 16 })] });
+    const c = lm[0];
+    expect(c.tokens).toBe(2 * 4 * 16);
+    const at = (engine: EngineName, ms: number[], cores: number): Measurement => ({ caseId: c.id, engine, status: "ok", timing: summarize(ms), gflops: 1, cores });
+    const base = sampleReport();
+    const report: BenchReport = { ...base, cases: [...base.cases, ...lm], measurements: [...base.measurements, at("native", [100, 128, 80], 1.9), at("torch", [200, 160, 256], 1.98)] };
+    const table = lmTable(report).split("\n");
+    // 128 tokens: native median 100 ms → 1280/s (min 80 ms → 1600, max 128 ms → 1000); torch median 200 ms → 640/s.
+    expect(table[2]).toBe(`| ${c.label} | 1280 (1000–1600) | 1.90 | 640 (500–800) | 1.98 | 2.00× |`);
+    expect(lmTable(base)).toBe("");
+    expect(markdownReport(report)).toContain("## Training the lab's models (TransformerLM through fit)");
+  });
+
   const dirs: string[] = [];
   afterAll(async () => {
     await closeRenderer();
@@ -86,9 +102,9 @@ describe("bench report", () => {
     const md = markdownReport(sampleReport());
     expect(md).toContain("## Targets");
     expect(md).toContain("- PASS  GEMM 1024³: native ≥ 1.0× PyTorch — 1.25×");
-    expect(md).toContain("- FAIL  GEMM 1024³: native ≥ 90% of nominal peak — 80.7%");
+    expect(md).toContain("- FAIL  GEMM 1024³: native ≥ 90% of measured peak — 80.7%");
     expect(md).toContain("- PASS  MLP train step: native ≥ 50× tfjs cpu — 90.00×");
-    expect(md).toContain("2 cores × 2 FMA units × 16 fp32 lanes × 2 flops × 2.600 GHz (test) = 332.8 GFLOP/s");
+    expect(md).toContain("measured (test): avx512-fma 332.8, avx512-bf16 640.0 GFLOP/s on 2 threads");
     expect(md).toContain("step 10.0 ms, loss and gradients alone 8.00 ms: Adam update ≈ 2.00 ms (20%).");
     expect(md).toContain("| BatchMatMul | 9 | 6.00 | 60.0% | C++ |");
     expect(md).toContain("| Add | 3 | 2.00 | 20.0% | tfjs cpu code |");

@@ -15,10 +15,23 @@ import { seed } from "../../lib/random";
 import { countParams } from "../../lib/model/config";
 import { disposeBatch } from "../../lib/bench/models/common";
 import { BenchTransformer, transformerBatch, type TransformerPatch } from "../../lib/bench/models/transformer";
+import { lmBatch, lmFitConfig } from "../../lib/bench/models/lm-fit";
+import { lmConfig, type LMConfig } from "../../lib/model/config";
+import { TransformerLM } from "../../lib/model/transformer";
+import { fit } from "../../lib/train/fit";
+
+/** Tiny dense and MoE TransformerLMs (the bench's LM suite at test size). */
+const TINY_LM = { vocabSize: 13, dim: 16, nHeads: 2, nLayers: 2, contextLen: 8, ffnHidden: 20 } as const;
+const tinyLm: LMConfig[] = [
+  lmConfig({ ...TINY_LM, ffn: "dense" }),
+  lmConfig({ ...TINY_LM, ffn: "moe", moe: { nRouted: 4, topK: 2, nShared: 1, expertHidden: 6 } }),
+  lmConfig({ ...TINY_LM, ffn: "moe", nDenseLayers: 1, moe: { nRouted: 4, topK: 2, nShared: 0, expertHidden: 6, scoreFunc: "sigmoid", routeScale: 2.5 } }),
+];
 
 const tiny = benchCases({
   gemmSizes: [8],
-  only: ["gemm", "mlp", "transformer"],
+  only: ["gemm", "mlp", "transformer", "lm"],
+  lm: tinyLm.slice(0, 2).map((m) => lmFitConfig(m, { batchSize: 2, seqLen: 8, steps: 2 })),
   mlp: { inputSize: 12, hidden: [7], classes: 3, batchSize: 4, adam: { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 } },
   transformer: { model: { vocabSize: 11, dim: 8, nHeads: 2, nLayers: 1, contextLen: 5, ffnHidden: 12, tiedHead: false }, seqLen: 5, batchSize: 2 },
 });
@@ -36,6 +49,7 @@ describe("bench_torch.py", () => {
       for (const c of tiny) {
         const r = await proc.measure(c, plan);
         expect(r.samples_ms, c.id).toHaveLength(3);
+        expect(r.cores! > 0 && Number.isFinite(r.cores), `${c.id} cores ${r.cores}`).toBe(true);
         if (c.workload.kind === "gemm") expect(r.loss).toBeNull();
         else expect(Number.isFinite(r.loss), `${c.id} loss ${r.loss}`).toBe(true);
       }
@@ -71,6 +85,42 @@ describe("bench_torch.py", () => {
         for (let i = 1; i < 3; i++) expect(Math.abs(twin.losses[i] - labLosses[i]) / labLosses[i], `loss after ${i} Adam steps`).toBeLessThan(1e-4);
         expect(labLosses[2]).toBeLessThan(labLosses[0]);
         lab.dispose();
+        disposeBatch(batch);
+        expect(tf.memory().numTensors).toBe(before);
+      }
+    } finally {
+      await proc.close();
+    }
+  });
+
+  it.each(["cpu", "native"] as const)("the LM-through-fit twin equals lab.train.fit on TransformerLM (dense, MoE, sigmoid MoE after a dense layer) on %s", async (backend) => {
+    await useBackend(backend); // native: the fused attention, RoPE, add + RMSNorm kernels the benchmark runs
+    const proc = new TorchProcess({ ...DEFAULT_TORCH_CONFIG, threads: 1 });
+    try {
+      expect((await proc.hello()).ready).toBe(true);
+      for (const model of tinyLm) {
+        const config = lmFitConfig(model, { batchSize: 3, seqLen: 8, steps: 3, learningRate: 1e-2 });
+        const [c] = benchCases({ only: ["lm"], lm: [config] });
+        const before = tf.memory().numTensors;
+        seed(5);
+        const lm = new TransformerLM(model);
+        const batch = lmBatch(config);
+        const weights = Object.fromEntries([...lm.namedParameters()].map(([name, v]) => [name, Array.from(v.dataSync())]));
+        const check = { weights, inputs: batch.inputs.arraySync(), targets: batch.targets.arraySync(), steps: 3 };
+        const run = await fit({
+          module: lm,
+          loss: (b: typeof batch) => lm.stepLoss(b.inputs, b.targets),
+          batches: () => ({ inputs: tf.clone(batch.inputs), targets: tf.clone(batch.targets) }),
+          config: { steps: 3, schedule: { kind: "constant", lr: config.learningRate, warmupSteps: 0 }, optimizer: config.optimizer, clipNorm: config.clipNorm, seed: 0 },
+        });
+        const labLosses = run.history.map((h) => h.loss);
+        const twin = await proc.checkTwin(c, check);
+        const what = `${model.ffn} ${model.moe.scoreFunc ?? ""}`;
+        expect(twin.params, what).toBe(lm.numParams());
+        expect(Math.abs(twin.losses[0] - labLosses[0]) / labLosses[0], `${what}: first-step loss ${twin.losses[0]} vs ${labLosses[0]}`).toBeLessThan(1e-6);
+        for (let i = 1; i < 3; i++) expect(Math.abs(twin.losses[i] - labLosses[i]) / labLosses[i], `${what}: loss after ${i} fit steps`).toBeLessThan(1e-4);
+        expect(labLosses[2]).toBeLessThan(labLosses[0]);
+        lm.dispose();
         disposeBatch(batch);
         expect(tf.memory().numTensors).toBe(before);
       }

@@ -8,7 +8,13 @@ import { gemmFlops, lmStepFlops, mlpStepFlops } from "../../lib/flops";
 describe("workloads", () => {
   it("lists every suite in run order by default", () => {
     const cases = benchCases();
-    expect(cases.map((c) => c.suite)).toEqual([...Array(4).fill("gemm"), ...Array(8).fill("tgemm"), "mlp", "transformer"]);
+    expect(cases.map((c) => c.suite)).toEqual([...Array(4).fill("gemm"), ...Array(8).fill("tgemm"), "mlp", "transformer", "lm", "lm"]);
+    expect(cases.slice(-2).map((c) => c.id)).toEqual(["lm-dense", "lm-moe"]);
+    // The models: 32 × 128 tokens a step; MoE active FFN width 3 × 170 = 510 against the dense 680.
+    const [dense, moe] = cases.slice(-2).map((c) => (c.workload.kind === "lm-fit" ? c.workload.config : null)!);
+    expect([dense.model.vocabSize, dense.model.dim, dense.model.nLayers, dense.model.nHeads, dense.model.contextLen, dense.model.ffnHidden]).toEqual([96, 256, 4, 4, 128, 680]);
+    expect([moe.model.moe.nRouted, moe.model.moe.topK, moe.model.moe.nShared, moe.model.moe.expertHidden]).toEqual([16, 2, 1, 170]);
+    expect(cases.at(-1)!.tokens).toBe(moe.steps * 32 * 128);
     expect(cases.slice(0, 4).map((c) => c.id)).toEqual(["gemm-256", "gemm-512", "gemm-1024", "gemm-2048"]);
     expect(cases[2].flops).toBe(2 * 1024 ** 3);
     expect(new Set(cases.map((c) => c.id)).size).toBe(cases.length);

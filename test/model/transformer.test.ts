@@ -131,6 +131,22 @@ describe("TransformerLM", () => {
     });
   }
 
+  it("MoE: a cached (decoding) pass computes no balance loss; the uncached (training) pass does", () => {
+    seed(3);
+    const model = new TransformerLM(TINY_MOE);
+    const tokens = randomTokens(new Rng(4), 2, 5, 16);
+    const before = tf.memory().numTensors;
+    const training = tf.tidy(() => model.forward(tokens).auxLoss.dataSync()[0]);
+    const cache = model.newCache();
+    const decoding = tf.tidy(() => model.forward(tokens, cache).auxLoss.dataSync()[0]);
+    cache.dispose();
+    expect(training).toBeGreaterThan(0);
+    expect(decoding).toBe(0);
+    expect(tf.memory().numTensors).toBe(before);
+    tokens.dispose();
+    model.dispose();
+  });
+
   it("generates the same tokens with one seed, with and without the cache (greedy), and frees its tensors", () => {
     seed(5);
     const model = new TransformerLM(TINY_MOE);

@@ -9,7 +9,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import { useBackend } from "../../lib/backend-select";
 import { nativeAddon } from "../../lib/native/addon";
-import { matmulBf16, matmulBf16Support, type FusedActivation, type MatmulAddon } from "../../lib/native/kernels/matmul";
+import { quantError } from "../../lib/quant/error";
+import { matmulBf16, matmulBf16Engine, matmulBf16Support, type FusedActivation, type MatmulAddon } from "../../lib/native/kernels/matmul";
 import { Rng } from "../../lib/random";
 import { addonCalls } from "./kernel-parity";
 
@@ -424,7 +425,7 @@ describe("native matmul addon argument checks", () => {
   });
 });
 
-describe("matmulBf16 (AMX)", () => {
+describe("matmulBf16 (AMX or AVX512-BF16)", () => {
   // bfloat16 of a float32, rounded to nearest even (what VCVTNEPS2BF16 does for finite values).
   const bits = new Uint32Array(1);
   const float = new Float32Array(bits.buffer);
@@ -451,6 +452,29 @@ describe("matmulBf16 (AMX)", () => {
       }
       const rounded = { ...p, a: { ...p.a, values: p.a.values.map(bf16) }, b: { ...p.b, values: p.b.values.map(bf16) } };
       expectMatches(run(), reference(rounded), `bf16 [${m},${k}]x[${k},${n}]`);
+    }
+  });
+
+  it("names its engine: AMX where present, else AVX512-BF16 on the AVX-512 path", () => {
+    const f = nativeAddon()!.info();
+    const want = matmulBf16Support() !== null ? null : f.features.amxbf16 ? "amx" : "avx512bf16";
+    expect(matmulBf16Engine()).toBe(want);
+    expect(matmulBf16Support() === null).toBe(f.isa === "avx512" && f.features.avx512bf16);
+  });
+
+  it.skipIf(matmulBf16Support() !== null)("stays within bf16's error of the fp32 product (DeepGEMM metric), and is not fp32", async () => {
+    await tf.setBackend("native");
+    for (const [m, n, k] of [[128, 96, 256], [37, 200, 999]]) {
+      const p = product(m, n, k, false, false);
+      const [exact, bf] = tf.tidy(() => {
+        const a = tf.tensor2d(p.a.values, [m, k]);
+        const b = tf.tensor2d(p.b.values, [k, n]);
+        return [tf.matMul(a, b).dataSync(), matmulBf16(a, b).dataSync()];
+      });
+      // Inputs rounded to 8 significant bits: relative RMS error ~1.6e-3 a product, so 1 − 2Σxy/Σ(x²+y²) ≈ 1e-6.
+      const diff = quantError(exact, bf).deepgemm;
+      expect(diff, `[${m},${k}]x[${k},${n}]`).toBeLessThan(1e-5);
+      expect(diff, "an fp32 product would be ~1e-14").toBeGreaterThan(1e-8);
     }
   });
 

@@ -14,6 +14,7 @@ interface FusedAddon {
   fusedActivationGrad(act: number, x: Float32Array, dy: Float32Array, dx: Float32Array): void;
   rmsNorm(x: Float32Array, gain: Float32Array, out: Float32Array, eps: number): void;
   rmsNormGrad(x: Float32Array, gain: Float32Array, dy: Float32Array, dx: Float32Array, eps: number): void;
+  addRmsNorm(x: Float32Array, residual: Float32Array, gain: Float32Array, sum: Float32Array, out: Float32Array, eps: number): void;
   rmsNormGainGrad(x: Float32Array, dy: Float32Array, dgain: Float32Array, eps: number): void;
   /** Σ over rows of logsumexp(row) − row[target]. */
   crossEntropy(logits: Float32Array, targets: Int32Array): number;
@@ -72,6 +73,14 @@ export const fusedKernels: KernelConfig[] = [
     (addon, f32, a, out) => addon.rmsNormGainGrad(f32("x"), f32("dy"), out, a.eps as number),
     true, // the gain's gradient: [d]
   ),
+  nativeKernel<FusedAddon>(K.addRmsNorm, ({ backend, addon, inputs, attrs }) => {
+    const shape = inputs.x!.shape;
+    const sum = backend.buffers.float32(tf.util.sizeFromShape(shape));
+    const out = backend.buffers.float32(sum.length);
+    const f32 = (name: string) => float32Input(backend, K.addRmsNorm, inputs, name);
+    if (sum.length > 0) addon.addRmsNorm(f32("x"), f32("residual"), f32("gain"), sum, out, attrs.eps as number);
+    return [backend.makeTensorInfo(shape, "float32", sum), backend.makeTensorInfo(shape, "float32", out)];
+  }),
   shapedLike(K.swigluGate, "a", (addon, f32, _a, out) => addon.swigluGate(f32("a"), f32("b"), out)),
   shapedLike(K.swigluGateGradA, "a", (addon, f32, _a, out) =>
     addon.swigluGateGradA(f32("a"), f32("b"), f32("dy"), out),

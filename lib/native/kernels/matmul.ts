@@ -2,7 +2,7 @@
 // like numpy, including mixed ones ([2,1,m,k]×[1,3,k,n] → [2,3,m,n], which tfjs cpu gets wrong); the fused bias and
 // activation follow tfjs-backend-cpu's _FusedMatMul (add, then utils/fused_utils applyActivation). Inputs that are
 // not float32, and bias/prelu shapes that would enlarge the output, run tfjs's cpu kernels instead.
-// Also the opt-in bf16 product on Intel AMX (matmulBf16), outside tfjs's kernels.
+// Also the opt-in bf16 product (matmulBf16: Intel AMX, else AVX512-BF16 dot products), outside tfjs's kernels.
 import * as tf from "@tensorflow/tfjs";
 import type { KernelConfig, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs";
 import { nativeAddon, nativeUnavailableReason } from "../addon";
@@ -57,10 +57,12 @@ export interface MatmulAddon {
   ): void;
   /** The micro-kernel family in use: "avx512", "avx2" or "portable". */
   matmulKernel(): string;
-  /** out[m,n] = bf16(a)[m,k] · bf16(b)[k,n] on AMX, fp32 accumulation; throws where matmulBf16Support() is not null. */
+  /** out[m,n] = bf16(a)[m,k] · bf16(b)[k,n] on AMX or AVX512-BF16, fp32 accumulation; throws where matmulBf16Support() is not null. */
   matmulBf16(a: Float32Array, b: Float32Array, out: Float32Array, m: number, n: number, k: number): void;
   /** null when the AMX-BF16 product can run here, else why not. */
   matmulBf16Support(): string | null;
+  /** The engine matmulBf16 uses here, null where none. */
+  matmulBf16Engine(): "amx" | "avx512bf16" | null;
 }
 
 const ACTIVATIONS: ReadonlySet<string> = new Set<FusedActivation>([
@@ -232,14 +234,20 @@ const fusedMatMulKernel = nativeKernel<MatmulAddon>(tf._FusedMatMul, ({ backend,
 
 export const matmulKernels: KernelConfig[] = [batchMatMulKernel, fusedMatMulKernel];
 
-/** Why the AMX bf16 product (matmulBf16) cannot run here, or null when it can. */
+/** Why the bf16 product (matmulBf16) cannot run here, or null when it can. */
 export function matmulBf16Support(): string | null {
   const addon = nativeAddon() as unknown as MatmulAddon | null;
   return addon ? addon.matmulBf16Support() : nativeUnavailableReason();
 }
 
+/** The engine matmulBf16 uses here: "amx", "avx512bf16", or null where matmulBf16Support() says why none. */
+export function matmulBf16Engine(): "amx" | "avx512bf16" | null {
+  const addon = nativeAddon() as unknown as MatmulAddon | null;
+  return addon ? addon.matmulBf16Engine() : null;
+}
+
 /**
- * a·b for a [m,k] and b [k,n] float32 on Intel AMX: both rounded to bfloat16 (nearest even), products accumulated in
+ * a·b for a [m,k] and b [k,n] float32 on Intel AMX (TDPBF16PS) or, without AMX, AVX512-BF16 (VDPBF16PS): both rounded to bfloat16 (nearest even), products accumulated in
  * float32. Opt-in and outside tfjs's kernels (no gradient): BatchMatMul stays float32. Throws where
  * matmulBf16Support() says why not.
  */

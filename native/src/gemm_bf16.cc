@@ -1,10 +1,13 @@
-// Opt-in bf16 matrix multiplication on Intel AMX (TDPBF16PS, Intel SDM vol. 2 / Intel AMX programming reference):
-// C[m,n] (fp32) = bf16(A)[m,k] · bf16(B)[k,n] with fp32 accumulation; inputs are rounded to bf16 to nearest even.
-// A is packed into 32-row blocks of 32-wide depth steps, B into 32-column panels in the VNNI pair layout TDPBF16PS
-// reads; each thread computes 32×32 blocks of C in four tile accumulators. Linux needs the process to ask for the
-// tile data state first (arch_prctl(ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA)).
+// Opt-in bf16 matrix multiplication: C[m,n] (fp32) = bf16(A)[m,k] · bf16(B)[k,n] with fp32 accumulation; inputs are
+// rounded to bf16 to nearest even. Two engines over one packing (Intel SDM vol. 2; Intel AMX programming reference):
+// - Intel AMX (TDPBF16PS) where present: each thread computes 32×32 blocks of C in four tile accumulators. Linux needs
+//   the process to ask for the tile data state first (arch_prctl(ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA)).
+// - AVX512-BF16 (VDPBF16PS; AMD Zen 4/5, Intel Cooper Lake and later) otherwise: 8×32 register blocks of C, each
+//   step broadcasting one bf16 pair of an A row against 32 columns' pairs of B.
+// A is packed into 32-row blocks of 32-wide depth steps, B into 32-column panels in the VNNI pair layout both read.
 //   matmulBf16(a: Float32Array, b: Float32Array, out: Float32Array, m, n, k) -> undefined
 //   matmulBf16Support() -> null when usable, else a string saying why not
+//   matmulBf16Engine() -> "amx" | "avx512bf16" | null
 #include <immintrin.h>
 #include <napi.h>
 #include <sys/syscall.h>
@@ -16,6 +19,7 @@
 #include <cstring>
 #include <string>
 
+#include "bf16_engine.h"
 #include "cpu.h"
 #include "pool.h"
 #include "registry.h"
@@ -35,18 +39,25 @@ constexpr int64_t kSliceBytes = 768 << 10;  // B bytes per pass over C (every pa
 constexpr int64_t kGroupBytes = 512 << 10;  // C bytes of the row blocks that share the passes (they stay in L2)
 constexpr int64_t kColumns = 1024;          // columns of C per chunk (so the slices stay deep for wide products)
 
-// Why AMX-BF16 cannot be used here, or null. Asks the kernel for the tile state once per process.
-const char* unsupported_reason() {
-  static const char* reason = []() -> const char* {
+enum class Engine { none, amx, dot };
+
+// The engine this process uses, and why none when none: AMX when the CPU has it and the OS grants the tile state
+// (asked once per process), else AVX512-BF16 dot products. Both need the AVX-512 path (MOELAB_ISA caps it).
+struct Choice {
+  Engine engine;
+  const char* reason;
+};
+const Choice& choice() {
+  static const Choice c = []() -> Choice {
     const CpuFeatures& f = cpu_features();
-    if (!f.amx_bf16) return "this CPU has no AMX-BF16";
-    if (!f.avx512bf16 || best_isa() != Isa::avx512) return "AMX-BF16 needs AVX-512 BF16 for conversions (MOELAB_ISA caps it)";
-    if (syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) != 0)
-      return "the kernel refused AMX tile data (arch_prctl ARCH_REQ_XCOMP_PERM failed)";
-    return nullptr;
+    if (!f.avx512bf16) return {Engine::none, "this CPU has neither AMX-BF16 nor AVX512-BF16"};
+    if (best_isa() != Isa::avx512) return {Engine::none, "bf16 products need the AVX-512 path (MOELAB_ISA caps it)"};
+    if (amx_bf16_usable()) return {Engine::amx, nullptr};
+    return {Engine::dot, nullptr};
   }();
-  return reason;
+  return c;
 }
+const char* unsupported_reason() { return choice().reason; }
 
 // 64-byte tile configuration (palette 1): tiles 0-3 accumulate C, 4-5 hold A, 6-7 hold B; all 16 rows × 64 bytes.
 struct alignas(64) TileConfig {
@@ -171,6 +182,39 @@ AMX_FN void amx_rows(const uint16_t* apack, const uint16_t* bpack, float* cpad, 
   _tile_release();
 }
 
+// Register block of the dot-product engine: kDotRows rows × 32 columns of C in 2·kDotRows zmm accumulators.
+constexpr int64_t kDotRows = 8;
+
+// C block (ib, jb) (32×32, padded fp32 C of np columns) = A row block ib · B panel jb over the whole depth kp, in
+// four 8-row register blocks: per pair row r, two B vectors (32 columns' pairs) meet each row's broadcast A pair.
+BF16_FN void dot_block(const uint16_t* apack, const uint16_t* bpack, float* cpad, int64_t np, int64_t kp, int64_t ib,
+                       int64_t jb) {
+  const uint16_t* ablock = apack + ib * kBlock * kp;  // [kp/32][32 rows][32 bf16]
+  const uint16_t* bpanel = bpack + jb * kBlock * kp;  // [kp/2][32 columns][2 bf16]
+  for (int64_t r0 = 0; r0 < kBlock; r0 += kDotRows) {
+    __m512 acc[kDotRows][2];
+    for (int64_t i = 0; i < kDotRows; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+    for (int64_t p = 0; p < kp; p += 2) {
+      const uint16_t* bt = bpanel + p * kBlock;
+      const __m512bh b0 = (__m512bh)_mm512_loadu_si512(bt);
+      const __m512bh b1 = (__m512bh)_mm512_loadu_si512(bt + 32);
+      const uint16_t* at = ablock + (p / kDepth) * kBlock * kDepth + r0 * kDepth + p % kDepth;
+      for (int64_t i = 0; i < kDotRows; i++) {
+        uint32_t pair;
+        std::memcpy(&pair, at + i * kDepth, sizeof(pair));
+        const __m512bh a = (__m512bh)_mm512_set1_epi32(static_cast<int>(pair));
+        acc[i][0] = _mm512_dpbf16_ps(acc[i][0], a, b0);
+        acc[i][1] = _mm512_dpbf16_ps(acc[i][1], a, b1);
+      }
+    }
+    float* c = cpad + (ib * kBlock + r0) * np + jb * kBlock;
+    for (int64_t i = 0; i < kDotRows; i++) {
+      _mm512_storeu_ps(c + i * np, acc[i][0]);
+      _mm512_storeu_ps(c + i * np + 16, acc[i][1]);
+    }
+  }
+}
+
 thread_local Buffer a_scratch, b_scratch, c_scratch;
 
 // C = bf16(A)·bf16(B); false when scratch memory could not be allocated. Requires unsupported_reason() == null.
@@ -196,9 +240,18 @@ bool matmul_bf16(const float* a, const float* b, float* c, int64_t m, int64_t n,
   parallel_for(kp / 2, grain == 1 ? 16 : grain, [&](size_t r0, size_t r1) {
     pack_b_rows(b, k, n, kp, static_cast<int64_t>(r0), static_cast<int64_t>(r1), bpack);
   });
-  parallel_for(mp / kBlock, grain, [&](size_t ib0, size_t ib1) {
-    amx_rows(apack, bpack, cpad, np, kp, static_cast<int64_t>(ib0), static_cast<int64_t>(ib1));
-  });
+  if (choice().engine == Engine::amx) {
+    parallel_for(mp / kBlock, grain, [&](size_t ib0, size_t ib1) {
+      amx_rows(apack, bpack, cpad, np, kp, static_cast<int64_t>(ib0), static_cast<int64_t>(ib1));
+    });
+  } else {
+    // Blocks of C by panel-major index (neighbouring blocks share a B panel, which stays in L2).
+    const int64_t row_blocks = mp / kBlock;
+    parallel_for(static_cast<size_t>(row_blocks * (np / kBlock)), grain, [&](size_t t0, size_t t1) {
+      for (size_t t = t0; t < t1; t++)
+        dot_block(apack, bpack, cpad, np, kp, static_cast<int64_t>(t) % row_blocks, static_cast<int64_t>(t) / row_blocks);
+    });
+  }
   if (padded)
     for (int64_t i = 0; i < m; i++) std::memcpy(c + i * n, cpad + i * np, static_cast<size_t>(n) * sizeof(float));
   return true;
@@ -214,7 +267,7 @@ Napi::Value MatmulBf16(const Napi::CallbackInfo& info) {
       !dim_arg(info, kFn, 4, n) || !dim_arg(info, kFn, 5, k))
     return env.Undefined();
   if (const char* why = unsupported_reason()) {
-    Napi::Error::New(env, std::string(kFn) + ": AMX-BF16 is not available: " + why).ThrowAsJavaScriptException();
+    Napi::Error::New(env, std::string(kFn) + ": no bf16 engine: " + why).ThrowAsJavaScriptException();
     return env.Undefined();
   }
   const double dm = static_cast<double>(m), dn = static_cast<double>(n), dk = static_cast<double>(k);
@@ -237,5 +290,21 @@ Napi::Value MatmulBf16Support(const Napi::CallbackInfo& info) {
 }
 MOELAB_EXPORT("matmulBf16Support", MatmulBf16Support);
 
+Napi::Value MatmulBf16Engine(const Napi::CallbackInfo& info) {
+  switch (choice().engine) {
+    case Engine::amx: return Napi::String::New(info.Env(), "amx");
+    case Engine::dot: return Napi::String::New(info.Env(), "avx512bf16");
+    default: return info.Env().Null();
+  }
+}
+MOELAB_EXPORT("matmulBf16Engine", MatmulBf16Engine);
+
 }  // namespace
+
+bool amx_bf16_usable() {
+  static const bool usable = cpu_features().amx_bf16 && cpu_features().avx512bf16 && best_isa() == Isa::avx512 &&
+                             syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
+  return usable;
+}
+
 }  // namespace moelab
