@@ -32,6 +32,7 @@ export * as rl from "./rl";
 export * as experiments from "./experiments";
 export * as flops from "./flops";
 export * as plan from "./plan";
+export * as adapt from "./adapt";
 export { Linear, Module } from "./nn";
 export { claims, record, recordEnvironment, RESULTS_MIME, unlessQuick, VERDICTS } from "./claims";
 export type { ClaimRow, MetricValue, ResultsPayload, Verdict } from "./claims";

@@ -11,10 +11,22 @@ import { combine, dispatch, groupedMatMul } from "./ops";
 import type { RoutingPlan } from "./plan";
 import { scatterAddRows } from "./rows";
 
+/** The stacked projections of the routed experts. */
+export const EXPERT_PROJECTIONS = Object.freeze(["w1", "w2", "w3"] as const);
+export type ExpertProjection = (typeof EXPERT_PROJECTIONS)[number];
+
+/** Supplies the weight a projection computes with (lab.adapt: base + per-expert LoRA, or a dequantized frozen base). */
+export interface ExpertsHook {
+  /** The [E, out, in] weight to use for `name`. */
+  weight(name: ExpertProjection, experts: RoutedExperts): tf.Tensor3D;
+}
+
 export class RoutedExperts extends Module {
   readonly w1: tf.Variable; // [E, hidden, dim]
   readonly w2: tf.Variable; // [E, dim, hidden]
   readonly w3: tf.Variable; // [E, hidden, dim]
+  /** Per projection, a hook that supplies its weight in place of the variable (absent = the variable). */
+  readonly hooks: Partial<Record<ExpertProjection, ExpertsHook>> = {};
 
   /** `initStd` null = 1/sqrt(fan-in) per projection. */
   constructor(
@@ -32,13 +44,17 @@ export class RoutedExperts extends Module {
     this.w3 = this.param("w3", randomNormal([nExperts, hidden, dim], 0, initStd ?? 1 / Math.sqrt(dim)));
   }
 
+  /** The weight projection `name` computes with: the hook's, or the variable. */
+  weightOf(name: ExpertProjection): tf.Tensor3D {
+    const hook = this.hooks[name];
+    return hook ? hook.weight(name, this) : (this[name] as tf.Tensor3D);
+  }
+
   /** Expert e applied to segment e of the expert-sorted rows: xs [M, dim], offsets [E + 1] → [M, dim]. */
   applySorted(xs: tf.Tensor2D, offsets: readonly number[]): tf.Tensor2D {
     return tf.tidy(() => {
-      const w1 = this.w1 as tf.Tensor3D;
-      const w3 = this.w3 as tf.Tensor3D;
-      const h = swiGate(groupedMatMul(xs, w1, offsets), groupedMatMul(xs, w3, offsets)); // [M, hidden]
-      return groupedMatMul(h, this.w2 as tf.Tensor3D, offsets); // [M, dim]
+      const h = swiGate(groupedMatMul(xs, this.weightOf("w1"), offsets), groupedMatMul(xs, this.weightOf("w3"), offsets)); // [M, hidden]
+      return groupedMatMul(h, this.weightOf("w2"), offsets); // [M, dim]
     });
   }
 
@@ -54,10 +70,10 @@ export class RoutedExperts extends Module {
     const [E, d, h] = [this.nExperts, this.dim, this.hidden];
     const T = x.shape[0];
     return tf.tidy(() => {
-      const a1 = tf.matMul(x, this.w1.reshape([E * h, d]), false, true).reshape([T, E, h]); // [T, E, h]
-      const a3 = tf.matMul(x, this.w3.reshape([E * h, d]), false, true).reshape([T, E, h]); // [T, E, h]
+      const a1 = tf.matMul(x, this.weightOf("w1").reshape([E * h, d]), false, true).reshape([T, E, h]); // [T, E, h]
+      const a3 = tf.matMul(x, this.weightOf("w3").reshape([E * h, d]), false, true).reshape([T, E, h]); // [T, E, h]
       const act = tf.transpose(swiGate(a1, a3), [1, 0, 2]); // [E, T, h]
-      return tf.matMul(act, this.w2, false, true) as tf.Tensor3D; // [E, T, d]
+      return tf.matMul(act, this.weightOf("w2"), false, true) as tf.Tensor3D; // [E, T, d]
     });
   }
 

@@ -15,9 +15,17 @@ export interface LinearConfig {
 
 export const DEFAULT_LINEAR: Readonly<LinearConfig> = Object.freeze({ bias: false, initStd: null });
 
+/** Takes over a Linear's product x·Wᵀ (bias excluded): an adapter (lab.adapt's LoRA) or a quantized frozen base. */
+export interface LinearHook {
+  /** x2 [N, in] → [N, out] for `layer`. */
+  matmul(x2: tf.Tensor2D, layer: Linear): tf.Tensor2D;
+}
+
 export class Linear extends Module {
   readonly weight: tf.Variable; // [out, in]
   readonly bias: tf.Variable | null; // [out]
+  /** When set, computes x·Wᵀ in place of the plain product (see LinearHook); null = the plain layer. */
+  hook: LinearHook | null = null;
 
   constructor(
     readonly inFeatures: number,
@@ -43,7 +51,7 @@ export class Linear extends Module {
     return tf.tidy(() => {
       const lead = x.shape.slice(0, -1);
       const x2 = tf.reshape(x, [-1, this.inFeatures]); // [N, in]
-      let y = tf.matMul(x2, this.weight, false, true); // [N, out]
+      let y = this.hook ? this.hook.matmul(x2 as tf.Tensor2D, this) : tf.matMul(x2, this.weight, false, true); // [N, out]
       if (this.bias) y = tf.add(y, this.bias); // [N, out]
       return tf.reshape(y, [...lead, this.outFeatures]); // [..., out]
     });

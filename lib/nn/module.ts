@@ -54,6 +54,16 @@ export abstract class Module {
     return this.collect(prefix, (m) => m.ownParams);
   }
 
+  /** Every descendant module by dotted name ("layers.0.attn.wqkv"), parents before children (torch's named_modules, root left out). */
+  namedModules(prefix = ""): Map<string, Module> {
+    const out = new Map<string, Module>();
+    for (const [name, m] of this.children) {
+      out.set(prefix + name, m);
+      for (const [k, v] of m.namedModules(`${prefix}${name}.`)) out.set(k, v);
+    }
+    return out;
+  }
+
   /** Non-trainable state by dotted name. */
   namedBuffers(prefix = ""): Map<string, tf.Variable> {
     return this.collect(prefix, (m) => m.ownBuffers);
