@@ -126,9 +126,17 @@ export async function trainStudent(student: TransformerLM, teacher: TransformerL
   return valLoss(student, val);
 }
 
-/** Interface-member lines ("    name(args): Type;") of `text` whose whole line passes the parse check: generation prompts. */
+/** Interface-member lines ("    name(args): Type;") of `text` that are complete members: generation prompts. */
 export function declarationLines(text: string): string[] {
-  return text.split("\n").filter((l) => /^ {4}[A-Za-z_[(].*;$/.test(l) && parsesAsMember(l));
+  return text.split("\n").filter((l) => /^ {4}[A-Za-z_[(]/.test(l) && isCompleteMember(l));
+}
+
+/**
+ * A complete interface member: ends with ";" (as every member line of lib.d.ts does; a bare prefix such as "    replac"
+ * would parse as a property without a type) and parses inside an interface with no syntactic diagnostic.
+ */
+export function isCompleteMember(line: string): boolean {
+  return line.trimEnd().endsWith(";") && parsesAsMember(line);
 }
 
 type TypeScriptModule = typeof import("typescript");
@@ -162,8 +170,8 @@ export interface PassRateConfig {
 }
 
 /**
- * The share of generated interface members that parse: for each sampled line, the model continues its first
- * 4 + promptChars characters greedily up to the end of the line (or the context), and the result is parsed.
+ * The share of generated interface members that are complete and parse: for each sampled line, the model continues its
+ * first 4 + promptChars characters greedily up to the end of the line (or the context); see isCompleteMember.
  */
 export function declarationPassRate(model: TransformerLM, tokenizer: Tokenizer, lines: readonly string[], config: PassRateConfig): { rate: number; examples: string[] } {
   if (lines.length === 0) throw new Error("declarationPassRate(model, tokenizer, lines): lines is empty");
@@ -178,7 +186,7 @@ export function declarationPassRate(model: TransformerLM, tokenizer: Tokenizer, 
     const end = out.indexOf(newline);
     const line = tokenizer.decode([...prompt, ...(end >= 0 ? out.slice(0, end) : out)]);
     examples.push(line);
-    if (parsesAsMember(line)) pass++;
+    if (isCompleteMember(line)) pass++;
   }
   return { rate: pass / config.samples, examples };
 }

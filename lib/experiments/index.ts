@@ -15,5 +15,5 @@ export { DEFAULT_CLASSIFIER, DEFAULT_TRAIN_CLASSIFIER, MlpClassifier, evaluateCl
 export type { ClassifierConfig, TrainClassifierConfig } from "./classifier";
 export { checkpointTradeoff } from "./checkpoint-tradeoff";
 export type { CheckpointSide } from "./checkpoint-tradeoff";
-export { adaptRun, cloneModel, declarationLines, declarationPassRate, parsesAsMember, trainStudent } from "./fine-tune";
+export { adaptRun, cloneModel, declarationLines, declarationPassRate, isCompleteMember, parsesAsMember, trainStudent } from "./fine-tune";
 export type { AdaptData, AdaptMethod, AdaptResult, AdaptSettings, DistillRunSettings, PassRateConfig } from "./fine-tune";

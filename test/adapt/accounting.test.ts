@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { SHAPES } from "../../lib/plan/shapes";
 import { loraArithmetic, loraParamCount, projectionShape } from "../../lib/adapt";
-import { declarationLines, parsesAsMember } from "../../lib/experiments/fine-tune";
+import { declarationLines, isCompleteMember, parsesAsMember } from "../../lib/experiments/fine-tune";
 
 describe("LoRA parameter arithmetic", () => {
   it("GPT-3 175B, Wq and Wv in all 96 layers", () => {
@@ -38,6 +38,9 @@ describe("TypeScript parse check", () => {
     expect(parsesAsMember("    slice(start?: number, end?: number): T[];")).toBe(true);
     expect(parsesAsMember("    slice(start?: number, end?: number: T[];")).toBe(false);
     expect(parsesAsMember("    readonly : ;")).toBe(false);
+    expect(parsesAsMember("    replac")).toBe(true); // a property without a type: parses, but is no complete member
+    expect(isCompleteMember("    replac")).toBe(false);
+    expect(isCompleteMember("    replace(s: string): string;")).toBe(true);
     expect(declarationLines("interface A {\n    a: number;\n    b(: string;\n}\n    c<T>(x: T): T;")).toEqual(["    a: number;", "    c<T>(x: T): T;"]);
   });
 });
