@@ -63,13 +63,24 @@ export class LoraAdapter extends AdapterNode {
       if ("linear" in c ? c.linear.hook : c.experts.hooks[c.projection]) throw new Error(`${fn}: "${name}" already has an adapter or hook attached`);
       if (!("linear" in c) && config.dropout > 0) throw new Error(`${fn}: "${name}" is a routed-experts projection, adapted on its weight, where input dropout does not apply; set config.dropout = 0 or leave the experts out of targetModules`);
     }
+    // Quantize every base first (host arrays only): a bad quant config fails before the model is touched.
+    const bases = names.map((name) => {
+      const c = candidates.get(name)!;
+      if (!quantConfig) return null;
+      const w = "linear" in c ? c.linear.weight : c.experts[c.projection];
+      try {
+        return quantize(w, { ...DEFAULT_QLORA_QUANT, ...quantConfig });
+      } catch (e) {
+        throw new Error(`${fn}: options.quantizeBase cannot quantize "${name}" [${w.shape}]: ${(e as Error).message}`);
+      }
+    });
     for (const v of model.namedParameters().values()) {
       this.frozen.set(v, v.trainable);
       v.trainable = false;
     }
-    for (const name of names) {
+    for (const [i, name] of names.entries()) {
       const c = candidates.get(name)!;
-      const q = quantConfig ? quantize("linear" in c ? c.linear.weight : c.experts[c.projection], { ...DEFAULT_QLORA_QUANT, ...quantConfig }) : null;
+      const q = bases[i];
       const adapter = "linear" in c ? new LoraLinear(c.linear, config, this.mode, q) : new LoraExperts(c.experts, c.projection, config, q);
       this.place(name, adapter);
       this.adapters.set(name, adapter);

@@ -18,7 +18,8 @@ export interface LoraConfig {
   /**
    * Which modules get an adapter: a list of name suffixes ("attn.wqkv" matches "layers.3.attn.wqkv"; routed experts'
    * stacked projections are "ffn.experts.w1" …), or one regular expression matched against the whole dotted name
-   * (PEFT's rule). Default ["wqkv", "wo"]: the attention projections (the paper's Wq, Wv on a fused QKV layer).
+   * (PEFT's rule). Every list entry must match at least one module, and a regular expression at least one (a typo is
+   * an error). Default ["wqkv", "wo"]: the MHA/GQA attention projections (the paper's Wq, Wv live in the fused wqkv).
    */
   targetModules: string[] | string;
   /** A's initialisation: PEFT's Kaiming-uniform (a = √5: U(±1/√in)) or the paper's Gaussian (PEFT: N(0, 1/r)). */

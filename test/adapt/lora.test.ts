@@ -253,6 +253,10 @@ describe("LoRA details and bad input", () => {
     expect(() => applyLora(model, { dropout: 1 })).toThrow(/dropout must be in \[0, 1\)/);
     expect(tf.memory().numTensors).toBe(n0);
     expect(model.trainableVariables().length).toBe(model.namedParameters().size);
+    expect(() => applyLora(model, {}, { quantizeBase: {} })).toThrow(/options.quantizeBase cannot quantize "layers.0.attn.wqkv" \[48,16\]: .*group size 128 must be a positive integer dividing the last dimension 16/);
+    expect(tf.memory().numTensors).toBe(n0);
+    expect(model.trainableVariables().length).toBe(model.namedParameters().size); // untouched: nothing frozen, no hook
+    expect(model.namedModules().get("layers.0.attn.wqkv")).toHaveProperty("hook", null);
     const moe = build(MODELS[1][1]);
     expect(() => applyLora(moe, { dropout: 0.1, targetModules: ["experts.w1"] })).toThrow(/routed-experts projection.*dropout = 0/);
     const a = applyLora(model, {});
