@@ -298,6 +298,24 @@ describe("LoRA details and bad input", () => {
     x.dispose();
   });
 
+  it("A starts Kaiming-uniform U(±1/√in) (PEFT) or Gaussian N(0, 1/r) (the paper, PEFT's \"gaussian\"); B starts at zero", () => {
+    const model = build({ ...TINY, dim: 64, nHeads: 4 });
+    const k = applyLora(model, { r: 4, targetModules: ["wqkv"] });
+    const a = k.adapterOf("layers.0.attn.wqkv");
+    const av = a.lora_A.weight.dataSync();
+    expect(Math.max(...av.map(Math.abs))).toBeLessThanOrEqual(1 / 8);
+    expect(Math.max(...av.map(Math.abs))).toBeGreaterThan(0.9 / 8);
+    expect(a.lora_B.weight.dataSync().every((v) => v === 0)).toBe(true);
+    k.remove();
+    const g = applyLora(model, { r: 4, init: "gaussian", targetModules: ["wqkv"] });
+    const gv = g.adapterOf("layers.0.attn.wqkv").lora_A.weight.dataSync();
+    const std = Math.sqrt(gv.reduce((s, v) => s + v * v, 0) / gv.length);
+    expect(std).toBeGreaterThan(0.25 * 0.9);
+    expect(std).toBeLessThan(0.25 * 1.1);
+    g.remove();
+    model.dispose();
+  });
+
   it("adaptableModules lists Linear layers and stacked expert projections", () => {
     const moe = build(MODELS[1][1]);
     const names = [...adaptableModules(moe).keys()];
