@@ -39,7 +39,8 @@ export function resolveQuantConfig(fn: string, config: Partial<QuantConfig>): Qu
   const cfg = { ...DEFAULT_QUANT, ...config };
   checkFormat(fn, cfg.format);
   if (!(cfg.scaleFormat in SCALE_BITS)) throw new Error(`${fn}: scaleFormat must be "fp32", "fp16" or "bf16", got ${JSON.stringify(cfg.scaleFormat)}`);
-  if ((isFp8(cfg.format) || cfg.format === "nf4") && !cfg.symmetric) throw new Error(`${fn}: ${cfg.format} is symmetric (symmetric: false is for int8/int4)`);
+  if (isFp8(cfg.format) && !cfg.symmetric) throw new Error(`${fn}: FP8 formats are symmetric (symmetric: false is for int8/int4)`);
+  if (cfg.format === "nf4" && !cfg.symmetric) throw new Error(`${fn}: nf4 is symmetric, scaled by absmax per block (symmetric: false is for int8/int4)`);
   return cfg;
 }
 
