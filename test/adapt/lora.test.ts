@@ -193,8 +193,8 @@ describe.each(MODELS)("LoRA on a %s model", (kind, cfg, targets) => {
     }
   });
 
-  it("QLoRA's forward equals dequantise-then-LoRA, and so do its adapter gradients; its weights take less memory", () => {
-    const quant = { granularity: PER_CHANNEL }; // d = 16 has no 128-wide groups; per-row INT4 scales here
+  it.each(["int4", "nf4"] as const)("QLoRA (%s base): the forward equals dequantise-then-LoRA, and so do its adapter gradients; its weights take less memory", (format) => {
+    const quant = { format, granularity: PER_CHANNEL }; // d = 16 has no 128-wide groups; per-row scales here
     const q = build(cfg);
     const x = tokens(new Rng(6), 2, 8, 16);
     const qa = applyLora(q, { r: 2, alpha: 4, targetModules: targets }, { quantizeBase: quant });
@@ -205,8 +205,8 @@ describe.each(MODELS)("LoRA on a %s model", (kind, cfg, targets) => {
     for (const name of names) {
       const a = qa.adapterOf(name);
       const w = refParams.get(`${name}.weight`) ?? refParams.get(name)!;
-      w.assign(tf.tensor(quantize(w, { format: "int4", symmetric: true, scaleFormat: "fp16", ...quant }).dequantize(), w.shape));
-      expect(a.quantizedBase!.format).toBe("int4");
+      w.assign(tf.tensor(quantize(w, { symmetric: true, scaleFormat: "fp16", ...quant }).dequantize(), w.shape));
+      expect(a.quantizedBase!.format).toBe(format);
     }
     const ra = applyLora(reference, { r: 2, alpha: 4, targetModules: targets });
     ra.loadStateDict(qa.stateDict());
