@@ -79,6 +79,17 @@ export class LoraLinear extends Module implements LinearHook {
     });
   }
 
+  /**
+   * W₀ + (α/r)·B·A [out, in] (W₀ alone when merged; W₀ dequantized for QLoRA): the matrix for paths that use the weight
+   * itself (MLA's absorbed attention). No dropout here: it acts on the adapter's input, which such paths never form.
+   */
+  weight(layer: Linear): tf.Tensor2D {
+    return tf.tidy(() => {
+      const base = (this.quantizedBase ? this.quantizedBase.toTensor() : layer.weight) as tf.Tensor2D; // [out, in]
+      return this.merged ? tf.clone(base) : (tf.add(base, this.deltaWeight()) as tf.Tensor2D); // [out, in]
+    });
+  }
+
   /** (α/r)·B·A [out, in]: what merging adds to the weight. */
   deltaWeight(): tf.Tensor2D {
     return tf.tidy(() => tf.mul(tf.matMul(this.lora_B.weight, this.lora_A.weight), this.scale) as tf.Tensor2D); // [out, in]

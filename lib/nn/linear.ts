@@ -19,6 +19,8 @@ export const DEFAULT_LINEAR: Readonly<LinearConfig> = Object.freeze({ bias: fals
 export interface LinearHook {
   /** x2 [N, in] → [N, out] for `layer`. */
   matmul(x2: tf.Tensor2D, layer: Linear): tf.Tensor2D;
+  /** The [out, in] matrix the hook computes with, for code that needs the matrix itself (MLA's absorbed path). */
+  weight(layer: Linear): tf.Tensor2D;
 }
 
 export class Linear extends Module {
@@ -40,6 +42,11 @@ export class Linear extends Module {
     if (!(std >= 0 && Number.isFinite(std))) throw new Error(`Linear: initStd must be a finite number ≥ 0, got ${cfg.initStd}`);
     this.weight = this.param("weight", randomNormal([outFeatures, inFeatures], 0, std));
     this.bias = cfg.bias ? this.param("bias", tf.zeros([outFeatures])) : null;
+  }
+
+  /** The [out, in] matrix the layer computes with: the hook's (LoRA: W + (α/r)·B·A), else the weight variable. */
+  effectiveWeight(): tf.Tensor2D {
+    return this.hook ? this.hook.weight(this) : (this.weight as tf.Tensor2D);
   }
 
   /** x [..., in] → [..., out]. */

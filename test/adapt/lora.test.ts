@@ -316,6 +316,27 @@ describe("LoRA details and bad input", () => {
     model.dispose();
   });
 
+  it.each([false, true])("MLA's absorbed path (which folds wkv_b's matrix) computes with the adapter too (QLoRA base: %s)", (quantized) => {
+    const mla = (path: "naive" | "absorbed"): Partial<LMConfig> => ({ ...TINY, attention: "mla", mla: { ...(MODELS[2][1].mla as object), path } });
+    const x = tokens(new Rng(12), 2, 8, 16);
+    const out = (path: "naive" | "absorbed") => {
+      const model = build(mla(path));
+      const a = applyLora(model, { r: 2, targetModules: ["wkv_b", "wo"] }, { quantizeBase: quantized ? { granularity: PER_CHANNEL } : null });
+      randomizeAdapter(a, new Rng(13));
+      const y = logits(model, x);
+      a.remove();
+      model.dispose();
+      return y;
+    };
+    const plainModel = build(mla("naive"));
+    const plain = logits(plainModel, x);
+    plainModel.dispose();
+    const naive = out("naive");
+    expect(maxRel(naive, plain)).toBeGreaterThan(1e-3);
+    expect(maxRel(out("absorbed"), naive)).toBeLessThan(1e-4);
+    x.dispose();
+  });
+
   it("adaptableModules lists Linear layers and stacked expert projections", () => {
     const moe = build(MODELS[1][1]);
     const names = [...adaptableModules(moe).keys()];
