@@ -170,17 +170,19 @@ export interface PassRateConfig {
 }
 
 /**
- * The share of generated interface members that are complete and parse: for each sampled line, the model continues its
- * first 4 + promptChars characters greedily up to the end of the line (or the context); see isCompleteMember.
+ * The share of generated interface members that are complete and parse: for each sampled line (among those whose
+ * tokens fit the model's context, so a completion is possible), the model continues its first 4 + promptChars
+ * characters greedily up to the end of the line (or the context); see isCompleteMember.
  */
 export function declarationPassRate(model: TransformerLM, tokenizer: Tokenizer, lines: readonly string[], config: PassRateConfig): { rate: number; examples: string[] } {
-  if (lines.length === 0) throw new Error("declarationPassRate(model, tokenizer, lines): lines is empty");
+  const fitting = lines.filter((l) => tokenizer.encode(l).length < model.config.contextLen);
+  if (fitting.length === 0) throw new Error(`declarationPassRate(model, tokenizer, lines): no line fits the context of ${model.config.contextLen} tokens`);
   const rng = new Rng(config.seed);
   const newline = tokenizer.encode("\n")[0];
   const examples: string[] = [];
   let pass = 0;
   for (let i = 0; i < config.samples; i++) {
-    const prompt = Array.from(tokenizer.encode(lines[rng.int(lines.length)].slice(0, 4 + config.promptChars)));
+    const prompt = Array.from(tokenizer.encode(fitting[rng.int(fitting.length)].slice(0, 4 + config.promptChars)));
     const budget = model.config.contextLen - prompt.length;
     const out = generate(model, prompt, budget, { topK: 1 }, rng);
     const end = out.indexOf(newline);
