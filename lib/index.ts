@@ -40,6 +40,7 @@ export * as flops from "./flops";
 export * as plan from "./plan";
 export * as teach from "./teach";
 export * as serve from "./serve";
+export * as adapt from "./adapt";
 export { Linear, Module } from "./nn";
 export { claims, comparePaired, record, recordEnvironment, RESULTS_MIME, unlessQuick, VERDICTS } from "./claims";
 export type { PairedComparison } from "./claims";

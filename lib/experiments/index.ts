@@ -20,3 +20,5 @@ export { checkpointTradeoff } from "./checkpoint-tradeoff";
 export type { CheckpointSide } from "./checkpoint-tradeoff";
 export { DEFAULT_QUANT_DECODE, quantizedDecode } from "./quant-decode";
 export type { QuantDecodeConfig, QuantDecodeRow } from "./quant-decode";
+export { adaptRun, cloneModel, declarationLines, declarationPassRate, isCompleteMember, parsesAsMember, trainStudent } from "./fine-tune";
+export type { AdaptData, AdaptMethod, AdaptResult, AdaptSettings, DistillRunSettings, PassRateConfig } from "./fine-tune";

@@ -128,7 +128,7 @@ export class MLA extends Module {
         const mixed = mix(tf.concat([qNope, qPe], 3) as tf.Tensor4D, k, v); // [B, H, T, v]
         out = tf.reshape(tf.transpose(mixed, [0, 2, 1, 3]), [B, T, H * dv]);
       } else {
-        const w = tf.reshape(this.wkv_b.weight, [H, nope + dv, C]); // [H, nope + v, C]
+        const w = tf.reshape(this.wkv_b.effectiveWeight(), [H, nope + dv, C]); // [H, nope + v, C] (an adapter's update included)
         const [wk, wv] = tf.split(w, [nope, dv], 1); // [H, nope, C], [H, v, C]
         const qHeads = tf.reshape(tf.transpose(qNope, [1, 0, 2, 3]), [H, B * T, nope]); // [H, B·T, nope]
         const qLatent = tf.transpose(tf.reshape(tf.matMul(qHeads, wk), [H, B, T, C]), [1, 0, 2, 3]); // [B, H, T, C]

@@ -11,20 +11,27 @@ import { combine, dispatch, groupedMatMul } from "./ops";
 import type { RoutingPlan } from "./plan";
 import { scatterAddRows } from "./rows";
 
-/** The expert projections, by parameter name. */
-export type ExpertProjection = "w1" | "w2" | "w3";
+/** The stacked projections of the routed experts. */
+export const EXPERT_PROJECTIONS = Object.freeze(["w1", "w2", "w3"] as const);
+export type ExpertProjection = (typeof EXPERT_PROJECTIONS)[number];
 
-/**
- * A replacement for one projection's grouped product over the expert-sorted rows (xs [M, in], segment e = rows
- * [offsets[e], offsets[e+1]) → [M, out]): quantized expert weights (lab.quant.quantizeModel).
- */
-export type ExpertMatmul = (xs: tf.Tensor2D, projection: ExpertProjection, offsets: readonly number[]) => tf.Tensor2D;
+/** Supplies the weight a projection computes with (lab.adapt: base + per-expert LoRA, or a dequantized frozen base). */
+export interface ExpertsHook {
+  /** The [E, out, in] weight to use for `name`. */
+  weight(name: ExpertProjection, experts: RoutedExperts): tf.Tensor3D;
+  /**
+   * Optional: the dispatch path's grouped product itself over the expert-sorted rows (xs [M, in], segment e = rows
+   * [offsets[e], offsets[e+1]) → [M, out]), reading only the routed experts' weights (lab.quant.quantizeModel).
+   */
+  matmul?(xs: tf.Tensor2D, name: ExpertProjection, offsets: readonly number[]): tf.Tensor2D;
+}
 
 export class RoutedExperts extends Module {
   readonly w1: tf.Variable; // [E, hidden, dim]
   readonly w2: tf.Variable; // [E, dim, hidden]
   readonly w3: tf.Variable; // [E, hidden, dim]
-  private matmulOverride: ExpertMatmul | null = null;
+  /** Per projection, a hook that supplies its weight in place of the variable (absent = the variable). */
+  readonly hooks: Partial<Record<ExpertProjection, ExpertsHook>> = {};
 
   /** `initStd` null = 1/sqrt(fan-in) per projection. */
   constructor(
@@ -42,20 +49,19 @@ export class RoutedExperts extends Module {
     this.w3 = this.param("w3", randomNormal([nExperts, hidden, dim], 0, initStd ?? 1 / Math.sqrt(dim)));
   }
 
-  /** Runs the dispatch path's grouped products through `matmul` from now on (null: the float32 weights). */
-  setMatmul(matmul: ExpertMatmul | null): void {
-    this.matmulOverride = matmul;
-  }
-
-  /** Whether the grouped products run through a replacement (setMatmul). */
-  get hasMatmulOverride(): boolean {
-    return this.matmulOverride !== null;
+  /** The weight projection `name` computes with: the hook's, or the variable. */
+  weightOf(name: ExpertProjection): tf.Tensor3D {
+    const hook = this.hooks[name];
+    return hook ? hook.weight(name, this) : (this[name] as tf.Tensor3D);
   }
 
   /** Expert e applied to segment e of the expert-sorted rows: xs [M, dim], offsets [E + 1] → [M, dim]. */
   applySorted(xs: tf.Tensor2D, offsets: readonly number[]): tf.Tensor2D {
     return tf.tidy(() => {
-      const mm = (a: tf.Tensor2D, p: ExpertProjection) => (this.matmulOverride ? this.matmulOverride(a, p, offsets) : groupedMatMul(a, this[p] as tf.Tensor3D, offsets));
+      const mm = (a: tf.Tensor2D, p: ExpertProjection) => {
+        const hook = this.hooks[p];
+        return hook?.matmul ? hook.matmul(a, p, offsets) : groupedMatMul(a, this.weightOf(p), offsets); // [M, out]
+      };
       const h = swiGate(mm(xs, "w1"), mm(xs, "w3")); // [M, hidden]
       return mm(h, "w2"); // [M, dim]
     });
@@ -73,10 +79,10 @@ export class RoutedExperts extends Module {
     const [E, d, h] = [this.nExperts, this.dim, this.hidden];
     const T = x.shape[0];
     return tf.tidy(() => {
-      const a1 = tf.matMul(x, this.w1.reshape([E * h, d]), false, true).reshape([T, E, h]); // [T, E, h]
-      const a3 = tf.matMul(x, this.w3.reshape([E * h, d]), false, true).reshape([T, E, h]); // [T, E, h]
+      const a1 = tf.matMul(x, this.weightOf("w1").reshape([E * h, d]), false, true).reshape([T, E, h]); // [T, E, h]
+      const a3 = tf.matMul(x, this.weightOf("w3").reshape([E * h, d]), false, true).reshape([T, E, h]); // [T, E, h]
       const act = tf.transpose(swiGate(a1, a3), [1, 0, 2]); // [E, T, h]
-      return tf.matMul(act, this.w2, false, true) as tf.Tensor3D; // [E, T, d]
+      return tf.matMul(act, this.weightOf("w2"), false, true) as tf.Tensor3D; // [E, T, d]
     });
   }
 

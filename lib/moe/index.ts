@@ -30,8 +30,8 @@ export {
 export type { BalanceLoss } from "./balance";
 export { loadMetrics, routerEntropy } from "./metrics";
 export type { LoadMetrics } from "./metrics";
-export { RoutedExperts } from "./experts";
-export type { ExpertMatmul, ExpertProjection } from "./experts";
+export { EXPERT_PROJECTIONS, RoutedExperts } from "./experts";
+export type { ExpertProjection, ExpertsHook } from "./experts";
 export { Router } from "./router";
 export type { Route } from "./router";
 export { MoELayer } from "./layer";

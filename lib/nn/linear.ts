@@ -16,13 +16,19 @@ export interface LinearConfig {
 
 export const DEFAULT_LINEAR: Readonly<LinearConfig> = Object.freeze({ bias: false, initStd: null });
 
-/** A replacement for the product x·Wᵀ ([N, in] → [N, out]): a quantized weight's kernel (lab.quant.quantizeModel). */
-export type LinearMatmul = (x2: tf.Tensor2D) => tf.Tensor2D;
+/** Takes over a Linear's product x·Wᵀ (bias excluded): an adapter (lab.adapt's LoRA) or a quantized frozen base. */
+export interface LinearHook {
+  /** x2 [N, in] → [N, out] for `layer`. */
+  matmul(x2: tf.Tensor2D, layer: Linear): tf.Tensor2D;
+  /** The [out, in] matrix the hook computes with, for code that needs the matrix itself (MLA's absorbed path). */
+  weight(layer: Linear): tf.Tensor2D;
+}
 
 export class Linear extends Module {
   readonly weight: tf.Variable; // [out, in]
   readonly bias: tf.Variable | null; // [out]
-  private matmulOverride: LinearMatmul | null = null;
+  /** When set, computes x·Wᵀ in place of the plain product (see LinearHook); null = the plain layer. */
+  hook: LinearHook | null = null;
 
   constructor(
     readonly inFeatures: number,
@@ -39,14 +45,9 @@ export class Linear extends Module {
     this.bias = cfg.bias ? this.param("bias", tf.zeros([outFeatures])) : null;
   }
 
-  /** Runs x·Wᵀ through `matmul` from now on (null: back to the float32 weight). The bias still applies. */
-  setMatmul(matmul: LinearMatmul | null): void {
-    this.matmulOverride = matmul;
-  }
-
-  /** Whether x·Wᵀ runs through a replacement (setMatmul). */
-  get hasMatmulOverride(): boolean {
-    return this.matmulOverride !== null;
+  /** The [out, in] matrix the layer computes with: the hook's (LoRA: W + (α/r)·B·A), else the weight variable. */
+  effectiveWeight(): tf.Tensor2D {
+    return this.hook ? this.hook.weight(this) : (this.weight as tf.Tensor2D);
   }
 
   /** x [..., in] → [..., out]. */
@@ -58,7 +59,7 @@ export class Linear extends Module {
     return tf.tidy(() => {
       const lead = x.shape.slice(0, -1);
       const x2 = tf.reshape(x, [-1, this.inFeatures]); // [N, in]
-      let y: tf.Tensor = this.matmulOverride ? this.matmulOverride(x2 as tf.Tensor2D) : linearProduct(x2 as tf.Tensor2D, this.weight as tf.Tensor2D); // [N, out] (fp32, or bf16 in withMatmulPrecision)
+      let y: tf.Tensor = this.hook ? this.hook.matmul(x2 as tf.Tensor2D, this) : linearProduct(x2 as tf.Tensor2D, this.weight as tf.Tensor2D); // [N, out] (fp32, or bf16 in withMatmulPrecision)
       if (this.bias) y = tf.add(y, this.bias); // [N, out]
       return tf.reshape(y, [...lead, this.outFeatures]); // [..., out]
     });

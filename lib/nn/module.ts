@@ -49,16 +49,19 @@ export abstract class Module {
     }
   }
 
-  /** Every module of the tree by dotted name, this one first (""), children depth-first in registration order. */
-  namedModules(prefix = ""): Map<string, Module> {
-    const out = new Map<string, Module>([[prefix.replace(/\.$/, ""), this]]);
-    for (const [name, m] of this.children) for (const [k, v] of m.namedModules(`${prefix}${name}.`)) out.set(k, v);
-    return out;
-  }
-
   /** Trainable and frozen parameters by dotted name, in registration order (children after own). */
   namedParameters(prefix = ""): Map<string, tf.Variable> {
     return this.collect(prefix, (m) => m.ownParams);
+  }
+
+  /** Every descendant module by dotted name ("layers.0.attn.wqkv"), parents before children (torch's named_modules, root left out). */
+  namedModules(prefix = ""): Map<string, Module> {
+    const out = new Map<string, Module>();
+    for (const [name, m] of this.children) {
+      out.set(prefix + name, m);
+      for (const [k, v] of m.namedModules(`${prefix}${name}.`)) out.set(k, v);
+    }
+    return out;
   }
 
   /** Non-trainable state by dotted name. */

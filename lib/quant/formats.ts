@@ -1,17 +1,30 @@
-// The number formats the quantizers produce: OCP OFP8 E4M3 / E5M2 and two's-complement INT8 / INT4, with the facts
-// every quantizer needs (largest code magnitude, bits per code). Reference: OCP 8-bit Floating Point Specification
-// (OFP8) rev. 1.0 §5; DESIGN.md §3 "FP8", "INT8/INT4".
+// The number formats the quantizers produce: OCP OFP8 E4M3 / E5M2, two's-complement INT8 / INT4 and QLoRA's NF4, with
+// the facts every quantizer needs (largest code magnitude, bits per code). Reference: OCP 8-bit Floating Point
+// Specification (OFP8) rev. 1.0 §5; DESIGN.md §3 "FP8", "INT8/INT4"; Dettmers et al. 2023 (QLoRA) Appendix E (NF4).
 
 /** The FP8 formats of the OCP OFP8 specification. */
 export type Fp8Format = "e4m3" | "e5m2";
 /** The integer formats: INT8 and INT4 (two codes per byte). */
 export type IntFormat = "int8" | "int4";
+/** NormalFloat4: 16 code values at quantiles of N(0, 1), scaled per block by absmax (QLoRA). */
+export type Nf4Format = "nf4";
 /** Every quantized format the lab produces. */
-export type QuantFormat = Fp8Format | IntFormat;
+export type QuantFormat = Fp8Format | IntFormat | Nf4Format;
 
 export const FP8_FORMATS: readonly Fp8Format[] = Object.freeze(["e4m3", "e5m2"]);
 export const INT_FORMATS: readonly IntFormat[] = Object.freeze(["int8", "int4"]);
-export const QUANT_FORMATS: readonly QuantFormat[] = Object.freeze([...FP8_FORMATS, ...INT_FORMATS]);
+export const QUANT_FORMATS: readonly QuantFormat[] = Object.freeze([...FP8_FORMATS, ...INT_FORMATS, "nf4"]);
+
+/**
+ * NF4's code values, ascending (code i stands for NF4_VALUES[i]·scale): 7 negative and 8 positive normal quantiles and
+ * an exact 0, normalised to [−1, 1]; float32 values of scripts/nf4_table.py (Appendix E's construction, bitsandbytes'
+ * create_normal_map).
+ */
+export const NF4_VALUES: readonly number[] = Object.freeze([
+  -1.0, -0.6961929202079773, -0.5250730514526367, -0.39491748809814453, -0.28444135189056396, -0.18477343022823334,
+  -0.09104999154806137, 0.0, 0.07958032935857773, 0.16093017160892487, 0.24611228704452515, 0.33791518211364746,
+  0.44070979952812195, 0.5626169443130493, 0.7229567170143127, 1.0,
+]);
 
 /** The bit layout and special codes of one FP8 format. */
 export interface Fp8Spec {
@@ -73,12 +86,12 @@ export function isFp8(format: QuantFormat): format is Fp8Format {
   return format === "e4m3" || format === "e5m2";
 }
 
-/** Bits of one code: 8 for FP8 and INT8, 4 for INT4. */
+/** Bits of one code: 8 for FP8 and INT8, 4 for INT4 and NF4. */
 export function codeBits(format: QuantFormat): number {
-  return format === "int4" ? 4 : 8;
+  return format === "int4" || format === "nf4" ? 4 : 8;
 }
 
 /** The largest magnitude a symmetric code represents (before scaling): FP8 max, or INT qmax. */
 export function formatMax(format: QuantFormat): number {
-  return isFp8(format) ? FP8_SPECS[format].max : INT_SPECS[format].qmax;
+  return isFp8(format) ? FP8_SPECS[format].max : format === "nf4" ? 1 : INT_SPECS[format].qmax;
 }

@@ -1,8 +1,8 @@
 // Quantization: FP8 E4M3/E5M2 (OCP OFP8, bit-exact), INT8/INT4 (round half to even), scaling granularities
 // (per tensor, per channel, 1×128 tiles, 128×128 blocks, power-of-two, delayed), QuantizedTensor, fake quantization
 // with a straight-through gradient, weight-only and W8A8 linears, the fused dequant-matmul decode path and quantizeModel, emulated FP8 GEMM and FP8 training. DESIGN.md §3.
-export { FP8_FORMATS, FP8_SPECS, INT_FORMATS, INT_SPECS, QUANT_FORMATS, codeBits, formatMax, isFp8 } from "./formats";
-export type { Fp8Format, Fp8Spec, IntFormat, IntSpec, QuantFormat } from "./formats";
+export { FP8_FORMATS, FP8_SPECS, INT_FORMATS, INT_SPECS, NF4_VALUES, QUANT_FORMATS, codeBits, formatMax, isFp8 } from "./formats";
+export type { Fp8Format, Fp8Spec, IntFormat, IntSpec, Nf4Format, QuantFormat } from "./formats";
 export { roundHalfEven, roundToFloat } from "./round";
 export { DEFAULT_FP8_OPTIONS, fp8Decode, fp8DecodeTensor, fp8Encode, fp8EncodeTensor, fp8Round, fp8Values } from "./fp8";
 export type { Fp8Options } from "./fp8";

@@ -8,7 +8,7 @@
 // model.py dequantises it); the naive all-experts reference (impl "naive") keeps reading the float32 experts.
 // Reference: DeepSeek-V3 inference/model.py `linear` (fp8 weights, block scales); lib/quant/weights.ts (PTQ).
 import * as tf from "@tensorflow/tfjs";
-import { RoutedExperts, type ExpertProjection } from "../moe/experts";
+import { EXPERT_PROJECTIONS, RoutedExperts, type ExpertProjection, type ExpertsHook } from "../moe/experts";
 import { Linear } from "../nn/linear";
 import type { Module } from "../nn/module";
 import { dequantMatmul, type ActivationQuant } from "./dequant-matmul";
@@ -129,11 +129,11 @@ export function quantizeModel(model: Module, config: Partial<QuantizeModelConfig
     (e): e is [string, Linear | RoutedExperts] => (e[1] instanceof Linear || e[1] instanceof RoutedExperts) && c.select(e[0], e[1]),
   );
   for (const [name, m] of targets) {
-    if (m.hasMatmulOverride) throw new Error(`${fn}: layer "${name}" is already quantized (restore() it first)`);
+    if (m instanceof Linear ? m.hook : Object.keys(m.hooks).length) throw new Error(`${fn}: layer "${name}" already has a hook (quantized or adapted; restore() it first)`);
     if (m instanceof Linear) {
       const weight = quantizeMatrix(name, m.weight);
       layers.push({ name: `${name}.weight`, shape: [m.outFeatures, m.inFeatures], weights: [weight] });
-      routes.push(() => m.setMatmul((x2) => dequantMatmul(x2, weight, act)));
+      routes.push(() => (m.hook = { matmul: (x2) => dequantMatmul(x2, weight, act), weight: () => weight.toTensor() as tf.Tensor2D }));
       continue;
     }
     const byProjection = {} as Record<ExpertProjection, QuantizedTensor[]>;
@@ -147,7 +147,11 @@ export function quantizeModel(model: Module, config: Partial<QuantizeModelConfig
       }
       layers.push({ name: `${name}.${p}`, shape: [out, inF], weights: byProjection[p] });
     }
-    routes.push(() => m.setMatmul((xs, p, offsets) => groupedDequantMatmul(xs, byProjection[p], offsets, act)));
+    const hook: ExpertsHook = {
+      weight: (p) => tf.tidy(() => tf.stack(byProjection[p].map((w) => w.toTensor())) as tf.Tensor3D), // [E, out, in]
+      matmul: (xs, p, offsets) => groupedDequantMatmul(xs, byProjection[p], offsets, act),
+    };
+    routes.push(() => EXPERT_PROJECTIONS.forEach((p) => (m.hooks[p] = hook)));
   }
   const activate = () => routes.forEach((route) => route());
   activate();
@@ -159,7 +163,10 @@ export function quantizeModel(model: Module, config: Partial<QuantizeModelConfig
     fp32Bytes: layers.reduce((s, l) => s + 4 * l.weights.length * l.shape[0] * l.shape[1], 0),
     activate,
     restore() {
-      for (const [, m] of targets) m.setMatmul(null);
+      for (const [, m] of targets) {
+        if (m instanceof Linear) m.hook = null;
+        else EXPERT_PROJECTIONS.forEach((p) => delete m.hooks[p]);
+      }
     },
   };
 }

@@ -2,7 +2,7 @@
 // accounting (bits per weight include the scales and zero points: INT4 g128 with fp16 scales = 4.125 bits). And
 // quantize(), the pure function that makes one. Reference: DESIGN.md §3 "FP8", "INT8/INT4".
 import * as tf from "@tensorflow/tfjs";
-import { FP8_SPECS, INT_SPECS, IntFormat, QuantFormat, checkFormat, codeBits, formatMax, isFp8 } from "./formats";
+import { FP8_SPECS, INT_SPECS, IntFormat, NF4_VALUES, QuantFormat, checkFormat, codeBits, formatMax, isFp8 } from "./formats";
 import { encodeValue, fp8Values } from "./fp8";
 import { BlockLayout, Granularity, PER_TENSOR, blockAmaxJs, blockLayout, forEachRun, granularityName } from "./granularity";
 import { NATIVE_MIN_ELEMENTS, fp8FormatId, quantAddon } from "./native";
@@ -12,7 +12,7 @@ import { withDefaults } from "../check";
 
 /** How to quantize a tensor. */
 export interface QuantConfig {
-  /** Code format: "e4m3", "e5m2", "int8" or "int4". */
+  /** Code format: "e4m3", "e5m2", "int8", "int4" or "nf4". */
   format: QuantFormat;
   /** Which elements share a scale (per tensor, per channel/row, 1×g groups, g×g blocks). */
   granularity: Granularity;
@@ -41,6 +41,7 @@ export function resolveQuantConfig(fn: string, config: Partial<QuantConfig>): Qu
   checkFormat(fn, cfg.format);
   if (!(cfg.scaleFormat in SCALE_BITS)) throw new Error(`${fn}: scaleFormat must be "fp32", "fp16" or "bf16", got ${JSON.stringify(cfg.scaleFormat)}`);
   if (isFp8(cfg.format) && !cfg.symmetric) throw new Error(`${fn}: FP8 formats are symmetric (symmetric: false is for int8/int4)`);
+  if (cfg.format === "nf4" && !cfg.symmetric) throw new Error(`${fn}: nf4 is symmetric, scaled by absmax per block (symmetric: false is for int8/int4)`);
   return cfg;
 }
 
@@ -65,7 +66,7 @@ export class QuantizedTensor {
     readonly granularity: Granularity,
     /** The block layout the scales follow. */
     readonly layout: BlockLayout,
-    /** One code per element: FP8 codes (Uint8Array), INT8 symmetric (Int8Array), INT8 asymmetric (Uint8Array), INT4 two per byte, low nibble first. */
+    /** One code per element: FP8 codes (Uint8Array), INT8 symmetric (Int8Array), INT8 asymmetric (Uint8Array), INT4 and NF4 two per byte, low nibble first. */
     readonly codes: Uint8Array | Int8Array,
     /** Dequant multipliers, one per block: x ≈ (code − zeroPoint) · scale. */
     readonly scales: Float32Array,
@@ -82,14 +83,14 @@ export class QuantizedTensor {
     return this.layout.rows * this.layout.cols;
   }
 
-  /** The integer code of every element (INT4 unpacked and sign-extended; FP8 codes 0–255). */
+  /** The integer code of every element (INT4 unpacked and sign-extended; NF4 unpacked, 0–15; FP8 codes 0–255). */
   codeValues(): Int32Array {
     const n = this.size;
     const out = new Int32Array(n);
-    if (this.format === "int4") {
+    if (this.format === "int4" || this.format === "nf4") {
       for (let i = 0; i < n; i++) {
         const nibble = (this.codes[i >> 1] >> ((i & 1) * 4)) & 0xf;
-        out[i] = this.zeroPoints || nibble < 8 ? nibble : nibble - 16;
+        out[i] = this.zeroPoints || this.format === "nf4" || nibble < 8 ? nibble : nibble - 16;
       }
     } else out.set(this.codes);
     return out;
@@ -104,8 +105,8 @@ export class QuantizedTensor {
       addon.fp8Dequantize(this.codes as Uint8Array, this.scales, out, rows, cols, groupRows, groupCols, fp8FormatId(this.format));
       return out;
     }
-    const values = isFp8(this.format) ? fp8Values(this.format) : null;
-    const codes = values ? this.codes : this.codeValues();
+    const values = isFp8(this.format) ? fp8Values(this.format) : this.format === "nf4" ? NF4_VALUES : null;
+    const codes = isFp8(this.format) ? this.codes : this.codeValues();
     const zp = this.zeroPoints;
     forEachRun(this.layout, (b, begin, end) => {
       const s = this.scales[b];
@@ -211,6 +212,20 @@ function intCodes(values: Float32Array, layout: BlockLayout, format: IntFormat, 
   return packed;
 }
 
+/** NF4 codes: the index of the nearest NF4 value to x/scale (ties to the lower index), two per byte, low nibble first. */
+function nf4Codes(values: Float32Array, layout: BlockLayout, scales: Float32Array): Uint8Array {
+  const packed = new Uint8Array(Math.ceil(values.length / 2));
+  forEachRun(layout, (b, begin, end) => {
+    for (let i = begin; i < end; i++) {
+      const x = Math.fround(values[i] / scales[b]);
+      let code = 0;
+      while (code < 15 && Math.abs(NF4_VALUES[code + 1] - x) < Math.abs(NF4_VALUES[code] - x)) code++;
+      packed[i >> 1] |= code << ((i & 1) * 4);
+    }
+  });
+  return packed;
+}
+
 function fp8Codes(values: Float32Array, layout: BlockLayout, config: QuantConfig, scales: Float32Array): Uint8Array {
   const format = config.format as "e4m3" | "e5m2";
   const codes = new Uint8Array(values.length);
@@ -260,7 +275,7 @@ export function quantize(x: tf.Tensor | Float32Array, config: Partial<QuantConfi
     const { min, max } = blockMinMax(values, layout);
     ({ scales, zeroPoints } = asymmetricScales(fn, min, max, INT_SPECS[cfg.format as IntFormat].levels, cfg.pow2Scales, cfg.scaleFormat));
   }
-  const codes = isFp8(cfg.format) ? fp8Codes(values, layout, cfg, scales) : intCodes(values, layout, cfg.format as IntFormat, scales, zeroPoints);
+  const codes = isFp8(cfg.format) ? fp8Codes(values, layout, cfg, scales) : cfg.format === "nf4" ? nf4Codes(values, layout, scales) : intCodes(values, layout, cfg.format as IntFormat, scales, zeroPoints);
   const saturated = cfg.symmetric ? countSaturated(values, layout, amax ?? blockAmax(values, layout), scales, limit) : 0;
   return new QuantizedTensor(cfg.format, shape, cfg.granularity, layout, codes, scales, zeroPoints, cfg.scaleFormat, saturated);
 }
