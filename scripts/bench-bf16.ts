@@ -51,7 +51,11 @@ async function gemmRow(m: number, n: number, k: number, repeats: number): Promis
   for (let i = 0; i <= repeats; i++) {
     const x = once(() => tf.matMul(a, b));
     const y = once(() => matmulBf16(a, b));
-    if (i > 0) fp.push(x), bf.push(y); // the first pair warms up
+    if (i > 0) {
+      // the first pair warms up
+      fp.push(x);
+      bf.push(y);
+    }
   }
   tf.dispose([a, b]);
   return { shape: `${m}×${k}·${k}×${n}`, fp32: summarize(fp), bf16: summarize(bf) };

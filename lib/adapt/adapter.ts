@@ -91,6 +91,7 @@ export class LoraAdapter extends AdapterNode {
 
   private place(name: string, adapter: Module): void {
     const parts = name.split(".");
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- walks down the tree from this node
     let node: AdapterNode = this;
     for (const p of parts.slice(0, -1)) {
       const existing = node.namedModules().get(p);

@@ -145,6 +145,7 @@ let tsModule: TypeScriptModule | null = null;
 function typescript(): TypeScriptModule {
   if (!tsModule) {
     try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use only (a large package)
       tsModule = require("typescript") as TypeScriptModule;
     } catch {
       throw new Error("declarationPassRate: the `typescript` package is needed to parse generated declarations (npm install typescript)");
