@@ -5,7 +5,7 @@
 import { checkPositiveInt } from "../check";
 import { Rng, rng as globalRng } from "../random";
 import { forwardRows, StepModel } from "./batch-step";
-import { checkSample, DEFAULT_GENERATE, GenerateConfig, sampleToken } from "./generate";
+import { checkSample, DEFAULT_GENERATE, GenerateConfig, sampleToken, samplingOf } from "./generate";
 
 /** Checks one prompt against the model (errors name the prompt's index and the limit). */
 export function checkPrompt(fn: string, model: StepModel, prompt: readonly number[], maxNewTokens: number, label: string): void {
@@ -52,7 +52,7 @@ export function generateBatch(
       const logits = forwardRows(model, rows, cache);
       const keep: number[] = [];
       live.forEach((i, b) => {
-        const next = sampleToken(logits[b], cfg, streams[i]);
+        const next = sampleToken(logits[b], samplingOf(cfg), streams[i]);
         out[i].push(next);
         if (!(cfg.stop.includes(next) || out[i].length === maxNewTokens)) keep.push(b);
       });

@@ -19,6 +19,11 @@ export interface SampleConfig {
 
 export const DEFAULT_SAMPLE: Readonly<SampleConfig> = Object.freeze({ temperature: 1, topK: null, topP: 1 });
 
+/** Just the sampling fields of a larger config (a generation config also holds useCache, stop, ...). */
+export function samplingOf(config: SampleConfig): SampleConfig {
+  return { temperature: config.temperature, topK: config.topK, topP: config.topP };
+}
+
 /** Checks sampling settings (errors name the field). */
 export function checkSample(fn: string, config: SampleConfig): void {
   const { temperature, topK, topP } = config;
@@ -112,7 +117,7 @@ export function generate(
       });
       let next: number;
       try {
-        next = sampleToken(last.dataSync(), { temperature: cfg.temperature, topK: cfg.topK }, rng);
+        next = sampleToken(last.dataSync(), samplingOf(cfg), rng);
       } catch (e) {
         throw new Error(`${fn}: new token ${step}: ${(e as Error).message}`);
       } finally {
