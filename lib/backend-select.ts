@@ -151,7 +151,9 @@ export function autoSelectBackend(): BackendName | null {
   let order: readonly string[] = SYNC_BACKEND_ORDER;
   if (requested && syncOrder.includes(requested)) order = [requested, ...syncOrder.filter((n) => n !== requested)];
   else if (requested) {
-    console.warn(`moelab: $${BACKEND_ENV}=${requested} is selected by \`await lab.init()\` (${isBackendName(requested) ? "it starts asynchronously" : `not a backend: expected one of ${BACKEND_ORDER.join(", ")}`}); until then ops run on the best synchronous backend`);
+    console.warn(
+      `moelab: $${BACKEND_ENV}=${requested} is selected by \`await lab.init()\` (${isBackendName(requested) ? "it starts asynchronously" : `not a backend: expected one of ${BACKEND_ORDER.join(", ")}`}); until then ops run on the best synchronous backend`,
+    );
   }
   const reasons: string[] = [];
   for (const name of order as readonly Exclude<BackendName, "wasm">[]) {
@@ -168,7 +170,9 @@ export function autoSelectBackend(): BackendName | null {
     if (name === "cpu" && order.length > 1 && !warnedNativeMissing) {
       warnedNativeMissing = true;
       const native = reasons.find((r) => r.startsWith("native: "));
-      console.warn(`moelab: using cpu (${native ?? reasons.join("; ")}); \`await lab.init()\` picks wasm, which is faster`);
+      console.warn(
+        `moelab: using cpu (${native ?? reasons.join("; ")}); \`await lab.init()\` picks wasm, which is faster`,
+      );
     }
     return name;
   }

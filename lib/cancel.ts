@@ -29,7 +29,10 @@ export class CancelToken {
 
   /** Throws KeyboardInterrupt if cancelled, naming `where` (e.g. "fit at step 12"). */
   throwIfCancelled(where?: string): void {
-    if (this.reason !== null) throw new KeyboardInterrupt(`${this.reason}${where ? ` (${where})` : ""}; stopped between two steps, so the model holds the last whole step`);
+    if (this.reason !== null)
+      throw new KeyboardInterrupt(
+        `${this.reason}${where ? ` (${where})` : ""}; stopped between two steps, so the model holds the last whole step`,
+      );
   }
 }
 

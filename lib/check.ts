@@ -2,7 +2,8 @@
 
 /** Throws unless `value` is a positive integer. */
 export function checkPositiveInt(fn: string, name: string, value: number): void {
-  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`${fn}: ${name} must be a positive integer, got ${value}`);
+  if (!Number.isSafeInteger(value) || value < 1)
+    throw new Error(`${fn}: ${name} must be a positive integer, got ${value}`);
 }
 
 /** Throws unless `value` is a finite number in [min, max] (inclusive). */
@@ -37,9 +38,16 @@ export function checkShape(fn: string, name: string, shape: readonly number[], e
   const ok = shape.length === expected.length && sizes.every((e, i) => e === null || e === shape[i]);
   if (!ok) {
     const want = expected.map(dimLabel).join(", ");
-    const wrong = shape.length !== expected.length
-      ? `rank ${shape.length}, expected ${expected.length}`
-      : expected.flatMap((d, i) => (sizes[i] !== null && sizes[i] !== shape[i] ? [`${typeof d === "number" ? `dimension ${i}` : Object.keys(d)[0]} is ${shape[i]}`] : [])).join(", ");
+    const wrong =
+      shape.length !== expected.length
+        ? `rank ${shape.length}, expected ${expected.length}`
+        : expected
+            .flatMap((d, i) =>
+              sizes[i] !== null && sizes[i] !== shape[i]
+                ? [`${typeof d === "number" ? `dimension ${i}` : Object.keys(d)[0]} is ${shape[i]}`]
+                : [],
+            )
+            .join(", ");
     throw new Error(`${fn}: ${name} must have shape [${want}], got [${shape.join(", ")}] (${wrong})`);
   }
 }
@@ -50,7 +58,8 @@ export function checkShape(fn: string, name: string, shape: readonly number[], e
  */
 export function checkKeys(fn: string, name: string, config: object | null | undefined, valid: Iterable<string>): void {
   if (config === undefined || config === null) return;
-  if (typeof config !== "object" || Array.isArray(config)) throw new Error(`${fn}: ${name} must be an object, got ${Array.isArray(config) ? "an array" : typeof config}`);
+  if (typeof config !== "object" || Array.isArray(config))
+    throw new Error(`${fn}: ${name} must be an object, got ${Array.isArray(config) ? "an array" : typeof config}`);
   const known = new Set(valid);
   for (const key of Object.keys(config)) {
     if (!known.has(key)) throw new Error(`${fn}: unknown ${name} key "${key}"; valid keys: ${[...known].join(", ")}`);

@@ -16,7 +16,14 @@ export const RESULTS_MIME = "application/vnd.moelab.results+json";
  * - "within noise": a comparison whose measured effect does not exceed the seed-to-seed noise (comparePaired);
  * - "by construction": an identity the code guarantees (shown, never counted as evidence).
  */
-export const VERDICTS = Object.freeze(["reproduced", "partly", "not reproduced", "not measured", "within noise", "by construction"] as const);
+export const VERDICTS = Object.freeze([
+  "reproduced",
+  "partly",
+  "not reproduced",
+  "not measured",
+  "within noise",
+  "by construction",
+] as const);
 export type Verdict = (typeof VERDICTS)[number];
 
 /** A full-budget claim's verdict: "not measured" in a quick run (a smoke test's numbers decide nothing), else `verdict`. */
@@ -25,8 +32,10 @@ export function unlessQuick(quick: boolean, verdict: Verdict): Verdict {
 }
 
 /** Two-sided 95% Student-t critical values t(0.975, df) for df = 1 … 30 (beyond 30 the normal 1.96 is within 2%). */
-const T95 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11,
-  2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042];
+const T95 = [
+  12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11,
+  2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042,
+];
 
 /** A paired comparison of two arms over the same seeds, and its verdict. */
 export interface PairedComparison {
@@ -51,12 +60,22 @@ export interface PairedComparison {
  * - "not measured" with fewer than two seeds (one seed has no noise band: a quick run decides nothing).
  * `margin` (≥ 0, in a's units) demands the effect exceed it: a "lower" claim needs the interval below −margin.
  */
-export function comparePaired(a: readonly number[], b: readonly number[], claimed: "lower" | "higher", margin = 0): PairedComparison {
+export function comparePaired(
+  a: readonly number[],
+  b: readonly number[],
+  claimed: "lower" | "higher",
+  margin = 0,
+): PairedComparison {
   const fn = "comparePaired(a, b, claimed)";
-  if (a.length !== b.length || a.length === 0) throw new Error(`${fn}: a and b must be equally long, non-empty (one value per seed), got ${a.length} and ${b.length}`);
+  if (a.length !== b.length || a.length === 0)
+    throw new Error(
+      `${fn}: a and b must be equally long, non-empty (one value per seed), got ${a.length} and ${b.length}`,
+    );
   if (![...a, ...b].every(Number.isFinite)) throw new Error(`${fn}: every value must be a finite number`);
-  if (claimed !== "lower" && claimed !== "higher") throw new Error(`${fn}: claimed must be "lower" or "higher", got ${String(claimed)}`);
-  if (!(Number.isFinite(margin) && margin >= 0)) throw new Error(`${fn}: margin must be a finite number ≥ 0, got ${margin}`);
+  if (claimed !== "lower" && claimed !== "higher")
+    throw new Error(`${fn}: claimed must be "lower" or "higher", got ${String(claimed)}`);
+  if (!(Number.isFinite(margin) && margin >= 0))
+    throw new Error(`${fn}: margin must be a finite number ≥ 0, got ${margin}`);
   const n = a.length;
   const d = a.map((x, i) => x - b[i]);
   const diff = d.reduce((s, x) => s + x, 0) / n;
@@ -102,16 +121,22 @@ export function validateClaims(rows: readonly ClaimRow[], fn = "claims(rows)"): 
   if (!Array.isArray(rows) || rows.length === 0) throw new Error(`${fn}: expected a non-empty array of claim rows`);
   return rows.map((row, i) => {
     const at = `${fn}: rows[${i}]`;
-    if (row === null || typeof row !== "object") throw new Error(`${at} is ${row === null ? "null" : typeof row}; expected an object`);
+    if (row === null || typeof row !== "object")
+      throw new Error(`${at} is ${row === null ? "null" : typeof row}; expected an object`);
     const unknown = Object.keys(row).filter((key) => !ROW_KEYS.includes(key));
-    if (unknown.length) throw new Error(`${at} has unknown field(s) ${unknown.join(", ")}; expected only ${ROW_KEYS.join(", ")}`);
-    if (typeof row.claim !== "string" || row.claim.trim() === "") throw new Error(`${at}.claim: expected a non-empty string`);
+    if (unknown.length)
+      throw new Error(`${at} has unknown field(s) ${unknown.join(", ")}; expected only ${ROW_KEYS.join(", ")}`);
+    if (typeof row.claim !== "string" || row.claim.trim() === "")
+      throw new Error(`${at}.claim: expected a non-empty string`);
     for (const key of OPTIONAL_TEXT) {
-      if (row[key] !== undefined && typeof row[key] !== "string") throw new Error(`${at}.${key}: expected a string when given`);
+      if (row[key] !== undefined && typeof row[key] !== "string")
+        throw new Error(`${at}.${key}: expected a string when given`);
     }
     checkMetric(`${at}.measured`, row.measured);
     if (!VERDICTS.includes(row.verdict)) {
-      throw new Error(`${at}.verdict is ${JSON.stringify(row.verdict)}; expected one of ${VERDICTS.map((v) => `"${v}"`).join(", ")}`);
+      throw new Error(
+        `${at}.verdict is ${JSON.stringify(row.verdict)}; expected one of ${VERDICTS.map((v) => `"${v}"`).join(", ")}`,
+      );
     }
     const copy: ClaimRow = { claim: row.claim, measured: row.measured, verdict: row.verdict };
     for (const key of OPTIONAL_TEXT) if (row[key] !== undefined) copy[key] = row[key];
@@ -141,7 +166,9 @@ function columns(rows: readonly ClaimRow[]): { key: keyof ClaimRow; title: strin
     { key: "verdict", title: "Verdict" },
     { key: "note", title: "Note" },
   ];
-  return all.filter(({ key }) => ["claim", "measured", "verdict"].includes(key) || rows.some((row) => row[key] !== undefined));
+  return all.filter(
+    ({ key }) => ["claim", "measured", "verdict"].includes(key) || rows.some((row) => row[key] !== undefined),
+  );
 }
 
 function cellText(row: ClaimRow, key: keyof ClaimRow): string {

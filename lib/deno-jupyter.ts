@@ -3,10 +3,22 @@
 // them to the cell that is running.
 // Reference: https://docs.deno.com/api/deno/~/Deno.jupyter.broadcast
 import { CancelToken, setAmbientToken } from "./cancel";
-import { DISPLAY_ENV, encodeDisplayData, kernelHost, setKernelHost, type DisplayBundle, type DisplayOptions, type KernelHost } from "./display";
+import {
+  DISPLAY_ENV,
+  encodeDisplayData,
+  kernelHost,
+  setKernelHost,
+  type DisplayBundle,
+  type DisplayOptions,
+  type KernelHost,
+} from "./display";
 
 /** `Deno.jupyter.broadcast`'s signature. */
-type Broadcast = (msgType: string, content: Record<string, unknown>, extra?: { metadata?: Record<string, unknown> }) => Promise<void> | void;
+type Broadcast = (
+  msgType: string,
+  content: Record<string, unknown>,
+  extra?: { metadata?: Record<string, unknown> },
+) => Promise<void> | void;
 
 /**
  * `Deno.jupyter.broadcast` when this code runs inside `deno jupyter`, else null (Node, `deno run`: there reading
@@ -40,7 +52,8 @@ export function denoHost(broadcast: Broadcast, env: Record<string, string | unde
   return {
     live: env[DISPLAY_ENV] === "live",
     display(bundle: DisplayBundle, options: DisplayOptions = {}): Promise<void> {
-      if (options.update && !options.displayId) throw new Error("display: options.update needs options.displayId (the display to replace)");
+      if (options.update && !options.displayId)
+        throw new Error("display: options.update needs options.displayId (the display to replace)");
       return send(options.update ? "update_display_data" : "display_data", {
         data: encodeDisplayData(bundle.data),
         metadata: bundle.metadata ?? {},

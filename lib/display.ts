@@ -42,7 +42,8 @@ export function kernelHost(): KernelHost | null {
 /** A bundle's data as the protocol carries it: bytes become base64, everything else as given. */
 export function encodeDisplayData(data: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [mime, value] of Object.entries(data)) out[mime] = value instanceof Uint8Array ? Buffer.from(value).toString("base64") : value;
+  for (const [mime, value] of Object.entries(data))
+    out[mime] = value instanceof Uint8Array ? Buffer.from(value).toString("base64") : value;
   return out;
 }
 

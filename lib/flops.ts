@@ -29,7 +29,9 @@ export function lmStepFlops(c: LMConfig, batchSize: number, seqLen: number): num
   const denseFfn = 2 * n * 3 * d * c.ffnHidden;
   const moeLayers = c.ffn === "moe" ? c.nLayers - c.nDenseLayers : 0;
   const moeFfn = moeLayers ? 2 * n * moeParamCounts(d, c.moe as MoEConfig).active : 0;
-  return 3 * (c.nLayers * attention + (c.nLayers - moeLayers) * denseFfn + moeLayers * moeFfn + 2 * n * d * c.vocabSize);
+  return (
+    3 * (c.nLayers * attention + (c.nLayers - moeLayers) * denseFfn + moeLayers * moeFfn + 2 * n * d * c.vocabSize)
+  );
 }
 
 /** What moeForwardFlops reads of an MoE layer (lab.moe.MoELayer has it). */

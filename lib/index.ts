@@ -45,7 +45,19 @@ export { Linear, Module } from "./nn";
 export { claims, comparePaired, record, recordEnvironment, RESULTS_MIME, unlessQuick, VERDICTS } from "./claims";
 export type { PairedComparison } from "./claims";
 export type { ClaimRow, MetricValue, ResultsPayload, Verdict } from "./claims";
-export { addRmsNorm, causalAttention, cumsum, gelu, registerGradients, rmsNorm, rotary, silu, softmaxCrossEntropy, stopGradient, topk } from "./ops";
+export {
+  addRmsNorm,
+  causalAttention,
+  cumsum,
+  gelu,
+  registerGradients,
+  rmsNorm,
+  rotary,
+  silu,
+  softmaxCrossEntropy,
+  stopGradient,
+  topk,
+} from "./ops";
 export { adam } from "./train/optimizer";
 export { matmulBf16, matmulBf16Engine, matmulBf16Support } from "./native/kernels/matmul";
 export type { FusedActivation } from "./native/kernels/matmul";

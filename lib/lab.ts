@@ -25,7 +25,9 @@ export async function banner(): Promise<string> {
   const running = currentBackend();
   const others = (await availableBackends()).filter((b) => b !== running);
   const report = await probeBackends();
-  const missing = Object.entries(report).filter(([, why]) => why !== null).map(([name]) => name);
+  const missing = Object.entries(report)
+    .filter(([, why]) => why !== null)
+    .map(([name]) => name);
   return [
     `MoE Lab ${pkg.version}`,
     `backend ${running}` + (others.length ? ` (also: ${others.join(", ")})` : ""),

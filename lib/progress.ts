@@ -160,10 +160,17 @@ class Bar implements ProgressBar {
   private status(now: number): string {
     const elapsed = now - this.start;
     const rate = elapsed > 0 ? (this.count * 1000) / elapsed : 0;
-    const speed = rate === 0 ? `? ${this.unit}/s` : rate >= 1 ? `${compact(rate)} ${this.unit}/s` : `${compact(1 / rate)} s/${this.unit}`;
+    const speed =
+      rate === 0
+        ? `? ${this.unit}/s`
+        : rate >= 1
+          ? `${compact(rate)} ${this.unit}/s`
+          : `${compact(1 / rate)} s/${this.unit}`;
     let times = clockTime(elapsed);
-    if (this.total !== null) times += "<" + (rate > 0 ? clockTime(((this.total - Math.min(this.count, this.total)) / rate) * 1000) : "?");
-    const counts = this.total === null ? `${compact(this.count)} ${this.unit}` : `${compact(this.count)}/${compact(this.total)}`;
+    if (this.total !== null)
+      times += "<" + (rate > 0 ? clockTime(((this.total - Math.min(this.count, this.total)) / rate) * 1000) : "?");
+    const counts =
+      this.total === null ? `${compact(this.count)} ${this.unit}` : `${compact(this.count)}/${compact(this.total)}`;
     const metrics = Object.entries(this.metrics).map(([k, v]) => `${k}=${compact(v)}`);
     return [counts, `[${times}, ${speed}]`, ...metrics, ...(this.interrupted ? ["interrupted"] : [])].join(" ");
   }
@@ -174,7 +181,10 @@ class Bar implements ProgressBar {
     const parts = this.label ? [this.label] : [];
     if (f !== null) {
       const filled = Math.floor(f * this.config.barWidth);
-      parts.push(`${String(Math.floor(f * 100)).padStart(3)}%`, `|${"█".repeat(filled)}${"░".repeat(this.config.barWidth - filled)}|`);
+      parts.push(
+        `${String(Math.floor(f * 100)).padStart(3)}%`,
+        `|${"█".repeat(filled)}${"░".repeat(this.config.barWidth - filled)}|`,
+      );
     }
     parts.push(this.status(now));
     return parts.join(" ");
@@ -208,7 +218,8 @@ class Bar implements ProgressBar {
     }
     const f = this.fraction();
     const step = f === null ? 0 : Math.floor((f * 100) / this.config.linePercentStep);
-    const due = final || step > this.lastLineStep || now - Math.max(this.lastDraw, this.start) >= this.config.lineIntervalMs;
+    const due =
+      final || step > this.lastLineStep || now - Math.max(this.lastDraw, this.start) >= this.config.lineIntervalMs;
     if (!due || !this.unprinted) return;
     this.lastLineStep = step;
     this.lastDraw = now;
@@ -231,7 +242,9 @@ export interface TrackProgressOptions extends ProgressOptions {
 /** Yields every item of `items`, ticking a progress bar after each; the bar finishes when iteration ends. */
 export function* trackProgress<T>(items: Iterable<T>, opts: TrackProgressOptions = {}): Generator<T, void, undefined> {
   const sized = items as { length?: unknown; size?: unknown };
-  const total = opts.total ?? (typeof sized.length === "number" ? sized.length : typeof sized.size === "number" ? sized.size : null);
+  const total =
+    opts.total ??
+    (typeof sized.length === "number" ? sized.length : typeof sized.size === "number" ? sized.size : null);
   const bar = progress(total, opts);
   try {
     for (const item of items) {

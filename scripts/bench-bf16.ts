@@ -21,14 +21,22 @@ import { fit } from "../lib/train/fit";
 import { asciiTable } from "../lib/viz/format";
 
 function parseArgs(argv: string[]): { quick: boolean; steps: number | null; repeats: number | null; out: string } {
-  const cli = { quick: false, steps: null as number | null, repeats: null as number | null, out: path.join("results", "bench") };
+  const cli = {
+    quick: false,
+    steps: null as number | null,
+    repeats: null as number | null,
+    out: path.join("results", "bench"),
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--quick") cli.quick = true;
     else if (a === "--steps") cli.steps = Number(argv[++i]);
     else if (a === "--repeats") cli.repeats = Number(argv[++i]);
     else if (a === "--out") cli.out = argv[++i];
-    else throw new Error(`bench-bf16: unknown argument "${a}"; usage: npm run bench:bf16 -- [--quick] [--steps N] [--repeats N] [--out DIR]`);
+    else
+      throw new Error(
+        `bench-bf16: unknown argument "${a}"; usage: npm run bench:bf16 -- [--quick] [--steps N] [--repeats N] [--out DIR]`,
+      );
   }
   for (const k of ["steps", "repeats"] as const) {
     const v = cli[k];
@@ -38,7 +46,12 @@ function parseArgs(argv: string[]): { quick: boolean; steps: number | null; repe
 }
 
 /** [m, k] · [k, n]: fp32 (tf.matMul on native) and bf16 timed alternately; medians. */
-async function gemmRow(m: number, n: number, k: number, repeats: number): Promise<{ shape: string; fp32: Timing; bf16: Timing }> {
+async function gemmRow(
+  m: number,
+  n: number,
+  k: number,
+  repeats: number,
+): Promise<{ shape: string; fp32: Timing; bf16: Timing }> {
   const a = randomUniform([m, k], -1, 1) as tf.Tensor2D;
   const b = randomUniform([k, n], -1, 1) as tf.Tensor2D;
   const once = (f: () => tf.Tensor) => {
@@ -72,17 +85,38 @@ async function main(): Promise<void> {
   console.log(`bf16 engine: ${matmulBf16Engine()}; peak ${peak.derivation}`);
 
   // (1) GEMMs: square, and the dense bench model's FFN products (N = 32·128 tokens, d 256, f 680).
-  const shapes: [number, number, number][] = [[1024, 1024, 1024], [4096, 680, 256], [4096, 256, 680], [256, 680, 4096]];
+  const shapes: [number, number, number][] = [
+    [1024, 1024, 1024],
+    [4096, 680, 256],
+    [4096, 256, 680],
+    [256, 680, 4096],
+  ];
   const gemms = [];
   for (const [m, n, k] of shapes) gemms.push({ flops: 2 * m * n * k, ...(await gemmRow(m, n, k, repeats)) });
   const gf = (flops: number, t: Timing) => flops / (t.median * 1e6);
-  const gemmHead = ["product", "fp32 ms", "fp32 GFLOP/s", "% fp32 peak", "bf16 ms", "bf16 GFLOP/s", "% bf16 peak", "bf16/fp32"];
+  const gemmHead = [
+    "product",
+    "fp32 ms",
+    "fp32 GFLOP/s",
+    "% fp32 peak",
+    "bf16 ms",
+    "bf16 GFLOP/s",
+    "% bf16 peak",
+    "bf16/fp32",
+  ];
   const gemmBody = gemms.map((g) => [
-    g.shape, g.fp32.median.toFixed(2), gf(g.flops, g.fp32).toFixed(1), `${((100 * gf(g.flops, g.fp32)) / peak.gflops).toFixed(1)}%`,
-    g.bf16.median.toFixed(2), gf(g.flops, g.bf16).toFixed(1), `${((100 * gf(g.flops, g.bf16)) / peak.bf16Gflops!).toFixed(1)}%`,
+    g.shape,
+    g.fp32.median.toFixed(2),
+    gf(g.flops, g.fp32).toFixed(1),
+    `${((100 * gf(g.flops, g.fp32)) / peak.gflops).toFixed(1)}%`,
+    g.bf16.median.toFixed(2),
+    gf(g.flops, g.bf16).toFixed(1),
+    `${((100 * gf(g.flops, g.bf16)) / peak.bf16Gflops!).toFixed(1)}%`,
     `${(g.fp32.median / g.bf16.median).toFixed(2)}×`,
   ]);
-  console.log(`\nGEMM (median of ${repeats}, fp32 and bf16 alternating; bf16 includes rounding and packing of both operands)\n${asciiTable(gemmHead, gemmBody).join("\n")}`);
+  console.log(
+    `\nGEMM (median of ${repeats}, fp32 and bf16 alternating; bf16 includes rounding and packing of both operands)\n${asciiTable(gemmHead, gemmBody).join("\n")}`,
+  );
 
   // (2) Training: same weights (seed), same batches (fit's per-step seeding from seed 0), fp32 then bf16.
   const tokens = Int32Array.from(new TextEncoder().encode(loadCorpus("austen")));
@@ -99,22 +133,67 @@ async function main(): Promise<void> {
     });
     const losses = r.history.map((h) => h.loss);
     const last = losses.slice(-Math.min(5, steps));
-    const stepMs = summarize(r.history.slice(1).map((h) => h.ms).concat(steps === 1 ? [r.history[0].ms] : []));
-    runs.push({ precision, tokensPerS: (32 * 128) / (stepMs.median / 1e3), stepMs, loss: last.reduce((a, b) => a + b, 0) / last.length, losses });
+    const stepMs = summarize(
+      r.history
+        .slice(1)
+        .map((h) => h.ms)
+        .concat(steps === 1 ? [r.history[0].ms] : []),
+    );
+    runs.push({
+      precision,
+      tokensPerS: (32 * 128) / (stepMs.median / 1e3),
+      stepMs,
+      loss: last.reduce((a, b) => a + b, 0) / last.length,
+      losses,
+    });
     lm.dispose();
   }
   const [fp, bf] = runs;
-  const trainHead = ["precision", "step ms (median, min–max)", "tokens/s", `loss after ${steps} steps (mean of last ${Math.min(5, steps)})`];
-  const trainBody = runs.map((r) => [r.precision, `${r.stepMs.median.toFixed(0)} (${r.stepMs.min.toFixed(0)}–${r.stepMs.max.toFixed(0)})`, r.tokensPerS.toFixed(0), r.loss.toFixed(4)]);
+  const trainHead = [
+    "precision",
+    "step ms (median, min–max)",
+    "tokens/s",
+    `loss after ${steps} steps (mean of last ${Math.min(5, steps)})`,
+  ];
+  const trainBody = runs.map((r) => [
+    r.precision,
+    `${r.stepMs.median.toFixed(0)} (${r.stepMs.min.toFixed(0)}–${r.stepMs.max.toFixed(0)})`,
+    r.tokensPerS.toFixed(0),
+    r.loss.toFixed(4),
+  ]);
   const gap = (bf.loss - fp.loss) / fp.loss;
   const summary = `bf16 step ${(fp.stepMs.median / bf.stepMs.median).toFixed(2)}× fp32's speed; loss gap ${(100 * gap).toFixed(2)}% (target < 1%)`;
-  console.log(`\nTraining: TransformerLM d=${DENSE_LM.dim} L=${DENSE_LM.nLayers} SwiGLU ${DENSE_LM.ffnHidden}, bytes of Austen, B 32 T 128, fit (AdamW, clip 1)\n${asciiTable(trainHead, trainBody).join("\n")}\n${summary}`);
+  console.log(
+    `\nTraining: TransformerLM d=${DENSE_LM.dim} L=${DENSE_LM.nLayers} SwiGLU ${DENSE_LM.ffnHidden}, bytes of Austen, B 32 T 128, fit (AdamW, clip 1)\n${asciiTable(trainHead, trainBody).join("\n")}\n${summary}`,
+  );
 
   mkdirSync(cli.out, { recursive: true });
-  const table = (h: string[], body: string[][]) => [`| ${h.join(" | ")} |`, `|${h.map((_, i) => (i ? " --: " : " :-- ")).join("|")}|`, ...body.map((r) => `| ${r.join(" | ")} |`)];
-  const md = ["# bf16 vs fp32", "", `Engine: ${matmulBf16Engine()}. Peak: ${peak.derivation}.`, "", "## GEMM", "", ...table(gemmHead, gemmBody), "", "## Training", "", ...table(trainHead, trainBody), "", summary, ""];
+  const table = (h: string[], body: string[][]) => [
+    `| ${h.join(" | ")} |`,
+    `|${h.map((_, i) => (i ? " --: " : " :-- ")).join("|")}|`,
+    ...body.map((r) => `| ${r.join(" | ")} |`),
+  ];
+  const md = [
+    "# bf16 vs fp32",
+    "",
+    `Engine: ${matmulBf16Engine()}. Peak: ${peak.derivation}.`,
+    "",
+    "## GEMM",
+    "",
+    ...table(gemmHead, gemmBody),
+    "",
+    "## Training",
+    "",
+    ...table(trainHead, trainBody),
+    "",
+    summary,
+    "",
+  ];
   writeFileSync(path.join(cli.out, "bf16.md"), md.join("\n"));
-  writeFileSync(path.join(cli.out, "bf16.json"), JSON.stringify({ engine: matmulBf16Engine(), peak, gemms, runs, steps, date: new Date().toISOString() }, null, 2));
+  writeFileSync(
+    path.join(cli.out, "bf16.json"),
+    JSON.stringify({ engine: matmulBf16Engine(), peak, gemms, runs, steps, date: new Date().toISOString() }, null, 2),
+  );
   console.log(`wrote ${path.join(cli.out, "bf16.md")} and bf16.json`);
 }
 

@@ -32,7 +32,14 @@ interface BenchMoeConfig {
 
 type Engine = "native" | "torch" | "wasm" | "cpu";
 
-const LAYER: Partial<MoEConfig> = { nRouted: 64, nShared: 2, topK: 6, expertHidden: 256, scoreFunc: "softmax", balance: "switch" };
+const LAYER: Partial<MoEConfig> = {
+  nRouted: 64,
+  nShared: 2,
+  topK: 6,
+  expertHidden: 256,
+  scoreFunc: "softmax",
+  balance: "switch",
+};
 
 function parseArgs(argv: string[]): { quick: boolean; repeats: number | null; out: string } {
   const cli = { quick: false, repeats: null as number | null, out: path.join("results", "bench") };
@@ -40,9 +47,13 @@ function parseArgs(argv: string[]): { quick: boolean; repeats: number | null; ou
     if (argv[i] === "--quick") cli.quick = true;
     else if (argv[i] === "--repeats") cli.repeats = Number(argv[++i]);
     else if (argv[i] === "--out") cli.out = argv[++i];
-    else throw new Error(`bench-moe: unknown argument "${argv[i]}"; usage: npm run bench:moe -- [--quick] [--repeats N] [--out DIR]`);
+    else
+      throw new Error(
+        `bench-moe: unknown argument "${argv[i]}"; usage: npm run bench:moe -- [--quick] [--repeats N] [--out DIR]`,
+      );
   }
-  if (cli.repeats !== null && !(Number.isInteger(cli.repeats) && cli.repeats > 0)) throw new Error("bench-moe: --repeats expects a positive integer");
+  if (cli.repeats !== null && !(Number.isInteger(cli.repeats) && cli.repeats > 0))
+    throw new Error("bench-moe: --repeats expects a positive integer");
   return cli;
 }
 
@@ -94,11 +105,30 @@ function row(engine: string, tokens: number, timing: Timing, flops: number): Row
 
 function torchRows(cfg: BenchMoeConfig, flopsPerToken: number): Row[] {
   const c = cfg.layer;
-  const args = { tokens: cfg.tokens.torch, dim: cfg.dim, routed: c.nRouted, shared: c.nShared, topk: c.topK, hidden: c.expertHidden, threads: cfg.threads, warmup: cfg.warmup, repeats: cfg.repeats, seed: 0 };
+  const args = {
+    tokens: cfg.tokens.torch,
+    dim: cfg.dim,
+    routed: c.nRouted,
+    shared: c.nShared,
+    topk: c.topK,
+    hidden: c.expertHidden,
+    threads: cfg.threads,
+    warmup: cfg.warmup,
+    repeats: cfg.repeats,
+    seed: 0,
+  };
   const script = path.join(__dirname, "bench_moe_torch.py");
-  const r = spawnSync("/usr/bin/python3", [script, JSON.stringify(args)], { encoding: "utf8", env: { ...process.env, OMP_WAIT_POLICY: "PASSIVE" }, maxBuffer: 1 << 24 });
-  if (r.status !== 0) throw new Error(`bench-moe: ${script} failed (exit ${r.status}): ${r.stderr.trim().split("\n").pop()}`);
-  const out = JSON.parse(r.stdout.trim().split("\n").pop()!) as { torch: string; variants: Record<string, { samples_ms: number[] }> };
+  const r = spawnSync("/usr/bin/python3", [script, JSON.stringify(args)], {
+    encoding: "utf8",
+    env: { ...process.env, OMP_WAIT_POLICY: "PASSIVE" },
+    maxBuffer: 1 << 24,
+  });
+  if (r.status !== 0)
+    throw new Error(`bench-moe: ${script} failed (exit ${r.status}): ${r.stderr.trim().split("\n").pop()}`);
+  const out = JSON.parse(r.stdout.trim().split("\n").pop()!) as {
+    torch: string;
+    variants: Record<string, { samples_ms: number[] }>;
+  };
   return Object.entries(out.variants).map(([name, v]) =>
     row(`PyTorch ${out.torch} (${name})`, cfg.tokens.torch, summarize(v.samples_ms), flopsPerToken * cfg.tokens.torch),
   );
@@ -117,17 +147,46 @@ async function main(): Promise<void> {
   rows.push(...torchRows(cfg, flopsPerToken));
   const torchBest = Math.max(...rows.filter((r) => r.engine.startsWith("PyTorch")).map((r) => r.tokensPerS));
   const peak = measuredPeak(cli.quick ? { repeats: 2 } : {});
-  const header = ["engine", "tokens", "median ms", "min ms", "max ms", "tokens/s", "GFLOP/s", "% peak", "vs best PyTorch"];
+  const header = [
+    "engine",
+    "tokens",
+    "median ms",
+    "min ms",
+    "max ms",
+    "tokens/s",
+    "GFLOP/s",
+    "% peak",
+    "vs best PyTorch",
+  ];
   const body = rows.map((r) => [
-    r.engine, String(r.tokens), r.timing.median.toFixed(1), r.timing.min.toFixed(1), r.timing.max.toFixed(1),
-    r.tokensPerS.toFixed(0), r.gflops.toFixed(1), `${((100 * r.gflops) / peak.gflops).toFixed(1)}%`, `${(r.tokensPerS / torchBest).toFixed(2)}×`,
+    r.engine,
+    String(r.tokens),
+    r.timing.median.toFixed(1),
+    r.timing.min.toFixed(1),
+    r.timing.max.toFixed(1),
+    r.tokensPerS.toFixed(0),
+    r.gflops.toFixed(1),
+    `${((100 * r.gflops) / peak.gflops).toFixed(1)}%`,
+    `${(r.tokensPerS / torchBest).toFixed(2)}×`,
   ]);
   const what = `MoE layer forward+backward: d=${cfg.dim}, ${LAYER.nRouted} routed top-${LAYER.topK} + ${LAYER.nShared} shared, expert hidden ${LAYER.expertHidden}, dropless`;
   console.log(`\n${what}\n${asciiTable(header, body).join("\n")}\npeak: ${peak.derivation}`);
   mkdirSync(cli.out, { recursive: true });
-  const md = [`# ${what}`, "", `| ${header.join(" | ")} |`, `|${header.map((_, i) => (i ? " --: " : " :-- ")).join("|")}|`, ...body.map((b) => `| ${b.join(" | ")} |`), "", `Peak: ${peak.derivation}.`, ""].join("\n");
+  const md = [
+    `# ${what}`,
+    "",
+    `| ${header.join(" | ")} |`,
+    `|${header.map((_, i) => (i ? " --: " : " :-- ")).join("|")}|`,
+    ...body.map((b) => `| ${b.join(" | ")} |`),
+    "",
+    `Peak: ${peak.derivation}.`,
+    "",
+  ].join("\n");
   writeFileSync(path.join(cli.out, "moe.md"), md);
-  writeFileSync(path.join(cli.out, "moe.json"), JSON.stringify({ config: cfg, rows, peak, date: new Date().toISOString() }, null, 2));
+  writeFileSync(
+    path.join(cli.out, "moe.json"),
+    JSON.stringify({ config: cfg, rows, peak, date: new Date().toISOString() }, null, 2),
+  );
   console.log(`wrote ${path.join(cli.out, "moe.md")} and moe.json`);
 }
 

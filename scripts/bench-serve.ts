@@ -18,13 +18,18 @@ function parseArgs(argv: string[]): { quick: boolean; repeats: number | null; ou
     if (argv[i] === "--quick") cli.quick = true;
     else if (argv[i] === "--repeats") cli.repeats = Number(argv[++i]);
     else if (argv[i] === "--out" && argv[i + 1]) cli.out = argv[++i];
-    else throw new Error(`bench-serve: unknown argument "${argv[i]}"; usage: npm run bench:serve -- [--quick] [--repeats N] [--out DIR]`);
+    else
+      throw new Error(
+        `bench-serve: unknown argument "${argv[i]}"; usage: npm run bench:serve -- [--quick] [--repeats N] [--out DIR]`,
+      );
   }
-  if (cli.repeats !== null && !(Number.isInteger(cli.repeats) && cli.repeats > 0)) throw new Error("bench-serve: --repeats expects a positive integer");
+  if (cli.repeats !== null && !(Number.isInteger(cli.repeats) && cli.repeats > 0))
+    throw new Error("bench-serve: --repeats expects a positive integer");
   return cli;
 }
 
-const fmt = (v: number) => (!Number.isFinite(v) ? "–" : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+const fmt = (v: number) =>
+  !Number.isFinite(v) ? "–" : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
 const ms = (s: number) => fmt(s * 1000);
 const mib = (b: number) => fmt(b / 2 ** 20);
 
@@ -38,13 +43,19 @@ async function main(): Promise<void> {
   const c = model.config;
 
   // (1) The stress grid.
-  const grid = cli.quick ? { batch: [1, 4], inputLen: [16], outputLen: [8] } : { batch: [1, 8, 32], inputLen: [32, 128], outputLen: [64] };
+  const grid = cli.quick
+    ? { batch: [1, 4], inputLen: [16], outputLen: [8] }
+    : { batch: [1, 8, 32], inputLen: [32, 128], outputLen: [64] };
   const stress = lab.serve.stressTest(model, { ...grid, warmup: 1 });
 
   // (2) Decode tokens/s against the PyTorch twin (same weights, checked first).
   const decode = { batches: [1, 32], inputLen: cli.quick ? 8 : 32, outputLen: cli.quick ? 8 : 32 };
   const prompts = lab.serve.batchRequests(c.vocabSize, 2, decode.inputLen, 6, 1).map((r) => [...r.prompt]);
-  const twin = lab.serve.torchTwinDecode(model, { check: { prompts, steps: 6 }, bench: { ...decode, warmup: 1, repeats }, threads });
+  const twin = lab.serve.torchTwinDecode(model, {
+    check: { prompts, steps: 6 },
+    bench: { ...decode, warmup: 1, repeats },
+    threads,
+  });
   const labTokens = lab.model.generateBatch(model, prompts, 6, { temperature: 0 });
   const twinLogitsErr = Math.max(
     ...prompts.flatMap((p, b) => {
@@ -56,20 +67,37 @@ async function main(): Promise<void> {
   const twinTokensEqual = JSON.stringify(twin.check!.tokens) === JSON.stringify(labTokens);
   const versus = decode.batches.map((batch) => {
     const labRates = Array.from({ length: repeats }, () => {
-      const [row] = lab.serve.stressTest(model, { batch: [batch], inputLen: [decode.inputLen], outputLen: [decode.outputLen], warmup: 1 });
+      const [row] = lab.serve.stressTest(model, {
+        batch: [batch],
+        inputLen: [decode.inputLen],
+        outputLen: [decode.outputLen],
+        warmup: 1,
+      });
       return batch / row.summary.tpot.mean;
     });
     const torchRates = twin.bench!.find((r) => r.batch === batch)!.decode_tokens_per_s;
     const labMedian = summarize(labRates).median;
     const torchMedian = summarize(torchRates).median;
-    return { batch, labTokensPerS: labRates, torchTokensPerS: torchRates, labMedian, torchMedian, ratio: labMedian / torchMedian };
+    return {
+      batch,
+      labTokensPerS: labRates,
+      torchTokensPerS: torchRates,
+      labMedian,
+      torchMedian,
+      ratio: labMedian / torchMedian,
+    };
   });
 
   // (3) Static vs continuous batching.
   const rates = cli.quick ? [4, 32] : [2, 8, 32, 128];
   const curves = lab.serve.batchingCurves(model, {
     rates,
-    trace: { requests: cli.quick ? 12 : 64, promptLen: [4, cli.quick ? 16 : 64], outputLen: [4, cli.quick ? 16 : 64], seed: 0 },
+    trace: {
+      requests: cli.quick ? 12 : 64,
+      promptLen: [4, cli.quick ? 16 : 64],
+      outputLen: [4, cli.quick ? 16 : 64],
+      seed: 0,
+    },
     engine: { maxBatch: cli.quick ? 4 : 16 },
   });
 
@@ -96,15 +124,41 @@ async function main(): Promise<void> {
     "",
     "| rate req/s | policy | out tok/s | TTFT p50 | TTFT p99 | E2E p50 | E2E p99 | preemptions |",
     "| --: | :-- | --: | --: | --: | --: | --: | --: |",
-    ...curves.map((p) => `| ${p.rate} | ${p.policy} | ${fmt(p.summary.outputTokensPerS)} | ${ms(p.summary.ttft.p50)} | ${ms(p.summary.ttft.p99)} | ${ms(p.summary.e2e.p50)} | ${ms(p.summary.e2e.p99)} | ${p.summary.preemptions} |`),
+    ...curves.map(
+      (p) =>
+        `| ${p.rate} | ${p.policy} | ${fmt(p.summary.outputTokensPerS)} | ${ms(p.summary.ttft.p50)} | ${ms(p.summary.ttft.p99)} | ${ms(p.summary.e2e.p50)} | ${ms(p.summary.e2e.p99)} | ${p.summary.preemptions} |`,
+    ),
   ].join("\n");
   console.log(md);
   fs.mkdirSync(cli.out, { recursive: true });
-  const json = { date, quick: cli.quick, threads, repeats, model: c, params: model.numParams(), torch: twin.torch, twinLogitsErr, twinTokensEqual, stress, versus, curves };
+  const json = {
+    date,
+    quick: cli.quick,
+    threads,
+    repeats,
+    model: c,
+    params: model.numParams(),
+    torch: twin.torch,
+    twinLogitsErr,
+    twinTokensEqual,
+    stress,
+    versus,
+    curves,
+  };
   fs.writeFileSync(path.join(cli.out, "serve.json"), JSON.stringify(json, null, 2));
   fs.writeFileSync(path.join(cli.out, "serve.md"), md + "\n");
-  const series = (["static", "continuous"] as const).map((policy) => ({ name: `${policy} batching`, x: rates, y: curves.filter((p) => p.policy === policy).map((p) => p.summary.outputTokensPerS) }));
-  const png = await renderPng(lab.viz.line(series, { title: "Output tokens/s vs request rate", xTitle: "requests / s (Poisson)", yTitle: "output tokens / s" }));
+  const series = (["static", "continuous"] as const).map((policy) => ({
+    name: `${policy} batching`,
+    x: rates,
+    y: curves.filter((p) => p.policy === policy).map((p) => p.summary.outputTokensPerS),
+  }));
+  const png = await renderPng(
+    lab.viz.line(series, {
+      title: "Output tokens/s vs request rate",
+      xTitle: "requests / s (Poisson)",
+      yTitle: "output tokens / s",
+    }),
+  );
   if (png) fs.writeFileSync(path.join(cli.out, "serve.png"), png);
   await closeRenderer();
   model.dispose();

@@ -43,7 +43,8 @@ function parseArgs(argv: string[]): Cli {
     if (a === "--quick") cli.quick = true;
     else if (a === "--only") {
       for (const s of value().split(",")) {
-        if (!(SUITES as readonly string[]).includes(s)) throw new Error(`--only: unknown suite "${s}"; expected one of ${SUITES.join(", ")}`);
+        if (!(SUITES as readonly string[]).includes(s))
+          throw new Error(`--only: unknown suite "${s}"; expected one of ${SUITES.join(", ")}`);
         cli.only.push(s as SuiteName);
       }
     } else if (a === "--repeats") {
@@ -72,8 +73,16 @@ function gitCommit(): string | null {
 }
 
 function progressLine(m: Measurement, c: BenchCase): string {
-  const extra = [m.tokensPerS !== undefined ? `${m.tokensPerS.toFixed(0)} tokens/s` : "", m.cores !== undefined ? `${m.cores.toFixed(2)} cores` : ""].filter(Boolean).join("  ");
-  const what = m.status === "ok" ? `${m.timing!.median.toFixed(2)} ms  ${m.gflops!.toFixed(1)} GFLOP/s${extra ? `  ${extra}` : ""}` : m.status;
+  const extra = [
+    m.tokensPerS !== undefined ? `${m.tokensPerS.toFixed(0)} tokens/s` : "",
+    m.cores !== undefined ? `${m.cores.toFixed(2)} cores` : "",
+  ]
+    .filter(Boolean)
+    .join("  ");
+  const what =
+    m.status === "ok"
+      ? `${m.timing!.median.toFixed(2)} ms  ${m.gflops!.toFixed(1)} GFLOP/s${extra ? `  ${extra}` : ""}`
+      : m.status;
   return `  ${c.id.padEnd(18)} ${ENGINE_TITLES[m.engine].padEnd(12)} ${what}${m.note ? `  (${m.note})` : ""}`;
 }
 
@@ -89,24 +98,41 @@ async function main(): Promise<void> {
   const peak = measuredPeak(cli.quick ? { repeats: 2 } : {});
   // The C references get as many threads as the native backend's pool.
   const threads = nativeAddon()?.info().threads ?? cpu.cores;
-  const engines: Engine[] = [tfjsEngine("native"), torchEngine({ threads }), openblasEngine({ threads }), tfjsEngine("wasm"), tfjsEngine("cpu")];
-  const cases = benchCases({ only: cli.only, gemmSizes: cli.quick ? [256, 512, 1024] : DEFAULT_CASE_OPTIONS.gemmSizes });
+  const engines: Engine[] = [
+    tfjsEngine("native"),
+    torchEngine({ threads }),
+    openblasEngine({ threads }),
+    tfjsEngine("wasm"),
+    tfjsEngine("cpu"),
+  ];
+  const cases = benchCases({
+    only: cli.only,
+    gemmSizes: cli.quick ? [256, 512, 1024] : DEFAULT_CASE_OPTIONS.gemmSizes,
+  });
   console.log(`bench: ${cpu.model}, ${cpu.cores} cores; peak ${peak.derivation}`);
   const opened = await openEngines(engines);
   try {
     for (const { engine, unavailable } of opened) {
-      const info = Object.entries(engine.info()).map(([k, v]) => `${k} ${v}`).join(", ");
+      const info = Object.entries(engine.info())
+        .map(([k, v]) => `${k} ${v}`)
+        .join(", ");
       console.log(`  ${ENGINE_TITLES[engine.name].padEnd(12)} ${unavailable ?? info}`);
     }
-    console.log(`bench: ${cases.length} cases × ${engines.length} engines, warmup ≥ ${options.warmup} call and ≥ ${options.warmupMs} ms, ${options.repeats} repeats`);
+    console.log(
+      `bench: ${cases.length} cases × ${engines.length} engines, warmup ≥ ${options.warmup} call and ≥ ${options.warmupMs} ms, ${options.repeats} repeats`,
+    );
     const measurements = await runBench(cases, opened, options, (m, c) => console.log(progressLine(m, c)));
 
     const step = cases.find((c) => c.id === "transformer-step");
     const nativeOk = opened.find((o) => o.engine.name === "native")?.unavailable === null;
     const profile = step && nativeOk ? { caseId: step.id, ...(await profileTfjsCase("native", step)) } : null;
 
-    const engineRecords = Object.fromEntries(opened.map(({ engine, unavailable }) => [engine.name, { unavailable, info: engine.info() }]));
-    const simd = cpu.flags.filter((f) => /^(avx2|fma|avx512f|avx512bw|avx512vl|avx512dq|avx512_bf16|amx_bf16|amx_tile|avx_vnni)$/.test(f));
+    const engineRecords = Object.fromEntries(
+      opened.map(({ engine, unavailable }) => [engine.name, { unavailable, info: engine.info() }]),
+    );
+    const simd = cpu.flags.filter((f) =>
+      /^(avx2|fma|avx512f|avx512bw|avx512vl|avx512dq|avx512_bf16|amx_bf16|amx_tile|avx_vnni)$/.test(f),
+    );
     const { flags: _flags, ...cpuRecord } = cpu;
     const report: BenchReport = {
       schema: "moelab-bench/1",

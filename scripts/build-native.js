@@ -19,7 +19,10 @@ const dirArgs = nodedir ? [`--nodedir=${nodedir}`] : [];
 // configure (re-lists native/src/*.cc) then an incremental build.
 let result = spawnSync(process.execPath, [gyp, "configure", ...dirArgs], { cwd: nativeDir, stdio: "inherit" });
 if (result.status === 0) {
-  result = spawnSync(process.execPath, [gyp, "build", "--jobs", "max", ...dirArgs], { cwd: nativeDir, stdio: "inherit" });
+  result = spawnSync(process.execPath, [gyp, "build", "--jobs", "max", ...dirArgs], {
+    cwd: nativeDir,
+    stdio: "inherit",
+  });
 }
 if (result.status !== 0) {
   console.warn(

@@ -34,7 +34,9 @@ function main(args: string[]): void {
     fs.cpSync(SPEC_DIR, dir, { recursive: true });
     fs.writeFileSync(path.join(dir, "kernel.json"), JSON.stringify(spec, null, 2) + "\n");
     const options = args.length > 0 ? args : ["--user"];
-    const run = spawnSync(JUPYTER, ["kernelspec", "install", ...options, "--name", "moelab", dir], { stdio: "inherit" });
+    const run = spawnSync(JUPYTER, ["kernelspec", "install", ...options, "--name", "moelab", dir], {
+      stdio: "inherit",
+    });
     if (run.error) fail(`${JUPYTER} kernelspec install: ${run.error.message}`);
     if (run.status !== 0) fail(`${JUPYTER} kernelspec install exited with status ${run.status}`);
   } finally {

@@ -12,7 +12,17 @@ const VARIANTS: Record<string, (base: LMConfig) => LMConfig> = {
   dense: (b) => b,
   moe: (b) => lmConfig({ ...b, ffn: "moe", moe: MOE_LM.moe }),
   gqa: (b) => lmConfig({ ...b, attention: "mha", nKVHeads: Math.max(1, b.nHeads / 2) }),
-  mla: (b) => lmConfig({ ...b, attention: "mla", mla: { kvLoraRank: b.dim / 4, qkNopeHeadDim: b.dim / b.nHeads / 2, qkRopeHeadDim: b.dim / b.nHeads / 2, vHeadDim: b.dim / b.nHeads } }),
+  mla: (b) =>
+    lmConfig({
+      ...b,
+      attention: "mla",
+      mla: {
+        kvLoraRank: b.dim / 4,
+        qkNopeHeadDim: b.dim / b.nHeads / 2,
+        qkRopeHeadDim: b.dim / b.nHeads / 2,
+        vHeadDim: b.dim / b.nHeads,
+      },
+    }),
 };
 
 function parseArgs(argv: string[]): { tiny: boolean; only: string[]; top: number } {
@@ -21,9 +31,14 @@ function parseArgs(argv: string[]): { tiny: boolean; only: string[]; top: number
     if (argv[i] === "--tiny") cli.tiny = true;
     else if (argv[i] === "--only") cli.only = (argv[++i] ?? "").split(",");
     else if (argv[i] === "--top") cli.top = Number(argv[++i]);
-    else throw new Error(`profile-lm: unknown argument "${argv[i]}"; usage: npm run bench:profile -- [--tiny] [--only ${Object.keys(VARIANTS).join(",")}] [--top N]`);
+    else
+      throw new Error(
+        `profile-lm: unknown argument "${argv[i]}"; usage: npm run bench:profile -- [--tiny] [--only ${Object.keys(VARIANTS).join(",")}] [--top N]`,
+      );
   }
-  for (const v of cli.only) if (!VARIANTS[v]) throw new Error(`profile-lm: --only: unknown model "${v}"; expected any of ${Object.keys(VARIANTS).join(", ")}`);
+  for (const v of cli.only)
+    if (!VARIANTS[v])
+      throw new Error(`profile-lm: --only: unknown model "${v}"; expected any of ${Object.keys(VARIANTS).join(", ")}`);
   if (!(Number.isInteger(cli.top) && cli.top > 0)) throw new Error("profile-lm: --top expects a positive integer");
   return cli;
 }
@@ -32,7 +47,9 @@ async function main(): Promise<void> {
   const cli = parseArgs(process.argv.slice(2));
   const base = cli.tiny ? lmConfig({ ...DENSE_LM, dim: 32, nLayers: 2, contextLen: 16, ffnHidden: 40 }) : DENSE_LM;
   for (const name of cli.only) {
-    const model = VARIANTS[name](cli.tiny && name === "moe" ? lmConfig({ ...base, ffn: "moe", moe: { ...MOE_LM.moe, expertHidden: 10 } }) : base);
+    const model = VARIANTS[name](
+      cli.tiny && name === "moe" ? lmConfig({ ...base, ffn: "moe", moe: { ...MOE_LM.moe, expertHidden: 10 } }) : base,
+    );
     const config = lmFitConfig(model, { steps: 1, ...(cli.tiny ? { batchSize: 2, seqLen: 16 } : {}) });
     const [c] = benchCases({ only: ["lm"], lm: [config] });
     const p = await profileTfjsCase("native", c);

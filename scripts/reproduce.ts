@@ -73,7 +73,10 @@ function parseCommandLine(argv: string[]): Partial<RunOptions> | null {
   }
   const options: Partial<RunOptions> = {
     params,
-    only: (v.only ?? []).flatMap((s) => s.split(",")).map((s) => s.trim()).filter(Boolean),
+    only: (v.only ?? [])
+      .flatMap((s) => s.split(","))
+      .map((s) => s.trim())
+      .filter(Boolean),
   };
   if (v.kernel) options.kernel = v.kernel;
   if (v.timeout !== undefined) {
@@ -128,12 +131,24 @@ async function main(): Promise<number> {
     console.error(`reproduce: ${(e as Error).message}`);
     return e instanceof NotebookNotFoundError || e instanceof ParameterError ? 2 : 1;
   }
-  if (summary.results.length === 0) console.error(`reproduce: no notebooks to run in ${options.notebooksDir ?? DEFAULT_RUN_OPTIONS.notebooksDir} (none listed in its manifest.txt, or no *.ipynb)`);
+  if (summary.results.length === 0)
+    console.error(
+      `reproduce: no notebooks to run in ${options.notebooksDir ?? DEFAULT_RUN_OPTIONS.notebooksDir} (none listed in its manifest.txt, or no *.ipynb)`,
+    );
   const rows = summary.results.map((r) => {
     const counts = VERDICTS.map((v) => String(r.claims.filter((c) => c.verdict === v).length));
     return [r.name, r.status, `${r.wallSeconds.toFixed(1)} s`, String(r.figures), ...counts];
   });
-  console.log("\n" + asciiTable(["notebook", "status", "wall", "figures", ...VERDICTS], rows, ["l", "l", "r", "r", ...VERDICTS.map(() => "r" as const)]).join("\n"));
+  console.log(
+    "\n" +
+      asciiTable(["notebook", "status", "wall", "figures", ...VERDICTS], rows, [
+        "l",
+        "l",
+        "r",
+        "r",
+        ...VERDICTS.map(() => "r" as const),
+      ]).join("\n"),
+  );
   console.log(`\nresults: ${summary.resultsDir}\nreport:  ${summary.reportPath}`);
   if (summary.failed.length) {
     console.error(`\n${summary.failed.length} notebook(s) failed: ${summary.failed.join(", ")}`);

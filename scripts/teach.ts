@@ -18,7 +18,12 @@ async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
-    options: { exercises: { type: "string" }, out: { type: "string" }, timeout: { type: "string" }, help: { type: "boolean", short: "h" } },
+    options: {
+      exercises: { type: "string" },
+      out: { type: "string" },
+      timeout: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
   });
   if (values.help || (command !== "release" && command !== "grade")) {
     console.log(USAGE);
@@ -26,7 +31,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const exercisesDir = resolve(values.exercises ?? DEFAULT_GRADE.exercisesDir);
   if (command === "release") {
-    if (positionals.length) throw new Error(`teach release takes no positional arguments, got ${positionals.join(" ")}`);
+    if (positionals.length)
+      throw new Error(`teach release takes no positional arguments, got ${positionals.join(" ")}`);
     const out = resolve(values.out ?? join(repoRoot(), "release"));
     const names = releaseAll(exercisesDir, out);
     console.log(`released ${names.length} exercise notebooks to ${out} (no solution text leaked): ${names.join(", ")}`);
@@ -40,7 +46,11 @@ async function main(argv: string[]): Promise<number> {
   if (!(timeout > 0)) throw new Error(`--timeout must be a positive number of seconds, got ${values.timeout}`);
   const submissions = resolve(positionals[0]);
   const out = resolve(values.out ?? join(submissions, "..", "feedback"));
-  const grades = await gradeAll(submissions, out, { exercisesDir, cellTimeout: timeout, onProgress: (line) => console.log(line) });
+  const grades = await gradeAll(submissions, out, {
+    exercisesDir,
+    cellTimeout: timeout,
+    onProgress: (line) => console.log(line),
+  });
   console.log(`graded ${grades.length} submissions; feedback and grades.csv in ${out}`);
   return 0;
 }

@@ -54,7 +54,9 @@ describe("backend selection", () => {
   });
 
   it("rejects an unknown name with the list of what is available", async () => {
-    await expect(useBackend("tpu")).rejects.toThrow(/unknown backend "tpu".*tensorflow, native, wasm, cpu.*available here: .*cpu/);
+    await expect(useBackend("tpu")).rejects.toThrow(
+      /unknown backend "tpu".*tensorflow, native, wasm, cpu.*available here: .*cpu/,
+    );
     process.env.MOELAB_BACKEND = "gpu";
     try {
       await expect(selectBackend()).rejects.toThrow(/^\$MOELAB_BACKEND: unknown backend "gpu"/);
@@ -74,8 +76,14 @@ describe("backend selection", () => {
     const results: number[][] = [];
     for (const name of await availableBackends()) {
       await useBackend(name);
-      const a = tf.tensor2d([[1, 2], [3, 4]]);
-      const b = tf.tensor2d([[0.5, -1], [2, 0.25]]);
+      const a = tf.tensor2d([
+        [1, 2],
+        [3, 4],
+      ]);
+      const b = tf.tensor2d([
+        [0.5, -1],
+        [2, 0.25],
+      ]);
       const c = tf.matMul(a, b);
       results.push(Array.from(await c.data()));
       tf.dispose([a, b, c]);
@@ -94,7 +102,9 @@ describe("backend selection", () => {
     const notices = run.stderr.split("\n").filter((l) => l.includes("native addon not loaded"));
     expect(notices).toHaveLength(1);
     // at import the library starts on cpu (wasm cannot start synchronously) and says why; init() then picks wasm
-    expect(notices[0]).toMatch(/^moelab: using cpu \(native: native addon not loaded \(Cannot find module '\/nonexistent.*`await lab.init\(\)` picks wasm/);
+    expect(notices[0]).toMatch(
+      /^moelab: using cpu \(native: native addon not loaded \(Cannot find module '\/nonexistent.*`await lab.init\(\)` picks wasm/,
+    );
     expect(run.stdout).toMatch(/· backend wasm .*not installed: tensorflow, native/);
   });
 
@@ -119,7 +129,9 @@ describe("backend selection", () => {
     expect(cpu.stderr).not.toContain("install our node backend");
     const wasm = run("wasm");
     expect(wasm.stdout).toContain(`first op on ${best}\n`);
-    expect(wasm.stderr).toContain("moelab: $MOELAB_BACKEND=wasm is selected by `await lab.init()` (it starts asynchronously)");
+    expect(wasm.stderr).toContain(
+      "moelab: $MOELAB_BACKEND=wasm is selected by `await lab.init()` (it starts asynchronously)",
+    );
   });
 
   it("init returns a one-line banner naming the running backend", async () => {

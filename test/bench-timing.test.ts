@@ -11,10 +11,13 @@ describe("timing harness", () => {
 
   it("calls warmup + repeats times and awaits async work", async () => {
     let calls = 0;
-    const t = await time(async () => {
-      calls++;
-      await new Promise((r) => setTimeout(r, 2));
-    }, { warmup: 2, repeats: 3 });
+    const t = await time(
+      async () => {
+        calls++;
+        await new Promise((r) => setTimeout(r, 2));
+      },
+      { warmup: 2, repeats: 3 },
+    );
     expect(calls).toBe(5);
     expect(t.samples).toHaveLength(3);
     expect(t.min).toBeGreaterThanOrEqual(1);

@@ -25,7 +25,8 @@ function cancelledToken(): CancelToken {
   return token;
 }
 
-const snapshot = (m: { trainableVariables(): tf.Variable[] }) => m.trainableVariables().map((v) => Array.from(v.dataSync()));
+const snapshot = (m: { trainableVariables(): tf.Variable[] }) =>
+  m.trainableVariables().map((v) => Array.from(v.dataSync()));
 
 describe("CancelToken", () => {
   it("throws a KeyboardInterrupt only under a cancelled token, and the token follows async work", async () => {
@@ -83,7 +84,14 @@ describe("fit under an interrupt", () => {
 describe("every long library loop observes the token", () => {
   it("generate and sampleCompletions", () => {
     const task = new ArithmeticTask();
-    const model = new TransformerLM({ vocabSize: task.tokenizer.vocabSize, dim: 16, nLayers: 1, nHeads: 2, contextLen: 16, ffnHidden: 32 });
+    const model = new TransformerLM({
+      vocabSize: task.tokenizer.vocabSize,
+      dim: 16,
+      nLayers: 1,
+      nHeads: 2,
+      contextLen: 16,
+      ffnHidden: 32,
+    });
     const before = tf.memory().numTensors;
     runCancellable(cancelledToken(), () => {
       expect(() => generate(model, [1, 2], 3)).toThrow(KeyboardInterrupt);
@@ -114,11 +122,22 @@ describe("every long library loop observes the token", () => {
     const before = tf.memory().numTensors;
     const token = cancelledToken();
     await runCancellable(token, async () => {
-      await expect(trainPpo(new Bandit({ numEnvs: 2, arms: 3, seed: 1 }), { numSteps: 4, numMinibatches: 1, totalTimesteps: 64 })).rejects.toThrow(KeyboardInterrupt);
+      await expect(
+        trainPpo(new Bandit({ numEnvs: 2, arms: 3, seed: 1 }), { numSteps: 4, numMinibatches: 1, totalTimesteps: 64 }),
+      ).rejects.toThrow(KeyboardInterrupt);
       const task = new ArithmeticTask();
-      const policy = new TransformerLM({ vocabSize: task.tokenizer.vocabSize, dim: 16, nLayers: 1, nHeads: 2, contextLen: 16, ffnHidden: 32 });
+      const policy = new TransformerLM({
+        vocabSize: task.tokenizer.vocabSize,
+        dim: 16,
+        nLayers: 1,
+        nHeads: 2,
+        contextLen: 16,
+        ffnHidden: 32,
+      });
       const weights = snapshot(policy);
-      await expect(trainLmRl(policy, task, { steps: 3, promptsPerStep: 2, groupSize: 2 })).rejects.toThrow(KeyboardInterrupt);
+      await expect(trainLmRl(policy, task, { steps: 3, promptsPerStep: 2, groupSize: 2 })).rejects.toThrow(
+        KeyboardInterrupt,
+      );
       expect(snapshot(policy)).toEqual(weights);
       policy.dispose();
     });

@@ -25,71 +25,102 @@ function outputsOf(nb: Notebook) {
 
 /** The claim rows of an executed notebook, in order (every claims() output). */
 function claimsOf(nb: Notebook): ClaimRow[] {
-  return outputsOf(nb).flatMap((o) => ("data" in o && RESULTS_MIME in o.data ? ((o.data[RESULTS_MIME] as { claims?: ClaimRow[] }).claims ?? []) : []));
+  return outputsOf(nb).flatMap((o) =>
+    "data" in o && RESULTS_MIME in o.data ? ((o.data[RESULTS_MIME] as { claims?: ClaimRow[] }).claims ?? []) : [],
+  );
 }
 
 /** Claims of each notebook by run: nbconvert and runner on tslab, runner on Deno. */
-const claimsByRun: Record<"nbconvert" | "runner" | "deno", Map<string, ClaimRow[]>> = { nbconvert: new Map(), runner: new Map(), deno: new Map() };
+const claimsByRun: Record<"nbconvert" | "runner" | "deno", Map<string, ClaimRow[]>> = {
+  nbconvert: new Map(),
+  runner: new Map(),
+  deno: new Map(),
+};
 
 describe("notebooks in quick mode", () => {
   it("the lab ships notebooks, the tour first", () => {
     expect(names[0]).toBe("00-tour");
   });
 
-  it.each(names)("%s executes under jupyter nbconvert with the moelab kernel", (name) => {
-    const input = path.join(work, `${name}.ipynb`);
-    writeNotebook(input, injectParameters(readNotebook(path.join(notebooksDir, `${name}.ipynb`)), { quick: true }));
-    execFileSync(
-      "/usr/bin/jupyter",
-      ["nbconvert", "--to", "notebook", "--execute", "--ExecutePreprocessor.kernel_name=moelab",
-        "--ExecutePreprocessor.timeout=900", "--output", `${name}.executed`, input],
-      { env: { ...process.env, JUPYTER_PATH: root }, stdio: "pipe" },
-    );
-    const executed = readNotebook(path.join(work, `${name}.executed.ipynb`));
-    const outputs = outputsOf(executed);
-    expect(outputs.filter((o) => o.output_type === "error")).toEqual([]);
-    const claims = outputs.filter((o) => "data" in o && RESULTS_MIME in o.data);
-    expect(claims.length).toBeGreaterThan(0);
-    claimsByRun.nbconvert.set(name, claimsOf(executed));
-    const codeCells = executed.cells.filter((c) => c.cell_type === "code");
-    expect(codeCells.every((c) => c.cell_type === "code" && c.execution_count !== null)).toBe(true);
-  }, NOTEBOOK_TIMEOUT_MS);
+  it.each(names)(
+    "%s executes under jupyter nbconvert with the moelab kernel",
+    (name) => {
+      const input = path.join(work, `${name}.ipynb`);
+      writeNotebook(input, injectParameters(readNotebook(path.join(notebooksDir, `${name}.ipynb`)), { quick: true }));
+      execFileSync(
+        "/usr/bin/jupyter",
+        [
+          "nbconvert",
+          "--to",
+          "notebook",
+          "--execute",
+          "--ExecutePreprocessor.kernel_name=moelab",
+          "--ExecutePreprocessor.timeout=900",
+          "--output",
+          `${name}.executed`,
+          input,
+        ],
+        { env: { ...process.env, JUPYTER_PATH: root }, stdio: "pipe" },
+      );
+      const executed = readNotebook(path.join(work, `${name}.executed.ipynb`));
+      const outputs = outputsOf(executed);
+      expect(outputs.filter((o) => o.output_type === "error")).toEqual([]);
+      const claims = outputs.filter((o) => "data" in o && RESULTS_MIME in o.data);
+      expect(claims.length).toBeGreaterThan(0);
+      claimsByRun.nbconvert.set(name, claimsOf(executed));
+      const codeCells = executed.cells.filter((c) => c.cell_type === "code");
+      expect(codeCells.every((c) => c.cell_type === "code" && c.execution_count !== null)).toBe(true);
+    },
+    NOTEBOOK_TIMEOUT_MS,
+  );
 
-  it("all execute under our runner, with results JSON and the report", async () => {
-    const summary = await runNotebooks({
-      params: { quick: true },
-      resultsDir: path.join(work, "results"),
-      reportDir: path.join(work, "report"),
-    });
-    expect(summary.failed).toEqual([]);
-    expect(summary.results.map((r) => r.name)).toEqual(names);
-    for (const r of summary.results) {
-      expect(r.status).toBe("ok");
-      expect(r.claims.length).toBeGreaterThan(0);
-      expect(fs.existsSync(path.join(work, "results", `${r.name}.json`))).toBe(true);
-      expect(fs.existsSync(path.join(work, "results", `${r.name}.ipynb`))).toBe(true);
-      claimsByRun.runner.set(r.name, r.claims);
-    }
-    const report = fs.readFileSync(summary.reportPath, "utf8");
-    for (const name of names) expect(report).toContain(name);
-  }, NOTEBOOK_TIMEOUT_MS * names.length);
-
-  it("all execute on the Deno kernel with the tslab kernel's claim values", async () => {
-    const summary = await runNotebooks({
-      params: { quick: true },
-      kernel: "moelab-deno",
-      resultsDir: path.join(work, "deno-results"),
-      reportDir: path.join(work, "deno-report"),
-    });
-    expect(summary.failed).toEqual([]);
-    for (const r of summary.results) claimsByRun.deno.set(r.name, r.claims);
-    for (const name of names) {
-      const [a, b, deno] = (["nbconvert", "runner", "deno"] as const).map((run) => claimsByRun[run].get(name) ?? []);
-      expect(deno.map((row) => row.claim), name).toEqual(b.map((row) => row.claim));
-      b.forEach((row, i) => {
-        if (a[i]?.measured === row.measured) expect(deno[i].measured, `${name}: ${row.claim}`).toEqual(row.measured);
-        if (a[i]?.measured === row.measured && a[i]?.verdict === row.verdict) expect(deno[i].verdict, `${name}: ${row.claim}`).toEqual(row.verdict);
+  it(
+    "all execute under our runner, with results JSON and the report",
+    async () => {
+      const summary = await runNotebooks({
+        params: { quick: true },
+        resultsDir: path.join(work, "results"),
+        reportDir: path.join(work, "report"),
       });
-    }
-  }, NOTEBOOK_TIMEOUT_MS * names.length);
+      expect(summary.failed).toEqual([]);
+      expect(summary.results.map((r) => r.name)).toEqual(names);
+      for (const r of summary.results) {
+        expect(r.status).toBe("ok");
+        expect(r.claims.length).toBeGreaterThan(0);
+        expect(fs.existsSync(path.join(work, "results", `${r.name}.json`))).toBe(true);
+        expect(fs.existsSync(path.join(work, "results", `${r.name}.ipynb`))).toBe(true);
+        claimsByRun.runner.set(r.name, r.claims);
+      }
+      const report = fs.readFileSync(summary.reportPath, "utf8");
+      for (const name of names) expect(report).toContain(name);
+    },
+    NOTEBOOK_TIMEOUT_MS * names.length,
+  );
+
+  it(
+    "all execute on the Deno kernel with the tslab kernel's claim values",
+    async () => {
+      const summary = await runNotebooks({
+        params: { quick: true },
+        kernel: "moelab-deno",
+        resultsDir: path.join(work, "deno-results"),
+        reportDir: path.join(work, "deno-report"),
+      });
+      expect(summary.failed).toEqual([]);
+      for (const r of summary.results) claimsByRun.deno.set(r.name, r.claims);
+      for (const name of names) {
+        const [a, b, deno] = (["nbconvert", "runner", "deno"] as const).map((run) => claimsByRun[run].get(name) ?? []);
+        expect(
+          deno.map((row) => row.claim),
+          name,
+        ).toEqual(b.map((row) => row.claim));
+        b.forEach((row, i) => {
+          if (a[i]?.measured === row.measured) expect(deno[i].measured, `${name}: ${row.claim}`).toEqual(row.measured);
+          if (a[i]?.measured === row.measured && a[i]?.verdict === row.verdict)
+            expect(deno[i].verdict, `${name}: ${row.claim}`).toEqual(row.verdict);
+        });
+      }
+    },
+    NOTEBOOK_TIMEOUT_MS * names.length,
+  );
 });

@@ -48,7 +48,9 @@ describe("progress in a kernel", () => {
     expect(calls).toHaveLength(3);
     const last = calls[2];
     expect(last.options).toEqual({ displayId: id, update: true });
-    expect(last.bundle.data["text/plain"]).toMatch(/^train 100% \|█{24}\| 10\/10 \[00:00<00:00, 62\.5 it\/s\] loss=0\.5$/);
+    expect(last.bundle.data["text/plain"]).toMatch(
+      /^train 100% \|█{24}\| 10\/10 \[00:00<00:00, 62\.5 it\/s\] loss=0\.5$/,
+    );
     const html = last.bundle.data["text/html"] as string;
     expect(html).toContain('<progress max="1" value="1"');
     expect(html).toContain("100% 10/10");

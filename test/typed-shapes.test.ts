@@ -10,9 +10,15 @@ describe("shape-typed tensor constructors", () => {
     const root = path.resolve(__dirname, "..");
     const config = ts.readConfigFile(path.join(root, "tsconfig.json"), ts.sys.readFile);
     const { options } = ts.parseJsonConfigFileContent(config.config, ts.sys, root);
-    const program = ts.createProgram([path.join(root, "test", "fixtures", "typed-shapes.ts")], { ...options, noEmit: true });
+    const program = ts.createProgram([path.join(root, "test", "fixtures", "typed-shapes.ts")], {
+      ...options,
+      noEmit: true,
+    });
     const diagnostics = ts.getPreEmitDiagnostics(program).map((d) => {
-      const where = d.file && d.start !== undefined ? `${path.relative(root, d.file.fileName)}:${d.file.getLineAndCharacterOfPosition(d.start).line + 1}` : "";
+      const where =
+        d.file && d.start !== undefined
+          ? `${path.relative(root, d.file.fileName)}:${d.file.getLineAndCharacterOfPosition(d.start).line + 1}`
+          : "";
       return `${where} ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`;
     });
     expect(diagnostics).toEqual([]);

@@ -40,7 +40,8 @@ export function trainingFootprint(model: Module, adapter: LoraAdapter | null = n
   let trainableParams = params.filter((v) => v.trainable).reduce((s, v) => s + v.size, 0);
   let totalParams = params.reduce((s, v) => s + v.size, 0);
   if (adapter) {
-    if (adapter.model !== model) throw new Error("trainingFootprint(model, adapter): the adapter belongs to another model");
+    if (adapter.model !== model)
+      throw new Error("trainingFootprint(model, adapter): the adapter belongs to another model");
     for (const [name, q] of adapter.quantizedBases()) {
       const a = adapter.adapterOf(name);
       const base = a instanceof LoraLinear ? a.layer.weight : a.experts[a.projection];
@@ -53,7 +54,15 @@ export function trainingFootprint(model: Module, adapter: LoraAdapter | null = n
   }
   const gradientBytes = trainableParams * FP32_BYTES;
   const optimizerBytes = trainableParams * ADAMW_STATE_BYTES;
-  return { totalParams, trainableParams, trainableFraction: trainableParams / totalParams, weightBytes, gradientBytes, optimizerBytes, totalBytes: weightBytes + gradientBytes + optimizerBytes };
+  return {
+    totalParams,
+    trainableParams,
+    trainableFraction: trainableParams / totalParams,
+    weightBytes,
+    gradientBytes,
+    optimizerBytes,
+    totalBytes: weightBytes + gradientBytes + optimizerBytes,
+  };
 }
 
 /**
@@ -61,7 +70,8 @@ export function trainingFootprint(model: Module, adapter: LoraAdapter | null = n
  * out = in = d). For a paper-scale count from a config, without building the model.
  */
 export function loraParamCount(shapes: readonly (readonly [number, number])[], r: number): number {
-  if (!(Number.isSafeInteger(r) && r > 0)) throw new Error(`loraParamCount(shapes, r): r must be an integer > 0, got ${r}`);
+  if (!(Number.isSafeInteger(r) && r > 0))
+    throw new Error(`loraParamCount(shapes, r): r must be an integer > 0, got ${r}`);
   return shapes.reduce((s, [out, inner]) => s + r * (out + inner), 0);
 }
 
@@ -76,7 +86,12 @@ export function projectionShape(shape: ModelShape, name: AttentionProjection): [
   const fn = `projectionShape(shape, "${name}")`;
   if (a.kind === "mha") {
     const dh = d / h;
-    const table: Partial<Record<AttentionProjection, [number, number]>> = { wq: [d, d], wk: [a.kvHeads * dh, d], wv: [a.kvHeads * dh, d], wo: [d, d] };
+    const table: Partial<Record<AttentionProjection, [number, number]>> = {
+      wq: [d, d],
+      wk: [a.kvHeads * dh, d],
+      wv: [a.kvHeads * dh, d],
+      wo: [d, d],
+    };
     const s = table[name];
     if (!s) throw new Error(`${fn}: ${shape.name} has multi-head attention (wq, wk, wv, wo)`);
     return s;
@@ -112,5 +127,11 @@ export function loraArithmetic(shape: ModelShape, targets: readonly AttentionPro
   const perLayer = targets.map((t) => projectionShape(shape, t));
   const trainable = shape.layers * loraParamCount(perLayer, r);
   const total = shapeParams(shape).total;
-  return { trainable, total, reduction: total / trainable, fullBytes: 16 * total, loraBytes: 2 * total + 16 * trainable };
+  return {
+    trainable,
+    total,
+    reduction: total / trainable,
+    fullBytes: 16 * total,
+    loraBytes: 2 * total + 16 * trainable,
+  };
 }

@@ -27,11 +27,14 @@ class AdapterNode extends Module {
 }
 
 /** What can be adapted, by dotted name: Linear layers and routed experts' projections ("….experts.w1"). */
-export function adaptableModules(model: Module): Map<string, { linear: Linear } | { experts: RoutedExperts; projection: ExpertProjection }> {
+export function adaptableModules(
+  model: Module,
+): Map<string, { linear: Linear } | { experts: RoutedExperts; projection: ExpertProjection }> {
   const out = new Map<string, { linear: Linear } | { experts: RoutedExperts; projection: ExpertProjection }>();
   for (const [name, m] of model.namedModules()) {
     if (m instanceof Linear) out.set(name, { linear: m });
-    else if (m instanceof RoutedExperts) for (const p of EXPERT_PROJECTIONS) out.set(`${name}.${p}`, { experts: m, projection: p });
+    else if (m instanceof RoutedExperts)
+      for (const p of EXPERT_PROJECTIONS) out.set(`${name}.${p}`, { experts: m, projection: p });
   }
   return out;
 }
@@ -54,14 +57,25 @@ export class LoraAdapter extends AdapterNode {
     const fn = "applyLora(model, config)";
     const candidates = adaptableModules(model);
     const names = [...candidates.keys()].filter((n) => matchesTarget(n, config.targetModules));
-    const unmatched = typeof config.targetModules === "string" ? (names.length ? [] : [config.targetModules]) : config.targetModules.filter((t) => ![...candidates.keys()].some((n) => matchesTarget(n, [t])));
+    const unmatched =
+      typeof config.targetModules === "string"
+        ? names.length
+          ? []
+          : [config.targetModules]
+        : config.targetModules.filter((t) => ![...candidates.keys()].some((n) => matchesTarget(n, [t])));
     if (unmatched.length) {
-      throw new Error(`${fn}: targetModules ${JSON.stringify(unmatched)} match no Linear layer or expert projection of the model; adaptable names: ${[...candidates.keys()].join(", ")}`);
+      throw new Error(
+        `${fn}: targetModules ${JSON.stringify(unmatched)} match no Linear layer or expert projection of the model; adaptable names: ${[...candidates.keys()].join(", ")}`,
+      );
     }
     for (const name of names) {
       const c = candidates.get(name)!;
-      if ("linear" in c ? c.linear.hook : c.experts.hooks[c.projection]) throw new Error(`${fn}: "${name}" already has an adapter or hook attached`);
-      if (!("linear" in c) && config.dropout > 0) throw new Error(`${fn}: "${name}" is a routed-experts projection, adapted on its weight, where input dropout does not apply; set config.dropout = 0 or leave the experts out of targetModules`);
+      if ("linear" in c ? c.linear.hook : c.experts.hooks[c.projection])
+        throw new Error(`${fn}: "${name}" already has an adapter or hook attached`);
+      if (!("linear" in c) && config.dropout > 0)
+        throw new Error(
+          `${fn}: "${name}" is a routed-experts projection, adapted on its weight, where input dropout does not apply; set config.dropout = 0 or leave the experts out of targetModules`,
+        );
     }
     // Quantize every base first (host arrays only): a bad quant config fails before the model is touched.
     const bases = names.map((name) => {
@@ -81,7 +95,10 @@ export class LoraAdapter extends AdapterNode {
     for (const [i, name] of names.entries()) {
       const c = candidates.get(name)!;
       const q = bases[i];
-      const adapter = "linear" in c ? new LoraLinear(c.linear, config, this.mode, q) : new LoraExperts(c.experts, c.projection, config, q);
+      const adapter =
+        "linear" in c
+          ? new LoraLinear(c.linear, config, this.mode, q)
+          : new LoraExperts(c.experts, c.projection, config, q);
       this.place(name, adapter);
       this.adapters.set(name, adapter);
       if ("linear" in c) c.linear.hook = adapter as LoraLinear;
@@ -108,7 +125,8 @@ export class LoraAdapter extends AdapterNode {
   /** The adapter of one target. */
   adapterOf(name: string): LoraLinear | LoraExperts {
     const a = this.adapters.get(name);
-    if (!a) throw new Error(`LoraAdapter.adapterOf(name): "${name}" is not a target; targets: ${this.targets.join(", ")}`);
+    if (!a)
+      throw new Error(`LoraAdapter.adapterOf(name): "${name}" is not a target; targets: ${this.targets.join(", ")}`);
     return a;
   }
 
@@ -132,7 +150,10 @@ export class LoraAdapter extends AdapterNode {
   merge(): void {
     this.check("merge()");
     for (const [name, a] of this.adapters) {
-      if (a.quantizedBase) throw new Error(`LoraAdapter.merge(): "${name}" has a quantized base (QLoRA); the update cannot be folded into 4-bit codes without requantizing`);
+      if (a.quantizedBase)
+        throw new Error(
+          `LoraAdapter.merge(): "${name}" has a quantized base (QLoRA); the update cannot be folded into 4-bit codes without requantizing`,
+        );
       if (a.merged) throw new Error(`LoraAdapter.merge(): "${name}" is already merged`);
     }
     for (const a of this.adapters.values()) {
@@ -145,7 +166,8 @@ export class LoraAdapter extends AdapterNode {
   /** W₀ −= (α/r)·B·A on every target (the inverse of merge, to float rounding). */
   unmerge(): void {
     this.check("unmerge()");
-    for (const [name, a] of this.adapters) if (!a.merged) throw new Error(`LoraAdapter.unmerge(): "${name}" is not merged`);
+    for (const [name, a] of this.adapters)
+      if (!a.merged) throw new Error(`LoraAdapter.unmerge(): "${name}" is not merged`);
     for (const a of this.adapters.values()) {
       const w = a instanceof LoraLinear ? a.layer.weight : a.experts[a.projection];
       tf.tidy(() => w.assign(tf.sub(w, a.deltaWeight())));
@@ -174,7 +196,12 @@ export class LoraAdapter extends AdapterNode {
 }
 
 /** Freezes `model` and attaches LoRA adapters to the modules `config.targetModules` names; returns the adapter. */
-export function applyLora(model: Module, config: Partial<LoraConfig> = {}, options: Partial<ApplyLoraOptions> = {}): LoraAdapter {
-  if (!(model instanceof Module)) throw new TypeError(`applyLora(model): expected a lab.nn.Module, got ${typeof model}`);
+export function applyLora(
+  model: Module,
+  config: Partial<LoraConfig> = {},
+  options: Partial<ApplyLoraOptions> = {},
+): LoraAdapter {
+  if (!(model instanceof Module))
+    throw new TypeError(`applyLora(model): expected a lab.nn.Module, got ${typeof model}`);
   return new LoraAdapter(model, loraConfig(config, "applyLora(model, config)"), options.quantizeBase ?? null);
 }

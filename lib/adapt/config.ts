@@ -26,15 +26,23 @@ export interface LoraConfig {
   init: LoraInit;
 }
 
-export const DEFAULT_LORA: Readonly<LoraConfig> = Object.freeze({ r: 8, alpha: 8, dropout: 0, targetModules: Object.freeze(["wqkv", "wo"]) as string[], init: "kaiming-uniform" as LoraInit });
+export const DEFAULT_LORA: Readonly<LoraConfig> = Object.freeze({
+  r: 8,
+  alpha: 8,
+  dropout: 0,
+  targetModules: Object.freeze(["wqkv", "wo"]) as string[],
+  init: "kaiming-uniform" as LoraInit,
+});
 
 /** Merges `partial` over DEFAULT_LORA and checks every field; errors name `fn` and the field. */
 export function loraConfig(partial: Partial<LoraConfig> = {}, fn = "loraConfig(config)"): LoraConfig {
   const c: LoraConfig = { ...DEFAULT_LORA, ...partial };
   if (!(Number.isSafeInteger(c.r) && c.r > 0)) throw new Error(`${fn}: r must be an integer > 0, got ${c.r}`);
-  if (!(Number.isFinite(c.alpha) && c.alpha > 0)) throw new Error(`${fn}: alpha must be a finite number > 0, got ${c.alpha}`);
+  if (!(Number.isFinite(c.alpha) && c.alpha > 0))
+    throw new Error(`${fn}: alpha must be a finite number > 0, got ${c.alpha}`);
   if (!(c.dropout >= 0 && c.dropout < 1)) throw new Error(`${fn}: dropout must be in [0, 1), got ${c.dropout}`);
-  if (c.init !== "kaiming-uniform" && c.init !== "gaussian") throw new Error(`${fn}: init must be "kaiming-uniform" or "gaussian", got ${JSON.stringify(c.init)}`);
+  if (c.init !== "kaiming-uniform" && c.init !== "gaussian")
+    throw new Error(`${fn}: init must be "kaiming-uniform" or "gaussian", got ${JSON.stringify(c.init)}`);
   const t = c.targetModules;
   if (typeof t === "string") {
     try {
@@ -43,7 +51,9 @@ export function loraConfig(partial: Partial<LoraConfig> = {}, fn = "loraConfig(c
       throw new Error(`${fn}: targetModules "${t}" is not a valid regular expression (${(e as Error).message})`);
     }
   } else if (!Array.isArray(t) || t.length === 0 || !t.every((s) => typeof s === "string" && s.length > 0)) {
-    throw new Error(`${fn}: targetModules must be a non-empty list of module-name suffixes or one regular expression, got ${JSON.stringify(t)}`);
+    throw new Error(
+      `${fn}: targetModules must be a non-empty list of module-name suffixes or one regular expression, got ${JSON.stringify(t)}`,
+    );
   } else c.targetModules = [...t];
   return c;
 }
@@ -60,4 +70,9 @@ export function matchesTarget(name: string, targets: string[] | string): boolean
 }
 
 /** QLoRA's frozen base: 4-bit integer codes in groups of 128 along the input dimension, fp16 scales (4.125 bits/weight). */
-export const DEFAULT_QLORA_QUANT: Readonly<Partial<QuantConfig>> = Object.freeze({ format: "int4", granularity: TILE_1X128, symmetric: true, scaleFormat: "fp16" });
+export const DEFAULT_QLORA_QUANT: Readonly<Partial<QuantConfig>> = Object.freeze({
+  format: "int4",
+  granularity: TILE_1X128,
+  symmetric: true,
+  scaleFormat: "fp16",
+});

@@ -29,13 +29,21 @@ export interface DistillLoss {
  * α·T²·KL(softmax(teacher/T) ‖ softmax(student/T)) + (1 − α)·CE(student, targets). student, teacher [N, V] logits,
  * targets [N] int32. No gradient flows into the teacher's logits.
  */
-export function distillationLoss(student: tf.Tensor2D, teacher: tf.Tensor2D, targets: tf.Tensor1D, config: Partial<DistillConfig> = {}): DistillLoss {
+export function distillationLoss(
+  student: tf.Tensor2D,
+  teacher: tf.Tensor2D,
+  targets: tf.Tensor1D,
+  config: Partial<DistillConfig> = {},
+): DistillLoss {
   const fn = "distillationLoss(student, teacher, targets, config)";
   const c = { ...DEFAULT_DISTILL, ...config };
-  if (!(c.temperature > 0 && Number.isFinite(c.temperature))) throw new Error(`${fn}: config.temperature must be a finite number > 0, got ${c.temperature}`);
+  if (!(c.temperature > 0 && Number.isFinite(c.temperature)))
+    throw new Error(`${fn}: config.temperature must be a finite number > 0, got ${c.temperature}`);
   checkRange(fn, "config.alpha", c.alpha, 0, 1);
   if (student.rank !== 2 || !tf.util.arraysEqual(student.shape, teacher.shape)) {
-    throw new Error(`${fn}: student and teacher must be logits of one shape [N, V], got [${student.shape}] and [${teacher.shape}]`);
+    throw new Error(
+      `${fn}: student and teacher must be logits of one shape [N, V], got [${student.shape}] and [${teacher.shape}]`,
+    );
   }
   return tf.tidy(() => {
     const logPs = tf.logSoftmax(tf.div(student, c.temperature)); // [N, V]

@@ -29,7 +29,15 @@ export interface PeftLoraConfigJson {
 
 /** The PEFT config JSON of a LoRA config. */
 export function peftConfigJson(c: LoraConfig): PeftLoraConfigJson {
-  return { peft_type: "LORA", r: c.r, lora_alpha: c.alpha, lora_dropout: c.dropout, target_modules: c.targetModules, init_lora_weights: c.init === "gaussian" ? "gaussian" : true, bias: "none" };
+  return {
+    peft_type: "LORA",
+    r: c.r,
+    lora_alpha: c.alpha,
+    lora_dropout: c.dropout,
+    target_modules: c.targetModules,
+    init_lora_weights: c.init === "gaussian" ? "gaussian" : true,
+    bias: "none",
+  };
 }
 
 /** Writes the adapter's parameters and config to folder `dir` (created if missing). */
@@ -46,8 +54,15 @@ export function readAdapterConfig(dir: string): LoraConfig {
   const file = path.join(dir, ADAPTER_CONFIG_FILE);
   if (!fs.existsSync(file)) throw new Error(`${fn}: ${file} does not exist`);
   const j = JSON.parse(fs.readFileSync(file, "utf8")) as Partial<PeftLoraConfigJson>;
-  if (j.peft_type !== "LORA") throw new Error(`${fn}: ${file} has peft_type ${JSON.stringify(j.peft_type)}, expected "LORA"`);
-  return { r: j.r!, alpha: j.lora_alpha!, dropout: j.lora_dropout ?? 0, targetModules: j.target_modules!, init: j.init_lora_weights === "gaussian" ? "gaussian" : "kaiming-uniform" };
+  if (j.peft_type !== "LORA")
+    throw new Error(`${fn}: ${file} has peft_type ${JSON.stringify(j.peft_type)}, expected "LORA"`);
+  return {
+    r: j.r!,
+    alpha: j.lora_alpha!,
+    dropout: j.lora_dropout ?? 0,
+    targetModules: j.target_modules!,
+    init: j.init_lora_weights === "gaussian" ? "gaussian" : "kaiming-uniform",
+  };
 }
 
 /**
@@ -61,19 +76,25 @@ export function loadAdapter(model: Module, dir: string, options: Partial<ApplyLo
   try {
     const state = new Map<string, tf.Tensor>();
     for (const [name, t] of tensors) {
-      if (!name.startsWith(PEFT_PREFIX)) throw new Error(`${fn}: tensor "${name}" does not start with "${PEFT_PREFIX}"`);
+      if (!name.startsWith(PEFT_PREFIX))
+        throw new Error(`${fn}: tensor "${name}" does not start with "${PEFT_PREFIX}"`);
       state.set(name.slice(PEFT_PREFIX.length), t);
     }
     const mine = adapter.namedParameters();
     for (const [name, t] of state) {
       const v = mine.get(name);
-      if (v && !tf.util.arraysEqual(v.shape, t.shape)) throw new Error(`${fn}: the adapter does not fit this model: "${name}" has shape [${t.shape}] in ${dir}, the model's target needs [${v.shape}]`);
+      if (v && !tf.util.arraysEqual(v.shape, t.shape))
+        throw new Error(
+          `${fn}: the adapter does not fit this model: "${name}" has shape [${t.shape}] in ${dir}, the model's target needs [${v.shape}]`,
+        );
     }
     adapter.loadStateDict(state);
     return adapter;
   } catch (e) {
     adapter.remove();
-    throw e instanceof Error && !e.message.startsWith(fn) ? new Error(`${fn}: the adapter does not fit this model: ${e.message}`) : e;
+    throw e instanceof Error && !e.message.startsWith(fn)
+      ? new Error(`${fn}: the adapter does not fit this model: ${e.message}`)
+      : e;
   } finally {
     tf.dispose([...tensors.values()]);
   }

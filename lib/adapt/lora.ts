@@ -28,7 +28,9 @@ export interface LoraMode {
 /** A's initial values, shape [..., r, in]: PEFT's Kaiming-uniform (a = √5 gives U(±1/√in)) or Gaussian N(0, 1/r). */
 function initA(shape: number[], c: LoraConfig): tf.Tensor {
   const fanIn = shape[shape.length - 1];
-  return c.init === "gaussian" ? randomNormal(shape, 0, 1 / c.r) : randomUniform(shape, -1 / Math.sqrt(fanIn), 1 / Math.sqrt(fanIn));
+  return c.init === "gaussian"
+    ? randomNormal(shape, 0, 1 / c.r)
+    : randomUniform(shape, -1 / Math.sqrt(fanIn), 1 / Math.sqrt(fanIn));
 }
 
 /** Inverted dropout with a mask from the lab's seeded stream: x·m/(1 − rate), m ~ Bernoulli(1 − rate). */
@@ -42,7 +44,10 @@ export function quantizedMatmul(x2: tf.Tensor2D, q: QuantizedTensor): tf.Tensor2
     const w = q.toTensor(); // [out, in]
     const value = tf.matMul(x as tf.Tensor2D, w, false, true); // [N, out]
     w.dispose();
-    return { value, gradFunc: (dy: tf.Tensor) => tf.tidy(() => tf.matMul(dy as tf.Tensor2D, q.toTensor() as tf.Tensor2D)) }; // [N, in]
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor) => tf.tidy(() => tf.matMul(dy as tf.Tensor2D, q.toTensor() as tf.Tensor2D)),
+    }; // [N, in]
   });
   return op(x2) as tf.Tensor2D;
 }
@@ -71,7 +76,9 @@ export class LoraLinear extends Module implements LinearHook {
   /** x2 [N, in] → [N, out]. */
   matmul(x2: tf.Tensor2D, layer: Linear): tf.Tensor2D {
     return tf.tidy((): tf.Tensor2D => {
-      const base = this.quantizedBase ? quantizedMatmul(x2, this.quantizedBase) : tf.matMul(x2, layer.weight, false, true); // [N, out]
+      const base = this.quantizedBase
+        ? quantizedMatmul(x2, this.quantizedBase)
+        : tf.matMul(x2, layer.weight, false, true); // [N, out]
       if (this.merged) return base as tf.Tensor2D;
       const xa = this.mode.training && this.config.dropout > 0 ? dropout(x2, this.config.dropout) : x2; // [N, in]
       const low = tf.matMul(xa, this.lora_A.weight, false, true); // [N, r]

@@ -60,7 +60,10 @@ export function firstLine(e: unknown): string {
 /** The installed version of a Debian package (dpkg-query), or null when not installed or not Debian. */
 export function debianPackageVersion(pkg: string): string | null {
   try {
-    const v = execFileSync("dpkg-query", ["-W", "-f=${Version}", pkg], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    const v = execFileSync("dpkg-query", ["-W", "-f=${Version}", pkg], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
     return v || null;
   } catch {
     return null;

@@ -29,7 +29,9 @@ export function parseCpuinfo(text: string): { model: string; logical: number; mh
       .split("\n")
       .filter((l) => l.split(":")[0].trim() === name)
       .map((l) => l.slice(l.indexOf(":") + 1).trim());
-  const mhz = field("cpu MHz").map(Number).filter((v) => v > 0);
+  const mhz = field("cpu MHz")
+    .map(Number)
+    .filter((v) => v > 0);
   return {
     model: field("model name")[0] ?? "unknown",
     logical: field("processor").length,
@@ -52,7 +54,12 @@ export function parseLscpu(text: string): { maxMHz: number | null; cores: number
 
 /** Reads the CPU facts of this machine (Linux /proc/cpuinfo and lscpu when present; os.cpus() otherwise). */
 export function cpuFacts(): CpuFacts {
-  let info: ReturnType<typeof parseCpuinfo> = { model: os.cpus()[0]?.model ?? "unknown", logical: os.cpus().length, mhz: null, flags: [] };
+  let info: ReturnType<typeof parseCpuinfo> = {
+    model: os.cpus()[0]?.model ?? "unknown",
+    logical: os.cpus().length,
+    mhz: null,
+    flags: [],
+  };
   try {
     info = parseCpuinfo(readFileSync("/proc/cpuinfo", "utf8"));
   } catch {
@@ -70,7 +77,14 @@ export function cpuFacts(): CpuFacts {
       : info.mhz !== null
         ? [info.mhz, '/proc/cpuinfo "cpu MHz"']
         : [os.cpus()[0]?.speed ?? 0, "os.cpus() speed"];
-  return { model: info.model, cores: ls.cores ?? info.logical, logical: info.logical, clockMHz, clockSource, flags: info.flags };
+  return {
+    model: info.model,
+    cores: ls.cores ?? info.logical,
+    logical: info.logical,
+    clockMHz,
+    clockSource,
+    flags: info.flags,
+  };
 }
 
 /** An instruction kind the peak loops measure (native/src/peak.cc). */
@@ -119,7 +133,8 @@ interface PeakAddon {
 export function measuredPeak(options: Partial<PeakOptions> = {}): Peak {
   const o: PeakOptions = { ...DEFAULT_PEAK_OPTIONS, ...options };
   if (!(o.seconds > 0)) throw new Error(`measuredPeak(options.seconds): expected seconds > 0, got ${o.seconds}`);
-  if (!Number.isInteger(o.repeats) || o.repeats < 1) throw new Error(`measuredPeak(options.repeats): expected an integer ≥ 1, got ${o.repeats}`);
+  if (!Number.isInteger(o.repeats) || o.repeats < 1)
+    throw new Error(`measuredPeak(options.repeats): expected an integer ≥ 1, got ${o.repeats}`);
   const addon = nativeAddon() as unknown as PeakAddon | null;
   if (!addon) throw new Error(`measuredPeak: ${nativeUnavailableReason()}`);
   const runs: PeakRun[] = addon.peakKinds().map((kind) => {

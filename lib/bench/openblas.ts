@@ -63,15 +63,29 @@ function flag(b: boolean): string {
 
 /** Runs the helper's check mode: C (m×n, row-major) of the fixed fill documented in gemm_openblas.c, one thread. */
 export async function openblasCheck(exe: string, s: Omit<GemmShape, "batch">): Promise<number[]> {
-  const { stdout } = await run(exe, ["check", String(s.m), String(s.n), String(s.k), flag(s.transposeA), flag(s.transposeB)]);
+  const { stdout } = await run(exe, [
+    "check",
+    String(s.m),
+    String(s.n),
+    String(s.k),
+    flag(s.transposeA),
+    flag(s.transposeB),
+  ]);
   return (JSON.parse(stdout) as { c: number[] }).c;
 }
 
 /** Runs the helper's bench mode on `s`. */
-export async function openblasBench(exe: string, s: GemmShape, plan: Pick<RepeatPlan, "warmup" | "warmupMs" | "repeats">, config: Partial<OpenblasConfig> = {}): Promise<OpenblasRun> {
+export async function openblasBench(
+  exe: string,
+  s: GemmShape,
+  plan: Pick<RepeatPlan, "warmup" | "warmupMs" | "repeats">,
+  config: Partial<OpenblasConfig> = {},
+): Promise<OpenblasRun> {
   const c = withDefaults("openblasBench(exe, s, plan, config)", DEFAULT_OPENBLAS_CONFIG, config);
   const args = [c.threads, plan.warmup, plan.warmupMs, plan.repeats, s.batch, s.m, s.n, s.k].map(String);
-  const { stdout } = await run(exe, ["bench", ...args, flag(s.transposeA), flag(s.transposeB)], { timeout: c.timeoutMs });
+  const { stdout } = await run(exe, ["bench", ...args, flag(s.transposeA), flag(s.transposeB)], {
+    timeout: c.timeoutMs,
+  });
   return JSON.parse(stdout) as OpenblasRun;
 }
 
@@ -86,7 +100,12 @@ export function openblasEngine(config: Partial<OpenblasConfig> = {}): Engine {
       dir = await mkdtemp(path.join(os.tmpdir(), "moelab-bench-"));
       try {
         exe = await compileOpenblasHelper(dir, config);
-        const probe = await openblasBench(exe, { batch: 1, m: 8, n: 8, k: 8, transposeA: false, transposeB: false }, { warmup: 0, warmupMs: 0, repeats: 1 }, config);
+        const probe = await openblasBench(
+          exe,
+          { batch: 1, m: 8, n: 8, k: 8, transposeA: false, transposeB: false },
+          { warmup: 0, warmupMs: 0, repeats: 1 },
+          config,
+        );
         const deb = debianPackageVersion("libopenblas0");
         settings = { openblas: probe.config + (deb ? ` (Debian libopenblas0 ${deb})` : ""), threads: probe.threads };
         return null;
@@ -101,7 +120,10 @@ export function openblasEngine(config: Partial<OpenblasConfig> = {}): Engine {
       if (!exe) throw new Error("openblasEngine.measure: open() did not succeed");
       if (c.workload.kind !== "gemm") throw new Error(`openblasEngine.measure: case ${c.id} is not a GEMM`);
       const r = await openblasBench(exe, c.workload.shape, plan, config);
-      return { samples: r.samples_ms, note: c.workload.shape.batch > 1 ? "cblas_sgemm looped over the batch" : undefined };
+      return {
+        samples: r.samples_ms,
+        note: c.workload.shape.batch > 1 ? "cblas_sgemm looped over the batch" : undefined,
+      };
     },
     async close() {
       if (dir) await rm(dir, { recursive: true, force: true });

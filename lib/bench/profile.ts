@@ -24,7 +24,10 @@ export interface KernelProfile {
 }
 
 /** Adds up kernel times by name from tf.profile's kernel list. */
-export function aggregateKernels(kernels: readonly { name: string; kernelTimeMs: unknown }[], wallMs: number): KernelTime[] {
+export function aggregateKernels(
+  kernels: readonly { name: string; kernelTimeMs: unknown }[],
+  wallMs: number,
+): KernelTime[] {
   const byName = new Map<string, KernelTime>();
   for (const k of kernels) {
     const ms = typeof k.kernelTimeMs === "number" ? k.kernelTimeMs : 0;
@@ -47,6 +50,9 @@ export async function profileKernels(fn: () => unknown, nativeKernels: string[] 
   // tf.profile also lists composite ops run through customGrad (e.g. "logSoftmax__op") whose time includes their
   // kernels, which it lists too: keep registered kernels only, so nothing is counted twice.
   const backend = tf.getBackend();
-  const kernels = aggregateKernels(info.kernels.filter((k) => tf.getKernel(k.name, backend) !== undefined), wallMs);
+  const kernels = aggregateKernels(
+    info.kernels.filter((k) => tf.getKernel(k.name, backend) !== undefined),
+    wallMs,
+  );
   return { backend, wallMs, kernelMs: kernels.reduce((s, k) => s + k.ms, 0), kernels, nativeKernels };
 }

@@ -90,7 +90,12 @@ export function markdownTable(report: BenchReport): string {
   const engines = engineList(report);
   const ratios = RATIO_BASELINES.filter((b) => engines.includes(b) && engines.includes("native"));
   const notes = new Notes();
-  const head = ["workload", "GFLOP", ...engines.map((e) => ENGINE_TITLES[e]), ...ratios.map((b) => `native/${ENGINE_TITLES[b]}`)];
+  const head = [
+    "workload",
+    "GFLOP",
+    ...engines.map((e) => ENGINE_TITLES[e]),
+    ...ratios.map((b) => `native/${ENGINE_TITLES[b]}`),
+  ];
   if (engines.includes("native")) head.push("native % peak");
   const rows = report.cases.map((c) => {
     const get = (e: EngineName) => report.measurements.find((m) => m.caseId === c.id && m.engine === e);
@@ -107,7 +112,10 @@ export function markdownTable(report: BenchReport): string {
   });
   const align = head.map((_, i) => (i === 0 ? ":--" : "--:"));
   const lines = [head, align, ...rows].map((r) => `| ${r.join(" | ")} |`);
-  lines.push("", "Cells: median ms (GFLOP/s). Ratios: native's speedup, time(other) / time(native); above 1 = native faster.");
+  lines.push(
+    "",
+    "Cells: median ms (GFLOP/s). Ratios: native's speedup, time(other) / time(native); above 1 = native faster.",
+  );
   notes.list.forEach((n, i) => lines.push(`[${i + 1}] ${n}`));
   return lines.join("\n");
 }
@@ -120,14 +128,22 @@ export function lmTable(report: BenchReport): string {
   const cases = report.cases.filter((c) => c.tokens);
   if (cases.length === 0) return "";
   const engines = (["native", "torch"] as const).filter((e) => engineList(report).includes(e));
-  const head = ["model (lab.train.fit)", ...engines.flatMap((e) => [`${ENGINE_TITLES[e]} tokens/s (min–max)`, `${ENGINE_TITLES[e]} cores`]), "native/PyTorch"];
+  const head = [
+    "model (lab.train.fit)",
+    ...engines.flatMap((e) => [`${ENGINE_TITLES[e]} tokens/s (min–max)`, `${ENGINE_TITLES[e]} cores`]),
+    "native/PyTorch",
+  ];
   const rows = cases.map((c) => {
-    const get = (e: EngineName) => report.measurements.find((m) => m.caseId === c.id && m.engine === e && m.status === "ok");
+    const get = (e: EngineName) =>
+      report.measurements.find((m) => m.caseId === c.id && m.engine === e && m.status === "ok");
     const row = [c.label];
     for (const e of engines) {
       const m = get(e);
       const perS = (ms: number) => (c.tokens! / (ms / 1e3)).toFixed(0);
-      row.push(m ? `${perS(m.timing!.median)} (${perS(m.timing!.max)}–${perS(m.timing!.min)})` : "—", m?.cores !== undefined ? m.cores.toFixed(2) : "—");
+      row.push(
+        m ? `${perS(m.timing!.median)} (${perS(m.timing!.max)}–${perS(m.timing!.min)})` : "—",
+        m?.cores !== undefined ? m.cores.toFixed(2) : "—",
+      );
     }
     const r = speedup(report.measurements, c.id, "native", "torch");
     row.push(r === null ? "—" : `${num(r)}×`);
@@ -136,16 +152,24 @@ export function lmTable(report: BenchReport): string {
   const align = head.map((_, i) => (i === 0 ? ":--" : "--:"));
   return [head, align, ...rows]
     .map((r) => `| ${r.join(" | ")} |`)
-    .concat(["", "Cores: process CPU time / wall time over the case's calls (warmup included); the machine's pool size is the most."])
+    .concat([
+      "",
+      "Cores: process CPU time / wall time over the case's calls (warmup included); the machine's pool size is the most.",
+    ])
     .join("\n");
 }
 
 function detailTable(report: BenchReport): string {
-  const lines = ["| workload | engine | median ms | min ms | max ms | samples | GFLOP/s |", "| :-- | :-- | --: | --: | --: | --: | --: |"];
+  const lines = [
+    "| workload | engine | median ms | min ms | max ms | samples | GFLOP/s |",
+    "| :-- | :-- | --: | --: | --: | --: | --: |",
+  ];
   for (const c of report.cases) {
     for (const m of report.measurements.filter((x) => x.caseId === c.id && x.status === "ok")) {
       const t = m.timing!;
-      lines.push(`| ${c.label} | ${ENGINE_TITLES[m.engine]} | ${num(t.median)} | ${num(t.min)} | ${num(t.max)} | ${t.samples.length} | ${num(m.gflops!)} |`);
+      lines.push(
+        `| ${c.label} | ${ENGINE_TITLES[m.engine]} | ${num(t.median)} | ${num(t.min)} | ${num(t.max)} | ${t.samples.length} | ${num(m.gflops!)} |`,
+      );
     }
   }
   return lines.join("\n");
@@ -169,12 +193,15 @@ export function profileTable(p: KernelProfile & { split?: StepSplit | null }, to
     `| :-- | --: | --: | --: |${p.nativeKernels ? " :-- |" : ""}`,
   ];
   const runs = (k: string) => (p.nativeKernels ? ` ${p.nativeKernels.includes(k) ? "C++" : "tfjs cpu code"} |` : "");
-  for (const k of p.kernels.slice(0, top)) lines.push(`| ${k.kernel} | ${k.calls} | ${num(k.ms)} | ${(k.share * 100).toFixed(1)}% |${runs(k.kernel)}`);
+  for (const k of p.kernels.slice(0, top))
+    lines.push(`| ${k.kernel} | ${k.calls} | ${num(k.ms)} | ${(k.share * 100).toFixed(1)}% |${runs(k.kernel)}`);
   const rest = p.kernels.slice(top);
   if (rest.length) {
     const ms = rest.reduce((s, k) => s + k.ms, 0);
     const names = rest.map((k) => k.kernel).join(", ");
-    lines.push(`| ${rest.length} others | ${rest.reduce((s, k) => s + k.calls, 0)} | ${num(ms)} | ${((ms / p.wallMs) * 100).toFixed(1)}% |${p.nativeKernels ? " |" : ""}`);
+    lines.push(
+      `| ${rest.length} others | ${rest.reduce((s, k) => s + k.calls, 0)} | ${num(ms)} | ${((ms / p.wallMs) * 100).toFixed(1)}% |${p.nativeKernels ? " |" : ""}`,
+    );
     lines.push("", `Others: ${names}.`);
   }
   return lines.join("\n");
@@ -189,7 +216,9 @@ function environmentLines(report: BenchReport): string[] {
   for (const e of ENGINES) {
     const r = env.engines[e];
     if (!r) continue;
-    const info = Object.entries(r.info).map(([k, v]) => `${k} ${v}`).join(", ");
+    const info = Object.entries(r.info)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ");
     lines.push(`- ${ENGINE_TITLES[e]}: ${r.unavailable ?? info}`);
   }
   return lines;
@@ -218,27 +247,51 @@ export function markdownReport(report: BenchReport): string {
     "",
     "Train-step GFLOP/s count matmul FLOPs only (forward, and twice that backward); elementwise work is extra.",
   ];
-  if (report.profile) parts.push("", `## Profile: ${report.cases.find((c) => c.id === report.profile!.caseId)?.label ?? report.profile.caseId}`, "", profileTable(report.profile));
+  if (report.profile)
+    parts.push(
+      "",
+      `## Profile: ${report.cases.find((c) => c.id === report.profile!.caseId)?.label ?? report.profile.caseId}`,
+      "",
+      profileTable(report.profile),
+    );
   parts.push("", "## All timings", "", detailTable(report), "", "## Environment", "", ...environmentLines(report), "");
   return parts.join("\n");
 }
 
 /** Grouped bars: GFLOP/s per case and engine, log axis (a missing cell is a missing bar). */
 export function benchFigure(report: BenchReport): Figure {
-  const engines = engineList(report).filter((e) => report.measurements.some((m) => m.engine === e && m.status === "ok"));
+  const engines = engineList(report).filter((e) =>
+    report.measurements.some((m) => m.engine === e && m.status === "ok"),
+  );
   const groups = engines.map((e) => ({
     name: ENGINE_TITLES[e],
-    values: report.cases.map((c) => report.measurements.find((m) => m.caseId === c.id && m.engine === e && m.status === "ok")?.gflops ?? 0),
+    values: report.cases.map(
+      (c) => report.measurements.find((m) => m.caseId === c.id && m.engine === e && m.status === "ok")?.gflops ?? 0,
+    ),
   }));
-  const fig = groupedBar(report.cases.map((c) => c.short), groups.length ? groups : [{ name: "none", values: report.cases.map(() => 0) }], {
-    title: `GFLOP/s by engine (log scale; peak ${report.peak.gflops.toFixed(0)})`,
-    yTitle: "GFLOP/s",
-    width: 1100,
-    height: 520,
-  });
+  const fig = groupedBar(
+    report.cases.map((c) => c.short),
+    groups.length ? groups : [{ name: "none", values: report.cases.map(() => 0) }],
+    {
+      title: `GFLOP/s by engine (log scale; peak ${report.peak.gflops.toFixed(0)})`,
+      yTitle: "GFLOP/s",
+      width: 1100,
+      height: 520,
+    },
+  );
   fig.layout.yaxis = { ...fig.layout.yaxis, type: "log", dtick: 1 };
   // The measured peak as a dotted line across the plot.
-  fig.layout.shapes = [{ type: "line", xref: "paper", x0: 0, x1: 1, y0: report.peak.gflops, y1: report.peak.gflops, line: { dash: "dot", width: 1 } }];
+  fig.layout.shapes = [
+    {
+      type: "line",
+      xref: "paper",
+      x0: 0,
+      x1: 1,
+      y0: report.peak.gflops,
+      y1: report.peak.gflops,
+      line: { dash: "dot", width: 1 },
+    },
+  ];
   return fig;
 }
 

@@ -14,10 +14,22 @@ export interface BenchOptions extends RepeatPlan {
  * Full run: warmup ≥ 1 call and ≥ 300 ms, 5 repeats, at most ~30 s per case on one engine, skip calls estimated
  * above 15 s (tfjs cpu: GEMM 2048³ at ~20 s a call, the transformer step at ~30 s).
  */
-export const DEFAULT_BENCH_OPTIONS: Readonly<BenchOptions> = Object.freeze({ warmup: 1, warmupMs: 300, repeats: 5, budgetMs: 30_000, maxCallMs: 15_000 });
+export const DEFAULT_BENCH_OPTIONS: Readonly<BenchOptions> = Object.freeze({
+  warmup: 1,
+  warmupMs: 300,
+  repeats: 5,
+  budgetMs: 30_000,
+  maxCallMs: 15_000,
+});
 
 /** --quick: warmup ≥ 1 call and ≥ 100 ms, 3 repeats, ~5 s per case on one engine, skip calls estimated above 10 s. */
-export const QUICK_BENCH_OPTIONS: Readonly<BenchOptions> = Object.freeze({ warmup: 1, warmupMs: 100, repeats: 3, budgetMs: 5_000, maxCallMs: 10_000 });
+export const QUICK_BENCH_OPTIONS: Readonly<BenchOptions> = Object.freeze({
+  warmup: 1,
+  warmupMs: 100,
+  repeats: 3,
+  budgetMs: 5_000,
+  maxCallMs: 10_000,
+});
 
 /** ok: timed; skipped: estimated too slow; unavailable: the engine is not installed / did not load; unsupported: the engine cannot run this workload; failed: it threw. */
 export type MeasurementStatus = "ok" | "skipped" | "unavailable" | "unsupported" | "failed";
@@ -94,7 +106,10 @@ export async function runBench(
           const timing = summarize(r.samples);
           const gflops = c.flops / (timing.median * 1e6);
           rates.get(engine.name)!.push(gflops);
-          const extra = { ...(c.tokens ? { tokensPerS: c.tokens / (timing.median / 1e3) } : {}), ...(r.cores !== undefined ? { cores: r.cores } : {}) };
+          const extra = {
+            ...(c.tokens ? { tokensPerS: c.tokens / (timing.median / 1e3) } : {}),
+            ...(r.cores !== undefined ? { cores: r.cores } : {}),
+          };
           m = { ...base, status: "ok", timing, gflops, ...extra, ...(r.note ? { note: r.note } : {}) };
         } catch (e) {
           m = { ...base, status: "failed", note: firstLine(e) };

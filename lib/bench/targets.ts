@@ -14,15 +14,86 @@ export type Target = {
 
 /** The targets of issues 3 (native backend) and 14 (the lab's own models through fit). */
 export const TARGETS: readonly Target[] = Object.freeze([
-  { id: "gemm1024-torch", text: "GEMM 1024³: native ≥ 1.0× PyTorch", caseId: "gemm-1024", engine: "native", kind: "speedup", over: "torch", atLeast: 1 },
-  { id: "gemm1024-peak", text: "GEMM 1024³: native ≥ 90% of measured peak", caseId: "gemm-1024", engine: "native", kind: "peak", atLeast: 0.9 },
-  { id: "mlp-cpu", text: "MLP train step: native ≥ 50× tfjs cpu", caseId: "mlp-step", engine: "native", kind: "speedup", over: "cpu", atLeast: 50 },
-  { id: "mlp-wasm", text: "MLP train step: native ≥ 10× tfjs wasm", caseId: "mlp-step", engine: "native", kind: "speedup", over: "wasm", atLeast: 10 },
-  { id: "transformer-torch", text: "tiny-transformer train step: native ≥ 1.0× PyTorch eager", caseId: "transformer-step", engine: "native", kind: "speedup", over: "torch", atLeast: 1 },
-  { id: "lm-dense-torch-floor", text: "TransformerLM dense through fit: native ≥ 1.2× PyTorch (issue 14 floor)", caseId: "lm-dense", engine: "native", kind: "speedup", over: "torch", atLeast: 1.2 },
-  { id: "lm-dense-torch", text: "TransformerLM dense through fit: native ≥ 1.5× PyTorch (issue 14 target)", caseId: "lm-dense", engine: "native", kind: "speedup", over: "torch", atLeast: 1.5 },
-  { id: "lm-moe-torch-floor", text: "TransformerLM MoE through fit: native ≥ 1.2× PyTorch (issue 14 floor)", caseId: "lm-moe", engine: "native", kind: "speedup", over: "torch", atLeast: 1.2 },
-  { id: "lm-moe-torch", text: "TransformerLM MoE through fit: native ≥ 1.5× PyTorch (issue 14 target)", caseId: "lm-moe", engine: "native", kind: "speedup", over: "torch", atLeast: 1.5 },
+  {
+    id: "gemm1024-torch",
+    text: "GEMM 1024³: native ≥ 1.0× PyTorch",
+    caseId: "gemm-1024",
+    engine: "native",
+    kind: "speedup",
+    over: "torch",
+    atLeast: 1,
+  },
+  {
+    id: "gemm1024-peak",
+    text: "GEMM 1024³: native ≥ 90% of measured peak",
+    caseId: "gemm-1024",
+    engine: "native",
+    kind: "peak",
+    atLeast: 0.9,
+  },
+  {
+    id: "mlp-cpu",
+    text: "MLP train step: native ≥ 50× tfjs cpu",
+    caseId: "mlp-step",
+    engine: "native",
+    kind: "speedup",
+    over: "cpu",
+    atLeast: 50,
+  },
+  {
+    id: "mlp-wasm",
+    text: "MLP train step: native ≥ 10× tfjs wasm",
+    caseId: "mlp-step",
+    engine: "native",
+    kind: "speedup",
+    over: "wasm",
+    atLeast: 10,
+  },
+  {
+    id: "transformer-torch",
+    text: "tiny-transformer train step: native ≥ 1.0× PyTorch eager",
+    caseId: "transformer-step",
+    engine: "native",
+    kind: "speedup",
+    over: "torch",
+    atLeast: 1,
+  },
+  {
+    id: "lm-dense-torch-floor",
+    text: "TransformerLM dense through fit: native ≥ 1.2× PyTorch (issue 14 floor)",
+    caseId: "lm-dense",
+    engine: "native",
+    kind: "speedup",
+    over: "torch",
+    atLeast: 1.2,
+  },
+  {
+    id: "lm-dense-torch",
+    text: "TransformerLM dense through fit: native ≥ 1.5× PyTorch (issue 14 target)",
+    caseId: "lm-dense",
+    engine: "native",
+    kind: "speedup",
+    over: "torch",
+    atLeast: 1.5,
+  },
+  {
+    id: "lm-moe-torch-floor",
+    text: "TransformerLM MoE through fit: native ≥ 1.2× PyTorch (issue 14 floor)",
+    caseId: "lm-moe",
+    engine: "native",
+    kind: "speedup",
+    over: "torch",
+    atLeast: 1.2,
+  },
+  {
+    id: "lm-moe-torch",
+    text: "TransformerLM MoE through fit: native ≥ 1.5× PyTorch (issue 14 target)",
+    caseId: "lm-moe",
+    engine: "native",
+    kind: "speedup",
+    over: "torch",
+    atLeast: 1.5,
+  },
 ] as Target[]);
 
 /** A target's outcome. */
@@ -49,7 +120,12 @@ function missing(m: Measurement | undefined, engine: EngineName): string | null 
 }
 
 /** How many times faster `engine` ran `caseId` than `baseline` (baseline median / engine median); null if either is missing. */
-export function speedup(ms: readonly Measurement[], caseId: string, engine: EngineName, baseline: EngineName): number | null {
+export function speedup(
+  ms: readonly Measurement[],
+  caseId: string,
+  engine: EngineName,
+  baseline: EngineName,
+): number | null {
   const a = find(ms, caseId, engine);
   const b = find(ms, caseId, baseline);
   if (missing(a, engine) || missing(b, baseline)) return null;
@@ -57,18 +133,32 @@ export function speedup(ms: readonly Measurement[], caseId: string, engine: Engi
 }
 
 /** Fraction of `peakGflops` that `engine` reached on `caseId`; null if not measured. */
-export function peakFraction(ms: readonly Measurement[], caseId: string, engine: EngineName, peakGflops: number): number | null {
+export function peakFraction(
+  ms: readonly Measurement[],
+  caseId: string,
+  engine: EngineName,
+  peakGflops: number,
+): number | null {
   const m = find(ms, caseId, engine);
   return missing(m, engine) ? null : m!.gflops! / peakGflops;
 }
 
 /** Evaluates `targets` on the measurements. */
-export function evaluateTargets(ms: readonly Measurement[], peakGflops: number, targets: readonly Target[] = TARGETS): TargetResult[] {
+export function evaluateTargets(
+  ms: readonly Measurement[],
+  peakGflops: number,
+  targets: readonly Target[] = TARGETS,
+): TargetResult[] {
   return targets.map((t) => {
     const base = { id: t.id, text: t.text, required: t.atLeast };
-    const why = missing(find(ms, t.caseId, t.engine), t.engine) ?? (t.kind === "speedup" ? missing(find(ms, t.caseId, t.over), t.over) : null);
+    const why =
+      missing(find(ms, t.caseId, t.engine), t.engine) ??
+      (t.kind === "speedup" ? missing(find(ms, t.caseId, t.over), t.over) : null);
     if (why) return { ...base, status: "n/a", measured: null, note: why };
-    const measured = t.kind === "speedup" ? speedup(ms, t.caseId, t.engine, t.over)! : peakFraction(ms, t.caseId, t.engine, peakGflops)!;
+    const measured =
+      t.kind === "speedup"
+        ? speedup(ms, t.caseId, t.engine, t.over)!
+        : peakFraction(ms, t.caseId, t.engine, peakGflops)!;
     const note =
       t.kind === "speedup"
         ? `${measured.toFixed(2)}× (${ENGINE_TITLES[t.engine]} ${find(ms, t.caseId, t.engine)!.timing!.median.toFixed(2)} ms, ` +

@@ -104,7 +104,9 @@ export function tfjsEngine(backend: TfjsBackendName): Engine {
     },
     info: () => ({ ...settings }),
     unsupported: (c: BenchCase) =>
-      backend !== "native" && c.workload.kind === "lm-fit" ? "the LM-through-fit suite compares native with PyTorch (minutes a call here)" : null,
+      backend !== "native" && c.workload.kind === "lm-fit"
+        ? "the LM-through-fit suite compares native with PyTorch (minutes a call here)"
+        : null,
     async measure(c: BenchCase, plan: RepeatPlan): Promise<EngineSamples> {
       await useBackend(backend);
       const before = tf.memory().numTensors;
@@ -122,7 +124,13 @@ export function tfjsEngine(backend: TfjsBackendName): Engine {
       const leaked = tf.memory().numTensors - before;
       if (leaked !== 0) throw new Error(`tfjs ${backend}: case ${c.id} left ${leaked} tensors behind`);
       const fewer = timing.samples.length < plan.repeats;
-      return { samples: timing.samples, cores, note: fewer ? `${timing.samples.length} of ${plan.repeats} repeats (slow: budget ${plan.budgetMs / 1000} s)` : undefined };
+      return {
+        samples: timing.samples,
+        cores,
+        note: fewer
+          ? `${timing.samples.length} of ${plan.repeats} repeats (slow: budget ${plan.budgetMs / 1000} s)`
+          : undefined,
+      };
     },
     async close() {},
   };
@@ -139,12 +147,19 @@ export interface StepSplit {
 }
 
 /** A kernel profile of one call of `c` on `backend` (after `warmup` calls), plus the step split of train steps. */
-export async function profileTfjsCase(backend: TfjsBackendName, c: BenchCase, warmup = 1): Promise<KernelProfile & { split: StepSplit | null }> {
+export async function profileTfjsCase(
+  backend: TfjsBackendName,
+  c: BenchCase,
+  warmup = 1,
+): Promise<KernelProfile & { split: StepSplit | null }> {
   await useBackend(backend);
   const p = prepare(c.workload);
   try {
     for (let i = 0; i < warmup; i++) p.call();
-    const profile = await profileKernels(p.call, backend === "native" ? [...new Set(nativeKernels.map((k) => k.kernelName))].sort() : null);
+    const profile = await profileKernels(
+      p.call,
+      backend === "native" ? [...new Set(nativeKernels.map((k) => k.kernelName))].sort() : null,
+    );
     let split: StepSplit | null = null;
     if (p.gradients) {
       const stepMs = (await time(p.call, { warmup: 0, repeats: 3 })).median;

@@ -33,8 +33,10 @@ export function summarize(samples: number[]): Timing {
 /** Times `fn` (sync or async) `repeats` times after `warmup` untimed calls. */
 export async function time(fn: () => unknown, options: Partial<TimingOptions> = {}): Promise<Timing> {
   const { warmup, repeats } = withDefaults("time(fn, options)", DEFAULT_TIMING, options);
-  if (!Number.isInteger(repeats) || repeats < 1) throw new Error(`time(options.repeats): expected an integer ≥ 1, got ${repeats}`);
-  if (!Number.isInteger(warmup) || warmup < 0) throw new Error(`time(options.warmup): expected an integer ≥ 0, got ${warmup}`);
+  if (!Number.isInteger(repeats) || repeats < 1)
+    throw new Error(`time(options.repeats): expected an integer ≥ 1, got ${repeats}`);
+  if (!Number.isInteger(warmup) || warmup < 0)
+    throw new Error(`time(options.warmup): expected an integer ≥ 0, got ${warmup}`);
   for (let i = 0; i < warmup; i++) await fn();
   const samples: number[] = [];
   for (let i = 0; i < repeats; i++) {
@@ -66,7 +68,12 @@ export async function matmulThroughput(n: number, options: Partial<TimingOptions
       await c.data();
       c.dispose();
     }, options);
-    return { backend: tf.getBackend(), n, timing, gflops: gemmFlops({ batch: 1, m: n, n, k: n }) / (timing.median * 1e6) };
+    return {
+      backend: tf.getBackend(),
+      n,
+      timing,
+      gflops: gemmFlops({ batch: 1, m: n, n, k: n }) / (timing.median * 1e6),
+    };
   } finally {
     tf.dispose([a, b]);
   }
@@ -74,7 +81,8 @@ export async function matmulThroughput(n: number, options: Partial<TimingOptions
 
 /** Timed calls that fit `budgetMs` at `callMs` a call: between 1 and `repeats`. */
 export function fitRepeats(callMs: number, repeats: number, budgetMs: number): number {
-  if (!(callMs >= 0) || !(budgetMs > 0)) throw new Error(`fitRepeats: expected callMs ≥ 0 and budgetMs > 0, got ${callMs} and ${budgetMs}`);
+  if (!(callMs >= 0) || !(budgetMs > 0))
+    throw new Error(`fitRepeats: expected callMs ≥ 0 and budgetMs > 0, got ${callMs} and ${budgetMs}`);
   return Math.max(1, Math.min(repeats, callMs > 0 ? Math.floor(budgetMs / callMs) : repeats));
 }
 
@@ -83,7 +91,10 @@ export function fitRepeats(callMs: number, repeats: number, budgetMs: number): n
  * when the last warmup call shows that `repeats` calls would take longer than `budgetMs`, times fewer (at least one):
  * slow backends get fewer repeats. Without warmup all `repeats` are timed.
  */
-export async function timeWithinBudget(fn: () => unknown, options: TimingOptions & { warmupMs: number; budgetMs: number }): Promise<Timing> {
+export async function timeWithinBudget(
+  fn: () => unknown,
+  options: TimingOptions & { warmupMs: number; budgetMs: number },
+): Promise<Timing> {
   let repeats = options.repeats;
   const until = performance.now() + options.warmupMs;
   for (let i = 0; i < 1000 && (i < options.warmup || performance.now() < until); i++) {

@@ -81,7 +81,10 @@ export class TorchProcess {
 
   constructor(private readonly config: TorchConfig) {
     const env = config.ompWaitPolicy ? { ...process.env, OMP_WAIT_POLICY: config.ompWaitPolicy } : process.env;
-    this.child = spawn(config.python, [torchScript(), "--threads", String(config.threads)], { stdio: ["pipe", "pipe", "pipe"], env });
+    this.child = spawn(config.python, [torchScript(), "--threads", String(config.threads)], {
+      stdio: ["pipe", "pipe", "pipe"],
+      env,
+    });
     this.child.stderr.on("data", (d: Buffer) => (this.stderr = (this.stderr + d.toString()).slice(-4000)));
     this.child.on("error", (e) => {
       this.spawnFailed = true;
@@ -102,15 +105,21 @@ export class TorchProcess {
 
   /** The next line from the script (null once it has exited), or an error after the timeout. */
   private next(): Promise<string> {
-    const line = this.buffered.length ? Promise.resolve(this.buffered.shift()!) : new Promise<string | null>((r) => this.waiting.push(r));
+    const line = this.buffered.length
+      ? Promise.resolve(this.buffered.shift()!)
+      : new Promise<string | null>((r) => this.waiting.push(r));
     let timer: ReturnType<typeof setTimeout> | undefined;
     const limit = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`bench_torch.py gave no answer in ${this.config.timeoutMs} ms`)), this.config.timeoutMs);
+      timer = setTimeout(
+        () => reject(new Error(`bench_torch.py gave no answer in ${this.config.timeoutMs} ms`)),
+        this.config.timeoutMs,
+      );
     });
     return Promise.race([line, limit])
       .finally(() => clearTimeout(timer))
       .then((l) => {
-        if (l === null) throw new Error(`bench_torch.py exited: ${this.stderr.trim().split("\n").pop() ?? "no output"}`);
+        if (l === null)
+          throw new Error(`bench_torch.py exited: ${this.stderr.trim().split("\n").pop() ?? "no output"}`);
         return l;
       });
   }
@@ -132,7 +141,12 @@ export class TorchProcess {
 
   /** Runs one case; throws on the script's error reply. */
   async measure(c: BenchCase, plan: Pick<RepeatPlan, "warmup" | "warmupMs" | "repeats">): Promise<TorchReply> {
-    return this.request<TorchReply>({ workload: c.workload, warmup: plan.warmup, warmup_ms: plan.warmupMs, repeats: plan.repeats });
+    return this.request<TorchReply>({
+      workload: c.workload,
+      warmup: plan.warmup,
+      warmup_ms: plan.warmupMs,
+      repeats: plan.repeats,
+    });
   }
 
   /** Builds the twin of a transformer case with the given weights and trains it on the given batch (test/bench/torch.test.ts). */

@@ -44,7 +44,9 @@ function checkConfig(fn: string, cfg: ArithmeticConfig): void {
     throw new Error(`${fn}: config.maxOperand must be an integer ≥ 0, got ${cfg.maxOperand}`);
   }
   if (!Array.isArray(cfg.ops) || cfg.ops.length === 0 || !cfg.ops.every((op) => OPS.includes(op))) {
-    throw new Error(`${fn}: config.ops must be a non-empty list of ${OPS.map((o) => `"${o}"`).join(", ")}, got ${JSON.stringify(cfg.ops)}`);
+    throw new Error(
+      `${fn}: config.ops must be a non-empty list of ${OPS.map((o) => `"${o}"`).join(", ")}, got ${JSON.stringify(cfg.ops)}`,
+    );
   }
 }
 

@@ -41,8 +41,10 @@ function mix32(x: number): number {
 
 /** A 32-bit seed for step `step` of a run seeded with `seed` (murmur3 finaliser of both; distinct for nearby pairs). */
 export function stepSeed(seed: number, step: number): number {
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`stepSeed(seed, step): seed must be a non-negative safe integer, got ${seed}`);
-  if (!Number.isSafeInteger(step) || step < 0) throw new Error(`stepSeed(seed, step): step must be a non-negative safe integer, got ${step}`);
+  if (!Number.isSafeInteger(seed) || seed < 0)
+    throw new Error(`stepSeed(seed, step): seed must be a non-negative safe integer, got ${seed}`);
+  if (!Number.isSafeInteger(step) || step < 0)
+    throw new Error(`stepSeed(seed, step): step must be a non-negative safe integer, got ${step}`);
   const s = mix32(((seed >>> 0) ^ mix32(Math.floor(seed / 2 ** 32) + 0x3c6ef372)) + 0x9e3779b9);
   return mix32(s ^ mix32(step + 0x6a09e667 + (Math.floor(step / 2 ** 32) >>> 0)));
 }
@@ -50,7 +52,8 @@ export function stepSeed(seed: number, step: number): number {
 function checkBatchConfig(fn: string, cfg: BatchConfig): void {
   checkPositiveInt(fn, "config.batchSize", cfg.batchSize);
   checkPositiveInt(fn, "config.seqLen", cfg.seqLen);
-  if (!Number.isSafeInteger(cfg.seed) || cfg.seed < 0) throw new Error(`${fn}: config.seed must be a non-negative safe integer, got ${cfg.seed}`);
+  if (!Number.isSafeInteger(cfg.seed) || cfg.seed < 0)
+    throw new Error(`${fn}: config.seed must be a non-negative safe integer, got ${cfg.seed}`);
 }
 
 function checkStream(fn: string, name: string, tokens: Int32Array, seqLen: number): void {
@@ -61,14 +64,20 @@ function checkStream(fn: string, name: string, tokens: Int32Array, seqLen: numbe
 }
 
 /** The batch of windows starting at `offsets` (one row each) of `streams[row]` (or one stream for all rows). */
-export function windowBatch(streams: Int32Array | readonly Int32Array[], offsets: readonly number[], seqLen: number): Batch {
+export function windowBatch(
+  streams: Int32Array | readonly Int32Array[],
+  offsets: readonly number[],
+  seqLen: number,
+): Batch {
   const B = offsets.length;
   const inputs = new Int32Array(B * seqLen);
   const targets = new Int32Array(B * seqLen);
   offsets.forEach((o, row) => {
     const tokens = Array.isArray(streams) ? streams[row] : (streams as Int32Array);
     if (!(Number.isInteger(o) && o >= 0 && o + seqLen + 1 <= tokens.length)) {
-      throw new Error(`windowBatch(streams, offsets, seqLen): offsets[${row}] = ${o} must be in [0, ${tokens.length - seqLen - 1}]`);
+      throw new Error(
+        `windowBatch(streams, offsets, seqLen): offsets[${row}] = ${o} must be in [0, ${tokens.length - seqLen - 1}]`,
+      );
     }
     inputs.set(tokens.subarray(o, o + seqLen), row * seqLen);
     targets.set(tokens.subarray(o + 1, o + seqLen + 1), row * seqLen);
@@ -85,7 +94,11 @@ export function randomBatches(tokens: Int32Array, config: Partial<BatchConfig> =
   const span = tokens.length - cfg.seqLen; // valid offsets: [0, span)
   return (step) => {
     const rng = new Rng(stepSeed(cfg.seed, step));
-    return windowBatch(tokens, Array.from({ length: cfg.batchSize }, () => rng.int(span)), cfg.seqLen);
+    return windowBatch(
+      tokens,
+      Array.from({ length: cfg.batchSize }, () => rng.int(span)),
+      cfg.seqLen,
+    );
   };
 }
 
@@ -93,12 +106,18 @@ export function randomBatches(tokens: Int32Array, config: Partial<BatchConfig> =
  * Batches whose rows come from several token streams, each row's stream drawn with probability ∝ `weights[i]`
  * (a weight of 0 leaves a stream out). batches(step) is a pure function of (config, step), like randomBatches.
  */
-export function mixtureBatches(streams: readonly Int32Array[], weights: readonly number[], config: Partial<BatchConfig> = {}): (step: number) => MixtureBatch {
+export function mixtureBatches(
+  streams: readonly Int32Array[],
+  weights: readonly number[],
+  config: Partial<BatchConfig> = {},
+): (step: number) => MixtureBatch {
   const cfg = withDefaults("mixtureBatches(config)", DEFAULT_BATCH, config);
   const fn = "mixtureBatches(streams, weights, config)";
   checkBatchConfig(fn, cfg);
   if (streams.length === 0 || weights.length !== streams.length) {
-    throw new Error(`${fn}: expected one weight per stream and at least one stream, got ${streams.length} streams and ${weights.length} weights`);
+    throw new Error(
+      `${fn}: expected one weight per stream and at least one stream, got ${streams.length} streams and ${weights.length} weights`,
+    );
   }
   streams.forEach((s, i) => checkStream(fn, `streams[${i}]`, s, cfg.seqLen));
   weights.forEach((w, i) => {
@@ -118,7 +137,14 @@ export function mixtureBatches(streams: readonly Int32Array[], weights: readonly
       domains[row] = d;
       offsets.push(rng.int(streams[d].length - cfg.seqLen));
     }
-    return { ...windowBatch(offsets.map((_, row) => streams[domains[row]]), offsets, cfg.seqLen), domains };
+    return {
+      ...windowBatch(
+        offsets.map((_, row) => streams[domains[row]]),
+        offsets,
+        cfg.seqLen,
+      ),
+      domains,
+    };
   };
 }
 
@@ -158,7 +184,8 @@ export function evalBatches(tokens: Int32Array, config: EvalSetConfig): EvalSet 
   return {
     count,
     batch(i: number): Batch {
-      if (!(Number.isInteger(i) && i >= 0 && i < count)) throw new Error(`EvalSet.batch(i): i must be an integer in [0, ${count}), got ${i}`);
+      if (!(Number.isInteger(i) && i >= 0 && i < count))
+        throw new Error(`EvalSet.batch(i): i must be an integer in [0, ${count}), got ${i}`);
       return windowBatch(tokens, offsets.slice(i * B, (i + 1) * B), T);
     },
   };

@@ -34,8 +34,19 @@ export function makeTokenizer(kind: DatasetConfig["tokenizer"], texts: readonly 
 }
 
 /** `text` tokenized with `tokenizer` and split with `split`. */
-export function textDataset(name: string, text: string, tokenizer: Tokenizer, split: Partial<SplitConfig> = {}): TokenDataset {
-  return { name, ...splitTokens(tokenizer.encode(text), withDefaults("textDataset(name, text, tokenizer, split)", DEFAULT_SPLIT, split)) };
+export function textDataset(
+  name: string,
+  text: string,
+  tokenizer: Tokenizer,
+  split: Partial<SplitConfig> = {},
+): TokenDataset {
+  return {
+    name,
+    ...splitTokens(
+      tokenizer.encode(text),
+      withDefaults("textDataset(name, text, tokenizer, split)", DEFAULT_SPLIT, split),
+    ),
+  };
 }
 
 /** The domains of the mix (all, or `names`), one shared tokenizer, each domain split on its own. */
@@ -48,9 +59,19 @@ export interface MixDatasets {
 export type MixDatasetsConfig = MixConfig & { tokenizer: DatasetConfig["tokenizer"]; split: Partial<SplitConfig> };
 
 /** Tokenized, split domains of the multi-domain mix (prose, code, json, arithmetic by default). */
-export function mixDatasets(config: Partial<MixDatasetsConfig> = {}, names: readonly DomainName[] = DOMAINS): MixDatasets {
-  const { tokenizer: kind, split, ...mix } = withDefaults("mixDatasets(config)", { ...DEFAULT_MIX, ...DEFAULT_DATASET }, config);
+export function mixDatasets(
+  config: Partial<MixDatasetsConfig> = {},
+  names: readonly DomainName[] = DOMAINS,
+): MixDatasets {
+  const {
+    tokenizer: kind,
+    split,
+    ...mix
+  } = withDefaults("mixDatasets(config)", { ...DEFAULT_MIX, ...DEFAULT_DATASET }, config);
   const domains = loadDomains(mix, names);
-  const tokenizer = makeTokenizer(kind, domains.map((d) => d.text));
+  const tokenizer = makeTokenizer(
+    kind,
+    domains.map((d) => d.text),
+  );
   return { tokenizer, domains: domains.map((d) => textDataset(d.name, d.text, tokenizer, split)) };
 }

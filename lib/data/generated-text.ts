@@ -9,7 +9,9 @@ export const MAX_GENERATED_BYTES = 2 ** 27;
 /** Lines from `next()` (each ending in "\n") while the total stays within `bytes`; errors name `fn` and `bytes`. */
 export function linesWithin(fn: string, bytes: number, next: () => string): string {
   if (!(Number.isSafeInteger(bytes) && bytes >= 1 && bytes <= MAX_GENERATED_BYTES)) {
-    throw new Error(`${fn}: bytes must be an integer in [1, ${MAX_GENERATED_BYTES}] (128 MiB; the text is built in memory), got ${bytes}`);
+    throw new Error(
+      `${fn}: bytes must be an integer in [1, ${MAX_GENERATED_BYTES}] (128 MiB; the text is built in memory), got ${bytes}`,
+    );
   }
   const lines: string[] = [];
   let size = 0;

@@ -11,7 +11,13 @@ export { ByteTokenizer, CharTokenizer, tokenizerFromJSON } from "./tokenizer";
 export type { Tokenizer, TokenizerJSON } from "./tokenizer";
 export { corpusManifest, datasetsDir, describeText, loadCorpus, sha256, SHIPPED_CORPORA } from "./shipped";
 export type { ShippedCorpus, TextManifest } from "./shipped";
-export { arithmeticProblem, arithmeticText, checkArithmeticAnswer, DEFAULT_ARITHMETIC, evaluateArithmetic } from "./arithmetic-problems";
+export {
+  arithmeticProblem,
+  arithmeticText,
+  checkArithmeticAnswer,
+  DEFAULT_ARITHMETIC,
+  evaluateArithmetic,
+} from "./arithmetic-problems";
 export type { ArithmeticConfig, ArithmeticOp, ArithmeticProblem } from "./arithmetic-problems";
 export { jsonRecord, jsonText } from "./json-text";
 export { DEFAULT_MIX, DOMAINS, domainText, loadDomains, mixManifest } from "./mix";
@@ -22,7 +28,15 @@ export { DEFAULT_BATCH, evalBatches, mixtureBatches, randomBatches, stepSeed, wi
 export type { Batch, BatchConfig, EvalSet, EvalSetConfig, MixtureBatch } from "./batch";
 export { DEFAULT_DATASET, makeTokenizer, mixDatasets, textDataset } from "./dataset";
 export type { DatasetConfig, MixDatasets, MixDatasetsConfig, TokenDataset } from "./dataset";
-export { DEBIAN_FASHION_MNIST, FASHION_MNIST_CLASSES, PADDED_SIDE, fashionMnistSplits, imageBatch, loadFashionMnist, sliceImages } from "./fashion-mnist";
+export {
+  DEBIAN_FASHION_MNIST,
+  FASHION_MNIST_CLASSES,
+  PADDED_SIDE,
+  fashionMnistSplits,
+  imageBatch,
+  loadFashionMnist,
+  sliceImages,
+} from "./fashion-mnist";
 export type { ImageSet } from "./fashion-mnist";
 export { DEFAULT_SKEWED_STREAM, SkewedStream } from "./skewed-stream";
 export type { SkewedStreamConfig } from "./skewed-stream";

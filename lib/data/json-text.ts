@@ -3,8 +3,32 @@
 import { linesWithin } from "./generated-text";
 import { Rng } from "../random";
 
-const FIRST = ["Elinor", "Marianne", "Edward", "Fanny", "Emma", "George", "Anne", "Frederick", "Catherine", "Henry", "Jane", "Charles"];
-const LAST = ["Dashwood", "Bennet", "Darcy", "Price", "Woodhouse", "Knightley", "Elliot", "Wentworth", "Morland", "Tilney"];
+const FIRST = [
+  "Elinor",
+  "Marianne",
+  "Edward",
+  "Fanny",
+  "Emma",
+  "George",
+  "Anne",
+  "Frederick",
+  "Catherine",
+  "Henry",
+  "Jane",
+  "Charles",
+];
+const LAST = [
+  "Dashwood",
+  "Bennet",
+  "Darcy",
+  "Price",
+  "Woodhouse",
+  "Knightley",
+  "Elliot",
+  "Wentworth",
+  "Morland",
+  "Tilney",
+];
 const CITIES = ["Bath", "London", "Highbury", "Barton", "Meryton", "Portsmouth", "Lyme", "Northanger", "Pemberley"];
 const TAGS = ["alpha", "beta", "gamma", "delta", "urgent", "archived", "draft", "review", "shipped", "blocked"];
 const STATUS = ["open", "closed", "pending", "failed"];
@@ -16,7 +40,11 @@ function pick<T>(rng: Rng, items: readonly T[]): T {
 /** One record: nested objects, arrays, strings, integers, decimals, booleans and null. */
 export function jsonRecord(rng: Rng, id: number): Record<string, unknown> {
   const tags = Array.from({ length: rng.int(4) }, () => pick(rng, TAGS));
-  const items = Array.from({ length: 1 + rng.int(3) }, () => ({ sku: `${pick(rng, TAGS).slice(0, 3).toUpperCase()}-${rng.int(10000)}`, qty: 1 + rng.int(9), price: rng.int(100000) / 100 }));
+  const items = Array.from({ length: 1 + rng.int(3) }, () => ({
+    sku: `${pick(rng, TAGS).slice(0, 3).toUpperCase()}-${rng.int(10000)}`,
+    qty: 1 + rng.int(9),
+    price: rng.int(100000) / 100,
+  }));
   return {
     id,
     name: `${pick(rng, FIRST)} ${pick(rng, LAST)}`,

@@ -61,7 +61,8 @@ function generate(name: DomainName, seed: number, bytes: number): string {
 /** The text of one domain, whole (before any maxChars cut), checked against the manifest where it applies. */
 export function domainText(name: DomainName, config: Partial<MixConfig> = {}): string {
   const cfg = withDefaults("domainText(config)", DEFAULT_MIX, config);
-  if (!DOMAINS.includes(name)) throw new Error(`domainText(name): expected one of ${DOMAINS.join(", ")}, got ${JSON.stringify(name)}`);
+  if (!DOMAINS.includes(name))
+    throw new Error(`domainText(name): expected one of ${DOMAINS.join(", ")}, got ${JSON.stringify(name)}`);
   const shipped = SHIPPED[name];
   if (shipped) return loadCorpus(shipped);
   const text = generate(name, cfg.seed, cfg.generatedBytes);
@@ -69,7 +70,9 @@ export function domainText(name: DomainName, config: Partial<MixConfig> = {}): s
   if (entry.generator && entry.generator.seed === cfg.seed && entry.generator.bytes === cfg.generatedBytes) {
     const got = sha256(text);
     if (got !== entry.sha256) {
-      throw new Error(`domainText("${name}"): the generator gives sha256 ${got} for seed ${cfg.seed}, the manifest says ${entry.sha256}`);
+      throw new Error(
+        `domainText("${name}"): the generator gives sha256 ${got} for seed ${cfg.seed}, the manifest says ${entry.sha256}`,
+      );
     }
   }
   return text;

@@ -42,7 +42,11 @@ export function describeText(text: string): Pick<TextManifest, "sha256" | "bytes
   const bytes = new TextEncoder().encode(text);
   const distinct = new Set<number>(bytes);
   const chars = [...new Set(Array.from(text))].sort((a, b) => a.codePointAt(0)! - b.codePointAt(0)!);
-  return { sha256: sha256(text), bytes: bytes.length, vocab: { chars: chars.join(""), distinctChars: chars.length, distinctBytes: distinct.size } };
+  return {
+    sha256: sha256(text),
+    bytes: bytes.length,
+    vocab: { chars: chars.join(""), distinctChars: chars.length, distinctBytes: distinct.size },
+  };
 }
 
 /** The manifest of a shipped corpus. */
@@ -63,7 +67,8 @@ export function loadCorpus(name: ShippedCorpus): string {
   const file = path.join(datasetsDir(), name, manifest.file!);
   const text = gunzipSync(readFileSync(file)).toString("utf8");
   const got = sha256(text);
-  if (got !== manifest.sha256) throw new Error(`loadCorpus("${name}"): ${file} has sha256 ${got}, the manifest says ${manifest.sha256}`);
+  if (got !== manifest.sha256)
+    throw new Error(`loadCorpus("${name}"): ${file} has sha256 ${got}, the manifest says ${manifest.sha256}`);
   cache.set(name, text);
   return text;
 }

@@ -16,7 +16,12 @@ export interface SkewedStreamConfig {
   noise: number;
 }
 
-export const DEFAULT_SKEWED_STREAM: Readonly<SkewedStreamConfig> = Object.freeze({ dim: 32, clusters: 16, skew: 1.2, noise: 0.3 });
+export const DEFAULT_SKEWED_STREAM: Readonly<SkewedStreamConfig> = Object.freeze({
+  dim: 32,
+  clusters: 16,
+  skew: 1.2,
+  noise: 0.3,
+});
 
 /** A stream of token batches from Zipf-weighted clusters. Call dispose() when done. */
 export class SkewedStream {
@@ -43,7 +48,9 @@ export class SkewedStream {
       const i = this.cumulative.findIndex((c) => u < c);
       return i < 0 ? this.cumulative.length - 1 : i;
     });
-    return tf.tidy(() => tf.add(tf.gather(this.centres, ids), randomNormal([tokens, this.config.dim], 0, this.config.noise))) as tf.Tensor2D;
+    return tf.tidy(() =>
+      tf.add(tf.gather(this.centres, ids), randomNormal([tokens, this.config.dim], 0, this.config.noise)),
+    ) as tf.Tensor2D;
   }
 
   dispose(): void {

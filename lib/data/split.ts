@@ -29,16 +29,21 @@ export function splitTokens(tokens: Int32Array, config: Partial<SplitConfig> = {
   const cfg = withDefaults("splitTokens(tokens, config)", DEFAULT_SPLIT, config);
   const fn = "splitTokens(tokens, config)";
   checkPositiveInt(fn, "config.blockSize", cfg.blockSize);
-  if (!(cfg.valFraction > 0 && cfg.valFraction < 1)) throw new Error(`${fn}: config.valFraction must be in (0, 1), got ${cfg.valFraction}`);
+  if (!(cfg.valFraction > 0 && cfg.valFraction < 1))
+    throw new Error(`${fn}: config.valFraction must be in (0, 1), got ${cfg.valFraction}`);
   const blocks = Math.ceil(tokens.length / cfg.blockSize);
-  if (blocks < 2) throw new Error(`${fn}: ${tokens.length} tokens make ${blocks} block(s) of ${cfg.blockSize}; need at least 2 (lower config.blockSize)`);
+  if (blocks < 2)
+    throw new Error(
+      `${fn}: ${tokens.length} tokens make ${blocks} block(s) of ${cfg.blockSize}; need at least 2 (lower config.blockSize)`,
+    );
   const nVal = Math.min(blocks - 1, Math.ceil(cfg.valFraction * blocks));
   const order = new Rng(cfg.seed).shuffle(Array.from({ length: blocks }, (_, i) => i));
   const isVal = new Uint8Array(blocks);
   for (const b of order.slice(0, nVal)) isVal[b] = 1;
   const gather = (want: number): Int32Array => {
     const parts: Int32Array[] = [];
-    for (let b = 0; b < blocks; b++) if (isVal[b] === want) parts.push(tokens.subarray(b * cfg.blockSize, (b + 1) * cfg.blockSize));
+    for (let b = 0; b < blocks; b++)
+      if (isVal[b] === want) parts.push(tokens.subarray(b * cfg.blockSize, (b + 1) * cfg.blockSize));
     const out = new Int32Array(parts.reduce((n, p) => n + p.length, 0));
     let at = 0;
     for (const p of parts) {

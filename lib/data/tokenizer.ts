@@ -86,7 +86,9 @@ export class CharTokenizer implements Tokenizer {
       const id = this.ids.get(c);
       if (id === undefined) {
         const code = c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0");
-        throw new Error(`CharTokenizer.encode(text): character ${JSON.stringify(c)} (U+${code}) at index ${n} is not in the vocabulary of ${this.vocabSize}`);
+        throw new Error(
+          `CharTokenizer.encode(text): character ${JSON.stringify(c)} (U+${code}) at index ${n} is not in the vocabulary of ${this.vocabSize}`,
+        );
       }
       out[n++] = id;
     }
@@ -109,5 +111,7 @@ export class CharTokenizer implements Tokenizer {
 export function tokenizerFromJSON(json: TokenizerJSON): Tokenizer {
   if (json?.kind === "byte") return new ByteTokenizer();
   if (json?.kind === "char") return new CharTokenizer(json.chars);
-  throw new Error(`tokenizerFromJSON(json): kind must be "byte" or "char", got ${JSON.stringify((json as { kind?: unknown })?.kind)}`);
+  throw new Error(
+    `tokenizerFromJSON(json): kind must be "byte" or "char", got ${JSON.stringify((json as { kind?: unknown })?.kind)}`,
+  );
 }

@@ -21,7 +21,13 @@ export interface BalanceRun {
 }
 
 /** Trains a MoE layer (config `layer`) for `steps` steps of `tokens` tokens from `stream` (Adam, lr), recording load. */
-export function balanceRun(stream: SkewedStream, layer: Partial<MoEConfig>, steps: number, tokens: number, lr = 1e-2): BalanceRun {
+export function balanceRun(
+  stream: SkewedStream,
+  layer: Partial<MoEConfig>,
+  steps: number,
+  tokens: number,
+  lr = 1e-2,
+): BalanceRun {
   const dim = stream.config.dim;
   const moe = new MoELayer(dim, layer);
   const teacher = randomNormal([dim, dim], 0, 1 / Math.sqrt(dim)); // [dim, dim]
@@ -32,11 +38,16 @@ export function balanceRun(stream: SkewedStream, layer: Partial<MoEConfig>, step
     for (let step = 0; step < steps; step++) {
       throwIfCancelled(`balanceRun, after ${step} of ${steps} steps`); // between steps; finally frees the layer
       const x = stream.batch(tokens); // [tokens, dim]
-      const { metrics, aux } = optimizerStep(opt, moe.trainableVariables(), () => {
-        const out = moe.forward(x, { seqLen: tokens });
-        const mse = tf.mean(tf.square(tf.sub(out.y, tf.tanh(tf.matMul(x, teacher))))) as tf.Scalar;
-        return { loss: tf.add(mse, out.auxLoss) as tf.Scalar, metrics: { mse }, aux: { load: out.load } };
-      }, config);
+      const { metrics, aux } = optimizerStep(
+        opt,
+        moe.trainableVariables(),
+        () => {
+          const out = moe.forward(x, { seqLen: tokens });
+          const mse = tf.mean(tf.square(tf.sub(out.y, tf.tanh(tf.matMul(x, teacher))))) as tf.Scalar;
+          return { loss: tf.add(mse, out.auxLoss) as tf.Scalar, metrics: { mse }, aux: { load: out.load } };
+        },
+        config,
+      );
       try {
         moe.updateBias(aux.load as tf.Tensor1D);
         run.load.push(Array.from(aux.load.dataSync()));

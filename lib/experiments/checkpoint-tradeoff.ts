@@ -20,8 +20,15 @@ export interface CheckpointSide {
 }
 
 /** Measures `config` with checkpoint off and on: `steps` training steps per round, `rounds` alternating rounds. */
-export async function checkpointTradeoff(config: Partial<LMConfig>, batches: (step: number) => Batch, steps: number, rounds: number, seed = 0): Promise<{ plain: CheckpointSide; checkpointed: CheckpointSide }> {
-  if (!(Number.isSafeInteger(rounds) && rounds >= 1)) throw new Error(`checkpointTradeoff: rounds must be an integer ≥ 1, got ${rounds}`);
+export async function checkpointTradeoff(
+  config: Partial<LMConfig>,
+  batches: (step: number) => Batch,
+  steps: number,
+  rounds: number,
+  seed = 0,
+): Promise<{ plain: CheckpointSide; checkpointed: CheckpointSide }> {
+  if (!(Number.isSafeInteger(rounds) && rounds >= 1))
+    throw new Error(`checkpointTradeoff: rounds must be an integer ≥ 1, got ${rounds}`);
   const sides = [false, true].map((checkpoint) => {
     seedAll(seed);
     return new TransformerLM({ ...config, checkpoint });
@@ -37,6 +44,10 @@ export async function checkpointTradeoff(config: Partial<LMConfig>, batches: (st
   }
   sides.forEach((m) => m.dispose());
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  const side = (i: number): CheckpointSide => ({ peakBytes: memory[i].peakBytes, msPerStep: median(times[i]), loss: memory[i].loss });
+  const side = (i: number): CheckpointSide => ({
+    peakBytes: memory[i].peakBytes,
+    msPerStep: median(times[i]),
+    loss: memory[i].loss,
+  });
   return { plain: side(0), checkpointed: side(1) };
 }

@@ -26,7 +26,12 @@ export interface ClassifierConfig {
   recipe: Fp8Recipe | null;
 }
 
-export const DEFAULT_CLASSIFIER: Readonly<ClassifierConfig> = Object.freeze({ inputs: 1024, hidden: [256, 256], classes: 10, recipe: null });
+export const DEFAULT_CLASSIFIER: Readonly<ClassifierConfig> = Object.freeze({
+  inputs: 1024,
+  hidden: [256, 256],
+  classes: 10,
+  recipe: null,
+});
 
 export class MlpClassifier extends Module {
   readonly config: ClassifierConfig;
@@ -36,12 +41,18 @@ export class MlpClassifier extends Module {
   constructor(config: Partial<ClassifierConfig> = {}) {
     super();
     const cfg = withDefaults("MlpClassifier(config)", DEFAULT_CLASSIFIER, config);
-    for (const [k, v] of [["inputs", cfg.inputs], ["classes", cfg.classes], ...cfg.hidden.map((h, i) => [`hidden[${i}]`, h] as const)] as const) {
+    for (const [k, v] of [
+      ["inputs", cfg.inputs],
+      ["classes", cfg.classes],
+      ...cfg.hidden.map((h, i) => [`hidden[${i}]`, h] as const),
+    ] as const) {
       checkPositiveInt("MlpClassifier", k, v);
     }
     this.config = cfg;
     const widths = [cfg.inputs, ...cfg.hidden];
-    this.layers = cfg.hidden.map((h, i) => this.child(`fc${i}`, new Fp8Linear(widths[i], h, cfg.recipe, { bias: true })));
+    this.layers = cfg.hidden.map((h, i) =>
+      this.child(`fc${i}`, new Fp8Linear(widths[i], h, cfg.recipe, { bias: true })),
+    );
     this.head = this.child("head", new Linear(widths[widths.length - 1], cfg.classes, { bias: true }));
   }
 
@@ -66,10 +77,20 @@ export interface TrainClassifierConfig {
   onStep: ((step: number, loss: number) => void) | null;
 }
 
-export const DEFAULT_TRAIN_CLASSIFIER: Readonly<TrainClassifierConfig> = Object.freeze({ steps: 500, batchSize: 128, learningRate: 1e-3, seed: 0, onStep: null });
+export const DEFAULT_TRAIN_CLASSIFIER: Readonly<TrainClassifierConfig> = Object.freeze({
+  steps: 500,
+  batchSize: 128,
+  learningRate: 1e-3,
+  seed: 0,
+  onStep: null,
+});
 
 /** Trains `model` on `set` with Adam (lab.train's step, no clipping); returns the loss of every step. */
-export function trainClassifier(model: MlpClassifier, set: ImageSet, config: Partial<TrainClassifierConfig> = {}): number[] {
+export function trainClassifier(
+  model: MlpClassifier,
+  set: ImageSet,
+  config: Partial<TrainClassifierConfig> = {},
+): number[] {
   const cfg = withDefaults("trainClassifier(model, set, config)", DEFAULT_TRAIN_CLASSIFIER, config);
   checkPositiveInt("trainClassifier", "batchSize", cfg.batchSize);
   const rng = new Rng(cfg.seed);

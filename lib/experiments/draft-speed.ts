@@ -24,8 +24,14 @@ export interface DraftSpeed {
 }
 
 /** Decodes `newTokens` greedy tokens after each prompt with and without the draft; times `rounds` interleaved rounds. */
-export function draftSpeed(model: TransformerLM, prompts: readonly number[][], newTokens: number, rounds: number): DraftSpeed {
-  if (prompts.length === 0) throw new Error("draftSpeed(model, prompts, newTokens, rounds): expected at least one prompt");
+export function draftSpeed(
+  model: TransformerLM,
+  prompts: readonly number[][],
+  newTokens: number,
+  rounds: number,
+): DraftSpeed {
+  if (prompts.length === 0)
+    throw new Error("draftSpeed(model, prompts, newTokens, rounds): expected at least one prompt");
   let [drafted, accepted, forwards] = [0, 0, 0];
   let identical = true;
   for (const p of prompts) {
@@ -34,10 +40,13 @@ export function draftSpeed(model: TransformerLM, prompts: readonly number[][], n
     identical &&= spec.tokens.join() === generate(model, p, newTokens, { temperature: 0 }).join();
   }
   const all = prompts.length * newTokens;
-  const [greedy, speculative] = timeInterleaved([
-    { name: "greedy", run: () => prompts.forEach((p) => generate(model, p, newTokens, { temperature: 0 })) },
-    { name: "MTP draft", run: () => prompts.forEach((p) => speculativeGenerate(model, p, newTokens)) },
-  ], { rounds, warmupRounds: 1 });
+  const [greedy, speculative] = timeInterleaved(
+    [
+      { name: "greedy", run: () => prompts.forEach((p) => generate(model, p, newTokens, { temperature: 0 })) },
+      { name: "MTP draft", run: () => prompts.forEach((p) => speculativeGenerate(model, p, newTokens)) },
+    ],
+    { rounds, warmupRounds: 1 },
+  );
   const greedyTokensPerSecond = all / (greedy.median / 1000);
   const speculativeTokensPerSecond = all / (speculative.median / 1000);
   return {

@@ -42,7 +42,8 @@ export function ffnLatency(configs: Record<string, LMConfig>, config: FfnLatency
   const { tokens, seqLen, rounds, wholeBlock } = config;
   checkPositiveInt(fn, "config.tokens", tokens);
   checkPositiveInt(fn, "config.seqLen", seqLen);
-  if (tokens % seqLen) throw new Error(`${fn}: config.tokens (${tokens}) must be a multiple of config.seqLen (${seqLen})`);
+  if (tokens % seqLen)
+    throw new Error(`${fn}: config.tokens (${tokens}) must be a multiple of config.seqLen (${seqLen})`);
   const dims = new Set(Object.values(configs).map((c) => c.dim));
   if (dims.size !== 1) throw new Error(`${fn}: configs must share one width dim, got ${[...dims].join(", ")}`);
   const parts = Object.entries(configs).map(([name, c]) => {
@@ -55,12 +56,23 @@ export function ffnLatency(configs: Record<string, LMConfig>, config: FfnLatency
     const calls: (TimedCall & { part: string })[] = [
       { name, part: `FFN layer d=${d}`, run: () => tf.tidy(() => void ffn.apply(flat).dataSync()) },
     ];
-    if (wholeBlock) calls.push({ name, part: `whole block d=${d}`, run: () => tf.tidy(() => void block.apply(xs, rope).x.dataSync()) });
+    if (wholeBlock)
+      calls.push({
+        name,
+        part: `whole block d=${d}`,
+        run: () => tf.tidy(() => void block.apply(xs, rope).x.dataSync()),
+      });
     return { calls, free: () => (block.dispose(), tf.dispose([xs, flat, ...(rope ? [rope.cos, rope.sin] : [])])) };
   });
   const calls = parts.flatMap((p) => p.calls);
   try {
-    return timeInterleaved(calls, { rounds }).map(({ median, min, max }, i) => ({ name: calls[i].name, part: calls[i].part, median, min, max }));
+    return timeInterleaved(calls, { rounds }).map(({ median, min, max }, i) => ({
+      name: calls[i].name,
+      part: calls[i].part,
+      median,
+      min,
+      max,
+    }));
   } finally {
     parts.forEach((p) => p.free());
   }

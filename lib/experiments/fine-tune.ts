@@ -70,9 +70,16 @@ export function cloneModel(model: TransformerLM): TransformerLM {
  * Adapts a copy of `base` by `method`, evaluates it and hands it to `inspect` (e.g. to generate from it) before freeing
  * it; `base` is left as it was.
  */
-export async function adaptRun<T>(base: TransformerLM, method: AdaptMethod, data: AdaptData, settings: AdaptSettings, inspect: (model: TransformerLM) => T): Promise<AdaptResult & { inspected: T }> {
+export async function adaptRun<T>(
+  base: TransformerLM,
+  method: AdaptMethod,
+  data: AdaptData,
+  settings: AdaptSettings,
+  inspect: (model: TransformerLM) => T,
+): Promise<AdaptResult & { inspected: T }> {
   const model = cloneModel(base);
-  const adapter = method.kind === "lora" ? applyLora(model, method.lora, { quantizeBase: method.quantizeBase ?? null }) : null;
+  const adapter =
+    method.kind === "lora" ? applyLora(model, method.lora, { quantizeBase: method.quantizeBase ?? null }) : null;
   try {
     const footprint = trainingFootprint(model, adapter);
     const loss = (b: Batch) => model.stepLoss(b.inputs, b.targets);
@@ -80,16 +87,35 @@ export async function adaptRun<T>(base: TransformerLM, method: AdaptMethod, data
     const schedule = { kind: "constant" as const, lr, warmupSteps: settings.warmupSteps };
     const stages: { steps: number; batches: (step: number) => Batch }[] =
       method.kind === "two-stage"
-        ? [{ steps: Math.round(settings.steps * method.generalShare), batches: data.mix }, { steps: settings.steps - Math.round(settings.steps * method.generalShare), batches: data.domain }]
+        ? [
+            { steps: Math.round(settings.steps * method.generalShare), batches: data.mix },
+            { steps: settings.steps - Math.round(settings.steps * method.generalShare), batches: data.domain },
+          ]
         : [{ steps: settings.steps, batches: data.domain }];
     const ms: number[] = [];
     for (const [i, stage] of stages.entries()) {
       if (stage.steps < 1) continue;
-      const result = await fit({ module: adapter ?? model, loss, batches: stage.batches, config: { steps: stage.steps, schedule, seed: settings.seed + i, label: `${method.name} ${i + 1}/${stages.length}` } });
+      const result = await fit({
+        module: adapter ?? model,
+        loss,
+        batches: stage.batches,
+        config: {
+          steps: stage.steps,
+          schedule,
+          seed: settings.seed + i,
+          label: `${method.name} ${i + 1}/${stages.length}`,
+        },
+      });
       ms.push(...result.history.slice(1).map((r) => r.ms));
     }
     adapter?.eval();
-    const out = { name: method.name, domainLoss: valLoss(model, data.valDomain), originalLoss: valLoss(model, data.valOriginal), footprint, msPerStep: summarize(ms.length ? ms : [0]).median };
+    const out = {
+      name: method.name,
+      domainLoss: valLoss(model, data.valDomain),
+      originalLoss: valLoss(model, data.valOriginal),
+      footprint,
+      msPerStep: summarize(ms.length ? ms : [0]).median,
+    };
     return { ...out, inspected: inspect(model) };
   } finally {
     adapter?.remove();
@@ -109,7 +135,13 @@ export interface DistillRunSettings extends DistillConfig {
  * Trains `student` on `batches` with Hinton's loss against `teacher`'s logits (teacher frozen: it is not the module
  * fit optimises), or with plain cross-entropy when `teacher` is null; returns the student's validation loss.
  */
-export async function trainStudent(student: TransformerLM, teacher: TransformerLM | null, batches: (step: number) => Batch, val: BatchSet<Batch>, settings: DistillRunSettings): Promise<number> {
+export async function trainStudent(
+  student: TransformerLM,
+  teacher: TransformerLM | null,
+  batches: (step: number) => Batch,
+  val: BatchSet<Batch>,
+  settings: DistillRunSettings,
+): Promise<number> {
   const V = student.config.vocabSize;
   await fit({
     module: student,
@@ -121,7 +153,12 @@ export async function trainStudent(student: TransformerLM, teacher: TransformerL
       return { loss: d.loss, metrics: { kl: d.kl, ce: d.ce } };
     },
     batches,
-    config: { steps: settings.steps, schedule: { kind: "constant", lr: settings.lr, warmupSteps: settings.warmupSteps }, seed: settings.seed, label: teacher ? "distil" : "scratch" },
+    config: {
+      steps: settings.steps,
+      schedule: { kind: "constant", lr: settings.lr, warmupSteps: settings.warmupSteps },
+      seed: settings.seed,
+      label: teacher ? "distil" : "scratch",
+    },
   });
   return valLoss(student, val);
 }
@@ -148,7 +185,9 @@ function typescript(): TypeScriptModule {
       // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use only (a large package)
       tsModule = require("typescript") as TypeScriptModule;
     } catch {
-      throw new Error("declarationPassRate: the `typescript` package is needed to parse generated declarations (npm install typescript)");
+      throw new Error(
+        "declarationPassRate: the `typescript` package is needed to parse generated declarations (npm install typescript)",
+      );
     }
   }
   return tsModule;
@@ -157,7 +196,11 @@ function typescript(): TypeScriptModule {
 /** True when `line`, as a member of an interface, parses with no syntactic diagnostic (the TypeScript compiler's parser). */
 export function parsesAsMember(line: string): boolean {
   const ts = typescript();
-  const out = ts.transpileModule(`interface Probe {\n${line}\n}\n`, { reportDiagnostics: true, fileName: "probe.ts", compilerOptions: { target: ts.ScriptTarget.ES2022 } });
+  const out = ts.transpileModule(`interface Probe {\n${line}\n}\n`, {
+    reportDiagnostics: true,
+    fileName: "probe.ts",
+    compilerOptions: { target: ts.ScriptTarget.ES2022 },
+  });
   return (out.diagnostics ?? []).length === 0;
 }
 
@@ -175,9 +218,17 @@ export interface PassRateConfig {
  * tokens fit the model's context, so a completion is possible), the model continues its first 4 + promptChars
  * characters greedily up to the end of the line (or the context); see isCompleteMember.
  */
-export function declarationPassRate(model: TransformerLM, tokenizer: Tokenizer, lines: readonly string[], config: PassRateConfig): { rate: number; examples: string[] } {
+export function declarationPassRate(
+  model: TransformerLM,
+  tokenizer: Tokenizer,
+  lines: readonly string[],
+  config: PassRateConfig,
+): { rate: number; examples: string[] } {
   const fitting = lines.filter((l) => tokenizer.encode(l).length < model.config.contextLen);
-  if (fitting.length === 0) throw new Error(`declarationPassRate(model, tokenizer, lines): no line fits the context of ${model.config.contextLen} tokens`);
+  if (fitting.length === 0)
+    throw new Error(
+      `declarationPassRate(model, tokenizer, lines): no line fits the context of ${model.config.contextLen} tokens`,
+    );
   const rng = new Rng(config.seed);
   const newline = tokenizer.encode("\n")[0];
   const examples: string[] = [];

@@ -14,11 +14,32 @@ export { draftSpeed } from "./draft-speed";
 export type { DraftSpeed } from "./draft-speed";
 export { balanceRun } from "./balance";
 export type { BalanceRun } from "./balance";
-export { DEFAULT_CLASSIFIER, DEFAULT_TRAIN_CLASSIFIER, MlpClassifier, evaluateClassifier, trainClassifier } from "./classifier";
+export {
+  DEFAULT_CLASSIFIER,
+  DEFAULT_TRAIN_CLASSIFIER,
+  MlpClassifier,
+  evaluateClassifier,
+  trainClassifier,
+} from "./classifier";
 export type { ClassifierConfig, TrainClassifierConfig } from "./classifier";
 export { checkpointTradeoff } from "./checkpoint-tradeoff";
 export type { CheckpointSide } from "./checkpoint-tradeoff";
 export { DEFAULT_QUANT_DECODE, quantizedDecode } from "./quant-decode";
 export type { QuantDecodeConfig, QuantDecodeRow } from "./quant-decode";
-export { adaptRun, cloneModel, declarationLines, declarationPassRate, isCompleteMember, parsesAsMember, trainStudent } from "./fine-tune";
-export type { AdaptData, AdaptMethod, AdaptResult, AdaptSettings, DistillRunSettings, PassRateConfig } from "./fine-tune";
+export {
+  adaptRun,
+  cloneModel,
+  declarationLines,
+  declarationPassRate,
+  isCompleteMember,
+  parsesAsMember,
+  trainStudent,
+} from "./fine-tune";
+export type {
+  AdaptData,
+  AdaptMethod,
+  AdaptResult,
+  AdaptSettings,
+  DistillRunSettings,
+  PassRateConfig,
+} from "./fine-tune";

@@ -20,7 +20,10 @@ export interface InterleavedConfig {
 }
 
 /** Times `calls` in interleaved rounds; returns, per call (same order), the summary of its round times in ms. */
-export function timeInterleaved(calls: readonly TimedCall[], config: Partial<InterleavedConfig> & Pick<InterleavedConfig, "rounds">): (Timing & { name: string })[] {
+export function timeInterleaved(
+  calls: readonly TimedCall[],
+  config: Partial<InterleavedConfig> & Pick<InterleavedConfig, "rounds">,
+): (Timing & { name: string })[] {
   const { rounds, warmupRounds } = { warmupRounds: 2, ...config };
   checkPositiveInt("timeInterleaved(calls, config)", "config.rounds", rounds);
   const samples = calls.map(() => [] as number[]);

@@ -76,7 +76,9 @@ export function routedLoads(model: TransformerLM, set: BatchSet<Batch>): number[
   for (let i = 0; i < set.count; i++) {
     tf.tidy(() => {
       const batch = set.batch(i);
-      model.forward(batch.inputs).loads.forEach((load, layer) => load.dataSync().forEach((v, e) => (sums[layer][e] += v)));
+      model
+        .forward(batch.inputs)
+        .loads.forEach((load, layer) => load.dataSync().forEach((v, e) => (sums[layer][e] += v)));
     });
   }
   return sums;
@@ -145,9 +147,20 @@ export async function trainLM(
 }
 
 /** Training throughput of `model` on the current backend: fit for `steps` steps, the median step after the first (warmup). */
-export async function trainThroughput(model: TransformerLM, batches: (step: number) => Batch, steps: number): Promise<{ tokensPerSecond: number; msPerStep: number }> {
-  if (!(Number.isSafeInteger(steps) && steps >= 2)) throw new Error(`trainThroughput(model, batches, steps): steps must be an integer ≥ 2, got ${steps}`);
-  const result = await fit({ module: model, loss: (b: Batch) => model.stepLoss(b.inputs, b.targets), batches, afterStep: (info) => void model.afterStep(info.aux), config: { steps } });
+export async function trainThroughput(
+  model: TransformerLM,
+  batches: (step: number) => Batch,
+  steps: number,
+): Promise<{ tokensPerSecond: number; msPerStep: number }> {
+  if (!(Number.isSafeInteger(steps) && steps >= 2))
+    throw new Error(`trainThroughput(model, batches, steps): steps must be an integer ≥ 2, got ${steps}`);
+  const result = await fit({
+    module: model,
+    loss: (b: Batch) => model.stepLoss(b.inputs, b.targets),
+    batches,
+    afterStep: (info) => void model.afterStep(info.aux),
+    config: { steps },
+  });
   const ms = summarize(result.history.slice(1).map((r) => r.ms)).median;
   return { tokensPerSecond: (result.history[0].tokens * 1000) / ms, msPerStep: ms };
 }

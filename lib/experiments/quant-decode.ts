@@ -25,7 +25,11 @@ export interface QuantDecodeConfig {
 }
 
 export const DEFAULT_QUANT_DECODE: Readonly<QuantDecodeConfig> = Object.freeze({
-  settings: Object.freeze([{ format: "int8" }, { format: "int4" }, { format: "e4m3" }]) as Partial<QuantizeModelConfig>[],
+  settings: Object.freeze([
+    { format: "int8" },
+    { format: "int4" },
+    { format: "e4m3" },
+  ]) as Partial<QuantizeModelConfig>[],
   context: 32,
   rounds: 10,
   warmupRounds: 2,
@@ -52,13 +56,18 @@ export interface QuantDecodeRow {
  * fp32 and each quantized format of `model` (restored to fp32 afterwards): decode speed at batch 1 after `context`
  * cached tokens, and perplexity on `val`. Errors name the field.
  */
-export function quantizedDecode(model: TransformerLM, val: BatchSet<Batch>, config: Partial<QuantDecodeConfig> = {}): QuantDecodeRow[] {
+export function quantizedDecode(
+  model: TransformerLM,
+  val: BatchSet<Batch>,
+  config: Partial<QuantDecodeConfig> = {},
+): QuantDecodeRow[] {
   const fn = "quantizedDecode(model, val, config)";
   const c = { ...DEFAULT_QUANT_DECODE, ...config };
   checkPositiveInt(fn, "context", c.context);
   checkPositiveInt(fn, "rounds", c.rounds);
   const steps = c.rounds + c.warmupRounds;
-  if (c.context + steps > model.config.contextLen) throw new Error(`${fn}: context ${c.context} + ${steps} rounds exceeds contextLen ${model.config.contextLen}`);
+  if (c.context + steps > model.config.contextLen)
+    throw new Error(`${fn}: context ${c.context} + ${steps} rounds exceeds contextLen ${model.config.contextLen}`);
   const quantized: QuantizedModel[] = [];
   try {
     for (const s of c.settings) {
@@ -71,7 +80,11 @@ export function quantizedDecode(model: TransformerLM, val: BatchSet<Batch>, conf
       quantized.forEach((o) => o.restore());
       q?.activate();
     };
-    const prompt = tf.tensor2d(Int32Array.from({ length: c.context }, (_, i) => (i * 31 + 7) % model.config.vocabSize), [1, c.context], "int32");
+    const prompt = tf.tensor2d(
+      Int32Array.from({ length: c.context }, (_, i) => (i * 31 + 7) % model.config.vocabSize),
+      [1, c.context],
+      "int32",
+    );
     const next = tf.tensor2d([[1]], [1, 1], "int32");
     const caches = variants.map((q) => {
       use(q);
@@ -79,20 +92,31 @@ export function quantizedDecode(model: TransformerLM, val: BatchSet<Batch>, conf
       tf.tidy(() => void model.forward(prompt, cache));
       return cache;
     });
-    const timings = timeInterleaved(variants.map((q, i) => ({
-      name: q ? q.label : "fp32",
-      run: () => {
-        use(q);
-        tf.tidy(() => void model.forward(next, caches[i]).logits.dataSync());
-      },
-    })), { rounds: c.rounds, warmupRounds: c.warmupRounds });
+    const timings = timeInterleaved(
+      variants.map((q, i) => ({
+        name: q ? q.label : "fp32",
+        run: () => {
+          use(q);
+          tf.tidy(() => void model.forward(next, caches[i]).logits.dataSync());
+        },
+      })),
+      { rounds: c.rounds, warmupRounds: c.warmupRounds },
+    );
     caches.forEach((k) => k.dispose());
     tf.dispose([prompt, next]);
     const rows = variants.map((q, i) => {
       use(q);
       const loss = valLoss(model, val);
       const fp32Bytes = quantized[0]?.fp32Bytes ?? 0;
-      return { label: timings[i].name, layerBytes: q ? q.quantizedBytes : fp32Bytes, timing: timings[i], tokensPerSecond: 1000 / timings[i].median, speedup: timings[0].median / timings[i].median, valLoss: loss, perplexity: Math.exp(loss) };
+      return {
+        label: timings[i].name,
+        layerBytes: q ? q.quantizedBytes : fp32Bytes,
+        timing: timings[i],
+        tokensPerSecond: 1000 / timings[i].median,
+        speedup: timings[0].median / timings[i].median,
+        valLoss: loss,
+        perplexity: Math.exp(loss),
+      };
     });
     return rows;
   } finally {

@@ -30,7 +30,9 @@ export function loadShare(load: readonly number[]): number[] {
 /** Mean tokens per expert over the steps: loads [step][layer][expert] → [layer][expert]. */
 export function meanLoads(loads: readonly number[][][]): number[][] {
   if (loads.length === 0) throw new Error("meanLoads(loads): expected at least one step");
-  return loads[0].map((perLayer, layer) => perLayer.map((_, e) => loads.reduce((s, step) => s + step[layer][e], 0) / loads.length));
+  return loads[0].map((perLayer, layer) =>
+    perLayer.map((_, e) => loads.reduce((s, step) => s + step[layer][e], 0) / loads.length),
+  );
 }
 
 /**
@@ -39,7 +41,10 @@ export function meanLoads(loads: readonly number[][][]): number[][] {
  */
 export function loadShareSpans(loads: readonly number[][][], layer: number, spans: number): number[][] {
   checkPositiveInt("loadShareSpans(loads, layer, spans)", "spans", spans);
-  if (spans > loads.length) throw new Error(`loadShareSpans(loads, layer, spans): spans (${spans}) must be at most the number of steps ${loads.length}`);
+  if (spans > loads.length)
+    throw new Error(
+      `loadShareSpans(loads, layer, spans): spans (${spans}) must be at most the number of steps ${loads.length}`,
+    );
   return Array.from({ length: spans }, (_, s) => {
     const part = loads.slice(Math.floor((s * loads.length) / spans), Math.floor(((s + 1) * loads.length) / spans));
     return loadShare(part[0][layer].map((_, e) => part.reduce((acc, step) => acc + step[layer][e], 0)));

@@ -13,7 +13,10 @@ import { diagnosticsError, thrownError, type ErrorContent } from "./errors";
 import { expandShorthand } from "./shorthand";
 
 /** What running a cell gave: its last-expression value (if any) or an error. */
-export type CellOutcome = { status: "ok"; hasValue: false } | { status: "ok"; hasValue: true; value: unknown } | { status: "error"; error: ErrorContent };
+export type CellOutcome =
+  | { status: "ok"; hasValue: false }
+  | { status: "ok"; hasValue: true; value: unknown }
+  | { status: "error"; error: ErrorContent };
 
 /** An is_complete_reply's content. */
 export interface Completeness {
@@ -33,7 +36,13 @@ interface TypeScriptParser {
   version: string;
   ScriptTarget: { Latest: number };
   ScriptKind: { TS: number };
-  createSourceFile(fileName: string, text: string, target: number, setParentNodes: boolean, kind: number): { parseDiagnostics?: unknown[] };
+  createSourceFile(
+    fileName: string,
+    text: string,
+    target: number,
+    setParentNodes: boolean,
+    kind: number,
+  ): { parseDiagnostics?: unknown[] };
 }
 
 /** tslab's TypeScript (5.0), loaded from tslab's own dependency tree: its parser judges cell completeness. */
@@ -179,7 +188,9 @@ export class CellRunner {
     }
     if (capture.diagnostics.length > 0) return { status: "error", error: diagnosticsError(capture.diagnostics, code) };
     if (!ok || capture.thrown) return { status: "error", error: thrownError(capture.thrown?.value) };
-    return capture.result ? { status: "ok", hasValue: true, value: capture.result.value } : { status: "ok", hasValue: false };
+    return capture.result
+      ? { status: "ok", hasValue: true, value: capture.result.value }
+      : { status: "ok", hasValue: false };
   }
 
   /** Stops a running cell that awaits (a blocking one is stopped by SIGINT itself). */
@@ -190,7 +201,11 @@ export class CellRunner {
   /** Completions at code point `cursorPos` of `code`. */
   complete(code: string, cursorPos: number): Completions {
     const info = this.executor.complete(code, utf16Offset(code, cursorPos));
-    return { matches: info.candidates, cursor_start: codePointIndex(code, info.start), cursor_end: codePointIndex(code, info.end) };
+    return {
+      matches: info.candidates,
+      cursor_start: codePointIndex(code, info.start),
+      cursor_end: codePointIndex(code, info.end),
+    };
   }
 
   /**
@@ -200,7 +215,8 @@ export class CellRunner {
   inspect(code: string, cursorPos: number): string | null {
     const offset = utf16Offset(code, cursorPos);
     const callee = calleeOffset(code, offset);
-    const info = this.executor.inspect(code, offset) ?? (callee === null ? undefined : this.executor.inspect(code, callee));
+    const info =
+      this.executor.inspect(code, offset) ?? (callee === null ? undefined : this.executor.inspect(code, callee));
     return info ? printQuickInfo(info) : null;
   }
 

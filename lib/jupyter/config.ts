@@ -42,12 +42,17 @@ export const DEFAULT_KERNEL_CONFIG: KernelConfig = Object.freeze({
 });
 
 /** The defaults, overridden by `overrides`, then by $MOELAB_DISPLAY from `env` when set. */
-export function kernelConfig(overrides: Partial<KernelConfig> = {}, env: NodeJS.ProcessEnv = process.env): KernelConfig {
+export function kernelConfig(
+  overrides: Partial<KernelConfig> = {},
+  env: NodeJS.ProcessEnv = process.env,
+): KernelConfig {
   const config = withDefaults("kernelConfig(overrides)", DEFAULT_KERNEL_CONFIG, overrides);
   const fromEnv = env[DISPLAY_ENV];
   if (fromEnv !== undefined && fromEnv !== "") config.display = fromEnv as DisplayMode;
   if (!DISPLAY_MODES.includes(config.display)) {
-    throw new Error(`${DISPLAY_ENV}/display: expected one of ${DISPLAY_MODES.join(", ")}, got ${JSON.stringify(config.display)}`);
+    throw new Error(
+      `${DISPLAY_ENV}/display: expected one of ${DISPLAY_MODES.join(", ")}, got ${JSON.stringify(config.display)}`,
+    );
   }
   return Object.freeze(config);
 }

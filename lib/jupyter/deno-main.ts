@@ -51,7 +51,9 @@ function msgId(frames: readonly Buffer[], offset: 2 | 3): string | null {
 async function main(argv: string[]): Promise<void> {
   const file = argv[0];
   if (!file || argv.length > 1) {
-    process.stderr.write("usage: node dist/lib/jupyter/deno-main.js <connection_file>  (Jupyter passes {connection_file})\n");
+    process.stderr.write(
+      "usage: node dist/lib/jupyter/deno-main.js <connection_file>  (Jupyter passes {connection_file})\n",
+    );
     process.exit(2);
   }
   const info = readConnectionFile(file);
@@ -59,7 +61,9 @@ async function main(argv: string[]): Promise<void> {
   const ports = await newConnectionInfo("moelab-deno");
   const denoInfo = { ...info, shell_port: ports.shell_port, iopub_port: ports.iopub_port };
   const denoFile = writeConnectionFile(denoInfo);
-  const child = spawn(denoBinary(), ["jupyter", "--kernel", "--quiet", "--unstable-detect-cjs", "--conn", denoFile], { stdio: "inherit" });
+  const child = spawn(denoBinary(), ["jupyter", "--kernel", "--quiet", "--unstable-detect-cjs", "--conn", denoFile], {
+    stdio: "inherit",
+  });
   // Jupyter interrupts by SIGINT to the process group, which reaches Deno directly (the library listens there,
   // lib/deno-jupyter.ts): this process only has to survive it. SIGTERM (a stop) is passed on.
   process.on("SIGINT", () => undefined);
@@ -76,7 +80,14 @@ async function main(argv: string[]): Promise<void> {
   const signer = new Signer(info.signature_scheme, info.key);
   const prelude = new Session("moelab").message(
     "execute_request",
-    { code: denoPrelude(), silent: true, store_history: false, user_expressions: {}, allow_stdin: false, stop_on_error: false },
+    {
+      code: denoPrelude(),
+      silent: true,
+      store_history: false,
+      user_expressions: {},
+      allow_stdin: false,
+      stop_on_error: false,
+    },
     null,
   );
   const hidden = prelude.header.msg_id;
@@ -100,7 +111,9 @@ async function main(argv: string[]): Promise<void> {
   await deno.send(encode(prelude, signer));
   const reply = decode(await deno.receive(), signer);
   if (reply.content.status !== "ok") {
-    process.stderr.write(`moelab-deno kernel: preloading lab failed: ${String(reply.content.ename)}: ${String(reply.content.evalue)}\n`);
+    process.stderr.write(
+      `moelab-deno kernel: preloading lab failed: ${String(reply.content.ename)}: ${String(reply.content.evalue)}\n`,
+    );
   }
   // Deno keeps only the first routing frame, so each request's frontend identity waits here, keyed by its msg_id,
   // for the one reply whose parent it is.

@@ -14,7 +14,6 @@ export interface ErrorContent {
 /** ename of a cell rejected by the TypeScript compiler. */
 export const TS_ERROR = "TSError";
 
-
 function position(d: Diagnostic): string {
   return `${d.fileName ? d.fileName + ":" : ""}${d.start.line + 1}:${d.start.character + 1}`;
 }
@@ -23,7 +22,10 @@ function position(d: Diagnostic): string {
 function excerpt(d: Diagnostic, lines: string[]): string[] {
   const text = lines[d.start.line];
   if (d.fileName !== undefined || text === undefined) return [];
-  const width = d.end.line === d.start.line ? Math.max(1, d.end.character - d.start.character) : Math.max(1, text.length - d.start.character);
+  const width =
+    d.end.line === d.start.line
+      ? Math.max(1, d.end.character - d.start.character)
+      : Math.max(1, text.length - d.start.character);
   return [`    ${text}`, `    ${" ".repeat(d.start.character)}${"~".repeat(width)}`];
 }
 
@@ -37,7 +39,11 @@ export function diagnosticsError(diagnostics: readonly Diagnostic[], source: str
   let heads = 0;
   let previous: Diagnostic | null = null;
   for (const d of diagnostics) {
-    const followUp = previous !== null && d.fileName === undefined && d.start.offset === previous.start.offset && d.code !== previous.code;
+    const followUp =
+      previous !== null &&
+      d.fileName === undefined &&
+      d.start.offset === previous.start.offset &&
+      d.code !== previous.code;
     if (followUp) traceback.push(`      ${d.messageText}`);
     else {
       heads++;
@@ -55,14 +61,20 @@ export function diagnosticsError(diagnostics: readonly Diagnostic[], source: str
 }
 
 /** The package's root folder (this file is lib/jupyter/errors.ts, or dist/lib/jupyter/errors.js when built). */
-const PACKAGE_ROOT = path.resolve(__dirname, path.basename(path.resolve(__dirname, "..", "..")) === "dist" ? "../../.." : "../..");
+const PACKAGE_ROOT = path.resolve(
+  __dirname,
+  path.basename(path.resolve(__dirname, "..", "..")) === "dist" ? "../../.." : "../..",
+);
 
 /** This folder, as built (dist/lib/jupyter) and as source maps name it (lib/jupyter). */
 const KERNEL_DIRS = [__dirname, path.join(PACKAGE_ROOT, path.relative(path.join(PACKAGE_ROOT, "dist"), __dirname))];
 
 /** Frames of the kernel, tslab and Node, dropped from tracebacks: they say nothing about the cell. */
 function internalFrame(location: string): boolean {
-  return /[\\/]node_modules[\\/]tslab[\\/]|^node:|^<anonymous>$/.test(location) || KERNEL_DIRS.some((dir) => location.startsWith(dir + path.sep));
+  return (
+    /[\\/]node_modules[\\/]tslab[\\/]|^node:|^<anonymous>$/.test(location) ||
+    KERNEL_DIRS.some((dir) => location.startsWith(dir + path.sep))
+  );
 }
 
 /** Where a cell's code runs: tslab evaluates it with vm.runInThisContext, which names no file. */
@@ -98,8 +110,8 @@ export function errorTraceback(err: Error, stack: string): string[] {
     const top = "    at the cell's top level";
     if (CELL_FRAME.test(location)) {
       if (fn || cell.at(-1) !== top) cell.push(fn ? `    at ${fn} (this cell)` : top); // tslab wraps the top level once more
-    }
-    else if (/node_modules/.test(location)) dependencies.set(packageName(location), (dependencies.get(packageName(location)) ?? 0) + 1);
+    } else if (/node_modules/.test(location))
+      dependencies.set(packageName(location), (dependencies.get(packageName(location)) ?? 0) + 1);
     else if (/^(dist\/)?lib\//.test(relative)) library.push(`    at ${fn ? `${fn} (${relative})` : relative}`);
     else elsewhere.push(line.replace(/^\s*/, "    "));
   }
@@ -108,7 +120,10 @@ export function errorTraceback(err: Error, stack: string): string[] {
   if (cell.length) lines.push("  in the cell:", ...cell);
   if (library.length) lines.push("  in moelab:", ...library);
   if (elsewhere.length) lines.push("  elsewhere:", ...elsewhere);
-  if (dependencies.size) lines.push(`  below: ${[...dependencies].map(([name, n]) => `${name} (${n} frame${n > 1 ? "s" : ""})`).join(", ")}`);
+  if (dependencies.size)
+    lines.push(
+      `  below: ${[...dependencies].map(([name, n]) => `${name} (${n} frame${n > 1 ? "s" : ""})`).join(", ")}`,
+    );
   return lines;
 }
 

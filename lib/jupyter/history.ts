@@ -74,7 +74,9 @@ export class History {
         break;
       }
       default:
-        throw new Error(`history_request: hist_access_type should be "tail", "range" or "search", got ${JSON.stringify(req.hist_access_type)}`);
+        throw new Error(
+          `history_request: hist_access_type should be "tail", "range" or "search", got ${JSON.stringify(req.hist_access_type)}`,
+        );
     }
     return lines.map((l): HistoryEntry => [this.session, l.line, req.output ? [l.input, l.output] : l.input]);
   }

@@ -7,7 +7,10 @@ import type { Iopub } from "./iopub";
 import type { Header } from "./wire";
 
 /** The shape of tslab's `lastWriteDisplayData` hook (tslab/dist/jupyter.js), used by `tslab.display`. */
-export type TslabDisplayWriter = (data: { data: Record<string, unknown>; metadata?: Record<string, unknown>; transient?: { display_id?: string } }, update: boolean) => void;
+export type TslabDisplayWriter = (
+  data: { data: Record<string, unknown>; metadata?: Record<string, unknown>; transient?: { display_id?: string } },
+  update: boolean,
+) => void;
 
 /** The host of the cell whose execute_request header is `parent` (null: a silent request, displays dropped). */
 export class CellHost implements KernelHost {
@@ -22,12 +25,17 @@ export class CellHost implements KernelHost {
   ) {}
 
   display(bundle: DisplayBundle, options: DisplayOptions = {}): void {
-    if (options.update && !options.displayId) throw new Error("display: options.update needs options.displayId (the display to replace)");
+    if (options.update && !options.displayId)
+      throw new Error("display: options.update needs options.displayId (the display to replace)");
     if (!bundle || typeof bundle.data !== "object" || bundle.data === null) {
       throw new Error(`display: expected a bundle { data: { "<mime type>": payload } }, got ${JSON.stringify(bundle)}`);
     }
     this.send(
-      { data: encodeData(bundle.data), metadata: bundle.metadata ?? {}, transient: options.displayId ? { display_id: options.displayId } : {} },
+      {
+        data: encodeData(bundle.data),
+        metadata: bundle.metadata ?? {},
+        transient: options.displayId ? { display_id: options.displayId } : {},
+      },
       options.update === true,
     );
   }
@@ -56,7 +64,13 @@ export class CellHost implements KernelHost {
     let done = 0;
     try {
       for (; done < this.tracked.length; done++) {
-        const outcome = await Promise.race([this.tracked[done].then(() => null, (reason: unknown) => ({ reason })), interrupted]);
+        const outcome = await Promise.race([
+          this.tracked[done].then(
+            () => null,
+            (reason: unknown) => ({ reason }),
+          ),
+          interrupted,
+        ]);
         if (outcome) failure ??= { failed: true, reason: outcome.reason };
       }
     } finally {

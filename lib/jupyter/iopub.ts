@@ -62,7 +62,10 @@ export class ProcessOutput {
     private readonly iopub: Iopub,
     private readonly target: () => StreamTarget,
   ) {
-    this.terminal = { stdout: process.stdout.write.bind(process.stdout), stderr: process.stderr.write.bind(process.stderr) };
+    this.terminal = {
+      stdout: process.stdout.write.bind(process.stdout),
+      stderr: process.stderr.write.bind(process.stderr),
+    };
     process.stdout.write = this.writer("stdout");
     process.stderr.write = this.writer("stderr");
   }
@@ -74,7 +77,11 @@ export class ProcessOutput {
 
   private writer(name: StreamName): Write {
     const decoder = new TextDecoder();
-    return ((chunk: string | Uint8Array, encoding?: BufferEncoding | ((err?: Error | null) => void), done?: (err?: Error | null) => void) => {
+    return ((
+      chunk: string | Uint8Array,
+      encoding?: BufferEncoding | ((err?: Error | null) => void),
+      done?: (err?: Error | null) => void,
+    ) => {
       const callback = typeof encoding === "function" ? encoding : done;
       const target = this.target();
       if (target === "terminal") return this.terminal[name](chunk, callback);

@@ -3,7 +3,15 @@
 // Reference: https://jupyter-client.readthedocs.io/en/latest/messaging.html
 import { CancelToken, KeyboardInterrupt, runCancellable } from "../cancel";
 import { setKernelHost } from "../display";
-import { awaitResult, CellRunner, isComplete, isThenable, preludeSource, resultText, TYPESCRIPT_VERSION } from "./cells";
+import {
+  awaitResult,
+  CellRunner,
+  isComplete,
+  isThenable,
+  preludeSource,
+  resultText,
+  TYPESCRIPT_VERSION,
+} from "./cells";
 import type { KernelConfig } from "./config";
 import { thrownError, type ErrorContent } from "./errors";
 import { History, type HistoryRequest } from "./history";
@@ -104,7 +112,14 @@ export class Kernel {
     comm_close: () => null,
     connect_request: () => {
       const c = this.sockets.connection;
-      return { status: "ok", shell_port: c.shell_port, iopub_port: c.iopub_port, stdin_port: c.stdin_port, hb_port: c.hb_port, control_port: c.control_port };
+      return {
+        status: "ok",
+        shell_port: c.shell_port,
+        iopub_port: c.iopub_port,
+        stdin_port: c.stdin_port,
+        hb_port: c.hb_port,
+        control_port: c.control_port,
+      };
     },
     shutdown_request: (msg) => this.shutdown(msg),
   };
@@ -123,7 +138,10 @@ export class Kernel {
     private readonly options: KernelOptions,
   ) {
     this.signer = new Signer(sockets.connection.signature_scheme, sockets.connection.key);
-    this.iopub = new Iopub((type, content, parent) => this.sendIopub(type, content, parent), options.config.streamFlushMs);
+    this.iopub = new Iopub(
+      (type, content, parent) => this.sendIopub(type, content, parent),
+      options.config.streamFlushMs,
+    );
     this.output = new ProcessOutput(this.iopub, () => this.streamTarget);
     this.ownProcessFailures(); // before init() loads backends that add their own listeners
     this.initialised = this.initialise();
@@ -172,7 +190,8 @@ export class Kernel {
    * glue adds ones that rethrow, which would kill the kernel on the first unhandled rejection in a cell.
    */
   private ownProcessFailures(): void {
-    const report = (what: string) => (reason: unknown) => process.stderr.write(`${what}: ${thrownError(reason).traceback.join("\n")}\n`);
+    const report = (what: string) => (reason: unknown) =>
+      process.stderr.write(`${what}: ${thrownError(reason).traceback.join("\n")}\n`);
     const onException = report("Uncaught exception");
     const onRejection = report("Unhandled promise rejection");
     const ours = new Set<unknown>([onException, onRejection]);
@@ -230,7 +249,8 @@ export class Kernel {
     if (this.pumping) return;
     this.pumping = true;
     try {
-      for (let item = this.queue.shift(); item; item = this.queue.shift()) await this.handle("shell", item.msg, item.aborted);
+      for (let item = this.queue.shift(); item; item = this.queue.shift())
+        await this.handle("shell", item.msg, item.aborted);
     } finally {
       this.pumping = false;
     }
@@ -334,7 +354,11 @@ export class Kernel {
       }
       const { error, output } = await this.runCell(code, host);
       if (!error && output !== null && parent) {
-        this.iopub.publish("execute_result", { execution_count: count, data: { "text/plain": output }, metadata: {} }, parent);
+        this.iopub.publish(
+          "execute_result",
+          { execution_count: count, data: { "text/plain": output }, metadata: {} },
+          parent,
+        );
       }
       if (store) this.history.add(count, code, output);
       if (!error) return { status: "ok", execution_count: count, payload: [], user_expressions: {} };
@@ -370,7 +394,11 @@ export class Kernel {
     if (error && FOREIGN_INTERRUPTS.has(error.evalue)) {
       // SIGINT stopped synchronous code (the kernel's own handler did not run meanwhile) or tslab gave up waiting.
       if (!this.cellInterrupted) this.cancelWork();
-      error = thrownError(this.cellInterrupted ? unresponsive(this.options.config.interruptGraceMs) : new KeyboardInterrupt("interrupted while the cell's code ran"));
+      error = thrownError(
+        this.cellInterrupted
+          ? unresponsive(this.options.config.interruptGraceMs)
+          : new KeyboardInterrupt("interrupted while the cell's code ran"),
+      );
     }
     if (error || outcome.status !== "ok" || !outcome.hasValue) return { error, output: null };
     try {

@@ -8,12 +8,20 @@ import { KernelSockets, readConnectionFile } from "./sockets";
 async function main(argv: string[]): Promise<void> {
   const file = argv[0];
   if (!file || argv.length > 1) {
-    process.stderr.write("usage: node dist/lib/jupyter/main.js <connection_file>  (Jupyter passes {connection_file})\n");
+    process.stderr.write(
+      "usage: node dist/lib/jupyter/main.js <connection_file>  (Jupyter passes {connection_file})\n",
+    );
     process.exit(2);
   }
   const config = kernelConfig();
   const sockets = await KernelSockets.bind(readConnectionFile(file));
-  const kernel = Kernel.start(sockets, { config, cwd: process.cwd(), version, init: () => init(), exit: () => process.exit(0) });
+  const kernel = Kernel.start(sockets, {
+    config,
+    cwd: process.cwd(),
+    version,
+    init: () => init(),
+    exit: () => process.exit(0),
+  });
 
   process.on("SIGINT", () => kernel.interrupt());
   kernel.ready.catch((e: unknown) => {

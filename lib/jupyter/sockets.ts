@@ -28,7 +28,9 @@ export function readConnectionFile(file: string): ConnectionInfo {
   const info = raw as Record<string, unknown>;
   for (const port of ["shell_port", "iopub_port", "stdin_port", "control_port", "hb_port"]) {
     if (!Number.isInteger(info[port]) || (info[port] as number) <= 0) {
-      throw new Error(`connection file ${file}: ${port} should be a positive integer, got ${JSON.stringify(info[port])}`);
+      throw new Error(
+        `connection file ${file}: ${port} should be a positive integer, got ${JSON.stringify(info[port])}`,
+      );
     }
   }
   for (const field of ["transport", "ip", "key"]) {
@@ -49,7 +51,12 @@ export class KernelSockets {
   private readonly pending = new Map<Channel, Promise<void>>();
 
   private constructor(private readonly info: ConnectionInfo) {
-    this.sockets = { shell: new zmq.Router(), control: new zmq.Router(), stdin: new zmq.Router(), iopub: new zmq.Publisher() };
+    this.sockets = {
+      shell: new zmq.Router(),
+      control: new zmq.Router(),
+      stdin: new zmq.Router(),
+      iopub: new zmq.Publisher(),
+    };
   }
 
   /** Binds all five sockets at the addresses of `info` and starts echoing heartbeats. */
@@ -80,7 +87,10 @@ export class KernelSockets {
   send(channel: Channel, frames: Buffer[]): Promise<void> {
     const socket = this.sockets[channel];
     const next = (this.pending.get(channel) ?? Promise.resolve()).then(() => socket.send(frames));
-    this.pending.set(channel, next.catch(() => undefined));
+    this.pending.set(
+      channel,
+      next.catch(() => undefined),
+    );
     return next;
   }
 

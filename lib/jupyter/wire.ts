@@ -36,7 +36,10 @@ export class Signer {
     private readonly key: string,
   ) {
     const match = /^hmac-([a-z0-9-]+)$/.exec(scheme);
-    if (!match) throw new Error(`signature_scheme: expected "hmac-<digest>" such as "hmac-sha256", got ${JSON.stringify(scheme)}`);
+    if (!match)
+      throw new Error(
+        `signature_scheme: expected "hmac-<digest>" such as "hmac-sha256", got ${JSON.stringify(scheme)}`,
+      );
     this.algorithm = match[1];
     createHmac(this.algorithm, "probe"); // throws for a digest Node does not know
   }
@@ -62,7 +65,8 @@ export class Signer {
 export function decode(frames: readonly Buffer[], signer: Signer): Message {
   const at = frames.findIndex((f) => f.equals(DELIMITER));
   if (at < 0) throw new Error("message without the <IDS|MSG> delimiter");
-  if (frames.length < at + 6) throw new Error(`message with ${frames.length - at - 1} frames after the delimiter, expected at least 5`);
+  if (frames.length < at + 6)
+    throw new Error(`message with ${frames.length - at - 1} frames after the delimiter, expected at least 5`);
   const signed = frames.slice(at + 2, at + 6);
   if (!signer.verify(frames[at + 1].toString(), signed)) throw new Error("message with an invalid signature");
   const [header, parent, metadata, content] = signed.map((f) => JSON.parse(f.toString("utf8")));
@@ -78,7 +82,9 @@ export function decode(frames: readonly Buffer[], signer: Signer): Message {
 
 /** The frames of a message, signed. */
 export function encode(msg: Message<unknown>, signer: Signer): Buffer[] {
-  const signed = [msg.header, msg.parent_header, msg.metadata, msg.content].map((part) => Buffer.from(JSON.stringify(part)));
+  const signed = [msg.header, msg.parent_header, msg.metadata, msg.content].map((part) =>
+    Buffer.from(JSON.stringify(part)),
+  );
   return [...msg.identities, DELIMITER, Buffer.from(signer.sign(signed)), ...signed, ...msg.buffers];
 }
 
@@ -90,7 +96,12 @@ export class Session {
   constructor(private readonly username: string) {}
 
   /** A new message of `msgType` answering or belonging to `parent` (null: none), routed to `identities`. */
-  message<Content>(msgType: string, content: Content, parent: Header | null, identities: Buffer[] = []): Message<Content> {
+  message<Content>(
+    msgType: string,
+    content: Content,
+    parent: Header | null,
+    identities: Buffer[] = [],
+  ): Message<Content> {
     return {
       identities,
       header: {

@@ -18,12 +18,20 @@ export function causalMask(T: number, offset: number): tf.Tensor2D {
  * softmax(q·kᵀ·scale + mask)·v: q [B, H, T, dk], k [B, Hkv, S, dk], v [B, Hkv, S, dv] with Hkv dividing H,
  * mask additive [T, S] (shared by every row) or [B, 1, T, S] (per row, lab.model.rowMask) or null → [B, H, T, dv].
  */
-export function attend(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, mask: tf.Tensor2D | tf.Tensor4D | null, scale: number): tf.Tensor4D {
+export function attend(
+  q: tf.Tensor4D,
+  k: tf.Tensor4D,
+  v: tf.Tensor4D,
+  mask: tf.Tensor2D | tf.Tensor4D | null,
+  scale: number,
+): tf.Tensor4D {
   const [B, H, T, dk] = q.shape;
   const [Bk, Hkv, S, dk2] = k.shape;
   const dv = v.shape[3];
   if (Bk !== B || dk2 !== dk || H % Hkv || !tf.util.arraysEqual(v.shape.slice(0, 3), [B, Hkv, S])) {
-    throw new Error(`attend(q, k, v): expected k [${B}, Hkv | ${H}, S, ${dk}] and v [${B}, Hkv, S, dv], got k [${k.shape}], v [${v.shape}]`);
+    throw new Error(
+      `attend(q, k, v): expected k [${B}, Hkv | ${H}, S, ${dk}] and v [${B}, Hkv, S, dv], got k [${k.shape}], v [${v.shape}]`,
+    );
   }
   if (mask && !tf.util.arraysEqual(mask.shape, mask.rank === 4 ? [B, 1, T, S] : [T, S])) {
     throw new Error(`attend(mask): expected [${T}, ${S}] or [${B}, 1, ${T}, ${S}], got [${mask.shape}]`);

@@ -77,8 +77,13 @@ export function rowRopeFor(c: LMConfig, positions: Int32Array, B: number, T: num
 
 /** The attention module of one block. */
 export function makeAttention(c: LMConfig): SelfAttention {
-  if (c.attention === "mla") return new MLA(c.dim, c.nHeads, mlaSettings(c), { normEps: c.normEps, softmaxScale: softmaxScale(c) });
-  return new CausalSelfAttention(c.dim, c.nHeads, { nKVHeads: kvHeads(c), softmaxScale: softmaxScale(c), window: slidingWindow(c) });
+  if (c.attention === "mla")
+    return new MLA(c.dim, c.nHeads, mlaSettings(c), { normEps: c.normEps, softmaxScale: softmaxScale(c) });
+  return new CausalSelfAttention(c.dim, c.nHeads, {
+    nKVHeads: kvHeads(c),
+    softmaxScale: softmaxScale(c),
+    window: slidingWindow(c),
+  });
 }
 
 /** One block's attention parameters: MHA family d·(H + 2·Hkv)·dh + d² (4·d² for MHA); MLA see mlaParams. */
@@ -100,7 +105,10 @@ export function kvCacheBytesPerToken(c: LMConfig, bytesPerElement: number): numb
   let perLayer: number;
   if (c.attention === "mla") {
     const m = mlaSettings(c);
-    perLayer = m.path === "absorbed" ? m.kvLoraRank + m.qkRopeHeadDim : c.nHeads * (m.qkNopeHeadDim + m.qkRopeHeadDim + m.vHeadDim);
+    perLayer =
+      m.path === "absorbed"
+        ? m.kvLoraRank + m.qkRopeHeadDim
+        : c.nHeads * (m.qkNopeHeadDim + m.qkRopeHeadDim + m.vHeadDim);
   } else {
     perLayer = 2 * kvHeads(c) * (c.dim / c.nHeads);
   }
@@ -110,25 +118,35 @@ export function kvCacheBytesPerToken(c: LMConfig, bytesPerElement: number): numb
 /** Checks the attention fields of a model config (called by lmConfig); errors name the field. */
 export function checkAttention(c: LMConfig): void {
   const fn = "lmConfig";
-  if (!ATTENTION_KINDS.includes(c.attention)) throw new Error(`${fn}: attention must be one of ${ATTENTION_KINDS.join(", ")}, got ${String(c.attention)}`);
-  if (!ROPE_LAYOUTS.includes(c.ropeLayout)) throw new Error(`${fn}: ropeLayout must be one of ${ROPE_LAYOUTS.join(", ")}, got ${String(c.ropeLayout)}`);
+  if (!ATTENTION_KINDS.includes(c.attention))
+    throw new Error(`${fn}: attention must be one of ${ATTENTION_KINDS.join(", ")}, got ${String(c.attention)}`);
+  if (!ROPE_LAYOUTS.includes(c.ropeLayout))
+    throw new Error(`${fn}: ropeLayout must be one of ${ROPE_LAYOUTS.join(", ")}, got ${String(c.ropeLayout)}`);
   if (c.ropeScaling) yarnScaling(c.ropeScaling);
   if (c.attention === "mla" && c.positions !== "rope") {
-    throw new Error(`${fn}: attention "mla" needs positions "rope" (its decoupled rope key), got ${String(c.positions)}`);
+    throw new Error(
+      `${fn}: attention "mla" needs positions "rope" (its decoupled rope key), got ${String(c.positions)}`,
+    );
   }
   if (c.nKVHeads !== null) {
     if (!(Number.isSafeInteger(c.nKVHeads) && c.nKVHeads >= 1 && c.nHeads % c.nKVHeads === 0)) {
-      throw new Error(`${fn}: nKVHeads must be a positive integer dividing nHeads (${c.nHeads}) or null, got ${c.nKVHeads}`);
+      throw new Error(
+        `${fn}: nKVHeads must be a positive integer dividing nHeads (${c.nHeads}) or null, got ${c.nKVHeads}`,
+      );
     }
   }
   if (c.slidingWindow !== null && !(Number.isSafeInteger(c.slidingWindow) && c.slidingWindow >= 1)) {
     throw new Error(`${fn}: slidingWindow must be a positive integer or null (full attention), got ${c.slidingWindow}`);
   }
-  if (!(Number.isSafeInteger(c.globalTokens) && c.globalTokens >= 0)) throw new Error(`${fn}: globalTokens must be an integer ≥ 0, got ${c.globalTokens}`);
+  if (!(Number.isSafeInteger(c.globalTokens) && c.globalTokens >= 0))
+    throw new Error(`${fn}: globalTokens must be an integer ≥ 0, got ${c.globalTokens}`);
   if (c.attention === "mla") {
     mlaSettings(c);
-    if (c.nKVHeads !== null) throw new Error(`${fn}: nKVHeads applies to attention "mha"; MLA shares one latent (set it to null)`);
-    if (c.slidingWindow !== null) throw new Error(`${fn}: slidingWindow is implemented for attention "mha" only, got attention "mla"`);
+    if (c.nKVHeads !== null)
+      throw new Error(`${fn}: nKVHeads applies to attention "mha"; MLA shares one latent (set it to null)`);
+    if (c.slidingWindow !== null)
+      throw new Error(`${fn}: slidingWindow is implemented for attention "mha" only, got attention "mla"`);
   }
-  if (c.globalTokens > 0 && c.slidingWindow === null) throw new Error(`${fn}: globalTokens (${c.globalTokens}) needs a slidingWindow (full attention sees every token)`);
+  if (c.globalTokens > 0 && c.slidingWindow === null)
+    throw new Error(`${fn}: globalTokens (${c.globalTokens}) needs a slidingWindow (full attention sees every token)`);
 }

@@ -31,7 +31,11 @@ export interface AttentionOptions {
   window: SlidingWindow | null;
 }
 
-export const DEFAULT_ATTENTION: Readonly<AttentionOptions> = Object.freeze({ nKVHeads: null, softmaxScale: null, window: null });
+export const DEFAULT_ATTENTION: Readonly<AttentionOptions> = Object.freeze({
+  nKVHeads: null,
+  softmaxScale: null,
+  window: null,
+});
 
 export class CausalSelfAttention extends Module {
   readonly headDim: number;
@@ -57,10 +61,12 @@ export class CausalSelfAttention extends Module {
     if (nHeads % this.nKVHeads) throw new Error(`${fn}: nKVHeads (${this.nKVHeads}) must divide nHeads (${nHeads})`);
     this.headDim = dim / nHeads;
     this.scale = o.softmaxScale ?? 1 / Math.sqrt(this.headDim);
-    if (!(Number.isFinite(this.scale) && this.scale > 0)) throw new Error(`${fn}: softmaxScale must be a finite number > 0, got ${o.softmaxScale}`);
+    if (!(Number.isFinite(this.scale) && this.scale > 0))
+      throw new Error(`${fn}: softmaxScale must be a finite number > 0, got ${o.softmaxScale}`);
     if (o.window) {
       checkPositiveInt(fn, "window.window", o.window.window);
-      if (!(Number.isSafeInteger(o.window.global) && o.window.global >= 0)) throw new Error(`${fn}: window.global must be an integer ≥ 0, got ${o.window.global}`);
+      if (!(Number.isSafeInteger(o.window.global) && o.window.global >= 0))
+        throw new Error(`${fn}: window.global must be an integer ≥ 0, got ${o.window.global}`);
     }
     this.window = o.window;
     this.wqkv = this.child("wqkv", new Linear(dim, (nHeads + 2 * this.nKVHeads) * this.headDim));
@@ -76,11 +82,13 @@ export class CausalSelfAttention extends Module {
    */
   apply(x: tf.Tensor3D, rope: RopeTables | null, slot?: CacheSlot, rowMask?: tf.Tensor4D): tf.Tensor3D {
     const [B, T, d] = x.shape;
-    if (d !== this.dim) throw new Error(`CausalSelfAttention.apply(x): expected shape [B, T, ${this.dim}], got [${x.shape}]`);
+    if (d !== this.dim)
+      throw new Error(`CausalSelfAttention.apply(x): expected shape [B, T, ${this.dim}], got [${x.shape}]`);
     const { nHeads: H, nKVHeads: Hkv, headDim: dh, window } = this;
     return tf.tidy(() => {
       const qkv = this.wqkv.apply(x) as tf.Tensor3D; // [B, T, (H + 2·Hkv)·dh]
-      const heads = (t: tf.Tensor, n: number) => tf.transpose(tf.reshape(t, [B, T, n, dh]), [0, 2, 1, 3]) as tf.Tensor4D; // [B, n, T, dh]
+      const heads = (t: tf.Tensor, n: number) =>
+        tf.transpose(tf.reshape(t, [B, T, n, dh]), [0, 2, 1, 3]) as tf.Tensor4D; // [B, n, T, dh]
       const [q0, k0, v0] = tf.split(qkv, [H * dh, Hkv * dh, Hkv * dh], 2);
       const q = rope ? applyRope(heads(q0, H), rope) : heads(q0, H); // [B, H, T, dh]
       let k = rope ? applyRope(heads(k0, Hkv), rope) : heads(k0, Hkv); // [B, Hkv, T, dh]

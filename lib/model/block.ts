@@ -31,7 +31,10 @@ export class Block extends Module {
     this.attnNorm = this.child("attn_norm", makeNorm(config.norm, d, config.normEps));
     this.attn = this.child("attn", makeAttention(config));
     this.ffnNorm = this.child("ffn_norm", makeNorm(config.norm, d, config.normEps));
-    this.ffn = this.child("ffn", isMoELayer(config, layer) ? new MoELayer(d, moeSettings(config)) : new SwiGLU(d, config.ffnHidden));
+    this.ffn = this.child(
+      "ffn",
+      isMoELayer(config, layer) ? new MoELayer(d, moeSettings(config)) : new SwiGLU(d, config.ffnHidden),
+    );
   }
 
   /**
@@ -44,10 +47,14 @@ export class Block extends Module {
     return tf.tidy(() => {
       const attended = this.attn.apply(this.attnNorm.apply(x) as tf.Tensor3D, rope, slot, rowMask); // [B, T, d]
       const norm = this.ffnNorm;
-      const [h, hNormed] = norm instanceof RMSNorm ? addRmsNorm(x, attended, norm.weight, norm.eps) : [tf.add(x, attended), null]; // [B, T, d] each (fused)
+      const [h, hNormed] =
+        norm instanceof RMSNorm ? addRmsNorm(x, attended, norm.weight, norm.eps) : [tf.add(x, attended), null]; // [B, T, d] each (fused)
       const normed = tf.reshape(hNormed ?? norm.apply(h), [B * T, d]) as tf.Tensor2D; // [N, d]
       if (this.ffn instanceof SwiGLU) {
-        return { x: tf.add(h, tf.reshape(this.ffn.apply(normed), [B, T, d])), moe: null } as unknown as tf.TensorContainer; // [B, T, d]
+        return {
+          x: tf.add(h, tf.reshape(this.ffn.apply(normed), [B, T, d])),
+          moe: null,
+        } as unknown as tf.TensorContainer; // [B, T, d]
       }
       const moe = this.ffn.forward(normed, { seqLen: T, auxLoss: !slot && !rowMask }); // decoding pays for no balance loss
       return { x: tf.add(h, tf.reshape(moe.y, [B, T, d])), moe } as unknown as tf.TensorContainer; // [B, T, d]

@@ -21,7 +21,11 @@ export interface CacheFootprint {
 
 function randomPrompt(model: TransformerLM, length: number, seed: number): tf.Tensor2D {
   const rng = new Rng(seed);
-  return tf.tensor2d(Int32Array.from({ length }, () => rng.int(model.config.vocabSize)), [1, length], "int32");
+  return tf.tensor2d(
+    Int32Array.from({ length }, () => rng.int(model.config.vocabSize)),
+    [1, length],
+    "int32",
+  );
 }
 
 /** Prefills a fresh cache with `tokens` seeded random tokens and reads its size (bytesPerElement 4 = float32). */
@@ -33,7 +37,12 @@ export function measureCache(model: TransformerLM, tokens: number, bytesPerEleme
   const elements = cache.elements();
   cache.dispose();
   prompt.dispose();
-  return { tokens, elements, bytesPerToken: (elements * bytesPerElement) / tokens, formulaBytesPerToken: kvCacheBytesPerToken(model.config, bytesPerElement) };
+  return {
+    tokens,
+    elements,
+    bytesPerToken: (elements * bytesPerElement) / tokens,
+    formulaBytesPerToken: kvCacheBytesPerToken(model.config, bytesPerElement),
+  };
 }
 
 /** Decode speed at one context length. */
@@ -54,7 +63,8 @@ export function decodeSpeed(model: TransformerLM, contexts: readonly number[], s
   checkPositiveInt(fn, "steps", steps);
   return contexts.map((c) => {
     checkPositiveInt(fn, "context", c);
-    if (c + steps + 1 > model.config.contextLen) throw new Error(`${fn}: context ${c} + ${steps + 1} steps exceeds contextLen ${model.config.contextLen}`);
+    if (c + steps + 1 > model.config.contextLen)
+      throw new Error(`${fn}: context ${c} + ${steps + 1} steps exceeds contextLen ${model.config.contextLen}`);
     const cache = model.newCache();
     const prompt = randomPrompt(model, c, seed);
     const next = tf.tensor2d([[0]], [1, 1], "int32");

@@ -58,7 +58,11 @@ export function checkpointedBlock(block: Block, x: tf.Tensor3D, rope: RopeTables
   const y = tf.reshape(tf.slice(packed, [0], [B * T * d]), [B, T, d]) as tf.Tensor3D; // [B, T, d]
   if (!routing) return { x: y, moe: null };
   const kept = routing as { load: tf.Tensor1D; indices: tf.Tensor2D };
-  const moe = { auxLoss: tf.reshape(tf.slice(packed, [B * T * d], [1]), []) as tf.Scalar, load: tf.clone(kept.load), indices: tf.clone(kept.indices) };
+  const moe = {
+    auxLoss: tf.reshape(tf.slice(packed, [B * T * d], [1]), []) as tf.Scalar,
+    load: tf.clone(kept.load),
+    indices: tf.clone(kept.indices),
+  };
   tf.dispose([kept.load, kept.indices]);
   return { x: y, moe };
 }
@@ -76,8 +80,11 @@ export interface StepMemory {
  * the step above what was held before it. Leaves no tensors behind. The profiler snapshots memory after every
  * kernel, including kernels run inside a checkpointed block's recomputation.
  */
-export async function stepMemory(model: { trainableVariables(): tf.Variable[]; loss(i: tf.Tensor2D, t: tf.Tensor2D): { loss: tf.Scalar } },
-  inputs: tf.Tensor2D, targets: tf.Tensor2D): Promise<StepMemory> {
+export async function stepMemory(
+  model: { trainableVariables(): tf.Variable[]; loss(i: tf.Tensor2D, t: tf.Tensor2D): { loss: tf.Scalar } },
+  inputs: tf.Tensor2D,
+  targets: tf.Tensor2D,
+): Promise<StepMemory> {
   const before = tf.memory().numBytes;
   let loss = NaN;
   const info = await tf.profile(() => {

@@ -134,36 +134,55 @@ const RESOLVED = new WeakSet<object>();
 export function lmConfig(partial: Partial<LMConfig> = {}): LMConfig {
   if (RESOLVED.has(partial)) return partial as LMConfig;
   const fn = "lmConfig";
-  return resolve(fn, { ...withDefaults(fn, DEFAULT_LM, partial), moe: withDefaults(fn, DEFAULT_LM.moe, partial.moe, Object.keys(DEFAULT_MOE), "moe") });
+  return resolve(fn, {
+    ...withDefaults(fn, DEFAULT_LM, partial),
+    moe: withDefaults(fn, DEFAULT_LM.moe, partial.moe, Object.keys(DEFAULT_MOE), "moe"),
+  });
 }
 
 /** A preset with `overrides` merged over it (its `moe` merged over the preset's), checked and resolved as lmConfig's. */
 export function presetConfig(name: PresetName, overrides: Partial<LMConfig> = {}): LMConfig {
   const base = PRESETS[name];
-  if (!base) throw new Error(`presetConfig(name): expected one of ${Object.keys(PRESETS).join(", ")}, got ${String(name)}`);
+  if (!base)
+    throw new Error(`presetConfig(name): expected one of ${Object.keys(PRESETS).join(", ")}, got ${String(name)}`);
   return resolve("lmConfig", { ...base, ...overrides, moe: { ...base.moe, ...overrides.moe } });
 }
 
 function resolve(fn: string, c: LMConfig): LMConfig {
-  for (const key of ["vocabSize", "dim", "nLayers", "nHeads", "contextLen", "ffnHidden"] as const) checkPositiveInt(fn, key, c[key]);
+  for (const key of ["vocabSize", "dim", "nLayers", "nHeads", "contextLen", "ffnHidden"] as const)
+    checkPositiveInt(fn, key, c[key]);
   if (c.dim % c.nHeads) throw new Error(`${fn}: dim (${c.dim}) must be divisible by nHeads (${c.nHeads})`);
-  if (c.positions !== "rope" && c.positions !== "learned") throw new Error(`${fn}: positions must be "rope" or "learned", got ${String(c.positions)}`);
-  if (c.positions === "rope" && (c.dim / c.nHeads) % 2) throw new Error(`${fn}: head width dim/nHeads = ${c.dim / c.nHeads} must be even for RoPE`);
-  if (c.ffn !== "dense" && c.ffn !== "moe") throw new Error(`${fn}: ffn must be "dense" or "moe", got ${String(c.ffn)}`);
+  if (c.positions !== "rope" && c.positions !== "learned")
+    throw new Error(`${fn}: positions must be "rope" or "learned", got ${String(c.positions)}`);
+  if (c.positions === "rope" && (c.dim / c.nHeads) % 2)
+    throw new Error(`${fn}: head width dim/nHeads = ${c.dim / c.nHeads} must be even for RoPE`);
+  if (c.ffn !== "dense" && c.ffn !== "moe")
+    throw new Error(`${fn}: ffn must be "dense" or "moe", got ${String(c.ffn)}`);
   if (!Number.isSafeInteger(c.nDenseLayers) || c.nDenseLayers < 0 || c.nDenseLayers > c.nLayers) {
     throw new Error(`${fn}: nDenseLayers must be an integer in [0, nLayers = ${c.nLayers}], got ${c.nDenseLayers}`);
   }
-  if (!NORM_KINDS.includes(c.norm)) throw new Error(`${fn}: norm must be one of ${NORM_KINDS.join(", ")}, got ${String(c.norm)}`);
+  if (!NORM_KINDS.includes(c.norm))
+    throw new Error(`${fn}: norm must be one of ${NORM_KINDS.join(", ")}, got ${String(c.norm)}`);
   checkRange(fn, "normEps", c.normEps, 0, 1);
-  if (!(Number.isFinite(c.ropeTheta) && c.ropeTheta > 1)) throw new Error(`${fn}: ropeTheta must be a finite number > 1, got ${c.ropeTheta}`);
-  if (!(Number.isFinite(c.initStd) && c.initStd >= 0)) throw new Error(`${fn}: initStd must be a finite number ≥ 0, got ${c.initStd}`);
-  if (typeof c.checkpoint !== "boolean") throw new Error(`${fn}: checkpoint must be a boolean, got ${String(c.checkpoint)}`);
-  if (!(Number.isSafeInteger(c.mtpDepth) && c.mtpDepth >= 0)) throw new Error(`${fn}: mtpDepth must be an integer ≥ 0, got ${c.mtpDepth}`);
-  if (c.mtpDepth >= c.contextLen) throw new Error(`${fn}: mtpDepth (${c.mtpDepth}) must be below contextLen (${c.contextLen})`);
-  if (!(Number.isFinite(c.mtpLambda) && c.mtpLambda >= 0)) throw new Error(`${fn}: mtpLambda must be a finite number ≥ 0, got ${c.mtpLambda}`);
-  if (c.precision !== "fp32" && c.precision !== "bf16") throw new Error(`${fn}: precision must be "fp32" or "bf16", got ${JSON.stringify(c.precision)}`);
+  if (!(Number.isFinite(c.ropeTheta) && c.ropeTheta > 1))
+    throw new Error(`${fn}: ropeTheta must be a finite number > 1, got ${c.ropeTheta}`);
+  if (!(Number.isFinite(c.initStd) && c.initStd >= 0))
+    throw new Error(`${fn}: initStd must be a finite number ≥ 0, got ${c.initStd}`);
+  if (typeof c.checkpoint !== "boolean")
+    throw new Error(`${fn}: checkpoint must be a boolean, got ${String(c.checkpoint)}`);
+  if (!(Number.isSafeInteger(c.mtpDepth) && c.mtpDepth >= 0))
+    throw new Error(`${fn}: mtpDepth must be an integer ≥ 0, got ${c.mtpDepth}`);
+  if (c.mtpDepth >= c.contextLen)
+    throw new Error(`${fn}: mtpDepth (${c.mtpDepth}) must be below contextLen (${c.contextLen})`);
+  if (!(Number.isFinite(c.mtpLambda) && c.mtpLambda >= 0))
+    throw new Error(`${fn}: mtpLambda must be a finite number ≥ 0, got ${c.mtpLambda}`);
+  if (c.precision !== "fp32" && c.precision !== "bf16")
+    throw new Error(`${fn}: precision must be "fp32" or "bf16", got ${JSON.stringify(c.precision)}`);
   checkAttention(c);
-  const resolved: LMConfig = { ...c, moe: c.ffn === "moe" ? moeConfig(c.moe, fn, "moe.") : Object.freeze({ ...c.moe }) };
+  const resolved: LMConfig = {
+    ...c,
+    moe: c.ffn === "moe" ? moeConfig(c.moe, fn, "moe.") : Object.freeze({ ...c.moe }),
+  };
   RESOLVED.add(Object.freeze(resolved));
   return resolved;
 }
@@ -273,14 +292,21 @@ export interface MtpCounts {
  * model's, shared; the HF checkpoint stores copies of them in the MTP layer (2·V·d more on disk).
  */
 export function mtpParams(c: LMConfig, depth: number): MtpCounts {
-  if (!Number.isSafeInteger(depth) || depth < 0) throw new Error(`mtpParams(c, depth): depth must be an integer ≥ 0, got ${depth}`);
+  if (!Number.isSafeInteger(depth) || depth < 0)
+    throw new Error(`mtpParams(c, depth): depth must be an integer ≥ 0, got ${depth}`);
   const r = lmConfig(c);
   const p = countParams(r);
   return mtpCounts(r, depth, p.attentionPerLayer, p.denseFfnPerLayer, moeParamCounts(r.dim, moeSettings(r)));
 }
 
 /** `depth` MTP modules of the model `c` from its per-layer counts (countParams and mtpParams share it). */
-function mtpCounts(c: LMConfig, depth: number, attention: number, denseFfn: number, moe: { total: number; active: number }): MtpCounts {
+function mtpCounts(
+  c: LMConfig,
+  depth: number,
+  attention: number,
+  denseFfn: number,
+  moe: { total: number; active: number },
+): MtpCounts {
   const d = c.dim;
   const moeBlock = isMoELayer(c, c.nLayers - 1);
   const fixed = 3 * normParams(c.norm, d) + 2 * d * d + attention + 2 * normParams(c.norm, d);

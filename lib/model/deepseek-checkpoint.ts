@@ -10,10 +10,18 @@ import * as tf from "@tensorflow/tfjs";
 import { loadSafetensors, saveSafetensors, type SafetensorsDtype } from "../train/safetensors";
 import { moeSettings } from "./config";
 import { deepSeekConfigJson, readDeepSeekConfig, type DeepSeekFormat } from "./deepseek-config";
-import { checkpointNames, FP8_BLOCK, hfName, inferenceName, isFp8Linear, isStackedExperts, mpLayout, mtpSharedCopies } from "./deepseek-names";
+import {
+  checkpointNames,
+  FP8_BLOCK,
+  hfName,
+  inferenceName,
+  isFp8Linear,
+  isStackedExperts,
+  mpLayout,
+  mtpSharedCopies,
+} from "./deepseek-names";
 import { TransformerLM } from "./transformer";
 import type { MLAPath } from "./mla";
-
 
 /** Options of loadDeepSeek. */
 export interface LoadDeepSeekOptions {
@@ -27,7 +35,11 @@ export interface LoadDeepSeekOptions {
   mtp: boolean;
 }
 
-export const DEFAULT_LOAD_DEEPSEEK: Readonly<LoadDeepSeekOptions> = Object.freeze({ mla: "naive" as MLAPath, config: null, mtp: true });
+export const DEFAULT_LOAD_DEEPSEEK: Readonly<LoadDeepSeekOptions> = Object.freeze({
+  mla: "naive" as MLAPath,
+  config: null,
+  mtp: true,
+});
 
 /** Storage dtypes saveDeepSeek writes. */
 export type SaveDtype = "float32" | "bfloat16" | "float16" | "fp8";
@@ -49,7 +61,12 @@ export interface SaveDeepSeekOptions {
   mp: number;
 }
 
-export const DEFAULT_SAVE_DEEPSEEK: Readonly<SaveDeepSeekOptions> = Object.freeze({ format: "hf" as DeepSeekFormat, dtype: "float32" as const, shards: 1, mp: 1 });
+export const DEFAULT_SAVE_DEEPSEEK: Readonly<SaveDeepSeekOptions> = Object.freeze({
+  format: "hf" as DeepSeekFormat,
+  dtype: "float32" as const,
+  shards: 1,
+  mp: 1,
+});
 
 /** The weight files of a checkpoint directory and which layout they follow. */
 function weightFiles(fn: string, dir: string): { format: DeepSeekFormat; files: string[] } {
@@ -59,14 +76,22 @@ function weightFiles(fn: string, dir: string): { format: DeepSeekFormat; files: 
     if (!map || typeof map !== "object") throw new Error(`${fn}: ${index} has no "weight_map" object`);
     return { format: "hf", files: [...new Set(Object.values(map))].map((f) => path.join(dir, f)) };
   }
-  if (existsSync(path.join(dir, "model.safetensors"))) return { format: "hf", files: [path.join(dir, "model.safetensors")] };
-  const ranked = readdirSync(dir).map((f) => /^model(\d+)-mp(\d+)\.safetensors$/.exec(f)).filter((m): m is RegExpExecArray => m !== null);
-  if (!ranked.length) throw new Error(`${fn}: ${dir} holds no model.safetensors.index.json, model.safetensors or model{rank}-mp{N}.safetensors`);
+  if (existsSync(path.join(dir, "model.safetensors")))
+    return { format: "hf", files: [path.join(dir, "model.safetensors")] };
+  const ranked = readdirSync(dir)
+    .map((f) => /^model(\d+)-mp(\d+)\.safetensors$/.exec(f))
+    .filter((m): m is RegExpExecArray => m !== null);
+  if (!ranked.length)
+    throw new Error(
+      `${fn}: ${dir} holds no model.safetensors.index.json, model.safetensors or model{rank}-mp{N}.safetensors`,
+    );
   const ranks = Number(ranked[0][2]);
   const files = Array.from({ length: ranks }, (_, r) => path.join(dir, `model${r}-mp${ranks}.safetensors`));
   const absent = files.filter((f) => !existsSync(f));
   if (absent.length || ranked.some((m) => Number(m[2]) !== ranks)) {
-    throw new Error(`${fn}: ${dir} must hold model0-mp${ranks} … model${ranks - 1}-mp${ranks}.safetensors and no other ranks (missing ${absent.map((f) => path.basename(f)).join(", ") || "none"})`);
+    throw new Error(
+      `${fn}: ${dir} must hold model0-mp${ranks} … model${ranks - 1}-mp${ranks}.safetensors and no other ranks (missing ${absent.map((f) => path.basename(f)).join(", ") || "none"})`,
+    );
   }
   return { format: "inference", files };
 }
@@ -84,9 +109,11 @@ function readTensors(fn: string, files: string[], format: DeepSeekFormat, skip: 
         if (error || skip(name) || key === null || tensors.has(key)) {
           t.dispose();
           if (!error && !skip(name)) {
-            error = new Error(key === null
-              ? `${fn}: ${path.basename(file)} holds "${name}", which is not a DeepSeek checkpoint name`
-              : `${fn}: tensor "${name}" appears twice (again in ${path.basename(file)})`);
+            error = new Error(
+              key === null
+                ? `${fn}: ${path.basename(file)} holds "${name}", which is not a DeepSeek checkpoint name`
+                : `${fn}: tensor "${name}" appears twice (again in ${path.basename(file)})`,
+            );
           }
           continue;
         }
@@ -129,14 +156,18 @@ function mergeRanks(fn: string, ranks: { tensors: Map<string, tf.Tensor>; dtypes
       const layout = mpLayout(name);
       const holders = ranks.findIndex((r) => r.tensors.has(name));
       if (layout && "expert" in layout) {
-        if (parts.length !== 1) throw new Error(`${fn}: routed expert tensor "${name}" is on ${parts.length} ranks; expected exactly one`);
+        if (parts.length !== 1)
+          throw new Error(`${fn}: routed expert tensor "${name}" is on ${parts.length} ranks; expected exactly one`);
         tensors.set(name, parts[0].clone());
       } else if (parts.length !== ranks.length) {
-        throw new Error(`${fn}: tensor "${name}" is on ${parts.length} of ${ranks.length} model-parallel ranks; expected all`);
+        throw new Error(
+          `${fn}: tensor "${name}" is on ${parts.length} of ${ranks.length} model-parallel ranks; expected all`,
+        );
       } else if (layout) {
         tensors.set(name, tf.concat(parts, layout.dim));
       } else {
-        if (!parts.every((t) => tf.util.arraysEqual(t.shape, parts[0].shape))) throw new Error(`${fn}: replicated tensor "${name}" differs in shape across ranks`);
+        if (!parts.every((t) => tf.util.arraysEqual(t.shape, parts[0].shape)))
+          throw new Error(`${fn}: replicated tensor "${name}" differs in shape across ranks`);
         tensors.set(name, parts[0].clone());
       }
       dtypes.set(name, ranks[holders].dtypes.get(name)!);
@@ -154,7 +185,10 @@ function mergeRanks(fn: string, ranks: { tensors: Map<string, tf.Tensor>; dtypes
 function expandBlocks(scale: tf.Tensor, out: number, inF: number): tf.Tensor2D {
   const [so, si] = scale.shape;
   return tf.tidy(() => {
-    const full = tf.reshape(tf.tile(tf.reshape(scale, [so, 1, si, 1]), [1, FP8_BLOCK, 1, FP8_BLOCK]), [so * FP8_BLOCK, si * FP8_BLOCK]); // [so·128, si·128]
+    const full = tf.reshape(tf.tile(tf.reshape(scale, [so, 1, si, 1]), [1, FP8_BLOCK, 1, FP8_BLOCK]), [
+      so * FP8_BLOCK,
+      si * FP8_BLOCK,
+    ]); // [so·128, si·128]
     return tf.slice(full, [0, 0], [out, inF]) as tf.Tensor2D; // [out, in]
   });
 }
@@ -164,7 +198,10 @@ function dequantBlocks(fn: string, name: string, codes: tf.Tensor, scale: tf.Ten
   if (codes.rank !== 2) throw new Error(`${fn}: F8_E4M3 tensor "${name}" must be a matrix, got [${codes.shape}]`);
   const [out, inF] = codes.shape;
   const [so, si] = [Math.ceil(out / FP8_BLOCK), Math.ceil(inF / FP8_BLOCK)];
-  if (!tf.util.arraysEqual(scale.shape, [so, si])) throw new Error(`${fn}: the block scale of "${name}" [${codes.shape}] must be [${so}, ${si}], got [${scale.shape}]`);
+  if (!tf.util.arraysEqual(scale.shape, [so, si]))
+    throw new Error(
+      `${fn}: the block scale of "${name}" [${codes.shape}] must be [${so}, ${si}], got [${scale.shape}]`,
+    );
   return tf.tidy(() => tf.mul(codes, expandBlocks(scale, out, inF)) as tf.Tensor2D); // [out, in]
 }
 
@@ -176,7 +213,10 @@ function quantizeBlocks(w: tf.Tensor): { values: tf.Tensor2D; scale: tf.Tensor2D
   const [out, inF] = w.shape;
   const [so, si] = [Math.ceil(out / FP8_BLOCK), Math.ceil(inF / FP8_BLOCK)];
   return tf.tidy(() => {
-    const padded = tf.pad(tf.abs(w), [[0, so * FP8_BLOCK - out], [0, si * FP8_BLOCK - inF]]); // [so·128, si·128]
+    const padded = tf.pad(tf.abs(w), [
+      [0, so * FP8_BLOCK - out],
+      [0, si * FP8_BLOCK - inF],
+    ]); // [so·128, si·128]
     const amax = tf.max(tf.reshape(padded, [so, FP8_BLOCK, si, FP8_BLOCK]), [1, 3]); // [so, si]
     const scale = tf.where(tf.equal(amax, 0), tf.onesLike(amax), tf.div(amax, 448)) as tf.Tensor2D; // [so, si]
     return { values: tf.div(w, expandBlocks(scale, out, inF)) as tf.Tensor2D, scale }; // [out, in], [so, si]
@@ -189,7 +229,8 @@ function dequantize(fn: string, tensors: Map<string, tf.Tensor>, dtypes: Map<str
     const scaleName = name.replace(/\.weight$/, ".scale");
     if (dtype === "F8_E4M3") {
       const scale = tensors.get(scaleName);
-      if (!name.endsWith(".weight") || !scale) throw new Error(`${fn}: F8_E4M3 tensor "${name}" has no block scale "${scaleName}" (HF: weight_scale_inv)`);
+      if (!name.endsWith(".weight") || !scale)
+        throw new Error(`${fn}: F8_E4M3 tensor "${name}" has no block scale "${scaleName}" (HF: weight_scale_inv)`);
       const w = dequantBlocks(fn, name, tensors.get(name)!, scale);
       tf.dispose([tensors.get(name)!, scale]);
       tensors.set(name, w);
@@ -199,7 +240,10 @@ function dequantize(fn: string, tensors: Map<string, tf.Tensor>, dtypes: Map<str
     }
   }
   const lone = [...tensors.keys()].filter((k) => k.endsWith(".scale"));
-  if (lone.length) throw new Error(`${fn}: block scale(s) without an F8_E4M3 weight: ${lone.slice(0, 5).join(", ")}${lone.length > 5 ? ", …" : ""}`);
+  if (lone.length)
+    throw new Error(
+      `${fn}: block scale(s) without an F8_E4M3 weight: ${lone.slice(0, 5).join(", ")}${lone.length > 5 ? ", …" : ""}`,
+    );
 }
 
 /** The HF MTP layers' copies of the shared embedding and head → the main tensors they copy (inference names). */
@@ -231,7 +275,9 @@ function labState(fn: string, model: TransformerLM, tensors: Map<string, tf.Tens
   for (const [copy, original] of copies) expected.set(copy, expected.get(original)!);
   const missing = [...expected.keys()].filter((k) => !tensors.has(k));
   const extra = [...tensors.keys()].filter((k) => !expected.has(k));
-  const misshapen = [...expected].filter(([k, s]) => tensors.has(k) && !tf.util.arraysEqual(tensors.get(k)!.shape, s)).map(([k, s]) => `"${k}" [${tensors.get(k)!.shape}] (expected [${s}])`);
+  const misshapen = [...expected]
+    .filter(([k, s]) => tensors.has(k) && !tf.util.arraysEqual(tensors.get(k)!.shape, s))
+    .map(([k, s]) => `"${k}" [${tensors.get(k)!.shape}] (expected [${s}])`);
   const problems: string[] = [];
   const list = (xs: string[]) => xs.slice(0, 6).join(", ") + (xs.length > 6 ? `, … (${xs.length} in all)` : "");
   if (missing.length) problems.push(`missing ${list(missing.map((k) => `"${k}"`))}`);
@@ -240,12 +286,18 @@ function labState(fn: string, model: TransformerLM, tensors: Map<string, tf.Tens
   if (problems.length) throw new Error(`${fn}: the checkpoint does not match its config: ${problems.join("; ")}`);
   for (const [copy, original] of copies) {
     const differs = tf.tidy(() => tf.any(tf.notEqual(tensors.get(copy)!, tensors.get(original)!)).dataSync()[0]);
-    if (differs) throw new Error(`${fn}: "${copy}" differs from "${original}"; the lab's MTP modules share the main model's embedding and head (DeepSeek-V3 §2.2), so the copies must be equal`);
+    if (differs)
+      throw new Error(
+        `${fn}: "${copy}" differs from "${original}"; the lab's MTP modules share the main model's embedding and head (DeepSeek-V3 §2.2), so the copies must be equal`,
+      );
   }
   const state = new Map<string, tf.Tensor>();
   for (const labName of model.stateDict().keys()) {
     const names = checkpointNames(labName, E, L);
-    state.set(labName, isStackedExperts(labName) ? tf.stack(names.map((n) => tensors.get(n)!)) : tensors.get(names[0])!.clone());
+    state.set(
+      labName,
+      isStackedExperts(labName) ? tf.stack(names.map((n) => tensors.get(n)!)) : tensors.get(names[0])!.clone(),
+    );
   }
   return state;
 }
@@ -266,16 +318,21 @@ export async function loadDeepSeek(dir: string, options: Partial<LoadDeepSeekOpt
   const opts = { ...DEFAULT_LOAD_DEEPSEEK, ...options };
   const { format, files } = weightFiles(fn, dir);
   const configPath = path.join(dir, "config.json");
-  if (opts.config === null && !existsSync(configPath)) throw new Error(`${fn}: ${configPath} not found (pass options.config for an inference checkpoint)`);
+  if (opts.config === null && !existsSync(configPath))
+    throw new Error(`${fn}: ${configPath} not found (pass options.config for an inference checkpoint)`);
   const rawConfig = opts.config ?? JSON.parse(readFileSync(configPath, "utf8"));
   const probe = readDeepSeekConfig(rawConfig, { mla: opts.mla });
-  if (probe.format !== format) throw new Error(`${fn}: config.json uses ${probe.format} names but the weights are in the ${format} layout`);
+  if (probe.format !== format)
+    throw new Error(`${fn}: config.json uses ${probe.format} names but the weights are in the ${format} layout`);
   const nLayers = probe.config.nLayers;
   const isMtp = (name: string) => {
     const m = /^(?:model\.)?layers\.(\d+)\./.exec(name);
     return !opts.mtp && m !== null && Number(m[1]) >= nLayers && Number(m[1]) < nLayers + probe.mtpDepth;
   };
-  const { tensors, dtypes } = format === "inference" && files.length > 1 ? mergeRanks(fn, readRanks(fn, files, isMtp)) : readTensors(fn, files, format, isMtp);
+  const { tensors, dtypes } =
+    format === "inference" && files.length > 1
+      ? mergeRanks(fn, readRanks(fn, files, isMtp))
+      : readTensors(fn, files, format, isMtp);
   let model: TransformerLM | null = null;
   try {
     dequantize(fn, tensors, dtypes);
@@ -302,7 +359,10 @@ export async function loadDeepSeek(dir: string, options: Partial<LoadDeepSeekOpt
  * their stored dtypes; "fp8" adds a `.scale` after each quantised weight. Tensors other than the model's own
  * variables are new: the caller disposes them.
  */
-function checkpointTensors(model: TransformerLM, dtype: SaveDtype): Map<string, { t: tf.Tensor; dtype: SafetensorsDtype }> {
+function checkpointTensors(
+  model: TransformerLM,
+  dtype: SaveDtype,
+): Map<string, { t: tf.Tensor; dtype: SafetensorsDtype }> {
   const E = model.config.ffn === "moe" ? moeSettings(model.config).nRouted : 0;
   const out = new Map<string, { t: tf.Tensor; dtype: SafetensorsDtype }>();
   const base: SafetensorsDtype = dtype === "float32" ? "F32" : dtype === "float16" ? "F16" : "BF16";
@@ -320,7 +380,8 @@ function checkpointTensors(model: TransformerLM, dtype: SaveDtype): Map<string, 
     if (isStackedExperts(labName)) tf.unstack(v).forEach((t, e) => add(names[e], t));
     else add(names[0], v);
   }
-  for (const [copy, original] of sharedCopies(model)) out.set(copy, { t: out.get(original)!.t, dtype: out.get(original)!.dtype });
+  for (const [copy, original] of sharedCopies(model))
+    out.set(copy, { t: out.get(original)!.t, dtype: out.get(original)!.dtype });
   return out;
 }
 
@@ -331,7 +392,8 @@ function splitRanks(fn: string, named: [string, tf.Tensor][], mp: number, nExper
   const layouts = named.map(([name]) => (mp === 1 ? null : mpLayout(name)));
   named.forEach(([name, t], i) => {
     const layout = layouts[i];
-    if (layout && "dim" in layout && t.shape[layout.dim] % mp) throw new Error(`${fn}: tensor "${name}" [${t.shape}] cannot be split ${mp} ways along axis ${layout.dim}`);
+    if (layout && "dim" in layout && t.shape[layout.dim] % mp)
+      throw new Error(`${fn}: tensor "${name}" [${t.shape}] cannot be split ${mp} ways along axis ${layout.dim}`);
   });
   named.forEach(([name, t], i) => {
     const layout = layouts[i];
@@ -343,7 +405,11 @@ function splitRanks(fn: string, named: [string, tf.Tensor][], mp: number, nExper
 }
 
 /** Splits `entries` into `shards` contiguous groups of about equal bytes. */
-function shardEntries(entries: [string, tf.Tensor][], shards: number, bytesPer: (name: string) => number): [string, tf.Tensor][][] {
+function shardEntries(
+  entries: [string, tf.Tensor][],
+  shards: number,
+  bytesPer: (name: string) => number,
+): [string, tf.Tensor][][] {
   const total = entries.reduce((n, [name, t]) => n + t.size * bytesPer(name), 0);
   const groups: [string, tf.Tensor][][] = Array.from({ length: shards }, () => []);
   let acc = 0;
@@ -365,13 +431,21 @@ function shardEntries(entries: [string, tf.Tensor][], shards: number, bytesPer: 
  * has no MTP layer (convert.py drops it), so saving one there is an error.
  * The model must be expressible in the format (MLA, MoE, RMSNorm, untied head; see deepSeekConfigJson).
  */
-export async function saveDeepSeek(model: TransformerLM, dir: string, options: Partial<SaveDeepSeekOptions> = {}): Promise<void> {
+export async function saveDeepSeek(
+  model: TransformerLM,
+  dir: string,
+  options: Partial<SaveDeepSeekOptions> = {},
+): Promise<void> {
   const fn = "saveDeepSeek(model, dir)";
   const opts = { ...DEFAULT_SAVE_DEEPSEEK, ...options };
-  if (opts.format !== "hf" && opts.format !== "inference") throw new Error(`${fn}: options.format must be "hf" or "inference", got ${JSON.stringify(opts.format)}`);
-  if (!SAVE_DTYPES.includes(opts.dtype)) throw new Error(`${fn}: options.dtype must be one of ${SAVE_DTYPES.join(", ")}, got ${JSON.stringify(opts.dtype)}`);
+  if (opts.format !== "hf" && opts.format !== "inference")
+    throw new Error(`${fn}: options.format must be "hf" or "inference", got ${JSON.stringify(opts.format)}`);
+  if (!SAVE_DTYPES.includes(opts.dtype))
+    throw new Error(`${fn}: options.dtype must be one of ${SAVE_DTYPES.join(", ")}, got ${JSON.stringify(opts.dtype)}`);
   if (!Number.isSafeInteger(opts.shards) || opts.shards < 1 || (opts.format === "inference" && opts.shards !== 1)) {
-    throw new Error(`${fn}: options.shards must be a positive integer (1 for the inference format), got ${opts.shards}`);
+    throw new Error(
+      `${fn}: options.shards must be a positive integer (1 for the inference format), got ${opts.shards}`,
+    );
   }
   if (!Number.isSafeInteger(opts.mp) || opts.mp < 1 || (opts.format === "hf" && opts.mp !== 1)) {
     throw new Error(`${fn}: options.mp must be a positive integer (1 for the hf format), got ${opts.mp}`);
@@ -388,7 +462,9 @@ export async function saveDeepSeek(model: TransformerLM, dir: string, options: P
       const whole = new Set(named.map(([, t]) => t));
       const ranks = splitRanks(fn, named, opts.mp, model.config.ffn === "moe" ? moeSettings(model.config).nRouted : 0);
       try {
-        ranks.forEach((rank, r) => saveSafetensors(path.join(dir, `model${r}-mp${opts.mp}.safetensors`), rank, {}, dtypes));
+        ranks.forEach((rank, r) =>
+          saveSafetensors(path.join(dir, `model${r}-mp${opts.mp}.safetensors`), rank, {}, dtypes),
+        );
       } finally {
         for (const rank of ranks) tf.dispose([...rank.values()].filter((t) => !whole.has(t))); // the split pieces
       }
@@ -405,7 +481,10 @@ export async function saveDeepSeek(model: TransformerLM, dir: string, options: P
           totalSize += t.size * BYTES[dtypes.get(name)!]!;
         }
       });
-      writeFileSync(path.join(dir, "model.safetensors.index.json"), JSON.stringify({ metadata: { total_size: totalSize }, weight_map: weightMap }, null, 2));
+      writeFileSync(
+        path.join(dir, "model.safetensors.index.json"),
+        JSON.stringify({ metadata: { total_size: totalSize }, weight_map: weightMap }, null, 2),
+      );
     }
     writeFileSync(path.join(dir, "config.json"), JSON.stringify(configJson, null, 2));
   } finally {

@@ -29,7 +29,9 @@ const HF_OF: Readonly<Record<string, string>> = Object.freeze({
   eh_proj: "eh_proj",
   head: "head",
 });
-const INFERENCE_OF: Readonly<Record<string, string>> = Object.freeze(Object.fromEntries(Object.entries(HF_OF).map(([k, v]) => [v, k])));
+const INFERENCE_OF: Readonly<Record<string, string>> = Object.freeze(
+  Object.fromEntries(Object.entries(HF_OF).map(([k, v]) => [v, k])),
+);
 
 /** HF name of an inference-format tensor name ("head.weight" → "lm_head.weight", "layers.0.attn.wq_a.scale" →
  * "model.layers.0.self_attn.q_a_proj.weight_scale_inv", "layers.3.ffn.gate.bias" → "…mlp.gate.e_score_correction_bias"). */
@@ -49,9 +51,14 @@ export function hfName(name: string): string {
 
 /** Inference name of an HF tensor name (convert.py's renames); null for a name outside the mapping. */
 export function inferenceName(name: string): string | null {
-  if (name.startsWith("lm_head.")) return `head.${name.slice("lm_head.".length)}`.replace(/\.weight_scale_inv$/, ".scale");
+  if (name.startsWith("lm_head."))
+    return `head.${name.slice("lm_head.".length)}`.replace(/\.weight_scale_inv$/, ".scale");
   if (!name.startsWith("model.")) return null;
-  const parts = name.slice("model.".length).replace(/weight_scale_inv$/, "scale").replace(/e_score_correction_bias$/, "bias").split(".");
+  const parts = name
+    .slice("model.".length)
+    .replace(/weight_scale_inv$/, "scale")
+    .replace(/e_score_correction_bias$/, "bias")
+    .split(".");
   const mapped = parts.map((p) => (p === "self_attn" ? "attn" : p === "mlp" ? "ffn" : p));
   const module = mapped[mapped.length - 2];
   const inf = INFERENCE_OF[module];
@@ -102,7 +109,17 @@ export function isFp8Linear(inferenceWeightName: string): boolean {
 
 /** convert.py's `mapping` dims: the axis a tensor of this module is split along across model-parallel ranks (its
  * `.scale` too); modules not listed are replicated on every rank. Routed experts are whole, dealt out by index. */
-const MP_SPLIT_DIM: Readonly<Record<string, number>> = Object.freeze({ embed: 0, wq: 0, wq_b: 0, wkv_b: 0, wo: 1, w1: 0, w2: 1, w3: 0, head: 0 });
+const MP_SPLIT_DIM: Readonly<Record<string, number>> = Object.freeze({
+  embed: 0,
+  wq: 0,
+  wq_b: 0,
+  wkv_b: 0,
+  wo: 1,
+  w1: 0,
+  w2: 1,
+  w3: 0,
+  head: 0,
+});
 
 /** How an inference tensor is laid out over model-parallel ranks: a routed expert's index (it lives on rank
  * ⌊index / (E/mp)⌋), or the axis it is split along, or null (replicated). Reference: inference/convert.py `main`. */

@@ -18,7 +18,8 @@ export class Embedding extends Module {
     super();
     checkPositiveInt("Embedding", "vocabSize", vocabSize);
     checkPositiveInt("Embedding", "dim", dim);
-    if (!(Number.isFinite(initStd) && initStd >= 0)) throw new Error(`Embedding: initStd must be a finite number ≥ 0, got ${initStd}`);
+    if (!(Number.isFinite(initStd) && initStd >= 0))
+      throw new Error(`Embedding: initStd must be a finite number ≥ 0, got ${initStd}`);
     registerGradients();
     this.weight = this.param("weight", randomNormal([vocabSize, dim], 0, initStd));
   }

@@ -8,14 +8,23 @@ import { forwardRows, StepModel } from "./batch-step";
 import { checkSample, DEFAULT_GENERATE, GenerateConfig, sampleToken, samplingOf } from "./generate";
 
 /** Checks one prompt against the model (errors name the prompt's index and the limit). */
-export function checkPrompt(fn: string, model: StepModel, prompt: readonly number[], maxNewTokens: number, label: string): void {
+export function checkPrompt(
+  fn: string,
+  model: StepModel,
+  prompt: readonly number[],
+  maxNewTokens: number,
+  label: string,
+): void {
   const { vocabSize: V, contextLen } = model.config;
   if (!Array.isArray(prompt) || prompt.length < 1) throw new Error(`${fn}: ${label} must hold at least one token`);
   prompt.forEach((t, i) => {
-    if (!(Number.isSafeInteger(t) && t >= 0 && t < V)) throw new Error(`${fn}: ${label}[${i}] = ${t} is not a token id in [0, ${V})`);
+    if (!(Number.isSafeInteger(t) && t >= 0 && t < V))
+      throw new Error(`${fn}: ${label}[${i}] = ${t} is not a token id in [0, ${V})`);
   });
   if (prompt.length + maxNewTokens > contextLen) {
-    throw new Error(`${fn}: ${label} (${prompt.length} tokens) + maxNewTokens (${maxNewTokens}) exceeds contextLen ${contextLen}`);
+    throw new Error(
+      `${fn}: ${label} (${prompt.length} tokens) + maxNewTokens (${maxNewTokens}) exceeds contextLen ${contextLen}`,
+    );
   }
 }
 
@@ -37,7 +46,8 @@ export function generateBatch(
   checkPositiveInt(fn, "maxNewTokens", maxNewTokens);
   if (!Array.isArray(prompts) || prompts.length < 1) throw new Error(`${fn}: prompts must hold at least one prompt`);
   prompts.forEach((p, i) => checkPrompt(fn, model, p, maxNewTokens, `prompts[${i}]`));
-  if (rngs && rngs.length !== prompts.length) throw new Error(`${fn}: rngs must hold one stream per prompt (${prompts.length}), got ${rngs.length}`);
+  if (rngs && rngs.length !== prompts.length)
+    throw new Error(`${fn}: rngs must hold one stream per prompt (${prompts.length}), got ${rngs.length}`);
   const streams = rngs ?? prompts.map(() => globalRng().fork());
   const out: number[][] = prompts.map(() => []);
   let live = prompts.map((_, i) => i); // rows still generating, in cache row order

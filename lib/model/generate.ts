@@ -27,13 +27,19 @@ export function samplingOf(config: SampleConfig): SampleConfig {
 /** Checks sampling settings (errors name the field). */
 export function checkSample(fn: string, config: SampleConfig): void {
   const { temperature, topK, topP } = config;
-  if (!(Number.isFinite(temperature) && temperature >= 0)) throw new Error(`${fn}: temperature must be a finite number ≥ 0, got ${temperature}`);
+  if (!(Number.isFinite(temperature) && temperature >= 0))
+    throw new Error(`${fn}: temperature must be a finite number ≥ 0, got ${temperature}`);
   if (topK !== null) checkPositiveInt(fn, "topK", topK);
-  if (!(Number.isFinite(topP) && topP > 0 && topP <= 1)) throw new Error(`${fn}: topP must be a number in (0, 1], got ${topP}`);
+  if (!(Number.isFinite(topP) && topP > 0 && topP <= 1))
+    throw new Error(`${fn}: topP must be a number in (0, 1], got ${topP}`);
 }
 
 /** One token id drawn from a row of logits [V] (softmax(logits / temperature) over the top-k, in float64). */
-export function sampleToken(logits: ArrayLike<number>, config: Partial<SampleConfig> = {}, rng: Rng = globalRng()): number {
+export function sampleToken(
+  logits: ArrayLike<number>,
+  config: Partial<SampleConfig> = {},
+  rng: Rng = globalRng(),
+): number {
   const cfg = withDefaults("sampleToken(logits, config)", DEFAULT_SAMPLE, config);
   const { temperature, topK, topP } = cfg;
   const fn = "sampleToken(logits, config)";
@@ -42,7 +48,9 @@ export function sampleToken(logits: ArrayLike<number>, config: Partial<SampleCon
   checkSample(fn, cfg);
   for (let i = 0; i < V; i++) {
     if (Number.isNaN(logits[i]) || logits[i] === Infinity) {
-      throw new Error(`${fn}: logits[${i}] is ${logits[i]}; logits must be finite or -Infinity (a NaN usually means the model's weights or activations diverged)`);
+      throw new Error(
+        `${fn}: logits[${i}] is ${logits[i]}; logits must be finite or -Infinity (a NaN usually means the model's weights or activations diverged)`,
+      );
     }
   }
   let best = 0;
@@ -81,7 +89,11 @@ export interface GenerateConfig extends SampleConfig {
   stop: readonly number[];
 }
 
-export const DEFAULT_GENERATE: Readonly<GenerateConfig> = Object.freeze({ ...DEFAULT_SAMPLE, useCache: true, stop: Object.freeze([]) as readonly number[] });
+export const DEFAULT_GENERATE: Readonly<GenerateConfig> = Object.freeze({
+  ...DEFAULT_SAMPLE,
+  useCache: true,
+  stop: Object.freeze([]) as readonly number[],
+});
 
 /** Continues `prompt` (token ids) by `maxNewTokens` tokens; returns the new tokens. prompt + new must fit contextLen. */
 export function generate(
@@ -96,7 +108,8 @@ export function generate(
   if (prompt.length < 1) throw new Error(`${fn}: prompt must hold at least one token`);
   const V = model.config.vocabSize;
   prompt.forEach((id, i) => {
-    if (!(Number.isInteger(id) && id >= 0 && id < V)) throw new Error(`${fn}: prompt[${i}] must be an integer token id in [0, ${V}), got ${id}`);
+    if (!(Number.isInteger(id) && id >= 0 && id < V))
+      throw new Error(`${fn}: prompt[${i}] must be an integer token id in [0, ${V}), got ${id}`);
   });
   checkPositiveInt(fn, "maxNewTokens", maxNewTokens);
   checkSample(fn, cfg);

@@ -44,9 +44,22 @@ export { TransformerLM } from "./transformer";
 export { MTPModule, MTPModules } from "./mtp";
 export { acceptanceRate, speculativeGenerate } from "./speculative";
 export type { SpeculativeResult } from "./speculative";
-export { DEFAULT_DEEPSEEK_CONFIG_OPTIONS, deepSeekConfig, deepSeekConfigJson, readDeepSeekConfig } from "./deepseek-config";
+export {
+  DEFAULT_DEEPSEEK_CONFIG_OPTIONS,
+  deepSeekConfig,
+  deepSeekConfigJson,
+  readDeepSeekConfig,
+} from "./deepseek-config";
 export type { DeepSeekConfigJsonOptions, DeepSeekConfigOptions, DeepSeekFormat, DeepSeekSpec } from "./deepseek-config";
-export { checkpointNames, FP8_BLOCK, hfName, inferenceName, isFp8Linear, isStackedExperts, mpLayout } from "./deepseek-names";
+export {
+  checkpointNames,
+  FP8_BLOCK,
+  hfName,
+  inferenceName,
+  isFp8Linear,
+  isStackedExperts,
+  mpLayout,
+} from "./deepseek-names";
 export { DEFAULT_LOAD_DEEPSEEK, DEFAULT_SAVE_DEEPSEEK, loadDeepSeek, saveDeepSeek } from "./deepseek-checkpoint";
 export type { LoadDeepSeekOptions, SaveDeepSeekOptions, SaveDtype } from "./deepseek-checkpoint";
 export type { LMHiddenOutput, LMLoss, LMOutput, LMStepLoss } from "./transformer";

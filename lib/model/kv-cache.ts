@@ -42,8 +42,13 @@ export class KVCache {
     const all: CacheParts = {};
     for (const [name, add] of Object.entries(parts)) {
       const prev = old?.[name];
-      if (prev && (prev.shape[0] !== add.shape[0] || prev.shape[1] !== add.shape[1] || prev.shape[3] !== add.shape[3])) {
-        throw new Error(`KVCache.append: new ${name} entries [${add.shape}] do not extend cached [${prev.shape}] along the sequence axis`);
+      if (
+        prev &&
+        (prev.shape[0] !== add.shape[0] || prev.shape[1] !== add.shape[1] || prev.shape[3] !== add.shape[3])
+      ) {
+        throw new Error(
+          `KVCache.append: new ${name} entries [${add.shape}] do not extend cached [${prev.shape}] along the sequence axis`,
+        );
       }
       all[name] = tf.keep(prev ? (tf.concat([prev, add], 2) as tf.Tensor4D) : add.clone()); // [B, heads, rows + T, width]
       prev?.dispose();
@@ -58,12 +63,25 @@ export class KVCache {
     if (!entry) throw new Error(`KVCache.keepEnds: layer ${layer} holds nothing yet`);
     for (const [name, t] of Object.entries(entry)) {
       const rows = t.shape[2];
-      if (!(Number.isSafeInteger(head) && Number.isSafeInteger(tail) && head >= 0 && tail >= 0 && head + tail <= rows)) {
-        throw new Error(`KVCache.keepEnds(layer, head, tail): need integers ≥ 0 with head + tail ≤ ${rows} rows, got ${head} and ${tail}`);
+      if (!(
+        Number.isSafeInteger(head) &&
+        Number.isSafeInteger(tail) &&
+        head >= 0 &&
+        tail >= 0 &&
+        head + tail <= rows
+      )) {
+        throw new Error(
+          `KVCache.keepEnds(layer, head, tail): need integers ≥ 0 with head + tail ≤ ${rows} rows, got ${head} and ${tail}`,
+        );
       }
       if (head + tail === rows) continue;
       const [B, H, , W] = t.shape;
-      const kept = tf.tidy(() => tf.concat([tf.slice(t, [0, 0, 0, 0], [B, H, head, W]), tf.slice(t, [0, 0, rows - tail, 0], [B, H, tail, W])], 2)); // [B, H, head + tail, W]
+      const kept = tf.tidy(() =>
+        tf.concat(
+          [tf.slice(t, [0, 0, 0, 0], [B, H, head, W]), tf.slice(t, [0, 0, rows - tail, 0], [B, H, tail, W])],
+          2,
+        ),
+      ); // [B, H, head + tail, W]
       entry[name] = tf.keep(kept as tf.Tensor4D);
       t.dispose();
     }
@@ -75,7 +93,10 @@ export class KVCache {
     checkPositiveInt("KVCache.advance", "tokens", tokens);
     if (keys) {
       const rows = keys.length / (this.cached + tokens);
-      if (!Number.isSafeInteger(rows)) throw new Error(`KVCache.advance(tokens, keys): keys must hold rows·${this.cached + tokens} positions, got ${keys.length}`);
+      if (!Number.isSafeInteger(rows))
+        throw new Error(
+          `KVCache.advance(tokens, keys): keys must hold rows·${this.cached + tokens} positions, got ${keys.length}`,
+        );
       this.slotPositions = keys;
       this.nRows = rows;
     } else if (this.slotPositions) {
@@ -96,7 +117,10 @@ export class KVCache {
     if (this.slotPositions) throw new Error("KVCache.truncate: a row-mode cache (per-row positions) cannot roll back");
     this.entries.forEach((entry, layer) => {
       for (const [name, t] of Object.entries(entry ?? {})) {
-        if (t.shape[2] !== this.cached) throw new Error(`KVCache.truncate: layer ${layer} holds ${t.shape[2]} rows of ${name} for ${this.cached} positions (an evicting sliding-window cache cannot roll back)`);
+        if (t.shape[2] !== this.cached)
+          throw new Error(
+            `KVCache.truncate: layer ${layer} holds ${t.shape[2]} rows of ${name} for ${this.cached} positions (an evicting sliding-window cache cannot roll back)`,
+          );
       }
     });
     for (const entry of this.entries) {
@@ -138,8 +162,12 @@ export class KVCache {
    */
   keySlots(query: Int32Array, B: number, T: number): Int32Array {
     const fn = "KVCache.keySlots(query, B, T)";
-    if (this.cached > 0 && !this.slotPositions) throw new Error(`${fn}: the cache holds one shared sequence (no row positions); use a fresh cache for per-row positions`);
-    if (this.cached > 0 && B !== this.nRows) throw new Error(`${fn}: the cache holds ${this.nRows} rows, got a step of ${B}`);
+    if (this.cached > 0 && !this.slotPositions)
+      throw new Error(
+        `${fn}: the cache holds one shared sequence (no row positions); use a fresh cache for per-row positions`,
+      );
+    if (this.cached > 0 && B !== this.nRows)
+      throw new Error(`${fn}: the cache holds ${this.nRows} rows, got a step of ${B}`);
     const S = this.cached + T;
     const keys = new Int32Array(B * S);
     for (let b = 0; b < B; b++) {
@@ -152,7 +180,8 @@ export class KVCache {
   /** Row mode: appends `n` empty rows (all slots padding) at the end of the batch. */
   addRows(n: number): void {
     checkPositiveInt("KVCache.addRows", "n", n);
-    if (this.cached > 0 && !this.slotPositions) throw new Error("KVCache.addRows: the cache holds one shared sequence (no row positions)");
+    if (this.cached > 0 && !this.slotPositions)
+      throw new Error("KVCache.addRows: the cache holds one shared sequence (no row positions)");
     for (const entry of this.entries) {
       if (!entry) continue;
       for (const [name, t] of Object.entries(entry)) {
@@ -175,8 +204,10 @@ export class KVCache {
    */
   merge(other: KVCache): void {
     const fn = "KVCache.merge(other)";
-    if (other.nLayers !== this.nLayers) throw new Error(`${fn}: other has ${other.nLayers} layers, this cache ${this.nLayers}`);
-    if (!other.rowMode || (this.cached > 0 && !this.slotPositions)) throw new Error(`${fn}: both caches must hold per-row positions (row mode)`);
+    if (other.nLayers !== this.nLayers)
+      throw new Error(`${fn}: other has ${other.nLayers} layers, this cache ${this.nLayers}`);
+    if (!other.rowMode || (this.cached > 0 && !this.slotPositions))
+      throw new Error(`${fn}: both caches must hold per-row positions (row mode)`);
     if (this.nRows === 0) {
       this.entries.forEach((e, i) => {
         if (e) tf.dispose(Object.values(e));
@@ -188,12 +219,15 @@ export class KVCache {
       return;
     }
     const W = Math.max(this.cached, other.cached);
-    const widen = (t: tf.Tensor4D, S: number) => (S === W ? t : (tf.concat([tf.zeros([t.shape[0], t.shape[1], W - S, t.shape[3]]), t], 2) as tf.Tensor4D)); // [B, H, W, width]
+    const widen = (t: tf.Tensor4D, S: number) =>
+      S === W ? t : (tf.concat([tf.zeros([t.shape[0], t.shape[1], W - S, t.shape[3]]), t], 2) as tf.Tensor4D); // [B, H, W, width]
     this.entries.forEach((mine, layer) => {
       const theirs = other.entries[layer];
       if (!mine || !theirs) throw new Error(`${fn}: layer ${layer} is empty in one of the caches`);
       for (const name of Object.keys(mine)) {
-        const joined = tf.tidy(() => tf.concat([widen(mine[name], this.cached), widen(theirs[name], other.cached)], 0) as tf.Tensor4D); // [B + B', H, W, width]
+        const joined = tf.tidy(
+          () => tf.concat([widen(mine[name], this.cached), widen(theirs[name], other.cached)], 0) as tf.Tensor4D,
+        ); // [B + B', H, W, width]
         mine[name].dispose();
         mine[name] = tf.keep(joined);
       }
@@ -218,7 +252,11 @@ export class KVCache {
       return;
     }
     const S = this.cached;
-    this.gatherSlots(keep, Array.from({ length: keep.length * S }, (_, i) => i % S), S);
+    this.gatherSlots(
+      keep,
+      Array.from({ length: keep.length * S }, (_, i) => i % S),
+      S,
+    );
     const kept = new Int32Array(keep.length * S);
     keep.forEach((r, i) => kept.set(this.slotPositions!.subarray(r * S, (r + 1) * S), i * S));
     this.slotPositions = kept;
@@ -229,7 +267,9 @@ export class KVCache {
   compact(): void {
     if (!this.slotPositions) return;
     const S = this.cached;
-    const real = Array.from({ length: this.nRows }, (_, r) => Array.from({ length: S }, (_, s) => s).filter((s) => this.slotPositions![r * S + s] >= 0));
+    const real = Array.from({ length: this.nRows }, (_, r) =>
+      Array.from({ length: S }, (_, s) => s).filter((s) => this.slotPositions![r * S + s] >= 0),
+    );
     const width = Math.max(1, ...real.map((r) => r.length));
     if (width === S) return;
     const slots: number[] = [];
@@ -239,7 +279,11 @@ export class KVCache {
       for (let i = 0; i < width; i++) slots.push(i < pad ? 0 : r[i - pad]); // padding slots read slot 0 and stay masked
       r.forEach((s, i) => (positions[row * width + pad + i] = this.slotPositions![row * S + s]));
     });
-    this.gatherSlots(Array.from({ length: this.nRows }, (_, r) => r), slots, width);
+    this.gatherSlots(
+      Array.from({ length: this.nRows }, (_, r) => r),
+      slots,
+      width,
+    );
     this.slotPositions = positions;
     this.cached = width;
   }
@@ -264,8 +308,10 @@ export class KVCache {
   }
 
   private checkRow(fn: string, row: number): void {
-    if (!this.slotPositions && !(this.cached === 0 && this.nRows > 0)) throw new Error(`KVCache.${fn}: the cache holds no per-row positions (row mode)`);
-    if (!(Number.isSafeInteger(row) && row >= 0 && row < this.nRows)) throw new Error(`KVCache.${fn}(row): expected a row in [0, ${this.nRows}), got ${row}`);
+    if (!this.slotPositions && !(this.cached === 0 && this.nRows > 0))
+      throw new Error(`KVCache.${fn}: the cache holds no per-row positions (row mode)`);
+    if (!(Number.isSafeInteger(row) && row >= 0 && row < this.nRows))
+      throw new Error(`KVCache.${fn}(row): expected a row in [0, ${this.nRows}), got ${row}`);
   }
 
   /** Cached elements (every part, all layers): the memory the cache holds, in values. */

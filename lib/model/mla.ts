@@ -34,16 +34,27 @@ export interface MLAConfig {
 }
 
 /** Lab-scale defaults (V3 itself: qLoraRank 1536, kvLoraRank 512, nope 128, rope 64, v 128). */
-export const DEFAULT_MLA: Readonly<MLAConfig> = Object.freeze({ qLoraRank: 0, kvLoraRank: 32, qkNopeHeadDim: 16, qkRopeHeadDim: 8, vHeadDim: 16, path: "naive" });
+export const DEFAULT_MLA: Readonly<MLAConfig> = Object.freeze({
+  qLoraRank: 0,
+  kvLoraRank: 32,
+  qkNopeHeadDim: 16,
+  qkRopeHeadDim: 8,
+  vHeadDim: 16,
+  path: "naive",
+});
 
 /** `partial` merged over DEFAULT_MLA, checked (errors name the field). */
 export function mlaConfig(partial: Partial<MLAConfig> = {}): MLAConfig {
   const c = { ...DEFAULT_MLA, ...partial };
   const fn = "mlaConfig";
-  if (!(Number.isSafeInteger(c.qLoraRank) && c.qLoraRank >= 0)) throw new Error(`${fn}: qLoraRank must be an integer ≥ 0 (0 = no query compression), got ${c.qLoraRank}`);
-  for (const key of ["kvLoraRank", "qkNopeHeadDim", "qkRopeHeadDim", "vHeadDim"] as const) checkPositiveInt(fn, key, c[key]);
-  if (c.qkRopeHeadDim % 2) throw new Error(`${fn}: qkRopeHeadDim must be even (RoPE rotates pairs), got ${c.qkRopeHeadDim}`);
-  if (c.path !== "naive" && c.path !== "absorbed") throw new Error(`${fn}: path must be "naive" or "absorbed", got ${String(c.path)}`);
+  if (!(Number.isSafeInteger(c.qLoraRank) && c.qLoraRank >= 0))
+    throw new Error(`${fn}: qLoraRank must be an integer ≥ 0 (0 = no query compression), got ${c.qLoraRank}`);
+  for (const key of ["kvLoraRank", "qkNopeHeadDim", "qkRopeHeadDim", "vHeadDim"] as const)
+    checkPositiveInt(fn, key, c[key]);
+  if (c.qkRopeHeadDim % 2)
+    throw new Error(`${fn}: qkRopeHeadDim must be even (RoPE rotates pairs), got ${c.qkRopeHeadDim}`);
+  if (c.path !== "naive" && c.path !== "absorbed")
+    throw new Error(`${fn}: path must be "naive" or "absorbed", got ${String(c.path)}`);
   return c;
 }
 
@@ -51,7 +62,8 @@ export function mlaConfig(partial: Partial<MLAConfig> = {}): MLAConfig {
 export function mlaParams(dim: number, nHeads: number, c: MLAConfig): number {
   const qk = c.qkNopeHeadDim + c.qkRopeHeadDim;
   const wq = c.qLoraRank ? dim * c.qLoraRank + c.qLoraRank + c.qLoraRank * nHeads * qk : dim * nHeads * qk;
-  const wkv = dim * (c.kvLoraRank + c.qkRopeHeadDim) + c.kvLoraRank + c.kvLoraRank * nHeads * (c.qkNopeHeadDim + c.vHeadDim);
+  const wkv =
+    dim * (c.kvLoraRank + c.qkRopeHeadDim) + c.kvLoraRank + c.kvLoraRank * nHeads * (c.qkNopeHeadDim + c.vHeadDim);
   return wq + wkv + nHeads * c.vHeadDim * dim;
 }
 
@@ -81,7 +93,8 @@ export class MLA extends Module {
     const eps = options.normEps ?? 1e-6;
     const qk = c.qkNopeHeadDim + c.qkRopeHeadDim;
     this.scale = options.softmaxScale ?? 1 / Math.sqrt(qk);
-    if (!(Number.isFinite(this.scale) && this.scale > 0)) throw new Error(`MLA: softmaxScale must be a finite number > 0, got ${options.softmaxScale}`);
+    if (!(Number.isFinite(this.scale) && this.scale > 0))
+      throw new Error(`MLA: softmaxScale must be a finite number > 0, got ${options.softmaxScale}`);
     if (c.qLoraRank) {
       this.wq = null;
       this.wq_a = this.child("wq_a", new Linear(dim, c.qLoraRank));
@@ -103,7 +116,8 @@ export class MLA extends Module {
    * kpe [B, 1, T, rope]) are appended to the cache. `rowMask` [B, 1, T, S] (per-row positions) replaces the causal mask.
    */
   apply(x: tf.Tensor3D, rope: RopeTables | null, slot?: CacheSlot, rowMask?: tf.Tensor4D): tf.Tensor3D {
-    if (!rope) throw new Error("MLA.apply(x, rope): MLA's decoupled rope key needs RoPE tables (positions \"rope\"), got null");
+    if (!rope)
+      throw new Error('MLA.apply(x, rope): MLA\'s decoupled rope key needs RoPE tables (positions "rope"), got null');
     const [B, T, d] = x.shape;
     if (d !== this.dim) throw new Error(`MLA.apply(x): expected shape [B, T, ${this.dim}], got [${x.shape}]`);
     const { kvLoraRank: C, qkNopeHeadDim: nope, qkRopeHeadDim: r, vHeadDim: dv, path } = this.config;
@@ -117,7 +131,8 @@ export class MLA extends Module {
       const kPe = applyRope(tf.reshape(kPe0, [B, 1, T, r]) as tf.Tensor4D, rope); // [B, 1, T, r]
       const latent = tf.reshape(this.kv_norm.apply(latent0), [B, 1, T, C]) as tf.Tensor4D; // [B, 1, T, C]
       // Per-row positions (a ragged batch) need their explicit mask; otherwise the fused causal kernel.
-      const mix = (q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D) => (rowMask ? attend(q, k, v, rowMask, this.scale) : causalAttention(q, k, v, { scale: this.scale }));
+      const mix = (q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D) =>
+        rowMask ? attend(q, k, v, rowMask, this.scale) : causalAttention(q, k, v, { scale: this.scale });
       let out: tf.Tensor; // [B, T, H·v]
       if (path === "naive") {
         const kv = tf.transpose(tf.reshape(this.wkv_b.apply(latent), [B, T, H, nope + dv]), [0, 2, 1, 3]); // [B, H, T, nope + v]

@@ -44,13 +44,20 @@ export class MTPModule extends Module {
    */
   apply(hidden: tf.Tensor3D, nextEmb: tf.Tensor3D, rope: RopeTables | null, slot?: CacheSlot): CheckpointedOutput {
     if (!tf.util.arraysEqual(hidden.shape, nextEmb.shape) || hidden.shape[2] !== this.config.dim) {
-      throw new Error(`MTPModule.apply(hidden, nextEmb): expected both [B, T, ${this.config.dim}], got [${hidden.shape}] and [${nextEmb.shape}]`);
+      throw new Error(
+        `MTPModule.apply(hidden, nextEmb): expected both [B, T, ${this.config.dim}], got [${hidden.shape}] and [${nextEmb.shape}]`,
+      );
     }
     const [B, T, d] = hidden.shape;
     return tf.tidy(() => {
       const joined = tf.concat([this.enorm.apply(nextEmb), this.hnorm.apply(hidden)], 2); // [B, T, 2d]
-      const x = tf.reshape(this.ehProj.apply(tf.reshape(joined, [B * T, 2 * d]) as tf.Tensor2D), [B, T, d]) as tf.Tensor3D; // [B, T, d]
-      const out = this.config.checkpoint && !slot ? checkpointedBlock(this.block, x, rope) : this.block.apply(x, rope, slot);
+      const x = tf.reshape(this.ehProj.apply(tf.reshape(joined, [B * T, 2 * d]) as tf.Tensor2D), [
+        B,
+        T,
+        d,
+      ]) as tf.Tensor3D; // [B, T, d]
+      const out =
+        this.config.checkpoint && !slot ? checkpointedBlock(this.block, x, rope) : this.block.apply(x, rope, slot);
       return out as unknown as tf.TensorContainer;
     }) as unknown as CheckpointedOutput;
   }

@@ -12,7 +12,8 @@ export type NormKind = "rmsnorm" | "layernorm";
 export const NORM_KINDS: readonly NormKind[] = Object.freeze(["rmsnorm", "layernorm"] as NormKind[]);
 
 function checkLastAxis(fn: string, x: tf.Tensor, dim: number): void {
-  if (x.rank < 1 || x.shape[x.rank - 1] !== dim) throw new Error(`${fn}: expected shape [..., ${dim}], got [${x.shape}]`);
+  if (x.rank < 1 || x.shape[x.rank - 1] !== dim)
+    throw new Error(`${fn}: expected shape [..., ${dim}], got [${x.shape}]`);
 }
 
 /** y = x / sqrt(mean(x²) + eps) · weight, weight initialised to ones. */

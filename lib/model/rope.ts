@@ -41,8 +41,15 @@ export function ropeAngle(pos: number, i: number, headDim: number, theta: number
 }
 
 /** Tables for positions start … start + length − 1 (angles in float64, stored as float32). */
-export function ropeTables(start: number, length: number, headDim: number, theta: number, options: Partial<RopeOptions> = {}): RopeTables {
-  if (!Number.isSafeInteger(start) || start < 0) throw new Error(`ropeTables: start must be an integer ≥ 0, got ${start}`);
+export function ropeTables(
+  start: number,
+  length: number,
+  headDim: number,
+  theta: number,
+  options: Partial<RopeOptions> = {},
+): RopeTables {
+  if (!Number.isSafeInteger(start) || start < 0)
+    throw new Error(`ropeTables: start must be an integer ≥ 0, got ${start}`);
   checkPositiveInt("ropeTables", "length", length);
   const positions = Array.from({ length }, (_, t) => start + t);
   return angleTables("ropeTables", positions, [length], headDim, theta, options);
@@ -52,24 +59,43 @@ export function ropeTables(start: number, length: number, headDim: number, theta
  * Per-row tables [B, 1, T, dh/2] for the absolute positions [B·T] of a ragged batch (each entry an integer ≥ 0;
  * callers clamp padding to 0).
  */
-export function rowRopeTables(positions: Int32Array, B: number, T: number, headDim: number, theta: number, options: Partial<RopeOptions> = {}): RopeTables {
-  if (positions.length !== B * T || B * T === 0) throw new Error(`rowRopeTables: positions must hold B·T = ${B * T} > 0 entries, got ${positions.length}`);
+export function rowRopeTables(
+  positions: Int32Array,
+  B: number,
+  T: number,
+  headDim: number,
+  theta: number,
+  options: Partial<RopeOptions> = {},
+): RopeTables {
+  if (positions.length !== B * T || B * T === 0)
+    throw new Error(`rowRopeTables: positions must hold B·T = ${B * T} > 0 entries, got ${positions.length}`);
   positions.forEach((p, i) => {
-    if (!(Number.isSafeInteger(p) && p >= 0)) throw new Error(`rowRopeTables: positions[${i}] must be an integer ≥ 0, got ${p}`);
+    if (!(Number.isSafeInteger(p) && p >= 0))
+      throw new Error(`rowRopeTables: positions[${i}] must be an integer ≥ 0, got ${p}`);
   });
   return angleTables("rowRopeTables", positions, [B, 1, T], headDim, theta, options);
 }
 
 /** cos/sin tables of shape [...lead, dh/2] for `positions` (row-major over lead). */
-function angleTables(fn: string, positions: ArrayLike<number>, lead: number[], headDim: number, theta: number, options: Partial<RopeOptions>): RopeTables {
+function angleTables(
+  fn: string,
+  positions: ArrayLike<number>,
+  lead: number[],
+  headDim: number,
+  theta: number,
+  options: Partial<RopeOptions>,
+): RopeTables {
   const { layout, frequencies, amplitude } = { ...DEFAULT_ROPE, ...options };
   checkPositiveInt(fn, "headDim", headDim);
   if (headDim % 2) throw new Error(`${fn}: headDim must be even (features rotate in pairs), got ${headDim}`);
   if (!(Number.isFinite(theta) && theta > 1)) throw new Error(`${fn}: theta must be a finite number > 1, got ${theta}`);
-  if (!ROPE_LAYOUTS.includes(layout)) throw new Error(`${fn}: layout must be one of ${ROPE_LAYOUTS.join(", ")}, got ${String(layout)}`);
+  if (!ROPE_LAYOUTS.includes(layout))
+    throw new Error(`${fn}: layout must be one of ${ROPE_LAYOUTS.join(", ")}, got ${String(layout)}`);
   const half = headDim / 2;
-  if (frequencies && frequencies.length !== half) throw new Error(`${fn}: frequencies must hold headDim/2 = ${half} values, got ${frequencies.length}`);
-  if (!(Number.isFinite(amplitude) && amplitude > 0)) throw new Error(`${fn}: amplitude must be a finite number > 0, got ${amplitude}`);
+  if (frequencies && frequencies.length !== half)
+    throw new Error(`${fn}: frequencies must hold headDim/2 = ${half} values, got ${frequencies.length}`);
+  if (!(Number.isFinite(amplitude) && amplitude > 0))
+    throw new Error(`${fn}: amplitude must be a finite number > 0, got ${amplitude}`);
   const n = positions.length;
   const cos = new Float32Array(n * half);
   const sin = new Float32Array(n * half);
@@ -94,9 +120,12 @@ export function applyRope(x: tf.Tensor4D, tables: RopeTables): tf.Tensor4D {
   const [B, H, T, dh] = x.shape;
   const want = tables.cos.rank === 4 ? [B, 1, T, dh / 2] : [T, dh / 2];
   if (!tf.util.arraysEqual(tables.cos.shape, want) || !tf.util.arraysEqual(tables.sin.shape, want)) {
-    throw new Error(`applyRope(x, tables): tables must be [${T}, ${dh / 2}] or [${B}, 1, ${T}, ${dh / 2}] for x [${x.shape}], got [${tables.cos.shape}]`);
+    throw new Error(
+      `applyRope(x, tables): tables must be [${T}, ${dh / 2}] or [${B}, 1, ${T}, ${dh / 2}] for x [${x.shape}], got [${tables.cos.shape}]`,
+    );
   }
-  if (tables.cos.rank === 2) return rotary(x, tables.cos as tf.Tensor2D, tables.sin as tf.Tensor2D, tables.layout === "interleaved"); // [B, H, T, dh]
+  if (tables.cos.rank === 2)
+    return rotary(x, tables.cos as tf.Tensor2D, tables.sin as tf.Tensor2D, tables.layout === "interleaved"); // [B, H, T, dh]
   return tf.tidy(() => {
     if (tables.layout === "interleaved") {
       const pairs = tf.reshape(x, [B, H, T, dh / 2, 2]); // [B, H, T, dh/2, 2]

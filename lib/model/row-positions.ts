@@ -23,9 +23,11 @@ export interface RowPositions {
 
 /** Checks a [B·T] positions array: integers ≥ −1. */
 export function checkPositions(fn: string, positions: Int32Array, B: number, T: number): void {
-  if (positions.length !== B * T) throw new Error(`${fn}: positions must hold B·T = ${B * T} entries, got ${positions.length}`);
+  if (positions.length !== B * T)
+    throw new Error(`${fn}: positions must hold B·T = ${B * T} entries, got ${positions.length}`);
   for (let i = 0; i < positions.length; i++) {
-    if (!(positions[i] >= PAD_POSITION)) throw new Error(`${fn}: positions[${i}] must be ≥ 0 (or ${PAD_POSITION} for padding), got ${positions[i]}`);
+    if (!(positions[i] >= PAD_POSITION))
+      throw new Error(`${fn}: positions[${i}] must be ≥ 0 (or ${PAD_POSITION} for padding), got ${positions[i]}`);
   }
 }
 

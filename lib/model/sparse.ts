@@ -44,12 +44,19 @@ export function windowMask(start: number, T: number, keyPositions: readonly numb
  * Causal local + global attention over a whole sequence: q [B, H, T, dk], k [B, Hkv, T, dk], v [B, Hkv, T, dv] →
  * [B, H, T, dv], in chunks of `window` queries that each read the kept rows before the chunk and the chunk itself.
  */
-export function windowedAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, w: SlidingWindow, scale: number): tf.Tensor4D {
+export function windowedAttention(
+  q: tf.Tensor4D,
+  k: tf.Tensor4D,
+  v: tf.Tensor4D,
+  w: SlidingWindow,
+  scale: number,
+): tf.Tensor4D {
   const [B, , T] = q.shape;
   const [, Hkv, , dk] = k.shape;
   const dv = v.shape[3];
   return tf.tidy(() => {
-    const rows = (t: tf.Tensor4D, from: number, n: number, width: number) => tf.slice(t, [0, 0, from, 0], [B, Hkv, n, width]); // [B, Hkv, n, width]
+    const rows = (t: tf.Tensor4D, from: number, n: number, width: number) =>
+      tf.slice(t, [0, 0, from, 0], [B, Hkv, n, width]); // [B, Hkv, n, width]
     const outs: tf.Tensor4D[] = [];
     for (let s = 0; s < T; s += w.window) {
       const n = Math.min(w.window, T - s);

@@ -48,15 +48,23 @@ function greedyRows(logits: tf.Tensor3D): number[] {
  * needs mtpDepth ≥ 1 and full attention, since a sliding-window cache cannot roll back). prompt + maxNewTokens must
  * fit contextLen. Returns the tokens and the counts of forwards, drafts and acceptances.
  */
-export function speculativeGenerate(model: TransformerLM, prompt: readonly number[], maxNewTokens: number): SpeculativeResult {
+export function speculativeGenerate(
+  model: TransformerLM,
+  prompt: readonly number[],
+  maxNewTokens: number,
+): SpeculativeResult {
   const fn = "speculativeGenerate(model, prompt, maxNewTokens)";
   const mtp = model.mtp?.modules[0];
   if (!mtp) throw new Error(`${fn}: the model has no MTP module (config.mtpDepth is 0); build it with mtpDepth ≥ 1`);
-  if (model.config.slidingWindow !== null) throw new Error(`${fn}: sliding-window attention (slidingWindow ${model.config.slidingWindow}) evicts cache rows, so rejected drafts cannot be rolled back; use full attention`);
+  if (model.config.slidingWindow !== null)
+    throw new Error(
+      `${fn}: sliding-window attention (slidingWindow ${model.config.slidingWindow}) evicts cache rows, so rejected drafts cannot be rolled back; use full attention`,
+    );
   if (prompt.length < 1) throw new Error(`${fn}: prompt must hold at least one token`);
   checkPositiveInt(fn, "maxNewTokens", maxNewTokens);
   const limit = model.config.contextLen;
-  if (prompt.length + maxNewTokens > limit) throw new Error(`${fn}: prompt (${prompt.length}) + maxNewTokens (${maxNewTokens}) exceeds contextLen ${limit}`);
+  if (prompt.length + maxNewTokens > limit)
+    throw new Error(`${fn}: prompt (${prompt.length}) + maxNewTokens (${maxNewTokens}) exceeds contextLen ${limit}`);
   const main = model.newCache();
   const drafts = new KVCache(1);
   let pending: { hidden: tf.Tensor3D; next: number[] } | null = null; // MTP positions to run: hidden h_i, token i + 1

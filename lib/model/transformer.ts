@@ -89,7 +89,10 @@ export class TransformerLM extends Module {
     const parts = freeOnThrow(() => {
       const embed = this.child("embed", new Embedding(V, d, initStd));
       const pos = this.config.positions === "learned" ? this.child("pos", new Embedding(contextLen, d, initStd)) : null;
-      const blocks = this.child("layers", new Layers(Array.from({ length: nLayers }, (_, l) => new Block(this.config, l)))).blocks;
+      const blocks = this.child(
+        "layers",
+        new Layers(Array.from({ length: nLayers }, (_, l) => new Block(this.config, l))),
+      ).blocks;
       const normLayer = this.child("norm", makeNorm(norm, d, normEps));
       const head = this.config.tiedHead ? null : this.child("head", new Linear(d, V, { initStd }));
       const mtp = this.config.mtpDepth > 0 ? this.child("mtp", new MTPModules(this.config)) : null;
@@ -139,7 +142,8 @@ export class TransformerLM extends Module {
   /** forward(tokens, cache, positions) that also returns the final hidden states [B, T, d] (normed; the head's input). */
   forwardHidden(tokens: tf.Tensor2D, cache?: KVCache, positions?: Int32Array): LMHiddenOutput {
     const fn = "TransformerLM.forward(tokens)";
-    if (tokens.rank !== 2 || tokens.dtype !== "int32") throw new Error(`${fn}: expected int32 [B, T], got ${tokens.dtype} [${tokens.shape}]`);
+    if (tokens.rank !== 2 || tokens.dtype !== "int32")
+      throw new Error(`${fn}: expected int32 [B, T], got ${tokens.dtype} [${tokens.shape}]`);
     const [B, T] = tokens.shape;
     const { vocabSize: V, dim: d, contextLen } = this.config;
     const offset = cache ? cache.length : 0;
@@ -148,43 +152,56 @@ export class TransformerLM extends Module {
       const last = positions.reduce((m, p) => Math.max(m, p), 0);
       if (last >= contextLen) throw new Error(`${fn}: position ${last} is outside contextLen ${contextLen}`);
     } else if (offset + T > contextLen) {
-      throw new Error(`${fn}: sequence length ${offset + T}${cache ? ` (${offset} cached + ${T})` : ""} exceeds contextLen ${contextLen}`);
+      throw new Error(
+        `${fn}: sequence length ${offset + T}${cache ? ` (${offset} cached + ${T})` : ""} exceeds contextLen ${contextLen}`,
+      );
     }
     this.checkVocab(fn, tokens);
     const keys = positions ? (cache ? cache.keySlots(positions, B, T) : positions) : null; // [B·S]
-    return withMatmulPrecision(this.config.precision, () => tf.tidy(() => {
-      const at = positions ? clampedPositions(positions) : null;
-      const rope = this.pos ? null : at ? rowRopeFor(this.config, at, B, T) : ropeFor(this.config, offset, T); // [B, 1, T, ropeDim/2] or [T, ropeDim/2] each
-      let x = this.embed.apply(tokens) as tf.Tensor3D; // [B, T, d]
-      if (this.pos) {
-        const rows = at ? tf.reshape(tf.gather(this.pos.weight, tf.tensor1d(at, "int32")), [B, T, d]) : tf.slice(this.pos.weight, [offset, 0], [T, d]); // [B, T, d] or [T, d]
-        x = tf.add(x, rows); // [B, T, d]
-      }
-      const mask = keys ? rowMask({ B, T, S: keys.length / B, query: positions!, keys }, slidingWindow(this.config)) : undefined; // [B, 1, T, S]
-      const aux: tf.Scalar[] = [];
-      const loads: tf.Tensor1D[] = [];
-      const indices: tf.Tensor2D[] = [];
-      this.blocks.forEach((block, layer) => {
-        const slot = cache ? { cache, layer } : undefined;
-        const out = this.config.checkpoint && !cache && !mask ? checkpointedBlock(block, x, rope) : block.apply(x, rope, slot, mask);
-        x = out.x;
-        if (out.moe) {
-          aux.push(out.moe.auxLoss);
-          loads.push(out.moe.load);
-          indices.push(out.moe.indices);
+    return withMatmulPrecision(this.config.precision, () =>
+      tf.tidy(() => {
+        const at = positions ? clampedPositions(positions) : null;
+        const rope = this.pos ? null : at ? rowRopeFor(this.config, at, B, T) : ropeFor(this.config, offset, T); // [B, 1, T, ropeDim/2] or [T, ropeDim/2] each
+        let x = this.embed.apply(tokens) as tf.Tensor3D; // [B, T, d]
+        if (this.pos) {
+          const rows = at
+            ? tf.reshape(tf.gather(this.pos.weight, tf.tensor1d(at, "int32")), [B, T, d])
+            : tf.slice(this.pos.weight, [offset, 0], [T, d]); // [B, T, d] or [T, d]
+          x = tf.add(x, rows); // [B, T, d]
         }
-      });
-      cache?.advance(T, keys ?? undefined);
-      const hidden = this.norm.apply(x) as tf.Tensor3D; // [B, T, d]
-      const logits = this.headLogits(tf.reshape(hidden, [B * T, d]) as tf.Tensor2D); // [N, V]
-      const auxLoss = (aux.length ? tf.addN(aux) : tf.scalar(0)) as tf.Scalar;
-      return { logits: tf.reshape(logits, [B, T, V]) as tf.Tensor3D, auxLoss, loads, indices, hidden };
-    }));
+        const mask = keys
+          ? rowMask({ B, T, S: keys.length / B, query: positions!, keys }, slidingWindow(this.config))
+          : undefined; // [B, 1, T, S]
+        const aux: tf.Scalar[] = [];
+        const loads: tf.Tensor1D[] = [];
+        const indices: tf.Tensor2D[] = [];
+        this.blocks.forEach((block, layer) => {
+          const slot = cache ? { cache, layer } : undefined;
+          const out =
+            this.config.checkpoint && !cache && !mask
+              ? checkpointedBlock(block, x, rope)
+              : block.apply(x, rope, slot, mask);
+          x = out.x;
+          if (out.moe) {
+            aux.push(out.moe.auxLoss);
+            loads.push(out.moe.load);
+            indices.push(out.moe.indices);
+          }
+        });
+        cache?.advance(T, keys ?? undefined);
+        const hidden = this.norm.apply(x) as tf.Tensor3D; // [B, T, d]
+        const logits = this.headLogits(tf.reshape(hidden, [B * T, d]) as tf.Tensor2D); // [N, V]
+        const auxLoss = (aux.length ? tf.addN(aux) : tf.scalar(0)) as tf.Scalar;
+        return { logits: tf.reshape(logits, [B, T, V]) as tf.Tensor3D, auxLoss, loads, indices, hidden };
+      }),
+    );
   }
 
   /** The output head (shared by the main model and every MTP module): h [N, d] → logits [N, V]. */
   headLogits(h: tf.Tensor2D): tf.Tensor2D {
-    return tf.tidy(() => (this.head ? this.head.apply(h) : linearProduct(h, this.embed.weight as tf.Tensor2D)) as tf.Tensor2D); // [N, V] (bf16 in withMatmulPrecision)
+    return tf.tidy(
+      () => (this.head ? this.head.apply(h) : linearProduct(h, this.embed.weight as tf.Tensor2D)) as tf.Tensor2D,
+    ); // [N, V] (bf16 in withMatmulPrecision)
   }
 
   /** The model's call (lab.nn.Module's convention): tokens [B, T] → logits [B, T, V]; forward() adds aux loss, loads. */
@@ -206,12 +223,18 @@ export class TransformerLM extends Module {
       throw new Error(`${fn}: targets must be int32 [${inputs.shape}], got ${targets.dtype} [${targets.shape}]`);
     }
     const D = this.config.mtpDepth;
-    if (D > 0 && inputs.shape[1] <= D) throw new Error(`${fn}: sequence length ${inputs.shape[1]} must exceed mtpDepth ${D} (module k needs a target k + 1 ahead)`);
+    if (D > 0 && inputs.shape[1] <= D)
+      throw new Error(
+        `${fn}: sequence length ${inputs.shape[1]} must exceed mtpDepth ${D} (module k needs a target k + 1 ahead)`,
+      );
     if (D > 0) this.checkVocab(fn, targets);
     return tf.tidy(() => {
       const { logits, auxLoss, loads, indices, hidden } = this.forwardHidden(inputs);
       const [B, T, V] = logits.shape;
-      const ce = softmaxCrossEntropy(tf.reshape(logits, [B * T, V]) as tf.Tensor2D, tf.reshape(targets, [B * T]) as tf.Tensor1D); // []
+      const ce = softmaxCrossEntropy(
+        tf.reshape(logits, [B * T, V]) as tf.Tensor2D,
+        tf.reshape(targets, [B * T]) as tf.Tensor1D,
+      ); // []
       const mtpCe: tf.Scalar[] = [];
       const mtpLoads: tf.Tensor1D[] = [];
       const mtpAux: tf.Scalar[] = [];
@@ -227,7 +250,16 @@ export class TransformerLM extends Module {
       });
       const mtpLoss = (D > 0 ? tf.mul(tf.addN(mtpCe), this.config.mtpLambda / D) : tf.scalar(0)) as tf.Scalar; // []
       const allAux = (mtpAux.length ? tf.addN([auxLoss, ...mtpAux]) : auxLoss) as tf.Scalar;
-      return { loss: tf.addN([ce, allAux, mtpLoss]) as tf.Scalar, ce, auxLoss: allAux, loads, indices, mtpLoss, mtpCe, mtpLoads } as unknown as tf.TensorContainer;
+      return {
+        loss: tf.addN([ce, allAux, mtpLoss]) as tf.Scalar,
+        ce,
+        auxLoss: allAux,
+        loads,
+        indices,
+        mtpLoss,
+        mtpCe,
+        mtpLoads,
+      } as unknown as tf.TensorContainer;
     }) as unknown as LMLoss;
   }
 
@@ -238,19 +270,24 @@ export class TransformerLM extends Module {
   mtpLogits(inputs: tf.Tensor2D): { logits: tf.Tensor3D; indices: tf.Tensor2D | null }[] {
     const fn = "TransformerLM.mtpLogits(inputs)";
     if (!this.mtp) throw new Error(`${fn}: the model has no MTP module (config.mtpDepth is 0)`);
-    if (inputs.rank !== 2 || inputs.shape[1] <= this.config.mtpDepth) throw new Error(`${fn}: expected int32 [B, T] with T > mtpDepth ${this.config.mtpDepth}, got [${inputs.shape}]`);
+    if (inputs.rank !== 2 || inputs.shape[1] <= this.config.mtpDepth)
+      throw new Error(`${fn}: expected int32 [B, T] with T > mtpDepth ${this.config.mtpDepth}, got [${inputs.shape}]`);
     const [B, T] = inputs.shape;
-    return tf.tidy(() =>
-      this.mtpHeads(this.forwardHidden(inputs).hidden, inputs).map(({ logits, moe }, i) => ({
-        logits: tf.reshape(logits, [B, T - i - 1, this.config.vocabSize]) as tf.Tensor3D, // [B, T − k, V]
-        indices: moe ? moe.indices : null,
-      })) as unknown as tf.TensorContainer,
+    return tf.tidy(
+      () =>
+        this.mtpHeads(this.forwardHidden(inputs).hidden, inputs).map(({ logits, moe }, i) => ({
+          logits: tf.reshape(logits, [B, T - i - 1, this.config.vocabSize]) as tf.Tensor3D, // [B, T − k, V]
+          indices: moe ? moe.indices : null,
+        })) as unknown as tf.TensorContainer,
     ) as unknown as { logits: tf.Tensor3D; indices: tf.Tensor2D | null }[];
   }
 
   /** Runs the MTP modules in sequence on the main model's final hidden states [B, T, d] and inputs [B, T]: module k's
    * logits [B·(T − k), V] (positions i < T − k, reading the embedding of inputs[:, i + k]) and its routing outputs. */
-  private mtpHeads(hidden: tf.Tensor3D, inputs: tf.Tensor2D): { logits: tf.Tensor2D; moe: CheckpointedOutput["moe"] }[] {
+  private mtpHeads(
+    hidden: tf.Tensor3D,
+    inputs: tf.Tensor2D,
+  ): { logits: tf.Tensor2D; moe: CheckpointedOutput["moe"] }[] {
     const [B, T] = inputs.shape;
     let h = hidden; // [B, T − k + 1, d] at depth k − 1
     return (this.mtp?.modules ?? []).map((module, i) => {
@@ -306,7 +343,8 @@ export class TransformerLM extends Module {
     const values = ids.dataSync();
     const V = this.config.vocabSize;
     for (let i = 0; i < values.length; i++) {
-      if (!(values[i] >= 0 && values[i] < V)) throw new Error(`${fn}: token id ${values[i]} at index ${i} is outside the vocabulary [0, ${V})`);
+      if (!(values[i] >= 0 && values[i] < V))
+        throw new Error(`${fn}: token id ${values[i]} at index ${i} is outside the vocabulary [0, ${V})`);
     }
   }
 }

@@ -38,13 +38,17 @@ export function yarnScaling(partial: Partial<YarnScaling> = {}): YarnScaling {
   const s = { ...DEFAULT_YARN, ...partial };
   const fn = "yarnScaling";
   if (s.type !== "yarn") throw new Error(`${fn}: type must be "yarn", got ${String(s.type)}`);
-  if (!(Number.isFinite(s.factor) && s.factor >= 1)) throw new Error(`${fn}: factor must be a finite number ≥ 1, got ${s.factor}`);
+  if (!(Number.isFinite(s.factor) && s.factor >= 1))
+    throw new Error(`${fn}: factor must be a finite number ≥ 1, got ${s.factor}`);
   checkPositiveInt(fn, "originalMaxPositionEmbeddings", s.originalMaxPositionEmbeddings);
   if (!(Number.isFinite(s.betaFast) && Number.isFinite(s.betaSlow) && s.betaFast > s.betaSlow && s.betaSlow > 0)) {
-    throw new Error(`${fn}: betaFast and betaSlow must be finite with betaFast > betaSlow > 0, got ${s.betaFast} and ${s.betaSlow}`);
+    throw new Error(
+      `${fn}: betaFast and betaSlow must be finite with betaFast > betaSlow > 0, got ${s.betaFast} and ${s.betaSlow}`,
+    );
   }
   for (const key of ["mscale", "mscaleAllDim"] as const) {
-    if (!(Number.isFinite(s[key]) && s[key] >= 0)) throw new Error(`${fn}: ${key} must be a finite number ≥ 0, got ${s[key]}`);
+    if (!(Number.isFinite(s[key]) && s[key] >= 0))
+      throw new Error(`${fn}: ${key} must be a finite number ≥ 0, got ${s[key]}`);
   }
   return s;
 }
@@ -55,7 +59,13 @@ export function correctionDim(numRotations: number, dim: number, base: number, m
 }
 
 /** Pair indices [low, high] between which the ramp blends: floor/ceil of the two correction dims, clamped to [0, dim − 1]. */
-export function correctionRange(betaFast: number, betaSlow: number, dim: number, base: number, maxSeqLen: number): [number, number] {
+export function correctionRange(
+  betaFast: number,
+  betaSlow: number,
+  dim: number,
+  base: number,
+  maxSeqLen: number,
+): [number, number] {
   const low = Math.floor(correctionDim(betaFast, dim, base, maxSeqLen));
   const high = Math.ceil(correctionDim(betaSlow, dim, base, maxSeqLen));
   return [Math.max(low, 0), Math.min(high, dim - 1)];

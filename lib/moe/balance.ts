@@ -104,7 +104,8 @@ export function zLoss(logits: tf.Tensor2D): tf.Scalar {
 
 /** The articles' MSE-to-uniform loss Σᵢ(pᵢ − 1/E)², pᵢ = mean normalised affinity (importance) [0 when uniform]. */
 export function mseLoss(scores: tf.Tensor2D): { loss: tf.Scalar; P: tf.Tensor1D } {
-  if (scores.rank !== 2) throw new Error(`moe.mseLoss: scores must have shape [T, E], got [${scores.shape.join(", ")}]`);
+  if (scores.rank !== 2)
+    throw new Error(`moe.mseLoss: scores must have shape [T, E], got [${scores.shape.join(", ")}]`);
   const E = scores.shape[1];
   return tf.tidy(() => {
     const P = tf.mean(normalizeScores(scores), 0) as tf.Tensor1D; // [E]

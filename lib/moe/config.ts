@@ -49,7 +49,14 @@ export const ROUTER_PRESETS: Readonly<Record<string, Readonly<GateConfig>>> = Ob
   /** DeepSeek-V2-Lite: 64 routed, top-6, softmax, weights not renormalised. */
   deepseekV2Lite: Object.freeze({ ...DEFAULT_GATE, topK: 6, scoreFunc: "softmax" as const, renormalize: null }),
   /** DeepSeek-V3: 256 routed, top-8, sigmoid, 8 groups keep 4, route_scale 2.5. */
-  deepseekV3: Object.freeze({ topK: 8, scoreFunc: "sigmoid" as const, nGroups: 8, topkGroups: 4, routeScale: 2.5, renormalize: null }),
+  deepseekV3: Object.freeze({
+    topK: 8,
+    scoreFunc: "sigmoid" as const,
+    nGroups: 8,
+    topkGroups: 4,
+    routeScale: 2.5,
+    renormalize: null,
+  }),
 });
 
 /** Whether the gate renormalises the selected weights (explicit setting, else V3's rule: sigmoid only). */
@@ -58,10 +65,17 @@ export function renormalizes(config: GateConfig): boolean {
 }
 
 /** Throws, naming the argument, unless `config` is a valid gate for `nExperts` experts (`biased`: a selection bias is used). */
-export function checkGateConfig(fn: string, config: GateConfig, nExperts: number, biased: boolean, path = "config."): void {
+export function checkGateConfig(
+  fn: string,
+  config: GateConfig,
+  nExperts: number,
+  biased: boolean,
+  path = "config.",
+): void {
   checkPositiveInt(fn, "nExperts", nExperts);
   checkPositiveInt(fn, `${path}topK`, config.topK);
-  if (config.topK > nExperts) throw new Error(`${fn}: ${path}topK must be at most the number of experts ${nExperts}, got ${config.topK}`);
+  if (config.topK > nExperts)
+    throw new Error(`${fn}: ${path}topK must be at most the number of experts ${nExperts}, got ${config.topK}`);
   if (config.scoreFunc !== "softmax" && config.scoreFunc !== "sigmoid") {
     throw new Error(`${fn}: ${path}scoreFunc must be "softmax" or "sigmoid", got ${JSON.stringify(config.scoreFunc)}`);
   }
@@ -71,7 +85,9 @@ export function checkGateConfig(fn: string, config: GateConfig, nExperts: number
   }
   checkPositiveInt(fn, `${path}topkGroups`, config.topkGroups);
   if (config.topkGroups > config.nGroups) {
-    throw new Error(`${fn}: ${path}topkGroups must be at most ${path}nGroups ${config.nGroups}, got ${config.topkGroups}`);
+    throw new Error(
+      `${fn}: ${path}topkGroups must be at most ${path}nGroups ${config.nGroups}, got ${config.topkGroups}`,
+    );
   }
   const groupSize = nExperts / config.nGroups;
   if (config.nGroups > 1 && config.topK > config.topkGroups * groupSize) {
@@ -80,7 +96,9 @@ export function checkGateConfig(fn: string, config: GateConfig, nExperts: number
     );
   }
   if (config.nGroups > 1 && biased && groupSize < 2) {
-    throw new Error(`${fn}: ${path}nGroups must leave ≥ 2 experts per group when a bias is used (group score = sum of top-2), got ${config.nGroups} groups of ${nExperts}`);
+    throw new Error(
+      `${fn}: ${path}nGroups must leave ≥ 2 experts per group when a bias is used (group score = sum of top-2), got ${config.nGroups} groups of ${nExperts}`,
+    );
   }
   if (!(Number.isFinite(config.routeScale) && config.routeScale > 0)) {
     throw new Error(`${fn}: ${path}routeScale must be a finite number > 0, got ${config.routeScale}`);
@@ -163,14 +181,18 @@ export function moeConfig(partial: Partial<MoEConfig> = {}, fn = "MoELayer", pat
   }
   if (config.expertHidden !== null) checkPositiveInt(fn, `${path}expertHidden`, config.expertHidden);
   if (config.routing !== "token-choice" && config.routing !== "expert-choice") {
-    throw new Error(`${fn}: ${path}routing must be "token-choice" or "expert-choice", got ${JSON.stringify(config.routing)}`);
+    throw new Error(
+      `${fn}: ${path}routing must be "token-choice" or "expert-choice", got ${JSON.stringify(config.routing)}`,
+    );
   }
   if (config.capacityFactor !== null) checkCapacityFactor(fn, config.capacityFactor, path === "config." ? "" : path);
   if (!Number.isSafeInteger(config.minCapacity) || config.minCapacity < 0) {
     throw new Error(`${fn}: ${path}minCapacity must be an integer ≥ 0, got ${config.minCapacity}`);
   }
   if (!BALANCE_METHODS.includes(config.balance)) {
-    throw new Error(`${fn}: ${path}balance must be one of ${BALANCE_METHODS.join(", ")}, got ${JSON.stringify(config.balance)}`);
+    throw new Error(
+      `${fn}: ${path}balance must be one of ${BALANCE_METHODS.join(", ")}, got ${JSON.stringify(config.balance)}`,
+    );
   }
   for (const key of ["balanceCoef", "groupBalanceCoef", "zLossCoef", "biasUpdateRate"] as const) {
     checkRange(fn, `${path}${key}`, config[key], 0, Number.MAX_VALUE);
@@ -202,7 +224,13 @@ export function moeParamCounts(dim: number, config: MoEConfig): MoEParamCounts {
   const perExpert = 3 * dim * (config.expertHidden ?? dim);
   const gate = config.nRouted * dim;
   const shared = config.nShared * perExpert;
-  return { gate, perExpert, shared, total: gate + config.nRouted * perExpert + shared, active: gate + config.topK * perExpert + shared };
+  return {
+    gate,
+    perExpert,
+    shared,
+    total: gate + config.nRouted * perExpert + shared,
+    active: gate + config.topK * perExpert + shared,
+  };
 }
 
 /** Throws unless the capacity factor is a finite number > 0. */
@@ -213,7 +241,13 @@ export function checkCapacityFactor(fn: string, capacityFactor: number, path = "
 }
 
 /** Tokens one expert keeps: max(minCapacity, ceil(k·T/E·CF)) (Switch: k = 1; GShard/DeepSpeed top-2: doubled). */
-export function expertCapacity(tokens: number, nExperts: number, topK: number, capacityFactor: number, minCapacity = 0): number {
+export function expertCapacity(
+  tokens: number,
+  nExperts: number,
+  topK: number,
+  capacityFactor: number,
+  minCapacity = 0,
+): number {
   checkCapacityFactor("expertCapacity", capacityFactor);
   return Math.max(minCapacity, Math.ceil(((topK * tokens) / nExperts) * capacityFactor));
 }

@@ -95,7 +95,8 @@ export class RoutedExperts extends Module {
     const [T, E] = [plan.nTokens, this.nExperts];
     return tf.tidy(() => {
       const cell = new Int32Array(plan.nSlots); // slot → t·E + e
-      for (let e = 0; e < E; e++) for (let s = plan.offsets[e]; s < plan.offsets[e + 1]; s++) cell[s] = plan.slotToken[s] * E + e;
+      for (let e = 0; e < E; e++)
+        for (let s = plan.offsets[e]; s < plan.offsets[e + 1]; s++) cell[s] = plan.slotToken[s] * E + e;
       const dense = scatterAddRows(slotWeights, cell, T * E).reshape([T, E, 1]); // [T, E, 1]
       const all = tf.transpose(this.applyAll(x), [1, 0, 2]); // [T, E, d]
       return tf.sum(tf.mul(dense, all), 1) as tf.Tensor2D; // [T, d]

@@ -62,7 +62,12 @@ function maskGroups(sel: tf.Tensor2D, biased: boolean, config: GateConfig): tf.T
  * the unbiased scores, renormalised (sigmoid, or `renormalize: true`), times routeScale.
  * x [T, d], weight [E, d], bias [E] | null.
  */
-export function gate(x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tensor1D | null, config: Partial<GateConfig> = {}): GateOutput {
+export function gate(
+  x: tf.Tensor2D,
+  weight: tf.Tensor2D,
+  bias: tf.Tensor1D | null,
+  config: Partial<GateConfig> = {},
+): GateOutput {
   const fn = "moe.gate";
   const cfg: GateConfig = withDefaults("moe.gate(x, weight, bias, config)", DEFAULT_GATE, config);
   const [, E] = checkRouterInputs(fn, x, weight);

@@ -55,7 +55,10 @@ export class MoELayer extends Module {
     this.hidden = cfg.expertHidden ?? dim;
     this.gate = this.child("gate", new Router(dim, cfg));
     this.experts = this.child("experts", new RoutedExperts(cfg.nRouted, dim, this.hidden, cfg.initStd));
-    this.shared = cfg.nShared > 0 ? this.child("shared", new SwiGLU(dim, cfg.nShared * this.hidden, { initStd: cfg.initStd })) : null;
+    this.shared =
+      cfg.nShared > 0
+        ? this.child("shared", new SwiGLU(dim, cfg.nShared * this.hidden, { initStd: cfg.initStd }))
+        : null;
   }
 
   /** The layer's call (lab.nn.Module's convention): x [N, dim] → y [N, dim]; forward() adds the aux loss and statistics. */
@@ -72,9 +75,10 @@ export class MoELayer extends Module {
     const route = this.gate.route(x);
     try {
       const tensors = tf.tidy(() => {
-        const routed = this.config.impl === "naive"
-          ? this.experts.applyNaive(x, route.slotWeights, route.plan)
-          : this.experts.apply(x, route.slotWeights, route.plan); // [N, dim]
+        const routed =
+          this.config.impl === "naive"
+            ? this.experts.applyNaive(x, route.slotWeights, route.plan)
+            : this.experts.apply(x, route.slotWeights, route.plan); // [N, dim]
         const y = (this.shared ? tf.add(routed, this.shared.apply(x)) : routed) as tf.Tensor2D; // [N, dim]
         const load = tf.tensor1d(Float32Array.from(route.plan.routed)); // [E]
         const auxLoss = opts.auxLoss === false ? tf.scalar(0) : this.auxLoss(route, opts.seqLen ?? x.shape[0]);
@@ -95,9 +99,11 @@ export class MoELayer extends Module {
     if (cfg.routing === "token-choice") {
       const { scores, indices } = route;
       if (cfg.balance === "switch") terms.push(tf.mul(switchLoss(scores, indices).loss, cfg.balanceCoef));
-      if (cfg.balance === "sequence") terms.push(tf.mul(sequenceWiseLoss(scores, indices, seqLen).loss, cfg.balanceCoef));
+      if (cfg.balance === "sequence")
+        terms.push(tf.mul(sequenceWiseLoss(scores, indices, seqLen).loss, cfg.balanceCoef));
       if (cfg.balance === "mse") terms.push(tf.mul(mseLoss(scores).loss, cfg.balanceCoef));
-      if (cfg.groupBalanceCoef > 0) terms.push(tf.mul(groupBalanceLoss(scores, indices, cfg.nGroups).loss, cfg.groupBalanceCoef));
+      if (cfg.groupBalanceCoef > 0)
+        terms.push(tf.mul(groupBalanceLoss(scores, indices, cfg.nGroups).loss, cfg.groupBalanceCoef));
     }
     if (cfg.zLossCoef > 0) terms.push(tf.mul(zLoss(route.logits), cfg.zLossCoef));
     return tf.addN(terms) as tf.Scalar;

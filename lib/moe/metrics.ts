@@ -22,7 +22,8 @@ export function loadMetrics(load: ArrayLike<number>, dropped = 0, selected = 0):
   const values = Array.from(load);
   const E = values.length;
   if (E === 0) throw new Error("moe.loadMetrics: load must have at least one expert");
-  if (values.some((v) => !(Number.isFinite(v) && v >= 0))) throw new Error("moe.loadMetrics: load must be finite numbers ≥ 0");
+  if (values.some((v) => !(Number.isFinite(v) && v >= 0)))
+    throw new Error("moe.loadMetrics: load must be finite numbers ≥ 0");
   if (!(dropped >= 0 && dropped <= selected)) {
     throw new Error(`moe.loadMetrics: dropped must be in [0, selected = ${selected}], got ${dropped}`);
   }

@@ -28,7 +28,13 @@ export interface NodeTraffic {
  * spread over G nodes (expert e on node ⌊e·G/E⌋) and token t lives on node `tokenNode(t)` (default t mod G: every
  * node holds tokens of every sequence position range equally).
  */
-export function nodeTraffic(indices: ArrayLike<number>, k: number, nExperts: number, nNodes: number, tokenNode: (t: number) => number = (t) => t % nNodes): NodeTraffic {
+export function nodeTraffic(
+  indices: ArrayLike<number>,
+  k: number,
+  nExperts: number,
+  nNodes: number,
+  tokenNode: (t: number) => number = (t) => t % nNodes,
+): NodeTraffic {
   const fn = "moe.nodeTraffic";
   checkPositiveInt(fn, "k", k);
   checkPositiveInt(fn, "nNodes", nNodes);
@@ -37,14 +43,18 @@ export function nodeTraffic(indices: ArrayLike<number>, k: number, nExperts: num
   const T = indices.length / k;
   const perNode = nExperts / nNodes;
   const histogram = new Array<number>(nNodes + 1).fill(0);
-  let nodes = 0, copies = 0, sends = 0, maxNodes = 0;
+  let nodes = 0,
+    copies = 0,
+    sends = 0,
+    maxNodes = 0;
   const seen = new Int32Array(nNodes).fill(-1);
   for (let t = 0; t < T; t++) {
     const home = tokenNode(t);
     let distinct = 0;
     for (let j = 0; j < k; j++) {
       const e = indices[t * k + j];
-      if (!(Number.isInteger(e) && e >= 0 && e < nExperts)) throw new Error(`${fn}: expert index ${e} at token ${t} is outside [0, ${nExperts})`);
+      if (!(Number.isInteger(e) && e >= 0 && e < nExperts))
+        throw new Error(`${fn}: expert index ${e} at token ${t} is outside [0, ${nExperts})`);
       const n = Math.floor(e / perNode);
       if (n !== home) copies++;
       if (seen[n] !== t) {

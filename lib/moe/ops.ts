@@ -17,7 +17,12 @@ function run<T extends tf.Tensor>(name: string, inputs: NamedTensorMap, attrs: P
 }
 
 /** The fused kernel `name` where the backend has one, else `composite()`. */
-function fusedOr<T extends tf.Tensor>(name: string, inputs: NamedTensorMap, attrs: PlanAttrs | GroupedAttrs, composite: () => T): T {
+function fusedOr<T extends tf.Tensor>(
+  name: string,
+  inputs: NamedTensorMap,
+  attrs: PlanAttrs | GroupedAttrs,
+  composite: () => T,
+): T {
   return runFused(name, inputs, attrs as unknown as NamedAttrMap, composite);
 }
 
@@ -44,11 +49,18 @@ export function groupedMatMul(a: tf.Tensor2D, b: tf.Tensor3D, offsets: readonly 
   const fn = "moe.groupedMatMul";
   const [E, out, inner] = b.shape;
   checkShape(fn, "a", a.shape, ["M", { in: inner }]);
-  if (offsets.length !== E + 1 || offsets[0] !== 0 || offsets[E] !== a.shape[0] || offsets.some((o, e) => e > 0 && o < offsets[e - 1])) {
+  if (
+    offsets.length !== E + 1 ||
+    offsets[0] !== 0 ||
+    offsets[E] !== a.shape[0] ||
+    offsets.some((o, e) => e > 0 && o < offsets[e - 1])
+  ) {
     throw new Error(`${fn}: offsets must be ${E + 1} non-decreasing entries from 0 to a.shape[0] = ${a.shape[0]}`);
   }
   if (a.shape[0] === 0) return tf.zeros([0, out]);
-  return fusedOr(MOE_KERNELS.groupedMatMul, { a, b }, { offsets: [...offsets], mode: "nt" }, () => composite(a, b, offsets));
+  return fusedOr(MOE_KERNELS.groupedMatMul, { a, b }, { offsets: [...offsets], mode: "nt" }, () =>
+    composite(a, b, offsets),
+  );
 }
 
 /**
@@ -104,7 +116,8 @@ export const MOE_GRADIENTS: readonly tf.GradConfig[] = Object.freeze([
     gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: NamedAttrMap) => {
       const [a, b] = saved;
       const { offsets, mode } = attrs as unknown as GroupedAttrs;
-      if (mode !== "nt") throw new Error(`${MOE_KERNELS.groupedMatMul} gradient: only mode "nt" is differentiable, got "${mode}"`);
+      if (mode !== "nt")
+        throw new Error(`${MOE_KERNELS.groupedMatMul} gradient: only mode "nt" is differentiable, got "${mode}"`);
       return {
         a: () => run(MOE_KERNELS.groupedMatMul, { a: dy as tf.Tensor, b }, { offsets, mode: "nn" }),
         b: () => run(MOE_KERNELS.groupedMatMul, { a: dy as tf.Tensor, b: a }, { offsets, mode: "tn" }),

@@ -26,7 +26,11 @@ export interface RoutingPlan extends KernelRoutingPlan {
 }
 
 /** Token CSR of a slot → token map (counting sort, slots in increasing order within a token). */
-function tokenCsr(slotToken: Int32Array, slotOrder: Int32Array, nTokens: number): { tokenStart: Int32Array; tokenSlots: Int32Array } {
+function tokenCsr(
+  slotToken: Int32Array,
+  slotOrder: Int32Array,
+  nTokens: number,
+): { tokenStart: Int32Array; tokenSlots: Int32Array } {
   const tokenStart = new Int32Array(nTokens + 1);
   for (const t of slotToken) tokenStart[t + 1]++;
   for (let t = 0; t < nTokens; t++) tokenStart[t + 1] += tokenStart[t];
@@ -40,13 +44,20 @@ function tokenCsr(slotToken: Int32Array, slotOrder: Int32Array, nTokens: number)
  * Plan for token-choice routing: `indices` [T·k] (row-major [T, k], values in [0, E)), capacity per expert or null.
  * Priority: choice rank first, then position.
  */
-export function tokenChoicePlan(indices: Int32Array, nTokens: number, topK: number, nExperts: number, capacity: number | null): RoutingPlan {
+export function tokenChoicePlan(
+  indices: Int32Array,
+  nTokens: number,
+  topK: number,
+  nExperts: number,
+  capacity: number | null,
+): RoutingPlan {
   const fn = "tokenChoicePlan";
   checkPositiveInt(fn, "nTokens", nTokens);
   checkPositiveInt(fn, "topK", topK);
   checkPositiveInt(fn, "nExperts", nExperts);
   if (capacity !== null) checkPositiveInt(fn, "capacity", capacity);
-  if (indices.length !== nTokens * topK) throw new Error(`${fn}: indices must have ${nTokens}·${topK} entries, got ${indices.length}`);
+  if (indices.length !== nTokens * topK)
+    throw new Error(`${fn}: indices must have ${nTokens}·${topK} entries, got ${indices.length}`);
   const routed = new Int32Array(nExperts);
   const rank = new Int32Array(indices.length).fill(-1); // position of each pair within its expert, −1 = dropped
   const cap = capacity ?? Number.MAX_SAFE_INTEGER;
@@ -54,7 +65,8 @@ export function tokenChoicePlan(indices: Int32Array, nTokens: number, topK: numb
     for (let t = 0; t < nTokens; t++) {
       const p = t * topK + j;
       const e = indices[p];
-      if (!(e >= 0 && e < nExperts)) throw new Error(`${fn}: indices[${p}] must be an expert in [0, ${nExperts}), got ${e}`);
+      if (!(e >= 0 && e < nExperts))
+        throw new Error(`${fn}: indices[${p}] must be an expert in [0, ${nExperts}), got ${e}`);
       if (routed[e] < cap) rank[p] = routed[e];
       routed[e]++;
     }
@@ -92,9 +104,11 @@ export function expertChoicePlan(tokens: Int32Array, nTokens: number, nExperts: 
   checkPositiveInt(fn, "nTokens", nTokens);
   checkPositiveInt(fn, "nExperts", nExperts);
   checkPositiveInt(fn, "capacity", capacity);
-  if (tokens.length !== nExperts * capacity) throw new Error(`${fn}: tokens must have ${nExperts}·${capacity} entries, got ${tokens.length}`);
+  if (tokens.length !== nExperts * capacity)
+    throw new Error(`${fn}: tokens must have ${nExperts}·${capacity} entries, got ${tokens.length}`);
   for (let s = 0; s < tokens.length; s++) {
-    if (!(tokens[s] >= 0 && tokens[s] < nTokens)) throw new Error(`${fn}: tokens[${s}] must be a token in [0, ${nTokens}), got ${tokens[s]}`);
+    if (!(tokens[s] >= 0 && tokens[s] < nTokens))
+      throw new Error(`${fn}: tokens[${s}] must be a token in [0, ${nTokens}), got ${tokens[s]}`);
   }
   const slotToken = Int32Array.from(tokens);
   const slotPair = Int32Array.from({ length: tokens.length }, (_, s) => s);

@@ -67,10 +67,16 @@ export class Router extends Module {
         const p = expertChoicePlan(ec.tokens.dataSync() as Int32Array, T, E, capacity);
         plan = p;
         const indices = tf.tensor2d(chosenExperts(p, cfg.topK), [T, cfg.topK], "int32"); // [T, k]
-        return { slotWeights: ec.weights.reshape([E * capacity]) as tf.Tensor1D, indices, scores: ec.scores, logits: ec.logits };
+        return {
+          slotWeights: ec.weights.reshape([E * capacity]) as tf.Tensor1D,
+          indices,
+          scores: ec.scores,
+          logits: ec.logits,
+        };
       }
       const g = gate(x, weight, this.bias as tf.Tensor1D | null, gateFields(cfg));
-      const capacity = cfg.capacityFactor === null ? null : expertCapacity(T, E, cfg.topK, cfg.capacityFactor, cfg.minCapacity);
+      const capacity =
+        cfg.capacityFactor === null ? null : expertCapacity(T, E, cfg.topK, cfg.capacityFactor, cfg.minCapacity);
       const p = tokenChoicePlan(g.indices.dataSync() as Int32Array, T, cfg.topK, E, capacity);
       plan = p;
       const slotWeights = gatherRows(g.weights.reshape([T * cfg.topK]), p.slotPair) as tf.Tensor1D; // [M]

@@ -5,7 +5,9 @@
 import * as tf from "@tensorflow/tfjs";
 
 function column(indices: Int32Array | tf.Tensor): tf.Tensor {
-  return indices instanceof tf.Tensor ? tf.reshape(indices, [-1, 1]) : tf.tensor2d(indices, [indices.length, 1], "int32"); // [n, 1]
+  return indices instanceof tf.Tensor
+    ? tf.reshape(indices, [-1, 1])
+    : tf.tensor2d(indices, [indices.length, 1], "int32"); // [n, 1]
 }
 
 /** x[indices[i]] for each i along the first axis: x [R, ...], indices [n] int32 → [n, ...]. */

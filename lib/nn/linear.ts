@@ -40,7 +40,8 @@ export class Linear extends Module {
     checkPositiveInt("Linear", "outFeatures", outFeatures);
     const cfg = withDefaults("Linear(inFeatures, outFeatures, config)", DEFAULT_LINEAR, config);
     const std = cfg.initStd ?? 1 / Math.sqrt(inFeatures);
-    if (!(std >= 0 && Number.isFinite(std))) throw new Error(`Linear: initStd must be a finite number ≥ 0, got ${cfg.initStd}`);
+    if (!(std >= 0 && Number.isFinite(std)))
+      throw new Error(`Linear: initStd must be a finite number ≥ 0, got ${cfg.initStd}`);
     this.weight = this.param("weight", randomNormal([outFeatures, inFeatures], 0, std));
     this.bias = cfg.bias ? this.param("bias", tf.zeros([outFeatures])) : null;
   }
@@ -59,7 +60,9 @@ export class Linear extends Module {
     return tf.tidy(() => {
       const lead = x.shape.slice(0, -1);
       const x2 = tf.reshape(x, [-1, this.inFeatures]); // [N, in]
-      let y: tf.Tensor = this.hook ? this.hook.matmul(x2 as tf.Tensor2D, this) : linearProduct(x2 as tf.Tensor2D, this.weight as tf.Tensor2D); // [N, out] (fp32, or bf16 in withMatmulPrecision)
+      let y: tf.Tensor = this.hook
+        ? this.hook.matmul(x2 as tf.Tensor2D, this)
+        : linearProduct(x2 as tf.Tensor2D, this.weight as tf.Tensor2D); // [N, out] (fp32, or bf16 in withMatmulPrecision)
       if (this.bias) y = tf.add(y, this.bias); // [N, out]
       return tf.reshape(y, [...lead, this.outFeatures]); // [..., out]
     });

@@ -124,7 +124,9 @@ export abstract class Module {
     const params = [...this.namedParameters().values()];
     const trainable = params.filter((v) => v.trainable).reduce((n, v) => n + v.size, 0);
     const buffers = [...this.namedBuffers().values()].reduce((n, v) => n + v.size, 0);
-    const total = `${count(this.numParams())} parameters (${count(trainable)} trainable)` + (buffers ? `, ${count(buffers)} buffer elements` : "");
+    const total =
+      `${count(this.numParams())} parameters (${count(trainable)} trainable)` +
+      (buffers ? `, ${count(buffers)} buffer elements` : "");
     return [...this.summaryLines(), total].join("\n");
   }
 
@@ -147,10 +149,12 @@ export abstract class Module {
     if (this.children.size === 0) return [`${name}(${own.join(", ")})${params ? ` · ${count(params)}` : ""}`];
     const kids = [...this.children].map(([n, m]) => ({ n, lines: m.summaryLines() }));
     const body: string[] = [...own];
-    for (let i = 0; i < kids.length; ) {
+    for (let i = 0; i < kids.length;) {
       let j = i + 1;
-      const numbered = (k: number) => String(Number(kids[k].n)) === kids[k].n && Number(kids[k].n) === Number(kids[i].n) + (k - i);
-      while (j < kids.length && numbered(i) && numbered(j) && kids[j].lines.join("\n") === kids[i].lines.join("\n")) j++;
+      const numbered = (k: number) =>
+        String(Number(kids[k].n)) === kids[k].n && Number(kids[k].n) === Number(kids[i].n) + (k - i);
+      while (j < kids.length && numbered(i) && numbered(j) && kids[j].lines.join("\n") === kids[i].lines.join("\n"))
+        j++;
       const label = j - i > 1 ? `(${kids[i].n}-${kids[j - 1].n}): ${j - i} × ` : `(${kids[i].n}): `;
       body.push(label + kids[i].lines[0], ...kids[i].lines.slice(1));
       i = j;

@@ -19,7 +19,8 @@ export function matmulPrecision(): MatmulPrecision {
 
 /** Runs `fn` with linear products in `precision` (restored afterwards, also on throw). "bf16" throws where unsupported. */
 export function withMatmulPrecision<T>(precision: MatmulPrecision, fn: () => T): T {
-  if (precision !== "fp32" && precision !== "bf16") throw new Error(`withMatmulPrecision(precision): expected "fp32" or "bf16", got ${JSON.stringify(precision)}`);
+  if (precision !== "fp32" && precision !== "bf16")
+    throw new Error(`withMatmulPrecision(precision): expected "fp32" or "bf16", got ${JSON.stringify(precision)}`);
   if (precision === "bf16") checkBf16("withMatmulPrecision(precision)");
   const previous = current;
   current = precision;

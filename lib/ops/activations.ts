@@ -10,7 +10,9 @@ const activationGrad: tf.GradConfig = {
   inputsToSave: ["x"],
   gradFunc: (dy, saved, attrs) => {
     const [x] = saved;
-    return { x: () => tf.engine().runKernel(FUSED_KERNELS.activationGrad, { x, dy: dy as tf.Tensor }, attrs) as tf.Tensor };
+    return {
+      x: () => tf.engine().runKernel(FUSED_KERNELS.activationGrad, { x, dy: dy as tf.Tensor }, attrs) as tf.Tensor,
+    };
   },
 };
 
@@ -28,7 +30,9 @@ function activation(name: FusedActivationName, x: tf.Tensor, composite: () => tf
 
 /** GELU, exact: x·Φ(x) = x/2·(1 + erf(x/√2)), elementwise on float32 `x` (any shape). */
 export function gelu<T extends tf.Tensor>(x: T): T {
-  return activation("gelu", x, () => tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2)))))) as T;
+  return activation("gelu", x, () =>
+    tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))))),
+  ) as T;
 }
 
 /** SiLU (swish): x·σ(x), elementwise on float32 `x` (any shape). */

@@ -16,17 +16,27 @@ const addRmsNormGrad: tf.GradConfig = {
   gradFunc: (dy, saved, attrs) => {
     const [gain, sum] = saved;
     const [dSum, dNormed] = dy as tf.Tensor[];
-    const run = (kernel: string, inputs: tf.NamedTensorMap) => tf.engine().runKernel(kernel, inputs, attrs) as tf.Tensor;
+    const run = (kernel: string, inputs: tf.NamedTensorMap) =>
+      tf.engine().runKernel(kernel, inputs, attrs) as tf.Tensor;
     const dx = tf.add(dSum, run(FUSED_KERNELS.rmsNormGrad, { x: sum, gain, dy: dNormed }));
-    return { x: () => dx, residual: () => tf.clone(dx), gain: () => run(FUSED_KERNELS.rmsNormGainGrad, { x: sum, dy: dNormed }) };
+    return {
+      x: () => dx,
+      residual: () => tf.clone(dx),
+      gain: () => run(FUSED_KERNELS.rmsNormGainGrad, { x: sum, dy: dNormed }),
+    };
   },
 };
 
 /** x + residual and rmsNorm(x + residual, gain, eps), both [..., d]; float32; eps ≥ 0 (default 1e-6). */
 export function addRmsNorm<T extends tf.Tensor>(x: T, residual: T, gain: tf.Tensor, eps = 1e-6): [T, T] {
   const fn = "addRmsNorm";
-  if (!(x instanceof tf.Tensor) || x.dtype !== "float32" || x.rank < 1) throw new Error(`${fn}(x): expected a float32 tensor [..., d]`);
-  if (!(residual instanceof tf.Tensor) || residual.dtype !== "float32" || !tf.util.arraysEqual(residual.shape, x.shape)) {
+  if (!(x instanceof tf.Tensor) || x.dtype !== "float32" || x.rank < 1)
+    throw new Error(`${fn}(x): expected a float32 tensor [..., d]`);
+  if (
+    !(residual instanceof tf.Tensor) ||
+    residual.dtype !== "float32" ||
+    !tf.util.arraysEqual(residual.shape, x.shape)
+  ) {
     throw new Error(`${fn}(residual): expected float32 [${x.shape}], got ${residual?.dtype} [${residual?.shape}]`);
   }
   const d = x.shape[x.rank - 1];

@@ -45,7 +45,9 @@ const attentionGrad: tf.GradConfig = {
     const dOut = (Array.isArray(dy) ? dy[0] : dy) as tf.Tensor;
     // One backward kernel call gives all three, run here: tfjs calls each input's function in its own tidy, which
     // would free the other two results of a call made inside the first.
-    const [dq, dk, dv] = tf.engine().runKernel(ATTENTION_KERNELS.backward, { q, k, v, out, lse, dy: dOut }, attrs) as tf.Tensor[];
+    const [dq, dk, dv] = tf
+      .engine()
+      .runKernel(ATTENTION_KERNELS.backward, { q, k, v, out, lse, dy: dOut }, attrs) as tf.Tensor[];
     return { q: () => dq, k: () => dk, v: () => dv };
   },
 };
@@ -54,25 +56,44 @@ const attentionGrad: tf.GradConfig = {
  * Causal attention: q [B, H, T, dk], k [B, Hkv, S, dk], v [B, Hkv, S, dv] (float32, Hkv dividing H) → [B, H, T, dv].
  * Differentiable in q, k and v.
  */
-export function causalAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, options: CausalAttentionOptions): tf.Tensor4D {
+export function causalAttention(
+  q: tf.Tensor4D,
+  k: tf.Tensor4D,
+  v: tf.Tensor4D,
+  options: CausalAttentionOptions,
+): tf.Tensor4D {
   const fn = "causalAttention";
-  for (const [name, t] of [["q", q], ["k", k], ["v", v]] as const) {
-    if (!(t instanceof tf.Tensor) || t.rank !== 4 || t.dtype !== "float32") throw new Error(`${fn}(${name}): expected a float32 tensor of rank 4, got ${t?.dtype} [${t?.shape}]`);
+  for (const [name, t] of [
+    ["q", q],
+    ["k", k],
+    ["v", v],
+  ] as const) {
+    if (!(t instanceof tf.Tensor) || t.rank !== 4 || t.dtype !== "float32")
+      throw new Error(`${fn}(${name}): expected a float32 tensor of rank 4, got ${t?.dtype} [${t?.shape}]`);
   }
   const [B, H, T, dk] = q.shape;
   const [, Hkv, S] = k.shape;
-  if (k.shape[0] !== B || k.shape[3] !== dk || H % Hkv !== 0) throw new Error(`${fn}(k): expected [${B}, Hkv dividing ${H}, S, ${dk}], got [${k.shape}]`);
-  if (v.shape[0] !== B || v.shape[1] !== Hkv || v.shape[2] !== S) throw new Error(`${fn}(v): expected [${B}, ${Hkv}, ${S}, dv], got [${v.shape}]`);
+  if (k.shape[0] !== B || k.shape[3] !== dk || H % Hkv !== 0)
+    throw new Error(`${fn}(k): expected [${B}, Hkv dividing ${H}, S, ${dk}], got [${k.shape}]`);
+  if (v.shape[0] !== B || v.shape[1] !== Hkv || v.shape[2] !== S)
+    throw new Error(`${fn}(v): expected [${B}, ${Hkv}, ${S}, dv], got [${v.shape}]`);
   const { scale } = options;
-  if (!(Number.isFinite(scale) && scale > 0)) throw new Error(`${fn}(options.scale): expected a finite number > 0, got ${scale}`);
+  if (!(Number.isFinite(scale) && scale > 0))
+    throw new Error(`${fn}(options.scale): expected a finite number > 0, got ${scale}`);
   const kOffset = options.kOffset ?? S - T;
-  if (!Number.isSafeInteger(kOffset) || kOffset < 0 || kOffset + T > S) throw new Error(`${fn}(options.kOffset): expected an integer in [0, S − T = ${S - T}], got ${kOffset}`);
+  if (!Number.isSafeInteger(kOffset) || kOffset < 0 || kOffset + T > S)
+    throw new Error(`${fn}(options.kOffset): expected an integer in [0, S − T = ${S - T}], got ${kOffset}`);
   const window = options.window ?? 0;
-  if (!Number.isSafeInteger(window) || window < 0) throw new Error(`${fn}(options.window): expected a positive integer or null, got ${options.window}`);
+  if (!Number.isSafeInteger(window) || window < 0)
+    throw new Error(`${fn}(options.window): expected a positive integer or null, got ${options.window}`);
   const globalTokens = options.globalTokens ?? 0;
-  if (!Number.isSafeInteger(globalTokens) || globalTokens < 0) throw new Error(`${fn}(options.globalTokens): expected an integer ≥ 0, got ${globalTokens}`);
+  if (!Number.isSafeInteger(globalTokens) || globalTokens < 0)
+    throw new Error(`${fn}(options.globalTokens): expected an integer ≥ 0, got ${globalTokens}`);
   const attrs: CausalAttentionAttrs = { scale, kOffset, window, globalTokens };
   ensureGradient(attentionGrad);
-  if (!hasFusedKernel(ATTENTION_KERNELS.forward)) return tf.tidy(() => attend(q, k, v, visibilityMask(T, S, attrs), scale)); // [B, H, T, dv]
-  return tf.tidy(() => (tf.engine().runKernel(ATTENTION_KERNELS.forward, { q, k, v }, attrs) as tf.Tensor[])[0] as tf.Tensor4D); // [B, H, T, dv] (lse freed)
+  if (!hasFusedKernel(ATTENTION_KERNELS.forward))
+    return tf.tidy(() => attend(q, k, v, visibilityMask(T, S, attrs), scale)); // [B, H, T, dv]
+  return tf.tidy(
+    () => (tf.engine().runKernel(ATTENTION_KERNELS.forward, { q, k, v }, attrs) as tf.Tensor[])[0] as tf.Tensor4D,
+  ); // [B, H, T, dv] (lse freed)
 }

@@ -11,7 +11,8 @@ const crossEntropyGrad: tf.GradConfig = {
   gradFunc: (dy, saved) => {
     const [logits, targets] = saved;
     return {
-      logits: () => tf.engine().runKernel(FUSED_KERNELS.crossEntropyGrad, { logits, targets, dy: dy as tf.Tensor }) as tf.Tensor,
+      logits: () =>
+        tf.engine().runKernel(FUSED_KERNELS.crossEntropyGrad, { logits, targets, dy: dy as tf.Tensor }) as tf.Tensor,
       targets: () => tf.zerosLike(targets),
     };
   },
@@ -19,7 +20,10 @@ const crossEntropyGrad: tf.GradConfig = {
 
 /** [N] one-hot rows of `targets` as a float32 mask [N, V] (comparisons: wasm's float32 oneHot is wrong). */
 function targetMask(targets: tf.Tensor1D, v: number): tf.Tensor2D {
-  return tf.cast(tf.equal(tf.reshape(targets, [-1, 1]), tf.range(0, v, 1, "int32").reshape([1, v])), "float32") as tf.Tensor2D; // [N, V]
+  return tf.cast(
+    tf.equal(tf.reshape(targets, [-1, 1]), tf.range(0, v, 1, "int32").reshape([1, v])),
+    "float32",
+  ) as tf.Tensor2D; // [N, V]
 }
 
 /**
@@ -27,12 +31,20 @@ function targetMask(targets: tf.Tensor1D, v: number): tf.Tensor2D {
  * [0, V)). Differentiable with respect to logits: (softmax − onehot)/N.
  */
 export function softmaxCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Scalar {
-  if (!(logits instanceof tf.Tensor) || logits.rank !== 2 || logits.dtype !== "float32" || logits.shape[0] === 0 || logits.shape[1] === 0) {
+  if (
+    !(logits instanceof tf.Tensor) ||
+    logits.rank !== 2 ||
+    logits.dtype !== "float32" ||
+    logits.shape[0] === 0 ||
+    logits.shape[1] === 0
+  ) {
     throw new Error(`softmaxCrossEntropy(logits): expected a non-empty float32 tensor [N, V], got [${logits?.shape}]`);
   }
   const [n, v] = logits.shape;
   if (!(targets instanceof tf.Tensor) || targets.rank !== 1 || targets.dtype !== "int32" || targets.shape[0] !== n) {
-    throw new Error(`softmaxCrossEntropy(targets): expected an int32 tensor [${n}], got ${targets?.dtype} [${targets?.shape}]`);
+    throw new Error(
+      `softmaxCrossEntropy(targets): expected an int32 tensor [${n}], got ${targets?.dtype} [${targets?.shape}]`,
+    );
   }
   const t = targets.dataSync();
   const bad = t.findIndex((x) => !(x >= 0 && x < v));

@@ -10,7 +10,8 @@ const rmsNormGrad: tf.GradConfig = {
   inputsToSave: ["x", "gain"],
   gradFunc: (dy, saved, attrs) => {
     const [x, gain] = saved;
-    const run = (kernel: string, inputs: tf.NamedTensorMap) => tf.engine().runKernel(kernel, inputs, attrs) as tf.Tensor;
+    const run = (kernel: string, inputs: tf.NamedTensorMap) =>
+      tf.engine().runKernel(kernel, inputs, attrs) as tf.Tensor;
     return {
       x: () => run(FUSED_KERNELS.rmsNormGrad, { x, gain, dy: dy as tf.Tensor }),
       gain: () => run(FUSED_KERNELS.rmsNormGainGrad, { x, dy: dy as tf.Tensor }),
@@ -21,7 +22,8 @@ const rmsNormGrad: tf.GradConfig = {
 /** RMSNorm of float32 `x` [..., d] over its last axis with `gain` [d]; eps ≥ 0 (default 1e-6, DeepSeek-V3's). */
 export function rmsNorm<T extends tf.Tensor>(x: T, gain: tf.Tensor, eps = 1e-6): T {
   const d = x.shape[x.rank - 1];
-  if (!(x instanceof tf.Tensor) || x.dtype !== "float32" || x.rank < 1) throw new Error("rmsNorm(x): expected a float32 tensor [..., d]");
+  if (!(x instanceof tf.Tensor) || x.dtype !== "float32" || x.rank < 1)
+    throw new Error("rmsNorm(x): expected a float32 tensor [..., d]");
   if (!(gain instanceof tf.Tensor) || gain.dtype !== "float32" || gain.rank !== 1 || gain.shape[0] !== d) {
     throw new Error(`rmsNorm(gain): expected a float32 tensor [${d}] (the last dimension of x), got [${gain?.shape}]`);
   }

@@ -38,7 +38,8 @@ const rotaryGrad: tf.GradConfig = {
     const interleaved = attrs.interleaved as boolean;
     const lead = Array.from({ length: x.rank - 2 }, (_, i) => i); // the B, H axes the tables broadcast over
     return {
-      x: () => tf.engine().runKernel(ROTARY_KERNEL, { x: g, cos, sin }, { interleaved, inverse: !attrs.inverse }) as tf.Tensor,
+      x: () =>
+        tf.engine().runKernel(ROTARY_KERNEL, { x: g, cos, sin }, { interleaved, inverse: !attrs.inverse }) as tf.Tensor,
       cos: () => {
         const [a, b] = pairs(x, interleaved);
         const [ga, gb] = pairs(g, interleaved);
@@ -57,10 +58,15 @@ const rotaryGrad: tf.GradConfig = {
 /** x [B, H, T, dh] (float32, dh even) rotated by cos, sin [T, dh/2]; `interleaved` picks the pair layout. */
 export function rotary(x: tf.Tensor4D, cos: tf.Tensor2D, sin: tf.Tensor2D, interleaved: boolean): tf.Tensor4D {
   const fn = "rotary";
-  if (!(x instanceof tf.Tensor) || x.rank !== 4 || x.dtype !== "float32" || x.shape[3] % 2) throw new Error(`${fn}(x): expected float32 [B, H, T, dh] with dh even, got ${x?.dtype} [${x?.shape}]`);
+  if (!(x instanceof tf.Tensor) || x.rank !== 4 || x.dtype !== "float32" || x.shape[3] % 2)
+    throw new Error(`${fn}(x): expected float32 [B, H, T, dh] with dh even, got ${x?.dtype} [${x?.shape}]`);
   const [, , T, dh] = x.shape;
-  for (const [name, t] of [["cos", cos], ["sin", sin]] as const) {
-    if (!(t instanceof tf.Tensor) || t.dtype !== "float32" || !tf.util.arraysEqual(t.shape, [T, dh / 2])) throw new Error(`${fn}(${name}): expected float32 [${T}, ${dh / 2}], got ${t?.dtype} [${t?.shape}]`);
+  for (const [name, t] of [
+    ["cos", cos],
+    ["sin", sin],
+  ] as const) {
+    if (!(t instanceof tf.Tensor) || t.dtype !== "float32" || !tf.util.arraysEqual(t.shape, [T, dh / 2]))
+      throw new Error(`${fn}(${name}): expected float32 [${T}, ${dh / 2}], got ${t?.dtype} [${t?.shape}]`);
   }
   ensureGradient(rotaryGrad);
   if (!hasFusedKernel(ROTARY_KERNEL)) return composite(x, cos, sin, interleaved) as tf.Tensor4D; // [B, H, T, dh]

@@ -22,8 +22,12 @@ const swigluGateGrad: tf.GradConfig = {
 
 /** silu(a) ⊙ b for float32 `a` and `b` of one shape (SwiGLU's gated product). */
 export function swigluGate<T extends tf.Tensor>(a: T, b: T): T {
-  for (const [name, t] of [["a", a], ["b", b]] as const) {
-    if (!(t instanceof tf.Tensor) || t.dtype !== "float32") throw new Error(`swigluGate(${name}): expected a float32 tensor`);
+  for (const [name, t] of [
+    ["a", a],
+    ["b", b],
+  ] as const) {
+    if (!(t instanceof tf.Tensor) || t.dtype !== "float32")
+      throw new Error(`swigluGate(${name}): expected a float32 tensor`);
   }
   if (!tf.util.arraysEqual(a.shape, b.shape)) {
     throw new Error(`swigluGate(b): expected the shape of a [${a.shape}], got [${b.shape}]`);

@@ -17,7 +17,10 @@ function scatterLastAxis(updates: tf.Tensor, indices: tf.Tensor, shape: number[]
   const rows = size / n;
   return tf.tidy(() => {
     const rowStart = tf.range(0, size, n, "int32").reshape([rows, 1]); // [rows, 1]
-    const flat = indices.reshape([rows, k]).add(rowStart).reshape([rows * k, 1]); // [rows·k, 1] into [rows·n]
+    const flat = indices
+      .reshape([rows, k])
+      .add(rowStart)
+      .reshape([rows * k, 1]); // [rows·k, 1] into [rows·n]
     return tf.scatterND(flat, updates.reshape([rows * k]), [size]).reshape(shape); // [...rows, n]
   });
 }

@@ -47,8 +47,12 @@ export function expectedRemoteSends(E: number, G: number, k: number, M: number |
   const pool = (m * E) / G;
   if (pool < k) throw new PlanError("node-limit", `M = ${m} nodes hold ${pool} experts, fewer than top-k = ${k}`);
   const missOne = Math.pow(10, log10Choose(pool - E / G, k) - log10Choose(pool, k));
-  return figure((m * (G - 1)) / G * (1 - missOne), "sends/token",
-    `M(G − 1)/G·(1 − C(ME/G − E/G, k)/C(ME/G, k)) with E = ${E}, G = ${G}, k = ${k}, M = ${m}`, SOURCES.v3Nodes);
+  return figure(
+    ((m * (G - 1)) / G) * (1 - missOne),
+    "sends/token",
+    `M(G − 1)/G·(1 − C(ME/G − E/G, k)/C(ME/G, k)) with E = ${E}, G = ${G}, k = ${k}, M = ${m}`,
+    SOURCES.v3Nodes,
+  );
 }
 
 function ringTime(bytes: number, size: number, stride: number, c: Cluster): number {
@@ -56,7 +60,9 @@ function ringTime(bytes: number, size: number, stride: number, c: Cluster): numb
 }
 
 function link(size: number, stride: number, c: Cluster): string {
-  return nodesSpanned(size, stride, c.gpusPerNode) > 1 ? `inter-node ${c.interBandwidth / 1e9} GB/s` : `intra-node ${c.intraBandwidth / 1e9} GB/s`;
+  return nodesSpanned(size, stride, c.gpusPerNode) > 1
+    ? `inter-node ${c.interBandwidth / 1e9} GB/s`
+    : `intra-node ${c.intraBandwidth / 1e9} GB/s`;
 }
 
 /** Communication per GPU per optimizer step of the heaviest stage. */
@@ -72,7 +78,8 @@ export function communication(shape: ModelShape, plan: ResolvedPlan, c: Cluster)
   const ringDense = dp > 1 ? (factor * (dp - 1)) / dp : 0;
   const ringExpert = plan.expertDp > 1 ? (factor * (plan.expertDp - 1)) / plan.expertDp : 0;
   const dpBytes = 2 * denseParams * ringDense + 2 * expertParams * ringExpert;
-  const dpTime = ringTime(2 * denseParams * ringDense, dp, t, c) + ringTime(2 * expertParams * ringExpert, plan.expertDp, t * ep, c);
+  const dpTime =
+    ringTime(2 * denseParams * ringDense, dp, t, c) + ringTime(2 * expertParams * ringExpert, plan.expertDp, t * ep, c);
   const dpForm = `bf16 grads ${factor}(N−1)/N·2Ψ: dense Ψ = ${Math.round(denseParams)} over N = ${dp}, experts Ψ = ${Math.round(expertParams)} over N = ${plan.expertDp}`;
   const dpTraffic: Traffic = {
     bytes: figure(dpBytes, "bytes", dpForm, `${SOURCES.ring}; ${SOURCES.zero}`),
@@ -83,7 +90,12 @@ export function communication(shape: ModelShape, plan: ResolvedPlan, c: Cluster)
   const perLayer = plan.recompute === "full" ? 6 : 4;
   const tpBytes = t > 1 ? perLayer * stageLayers * m * 2 * s * b * h * ((2 * (t - 1)) / t) : 0;
   const tpTraffic: Traffic = {
-    bytes: figure(tpBytes, "bytes", `${perLayer} all-reduces/layer × ${stageLayers} layers × m = ${m} × 2sbh·2(t−1)/t (s = ${s}, b = ${b}, h = ${h}, t = ${t})${plan.sp ? "; SP: all-gather + reduce-scatter, same volume" : ""}`, `${SOURCES.megatronTp}; ${SOURCES.ring}`),
+    bytes: figure(
+      tpBytes,
+      "bytes",
+      `${perLayer} all-reduces/layer × ${stageLayers} layers × m = ${m} × 2sbh·2(t−1)/t (s = ${s}, b = ${b}, h = ${h}, t = ${t})${plan.sp ? "; SP: all-gather + reduce-scatter, same volume" : ""}`,
+      `${SOURCES.megatronTp}; ${SOURCES.ring}`,
+    ),
     time: figure(ringTime(tpBytes, t, 1, c), "s", `bytes / bandwidth (${link(t, 1, c)})`, SOURCES.ring),
   };
 
@@ -94,26 +106,53 @@ export function communication(shape: ModelShape, plan: ResolvedPlan, c: Cluster)
     const G = nodesSpanned(ep, t, c.gpusPerNode);
     const tokens = (s * b) / t;
     const copies = (k * (ep - 1)) / ep; // copies to other GPUs
-    const remote = G > 1 ? expectedRemoteSends(shape.moe.nRouted, G, k, plan.nodeLimit !== null ? Math.min(plan.nodeLimit, G) : null).value : 0;
+    const remote =
+      G > 1
+        ? expectedRemoteSends(shape.moe.nRouted, G, k, plan.nodeLimit !== null ? Math.min(plan.nodeLimit, G) : null)
+            .value
+        : 0;
     const intra = Math.max(0, copies - remote);
     const bytesPerElt = plan.dispatchBytes + 2 + plan.dispatchBytes + 2; // dispatch, combine (bf16), and their gradients
     const volume = stageMoe * m * tokens * h * bytesPerElt;
     const epBytes = volume * copies;
     const epTime = (volume * remote) / c.interBandwidth + (volume * intra) / c.intraBandwidth;
     epTraffic = {
-      bytes: figure(epBytes, "bytes", `${stageMoe} MoE layers × m = ${m} × s·b/t = ${tokens} tokens × h·(${plan.dispatchBytes} + 2 + ${plan.dispatchBytes} + 2) bytes × k(ep−1)/ep = ${copies.toFixed(3)} copies`, SOURCES.v3Nodes),
-      time: figure(epTime, "s", `inter-node sends ${remote.toFixed(3)}/token at ${c.interBandwidth / 1e9} GB/s + the other ${intra.toFixed(3)} copies at ${c.intraBandwidth / 1e9} GB/s (EP over ${G} node${G > 1 ? "s" : ""}${plan.nodeLimit !== null ? `, node limit M = ${plan.nodeLimit}` : ""})`, SOURCES.v3Nodes),
+      bytes: figure(
+        epBytes,
+        "bytes",
+        `${stageMoe} MoE layers × m = ${m} × s·b/t = ${tokens} tokens × h·(${plan.dispatchBytes} + 2 + ${plan.dispatchBytes} + 2) bytes × k(ep−1)/ep = ${copies.toFixed(3)} copies`,
+        SOURCES.v3Nodes,
+      ),
+      time: figure(
+        epTime,
+        "s",
+        `inter-node sends ${remote.toFixed(3)}/token at ${c.interBandwidth / 1e9} GB/s + the other ${intra.toFixed(3)} copies at ${c.intraBandwidth / 1e9} GB/s (EP over ${G} node${G > 1 ? "s" : ""}${plan.nodeLimit !== null ? `, node limit M = ${plan.nodeLimit}` : ""})`,
+        SOURCES.v3Nodes,
+      ),
     };
   } else {
-    epTraffic = { bytes: figure(0, "bytes", "no expert parallelism on this stage", SOURCES.v3Nodes), time: figure(0, "s", "none", SOURCES.v3Nodes) };
+    epTraffic = {
+      bytes: figure(0, "bytes", "no expert parallelism on this stage", SOURCES.v3Nodes),
+      time: figure(0, "s", "none", SOURCES.v3Nodes),
+    };
   }
 
   // PP: per micro-batch each GPU sends its activations forward and receives/sends gradients back: 2 × 2sbh(/t with SP) × v.
   const chunks = plan.schedule === "interleaved" ? plan.virtualStages : 1;
   const ppBytes = pp > 1 ? 2 * m * chunks * ((2 * s * b * h) / (plan.sp ? t : 1)) : 0;
   const ppTraffic: Traffic = {
-    bytes: figure(ppBytes, "bytes", `2 (activation, gradient) × m = ${m} × v = ${chunks} × 2sbh${plan.sp ? "/t" : ""}`, SOURCES.narayanan),
-    time: figure(ringTime(ppBytes, pp, dp * t, c), "s", `bytes / bandwidth (${link(pp, dp * t, c)})`, SOURCES.narayanan),
+    bytes: figure(
+      ppBytes,
+      "bytes",
+      `2 (activation, gradient) × m = ${m} × v = ${chunks} × 2sbh${plan.sp ? "/t" : ""}`,
+      SOURCES.narayanan,
+    ),
+    time: figure(
+      ringTime(ppBytes, pp, dp * t, c),
+      "s",
+      `bytes / bandwidth (${link(pp, dp * t, c)})`,
+      SOURCES.narayanan,
+    ),
   };
   return { dp: dpTraffic, tp: tpTraffic, ep: epTraffic, pp: ppTraffic };
 }

@@ -24,8 +24,12 @@ export function trainingFlopsPerToken(shape: ModelShape): Figure {
   const att = attentionScoreFlops(shape);
   const value = 6 * n + 3 * shape.layers * att;
   const gpt = shape.attention.kind === "mha" ? " [MHA: 72Lh²(1 + s/6h + V/12Lh) when N = 12Lh² + Vh]" : "";
-  return figure(value, "FLOP/token", `6·N_active,matmul + 3·L·attn = 6·${n.toExponential(4)} + 3·${shape.layers}·${att.toExponential(4)}${gpt}`,
-    `${SOURCES.kaplan}; ${SOURCES.narayanan}`);
+  return figure(
+    value,
+    "FLOP/token",
+    `6·N_active,matmul + 3·L·attn = 6·${n.toExponential(4)} + 3·${shape.layers}·${att.toExponential(4)}${gpt}`,
+    `${SOURCES.kaplan}; ${SOURCES.narayanan}`,
+  );
 }
 
 /** The simple 6·N_active estimate. */
@@ -40,7 +44,10 @@ export function hardwareFlopsPerToken(shape: ModelShape, recompute: Recompute): 
   const att = shape.layers * attentionScoreFlops(shape);
   const layerForward = 2 * (matmulParams(shape) - shape.vocab * shape.hidden) + att;
   const extra = recompute === "full" ? layerForward : recompute === "selective" ? att : 0;
-  return figure(model.value + extra, "FLOP/token",
+  return figure(
+    model.value + extra,
+    "FLOP/token",
     `${recompute === "full" ? "model + one more forward of the layers" : recompute === "selective" ? "model + the attention scores again" : "model FLOPs"} = ${model.value.toExponential(4)} + ${extra.toExponential(4)}`,
-    SOURCES.narayanan);
+    SOURCES.narayanan,
+  );
 }

@@ -14,7 +14,10 @@ export const MEGATRON_COMMIT = "93da800461fd4f6a8262c3bab227868b966aaa69";
 /** Megatron-LM arguments for `shape` trained with `plan`, as [flag, value?] pairs in command-line order. */
 export function megatronArgs(shape: ModelShape, plan: ResolvedPlan): string[] {
   if (plan.schedule === "dualpipe") {
-    throw new PlanError("dualpipe", `Megatron-LM (arguments.py @ ${MEGATRON_COMMIT.slice(0, 8)}) has no DualPipe schedule; choose 1f1b or interleaved`);
+    throw new PlanError(
+      "dualpipe",
+      `Megatron-LM (arguments.py @ ${MEGATRON_COMMIT.slice(0, 8)}) has no DualPipe schedule; choose 1f1b or interleaved`,
+    );
   }
   const a: string[] = [];
   const add = (flag: string, value?: string | number) => a.push(flag, ...(value === undefined ? [] : [String(value)]));
@@ -57,7 +60,10 @@ export function megatronArgs(shape: ModelShape, plan: ResolvedPlan): string[] {
     add("--moe-router-score-function", m.scoreFunc);
     if (m.scoreFunc === "softmax" && !m.renormalize) add("--moe-router-pre-softmax"); // softmax over all experts, then top-k
     if (m.scoreFunc === "sigmoid" && !m.renormalize) {
-      throw new PlanError("value", "Megatron-LM renormalises sigmoid top-k weights; a sigmoid router without renormalisation has no flag");
+      throw new PlanError(
+        "value",
+        "Megatron-LM renormalises sigmoid top-k weights; a sigmoid router without renormalisation has no flag",
+      );
     }
     if (m.routeScale !== 1) add("--moe-router-topk-scaling-factor", m.routeScale);
     if (m.expertBias) add("--moe-router-enable-expert-bias");
@@ -68,7 +74,8 @@ export function megatronArgs(shape: ModelShape, plan: ResolvedPlan): string[] {
   }
   add("--tensor-model-parallel-size", plan.tp);
   add("--pipeline-model-parallel-size", plan.pp);
-  if (plan.schedule === "interleaved") add("--num-layers-per-virtual-pipeline-stage", shape.layers / (plan.pp * plan.virtualStages));
+  if (plan.schedule === "interleaved")
+    add("--num-layers-per-virtual-pipeline-stage", shape.layers / (plan.pp * plan.virtualStages));
   if (plan.sp && plan.tp > 1) add("--sequence-parallel");
   if (plan.recompute !== "none") add("--recompute-granularity", plan.recompute);
   if (plan.recompute === "full") {
@@ -88,12 +95,17 @@ export function megatronArgs(shape: ModelShape, plan: ResolvedPlan): string[] {
 
 /** A bash launch script: torchrun over the cluster's nodes running Megatron-LM's pretrain_gpt.py with megatronArgs. */
 export function megatronLaunchScript(shape: ModelShape, plan: ResolvedPlan, c: Cluster): string {
-  if (plan.world !== worldSize(c)) throw new PlanError("world-size", `plan uses ${plan.world} GPUs, cluster has ${worldSize(c)}`);
+  if (plan.world !== worldSize(c))
+    throw new PlanError("world-size", `plan uses ${plan.world} GPUs, cluster has ${worldSize(c)}`);
   const args = megatronArgs(shape, plan);
   const lines: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const next = args[i + 1];
-    lines.push(next !== undefined && !next.startsWith("--") ? `  ${args[i]} ${/[()*[\]+]/.test(next) ? `"${next}"` : next}` : `  ${args[i]}`);
+    lines.push(
+      next !== undefined && !next.startsWith("--")
+        ? `  ${args[i]} ${/[()*[\]+]/.test(next) ? `"${next}"` : next}`
+        : `  ${args[i]}`,
+    );
     if (next !== undefined && !next.startsWith("--")) i++;
   }
   return [
@@ -112,16 +124,24 @@ export function megatronLaunchScript(shape: ModelShape, plan: ResolvedPlan, c: C
  * set in the model code (Megatron-DeepSpeed flags, deepspeed.moe ep_size), not in this file. */
 export function deepspeedConfig(plan: ResolvedPlan): Record<string, unknown> {
   if (plan.pp > 1 && plan.zero >= 2) {
-    throw new PlanError("value", `DeepSpeed's pipeline engine supports ZeRO stage 0 or 1 only ("ZeRO-2 and ZeRO-3 are incompatible with pipeline parallelism", deepspeed/runtime/pipe/engine.py; plan: pp = ${plan.pp}, zero = ${plan.zero})`);
+    throw new PlanError(
+      "value",
+      `DeepSpeed's pipeline engine supports ZeRO stage 0 or 1 only ("ZeRO-2 and ZeRO-3 are incompatible with pipeline parallelism", deepspeed/runtime/pipe/engine.py; plan: pp = ${plan.pp}, zero = ${plan.zero})`,
+    );
   }
   const zero: Record<string, unknown> = { stage: plan.zero };
-  if (plan.zero >= 1) Object.assign(zero, { overlap_comm: plan.overlapDp, contiguous_gradients: true, reduce_scatter: true });
+  if (plan.zero >= 1)
+    Object.assign(zero, { overlap_comm: plan.overlapDp, contiguous_gradients: true, reduce_scatter: true });
   return {
     train_batch_size: plan.globalBatch,
     train_micro_batch_size_per_gpu: plan.microBatch,
     gradient_accumulation_steps: plan.microBatches,
     bf16: { enabled: true },
     zero_optimization: zero,
-    activation_checkpointing: { partition_activations: plan.sp, contiguous_memory_optimization: plan.recompute === "full", cpu_checkpointing: false },
+    activation_checkpointing: {
+      partition_activations: plan.sp,
+      contiguous_memory_optimization: plan.recompute === "full",
+      cpu_checkpointing: false,
+    },
   };
 }

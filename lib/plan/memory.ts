@@ -41,12 +41,18 @@ export function layerActivationTerms(shape: ModelShape, b: number, moe: boolean)
   const { seqLen: s, hidden: h, heads: a } = shape;
   const sbh = s * b * h;
   const at = shape.attention;
-  const [qk, v, latents] = at.kind === "mha"
-    ? [h + (at.kvHeads * h) / a, (at.kvHeads * h) / a, 0] // q and k widths; v width
-    : [2 * a * (at.qkNopeDim + at.qkRopeDim), a * at.vDim, at.qLoraRank + at.kvLoraRank + at.qkRopeDim];
+  const [qk, v, latents] =
+    at.kind === "mha"
+      ? [h + (at.kvHeads * h) / a, (at.kvHeads * h) / a, 0] // q and k widths; v width
+      : [2 * a * (at.qkNopeDim + at.qkRopeDim), a * at.vDim, at.qLoraRank + at.kvLoraRank + at.qkRopeDim];
   const attnOut = at.kind === "mha" ? h : a * at.vDim;
   const masks = shape.dropout ? 2 * sbh : 0; // attention-output and FFN-output dropout masks, 1 byte each
-  const replicated = 4 * sbh /* two norm inputs */ + 2 * sbh /* attention input */ + 2 * sbh /* FFN input */ + masks + 2 * s * b * latents;
+  const replicated =
+    4 * sbh /* two norm inputs */ +
+    2 * sbh /* attention input */ +
+    2 * sbh /* FFN input */ +
+    masks +
+    2 * s * b * latents;
   const attention = 2 * s * b * (qk + v + attnOut); // q, k, v, attention output (input of the output projection)
   const scores = (shape.dropout ? 5 : 2) * a * s * s * b;
   const ffnInner = (f: number) => (shape.ffnKind === "gelu" ? 4 * s * b * f : 8 * s * b * f); // GELU in/out; SwiGLU gate, up, silu, product
@@ -63,21 +69,31 @@ export function layerActivationTerms(shape: ModelShape, b: number, moe: boolean)
 }
 
 /** Activation bytes of one layer for one micro-batch under the plan's TP, SP and recomputation (one figure). */
-export function layerActivationBytes(shape: ModelShape, plan: Pick<ResolvedPlan, "tp" | "sp" | "recompute" | "microBatch" | "etp">, moe = false): Figure {
+export function layerActivationBytes(
+  shape: ModelShape,
+  plan: Pick<ResolvedPlan, "tp" | "sp" | "recompute" | "microBatch" | "etp">,
+  moe = false,
+): Figure {
   const T = layerActivationTerms(shape, plan.microBatch, moe);
   const t = plan.tp;
   const spDiv = plan.sp ? t : 1;
   const src = SOURCES.korthikanti;
   const dims = `s=${shape.seqLen}, b=${plan.microBatch}, h=${shape.hidden}, a=${shape.heads}, t=${t}`;
   if (plan.recompute === "full") {
-    return figure(T.input / spDiv, "bytes", `full recomputation keeps the layer input: 2sbh${plan.sp ? "/t" : ""} (${dims})`, src);
+    return figure(
+      T.input / spDiv,
+      "bytes",
+      `full recomputation keeps the layer input: 2sbh${plan.sp ? "/t" : ""} (${dims})`,
+      src,
+    );
   }
   const scores = plan.recompute === "selective" ? 0 : T.scores / t;
   const value = T.replicated / spDiv + T.sharded / t + scores + T.routed / plan.etp;
   const base = `${plan.sp ? "(replicated + sharded)/t" : "replicated + sharded/t"}${plan.recompute === "selective" ? "" : " + scores/t"}${moe ? " + routed/etp" : ""}`;
-  const gptForm = shape.ffnKind === "gelu" && shape.attention.kind === "mha" && !moe
-    ? ` [GPT shape: sbh(${plan.sp ? `34/t` : `10 + 24/t`}${plan.recompute === "selective" ? "" : ` + 5as/(ht)`})]`
-    : "";
+  const gptForm =
+    shape.ffnKind === "gelu" && shape.attention.kind === "mha" && !moe
+      ? ` [GPT shape: sbh(${plan.sp ? `34/t` : `10 + 24/t`}${plan.recompute === "selective" ? "" : ` + 5as/(ht)`})]`
+      : "";
   return figure(value, "bytes", `${base}${gptForm} with ${dims}`, src);
 }
 
@@ -95,20 +111,36 @@ export interface MemoryReport {
 }
 
 /** Micro-batches whose activations the first stage holds: 1F1B p, interleaved p(1 + (p−1)/(pv)), DualPipe p + 1. */
-export function inFlightMicroBatches(plan: Pick<ResolvedPlan, "pp" | "schedule" | "virtualStages" | "microBatches">): Figure {
+export function inFlightMicroBatches(
+  plan: Pick<ResolvedPlan, "pp" | "schedule" | "virtualStages" | "microBatches">,
+): Figure {
   const p = plan.pp;
-  if (p === 1) return figure(1, "micro-batches", "p = 1: one micro-batch at a time (gradient accumulation)", SOURCES.korthikanti);
+  if (p === 1)
+    return figure(1, "micro-batches", "p = 1: one micro-batch at a time (gradient accumulation)", SOURCES.korthikanti);
   if (plan.schedule === "interleaved") {
     const v = plan.virtualStages;
-    return figure(p * (1 + (p - 1) / (p * v)), "micro-batches", `p(1 + (p−1)/(pv)) = ${p}(1 + ${p - 1}/${p * v})`, SOURCES.korthikanti + " §4.2.3");
+    return figure(
+      p * (1 + (p - 1) / (p * v)),
+      "micro-batches",
+      `p(1 + (p−1)/(pv)) = ${p}(1 + ${p - 1}/${p * v})`,
+      SOURCES.korthikanti + " §4.2.3",
+    );
   }
   if (plan.schedule === "dualpipe") return figure(p + 1, "micro-batches", `PP + 1 = ${p + 1}`, SOURCES.v3Dualpipe);
-  return figure(Math.min(p, plan.microBatches), "micro-batches", `min(p, m) = min(${p}, ${plan.microBatches})`, SOURCES.korthikanti + " §4.2.3");
+  return figure(
+    Math.min(p, plan.microBatches),
+    "micro-batches",
+    `min(p, m) = min(${p}, ${plan.microBatches})`,
+    SOURCES.korthikanti + " §4.2.3",
+  );
 }
 
 /** What the heaviest pipeline stage holds: its layers (the last stages hold MoE layers only) and one GPU's share of its
  * parameters (dense part and embedding/head / tp; routed experts / (ep·etp)). */
-export function stageLayout(shape: ModelShape, plan: Pick<ResolvedPlan, "pp" | "tp" | "ep" | "etp">): { stageDense: number; stageMoe: number; denseParams: number; expertParams: number } {
+export function stageLayout(
+  shape: ModelShape,
+  plan: Pick<ResolvedPlan, "pp" | "tp" | "ep" | "etp">,
+): { stageDense: number; stageMoe: number; denseParams: number; expertParams: number } {
   const P = shapeParams(shape);
   const L = shape.layers;
   const moeLayers = shape.moe ? L - shape.moe.nDenseLayers : 0;
@@ -117,7 +149,13 @@ export function stageLayout(shape: ModelShape, plan: Pick<ResolvedPlan, "pp" | "
   const stageDense = stageLayers - stageMoe;
   // Untied embedding and head sit on the first and last stage; a tied table is kept on both (Megatron).
   const embedding = plan.pp === 1 || shape.tiedEmbeddings ? P.embedding : P.embedding / 2;
-  const denseParams = (stageLayers * P.attentionPerLayer + stageDense * P.denseFfnPerLayer + stageMoe * P.moeSharedPerLayer + embedding + P.finalNorm) / plan.tp;
+  const denseParams =
+    (stageLayers * P.attentionPerLayer +
+      stageDense * P.denseFfnPerLayer +
+      stageMoe * P.moeSharedPerLayer +
+      embedding +
+      P.finalNorm) /
+    plan.tp;
   const expertParams = (stageMoe * P.routedPerLayer) / (plan.ep * plan.etp);
   return { stageDense, stageMoe, denseParams, expertParams };
 }
@@ -126,13 +164,20 @@ export function stageLayout(shape: ModelShape, plan: Pick<ResolvedPlan, "pp" | "
 export function memoryPerGpu(shape: ModelShape, plan: ResolvedPlan, deviceBytes: number): MemoryReport {
   const { denseParams, expertParams, stageDense, stageMoe } = stageLayout(shape, plan);
   const copies = plan.schedule === "dualpipe" ? 2 : 1;
-  const params = figure(copies * (denseParams + expertParams), "parameters",
+  const params = figure(
+    copies * (denseParams + expertParams),
+    "parameters",
     `${copies > 1 ? "2 × (DualPipe keeps two copies) " : ""}(stage dense params)/tp + (stage routed experts)/(ep·etp) = ${Math.round(denseParams)} + ${Math.round(expertParams)}`,
-    `${SOURCES.narayanan}; ${SOURCES.v3Dualpipe}`);
+    `${SOURCES.narayanan}; ${SOURCES.v3Dualpipe}`,
+  );
   const dense = zeroStateBytes(denseParams, plan.dp, plan.zero);
   const experts = zeroStateBytes(expertParams, plan.expertDp, plan.zero);
-  const modelStates = figure(copies * (dense.value + experts.value), "bytes",
-    `${copies > 1 ? "2 × " : ""}[dense: ${dense.formula} (N_d = dp = ${plan.dp})] + [experts: ${experts.formula} (N_d = dp·tp/(ep·etp) = ${plan.expertDp})]`, SOURCES.zero);
+  const modelStates = figure(
+    copies * (dense.value + experts.value),
+    "bytes",
+    `${copies > 1 ? "2 × " : ""}[dense: ${dense.formula} (N_d = dp = ${plan.dp})] + [experts: ${experts.formula} (N_d = dp·tp/(ep·etp) = ${plan.expertDp})]`,
+    SOURCES.zero,
+  );
   const inFlight = inFlightMicroBatches(plan);
   const denseLayer = layerActivationBytes(shape, plan, false);
   const moeLayer = layerActivationBytes(shape, plan, true);
@@ -143,11 +188,13 @@ export function memoryPerGpu(shape: ModelShape, plan: ResolvedPlan, deviceBytes:
     perMicro += live.value / inFlight.value; // one layer's full activations while it is recomputed
     working = " + one layer recomputed at a time";
   }
-  const activations = figure(inFlight.value * perMicro, "bytes",
+  const activations = figure(
+    inFlight.value * perMicro,
+    "bytes",
     `in-flight micro-batches × Σ stage layers: ${inFlight.formula} × (${stageDense} dense × ${Math.round(denseLayer.value)} + ${stageMoe} MoE × ${Math.round(moeLayer.value)})${working}`,
-    `${SOURCES.korthikanti}; ${inFlight.source}`);
+    `${SOURCES.korthikanti}; ${inFlight.source}`,
+  );
   const totalValue = modelStates.value + activations.value;
   const total = figure(totalValue, "bytes", "model states + activations", SOURCES.korthikanti);
   return { params, modelStates, activations, total, fits: totalValue <= deviceBytes };
 }
-

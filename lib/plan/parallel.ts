@@ -45,17 +45,43 @@ export interface ParallelPlan {
 
 /** Defaults: no parallelism, ZeRO 0, no recomputation, one sequence per micro-batch, 1F1B, BF16 dispatch. */
 export const DEFAULT_PLAN: Readonly<ParallelPlan> = Object.freeze({
-  dp: 1, tp: 1, pp: 1, ep: 1, etp: null, sp: false, zero: 0, recompute: "none", microBatch: 1, globalBatch: 1,
-  schedule: "1f1b", virtualStages: 1, dispatchBytes: 2, nodeLimit: null, overlapDp: true,
+  dp: 1,
+  tp: 1,
+  pp: 1,
+  ep: 1,
+  etp: null,
+  sp: false,
+  zero: 0,
+  recompute: "none",
+  microBatch: 1,
+  globalBatch: 1,
+  schedule: "1f1b",
+  virtualStages: 1,
+  dispatchBytes: 2,
+  nodeLimit: null,
+  overlapDp: true,
 });
 
 /** Why a plan is impossible. */
 export type PlanErrorReason =
-  | "tp-heads" | "pp-layers" | "ep-experts" | "ep-dense" | "ep-group" | "world-size" | "batch" | "interleaved" | "dualpipe" | "node-limit" | "value";
+  | "tp-heads"
+  | "pp-layers"
+  | "ep-experts"
+  | "ep-dense"
+  | "ep-group"
+  | "world-size"
+  | "batch"
+  | "interleaved"
+  | "dualpipe"
+  | "node-limit"
+  | "value";
 
 /** A plan that cannot run; `reason` names the violated rule. */
 export class PlanError extends Error {
-  constructor(readonly reason: PlanErrorReason, message: string) {
+  constructor(
+    readonly reason: PlanErrorReason,
+    message: string,
+  ) {
     super(`PlanError(${reason}): ${message}`);
     this.name = "PlanError";
   }
@@ -84,27 +110,47 @@ export function resolvePlan(shape: ModelShape, partial: Partial<ParallelPlan>, c
     }
   }
   const etp = p.etp ?? p.tp;
-  if (!(Number.isSafeInteger(etp) && etp >= 1)) throw new PlanError("value", `etp must be a positive integer or null, got ${p.etp}`);
+  if (!(Number.isSafeInteger(etp) && etp >= 1))
+    throw new PlanError("value", `etp must be a positive integer or null, got ${p.etp}`);
   if (![0, 1, 2, 3].includes(p.zero)) throw new PlanError("value", `zero must be 0, 1, 2 or 3, got ${p.zero}`);
-  if (!["none", "selective", "full"].includes(p.recompute)) throw new PlanError("value", `recompute must be none, selective or full, got ${p.recompute}`);
-  if (shape.heads % p.tp) throw new PlanError("tp-heads", `tp = ${p.tp} does not divide the ${shape.heads} attention heads`);
-  if (p.pp > shape.layers) throw new PlanError("pp-layers", `pp = ${p.pp} exceeds the ${shape.layers} layers (a stage would be empty)`);
+  if (!["none", "selective", "full"].includes(p.recompute))
+    throw new PlanError("value", `recompute must be none, selective or full, got ${p.recompute}`);
+  if (shape.heads % p.tp)
+    throw new PlanError("tp-heads", `tp = ${p.tp} does not divide the ${shape.heads} attention heads`);
+  if (p.pp > shape.layers)
+    throw new PlanError("pp-layers", `pp = ${p.pp} exceeds the ${shape.layers} layers (a stage would be empty)`);
   if (p.ep > 1 || etp !== p.tp) {
-    if (!shape.moe) throw new PlanError("ep-dense", `ep = ${p.ep}, etp = ${etp} on a dense model (no experts to split)`);
+    if (!shape.moe)
+      throw new PlanError("ep-dense", `ep = ${p.ep}, etp = ${etp} on a dense model (no experts to split)`);
   }
-  if (shape.moe && shape.moe.nRouted % p.ep) throw new PlanError("ep-experts", `ep = ${p.ep} does not divide the ${shape.moe.nRouted} routed experts`);
-  if ((p.dp * p.tp) % (p.ep * etp)) throw new PlanError("ep-group", `ep·etp = ${p.ep * etp} does not divide dp·tp = ${p.dp * p.tp} (experts are sharded inside the data×tensor-parallel ranks)`);
+  if (shape.moe && shape.moe.nRouted % p.ep)
+    throw new PlanError("ep-experts", `ep = ${p.ep} does not divide the ${shape.moe.nRouted} routed experts`);
+  if ((p.dp * p.tp) % (p.ep * etp))
+    throw new PlanError(
+      "ep-group",
+      `ep·etp = ${p.ep * etp} does not divide dp·tp = ${p.dp * p.tp} (experts are sharded inside the data×tensor-parallel ranks)`,
+    );
   const world = p.dp * p.tp * p.pp;
-  if (c && world !== worldSize(c)) throw new PlanError("world-size", `dp·tp·pp = ${world} but the cluster has ${worldSize(c)} GPUs`);
+  if (c && world !== worldSize(c))
+    throw new PlanError("world-size", `dp·tp·pp = ${world} but the cluster has ${worldSize(c)} GPUs`);
   if (p.globalBatch % (p.dp * p.microBatch)) {
-    throw new PlanError("batch", `globalBatch ${p.globalBatch} is not a multiple of dp·microBatch = ${p.dp * p.microBatch}`);
+    throw new PlanError(
+      "batch",
+      `globalBatch ${p.globalBatch} is not a multiple of dp·microBatch = ${p.dp * p.microBatch}`,
+    );
   }
   const microBatches = p.globalBatch / (p.dp * p.microBatch);
   if (p.schedule === "interleaved" && (shape.layers % (p.pp * p.virtualStages) || microBatches % p.pp || p.pp < 2)) {
-    throw new PlanError("interleaved", `interleaved 1F1B needs pp ≥ 2, layers (${shape.layers}) divisible by pp·v = ${p.pp * p.virtualStages} and m (${microBatches}) divisible by pp`);
+    throw new PlanError(
+      "interleaved",
+      `interleaved 1F1B needs pp ≥ 2, layers (${shape.layers}) divisible by pp·v = ${p.pp * p.virtualStages} and m (${microBatches}) divisible by pp`,
+    );
   }
   if (p.schedule === "dualpipe" && (p.pp % 2 || microBatches < p.pp)) {
-    throw new PlanError("dualpipe", `DualPipe needs an even pp (got ${p.pp}) and at least pp micro-batches (got ${microBatches})`);
+    throw new PlanError(
+      "dualpipe",
+      `DualPipe needs an even pp (got ${p.pp}) and at least pp micro-batches (got ${microBatches})`,
+    );
   }
   if (p.nodeLimit !== null && !(Number.isSafeInteger(p.nodeLimit) && p.nodeLimit >= 1)) {
     throw new PlanError("node-limit", `nodeLimit must be a positive integer or null, got ${p.nodeLimit}`);

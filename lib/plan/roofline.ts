@@ -37,14 +37,22 @@ export interface ServingWorkload {
 }
 
 export const DEFAULT_WORKLOAD: Readonly<ServingWorkload> = Object.freeze({
-  batch: 1, promptTokens: 1024, contextTokens: 1024, weightBits: 16, kvBytesPerElement: 2, gpus: 1, computeEfficiency: 1, bandwidthEfficiency: 1,
+  batch: 1,
+  promptTokens: 1024,
+  contextTokens: 1024,
+  weightBits: 16,
+  kvBytesPerElement: 2,
+  gpus: 1,
+  computeEfficiency: 1,
+  bandwidthEfficiency: 1,
 });
 
 /** The workload merged over the defaults and checked; errors name the field. */
 export function resolveWorkload(fn: string, w: Partial<ServingWorkload>): ServingWorkload {
   const c = { ...DEFAULT_WORKLOAD, ...w };
   for (const k of ["batch", "promptTokens", "gpus"] as const) checkPositiveInt(fn, k, c[k]);
-  if (!(Number.isSafeInteger(c.contextTokens) && c.contextTokens >= 0)) throw new Error(`${fn}: contextTokens must be an integer ≥ 0, got ${c.contextTokens}`);
+  if (!(Number.isSafeInteger(c.contextTokens) && c.contextTokens >= 0))
+    throw new Error(`${fn}: contextTokens must be an integer ≥ 0, got ${c.contextTokens}`);
   for (const k of ["weightBits", "kvBytesPerElement"] as const) {
     if (!(Number.isFinite(c[k]) && c[k] > 0)) throw new Error(`${fn}: ${k} must be a finite number > 0, got ${c[k]}`);
   }
@@ -60,18 +68,25 @@ export function expectedDistinctExperts(nExperts: number, topK: number, tokens: 
   checkPositiveInt(fn, "nExperts", nExperts);
   checkPositiveInt(fn, "topK", topK);
   if (topK > nExperts) throw new Error(`${fn}: topK (${topK}) must be ≤ nExperts (${nExperts})`);
-  if (!(Number.isSafeInteger(tokens) && tokens >= 0)) throw new Error(`${fn}: tokens must be an integer ≥ 0, got ${tokens}`);
+  if (!(Number.isSafeInteger(tokens) && tokens >= 0))
+    throw new Error(`${fn}: tokens must be an integer ≥ 0, got ${tokens}`);
   return nExperts * (1 - (1 - topK / nExperts) ** tokens);
 }
 
 /** Forward attention FLOPs of one token in one layer attending to `context` positions (MHA: 4·c·h; MLA absorbed: 2cH(d_c + d_r) + 2cH·d_c). */
 export function attentionFlopsPerToken(shape: ModelShape, context: number): number {
   const a = shape.attention;
-  return a.kind === "mha" ? 4 * context * shape.hidden : 2 * context * shape.heads * (a.kvLoraRank + a.qkRopeDim) + 2 * context * shape.heads * a.kvLoraRank;
+  return a.kind === "mha"
+    ? 4 * context * shape.hidden
+    : 2 * context * shape.heads * (a.kvLoraRank + a.qkRopeDim) + 2 * context * shape.heads * a.kvLoraRank;
 }
 
 /** Weight bytes one forward pass of `tokens` tokens reads: non-routed matmul weights + distinct experts' weights. */
-export function weightBytesRead(shape: ModelShape, tokens: number, weightBits: number): { bytes: Figure; distinctExperts: number | null } {
+export function weightBytesRead(
+  shape: ModelShape,
+  tokens: number,
+  weightBits: number,
+): { bytes: Figure; distinctExperts: number | null } {
   const m = shape.moe;
   const expert = m ? ffnParams(shape, m.expertHidden) : 0;
   const moeLayers = m ? shape.layers - m.nDenseLayers : 0;
@@ -81,7 +96,10 @@ export function weightBytesRead(shape: ModelShape, tokens: number, weightBits: n
   const formula = m
     ? `(N_matmul,non-routed + L_moe·distinct·expert)·bits/8 = (${nonRouted.toExponential(4)} + ${moeLayers}·${distinct!.toFixed(2)}·${expert.toExponential(3)})·${weightBits}/8`
     : `N_matmul·bits/8 = ${nonRouted.toExponential(4)}·${weightBits}/8`;
-  return { bytes: figure((params * weightBits) / 8, "bytes", formula, m ? `${ROOFLINE}; ${DISTINCT}` : ROOFLINE), distinctExperts: distinct };
+  return {
+    bytes: figure((params * weightBits) / 8, "bytes", formula, m ? `${ROOFLINE}; ${DISTINCT}` : ROOFLINE),
+    distinctExperts: distinct,
+  };
 }
 
 /** One phase's roofline. */
@@ -108,16 +126,36 @@ export interface RooflineReport {
   decode: PhaseRoofline;
 }
 
-function phase(label: string, tokens: number, flops: number, flopsFormula: string, bytes: Figure, kvBytes: number, gpu: GpuSpec, w: ServingWorkload, distinct: number | null): PhaseRoofline {
+function phase(
+  label: string,
+  tokens: number,
+  flops: number,
+  flopsFormula: string,
+  bytes: Figure,
+  kvBytes: number,
+  gpu: GpuSpec,
+  w: ServingWorkload,
+  distinct: number | null,
+): PhaseRoofline {
   const compute = flops / (gpu.peakFlops * w.gpus * w.computeEfficiency);
   const totalBytes = bytes.value + kvBytes;
   const memory = totalBytes / (gpu.memoryBandwidth * w.gpus * w.bandwidthEfficiency);
   const seconds = Math.max(compute, memory);
-  const bytesFig = figure(totalBytes, "bytes", `weights + KV = ${bytes.value.toExponential(4)} + ${kvBytes.toExponential(4)}`, bytes.source);
+  const bytesFig = figure(
+    totalBytes,
+    "bytes",
+    `weights + KV = ${bytes.value.toExponential(4)} + ${kvBytes.toExponential(4)}`,
+    bytes.source,
+  );
   return {
     flops: figure(flops, "FLOP", flopsFormula, ROOFLINE),
     bytes: bytesFig,
-    seconds: figure(seconds, "s", `${label}: max(FLOPs/(peak·GPUs·eff), bytes/(bandwidth·GPUs·eff)) = max(${compute.toExponential(4)}, ${memory.toExponential(4)})`, `${ROOFLINE}; ${gpu.source}`),
+    seconds: figure(
+      seconds,
+      "s",
+      `${label}: max(FLOPs/(peak·GPUs·eff), bytes/(bandwidth·GPUs·eff)) = max(${compute.toExponential(4)}, ${memory.toExponential(4)})`,
+      `${ROOFLINE}; ${gpu.source}`,
+    ),
     tokensPerSecond: figure(tokens / seconds, "tokens/s", `${tokens} tokens / ${seconds.toExponential(4)} s`, ROOFLINE),
     bound: compute >= memory ? "compute" : "memory",
     distinctExperts: distinct,
@@ -133,13 +171,38 @@ export function roofline(shape: ModelShape, gpu: GpuSpec, workload: Partial<Serv
   const nPre = w.batch * w.promptTokens;
   const attPre = shape.layers * attentionFlopsPerToken(shape, (w.promptTokens + 1) / 2);
   const pre = weightBytesRead(shape, nPre, w.weightBits);
-  const prefill = phase("prefill", nPre, nPre * (2 * nMat + attPre), `b·T·(2·N_matmul + L·attn) = ${nPre}·(2·${nMat.toExponential(4)} + ${attPre.toExponential(4)})`, pre.bytes, nPre * kvTok, gpu, w, pre.distinctExperts);
+  const prefill = phase(
+    "prefill",
+    nPre,
+    nPre * (2 * nMat + attPre),
+    `b·T·(2·N_matmul + L·attn) = ${nPre}·(2·${nMat.toExponential(4)} + ${attPre.toExponential(4)})`,
+    pre.bytes,
+    nPre * kvTok,
+    gpu,
+    w,
+    pre.distinctExperts,
+  );
   // Decode: b tokens, each attending to contextTokens cached positions (reads b·c·KV bytes).
   const attDec = shape.layers * attentionFlopsPerToken(shape, w.contextTokens);
   const dec = weightBytesRead(shape, w.batch, w.weightBits);
-  const decode = phase("decode step", w.batch, w.batch * (2 * nMat + attDec), `b·(2·N_matmul + L·attn(c)) = ${w.batch}·(2·${nMat.toExponential(4)} + ${attDec.toExponential(4)})`, dec.bytes, w.batch * w.contextTokens * kvTok, gpu, w, dec.distinctExperts);
+  const decode = phase(
+    "decode step",
+    w.batch,
+    w.batch * (2 * nMat + attDec),
+    `b·(2·N_matmul + L·attn(c)) = ${w.batch}·(2·${nMat.toExponential(4)} + ${attDec.toExponential(4)})`,
+    dec.bytes,
+    w.batch * w.contextTokens * kvTok,
+    gpu,
+    w,
+    dec.distinctExperts,
+  );
   const wb = weightBytes(shape, w.weightBits);
-  const need = figure(wb.value + w.batch * w.contextTokens * kvTok, "bytes", `all weights + b·c·KV = ${wb.value.toExponential(4)} + ${w.batch}·${w.contextTokens}·${kvTok}`, wb.source);
+  const need = figure(
+    wb.value + w.batch * w.contextTokens * kvTok,
+    "bytes",
+    `all weights + b·c·KV = ${wb.value.toExponential(4)} + ${w.batch}·${w.contextTokens}·${kvTok}`,
+    wb.source,
+  );
   const have = figure(gpu.memoryBytes * w.gpus, "bytes", `${w.gpus} × ${gpu.name}`, gpu.source);
   return { gpu, workload: w, memory: { need, have, fits: need.value <= have.value }, prefill, decode };
 }
@@ -149,5 +212,10 @@ export function maxDecodeBatch(shape: ModelShape, gpu: GpuSpec, workload: Partia
   const w = resolveWorkload("maxDecodeBatch(shape, gpu, workload)", workload);
   const kv = kvBytesPerToken(shape, w.kvBytesPerElement).value * Math.max(1, w.contextTokens);
   const free = gpu.memoryBytes * w.gpus - weightBytes(shape, w.weightBits).value;
-  return figure(Math.max(0, Math.floor(free / kv)), "sequences", `⌊(memory·GPUs − weights) / (c·KV bytes/token)⌋ = ⌊${free.toExponential(4)} / ${kv.toExponential(4)}⌋`, ROOFLINE);
+  return figure(
+    Math.max(0, Math.floor(free / kv)),
+    "sequences",
+    `⌊(memory·GPUs − weights) / (c·KV bytes/token)⌋ = ⌊${free.toExponential(4)} / ${kv.toExponential(4)}⌋`,
+    ROOFLINE,
+  );
 }

@@ -103,7 +103,9 @@ function attentionParams(s: ModelShape): number {
   }
   const qk = a.qkNopeDim + a.qkRopeDim;
   const q = a.qLoraRank > 0 ? d * a.qLoraRank + a.qLoraRank + a.qLoraRank * H * qk : d * H * qk; // wq_a, q_norm, wq_b
-  return q + d * (a.kvLoraRank + a.qkRopeDim) + a.kvLoraRank + a.kvLoraRank * H * (a.qkNopeDim + a.vDim) + H * a.vDim * d;
+  return (
+    q + d * (a.kvLoraRank + a.qkRopeDim) + a.kvLoraRank + a.kvLoraRank * H * (a.qkNopeDim + a.vDim) + H * a.vDim * d
+  );
 }
 
 /** One FFN of hidden width `width` (SwiGLU: 3 matrices; GELU: 2, plus biases when the shape has them). */
@@ -126,7 +128,8 @@ export function shapeParams(s: ModelShape): ShapeParams {
   const moeSharedPerLayer = m ? m.nShared * expert + m.nRouted * d + normP : 0; // shared experts, gate, FFN norm
   const routedExperts = moeLayers * routedPerLayer;
   const activeExperts = m ? moeLayers * m.topK * expert : 0;
-  const denseLayers = s.layers * attentionPerLayer + (s.layers - moeLayers) * denseFfnPerLayer + moeLayers * moeSharedPerLayer + normP; // + final norm
+  const denseLayers =
+    s.layers * attentionPerLayer + (s.layers - moeLayers) * denseFfnPerLayer + moeLayers * moeSharedPerLayer + normP; // + final norm
   return {
     total: embedding + denseLayers + routedExperts,
     active: embedding + denseLayers + activeExperts,
@@ -143,7 +146,10 @@ export function shapeParams(s: ModelShape): ShapeParams {
 
 /** The planner's view of a lab model (`seqLen` defaults to its contextLen). */
 export function shapeFromLM(c: LMConfig, seqLen = c.contextLen, name = "lab model"): ModelShape {
-  if (c.mtpDepth > 0) throw new Error(`shapeFromLM(c): the planner's shapes have no multi-token-prediction modules; got mtpDepth ${c.mtpDepth} (plan the model with mtpDepth 0)`);
+  if (c.mtpDepth > 0)
+    throw new Error(
+      `shapeFromLM(c): the planner's shapes have no multi-token-prediction modules; got mtpDepth ${c.mtpDepth} (plan the model with mtpDepth 0)`,
+    );
   const m = moeSettings(c);
   const shape: ModelShape = {
     name,
@@ -156,10 +162,22 @@ export function shapeFromLM(c: LMConfig, seqLen = c.contextLen, name = "lab mode
     ffnHidden: c.ffnHidden,
     ffnKind: "swiglu",
     attention: { kind: "mha", kvHeads: c.nHeads },
-    moe: c.ffn === "moe"
-      ? { nRouted: m.nRouted, nShared: m.nShared, topK: m.topK, expertHidden: m.expertHidden ?? c.dim, nDenseLayers: c.nDenseLayers, nGroups: m.nGroups,
-        topkGroups: m.topkGroups, scoreFunc: m.scoreFunc, renormalize: renormalizes(m), routeScale: m.routeScale, expertBias: m.balance === "auxfree" }
-      : null,
+    moe:
+      c.ffn === "moe"
+        ? {
+            nRouted: m.nRouted,
+            nShared: m.nShared,
+            topK: m.topK,
+            expertHidden: m.expertHidden ?? c.dim,
+            nDenseLayers: c.nDenseLayers,
+            nGroups: m.nGroups,
+            topkGroups: m.topkGroups,
+            scoreFunc: m.scoreFunc,
+            renormalize: renormalizes(m),
+            routeScale: m.routeScale,
+            expertBias: m.balance === "auxfree",
+          }
+        : null,
     norm: c.norm,
     bias: false,
     tiedEmbeddings: c.tiedHead,
@@ -176,43 +194,133 @@ export function shapeFromLM(c: LMConfig, seqLen = c.contextLen, name = "lab mode
 export const SHAPES = Object.freeze({
   /** 671B total / 37B active (61 layers, MLA, 256 routed + 1 shared experts, top-8 of 8 groups keeping 4). */
   deepseekV3: Object.freeze<ModelShape>({
-    name: "DeepSeek-V3", source: `HF deepseek-ai/DeepSeek-V3 config.json; ${SOURCES.v3} §4.2 (sequence length 4K)`,
-    vocab: 129280, hidden: 7168, layers: 61, heads: 128, seqLen: 4096, ffnHidden: 18432, ffnKind: "swiglu",
+    name: "DeepSeek-V3",
+    source: `HF deepseek-ai/DeepSeek-V3 config.json; ${SOURCES.v3} §4.2 (sequence length 4K)`,
+    vocab: 129280,
+    hidden: 7168,
+    layers: 61,
+    heads: 128,
+    seqLen: 4096,
+    ffnHidden: 18432,
+    ffnKind: "swiglu",
     attention: { kind: "mla", qLoraRank: 1536, kvLoraRank: 512, qkNopeDim: 128, qkRopeDim: 64, vDim: 128 },
-    moe: { nRouted: 256, nShared: 1, topK: 8, expertHidden: 2048, nDenseLayers: 3, nGroups: 8, topkGroups: 4,
-      scoreFunc: "sigmoid", renormalize: true, routeScale: 2.5, expertBias: true },
-    norm: "rmsnorm", bias: false, tiedEmbeddings: false, positionEmbeddings: false, dropout: false,
+    moe: {
+      nRouted: 256,
+      nShared: 1,
+      topK: 8,
+      expertHidden: 2048,
+      nDenseLayers: 3,
+      nGroups: 8,
+      topkGroups: 4,
+      scoreFunc: "sigmoid",
+      renormalize: true,
+      routeScale: 2.5,
+      expertBias: true,
+    },
+    norm: "rmsnorm",
+    bias: false,
+    tiedEmbeddings: false,
+    positionEmbeddings: false,
+    dropout: false,
   }),
   /** 236B total / 21B active. */
   deepseekV2: Object.freeze<ModelShape>({
-    name: "DeepSeek-V2", source: "HF deepseek-ai/DeepSeek-V2 config.json; DeepSeek-V2 report (arXiv 2405.04434) §3.1",
-    vocab: 102400, hidden: 5120, layers: 60, heads: 128, seqLen: 4096, ffnHidden: 12288, ffnKind: "swiglu",
+    name: "DeepSeek-V2",
+    source: "HF deepseek-ai/DeepSeek-V2 config.json; DeepSeek-V2 report (arXiv 2405.04434) §3.1",
+    vocab: 102400,
+    hidden: 5120,
+    layers: 60,
+    heads: 128,
+    seqLen: 4096,
+    ffnHidden: 12288,
+    ffnKind: "swiglu",
     attention: { kind: "mla", qLoraRank: 1536, kvLoraRank: 512, qkNopeDim: 128, qkRopeDim: 64, vDim: 128 },
-    moe: { nRouted: 160, nShared: 2, topK: 6, expertHidden: 1536, nDenseLayers: 1, nGroups: 8, topkGroups: 3,
-      scoreFunc: "softmax", renormalize: false, routeScale: 16, expertBias: false },
-    norm: "rmsnorm", bias: false, tiedEmbeddings: false, positionEmbeddings: false, dropout: false,
+    moe: {
+      nRouted: 160,
+      nShared: 2,
+      topK: 6,
+      expertHidden: 1536,
+      nDenseLayers: 1,
+      nGroups: 8,
+      topkGroups: 3,
+      scoreFunc: "softmax",
+      renormalize: false,
+      routeScale: 16,
+      expertBias: false,
+    },
+    norm: "rmsnorm",
+    bias: false,
+    tiedEmbeddings: false,
+    positionEmbeddings: false,
+    dropout: false,
   }),
   /** 15.7B total / 2.4B active (the V2-Lite release: no q compression, 64 routed + 2 shared, top-6). */
   deepseekV2Lite: Object.freeze<ModelShape>({
-    name: "DeepSeek-V2-Lite", source: "HF deepseek-ai/DeepSeek-V2-Lite config.json",
-    vocab: 102400, hidden: 2048, layers: 27, heads: 16, seqLen: 4096, ffnHidden: 10944, ffnKind: "swiglu",
+    name: "DeepSeek-V2-Lite",
+    source: "HF deepseek-ai/DeepSeek-V2-Lite config.json",
+    vocab: 102400,
+    hidden: 2048,
+    layers: 27,
+    heads: 16,
+    seqLen: 4096,
+    ffnHidden: 10944,
+    ffnKind: "swiglu",
     attention: { kind: "mla", qLoraRank: 0, kvLoraRank: 512, qkNopeDim: 128, qkRopeDim: 64, vDim: 128 },
-    moe: { nRouted: 64, nShared: 2, topK: 6, expertHidden: 1408, nDenseLayers: 1, nGroups: 1, topkGroups: 1,
-      scoreFunc: "softmax", renormalize: false, routeScale: 1, expertBias: false },
-    norm: "rmsnorm", bias: false, tiedEmbeddings: false, positionEmbeddings: false, dropout: false,
+    moe: {
+      nRouted: 64,
+      nShared: 2,
+      topK: 6,
+      expertHidden: 1408,
+      nDenseLayers: 1,
+      nGroups: 1,
+      topkGroups: 1,
+      scoreFunc: "softmax",
+      renormalize: false,
+      routeScale: 1,
+      expertBias: false,
+    },
+    norm: "rmsnorm",
+    bias: false,
+    tiedEmbeddings: false,
+    positionEmbeddings: false,
+    dropout: false,
   }),
   /** GPT-3 175B (the same shape is Megatron-LM's 175B benchmark, Narayanan et al. 2021 Table 1). */
   gpt3: Object.freeze<ModelShape>({
-    name: "GPT-3 175B", source: SOURCES.gpt3,
-    vocab: 50257, hidden: 12288, layers: 96, heads: 96, seqLen: 2048, ffnHidden: 4 * 12288, ffnKind: "gelu",
-    attention: { kind: "mha", kvHeads: 96 }, moe: null,
-    norm: "layernorm", bias: true, tiedEmbeddings: true, positionEmbeddings: true, dropout: true,
+    name: "GPT-3 175B",
+    source: SOURCES.gpt3,
+    vocab: 50257,
+    hidden: 12288,
+    layers: 96,
+    heads: 96,
+    seqLen: 2048,
+    ffnHidden: 4 * 12288,
+    ffnKind: "gelu",
+    attention: { kind: "mha", kvHeads: 96 },
+    moe: null,
+    norm: "layernorm",
+    bias: true,
+    tiedEmbeddings: true,
+    positionEmbeddings: true,
+    dropout: true,
   }),
   /** Llama 2 70B (GQA with 8 KV heads), the articles' "70B model". */
   llama2_70b: Object.freeze<ModelShape>({
-    name: "Llama-2-70B", source: "Touvron et al. 2023, Llama 2, Table 1; HF meta-llama/Llama-2-70b-hf config.json",
-    vocab: 32000, hidden: 8192, layers: 80, heads: 64, seqLen: 4096, ffnHidden: 28672, ffnKind: "swiglu",
-    attention: { kind: "mha", kvHeads: 8 }, moe: null,
-    norm: "rmsnorm", bias: false, tiedEmbeddings: false, positionEmbeddings: false, dropout: false,
+    name: "Llama-2-70B",
+    source: "Touvron et al. 2023, Llama 2, Table 1; HF meta-llama/Llama-2-70b-hf config.json",
+    vocab: 32000,
+    hidden: 8192,
+    layers: 80,
+    heads: 64,
+    seqLen: 4096,
+    ffnHidden: 28672,
+    ffnKind: "swiglu",
+    attention: { kind: "mha", kvHeads: 8 },
+    moe: null,
+    norm: "rmsnorm",
+    bias: false,
+    tiedEmbeddings: false,
+    positionEmbeddings: false,
+    dropout: false,
   }),
 });

@@ -37,9 +37,15 @@ export interface EvaluateOptions {
 export const DEFAULT_EVALUATE: Readonly<EvaluateOptions> = Object.freeze({ kernelEfficiency: 1 });
 
 /** Evaluates `plan` (merged over DEFAULT_PLAN, checked; PlanError when impossible) for `shape` on `c`. */
-export function evaluatePlan(shape: ModelShape, c: Cluster, plan: Partial<ParallelPlan>, options: Partial<EvaluateOptions> = {}): PlanReport {
+export function evaluatePlan(
+  shape: ModelShape,
+  c: Cluster,
+  plan: Partial<ParallelPlan>,
+  options: Partial<EvaluateOptions> = {},
+): PlanReport {
   const kernelEfficiency = options.kernelEfficiency ?? DEFAULT_EVALUATE.kernelEfficiency;
-  if (!(kernelEfficiency > 0 && kernelEfficiency <= 1)) throw new Error(`evaluatePlan: kernelEfficiency must be in (0, 1], got ${kernelEfficiency}`);
+  if (!(kernelEfficiency > 0 && kernelEfficiency <= 1))
+    throw new Error(`evaluatePlan: kernelEfficiency must be in (0, 1], got ${kernelEfficiency}`);
   const p = resolvePlan(shape, plan, c);
   const world = worldSize(c);
   const memory = memoryPerGpu(shape, p, c.gpu.memoryBytes * c.usableMemory);
@@ -49,20 +55,42 @@ export function evaluatePlan(shape: ModelShape, c: Cluster, plan: Partial<Parall
   const hw = hardwareFlopsPerToken(shape, p.recompute);
   const peak = c.gpu.peakFlops * kernelEfficiency;
   const computeS = (hw.value * tokens) / world / peak;
-  const compute = figure(computeS, "s", `hardware FLOP/token × tokens / GPUs / (peak × efficiency) = ${hw.value.toExponential(4)}·${tokens}/${world}/(${c.gpu.peakFlops.toExponential(3)}·${kernelEfficiency})`, SOURCES.narayanan);
+  const compute = figure(
+    computeS,
+    "s",
+    `hardware FLOP/token × tokens / GPUs / (peak × efficiency) = ${hw.value.toExponential(4)}·${tokens}/${world}/(${c.gpu.peakFlops.toExponential(3)}·${kernelEfficiency})`,
+    SOURCES.narayanan,
+  );
   const backward = (2 / 3) * computeS;
   const dpExposed = p.overlapDp ? Math.max(0, comm.dp.time.value - backward) : comm.dp.time.value;
   const epExposed = p.schedule === "dualpipe" ? Math.max(0, comm.ep.time.value - computeS) : comm.ep.time.value;
   const exposed = comm.tp.time.value + comm.pp.time.value + dpExposed + epExposed;
-  const exposedComm = figure(exposed, "s",
+  const exposedComm = figure(
+    exposed,
+    "s",
     `TP ${comm.tp.time.value.toPrecision(3)} + PP ${comm.pp.time.value.toPrecision(3)} + DP ${p.overlapDp ? "max(0, DP − backward)" : "DP"} ${dpExposed.toPrecision(3)} + EP ${p.schedule === "dualpipe" ? "max(0, EP − compute) (DualPipe overlap)" : ""} ${epExposed.toPrecision(3)}`,
-    `${SOURCES.narayanan}; ${SOURCES.v3Dualpipe}`);
+    `${SOURCES.narayanan}; ${SOURCES.v3Dualpipe}`,
+  );
   const stepS = computeS / (1 - bubble.value) + exposed;
-  const stepTime = figure(stepS, "s", `compute/(1 − bubble) + exposed communication = ${computeS.toPrecision(4)}/(1 − ${bubble.value.toPrecision(3)}) + ${exposed.toPrecision(4)}`, SOURCES.narayanan);
+  const stepTime = figure(
+    stepS,
+    "s",
+    `compute/(1 − bubble) + exposed communication = ${computeS.toPrecision(4)}/(1 − ${bubble.value.toPrecision(3)}) + ${exposed.toPrecision(4)}`,
+    SOURCES.narayanan,
+  );
   const model = trainingFlopsPerToken(shape);
-  const mfu = figure((model.value * tokens) / (stepS * world * c.gpu.peakFlops), "fraction",
-    `model FLOP/token × tokens / (step × GPUs × peak) = ${model.value.toExponential(4)}·${tokens}/(${stepS.toPrecision(4)}·${world}·${c.gpu.peakFlops.toExponential(3)})`, SOURCES.narayanan);
-  const tokensPerSecond = figure(tokens / stepS, "tokens/s", `globalBatch·s / step = ${p.globalBatch}·${shape.seqLen}/${stepS.toPrecision(4)}`, SOURCES.narayanan);
+  const mfu = figure(
+    (model.value * tokens) / (stepS * world * c.gpu.peakFlops),
+    "fraction",
+    `model FLOP/token × tokens / (step × GPUs × peak) = ${model.value.toExponential(4)}·${tokens}/(${stepS.toPrecision(4)}·${world}·${c.gpu.peakFlops.toExponential(3)})`,
+    SOURCES.narayanan,
+  );
+  const tokensPerSecond = figure(
+    tokens / stepS,
+    "tokens/s",
+    `globalBatch·s / step = ${p.globalBatch}·${shape.seqLen}/${stepS.toPrecision(4)}`,
+    SOURCES.narayanan,
+  );
   return { shape, plan: p, memory, communication: comm, bubble, compute, exposedComm, stepTime, mfu, tokensPerSecond };
 }
 
@@ -85,8 +113,19 @@ function divisors(n: number): number[] {
 }
 
 /** The plans that fit in memory, fastest first (by tokens/s), and how many candidates were tried and rejected. */
-export function searchPlans(shape: ModelShape, c: Cluster, options: Partial<SearchOptions> & { globalBatch: number }): { best: PlanReport[]; tried: number; impossible: number; tooBig: number } {
-  const { globalBatch, fixed = {}, microBatches = [1, 2, 4], schedules = ["1f1b", "dualpipe"], top = 5, kernelEfficiency } = options;
+export function searchPlans(
+  shape: ModelShape,
+  c: Cluster,
+  options: Partial<SearchOptions> & { globalBatch: number },
+): { best: PlanReport[]; tried: number; impossible: number; tooBig: number } {
+  const {
+    globalBatch,
+    fixed = {},
+    microBatches = [1, 2, 4],
+    schedules = ["1f1b", "dualpipe"],
+    top = 5,
+    kernelEfficiency,
+  } = options;
   const world = worldSize(c);
   const found: PlanReport[] = [];
   let tried = 0;
@@ -101,7 +140,20 @@ export function searchPlans(shape: ModelShape, c: Cluster, options: Partial<Sear
             for (const schedule of schedules) {
               for (const microBatch of microBatches) {
                 tried++;
-                const plan: Partial<ParallelPlan> = { ...fixed, dp, tp, pp, ep, etp: shape.moe ? 1 : null, sp: tp > 1, zero, recompute, schedule, microBatch, globalBatch };
+                const plan: Partial<ParallelPlan> = {
+                  ...fixed,
+                  dp,
+                  tp,
+                  pp,
+                  ep,
+                  etp: shape.moe ? 1 : null,
+                  sp: tp > 1,
+                  zero,
+                  recompute,
+                  schedule,
+                  microBatch,
+                  globalBatch,
+                };
                 let r: PlanReport;
                 try {
                   r = evaluatePlan(shape, c, plan, { kernelEfficiency });
@@ -126,15 +178,27 @@ export function searchPlans(shape: ModelShape, c: Cluster, options: Partial<Sear
   }
   const commTime = (r: PlanReport) => Object.values(r.communication).reduce((sum, t) => sum + t.time.value, 0);
   // Fastest first; among equally fast plans, the one that communicates less, then the one that needs less memory.
-  found.sort((a, b) => b.tokensPerSecond.value - a.tokensPerSecond.value || commTime(a) - commTime(b) || a.memory.total.value - b.memory.total.value);
+  found.sort(
+    (a, b) =>
+      b.tokensPerSecond.value - a.tokensPerSecond.value ||
+      commTime(a) - commTime(b) ||
+      a.memory.total.value - b.memory.total.value,
+  );
   return { best: found.slice(0, top), tried, impossible, tooBig };
 }
 
 /** The kernelEfficiency at which `plan` reaches `targetMfu` (bisection; e.g. the MFU a published run's GPU-hours imply). */
-export function calibrateEfficiency(shape: ModelShape, c: Cluster, plan: Partial<ParallelPlan>, targetMfu: number): Figure {
+export function calibrateEfficiency(
+  shape: ModelShape,
+  c: Cluster,
+  plan: Partial<ParallelPlan>,
+  targetMfu: number,
+): Figure {
   const mfuAt = (e: number) => evaluatePlan(shape, c, plan, { kernelEfficiency: e }).mfu.value;
   if (!(targetMfu > 0 && targetMfu <= mfuAt(1))) {
-    throw new Error(`calibrateEfficiency: target MFU ${targetMfu} is not reachable (the plan's upper bound is ${mfuAt(1).toFixed(4)})`);
+    throw new Error(
+      `calibrateEfficiency: target MFU ${targetMfu} is not reachable (the plan's upper bound is ${mfuAt(1).toFixed(4)})`,
+    );
   }
   let lo = 1e-6;
   let hi = 1;
@@ -143,7 +207,12 @@ export function calibrateEfficiency(shape: ModelShape, c: Cluster, plan: Partial
     if (mfuAt(mid) < targetMfu) lo = mid;
     else hi = mid;
   }
-  return figure(hi, "fraction", `kernelEfficiency e with MFU(plan, e) = ${targetMfu.toFixed(4)} (bisection)`, SOURCES.narayanan);
+  return figure(
+    hi,
+    "fraction",
+    `kernelEfficiency e with MFU(plan, e) = ${targetMfu.toFixed(4)} (bisection)`,
+    SOURCES.narayanan,
+  );
 }
 
 /** The figures of a report by name, in reading order (for a table of value, formula and source). */
@@ -154,10 +223,14 @@ export function planFigures(r: PlanReport): Record<string, Figure> {
     "model states": r.memory.modelStates,
     activations: r.memory.activations,
     "memory per GPU": r.memory.total,
-    "DP bytes": c.dp.bytes, "DP time": c.dp.time,
-    "TP bytes": c.tp.bytes, "TP time": c.tp.time,
-    "EP bytes": c.ep.bytes, "EP time": c.ep.time,
-    "PP bytes": c.pp.bytes, "PP time": c.pp.time,
+    "DP bytes": c.dp.bytes,
+    "DP time": c.dp.time,
+    "TP bytes": c.tp.bytes,
+    "TP time": c.tp.time,
+    "EP bytes": c.ep.bytes,
+    "EP time": c.ep.time,
+    "PP bytes": c.pp.bytes,
+    "PP time": c.pp.time,
     "pipeline bubble": r.bubble,
     compute: r.compute,
     "exposed communication": r.exposedComm,

@@ -31,22 +31,31 @@ export class DelayedScaling {
     this.quant = resolveQuantConfig("DelayedScaling(quant)", { ...quant, symmetric: true });
     this.config = withDefaults("DelayedScaling(quant, config)", DEFAULT_DELAYED_SCALING, config);
     checkPositiveInt("DelayedScaling", "historyLength", this.config.historyLength);
-    if (!Number.isFinite(this.config.margin)) throw new Error(`DelayedScaling: margin must be a finite number, got ${this.config.margin}`);
+    if (!Number.isFinite(this.config.margin))
+      throw new Error(`DelayedScaling: margin must be a finite number, got ${this.config.margin}`);
   }
 
   /** Quantizes x with the history's scales (the first call uses its own amax), then records x's amax. */
   quantize(x: tf.Tensor | Float32Array, shape?: readonly number[]): QuantizedTensor {
     const fn = "DelayedScaling.quantize(x)";
     const values = x instanceof tf.Tensor ? (x.dataSync() as Float32Array) : x;
-    const dims = x instanceof tf.Tensor ? x.shape : shape ?? [values.length];
+    const dims = x instanceof tf.Tensor ? x.shape : (shape ?? [values.length]);
     const layout = blockLayout(fn, dims, this.quant.granularity);
     const amax = blockAmax(values, layout);
     if (this.history.length && this.history[0].length !== amax.length) {
-      throw new Error(`${fn}: x has ${amax.length} scale blocks, the history ${this.history[0].length}; use one DelayedScaling per tensor`);
+      throw new Error(
+        `${fn}: x has ${amax.length} scale blocks, the history ${this.history[0].length}; use one DelayedScaling per tensor`,
+      );
     }
     const reference = this.history.length ? amax.map((_, b) => Math.max(...this.history.map((h) => h[b]))) : amax;
     const scaled = reference.map((a) => a * 2 ** this.config.margin);
-    const scales = symmetricScales(fn, scaled, formatMax(this.quant.format), this.quant.pow2Scales, this.quant.scaleFormat);
+    const scales = symmetricScales(
+      fn,
+      scaled,
+      formatMax(this.quant.format),
+      this.quant.pow2Scales,
+      this.quant.scaleFormat,
+    );
     this.history.push(amax);
     if (this.history.length > this.config.historyLength) this.history.shift();
     return quantize(values, this.quant, { shape: dims, scales });

@@ -18,8 +18,10 @@ const weights = new WeakMap<QuantizedTensor, KernelQuantWeight>();
 export function kernelWeight(fn: string, w: QuantizedTensor): KernelQuantWeight {
   const cached = weights.get(w);
   if (cached) return cached;
-  if (!(w instanceof QuantizedTensor) || w.shape.length !== 2) throw new Error(`${fn}: w must be a QuantizedTensor [out, in]`);
-  if (w.zeroPoints) throw new Error(`${fn}: w must be symmetric (no zero points), got an asymmetric ${w.format} tensor`);
+  if (!(w instanceof QuantizedTensor) || w.shape.length !== 2)
+    throw new Error(`${fn}: w must be a QuantizedTensor [out, in]`);
+  if (w.zeroPoints)
+    throw new Error(`${fn}: w must be symmetric (no zero points), got an asymmetric ${w.format} tensor`);
   const [n, k] = w.shape;
   if (w.format === "int4" && k % 2 !== 0) throw new Error(`${fn}: int4 weights need an even input dimension, got ${k}`);
   const kw: KernelQuantWeight = {
@@ -41,7 +43,10 @@ export type ActivationQuant = "int8" | "e4m3" | null;
 
 /** x's values after per-token int8 or 1×128-tile E4M3 quantisation (float32, same shape). */
 export function quantizeActivations(x: tf.Tensor2D, mode: Exclude<ActivationQuant, null>): tf.Tensor2D {
-  const cfg = mode === "int8" ? { format: "int8" as const, granularity: PER_CHANNEL } : { format: "e4m3" as const, granularity: x.shape[1] % 128 === 0 ? TILE_1X128 : PER_CHANNEL };
+  const cfg =
+    mode === "int8"
+      ? { format: "int8" as const, granularity: PER_CHANNEL }
+      : { format: "e4m3" as const, granularity: x.shape[1] % 128 === 0 ? TILE_1X128 : PER_CHANNEL };
   return tf.tensor2d(quantize(x, cfg).dequantize(), x.shape);
 }
 
@@ -49,7 +54,11 @@ export function quantizeActivations(x: tf.Tensor2D, mode: Exclude<ActivationQuan
  * x [M, K] (float32) · dequant(w)ᵀ with w a symmetric INT8 / INT4 / FP8 QuantizedTensor [N, K] → [M, N];
  * `activationQuant` quantises x first (dynamic, per call). Native fused kernel where registered, else composite.
  */
-export function dequantMatmul(x: tf.Tensor2D, w: QuantizedTensor, activationQuant: ActivationQuant = null): tf.Tensor2D {
+export function dequantMatmul(
+  x: tf.Tensor2D,
+  w: QuantizedTensor,
+  activationQuant: ActivationQuant = null,
+): tf.Tensor2D {
   const fn = "dequantMatmul(x, w)";
   const weight = kernelWeight(fn, w);
   if (x.rank !== 2 || x.shape[1] !== weight.k || x.dtype !== "float32") {
@@ -62,7 +71,9 @@ export function dequantMatmul(x: tf.Tensor2D, w: QuantizedTensor, activationQuan
     const xq = activationQuant ? quantizeActivations(x, activationQuant) : x; // [M, K]
     if (tf.getKernel(QUANT_KERNELS.dequantMatMul, tf.getBackend())) {
       const attrs: DequantMatMulAttrs = { weight };
-      return tf.engine().runKernel(QUANT_KERNELS.dequantMatMul, { x: xq }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor2D; // [M, N]
+      return tf
+        .engine()
+        .runKernel(QUANT_KERNELS.dequantMatMul, { x: xq }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor2D; // [M, N]
     }
     return tf.matMul(xq, tf.tensor2d(w.dequantize(), [weight.n, weight.k]), false, true); // [M, N]
   });

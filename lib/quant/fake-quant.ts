@@ -23,7 +23,11 @@ function insideRange(values: Float32Array, q: QuantizedTensor): Float32Array {
  * dequantize(quantize(x, config)) with a straight-through gradient: dy where |x/scale| is within the format's
  * range, 0 where it was clamped (with scales from the data nothing is clamped, so the gradient is the identity).
  */
-export function fakeQuant(x: tf.Tensor, config: Partial<QuantConfig> = {}, options: Partial<QuantizeOptions> = {}): tf.Tensor {
+export function fakeQuant(
+  x: tf.Tensor,
+  config: Partial<QuantConfig> = {},
+  options: Partial<QuantizeOptions> = {},
+): tf.Tensor {
   if (!(x instanceof tf.Tensor)) throw new TypeError(`fakeQuant(x, config): x must be a tf.Tensor, got ${typeof x}`);
   const op = tf.customGrad((input) => {
     const t = input as tf.Tensor;

@@ -46,8 +46,26 @@ export interface Fp8Spec {
 }
 
 export const FP8_SPECS: Readonly<Record<Fp8Format, Fp8Spec>> = Object.freeze({
-  e4m3: Object.freeze({ format: "e4m3", expBits: 4, mantBits: 3, bias: 7, max: 448, maxCode: 0x7e, nanCode: 0x7f, infCode: null }),
-  e5m2: Object.freeze({ format: "e5m2", expBits: 5, mantBits: 2, bias: 15, max: 57344, maxCode: 0x7b, nanCode: 0x7f, infCode: 0x7c }),
+  e4m3: Object.freeze({
+    format: "e4m3",
+    expBits: 4,
+    mantBits: 3,
+    bias: 7,
+    max: 448,
+    maxCode: 0x7e,
+    nanCode: 0x7f,
+    infCode: null,
+  }),
+  e5m2: Object.freeze({
+    format: "e5m2",
+    expBits: 5,
+    mantBits: 2,
+    bias: 15,
+    max: 57344,
+    maxCode: 0x7b,
+    nanCode: 0x7f,
+    infCode: 0x7c,
+  }),
 } as const);
 
 /** The integer range of an INT format's symmetric codes (−qmax … qmax) and its bits per code. */
@@ -76,7 +94,9 @@ export function fp8Spec(fn: string, format: unknown): Fp8Spec {
 /** Throws unless `format` is a known quantized format; names the calling function. */
 export function checkFormat(fn: string, format: unknown): QuantFormat {
   if (!(QUANT_FORMATS as readonly unknown[]).includes(format)) {
-    throw new Error(`${fn}: format must be one of ${QUANT_FORMATS.map((f) => `"${f}"`).join(", ")}, got ${JSON.stringify(format)}`);
+    throw new Error(
+      `${fn}: format must be one of ${QUANT_FORMATS.map((f) => `"${f}"`).join(", ")}, got ${JSON.stringify(format)}`,
+    );
   }
   return format as QuantFormat;
 }

@@ -46,14 +46,21 @@ function cut(x: number, shift: number, truncate: boolean): number {
   if (shift === 0) return x;
   view.setFloat32(0, x);
   let u = view.getUint32(0);
-  if (!truncate) u += (2 ** (shift - 1) - 1) + ((u >>> shift) & 1);
+  if (!truncate) u += 2 ** (shift - 1) - 1 + ((u >>> shift) & 1);
   view.setUint32(0, (u >>> shift) << shift);
   return view.getFloat32(0);
 }
 
 /** JavaScript reference of the native accumulation: out[m,n] = Σ_k a[m,k]·b[n,k] (fp32 products, limited partial sums). */
 export function fp8GemmAccumulateJs(
-  a: Float32Array, b: Float32Array, m: number, n: number, k: number, interval: number, bits: number, truncate: boolean,
+  a: Float32Array,
+  b: Float32Array,
+  m: number,
+  n: number,
+  k: number,
+  interval: number,
+  bits: number,
+  truncate: boolean,
 ): Float32Array {
   const out = new Float32Array(m * n);
   const shift = 23 - bits;
@@ -79,21 +86,39 @@ export function fp8GemmAccumulateJs(
  * a [m, k] times b [n, k]ᵀ → [m, n] as an FP8 GEMM with limited-precision accumulation (see the file header).
  * Returns the product as float32 values.
  */
-export function fp8GemmEmulated(a: Float32Array, b: Float32Array, m: number, n: number, k: number, config: Partial<Fp8GemmConfig> = {}): Float32Array {
+export function fp8GemmEmulated(
+  a: Float32Array,
+  b: Float32Array,
+  m: number,
+  n: number,
+  k: number,
+  config: Partial<Fp8GemmConfig> = {},
+): Float32Array {
   const fn = "fp8GemmEmulated(a, b, m, n, k, config)";
   const cfg = withDefaults("fp8GemmEmulated(a, b, m, n, k, config)", DEFAULT_FP8_GEMM, config);
-  for (const [name, v] of [["m", m], ["n", n], ["k", k]] as const) {
+  for (const [name, v] of [
+    ["m", m],
+    ["n", n],
+    ["k", k],
+  ] as const) {
     if (!Number.isSafeInteger(v) || v < 1) throw new Error(`${fn}: ${name} must be a positive integer, got ${v}`);
   }
-  if (!(a instanceof Float32Array) || a.length !== m * k) throw new Error(`${fn}: a must be a Float32Array of m·k = ${m * k} values`);
-  if (!(b instanceof Float32Array) || b.length !== n * k) throw new Error(`${fn}: b must be a Float32Array of n·k = ${n * k} values`);
+  if (!(a instanceof Float32Array) || a.length !== m * k)
+    throw new Error(`${fn}: a must be a Float32Array of m·k = ${m * k} values`);
+  if (!(b instanceof Float32Array) || b.length !== n * k)
+    throw new Error(`${fn}: b must be a Float32Array of n·k = ${n * k} values`);
   const interval = cfg.promotionInterval === Infinity ? k : cfg.promotionInterval;
-  if (!Number.isSafeInteger(interval) || interval < 1) throw new Error(`${fn}: promotionInterval must be a positive integer or Infinity, got ${cfg.promotionInterval}`);
+  if (!Number.isSafeInteger(interval) || interval < 1)
+    throw new Error(`${fn}: promotionInterval must be a positive integer or Infinity, got ${cfg.promotionInterval}`);
   if (!Number.isInteger(cfg.accumulatorBits) || cfg.accumulatorBits < 1 || cfg.accumulatorBits > 23) {
     throw new Error(`${fn}: accumulatorBits must be an integer in [1, 23], got ${cfg.accumulatorBits}`);
   }
-  const qa = cfg.quantizeInputs ? quantize(a, { format: cfg.format, granularity: cfg.aGranularity }, { shape: [m, k] }).dequantize() : a;
-  const qb = cfg.quantizeInputs ? quantize(b, { format: cfg.format, granularity: cfg.bGranularity }, { shape: [n, k] }).dequantize() : b;
+  const qa = cfg.quantizeInputs
+    ? quantize(a, { format: cfg.format, granularity: cfg.aGranularity }, { shape: [m, k] }).dequantize()
+    : a;
+  const qb = cfg.quantizeInputs
+    ? quantize(b, { format: cfg.format, granularity: cfg.bGranularity }, { shape: [n, k] }).dequantize()
+    : b;
   const steps = Math.min(interval, k);
   const addon = quantAddon();
   if (!addon) return fp8GemmAccumulateJs(qa, qb, m, n, k, steps, cfg.accumulatorBits, cfg.truncate);

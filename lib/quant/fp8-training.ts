@@ -23,7 +23,9 @@ export interface Fp8Recipe {
 }
 
 /** The recipes compared in the fp8-training notebook. */
-export const FP8_RECIPES: Readonly<Record<"fineGrained" | "perTensor", Fp8Recipe>> = Object.freeze<Record<"fineGrained" | "perTensor", Fp8Recipe>>({
+export const FP8_RECIPES: Readonly<Record<"fineGrained" | "perTensor", Fp8Recipe>> = Object.freeze<
+  Record<"fineGrained" | "perTensor", Fp8Recipe>
+>({
   /** DeepSeek-V3: E4M3 everywhere, 1×128 tiles for activations and gradients, 128×128 blocks for weights. */
   fineGrained: Object.freeze<Fp8Recipe>({
     activations: { format: "e4m3", granularity: TILE_1X128 },
@@ -50,7 +52,12 @@ export function fp8Matmul(x: tf.Tensor2D, w: tf.Tensor2D, recipe: Fp8Recipe): tf
 
 /** A Linear layer trained with FP8 GEMMs (same parameters and initialisation as Linear); recipe null = plain fp32. */
 export class Fp8Linear extends Linear {
-  constructor(inFeatures: number, outFeatures: number, readonly recipe: Fp8Recipe | null, config: Partial<LinearConfig> = {}) {
+  constructor(
+    inFeatures: number,
+    outFeatures: number,
+    readonly recipe: Fp8Recipe | null,
+    config: Partial<LinearConfig> = {},
+  ) {
     super(inFeatures, outFeatures, config);
   }
 
@@ -59,6 +66,8 @@ export class Fp8Linear extends Linear {
     if (!this.recipe) return super.apply(x);
     const recipe = this.recipe;
     const bias = this.bias as tf.Tensor1D | null;
-    return applyLinear("Fp8Linear.apply(x)", x, this.inFeatures, this.outFeatures, bias, (x2) => fp8Matmul(x2, this.weight as tf.Tensor2D, recipe));
+    return applyLinear("Fp8Linear.apply(x)", x, this.inFeatures, this.outFeatures, bias, (x2) =>
+      fp8Matmul(x2, this.weight as tf.Tensor2D, recipe),
+    );
   }
 }

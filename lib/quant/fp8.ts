@@ -46,7 +46,7 @@ export function encodeValue(spec: Fp8Spec, x: number, saturate: boolean): number
   const sign = x < 0 || Object.is(x, -0) ? 0x80 : 0;
   const a = Math.abs(x);
   if (a === 0) return sign;
-  const overflow = (saturate ? spec.maxCode : spec.infCode ?? spec.nanCode) | sign;
+  const overflow = (saturate ? spec.maxCode : (spec.infCode ?? spec.nanCode)) | sign;
   if (a === Infinity) return overflow;
   const m = spec.mantBits;
   const e = Math.max(floorLog2(a), 1 - spec.bias); // the binade; subnormals share the smallest normal's spacing
@@ -56,7 +56,8 @@ export function encodeValue(spec: Fp8Spec, x: number, saturate: boolean): number
 }
 
 function checkArray<T>(fn: string, name: string, value: unknown, type: new (...args: never[]) => T, what: string): T {
-  if (!(value instanceof type)) throw new TypeError(`${fn}: ${name} must be a ${what}, got ${value?.constructor?.name ?? typeof value}`);
+  if (!(value instanceof type))
+    throw new TypeError(`${fn}: ${name} must be a ${what}, got ${value?.constructor?.name ?? typeof value}`);
   return value;
 }
 
@@ -106,7 +107,8 @@ export function fp8DecodeTensor(codes: tf.Tensor, format: Fp8Format): tf.Tensor 
   const values = codes.dataSync();
   const bytes = new Uint8Array(values.length);
   for (let i = 0; i < values.length; i++) {
-    if (!(values[i] >= 0 && values[i] <= 255)) throw new Error(`${fn}: codes must be in [0, 255], got ${values[i]} at index ${i}`);
+    if (!(values[i] >= 0 && values[i] <= 255))
+      throw new Error(`${fn}: codes must be in [0, 255], got ${values[i]} at index ${i}`);
     bytes[i] = values[i];
   }
   return tf.tensor(fp8Decode(bytes, format), codes.shape, "float32");

@@ -50,11 +50,15 @@ export function blockLayout(fn: string, shape: readonly number[], granularity: G
   else if (g?.kind === "channel") [groupRows, groupCols] = [1, Math.max(cols, 1)];
   else if (g?.kind === "group" || g?.kind === "block") {
     if (!Number.isSafeInteger(g.size) || g.size < 1 || cols % g.size !== 0) {
-      throw new Error(`${fn}: ${g.kind} size ${g.size} must be a positive integer dividing the last dimension ${cols} (shape [${shape}])`);
+      throw new Error(
+        `${fn}: ${g.kind} size ${g.size} must be a positive integer dividing the last dimension ${cols} (shape [${shape}])`,
+      );
     }
     [groupRows, groupCols] = [g.kind === "group" ? 1 : g.size, g.size];
   } else {
-    throw new Error(`${fn}: granularity must be {kind: "tensor" | "channel"} or {kind: "group" | "block", size}, got ${JSON.stringify(granularity)}`);
+    throw new Error(
+      `${fn}: granularity must be {kind: "tensor" | "channel"} or {kind: "group" | "block", size}, got ${JSON.stringify(granularity)}`,
+    );
   }
   return { rows, cols, groupRows, groupCols, blocks: Math.ceil(rows / groupRows) * (cols / groupCols) };
 }

@@ -6,20 +6,45 @@ import { nativeAddon } from "../native/addon";
 export interface NativeQuantAddon {
   /** codes[i] = fp8(x[i] / scale(i)) for format 0 = E4M3, 1 = E5M2; saturating or not. */
   fp8Quantize(
-    x: Float32Array, codes: Uint8Array, scales: Float32Array,
-    rows: number, cols: number, groupRows: number, groupCols: number, format: number, saturate: boolean,
+    x: Float32Array,
+    codes: Uint8Array,
+    scales: Float32Array,
+    rows: number,
+    cols: number,
+    groupRows: number,
+    groupCols: number,
+    format: number,
+    saturate: boolean,
   ): void;
   /** out[i] = decode(codes[i]) · scale(i). */
   fp8Dequantize(
-    codes: Uint8Array, scales: Float32Array, out: Float32Array,
-    rows: number, cols: number, groupRows: number, groupCols: number, format: number,
+    codes: Uint8Array,
+    scales: Float32Array,
+    out: Float32Array,
+    rows: number,
+    cols: number,
+    groupRows: number,
+    groupCols: number,
+    format: number,
   ): void;
   /** amax[g] = max |x| over block g (NaN is ignored). */
-  blockAmax(x: Float32Array, amax: Float32Array, rows: number, cols: number, groupRows: number, groupCols: number): void;
+  blockAmax(
+    x: Float32Array,
+    amax: Float32Array,
+    rows: number,
+    cols: number,
+    groupRows: number,
+    groupCols: number,
+  ): void;
   /** codes[i] = clamp(roundHalfEven(x[i] / scale(i)), −127, 127). */
   int8Quantize(
-    x: Float32Array, codes: Int8Array, scales: Float32Array,
-    rows: number, cols: number, groupRows: number, groupCols: number,
+    x: Float32Array,
+    codes: Int8Array,
+    scales: Float32Array,
+    rows: number,
+    cols: number,
+    groupRows: number,
+    groupCols: number,
   ): void;
   /** out[m,n] = Σ_k a[m,k]·b[n,k] in int32 (a [m,k], b [n,k] row-major int8). */
   int8Gemm(a: Int8Array, b: Int8Array, out: Int32Array, m: number, n: number, k: number): void;
@@ -30,12 +55,27 @@ export interface NativeQuantAddon {
    * (truncating or rounding to nearest even after every add), added into an fp32 total every `interval` products.
    */
   fp8GemmEmulated(
-    a: Float32Array, b: Float32Array, out: Float32Array, m: number, n: number, k: number,
-    interval: number, accMantBits: number, truncate: boolean,
+    a: Float32Array,
+    b: Float32Array,
+    out: Float32Array,
+    m: number,
+    n: number,
+    k: number,
+    interval: number,
+    accMantBits: number,
+    truncate: boolean,
   ): void;
 }
 
-const REQUIRED = ["fp8Quantize", "fp8Dequantize", "blockAmax", "int8Quantize", "int8Gemm", "int8GemmKernel", "fp8GemmEmulated"];
+const REQUIRED = [
+  "fp8Quantize",
+  "fp8Dequantize",
+  "blockAmax",
+  "int8Quantize",
+  "int8Gemm",
+  "int8GemmKernel",
+  "fp8GemmEmulated",
+];
 
 let cached: NativeQuantAddon | null | undefined;
 
@@ -43,7 +83,10 @@ let cached: NativeQuantAddon | null | undefined;
 export function quantAddon(): NativeQuantAddon | null {
   if (cached === undefined) {
     const addon = nativeAddon() as unknown as Record<string, unknown> | null;
-    cached = addon && REQUIRED.every((name) => typeof addon[name] === "function") ? (addon as unknown as NativeQuantAddon) : null;
+    cached =
+      addon && REQUIRED.every((name) => typeof addon[name] === "function")
+        ? (addon as unknown as NativeQuantAddon)
+        : null;
   }
   return cached;
 }

@@ -52,11 +52,13 @@ export const DEFAULT_QUANTIZE_MODEL: Readonly<QuantizeModelConfig> = Object.free
 /** The config merged over the defaults and checked; errors name `fn` and the field. */
 export function resolveQuantizeModel(fn: string, config: Partial<QuantizeModelConfig>): QuantizeModelConfig {
   const c = { ...DEFAULT_QUANTIZE_MODEL, ...config };
-  if (!DECODE_FORMATS.includes(c.format)) throw new Error(`${fn}: format must be one of ${DECODE_FORMATS.join(", ")}, got ${JSON.stringify(c.format)}`);
+  if (!DECODE_FORMATS.includes(c.format))
+    throw new Error(`${fn}: format must be one of ${DECODE_FORMATS.join(", ")}, got ${JSON.stringify(c.format)}`);
   if (c.groupSize !== null && !(Number.isSafeInteger(c.groupSize) && c.groupSize >= 1)) {
     throw new Error(`${fn}: groupSize must be a positive integer or null, got ${c.groupSize}`);
   }
-  if (typeof c.activationQuant !== "boolean") throw new Error(`${fn}: activationQuant must be a boolean, got ${String(c.activationQuant)}`);
+  if (typeof c.activationQuant !== "boolean")
+    throw new Error(`${fn}: activationQuant must be a boolean, got ${String(c.activationQuant)}`);
   if (typeof c.select !== "function") throw new Error(`${fn}: select must be a function (name, linear) => boolean`);
   return c;
 }
@@ -65,8 +67,16 @@ export function resolveQuantizeModel(fn: string, config: Partial<QuantizeModelCo
 export function decodeQuantConfig(config: Partial<QuantizeModelConfig> = {}): QuantConfig {
   const c = resolveQuantizeModel("decodeQuantConfig(config)", config);
   const g = c.groupSize ?? (c.format === "int8" ? null : 128);
-  const granularity: Granularity = g === null ? PER_CHANNEL : c.format === "e4m3" ? { kind: "block", size: g } : { kind: "group", size: g };
-  return { format: c.format, granularity, symmetric: true, pow2Scales: false, scaleFormat: c.scaleFormat, saturate: true };
+  const granularity: Granularity =
+    g === null ? PER_CHANNEL : c.format === "e4m3" ? { kind: "block", size: g } : { kind: "group", size: g };
+  return {
+    format: c.format,
+    granularity,
+    symmetric: true,
+    pow2Scales: false,
+    scaleFormat: c.scaleFormat,
+    saturate: true,
+  };
 }
 
 /** One quantized weight: a Linear's, or one projection of the routed experts (one QuantizedTensor per expert). */
@@ -95,7 +105,12 @@ export interface QuantizedModel {
 }
 
 /** Expert e's segment of xs through its quantized matrix, segments stacked back: xs [M, in] → [M, out]. */
-function groupedDequantMatmul(xs: tf.Tensor2D, weights: QuantizedTensor[], offsets: readonly number[], act: ActivationQuant): tf.Tensor2D {
+function groupedDequantMatmul(
+  xs: tf.Tensor2D,
+  weights: QuantizedTensor[],
+  offsets: readonly number[],
+  act: ActivationQuant,
+): tf.Tensor2D {
   const [out, inF] = weights[0].shape;
   const parts: tf.Tensor2D[] = [];
   for (let e = 0; e < weights.length; e++) {
@@ -116,7 +131,8 @@ export function quantizeModel(model: Module, config: Partial<QuantizeModelConfig
   const qc = decodeQuantConfig(c);
   const act: ActivationQuant = c.activationQuant ? (c.format === "e4m3" ? "e4m3" : "int8") : null;
   const quantizeMatrix = (name: string, w: tf.Tensor): QuantizedTensor => {
-    if (c.format === "int4" && w.shape[w.rank - 1] % 2) throw new Error(`${fn}: int4 needs an even input dim, layer "${name}" has ${w.shape[w.rank - 1]}`);
+    if (c.format === "int4" && w.shape[w.rank - 1] % 2)
+      throw new Error(`${fn}: int4 needs an even input dim, layer "${name}" has ${w.shape[w.rank - 1]}`);
     try {
       return quantize(w, qc);
     } catch (e) {
@@ -126,14 +142,19 @@ export function quantizeModel(model: Module, config: Partial<QuantizeModelConfig
   const layers: QuantizedLayer[] = [];
   const routes: (() => void)[] = [];
   const targets = [...model.namedModules()].filter(
-    (e): e is [string, Linear | RoutedExperts] => (e[1] instanceof Linear || e[1] instanceof RoutedExperts) && c.select(e[0], e[1]),
+    (e): e is [string, Linear | RoutedExperts] =>
+      (e[1] instanceof Linear || e[1] instanceof RoutedExperts) && c.select(e[0], e[1]),
   );
   for (const [name, m] of targets) {
-    if (m instanceof Linear ? m.hook : Object.keys(m.hooks).length) throw new Error(`${fn}: layer "${name}" already has a hook (quantized or adapted; restore() it first)`);
+    if (m instanceof Linear ? m.hook : Object.keys(m.hooks).length)
+      throw new Error(`${fn}: layer "${name}" already has a hook (quantized or adapted; restore() it first)`);
     if (m instanceof Linear) {
       const weight = quantizeMatrix(name, m.weight);
       layers.push({ name: `${name}.weight`, shape: [m.outFeatures, m.inFeatures], weights: [weight] });
-      routes.push(() => (m.hook = { matmul: (x2) => dequantMatmul(x2, weight, act), weight: () => weight.toTensor() as tf.Tensor2D }));
+      routes.push(
+        () =>
+          (m.hook = { matmul: (x2) => dequantMatmul(x2, weight, act), weight: () => weight.toTensor() as tf.Tensor2D }),
+      );
       continue;
     }
     const byProjection = {} as Record<ExpertProjection, QuantizedTensor[]>;

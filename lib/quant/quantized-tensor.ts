@@ -2,9 +2,27 @@
 // accounting (bits per weight include the scales and zero points: INT4 g128 with fp16 scales = 4.125 bits). And
 // quantize(), the pure function that makes one. Reference: DESIGN.md §3 "FP8", "INT8/INT4".
 import * as tf from "@tensorflow/tfjs";
-import { FP8_SPECS, INT_SPECS, IntFormat, NF4_VALUES, QuantFormat, checkFormat, codeBits, formatMax, isFp8 } from "./formats";
+import {
+  FP8_SPECS,
+  INT_SPECS,
+  IntFormat,
+  NF4_VALUES,
+  QuantFormat,
+  checkFormat,
+  codeBits,
+  formatMax,
+  isFp8,
+} from "./formats";
 import { encodeValue, fp8Values } from "./fp8";
-import { BlockLayout, Granularity, PER_TENSOR, blockAmaxJs, blockLayout, forEachRun, granularityName } from "./granularity";
+import {
+  BlockLayout,
+  Granularity,
+  PER_TENSOR,
+  blockAmaxJs,
+  blockLayout,
+  forEachRun,
+  granularityName,
+} from "./granularity";
 import { NATIVE_MIN_ELEMENTS, fp8FormatId, quantAddon } from "./native";
 import { roundHalfEven } from "./round";
 import { SCALE_BITS, ScaleFormat, asymmetricScales, checkScales, symmetricScales } from "./scales";
@@ -39,9 +57,12 @@ export const DEFAULT_QUANT: Readonly<QuantConfig> = Object.freeze({
 export function resolveQuantConfig(fn: string, config: Partial<QuantConfig>): QuantConfig {
   const cfg = withDefaults(fn, DEFAULT_QUANT, config);
   checkFormat(fn, cfg.format);
-  if (!(cfg.scaleFormat in SCALE_BITS)) throw new Error(`${fn}: scaleFormat must be "fp32", "fp16" or "bf16", got ${JSON.stringify(cfg.scaleFormat)}`);
-  if (isFp8(cfg.format) && !cfg.symmetric) throw new Error(`${fn}: FP8 formats are symmetric (symmetric: false is for int8/int4)`);
-  if (cfg.format === "nf4" && !cfg.symmetric) throw new Error(`${fn}: nf4 is symmetric, scaled by absmax per block (symmetric: false is for int8/int4)`);
+  if (!(cfg.scaleFormat in SCALE_BITS))
+    throw new Error(`${fn}: scaleFormat must be "fp32", "fp16" or "bf16", got ${JSON.stringify(cfg.scaleFormat)}`);
+  if (isFp8(cfg.format) && !cfg.symmetric)
+    throw new Error(`${fn}: FP8 formats are symmetric (symmetric: false is for int8/int4)`);
+  if (cfg.format === "nf4" && !cfg.symmetric)
+    throw new Error(`${fn}: nf4 is symmetric, scaled by absmax per block (symmetric: false is for int8/int4)`);
   return cfg;
 }
 
@@ -102,7 +123,16 @@ export class QuantizedTensor {
     const { rows, cols, groupRows, groupCols } = this.layout;
     const addon = quantAddon();
     if (isFp8(this.format) && addon && out.length >= NATIVE_MIN_ELEMENTS) {
-      addon.fp8Dequantize(this.codes as Uint8Array, this.scales, out, rows, cols, groupRows, groupCols, fp8FormatId(this.format));
+      addon.fp8Dequantize(
+        this.codes as Uint8Array,
+        this.scales,
+        out,
+        rows,
+        cols,
+        groupRows,
+        groupCols,
+        fp8FormatId(this.format),
+      );
       return out;
     }
     const values = isFp8(this.format) ? fp8Values(this.format) : this.format === "nf4" ? NF4_VALUES : null;
@@ -143,14 +173,20 @@ export class QuantizedTensor {
   }
 }
 
-function toArray(fn: string, x: tf.Tensor | Float32Array, shape?: readonly number[]): { values: Float32Array; shape: number[] } {
+function toArray(
+  fn: string,
+  x: tf.Tensor | Float32Array,
+  shape?: readonly number[],
+): { values: Float32Array; shape: number[] } {
   if (x instanceof tf.Tensor) {
     if (x.dtype !== "float32") throw new Error(`${fn}: x must be a float32 tensor, got ${x.dtype}`);
     return { values: x.dataSync() as Float32Array, shape: x.shape.length ? x.shape : [1] };
   }
-  if (!(x instanceof Float32Array)) throw new TypeError(`${fn}: x must be a tf.Tensor or a Float32Array, got ${typeof x}`);
+  if (!(x instanceof Float32Array))
+    throw new TypeError(`${fn}: x must be a tf.Tensor or a Float32Array, got ${typeof x}`);
   const s = shape ? [...shape] : [x.length];
-  if (s.reduce((p, d) => p * d, 1) !== x.length) throw new Error(`${fn}: shape [${s}] does not hold ${x.length} values`);
+  if (s.reduce((p, d) => p * d, 1) !== x.length)
+    throw new Error(`${fn}: shape [${s}] does not hold ${x.length} values`);
   return { values: x, shape: s };
 }
 
@@ -176,7 +212,13 @@ export function blockAmax(values: Float32Array, layout: BlockLayout): Float32Arr
 }
 
 /** Elements with |x / scale| beyond limit, counted only in blocks whose amax / scale (as the encoder divides) exceeds it. */
-function countSaturated(values: Float32Array, layout: BlockLayout, amax: Float32Array, scales: Float32Array, limit: number): number {
+function countSaturated(
+  values: Float32Array,
+  layout: BlockLayout,
+  amax: Float32Array,
+  scales: Float32Array,
+  limit: number,
+): number {
   let count = 0;
   forEachRun(layout, (b, begin, end) => {
     if (!(Math.fround(amax[b] / scales[b]) > limit)) return;
@@ -191,7 +233,13 @@ function checkNoNaN(fn: string, values: Float32Array): void {
   }
 }
 
-function intCodes(values: Float32Array, layout: BlockLayout, format: IntFormat, scales: Float32Array, zeroPoints: Int32Array | null): Int8Array | Uint8Array {
+function intCodes(
+  values: Float32Array,
+  layout: BlockLayout,
+  format: IntFormat,
+  scales: Float32Array,
+  zeroPoints: Int32Array | null,
+): Int8Array | Uint8Array {
   const spec = INT_SPECS[format];
   const [lo, hi] = zeroPoints ? [0, spec.levels - 1] : [-spec.qmax, spec.qmax];
   const addon = quantAddon();
@@ -254,7 +302,11 @@ export interface QuantizeOptions {
  * Quantizes `x` (a float32 tensor, or a Float32Array with options.shape) per `config`. Pure: returns a new
  * QuantizedTensor (with the count of saturated elements). Errors name the function and the bad argument.
  */
-export function quantize(x: tf.Tensor | Float32Array, config: Partial<QuantConfig> = {}, options: Partial<QuantizeOptions> = {}): QuantizedTensor {
+export function quantize(
+  x: tf.Tensor | Float32Array,
+  config: Partial<QuantConfig> = {},
+  options: Partial<QuantizeOptions> = {},
+): QuantizedTensor {
   const fn = "quantize(x, config)";
   const cfg = resolveQuantConfig(fn, config);
   const { values, shape } = toArray(fn, x, options.shape);
@@ -273,11 +325,34 @@ export function quantize(x: tf.Tensor | Float32Array, config: Partial<QuantConfi
     scales = symmetricScales(fn, amax, limit, cfg.pow2Scales, cfg.scaleFormat);
   } else {
     const { min, max } = blockMinMax(values, layout);
-    ({ scales, zeroPoints } = asymmetricScales(fn, min, max, INT_SPECS[cfg.format as IntFormat].levels, cfg.pow2Scales, cfg.scaleFormat));
+    ({ scales, zeroPoints } = asymmetricScales(
+      fn,
+      min,
+      max,
+      INT_SPECS[cfg.format as IntFormat].levels,
+      cfg.pow2Scales,
+      cfg.scaleFormat,
+    ));
   }
-  const codes = isFp8(cfg.format) ? fp8Codes(values, layout, cfg, scales) : cfg.format === "nf4" ? nf4Codes(values, layout, scales) : intCodes(values, layout, cfg.format as IntFormat, scales, zeroPoints);
-  const saturated = cfg.symmetric ? countSaturated(values, layout, amax ?? blockAmax(values, layout), scales, limit) : 0;
-  return new QuantizedTensor(cfg.format, shape, cfg.granularity, layout, codes, scales, zeroPoints, cfg.scaleFormat, saturated);
+  const codes = isFp8(cfg.format)
+    ? fp8Codes(values, layout, cfg, scales)
+    : cfg.format === "nf4"
+      ? nf4Codes(values, layout, scales)
+      : intCodes(values, layout, cfg.format as IntFormat, scales, zeroPoints);
+  const saturated = cfg.symmetric
+    ? countSaturated(values, layout, amax ?? blockAmax(values, layout), scales, limit)
+    : 0;
+  return new QuantizedTensor(
+    cfg.format,
+    shape,
+    cfg.granularity,
+    layout,
+    codes,
+    scales,
+    zeroPoints,
+    cfg.scaleFormat,
+    saturated,
+  );
 }
 
 /** dequantize(quantize(x)): the values x takes after quantization, as a new tensor of x's shape. */

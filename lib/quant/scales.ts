@@ -25,7 +25,10 @@ export function storeScale(fn: string, s: number, format: ScaleFormat): number {
     if (stored === 0) stored = 2 ** (f.minExp - f.mantBits);
     if (stored > f.max) stored = Infinity;
   } else if (stored === 0) stored = 2 ** -149;
-  if (!Number.isFinite(stored)) throw new Error(`${fn}: a scale (${s}) is not finite in ${format}; the input holds ±Inf or values too large for the scale format`);
+  if (!Number.isFinite(stored))
+    throw new Error(
+      `${fn}: a scale (${s}) is not finite in ${format}; the input holds ±Inf or values too large for the scale format`,
+    );
   return stored;
 }
 
@@ -36,9 +39,16 @@ export function pow2Ceil(s: number): number {
 }
 
 /** Symmetric scales: amax/qmax per block (1 for an all-zero block), optionally a power of two, stored in `format`. */
-export function symmetricScales(fn: string, amax: Float32Array, qmax: number, pow2: boolean, format: ScaleFormat): Float32Array {
+export function symmetricScales(
+  fn: string,
+  amax: Float32Array,
+  qmax: number,
+  pow2: boolean,
+  format: ScaleFormat,
+): Float32Array {
   return amax.map((a) => {
-    if (!Number.isFinite(a)) throw new Error(`${fn}: a block's amax is ${a}; the input must be finite (NaN is ignored)`);
+    if (!Number.isFinite(a))
+      throw new Error(`${fn}: a block's amax is ${a}; the input must be finite (NaN is ignored)`);
     const s = a > 0 ? Math.fround(a / qmax) : 1;
     return storeScale(fn, pow2 ? pow2Ceil(s) : s, format);
   });
@@ -58,7 +68,8 @@ export function asymmetricScales(
   for (let b = 0; b < min.length; b++) {
     const lo = Math.min(min[b], 0);
     const hi = Math.max(max[b], 0);
-    if (!Number.isFinite(hi - lo)) throw new Error(`${fn}: a block's range [${lo}, ${hi}] is not finite; the input must be finite`);
+    if (!Number.isFinite(hi - lo))
+      throw new Error(`${fn}: a block's range [${lo}, ${hi}] is not finite; the input must be finite`);
     const s = hi > lo ? Math.fround((hi - lo) / (levels - 1)) : 1;
     scales[b] = storeScale(fn, pow2 ? pow2Ceil(s) : s, format);
     zeroPoints[b] = Math.min(levels - 1, Math.max(0, roundHalfEven(-lo / scales[b])));
@@ -69,7 +80,9 @@ export function asymmetricScales(
 /** Throws unless `scales` has `blocks` finite positive entries (user-given scales, delayed scaling). */
 export function checkScales(fn: string, scales: Float32Array, blocks: number): void {
   if (!(scales instanceof Float32Array) || scales.length !== blocks) {
-    throw new Error(`${fn}: scales must be a Float32Array of ${blocks} values (one per block), got ${scales?.constructor?.name} of ${scales?.length}`);
+    throw new Error(
+      `${fn}: scales must be a Float32Array of ${blocks} values (one per block), got ${scales?.constructor?.name} of ${scales?.length}`,
+    );
   }
   const bad = scales.findIndex((s) => !(Number.isFinite(s) && s > 0));
   if (bad >= 0) throw new Error(`${fn}: scales[${bad}] is ${scales[bad]}; every scale must be finite and > 0`);

@@ -12,11 +12,17 @@ import { applyLinear } from "./weights";
 /** out[m,n] = Σ_k a[m,k]·b[n,k] exactly, in int32 (a [m,k], b [n,k] row-major). Native when built. */
 export function int8Matmul(a: Int8Array, b: Int8Array, m: number, n: number, k: number): Int32Array {
   const fn = "int8Matmul(a, b, m, n, k)";
-  for (const [name, v] of [["m", m], ["n", n], ["k", k]] as const) {
+  for (const [name, v] of [
+    ["m", m],
+    ["n", n],
+    ["k", k],
+  ] as const) {
     if (!Number.isSafeInteger(v) || v < 0) throw new Error(`${fn}: ${name} must be a non-negative integer, got ${v}`);
   }
-  if (!(a instanceof Int8Array) || a.length !== m * k) throw new Error(`${fn}: a must be an Int8Array of m·k = ${m * k} values`);
-  if (!(b instanceof Int8Array) || b.length !== n * k) throw new Error(`${fn}: b must be an Int8Array of n·k = ${n * k} values`);
+  if (!(a instanceof Int8Array) || a.length !== m * k)
+    throw new Error(`${fn}: a must be an Int8Array of m·k = ${m * k} values`);
+  if (!(b instanceof Int8Array) || b.length !== n * k)
+    throw new Error(`${fn}: b must be an Int8Array of n·k = ${n * k} values`);
   const out = new Int32Array(m * n);
   const addon = quantAddon();
   if (addon) addon.int8Gemm(a, b, out, m, n, k);
@@ -41,8 +47,16 @@ export function int8MatmulKernel(): string {
 }
 
 function checkInt8Weight(fn: string, w: QuantizedTensor): void {
-  if (w.format !== "int8" || w.zeroPoints || w.shape.length !== 2 || w.layout.groupCols !== w.layout.cols || w.layout.groupRows !== 1) {
-    throw new Error(`${fn}: w must be a symmetric int8 per-channel QuantizedTensor [out, in], got ${w.format} ${JSON.stringify(w.granularity)} [${w.shape}]`);
+  if (
+    w.format !== "int8" ||
+    w.zeroPoints ||
+    w.shape.length !== 2 ||
+    w.layout.groupCols !== w.layout.cols ||
+    w.layout.groupRows !== 1
+  ) {
+    throw new Error(
+      `${fn}: w must be a symmetric int8 per-channel QuantizedTensor [out, in], got ${w.format} ${JSON.stringify(w.granularity)} [${w.shape}]`,
+    );
   }
 }
 

@@ -21,7 +21,8 @@ export class QuantLinear {
     /** The bias [out] (kept in float32), or null. */
     readonly bias: tf.Tensor1D | null,
   ) {
-    if (weight.shape.length !== 2) throw new Error(`QuantLinear: weight must have shape [out, in], got [${weight.shape}]`);
+    if (weight.shape.length !== 2)
+      throw new Error(`QuantLinear: weight must have shape [out, in], got [${weight.shape}]`);
     [this.outFeatures, this.inFeatures] = weight.shape;
     this.dequantized = weight.toTensor() as tf.Tensor2D;
   }
@@ -33,7 +34,9 @@ export class QuantLinear {
 
   /** x [..., in] → [..., out]. */
   apply(x: tf.Tensor): tf.Tensor {
-    return applyLinear("QuantLinear.apply(x)", x, this.inFeatures, this.outFeatures, this.bias, (x2) => tf.matMul(x2, this.dequantized, false, true));
+    return applyLinear("QuantLinear.apply(x)", x, this.inFeatures, this.outFeatures, this.bias, (x2) =>
+      tf.matMul(x2, this.dequantized, false, true),
+    );
   }
 
   /** Storage of weight (codes + scales) and bias, in bytes. */
@@ -59,7 +62,8 @@ export function applyLinear(
   bias: tf.Tensor1D | null,
   matmul: (x2: tf.Tensor2D) => tf.Tensor2D,
 ): tf.Tensor {
-  if (x.rank < 1 || x.shape[x.rank - 1] !== inFeatures) throw new Error(`${fn}: expected shape [..., ${inFeatures}], got [${x.shape}]`);
+  if (x.rank < 1 || x.shape[x.rank - 1] !== inFeatures)
+    throw new Error(`${fn}: expected shape [..., ${inFeatures}], got [${x.shape}]`);
   return tf.tidy(() => {
     let y: tf.Tensor = matmul(tf.reshape(x, [-1, inFeatures]) as tf.Tensor2D); // [N, out]
     if (bias) y = tf.add(y, bias); // [N, out]
@@ -120,7 +124,13 @@ export function quantizeWeights(
     const deq = q.dequantize();
     originals.set(v, v.clone());
     tf.tidy(() => v.assign(tf.tensor(deq, v.shape, "float32")));
-    params.push({ name, shape: [...v.shape], bitsPerWeight: q.bitsPerWeight(), saturated: q.saturated, error: quantError(values, deq) });
+    params.push({
+      name,
+      shape: [...v.shape],
+      bitsPerWeight: q.bitsPerWeight(),
+      saturated: q.saturated,
+      error: quantError(values, deq),
+    });
     quantBits += q.bits();
     quantCount += v.size;
     modelBits += q.bits();
@@ -180,7 +190,10 @@ export const PTQ_SETTINGS: readonly { label: string; config: Partial<QuantConfig
   { label: "INT8 per-tensor", config: { format: "int8", granularity: { kind: "tensor" } } },
   { label: "INT8 per-channel", config: { format: "int8", granularity: { kind: "channel" } } },
   { label: "INT4 per-channel", config: { format: "int4", granularity: { kind: "channel" } } },
-  { label: "INT4 g128 (fp16 scales)", config: { format: "int4", granularity: { kind: "group", size: 128 }, scaleFormat: "fp16" } },
+  {
+    label: "INT4 g128 (fp16 scales)",
+    config: { format: "int4", granularity: { kind: "group", size: 128 }, scaleFormat: "fp16" },
+  },
   { label: "E4M3 per-tensor", config: { format: "e4m3", granularity: { kind: "tensor" } } },
   { label: "E4M3 per-channel", config: { format: "e4m3", granularity: { kind: "channel" } } },
   { label: "E4M3 1x128", config: { format: "e4m3", granularity: { kind: "group", size: 128 } } },

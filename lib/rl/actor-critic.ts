@@ -89,8 +89,14 @@ export class ActorCritic extends Module {
     this.config = Object.freeze({ ...cfg, hidden: [...cfg.hidden] });
     const gains = cfg.hidden.map(() => cfg.hiddenGain);
     const rng = globalRng();
-    this.critic = this.child("critic", new TanhMlp([observationSize, ...cfg.hidden, 1], [...gains, cfg.valueGain], rng));
-    this.actor = this.child("actor", new TanhMlp([observationSize, ...cfg.hidden, numActions], [...gains, cfg.policyGain], rng));
+    this.critic = this.child(
+      "critic",
+      new TanhMlp([observationSize, ...cfg.hidden, 1], [...gains, cfg.valueGain], rng),
+    );
+    this.actor = this.child(
+      "actor",
+      new TanhMlp([observationSize, ...cfg.hidden, numActions], [...gains, cfg.policyGain], rng),
+    );
   }
 
   /** The policy's call (lab.nn.Module's convention): action log-probabilities [B, A]; forward() adds values. */

@@ -4,7 +4,14 @@
 // rule-based accuracy reward of DeepSeek-R1 (§2.2.2) and DeepSeekMath's outcome supervision, at toy scale.
 import * as tf from "@tensorflow/tfjs";
 import { checkPositiveInt, withDefaults } from "../check";
-import { ArithmeticConfig, ArithmeticProblem, DEFAULT_ARITHMETIC, arithmeticProblem, checkArithmeticAnswer, evaluateArithmetic } from "../data/arithmetic-problems";
+import {
+  ArithmeticConfig,
+  ArithmeticProblem,
+  DEFAULT_ARITHMETIC,
+  arithmeticProblem,
+  checkArithmeticAnswer,
+  evaluateArithmetic,
+} from "../data/arithmetic-problems";
 import { CharTokenizer } from "../data/tokenizer";
 import type { TransformerLM } from "../model/transformer";
 import { Rng } from "../random";
@@ -63,7 +70,9 @@ export class ArithmeticTask {
     checkPositiveInt("ArithmeticTask", "config.maxOperand", cfg.maxOperand);
     arithmeticProblem(new Rng(0), this.generatorConfig(cfg)); // checks ops
     if ([...cfg.endChar].length !== 1 || /[0-9+\-*=]/.test(cfg.endChar)) {
-      throw new Error(`ArithmeticTask: config.endChar must be one character other than digits and + - * =, got ${JSON.stringify(cfg.endChar)}`);
+      throw new Error(
+        `ArithmeticTask: config.endChar must be one character other than digits and + - * =, got ${JSON.stringify(cfg.endChar)}`,
+      );
     }
     this.config = Object.freeze({ ...cfg });
     this.tokenizer = new CharTokenizer(`0123456789+-*=${cfg.endChar}`);

@@ -57,12 +57,23 @@ export class CartPole extends VecEnv {
   constructor(config: Partial<CartPoleConfig> = {}) {
     const cfg = withDefaults("CartPole(config)", DEFAULT_CARTPOLE, config);
     super("CartPole", cfg);
-    for (const key of ["gravity", "massCart", "massPole", "length", "forceMag", "tau", "thetaThreshold", "xThreshold"] as const) {
+    for (const key of [
+      "gravity",
+      "massCart",
+      "massPole",
+      "length",
+      "forceMag",
+      "tau",
+      "thetaThreshold",
+      "xThreshold",
+    ] as const) {
       checkRange("CartPole", `config.${key}`, cfg[key], Number.MIN_VALUE, Number.MAX_VALUE);
     }
     checkRange("CartPole", "config.resetBound", cfg.resetBound, 0, Number.MAX_VALUE);
     if (cfg.kinematics !== "euler" && cfg.kinematics !== "semi-implicit-euler") {
-      throw new Error(`CartPole: config.kinematics must be "euler" or "semi-implicit-euler", got ${JSON.stringify(cfg.kinematics)}`);
+      throw new Error(
+        `CartPole: config.kinematics must be "euler" or "semi-implicit-euler", got ${JSON.stringify(cfg.kinematics)}`,
+      );
     }
     this.config = Object.freeze(cfg);
     this.state = new Float64Array(cfg.numEnvs * 4);

@@ -76,7 +76,8 @@ export function gae(inputs: GaeInputs, config: Partial<GaeConfig> = {}): GaeOutp
   for (const [name, t] of Object.entries(inputs)) {
     if (!(t instanceof tf.Tensor)) throw new Error(`${fn}: inputs.${name} must be a tf.Tensor, got ${typeof t}`);
   }
-  if (rewards.rank !== 1 && rewards.rank !== 2) throw new Error(`${fn}: inputs.rewards must have shape [T, N] or [T], got [${rewards.shape}]`);
+  if (rewards.rank !== 1 && rewards.rank !== 2)
+    throw new Error(`${fn}: inputs.rewards must have shape [T, N] or [T], got [${rewards.shape}]`);
   if (rewards.shape[0] === 0) throw new Error(`${fn}: inputs.rewards is empty; expected at least one step`);
   const lead: Dim[] = rewards.shape.map((size, i) => ({ [i === 0 ? "T" : "N"]: size })); // [T=…, N=…], as rewards
   checkShape(fn, "inputs.values", values.shape, lead);

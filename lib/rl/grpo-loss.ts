@@ -14,7 +14,11 @@ export interface GrpoAdvantageConfig {
   scale: boolean;
 }
 
-export const DEFAULT_GRPO_ADVANTAGE: Readonly<GrpoAdvantageConfig> = Object.freeze({ groupSize: 64, eps: 1e-4, scale: true });
+export const DEFAULT_GRPO_ADVANTAGE: Readonly<GrpoAdvantageConfig> = Object.freeze({
+  groupSize: 64,
+  eps: 1e-4,
+  scale: true,
+});
 
 /**
  * Group-relative advantages of outcome rewards [N] (N = groups × groupSize, each group consecutive):
@@ -24,9 +28,11 @@ export function grpoAdvantages(rewards: tf.Tensor, config: Partial<GrpoAdvantage
   const fn = "losses.grpoAdvantages";
   const cfg = withDefaults("losses.grpoAdvantages(rewards, config)", DEFAULT_GRPO_ADVANTAGE, config);
   checkPositiveInt(fn, "config.groupSize", cfg.groupSize);
-  if (cfg.groupSize < 2) throw new Error(`${fn}: config.groupSize must be ≥ 2 (a group std needs two samples), got ${cfg.groupSize}`);
+  if (cfg.groupSize < 2)
+    throw new Error(`${fn}: config.groupSize must be ≥ 2 (a group std needs two samples), got ${cfg.groupSize}`);
   checkRange(fn, "config.eps", cfg.eps, 0, Number.MAX_VALUE);
-  if (!(rewards instanceof tf.Tensor)) throw new Error(`${fn}: rewards must be a tf.Tensor of shape [N], got ${typeof rewards}`);
+  if (!(rewards instanceof tf.Tensor))
+    throw new Error(`${fn}: rewards must be a tf.Tensor of shape [N], got ${typeof rewards}`);
   checkShape(fn, "rewards", rewards.shape, ["N"]);
   const n = rewards.shape[0];
   if (n === 0) throw new Error(`${fn}: rewards is empty; expected at least one group of ${cfg.groupSize}`);
@@ -118,7 +124,9 @@ export function checkGrpoLossConfig(fn: string, cfg: GrpoLossConfig): void {
   if (cfg.clipCoefHigh !== null) checkRange(fn, "config.clipCoefHigh", cfg.clipCoefHigh, 0, Number.MAX_VALUE);
   checkRange(fn, "config.beta", cfg.beta, 0, Number.MAX_VALUE);
   if (!["sequence", "token", "constant"].includes(cfg.aggregation)) {
-    throw new Error(`losses.grpo: config.aggregation must be "sequence", "token" or "constant", got ${JSON.stringify(cfg.aggregation)}`);
+    throw new Error(
+      `losses.grpo: config.aggregation must be "sequence", "token" or "constant", got ${JSON.stringify(cfg.aggregation)}`,
+    );
   }
 }
 
@@ -140,13 +148,17 @@ export function grpo(inputs: GrpoLossInputs, config: Partial<GrpoLossConfig> = {
   const { newLogProb, oldLogProb, refLogProb, advantages, mask } = inputs;
   checkShape(fn, "inputs.newLogProb", newLogProb.shape, ["B", "L"]);
   const [b, l] = newLogProb.shape;
-  if (b === 0 || l === 0) throw new Error(`${fn}: inputs.newLogProb is empty [${b}, ${l}]; expected at least one token`);
+  if (b === 0 || l === 0)
+    throw new Error(`${fn}: inputs.newLogProb is empty [${b}, ${l}]; expected at least one token`);
   checkShape(fn, "inputs.oldLogProb", oldLogProb.shape, [{ B: b }, { L: l }]);
   checkShape(fn, "inputs.mask", mask.shape, [{ B: b }, { L: l }]);
   if (advantages.rank === 1) checkShape(fn, "inputs.advantages", advantages.shape, [{ B: b }]);
   else checkShape(fn, "inputs.advantages", advantages.shape, [{ B: b }, { L: l }]);
   if (refLogProb) checkShape(fn, "inputs.refLogProb", refLogProb.shape, [{ B: b }, { L: l }]);
-  else if (cfg.beta > 0) throw new Error(`${fn}: inputs.refLogProb is null but config.beta = ${cfg.beta} > 0; pass reference log-probs or set beta 0`);
+  else if (cfg.beta > 0)
+    throw new Error(
+      `${fn}: inputs.refLogProb is null but config.beta = ${cfg.beta} > 0; pass reference log-probs or set beta 0`,
+    );
   return tf.tidy(() => {
     const adv = advantages.rank === 1 ? tf.expandDims(advantages, 1) : advantages; // [B, 1] or [B, L]
     const ratio = tf.exp(tf.sub(newLogProb, oldLogProb)); // [B, L]

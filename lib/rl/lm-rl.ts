@@ -6,7 +6,15 @@
 import * as tf from "@tensorflow/tfjs";
 import { throwIfCancelled } from "../cancel";
 import { checkPositiveInt, checkRange, withDefaults } from "../check";
-import { DEFAULT_GRPO_ADVANTAGE, DEFAULT_GRPO_LOSS, GrpoAdvantageConfig, GrpoLossConfig, checkGrpoLossConfig, grpo, grpoAdvantages } from "./grpo-loss";
+import {
+  DEFAULT_GRPO_ADVANTAGE,
+  DEFAULT_GRPO_LOSS,
+  GrpoAdvantageConfig,
+  GrpoLossConfig,
+  checkGrpoLossConfig,
+  grpo,
+  grpoAdvantages,
+} from "./grpo-loss";
 import { valueLoss } from "./ppo-loss";
 import { TransformerLM } from "../model/transformer";
 import { Linear, Module } from "../nn";
@@ -80,7 +88,10 @@ export const DEFAULT_LM_RL: Readonly<LmRlConfig> = Object.freeze({
 });
 
 /** LM RL settings as callers give them: any field, `loss` and `advantage` field by field. */
-export type LmRlSettings = Partial<Omit<LmRlConfig, "loss" | "advantage">> & { loss?: Partial<GrpoLossConfig>; advantage?: Partial<LmRlConfig["advantage"]> };
+export type LmRlSettings = Partial<Omit<LmRlConfig, "loss" | "advantage">> & {
+  loss?: Partial<GrpoLossConfig>;
+  advantage?: Partial<LmRlConfig["advantage"]>;
+};
 
 /** Merges partial settings over DEFAULT_LM_RL and checks them. */
 export function lmRlConfig(config: LmRlSettings = {}): LmRlConfig {
@@ -90,11 +101,15 @@ export function lmRlConfig(config: LmRlSettings = {}): LmRlConfig {
     loss: withDefaults(fn, DEFAULT_LM_RL.loss, config.loss, [], "config.loss"),
     advantage: withDefaults(fn, DEFAULT_LM_RL.advantage, config.advantage, [], "config.advantage"),
   };
-  if (cfg.method !== "grpo" && cfg.method !== "ppo") throw new Error(`${fn}: config.method must be "grpo" or "ppo", got ${JSON.stringify(cfg.method)}`);
-  for (const key of ["steps", "promptsPerStep", "groupSize", "updateEpochs", "evalEvery"] as const) checkPositiveInt(fn, `config.${key}`, cfg[key]);
-  if (cfg.method === "grpo" && cfg.groupSize < 2) throw new Error(`${fn}: config.groupSize must be ≥ 2 for GRPO, got ${cfg.groupSize}`);
+  if (cfg.method !== "grpo" && cfg.method !== "ppo")
+    throw new Error(`${fn}: config.method must be "grpo" or "ppo", got ${JSON.stringify(cfg.method)}`);
+  for (const key of ["steps", "promptsPerStep", "groupSize", "updateEpochs", "evalEvery"] as const)
+    checkPositiveInt(fn, `config.${key}`, cfg[key]);
+  if (cfg.method === "grpo" && cfg.groupSize < 2)
+    throw new Error(`${fn}: config.groupSize must be ≥ 2 for GRPO, got ${cfg.groupSize}`);
   checkRange(fn, "config.temperature", cfg.temperature, Number.MIN_VALUE, Number.MAX_VALUE);
-  for (const key of ["learningRate", "maxGradNorm", "vfCoef", "whitenEps", "yieldMs"] as const) checkRange(fn, `config.${key}`, cfg[key], 0, Number.MAX_VALUE);
+  for (const key of ["learningRate", "maxGradNorm", "vfCoef", "whitenEps", "yieldMs"] as const)
+    checkRange(fn, `config.${key}`, cfg[key], 0, Number.MAX_VALUE);
   if (cfg.valueClip !== null) checkRange(fn, "config.valueClip", cfg.valueClip, 0, Number.MAX_VALUE);
   checkRange(fn, "config.gamma", cfg.gamma, 0, 1);
   checkRange(fn, "config.gaeLambda", cfg.gaeLambda, 0, 1);
@@ -163,8 +178,19 @@ export interface LmRlOptions {
 }
 
 /** Greedy (temperature 0) exact-match accuracy and mean completion length of `model` on `prompts`. */
-export function greedyAccuracy(model: TransformerLM, task: ArithmeticTask, prompts: TaskPrompt[]): { accuracy: number; length: number } {
-  const out = sampleCompletions(model, prompts.map((p) => p.ids), task.answerLength, task.endId, { temperature: 0 }, new Rng(0));
+export function greedyAccuracy(
+  model: TransformerLM,
+  task: ArithmeticTask,
+  prompts: TaskPrompt[],
+): { accuracy: number; length: number } {
+  const out = sampleCompletions(
+    model,
+    prompts.map((p) => p.ids),
+    task.answerLength,
+    task.endId,
+    { temperature: 0 },
+    new Rng(0),
+  );
   let correct = 0;
   let tokens = 0;
   out.completions.forEach((ids, i) => {
@@ -211,8 +237,12 @@ function tokenGae(rewards: number[], values: Float32Array, mask: Float32Array, m
     }
     r[last * b + i] = rewards[i];
   }
-  const g = gaeArrays(r, v, new Float32Array(m * b), new Float32Array(b), new Float32Array(b).fill(1), { gamma: cfg.gamma, lambda: cfg.gaeLambda });
-  const toRows = (a: Float32Array) => Float32Array.from({ length: b * m }, (_, k) => a[(k % m) * b + Math.floor(k / m)]); // [B, M]
+  const g = gaeArrays(r, v, new Float32Array(m * b), new Float32Array(b), new Float32Array(b).fill(1), {
+    gamma: cfg.gamma,
+    lambda: cfg.gaeLambda,
+  });
+  const toRows = (a: Float32Array) =>
+    Float32Array.from({ length: b * m }, (_, k) => a[(k % m) * b + Math.floor(k / m)]); // [B, M]
   const returns = toRows(g.returns);
   return { advantages: maskedWhiten(toRows(g.advantages), mask, cfg.whitenEps), returns };
 }
@@ -221,10 +251,17 @@ function tokenGae(rewards: number[], values: Float32Array, mask: Float32Array, m
  * Fine-tunes `policy` on `task` with GRPO or PPO (config.method); a frozen copy of the starting policy is the KL
  * reference. Samples and minibatch order come from the global seeded stream (lab.seed makes a run repeatable).
  */
-export async function trainLmRl(policy: TransformerLM, task: ArithmeticTask, config: LmRlSettings = {}, options: LmRlOptions = {}): Promise<LmRlResult> {
+export async function trainLmRl(
+  policy: TransformerLM,
+  task: ArithmeticTask,
+  config: LmRlSettings = {},
+  options: LmRlOptions = {},
+): Promise<LmRlResult> {
   const cfg = lmRlConfig(config);
   if (policy.config.vocabSize !== task.tokenizer.vocabSize) {
-    throw new Error(`rl.trainLmRl: the policy's vocabSize ${policy.config.vocabSize} differs from the task's ${task.tokenizer.vocabSize}`);
+    throw new Error(
+      `rl.trainLmRl: the policy's vocabSize ${policy.config.vocabSize} differs from the task's ${task.tokenizer.vocabSize}`,
+    );
   }
   const rng = globalRng().fork();
   const reference = frozenCopy(policy);
@@ -248,10 +285,21 @@ export async function trainLmRl(policy: TransformerLM, task: ArithmeticTask, con
     for (let step = 1; step <= cfg.steps; step++) {
       throwIfCancelled(`trainLmRl, before step ${step} of ${cfg.steps}`);
       throwIfCancelled(`trainLmRl, before step ${step} of ${cfg.steps}`);
-      const distinct = task.prompts(cfg.method === "grpo" ? cfg.promptsPerStep : cfg.promptsPerStep * cfg.groupSize, rng);
-      const prompts = cfg.method === "grpo" ? distinct.flatMap((q) => Array.from({ length: cfg.groupSize }, () => q)) : distinct;
+      const distinct = task.prompts(
+        cfg.method === "grpo" ? cfg.promptsPerStep : cfg.promptsPerStep * cfg.groupSize,
+        rng,
+      );
+      const prompts =
+        cfg.method === "grpo" ? distinct.flatMap((q) => Array.from({ length: cfg.groupSize }, () => q)) : distinct;
       const n = prompts.length;
-      const sampled = sampleCompletions(policy, prompts.map((q) => q.ids), m, task.endId, { temperature: cfg.temperature }, rng);
+      const sampled = sampleCompletions(
+        policy,
+        prompts.map((q) => q.ids),
+        m,
+        task.endId,
+        { temperature: cfg.temperature },
+        rng,
+      );
       const rewards = sampled.completions.map((ids, i) => task.reward(prompts[i], task.tokenizer.decode(ids)));
       const tokens = tf.tensor2d(sampled.tokens, [n, p + m], "int32"); // [N, P + M]
       const mask = tf.tensor2d(sampled.mask, [n, m]); // [N, M]
@@ -267,20 +315,33 @@ export async function trainLmRl(policy: TransformerLM, task: ArithmeticTask, con
         advantages = tf.tensor2d(g.advantages, [n, m]); // [N, M]
         returns = tf.tensor2d(g.returns, [n, m]); // [N, M]
       } else {
-        advantages = tf.tidy(() => grpoAdvantages(tf.tensor1d(rewards), { ...cfg.advantage, groupSize: cfg.groupSize })); // [N]
+        advantages = tf.tidy(() =>
+          grpoAdvantages(tf.tensor1d(rewards), { ...cfg.advantage, groupSize: cfg.groupSize }),
+        ); // [N]
       }
       let metrics: Record<string, number> = {};
       for (let epoch = 0; epoch < cfg.updateEpochs; epoch++) {
-        metrics = optimizerStep(optimizer, vars, () => {
-          const cur = tokenLogProbs(policy, tokens, p);
-          const out = grpo({ newLogProb: cur.logProbs, oldLogProb, refLogProb, advantages, mask }, cfg.loss);
-          const vLoss = valueHead ? valueLoss(valueHead.apply(cur.logits), oldValues, returns!, cfg.valueClip, mask) : tf.scalar(0);
-          return { loss: tf.add(out.loss, tf.mul(cfg.vfCoef, vLoss)) as tf.Scalar, metrics: { pgLoss: out.pgLoss, vLoss: vLoss as tf.Scalar, kl: out.kl, clipFrac: out.clipFrac } };
-        }, { ...DEFAULT_STEP, clipNorm: cfg.maxGradNorm }).metrics;
+        metrics = optimizerStep(
+          optimizer,
+          vars,
+          () => {
+            const cur = tokenLogProbs(policy, tokens, p);
+            const out = grpo({ newLogProb: cur.logProbs, oldLogProb, refLogProb, advantages, mask }, cfg.loss);
+            const vLoss = valueHead
+              ? valueLoss(valueHead.apply(cur.logits), oldValues, returns!, cfg.valueClip, mask)
+              : tf.scalar(0);
+            return {
+              loss: tf.add(out.loss, tf.mul(cfg.vfCoef, vLoss)) as tf.Scalar,
+              metrics: { pgLoss: out.pgLoss, vLoss: vLoss as tf.Scalar, kl: out.kl, clipFrac: out.clipFrac },
+            };
+          },
+          { ...DEFAULT_STEP, clipNorm: cfg.maxGradNorm },
+        ).metrics;
       }
       tf.dispose([tokens, mask, advantages, oldLogProb, refLogProb, oldValues, ...(returns ? [returns] : [])]);
       let flat = 0;
-      for (let g = 0; g < n; g += cfg.groupSize) flat += rewards.slice(g, g + cfg.groupSize).every((r) => r === rewards[g]) ? 1 : 0;
+      for (let g = 0; g < n; g += cfg.groupSize)
+        flat += rewards.slice(g, g + cfg.groupSize).every((r) => r === rewards[g]) ? 1 : 0;
       const stats: LmRlStep = {
         step,
         reward: rewards.reduce((s, r) => s + r, 0) / n,

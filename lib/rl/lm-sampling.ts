@@ -21,7 +21,9 @@ export interface TokenLogProbs {
 export function tokenLogProbs(model: TransformerLM, tokens: tf.Tensor2D, from: number): TokenLogProbs {
   const [b, t] = tokens.shape;
   if (!(Number.isSafeInteger(from) && from >= 1 && from < t)) {
-    throw new Error(`tokenLogProbs(model, tokens, from): from must be an integer in [1, ${t}) for tokens [${b}, ${t}], got ${from}`);
+    throw new Error(
+      `tokenLogProbs(model, tokens, from): from must be an integer in [1, ${t}) for tokens [${b}, ${t}], got ${from}`,
+    );
   }
   return tf.tidy(() => {
     const v = model.config.vocabSize;
@@ -63,7 +65,10 @@ export function sampleCompletions(
   const b = prompts.length;
   const p = prompts[0].length;
   const bad = prompts.findIndex((row) => row.length !== p);
-  if (bad >= 0) throw new Error(`${fn}: prompts[${bad}] has ${prompts[bad].length} tokens, prompts[0] has ${p}; all must be equally long`);
+  if (bad >= 0)
+    throw new Error(
+      `${fn}: prompts[${bad}] has ${prompts[bad].length} tokens, prompts[0] has ${p}; all must be equally long`,
+    );
   const width = p + maxNewTokens;
   const tokens = new Int32Array(b * width).fill(endId);
   prompts.forEach((row, i) => tokens.set(Array.from(row), i * width));
@@ -72,7 +77,11 @@ export function sampleCompletions(
   const done = new Array<boolean>(b).fill(false);
   const cache = model.newCache();
   try {
-    let feed = tf.tensor2d(tokens.filter((_, k) => k % width < p), [b, p], "int32"); // [B, P]
+    let feed = tf.tensor2d(
+      tokens.filter((_, k) => k % width < p),
+      [b, p],
+      "int32",
+    ); // [B, P]
     for (let step = 0; step < maxNewTokens && done.includes(false); step++) {
       if (cancelled()) break; // interrupted: stop between tokens, free the feed, throw below
       const last = tf.tidy(() => {

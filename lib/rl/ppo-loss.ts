@@ -101,13 +101,22 @@ export function normalizeAdvantages(a: tf.Tensor, eps = DEFAULT_PPO_LOSS.advEps)
  * 0.5 · mean of the squared value error; with `clip` = ε, the larger of (V − R)² and (V_old + clip(V − V_old, ±ε) − R)²
  * (cleanrl's clip_vloss). Any shape, all equal; with `mask` (1 = counts) the mean runs over the masked entries only.
  */
-export function valueLoss(newValues: tf.Tensor, oldValues: tf.Tensor, returns: tf.Tensor, clip: number | null, mask?: tf.Tensor): tf.Scalar {
+export function valueLoss(
+  newValues: tf.Tensor,
+  oldValues: tf.Tensor,
+  returns: tf.Tensor,
+  clip: number | null,
+  mask?: tf.Tensor,
+): tf.Scalar {
   return tf.tidy(() => {
     const unclipped = tf.square(tf.sub(newValues, returns)); // [...]
     const err =
       clip === null
         ? unclipped
-        : tf.maximum(unclipped, tf.square(tf.sub(tf.add(oldValues, tf.clipByValue(tf.sub(newValues, oldValues), -clip, clip)), returns))); // [...]
+        : tf.maximum(
+            unclipped,
+            tf.square(tf.sub(tf.add(oldValues, tf.clipByValue(tf.sub(newValues, oldValues), -clip, clip)), returns)),
+          ); // [...]
     const mean = mask ? tf.div(tf.sum(tf.mul(err, mask)), tf.maximum(tf.sum(mask), 1)) : tf.mean(err);
     return tf.mul(0.5, mean) as tf.Scalar;
   });
@@ -123,7 +132,8 @@ export function ppo(inputs: PpoLossInputs, config: Partial<PpoLossConfig> = {}):
   const b = inputs.newLogProb?.shape?.[0];
   for (const name of INPUT_NAMES) {
     const t = inputs[name];
-    if (!(t instanceof tf.Tensor)) throw new Error(`losses.ppo: inputs.${name} must be a tf.Tensor of shape [B], got ${typeof t}`);
+    if (!(t instanceof tf.Tensor))
+      throw new Error(`losses.ppo: inputs.${name} must be a tf.Tensor of shape [B], got ${typeof t}`);
     checkShape("losses.ppo", `inputs.${name}`, t.shape, [{ B: b }]);
   }
   if (b === 0) throw new Error("losses.ppo: inputs must hold at least one sample (B ≥ 1), got B = 0");

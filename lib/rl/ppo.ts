@@ -63,7 +63,10 @@ export const DEFAULT_PPO: Readonly<PpoConfig> = Object.freeze({
 });
 
 /** PPO settings as callers give them: any field, `loss` and `agent` field by field. */
-export type PpoSettings = Partial<Omit<PpoConfig, "loss" | "agent">> & { loss?: Partial<PpoLossConfig>; agent?: Partial<ActorCriticConfig> };
+export type PpoSettings = Partial<Omit<PpoConfig, "loss" | "agent">> & {
+  loss?: Partial<PpoLossConfig>;
+  agent?: Partial<ActorCriticConfig>;
+};
 
 /** Merges partial settings over DEFAULT_PPO. */
 export function ppoConfig(config: PpoSettings = {}): PpoConfig {
@@ -139,7 +142,8 @@ export function smoothedReturns(episodes: readonly EpisodeRecord[], window: numb
 
 function checkPpoConfig(cfg: PpoConfig, numEnvs: number): void {
   const fn = "rl.trainPpo";
-  for (const key of ["totalTimesteps", "numSteps", "numMinibatches", "updateEpochs"] as const) checkPositiveInt(fn, `config.${key}`, cfg[key]);
+  for (const key of ["totalTimesteps", "numSteps", "numMinibatches", "updateEpochs"] as const)
+    checkPositiveInt(fn, `config.${key}`, cfg[key]);
   checkRange(fn, "config.learningRate", cfg.learningRate, 0, Number.MAX_VALUE);
   checkRange(fn, "config.gamma", cfg.gamma, 0, 1);
   checkRange(fn, "config.gaeLambda", cfg.gaeLambda, 0, 1);
@@ -152,7 +156,8 @@ function checkPpoConfig(cfg: PpoConfig, numEnvs: number): void {
   if (batch % cfg.numMinibatches !== 0) {
     throw new Error(`${fn}: config.numMinibatches (${cfg.numMinibatches}) must divide numSteps × numEnvs = ${batch}`);
   }
-  if (cfg.totalTimesteps < batch) throw new Error(`${fn}: config.totalTimesteps (${cfg.totalTimesteps}) is less than one rollout (${batch} steps)`);
+  if (cfg.totalTimesteps < batch)
+    throw new Error(`${fn}: config.totalTimesteps (${cfg.totalTimesteps}) is less than one rollout (${batch} steps)`);
 }
 
 /** One rollout's storage, flat row-major [T·N] (observations [T·N, obs]). */
@@ -166,7 +171,14 @@ interface Rollout {
 }
 
 /** Tensors of one minibatch, built from the rollout at the given sample indices. */
-function minibatch(r: Rollout, adv: Float32Array, ret: Float32Array, idx: ArrayLike<number>, obsSize: number, numActions: number) {
+function minibatch(
+  r: Rollout,
+  adv: Float32Array,
+  ret: Float32Array,
+  idx: ArrayLike<number>,
+  obsSize: number,
+  numActions: number,
+) {
   const m = idx.length;
   const obs = new Float32Array(m * obsSize);
   const oneHot = new Float32Array(m * numActions);
@@ -201,16 +213,43 @@ function explainedVariance(values: Float32Array, returns: Float32Array): number 
 }
 
 /** One gradient step on a minibatch; returns [pgLoss, vLoss, entropy, approxKl, clipFrac, gradNorm]. */
-function updateStep(agent: ActorCritic, optimizer: AdamW, mb: ReturnType<typeof minibatch>, cfg: PpoConfig): Float32Array {
+function updateStep(
+  agent: ActorCritic,
+  optimizer: AdamW,
+  mb: ReturnType<typeof minibatch>,
+  cfg: PpoConfig,
+): Float32Array {
   const step = { ...DEFAULT_STEP, clipNorm: cfg.maxGradNorm };
-  const { metrics: m, gradNorm } = optimizerStep(optimizer, agent.trainableVariables(), () => {
-    const ev = agent.evaluate(mb.obs, mb.oneHot);
-    const out = ppo(
-      { newLogProb: ev.logProb, oldLogProb: mb.oldLogProb, advantages: mb.advantages, newValues: ev.values, oldValues: mb.oldValues, returns: mb.returns, entropy: ev.entropy },
-      cfg.loss,
-    );
-    return { loss: out.loss, metrics: { pgLoss: out.pgLoss, vLoss: out.vLoss, entropy: out.entropyLoss, approxKl: out.approxKl, clipFrac: out.clipFrac } };
-  }, step);
+  const { metrics: m, gradNorm } = optimizerStep(
+    optimizer,
+    agent.trainableVariables(),
+    () => {
+      const ev = agent.evaluate(mb.obs, mb.oneHot);
+      const out = ppo(
+        {
+          newLogProb: ev.logProb,
+          oldLogProb: mb.oldLogProb,
+          advantages: mb.advantages,
+          newValues: ev.values,
+          oldValues: mb.oldValues,
+          returns: mb.returns,
+          entropy: ev.entropy,
+        },
+        cfg.loss,
+      );
+      return {
+        loss: out.loss,
+        metrics: {
+          pgLoss: out.pgLoss,
+          vLoss: out.vLoss,
+          entropy: out.entropyLoss,
+          approxKl: out.approxKl,
+          clipFrac: out.clipFrac,
+        },
+      };
+    },
+    step,
+  );
   return Float32Array.of(m.pgLoss, m.vLoss, m.entropy, m.approxKl, m.clipFrac, gradNorm);
 }
 
@@ -225,7 +264,9 @@ export async function trainPpo(env: VecEnv, config: PpoSettings = {}, options: P
   const obsSize = env.observationSize;
   const agent = options.agent ?? new ActorCritic(obsSize, env.numActions, cfg.agent);
   if (agent.observationSize !== obsSize || agent.numActions !== env.numActions) {
-    throw new Error(`rl.trainPpo: options.agent expects ${agent.observationSize} inputs and ${agent.numActions} actions; the environment has ${obsSize} and ${env.numActions}`);
+    throw new Error(
+      `rl.trainPpo: options.agent expects ${agent.observationSize} inputs and ${agent.numActions} actions; the environment has ${obsSize} and ${env.numActions}`,
+    );
   }
   const rng: Rng = globalRng().fork();
   const optimizer = adam({ learningRate: cfg.learningRate, epsilon: cfg.adamEps });
@@ -266,7 +307,10 @@ export async function trainPpo(env: VecEnv, config: PpoSettings = {}, options: P
       for (const ep of step.episodes) episodes.push({ ...ep, globalStep });
     }
     const nextValue = agent.value(nextObs);
-    const { advantages, returns } = gaeArrays(r.rewards, r.values, r.dones, nextValue, nextDone, { gamma: cfg.gamma, lambda: cfg.gaeLambda });
+    const { advantages, returns } = gaeArrays(r.rewards, r.values, r.dones, nextValue, nextDone, {
+      gamma: cfg.gamma,
+      lambda: cfg.gaeLambda,
+    });
     const order = Array.from({ length: batch }, (_, i) => i);
     let last: Float32Array = new Float32Array(6);
     let clipSum = 0;

@@ -89,7 +89,8 @@ export abstract class VecEnv {
   step(actions: ArrayLike<number>): VecStep {
     const fn = `${this.name}.step(actions)`;
     if (!this.started) throw new Error(`${fn}: call reset() before the first step`);
-    if (actions.length !== this.numEnvs) throw new Error(`${fn}: expected ${this.numEnvs} actions (one per environment), got ${actions.length}`);
+    if (actions.length !== this.numEnvs)
+      throw new Error(`${fn}: expected ${this.numEnvs} actions (one per environment), got ${actions.length}`);
     for (let i = 0; i < this.numEnvs; i++) {
       const a = actions[i];
       if (!Number.isInteger(a) || a < 0 || a >= this.numActions) {

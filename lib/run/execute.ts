@@ -122,7 +122,14 @@ export async function executeNotebook(input: Notebook, options: ExecuteNotebookO
         duration: timing.seconds,
         exception: failed !== null,
       };
-      options.onCell?.({ phase: "end", index, ordinal, total: runnable.length, seconds: timing.seconds, status: timing.status });
+      options.onCell?.({
+        phase: "end",
+        index,
+        ordinal,
+        total: runnable.length,
+        seconds: timing.seconds,
+        status: timing.status,
+      });
       if (failed && (!options.continueOnError || failed.recoverable === false)) break;
     }
   } catch (e) {

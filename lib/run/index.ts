@@ -1,6 +1,14 @@
 // The headless runner's public API (Node only: it starts kernels over zeromq). Import "moelab/dist/lib/run".
 // Reference: issue 2 item 7; DESIGN.md §1 (run).
-export { runNotebooks, listNotebooks, selectNotebooks, makeDirectory, NotebookNotFoundError, DEFAULT_RUN_OPTIONS, MANIFEST_FILE } from "./runner";
+export {
+  runNotebooks,
+  listNotebooks,
+  selectNotebooks,
+  makeDirectory,
+  NotebookNotFoundError,
+  DEFAULT_RUN_OPTIONS,
+  MANIFEST_FILE,
+} from "./runner";
 export { repoRoot } from "../repo-root";
 export { ParameterError, checkParameters, declaredParameters } from "./parameters";
 export type { DeclaredParameter, ParameterKind } from "./parameters";

@@ -192,7 +192,11 @@ export class KernelClient {
 
   /** Starts the kernel of `spec` and waits until it answers kernel_info and its iopub messages arrive. */
   static async start(spec: KernelSpec, options: StartKernelOptions): Promise<KernelClient> {
-    const config = withDefaults("KernelClient.start(spec, options.config)", DEFAULT_KERNEL_CLIENT_CONFIG, options.config);
+    const config = withDefaults(
+      "KernelClient.start(spec, options.config)",
+      DEFAULT_KERNEL_CLIENT_CONFIG,
+      options.config,
+    );
     const connection = await newConnectionInfo(spec.name);
     const file = writeConnectionFile(connection);
     const client = new KernelClient(spec, connection, file, config, options);

@@ -122,7 +122,9 @@ function pythonLiteral(value: ParameterValue): string {
   if (value === false) return "False";
   if (Array.isArray(value)) return `[${value.map(pythonLiteral).join(", ")}]`;
   if (typeof value === "object") {
-    return `{${Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}: ${pythonLiteral(v)}`).join(", ")}}`;
+    return `{${Object.entries(value)
+      .map(([k, v]) => `${JSON.stringify(k)}: ${pythonLiteral(v)}`)
+      .join(", ")}}`;
   }
   return JSON.stringify(value);
 }
@@ -135,14 +137,20 @@ function pythonLiteral(value: ParameterValue): string {
  * → `let budget: Budget = "quick";`), or `const` when the parameters cell does not declare it.
  */
 function typescriptLine(name: string, value: ParameterValue, parametersSource: string): string {
-  const declaration = new RegExp(`(?:^|[\\s;{])(let|const|var)\\s+${name.replace(/\$/g, "\\$")}\\s*(:[^=;]+?)?\\s*=`, "m");
+  const declaration = new RegExp(
+    `(?:^|[\\s;{])(let|const|var)\\s+${name.replace(/\$/g, "\\$")}\\s*(:[^=;]+?)?\\s*=`,
+    "m",
+  );
   const match = declaration.exec(parametersSource);
   const keyword = match?.[1] ?? "const";
   const annotation = match?.[2] ? match[2].trim() : "";
   return `${keyword} ${name}${annotation} = ${JSON.stringify(value)};`;
 }
 
-const TRANSLATORS: Record<string, { comment: string; line: (name: string, value: ParameterValue, params: string) => string }> = {
+const TRANSLATORS: Record<
+  string,
+  { comment: string; line: (name: string, value: ParameterValue, params: string) => string }
+> = {
   typescript: { comment: "//", line: typescriptLine },
   javascript: { comment: "//", line: typescriptLine },
   python: { comment: "#", line: (name, value) => `${name} = ${pythonLiteral(value)}` },

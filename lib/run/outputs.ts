@@ -36,13 +36,22 @@ export class OutputCollector {
         this.addStream(cell, content);
         return;
       case "display_data":
-        this.addRich(cell, { output_type: "display_data", data: bundle(content.data), metadata: meta(content) }, content);
+        this.addRich(
+          cell,
+          { output_type: "display_data", data: bundle(content.data), metadata: meta(content) },
+          content,
+        );
         return;
       case "execute_result": {
         const count = typeof content.execution_count === "number" ? content.execution_count : cell.execution_count;
         this.addRich(
           cell,
-          { output_type: "execute_result", execution_count: count, data: bundle(content.data), metadata: meta(content) },
+          {
+            output_type: "execute_result",
+            execution_count: count,
+            data: bundle(content.data),
+            metadata: meta(content),
+          },
           content,
         );
         return;

@@ -23,7 +23,8 @@ export class ParameterError extends Error {
 }
 
 /** `let|const|var name(: Type)? = default` (TypeScript) at the start of a line, up to `;` or a `//` comment. */
-const TS_DECLARATION = /^\s*(?:export\s+)?(?:let|const|var)\s+([A-Za-z_$][\w$]*)\s*(?::\s*([^=]+?))?\s*=\s*(.+?)\s*;?\s*(?:\/\/.*)?$/;
+const TS_DECLARATION =
+  /^\s*(?:export\s+)?(?:let|const|var)\s+([A-Za-z_$][\w$]*)\s*(?::\s*([^=]+?))?\s*=\s*(.+?)\s*;?\s*(?:\/\/.*)?$/;
 /** `name(: type)? = default` (Python) at the start of a line, up to a `#` comment. */
 const PY_DECLARATION = /^([A-Za-z_]\w*)\s*(?::\s*([^=]+?))?\s*=\s*(.+?)\s*(?:#.*)?$/;
 const NUMBER = /^-?(?:\d[\d_]*(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?$/i;
@@ -34,7 +35,13 @@ function kindOf(defaultSource: string, annotation: string | undefined): Paramete
   if (NUMBER.test(defaultSource)) return "number";
   if (STRING.test(defaultSource)) return "string";
   const declared = annotation?.trim();
-  return declared === "boolean" || declared === "bool" ? "boolean" : declared === "number" || declared === "int" || declared === "float" ? "number" : declared === "string" || declared === "str" ? "string" : "other";
+  return declared === "boolean" || declared === "bool"
+    ? "boolean"
+    : declared === "number" || declared === "int" || declared === "float"
+      ? "number"
+      : declared === "string" || declared === "str"
+        ? "string"
+        : "other";
 }
 
 /** The parameters declared in `nb`'s cell tagged "parameters" (none without such a cell), in order. */
@@ -45,7 +52,8 @@ export function declaredParameters(nb: Notebook): DeclaredParameter[] {
   const declared: DeclaredParameter[] = [];
   for (const line of cell.source.split(/\r?\n/)) {
     const m = pattern.exec(line);
-    if (m && !declared.some((d) => d.name === m[1])) declared.push({ name: m[1], kind: kindOf(m[3], m[2]), source: m[3] });
+    if (m && !declared.some((d) => d.name === m[1]))
+      declared.push({ name: m[1], kind: kindOf(m[3], m[2]), source: m[3] });
   }
   return declared;
 }
@@ -57,21 +65,30 @@ export function declaredParameters(nb: Notebook): DeclaredParameter[] {
  * default is an expression or another type ("other") any value, which its declaration's type then checks in the
  * kernel. Throws ParameterError for an unknown name (listing the declared ones) or a value of the wrong type.
  */
-export function checkParameters(nb: Notebook, params: Record<string, ParameterValue>, notebook: string): Record<string, ParameterValue> {
+export function checkParameters(
+  nb: Notebook,
+  params: Record<string, ParameterValue>,
+  notebook: string,
+): Record<string, ParameterValue> {
   const declared = declaredParameters(nb);
   const checked: Record<string, ParameterValue> = {};
   for (const [name, value] of Object.entries(params)) {
     const parameter = declared.find((d) => d.name === name);
     if (!parameter) {
-      const valid = declared.length ? declared.map((d) => `${d.name} (${d.kind === "other" ? d.source : d.kind})`).join(", ") : "none: it has no cell tagged \"parameters\"";
+      const valid = declared.length
+        ? declared.map((d) => `${d.name} (${d.kind === "other" ? d.source : d.kind})`).join(", ")
+        : 'none: it has no cell tagged "parameters"';
       throw new ParameterError(`-p ${name}: ${notebook} has no parameter "${name}"; its parameters: ${valid}`);
     }
     const wrong = (expected: string) =>
-      new ParameterError(`-p ${name}=${JSON.stringify(value)}: parameter "${name}" of ${notebook} is a ${parameter.kind} (default ${parameter.source}); expected ${expected}`);
+      new ParameterError(
+        `-p ${name}=${JSON.stringify(value)}: parameter "${name}" of ${notebook} is a ${parameter.kind} (default ${parameter.source}); expected ${expected}`,
+      );
     switch (parameter.kind) {
       case "boolean":
         if (typeof value === "boolean") checked[name] = value;
-        else if (typeof value === "string" && /^(true|false|True|False)$/.test(value)) checked[name] = value.toLowerCase() === "true";
+        else if (typeof value === "string" && /^(true|false|True|False)$/.test(value))
+          checked[name] = value.toLowerCase() === "true";
         else throw wrong("true or false (True and False are accepted too)");
         break;
       case "number":
@@ -79,7 +96,8 @@ export function checkParameters(nb: Notebook, params: Record<string, ParameterVa
         checked[name] = value;
         break;
       case "string":
-        if (typeof value !== "string") throw wrong(`a string (quote a text that looks like a number: -p '${name}="${String(value)}"')`);
+        if (typeof value !== "string")
+          throw wrong(`a string (quote a text that looks like a number: -p '${name}="${String(value)}"')`);
         checked[name] = value;
         break;
       default:

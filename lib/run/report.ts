@@ -56,7 +56,9 @@ function verdictCounts(results: NotebookResults): Record<string, number> {
 }
 
 function summaryTable(entries: readonly ReportEntry[]): string {
-  const head = ["Notebook", "Status", "Wall time", "Figures", ...VERDICTS].map((h) => `<th>${escapeHtml(h)}</th>`).join("");
+  const head = ["Notebook", "Status", "Wall time", "Figures", ...VERDICTS]
+    .map((h) => `<th>${escapeHtml(h)}</th>`)
+    .join("");
   const rows = entries.map(({ results }) => {
     const counts = verdictCounts(results);
     return (
@@ -116,12 +118,22 @@ function section(entry: ReportEntry, figureIds: string[]): string {
 
 /** The whole report page: plotly.js inlined once, every figure drawn with Plotly.newPlot. */
 export function renderReport(entries: readonly ReportEntry[], options: Partial<ReportOptions> = {}): string {
-  const { title, generated } = withDefaults("renderReport(entries, options)", { ...DEFAULT_REPORT_OPTIONS, generated: new Date() }, options);
+  const { title, generated } = withDefaults(
+    "renderReport(entries, options)",
+    { ...DEFAULT_REPORT_OPTIONS, generated: new Date() },
+    options,
+  );
   const figures: { id: string; figure: Record<string, unknown> }[] = [];
   const sections = entries.map((entry, n) => {
-    const own = (entry.notebook ? plotlyFigures(entry.notebook) : []).map((figure, i) => ({ id: `fig-${n}-${i}`, figure }));
+    const own = (entry.notebook ? plotlyFigures(entry.notebook) : []).map((figure, i) => ({
+      id: `fig-${n}-${i}`,
+      figure,
+    }));
     figures.push(...own);
-    return section(entry, own.map(({ id }) => id));
+    return section(
+      entry,
+      own.map(({ id }) => id),
+    );
   });
   const failed = entries.filter((e) => e.results.status === "failed").length;
   const draw =

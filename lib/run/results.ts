@@ -99,7 +99,9 @@ export function notebookResults(
     environment: {
       node: process.version,
       kernel: kernelName,
-      ...(info.implementation ? { implementation: `${info.implementation} ${info.implementation_version ?? ""}`.trim() } : {}),
+      ...(info.implementation
+        ? { implementation: `${info.implementation} ${info.implementation_version ?? ""}`.trim() }
+        : {}),
       ...environment,
       ...(banner ? { banner } : {}),
     },

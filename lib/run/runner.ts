@@ -5,7 +5,14 @@ import { basename, delimiter, dirname, join, relative, resolve } from "node:path
 import { executeNotebook, type CellEvent } from "./execute";
 import type { KernelClientConfig } from "./kernel";
 import { findKernelSpec } from "./kernelspec";
-import { injectParameters, notebookLanguage, readNotebook, writeNotebook, type Notebook, type ParameterValue } from "./notebook";
+import {
+  injectParameters,
+  notebookLanguage,
+  readNotebook,
+  writeNotebook,
+  type Notebook,
+  type ParameterValue,
+} from "./notebook";
 import { repoRoot } from "../repo-root";
 import { checkParameters } from "./parameters";
 import { renderReport, type ReportEntry } from "./report";
@@ -112,9 +119,13 @@ export function listNotebooks(dir: string): string[] {
   readFileSync(manifest, "utf8")
     .split(/\r?\n/)
     .forEach((raw, i) => {
-      const name = raw.replace(/#.*/, "").trim().replace(/\.ipynb$/, "");
+      const name = raw
+        .replace(/#.*/, "")
+        .trim()
+        .replace(/\.ipynb$/, "");
       if (!name) return;
-      if (!files.includes(name)) throw new Error(`${manifest}:${i + 1}: lists "${name}", but ${dir} has no ${name}.ipynb`);
+      if (!files.includes(name))
+        throw new Error(`${manifest}:${i + 1}: lists "${name}", but ${dir} has no ${name}.ipynb`);
       if (names.includes(name)) throw new Error(`${manifest}:${i + 1}: lists "${name}" twice`);
       names.push(name);
     });
@@ -129,7 +140,10 @@ export function selectNotebooks(dir: string, only: readonly string[]): string[] 
   const wanted = only.map((name) => basename(name).replace(/\.ipynb$/, ""));
   const missing = wanted.filter((name) => !files.includes(name));
   if (missing.length) throw new NotebookNotFoundError(missing, listed, dir);
-  return [...listed.filter((name) => wanted.includes(name)), ...wanted.filter((name, i) => !listed.includes(name) && wanted.indexOf(name) === i)];
+  return [
+    ...listed.filter((name) => wanted.includes(name)),
+    ...wanted.filter((name, i) => !listed.includes(name) && wanted.indexOf(name) === i),
+  ];
 }
 
 /**
@@ -149,7 +163,9 @@ export function makeDirectory(dir: string, what: string): void {
       mkdirSync(folder);
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
-      throw new Error(`${what} ${dir}: cannot create ${folder} (${err.code ?? err.message}); choose a folder you can write to`);
+      throw new Error(
+        `${what} ${dir}: cannot create ${folder} (${err.code ?? err.message}); choose a folder you can write to`,
+      );
     }
   }
 }
@@ -162,14 +178,24 @@ function earlierEntry(name: string, options: RunOptions): ReportEntry | null {
   try {
     const results = JSON.parse(readFileSync(resultsPath, "utf8")) as NotebookResults;
     const notebook = existsSync(executedPath) ? readNotebook(executedPath) : null;
-    return { results, notebook, notebookHref: notebook ? relative(options.reportDir, executedPath).split("\\").join("/") : null };
+    return {
+      results,
+      notebook,
+      notebookHref: notebook ? relative(options.reportDir, executedPath).split("\\").join("/") : null,
+    };
   } catch {
     return null; // unreadable leftovers are not reported
   }
 }
 
 /** A results record for a notebook that could not be executed at all. */
-function unexecuted(name: string, params: RunOptions["params"], kernel: string, started: Date, e: unknown): NotebookResults {
+function unexecuted(
+  name: string,
+  params: RunOptions["params"],
+  kernel: string,
+  started: Date,
+  e: unknown,
+): NotebookResults {
   const error = e instanceof Error ? e : new Error(String(e));
   return {
     name,
@@ -181,7 +207,14 @@ function unexecuted(name: string, params: RunOptions["params"], kernel: string, 
     claims: [],
     metrics: {},
     figures: 0,
-    error: { cellIndex: null, executionCount: null, source: "", ename: error.name, evalue: error.message, traceback: [] },
+    error: {
+      cellIndex: null,
+      executionCount: null,
+      source: "",
+      ename: error.name,
+      evalue: error.message,
+      traceback: [],
+    },
     environment: { node: process.version, kernel },
   };
 }
@@ -227,7 +260,12 @@ export async function runNotebooks(overrides: Partial<RunOptions> = {}): Promise
   const options: RunOptions = withDefaults("runNotebooks(options)", DEFAULT_RUN_OPTIONS, overrides, ["onEvent"]);
   const names = selectNotebooks(options.notebooksDir, options.only);
   // Every override is checked against every selected notebook before anything runs.
-  const params = new Map(names.map((name) => [name, checkParameters(readNotebook(join(options.notebooksDir, `${name}.ipynb`)), options.params, `${name}.ipynb`)]));
+  const params = new Map(
+    names.map((name) => [
+      name,
+      checkParameters(readNotebook(join(options.notebooksDir, `${name}.ipynb`)), options.params, `${name}.ipynb`),
+    ]),
+  );
   makeDirectory(options.resultsDir, "results folder (--results)");
   makeDirectory(options.reportDir, "report folder (--report)");
   const jupyterPath = [...options.jupyterPath, ...(process.env.JUPYTER_PATH ?? "").split(delimiter)].filter(Boolean);

@@ -37,7 +37,14 @@ export interface EngineConfig {
   mixedPrefill: boolean;
 }
 
-export const DEFAULT_ENGINE: Readonly<EngineConfig> = Object.freeze({ policy: "continuous", maxBatch: 8, kvBudgetTokens: null, clock: "logical", logicalStepTime: 1, mixedPrefill: false });
+export const DEFAULT_ENGINE: Readonly<EngineConfig> = Object.freeze({
+  policy: "continuous",
+  maxBatch: 8,
+  kvBudgetTokens: null,
+  clock: "logical",
+  logicalStepTime: 1,
+  mixedPrefill: false,
+});
 
 /** What happened to one request. */
 export interface RequestResult {
@@ -82,11 +89,13 @@ interface Live {
 export function engineConfig(model: StepModel, partial: Partial<EngineConfig> = {}): EngineConfig {
   const c = { ...DEFAULT_ENGINE, ...partial };
   const fn = "engineConfig";
-  if (c.policy !== "continuous" && c.policy !== "static") throw new Error(`${fn}: policy must be "continuous" or "static", got ${String(c.policy)}`);
+  if (c.policy !== "continuous" && c.policy !== "static")
+    throw new Error(`${fn}: policy must be "continuous" or "static", got ${String(c.policy)}`);
   checkPositiveInt(fn, "maxBatch", c.maxBatch);
   const budget = c.kvBudgetTokens ?? c.maxBatch * model.config.contextLen;
   checkPositiveInt(fn, "kvBudgetTokens", budget);
-  if (!(Number.isFinite(c.logicalStepTime) && c.logicalStepTime > 0)) throw new Error(`${fn}: logicalStepTime must be a number > 0, got ${c.logicalStepTime}`);
+  if (!(Number.isFinite(c.logicalStepTime) && c.logicalStepTime > 0))
+    throw new Error(`${fn}: logicalStepTime must be a number > 0, got ${c.logicalStepTime}`);
   return { ...c, kvBudgetTokens: budget };
 }
 
@@ -108,7 +117,16 @@ export class Engine {
     const results: RequestResult[] = [];
     const arrivals: Live[] = [];
     for (const req of requests) {
-      const result: RequestResult = { id: String(req?.id), status: "done", error: null, promptTokens: req?.prompt?.length ?? 0, tokens: [], arrival: req?.arrival, tokenTimes: [], preemptions: 0 };
+      const result: RequestResult = {
+        id: String(req?.id),
+        status: "done",
+        error: null,
+        promptTokens: req?.prompt?.length ?? 0,
+        tokens: [],
+        arrival: req?.arrival,
+        tokenTimes: [],
+        preemptions: 0,
+      };
       results.push(result);
       try {
         checkRequest(this.model, req, budget);
@@ -144,15 +162,22 @@ export class Engine {
             run.preemptions++;
             waiting.unshift(victim);
           }
-          while (waiting.length && running.length < maxBatch && need([...running, waiting[0]]) <= budget) running.push(waiting.shift()!);
+          while (waiting.length && running.length < maxBatch && need([...running, waiting[0]]) <= budget)
+            running.push(waiting.shift()!);
         } else if (!running.length) {
           let reserved = 0;
-          while (waiting.length && running.length < maxBatch && reserved + waiting[0].req.prompt.length + waiting[0].req.maxNewTokens <= budget) {
+          while (
+            waiting.length &&
+            running.length < maxBatch &&
+            reserved + waiting[0].req.prompt.length + waiting[0].req.maxNewTokens <= budget
+          ) {
             reserved += waiting[0].req.prompt.length + waiting[0].req.maxNewTokens;
             running.push(waiting.shift()!);
           }
         }
-        const rows: StepRow[] = running.map((l) => (l.cached ? { feed: l.result.tokens.slice(-1), start: l.cached } : { feed: prefix(l), start: 0 }));
+        const rows: StepRow[] = running.map((l) =>
+          l.cached ? { feed: l.result.tokens.slice(-1), start: l.cached } : { feed: prefix(l), start: 0 },
+        );
         const logits = this.step(rows, running.length - cache.rows, cache);
         clock.step();
         run.steps++;
@@ -167,7 +192,10 @@ export class Engine {
           const stop = (l.req.stop ?? []).includes(token);
           if (!(stop || l.result.tokens.length === l.req.maxNewTokens)) keep.push(b);
         });
-        run.peakKvTokens = Math.max(run.peakKvTokens, running.reduce((n, l) => n + l.cached, 0));
+        run.peakKvTokens = Math.max(
+          run.peakKvTokens,
+          running.reduce((n, l) => n + l.cached, 0),
+        );
         if (keep.length < running.length) {
           cache.selectRows(keep);
           cache.compact();

@@ -10,7 +10,15 @@ export { latencyStats, percentile, requestLatency, summarizeRun } from "./metric
 export type { LatencyStats, RequestLatency, ServeSummary } from "./metrics";
 export { DEFAULT_TRACE, poissonTrace } from "./trace";
 export type { TraceConfig } from "./trace";
-export { batchingCurves, batchRequests, cacheComparison, DEFAULT_BATCHING_CURVES, DEFAULT_STRESS, peakRssBytes, stressTest } from "./stress";
+export {
+  batchingCurves,
+  batchRequests,
+  cacheComparison,
+  DEFAULT_BATCHING_CURVES,
+  DEFAULT_STRESS,
+  peakRssBytes,
+  stressTest,
+} from "./stress";
 export type { BatchingCurveConfig, CacheComparison, CurvePoint, ServeModel, StressConfig, StressRow } from "./stress";
 export { torchServeScript, torchTwinDecode } from "./torch-twin";
 export type { TwinReply, TwinRequest } from "./torch-twin";

@@ -40,7 +40,8 @@ export interface RequestLatency {
 
 /** The latencies of one completed request. */
 export function requestLatency(r: RequestResult): RequestLatency {
-  if (r.status !== "done" || !r.tokenTimes.length) throw new Error(`requestLatency(result): request ${r.id} did not complete`);
+  if (r.status !== "done" || !r.tokenTimes.length)
+    throw new Error(`requestLatency(result): request ${r.id} did not complete`);
   const times = r.tokenTimes;
   const n = times.length;
   return {

@@ -38,15 +38,20 @@ export function requestSampling(r: ServeRequest): SampleConfig {
 export function checkRequest(model: StepModel, r: ServeRequest, kvBudgetTokens: number): void {
   const id = String(r?.id);
   try {
-    if (!Number.isSafeInteger(r.maxNewTokens) || r.maxNewTokens < 1) throw new Error(`maxNewTokens must be a positive integer, got ${r.maxNewTokens}`);
-    if (!(Number.isFinite(r.arrival) && r.arrival >= 0)) throw new Error(`arrival must be a finite time ≥ 0, got ${r.arrival}`);
+    if (!Number.isSafeInteger(r.maxNewTokens) || r.maxNewTokens < 1)
+      throw new Error(`maxNewTokens must be a positive integer, got ${r.maxNewTokens}`);
+    if (!(Number.isFinite(r.arrival) && r.arrival >= 0))
+      throw new Error(`arrival must be a finite time ≥ 0, got ${r.arrival}`);
     checkPrompt("checkRequest", model, r.prompt, r.maxNewTokens, "prompt");
     checkSample("sampling", requestSampling(r));
     (r.stop ?? []).forEach((t, i) => {
-      if (!(Number.isSafeInteger(t) && t >= 0 && t < model.config.vocabSize)) throw new Error(`stop[${i}] = ${t} is not a token id in [0, ${model.config.vocabSize})`);
+      if (!(Number.isSafeInteger(t) && t >= 0 && t < model.config.vocabSize))
+        throw new Error(`stop[${i}] = ${t} is not a token id in [0, ${model.config.vocabSize})`);
     });
     if (r.prompt.length + r.maxNewTokens > kvBudgetTokens) {
-      throw new Error(`prompt (${r.prompt.length}) + maxNewTokens (${r.maxNewTokens}) exceeds the KV budget of ${kvBudgetTokens} tokens`);
+      throw new Error(
+        `prompt (${r.prompt.length}) + maxNewTokens (${r.maxNewTokens}) exceeds the KV budget of ${kvBudgetTokens} tokens`,
+      );
     }
   } catch (e) {
     throw new ServeRequestError(id, (e as Error).message);

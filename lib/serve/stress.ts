@@ -28,7 +28,13 @@ export interface StressConfig {
   seed: number;
 }
 
-export const DEFAULT_STRESS: Readonly<StressConfig> = Object.freeze({ batch: [1, 4], inputLen: [16], outputLen: [16], warmup: 1, seed: 0 });
+export const DEFAULT_STRESS: Readonly<StressConfig> = Object.freeze({
+  batch: [1, 4],
+  inputLen: [16],
+  outputLen: [16],
+  warmup: 1,
+  seed: 0,
+});
 
 /** One grid cell's measurements (seconds, tokens/s, bytes). */
 export interface StressRow {
@@ -45,7 +51,13 @@ export interface StressRow {
 }
 
 /** `batch` greedy requests of `inputLen` random tokens, all arriving at 0. */
-export function batchRequests(vocabSize: number, batch: number, inputLen: number, outputLen: number, seed: number): ServeRequest[] {
+export function batchRequests(
+  vocabSize: number,
+  batch: number,
+  inputLen: number,
+  outputLen: number,
+  seed: number,
+): ServeRequest[] {
   const rng = new Rng(seed);
   return Array.from({ length: batch }, (_, i) => ({
     id: `b${i}`,
@@ -65,7 +77,8 @@ export function peakRssBytes(): number {
 export function stressTest(model: ServeModel, partial: Partial<StressConfig> = {}): StressRow[] {
   const c = { ...DEFAULT_STRESS, ...partial };
   const fn = "stressTest";
-  if (!(Number.isSafeInteger(c.warmup) && c.warmup >= 0)) throw new Error(`${fn}: warmup must be an integer ≥ 0, got ${c.warmup}`);
+  if (!(Number.isSafeInteger(c.warmup) && c.warmup >= 0))
+    throw new Error(`${fn}: warmup must be an integer ≥ 0, got ${c.warmup}`);
   for (const key of ["batch", "inputLen", "outputLen"] as const) {
     if (!c[key].length) throw new Error(`${fn}: ${key} must list at least one value`);
     c[key].forEach((v) => checkPositiveInt(fn, key, v));
@@ -74,12 +87,23 @@ export function stressTest(model: ServeModel, partial: Partial<StressConfig> = {
   for (const batch of c.batch) {
     for (const inputLen of c.inputLen) {
       for (const outputLen of c.outputLen) {
-        if (inputLen + outputLen > model.config.contextLen) throw new Error(`${fn}: inputLen ${inputLen} + outputLen ${outputLen} exceeds contextLen ${model.config.contextLen}`);
+        if (inputLen + outputLen > model.config.contextLen)
+          throw new Error(
+            `${fn}: inputLen ${inputLen} + outputLen ${outputLen} exceeds contextLen ${model.config.contextLen}`,
+          );
         const requests = batchRequests(model.config.vocabSize, batch, inputLen, outputLen, c.seed);
         const engine = new Engine(model, { policy: "static", maxBatch: batch, clock: "wall" });
         for (let i = 0; i < c.warmup; i++) engine.run(requests);
         const run = engine.run(requests);
-        rows.push({ batch, inputLen, outputLen, summary: summarizeRun(run), weightsBytes: model.numParams() * 4, kvBytes: run.peakKvElements * 4, peakRssBytes: peakRssBytes() });
+        rows.push({
+          batch,
+          inputLen,
+          outputLen,
+          summary: summarizeRun(run),
+          weightsBytes: model.numParams() * 4,
+          kvBytes: run.peakKvElements * 4,
+          peakRssBytes: peakRssBytes(),
+        });
       }
     }
   }
@@ -96,7 +120,11 @@ export interface BatchingCurveConfig {
   engine: Partial<EngineConfig>;
 }
 
-export const DEFAULT_BATCHING_CURVES: Readonly<BatchingCurveConfig> = Object.freeze({ rates: [2, 8, 32], trace: {}, engine: {} });
+export const DEFAULT_BATCHING_CURVES: Readonly<BatchingCurveConfig> = Object.freeze({
+  rates: [2, 8, 32],
+  trace: {},
+  engine: {},
+});
 
 /** One policy at one rate. */
 export interface CurvePoint {
@@ -108,11 +136,16 @@ export interface CurvePoint {
 /** Serves the same seeded trace at each rate with both policies on the wall clock (after one untimed warm-up). */
 export function batchingCurves(model: ServeModel, partial: Partial<BatchingCurveConfig> = {}): CurvePoint[] {
   const c = { ...DEFAULT_BATCHING_CURVES, ...partial };
-  if (!c.rates.length || c.rates.some((r) => !(r > 0))) throw new Error(`batchingCurves: rates must list numbers > 0, got [${c.rates}]`);
+  if (!c.rates.length || c.rates.some((r) => !(r > 0)))
+    throw new Error(`batchingCurves: rates must list numbers > 0, got [${c.rates}]`);
   const trace = (rate: number) => poissonTrace({ vocabSize: model.config.vocabSize, ...c.trace, rate });
   new Engine(model, { ...c.engine, clock: "wall" }).run(trace(c.rates[0]).slice(0, 4));
   return c.rates.flatMap((rate) =>
-    (["static", "continuous"] as const).map((policy) => ({ policy, rate, summary: summarizeRun(new Engine(model, { ...c.engine, policy, clock: "wall" }).run(trace(rate))) })),
+    (["static", "continuous"] as const).map((policy) => ({
+      policy,
+      rate,
+      summary: summarizeRun(new Engine(model, { ...c.engine, policy, clock: "wall" }).run(trace(rate))),
+    })),
   );
 }
 
@@ -129,7 +162,13 @@ export interface CacheComparison {
 }
 
 /** Times generateBatch (greedy) with the cache and with the whole prefix recomputed every token, after a warm-up. */
-export function cacheComparison(model: ServeModel, batch: number, inputLen: number, outputLen: number, seed = 0): CacheComparison {
+export function cacheComparison(
+  model: ServeModel,
+  batch: number,
+  inputLen: number,
+  outputLen: number,
+  seed = 0,
+): CacheComparison {
   const prompts = batchRequests(model.config.vocabSize, batch, inputLen, outputLen, seed).map((r) => r.prompt);
   const timed = (useCache: boolean) => {
     generateBatch(model, prompts, Math.min(2, outputLen), { temperature: 0, useCache });

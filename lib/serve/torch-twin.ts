@@ -31,12 +31,25 @@ export function torchServeScript(): string {
 }
 
 /** Runs the twin on `model`'s weights (dense MHA models; the script names unsupported settings). */
-export function torchTwinDecode(model: TransformerLM, request: TwinRequest, python = DEFAULT_TORCH_CONFIG.python): TwinReply {
+export function torchTwinDecode(
+  model: TransformerLM,
+  request: TwinRequest,
+  python = DEFAULT_TORCH_CONFIG.python,
+): TwinReply {
   const weights = Object.fromEntries([...model.namedParameters()].map(([name, v]) => [name, Array.from(v.dataSync())]));
   const input = JSON.stringify({ model: model.config, weights, ...request });
   const env = { ...process.env, OMP_WAIT_POLICY: DEFAULT_TORCH_CONFIG.ompWaitPolicy ?? "" };
-  const out = spawnSync(python, [torchServeScript()], { input, env, encoding: "utf8", maxBuffer: 1 << 30, timeout: DEFAULT_TORCH_CONFIG.timeoutMs });
+  const out = spawnSync(python, [torchServeScript()], {
+    input,
+    env,
+    encoding: "utf8",
+    maxBuffer: 1 << 30,
+    timeout: DEFAULT_TORCH_CONFIG.timeoutMs,
+  });
   if (out.error) throw new Error(`torchTwinDecode: ${python} failed to start: ${out.error.message}`);
-  if (out.status !== 0) throw new Error(`torchTwinDecode: the twin exited with status ${out.status}: ${out.stderr.trim().split("\n").slice(-3).join(" | ")}`);
+  if (out.status !== 0)
+    throw new Error(
+      `torchTwinDecode: the twin exited with status ${out.status}: ${out.stderr.trim().split("\n").slice(-3).join(" | ")}`,
+    );
   return JSON.parse(out.stdout) as TwinReply;
 }

@@ -21,7 +21,14 @@ export interface TraceConfig {
   seed: number;
 }
 
-export const DEFAULT_TRACE: Readonly<TraceConfig> = Object.freeze({ requests: 32, rate: Infinity, promptLen: [4, 16] as const, outputLen: [4, 16] as const, vocabSize: 256, seed: 0 });
+export const DEFAULT_TRACE: Readonly<TraceConfig> = Object.freeze({
+  requests: 32,
+  rate: Infinity,
+  promptLen: [4, 16] as const,
+  outputLen: [4, 16] as const,
+  vocabSize: 256,
+  seed: 0,
+});
 
 /** The trace's requests, ids "r0", "r1" …, each with its own sampling seed (the trace seed's stream). */
 export function poissonTrace(partial: Partial<TraceConfig> = {}): ServeRequest[] {
@@ -32,7 +39,8 @@ export function poissonTrace(partial: Partial<TraceConfig> = {}): ServeRequest[]
   if (!(c.rate > 0)) throw new Error(`${fn}: rate must be > 0 (Infinity = all at once), got ${c.rate}`);
   for (const key of ["promptLen", "outputLen"] as const) {
     const [lo, hi] = c[key];
-    if (!(Number.isSafeInteger(lo) && Number.isSafeInteger(hi) && lo >= 1 && hi >= lo)) throw new Error(`${fn}: ${key} must be integers 1 ≤ min ≤ max, got [${lo}, ${hi}]`);
+    if (!(Number.isSafeInteger(lo) && Number.isSafeInteger(hi) && lo >= 1 && hi >= lo))
+      throw new Error(`${fn}: ${key} must be integers 1 ≤ min ≤ max, got [${lo}, ${hi}]`);
   }
   const rng = new Rng(c.seed);
   const between = ([lo, hi]: readonly [number, number]) => lo + rng.int(hi - lo + 1);

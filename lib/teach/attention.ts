@@ -22,7 +22,11 @@ function stepCase(name: string, H: number, L: number, T: number, dh: number, see
     hidden,
     args: (): StepArgs => {
       const rng = new Rng(seed);
-      const t = (n: number) => tf.tensor3d(Array.from({ length: H * n * dh }, () => rng.normal()), [H, n, dh]); // [H, n, dh]
+      const t = (n: number) =>
+        tf.tensor3d(
+          Array.from({ length: H * n * dh }, () => rng.normal()),
+          [H, n, dh],
+        ); // [H, n, dh]
       const cache = L === 0 ? { k: null, v: null } : { k: t(L), v: t(L) };
       return [cache, t(T), t(T), t(T)];
     },
@@ -30,9 +34,16 @@ function stepCase(name: string, H: number, L: number, T: number, dh: number, see
 }
 
 /** The step with one deliberate change, for the known mistakes (maskShift: query t sees keys ≤ L + t + shift). */
-function variant(cache: ExerciseCache, q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, change: { ignoreCache?: boolean; maskShift?: number; prepend?: boolean; noScale?: boolean }): StepResult {
+function variant(
+  cache: ExerciseCache,
+  q: tf.Tensor3D,
+  k: tf.Tensor3D,
+  v: tf.Tensor3D,
+  change: { ignoreCache?: boolean; maskShift?: number; prepend?: boolean; noScale?: boolean },
+): StepResult {
   const [, T, dh] = q.shape;
-  const join = (old: tf.Tensor3D | null, add: tf.Tensor3D) => (old ? (tf.concat(change.prepend ? [add, old] : [old, add], 1) as tf.Tensor3D) : add); // [H, L + T, dh]
+  const join = (old: tf.Tensor3D | null, add: tf.Tensor3D) =>
+    old ? (tf.concat(change.prepend ? [add, old] : [old, add], 1) as tf.Tensor3D) : add; // [H, L + T, dh]
   const K = join(cache.k, k);
   const V = join(cache.v, v);
   const L = K.shape[1] - T;
@@ -49,7 +60,8 @@ function variant(cache: ExerciseCache, q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Ten
 /** One attention step with a KV cache (single sequence, H heads). */
 export const kvCacheStep: Exercise<StepArgs> = {
   id: "attention.kvCacheStep",
-  signature: "(cache: { k: tf.Tensor3D | null; v: tf.Tensor3D | null }, q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D) => { out; k; v }",
+  signature:
+    "(cache: { k: tf.Tensor3D | null; v: tf.Tensor3D | null }, q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D) => { out; k; v }",
   cases: [
     stepCase("empty cache, prefill 3 tokens, 2 heads", 2, 0, 3, 4, 31),
     stepCase("cache of 4, decode 1 token", 2, 4, 1, 4, 32),

@@ -64,7 +64,12 @@ export class CheckFailedError extends Error {
 }
 
 /** Runs `impl` on a fresh copy of the case's inputs inside tf.tidy; its output as plain values, or the error's message. */
-function run<Args extends unknown[]>(ex: Exercise<Args>, impl: (...args: Args) => unknown, makeArgs: () => Args, who: string): { value: Plain } | { error: string } {
+function run<Args extends unknown[]>(
+  ex: Exercise<Args>,
+  impl: (...args: Args) => unknown,
+  makeArgs: () => Args,
+  who: string,
+): { value: Plain } | { error: string } {
   try {
     let value: Plain = null;
     tf.tidy(() => {
@@ -82,9 +87,14 @@ function run<Args extends unknown[]>(ex: Exercise<Args>, impl: (...args: Args) =
 /** Runs one exercise's cases (no display, no throw): what check() shows. */
 export function runCheck(exerciseId: string, studentImpl: unknown, suite: CheckSuite = "visible"): CheckResult {
   const ex = EXERCISES[exerciseId] as Exercise<unknown[]> | undefined;
-  if (!ex) throw new Error(`teach.check(exerciseId): unknown exercise ${JSON.stringify(exerciseId)}; expected one of ${Object.keys(EXERCISES).join(", ")}`);
+  if (!ex)
+    throw new Error(
+      `teach.check(exerciseId): unknown exercise ${JSON.stringify(exerciseId)}; expected one of ${Object.keys(EXERCISES).join(", ")}`,
+    );
   if (typeof studentImpl !== "function") {
-    throw new Error(`teach.check(${JSON.stringify(exerciseId)}, studentImpl): studentImpl must be a function ${ex.signature}, got ${typeof studentImpl}`);
+    throw new Error(
+      `teach.check(${JSON.stringify(exerciseId)}, studentImpl): studentImpl must be a function ${ex.signature}, got ${typeof studentImpl}`,
+    );
   }
   const impl = studentImpl as (...args: unknown[]) => unknown;
   const runs = ex.cases
@@ -94,7 +104,7 @@ export function runCheck(exerciseId: string, studentImpl: unknown, suite: CheckS
       if ("error" in want) throw new Error(`teach.check: the reference failed on case "${c.name}": ${want.error}`);
       const got = run(ex, impl, c.args, "your function");
       const diff = "error" in got ? null : difference(want.value, got.value, ex.tolerance);
-      const detail = "error" in got ? `threw ${got.error}` : diff?.message ?? null;
+      const detail = "error" in got ? `threw ${got.error}` : (diff?.message ?? null);
       return { c, want: want.value, got, diff, detail };
     });
   const cases = runs.map((r): CaseResult => ({ name: r.c.name, passed: r.detail === null, detail: r.detail ?? "" }));
@@ -103,12 +113,22 @@ export function runCheck(exerciseId: string, studentImpl: unknown, suite: CheckS
   if (first) {
     const at = `Case "${first.c.name}" failed: ${first.detail}.`;
     const mistake = "error" in first.got ? null : diagnose(ex, runs as Diagnosed[], runs.indexOf(first));
-    hint = "error" in first.got ? `${at} Your function must run on this case and return ${ex.signature.split("=>").pop()!.trim()}.` : mistake ? `${at} Hint: ${mistake.hint}.` : at;
+    hint =
+      "error" in first.got
+        ? `${at} Your function must run on this case and return ${ex.signature.split("=>").pop()!.trim()}.`
+        : mistake
+          ? `${at} Hint: ${mistake.hint}.`
+          : at;
   }
   return { exercise: ex.id, suite, passed: cases.filter((r) => r.passed).length, total: cases.length, cases, hint };
 }
 
-type Diagnosed = { c: { args: () => unknown[] }; want: Plain; got: { value: Plain } | { error: string }; diff: Difference | null };
+type Diagnosed = {
+  c: { args: () => unknown[] };
+  want: Plain;
+  got: { value: Plain } | { error: string };
+  diff: Difference | null;
+};
 
 /**
  * The known mistake that best explains the student's outputs: it must reproduce the first failing case (the whole
@@ -125,7 +145,9 @@ function diagnose(ex: Exercise<unknown[]>, runs: Diagnosed[], firstFailing: numb
       const theirs = run(ex, mistake.impl, r.c.args, mistake.name);
       if ("error" in theirs) continue;
       const whole = difference(theirs.value, r.got.value, ex.tolerance) === null;
-      const departure = r.diff !== null && difference(valueAt(theirs.value, r.diff.at), valueAt(r.got.value, r.diff.at), ex.tolerance) === null;
+      const departure =
+        r.diff !== null &&
+        difference(valueAt(theirs.value, r.diff.at), valueAt(r.got.value, r.diff.at), ex.tolerance) === null;
       score += whole ? 2 : departure ? 1 : 0;
       if (i === firstFailing) explainsFirst = whole || departure;
     }
@@ -137,7 +159,10 @@ function diagnose(ex: Exercise<unknown[]>, runs: Diagnosed[], firstFailing: numb
 function tableHtml(result: CheckResult): string {
   const cell = "padding:4px 8px;border:1px solid #ccc;text-align:left;vertical-align:top";
   const rows = result.cases
-    .map((c) => `<tr><td style="${cell}">${escapeHtml(c.name)}</td><td style="${cell};background:${c.passed ? "#d4edda" : "#f8d7da"}">${c.passed ? "pass" : "FAIL"}</td><td style="${cell}">${escapeHtml(c.detail)}</td></tr>`)
+    .map(
+      (c) =>
+        `<tr><td style="${cell}">${escapeHtml(c.name)}</td><td style="${cell};background:${c.passed ? "#d4edda" : "#f8d7da"}">${c.passed ? "pass" : "FAIL"}</td><td style="${cell}">${escapeHtml(c.detail)}</td></tr>`,
+    )
     .join("\n");
   const head = ["Case", "Result", "Detail"].map((t) => `<th style="${cell};background:#f4f4f4">${t}</th>`).join("");
   const summary = `<p><b>${escapeHtml(result.exercise)}</b>: ${result.passed} of ${result.total} cases pass${result.hint ? "" : " ✓"}</p>`;
@@ -146,8 +171,15 @@ function tableHtml(result: CheckResult): string {
 }
 
 function tableText(result: CheckResult): string {
-  const table = asciiTable(["Case", "Result", "Detail"], result.cases.map((c) => [c.name, c.passed ? "pass" : "FAIL", c.detail])).join("\n");
-  return [`${result.exercise}: ${result.passed} of ${result.total} cases pass`, table, ...(result.hint ? [result.hint] : [])].join("\n");
+  const table = asciiTable(
+    ["Case", "Result", "Detail"],
+    result.cases.map((c) => [c.name, c.passed ? "pass" : "FAIL", c.detail]),
+  ).join("\n");
+  return [
+    `${result.exercise}: ${result.passed} of ${result.total} cases pass`,
+    table,
+    ...(result.hint ? [result.hint] : []),
+  ].join("\n");
 }
 
 /**
@@ -157,9 +189,12 @@ function tableText(result: CheckResult): string {
  */
 export function check(exerciseId: string, studentImpl: unknown, options: Partial<CheckOptions> = {}): CheckResult {
   const opts = { ...DEFAULT_CHECK_OPTIONS, ...options };
-  if (opts.suite !== "visible" && opts.suite !== "all") throw new Error(`teach.check: options.suite must be "visible" or "all", got ${JSON.stringify(opts.suite)}`);
+  if (opts.suite !== "visible" && opts.suite !== "all")
+    throw new Error(`teach.check: options.suite must be "visible" or "all", got ${JSON.stringify(opts.suite)}`);
   const result = runCheck(exerciseId, studentImpl, opts.suite);
-  display({ data: { [TEACH_MIME]: { check: result }, "text/html": tableHtml(result), "text/plain": tableText(result) } });
+  display({
+    data: { [TEACH_MIME]: { check: result }, "text/html": tableHtml(result), "text/plain": tableText(result) },
+  });
   if (result.passed < result.total && opts.throwOnFailure) throw new CheckFailedError(result);
   return result;
 }

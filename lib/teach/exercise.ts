@@ -41,16 +41,21 @@ export interface Exercise<Args extends unknown[] = unknown[]> {
 /** Tensors and typed arrays as nested plain arrays; records field by field. */
 export function plain(value: unknown, what: string): Plain {
   if (value instanceof tf.Tensor) return value.arraySync() as Plain;
-  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) return Array.from(value as unknown as ArrayLike<number>);
+  if (ArrayBuffer.isView(value) && !(value instanceof DataView))
+    return Array.from(value as unknown as ArrayLike<number>);
   if (typeof value === "number" || value === null) return value;
   if (Array.isArray(value)) return value.map((v, i) => plain(v, `${what}[${i}]`));
-  throw new Error(`${what} is ${value === undefined ? "undefined" : typeof value}; expected a tensor, a typed array or numbers`);
+  throw new Error(
+    `${what} is ${value === undefined ? "undefined" : typeof value}; expected a tensor, a typed array or numbers`,
+  );
 }
 
 /** The field `key` of a returned record, or an error naming it. */
 export function field(output: unknown, key: string, fn: string): unknown {
   if (output === null || typeof output !== "object" || !(key in output)) {
-    throw new Error(`${fn} must return an object with a "${key}" field, got ${output === null ? "null" : typeof output}`);
+    throw new Error(
+      `${fn} must return an object with a "${key}" field, got ${output === null ? "null" : typeof output}`,
+    );
   }
   return (output as Record<string, unknown>)[key];
 }
@@ -67,19 +72,26 @@ export function difference(want: Plain, got: Plain, tol: number, at: (string | n
   const differ = (message: string): Difference => ({ at, message: `${path}${message}` });
   if (typeof want === "number" || want === null) {
     if (typeof got !== "number" && got !== null) return differ(` should be a number, got ${describe(got)}`);
-    const same = want === null || got === null ? want === got : Number.isNaN(want) || Number.isNaN(got) ? Number.isNaN(want) && Number.isNaN(got) : want === got || Math.abs(want - got) <= tol * (1 + Math.abs(want));
+    const same =
+      want === null || got === null
+        ? want === got
+        : Number.isNaN(want) || Number.isNaN(got)
+          ? Number.isNaN(want) && Number.isNaN(got)
+          : want === got || Math.abs(want - got) <= tol * (1 + Math.abs(want));
     return same ? null : differ(`: expected ${show(want)}, got ${show(got)}`);
   }
   if (Array.isArray(want)) {
     if (!Array.isArray(got)) return differ(` should be an array of ${want.length}, got ${describe(got)}`);
-    if (got.length !== want.length) return differ(` has length ${got.length}; expected ${want.length} (shape ${shapeOf(want)})`);
+    if (got.length !== want.length)
+      return differ(` has length ${got.length}; expected ${want.length} (shape ${shapeOf(want)})`);
     for (let i = 0; i < want.length; i++) {
       const d = difference(want[i], got[i], tol, [...at, i]);
       if (d) return d;
     }
     return null;
   }
-  if (got === null || typeof got !== "object" || Array.isArray(got)) return differ(` should be a record, got ${describe(got)}`);
+  if (got === null || typeof got !== "object" || Array.isArray(got))
+    return differ(` should be a record, got ${describe(got)}`);
   for (const key of Object.keys(want)) {
     const d = difference(want[key], got[key] ?? null, tol, [...at, key]);
     if (d) return d;
@@ -104,7 +116,13 @@ function shapeOf(value: Plain): string {
 }
 
 function describe(value: Plain): string {
-  return Array.isArray(value) ? `an array of shape ${shapeOf(value)}` : value === null ? "null" : typeof value === "object" ? "a record" : show(value);
+  return Array.isArray(value)
+    ? `an array of shape ${shapeOf(value)}`
+    : value === null
+      ? "null"
+      : typeof value === "object"
+        ? "a record"
+        : show(value);
 }
 
 function show(value: number | null): string {

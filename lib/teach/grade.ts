@@ -52,7 +52,8 @@ export const DEFAULT_GRADE: Readonly<GradeConfig> = Object.freeze({
 });
 
 /** Errors thrown by tslab's compiler host itself (converter.js), not by the code being compiled. */
-const COMPILER_INTERNAL_ERROR = /Unexpected pending rebuildTimer|rebuildTimer is not set properly|clearing unexpected tiemr/;
+const COMPILER_INTERNAL_ERROR =
+  /Unexpected pending rebuildTimer|rebuildTimer is not set properly|clearing unexpected tiemr/;
 
 /** One graded cell's outcome. */
 export interface CellGrade {
@@ -91,9 +92,9 @@ const GRADER_CELL = "moelab_grader";
 
 /** Runs first: process.exit and process.abort throw instead of ending the kernel (and the grading of later cells). */
 const GUARD_SOURCE = [
-  "for (const name of [\"exit\", \"abort\"] as const) {",
+  'for (const name of ["exit", "abort"] as const) {',
   "  (process as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {",
-  "    throw new Error(`process.${name}(${args.join(\", \")}) is not allowed in a graded notebook`);",
+  '    throw new Error(`process.${name}(${args.join(", ")}) is not allowed in a graded notebook`);',
   "  };",
   "}",
 ].join("\n");
@@ -112,7 +113,9 @@ export function assembleSubmission(source: Notebook, submission: Notebook): { no
   const issues: string[] = [];
   const byId = new Map<string, Cell>();
   const added = new Map<string | null, Cell[]>(); // student cells with no known grade_id, by the grade_id before them
-  const known = new Set(source.cells.map((c) => nbgraderOf(c)?.grade_id).filter((id): id is string => id !== undefined));
+  const known = new Set(
+    source.cells.map((c) => nbgraderOf(c)?.grade_id).filter((id): id is string => id !== undefined),
+  );
   let anchor: string | null = null;
   for (const cell of submission.cells) {
     const id = nbgraderOf(cell)?.grade_id;
@@ -136,13 +139,16 @@ export function assembleSubmission(source: Notebook, submission: Notebook): { no
     if (meta.solution) {
       if (!theirs) issues.push(`missing cell ${meta.grade_id}: graded as the unanswered stub`);
       const kept = structuredClone(theirs && theirs.cell_type === cell.cell_type ? theirs : released.cells[i]);
-      if (theirs && theirs.cell_type !== cell.cell_type) issues.push(`cell ${meta.grade_id} was changed to ${theirs.cell_type}: graded as the unanswered stub`);
+      if (theirs && theirs.cell_type !== cell.cell_type)
+        issues.push(`cell ${meta.grade_id} was changed to ${theirs.cell_type}: graded as the unanswered stub`);
       kept.metadata = structuredClone(cell.metadata);
       cells.push(kept);
     } else {
       if (!theirs) issues.push(`missing cell ${meta.grade_id}: restored from the source version`);
       else if (![released.cells[i], cell].some((c) => cellChecksum(c.source) === cellChecksum(theirs.source))) {
-        issues.push(`edited locked cell ${meta.grade_id}: its checksum differs from the released version's; restored from the source version`);
+        issues.push(
+          `edited locked cell ${meta.grade_id}: its checksum differs from the released version's; restored from the source version`,
+        );
       }
       cells.push(releaseOutputs(cell));
     }
@@ -161,14 +167,21 @@ function releaseOutputs(cell: Cell): Cell {
 
 /** Cuts each code cell's outputs to `maxChars` characters in all (text beyond is replaced by a note). */
 export function truncateOutputs(nb: Notebook, maxChars: number): Notebook {
-  const cut = (text: string, budget: number) => (text.length <= budget ? text : `${text.slice(0, Math.max(0, budget))}\n[… ${text.length - Math.max(0, budget)} more characters cut by the grader]`);
+  const cut = (text: string, budget: number) =>
+    text.length <= budget
+      ? text
+      : `${text.slice(0, Math.max(0, budget))}\n[… ${text.length - Math.max(0, budget)} more characters cut by the grader]`;
   for (const cell of nb.cells) {
     if (cell.cell_type !== "code") continue;
     let budget = maxChars;
     const kept: Output[] = [];
     for (const out of cell.outputs) {
       if (budget <= 0) {
-        kept.push({ output_type: "stream", name: "stderr", text: `[… ${cell.outputs.length - kept.length} more outputs cut by the grader]` });
+        kept.push({
+          output_type: "stream",
+          name: "stderr",
+          text: `[… ${cell.outputs.length - kept.length} more outputs cut by the grader]`,
+        });
         break;
       }
       if (out.output_type === "stream") {
@@ -185,7 +198,8 @@ export function truncateOutputs(nb: Notebook, maxChars: number): Notebook {
           else if (mime === "text/plain" && typeof value === "string") data[mime] = cut(value, budget);
           budget -= Math.min(size, budget);
         }
-        if (!("text/plain" in data) && Object.keys(data).length === 0) data["text/plain"] = "[output cut by the grader]";
+        if (!("text/plain" in data) && Object.keys(data).length === 0)
+          data["text/plain"] = "[output cut by the grader]";
         kept.push({ ...out, data });
       }
     }
@@ -202,7 +216,9 @@ function errorMessage(cell: CodeCell): string | null {
 }
 
 function checksOf(cell: CodeCell): CheckResult[] {
-  return cell.outputs.flatMap((o) => ("data" in o && TEACH_MIME in o.data ? [(o.data[TEACH_MIME] as { check: CheckResult }).check] : []));
+  return cell.outputs.flatMap((o) =>
+    "data" in o && TEACH_MIME in o.data ? [(o.data[TEACH_MIME] as { check: CheckResult }).check] : [],
+  );
 }
 
 /** Scores of the graded cells of an executed, assembled notebook. */
@@ -212,45 +228,111 @@ export function scoreNotebook(executed: Notebook): CellGrade[] {
     if (!meta?.grade) return [];
     const points = meta.points ?? 0;
     if (meta.solution || cell.cell_type !== "code") {
-      return [{ gradeId: meta.grade_id, kind: "manual", points, score: null, status: "needs manual grading", message: cell.source, checks: [] }];
+      return [
+        {
+          gradeId: meta.grade_id,
+          kind: "manual",
+          points,
+          score: null,
+          status: "needs manual grading",
+          message: cell.source,
+          checks: [],
+        },
+      ];
     }
     const ran = cell.execution_count !== null || cell.outputs.length > 0;
     const error = errorMessage(cell);
     const status = !ran ? "not run" : error ? "failed" : "passed";
-    return [{ gradeId: meta.grade_id, kind: "auto", points, score: status === "passed" ? points : 0, status, message: error ?? "", checks: checksOf(cell) }];
+    return [
+      {
+        gradeId: meta.grade_id,
+        kind: "auto",
+        points,
+        score: status === "passed" ? points : 0,
+        status,
+        message: error ?? "",
+        checks: checksOf(cell),
+      },
+    ];
   });
 }
 
 /** Grades one submitted notebook of `lab` (its source is <exercisesDir>/<lab>.ipynb); writes nothing. */
-export async function gradeSubmission(student: string, path: string, config: Partial<GradeConfig> = {}): Promise<{ grade: SubmissionGrade; notebook: Notebook | null }> {
+export async function gradeSubmission(
+  student: string,
+  path: string,
+  config: Partial<GradeConfig> = {},
+): Promise<{ grade: SubmissionGrade; notebook: Notebook | null }> {
   const cfg = { ...DEFAULT_GRADE, ...config };
   const lab = basename(path).replace(/\.ipynb$/, "");
   const start = Date.now();
   const base = { student, lab, path, autoScore: 0, autoMax: 0, manualMax: 0, cells: [] as CellGrade[] };
   const sourcePath = join(cfg.exercisesDir, `${lab}.ipynb`);
   if (!existsSync(sourcePath)) {
-    return { grade: { ...base, status: "unknown exercise", issues: [`no exercise named ${lab} in ${cfg.exercisesDir}`], wallSeconds: 0 }, notebook: null };
+    return {
+      grade: {
+        ...base,
+        status: "unknown exercise",
+        issues: [`no exercise named ${lab} in ${cfg.exercisesDir}`],
+        wallSeconds: 0,
+      },
+      notebook: null,
+    };
   }
   const source = readNotebook(sourcePath);
-  const maxima = scoreNotebook(source).reduce((m, c) => (c.kind === "auto" ? { ...m, auto: m.auto + c.points } : { ...m, manual: m.manual + c.points }), { auto: 0, manual: 0 });
+  const maxima = scoreNotebook(source).reduce(
+    (m, c) => (c.kind === "auto" ? { ...m, auto: m.auto + c.points } : { ...m, manual: m.manual + c.points }),
+    { auto: 0, manual: 0 },
+  );
   let submission: Notebook;
   try {
     submission = readNotebook(path);
   } catch (e) {
     const issues = [`unreadable notebook: ${(e as Error).message}`];
-    return { grade: { ...base, autoMax: maxima.auto, manualMax: maxima.manual, status: "unreadable", issues, wallSeconds: (Date.now() - start) / 1000 }, notebook: null };
+    return {
+      grade: {
+        ...base,
+        autoMax: maxima.auto,
+        manualMax: maxima.manual,
+        status: "unreadable",
+        issues,
+        wallSeconds: (Date.now() - start) / 1000,
+      },
+      notebook: null,
+    };
   }
   const { notebook, issues } = assembleSubmission(source, submission);
-  const env = { ...process.env, JUPYTER_PATH: [...cfg.jupyterPath, process.env.JUPYTER_PATH ?? ""].filter(Boolean).join(delimiter) };
+  const env = {
+    ...process.env,
+    JUPYTER_PATH: [...cfg.jupyterPath, process.env.JUPYTER_PATH ?? ""].filter(Boolean).join(delimiter),
+  };
   const cwd = mkdtempSync(join(tmpdir(), "moelab-grade-"));
   try {
     const spec = findKernelSpec(cfg.kernel, env);
-    let run = await executeNotebook(notebook, { spec, cwd, cellTimeout: cfg.cellTimeout, env, kernel: cfg.kernelConfig, continueOnError: true });
+    let run = await executeNotebook(notebook, {
+      spec,
+      cwd,
+      cellTimeout: cfg.cellTimeout,
+      env,
+      kernel: cfg.kernelConfig,
+      continueOnError: true,
+    });
     for (let retry = 1; retry <= cfg.compilerRetries; retry++) {
-      const internal = run.notebook.cells.flatMap((c) => (c.cell_type === "code" ? c.outputs : [])).find((o) => o.output_type === "error" && COMPILER_INTERNAL_ERROR.test(o.evalue));
+      const internal = run.notebook.cells
+        .flatMap((c) => (c.cell_type === "code" ? c.outputs : []))
+        .find((o) => o.output_type === "error" && COMPILER_INTERNAL_ERROR.test(o.evalue));
       if (!internal || internal.output_type !== "error") break;
-      issues.push(`run ${retry}: the kernel's TypeScript compiler failed internally (${internal.evalue}); graded again in a fresh kernel`);
-      run = await executeNotebook(notebook, { spec, cwd, cellTimeout: cfg.cellTimeout, env, kernel: cfg.kernelConfig, continueOnError: true });
+      issues.push(
+        `run ${retry}: the kernel's TypeScript compiler failed internally (${internal.evalue}); graded again in a fresh kernel`,
+      );
+      run = await executeNotebook(notebook, {
+        spec,
+        cwd,
+        cellTimeout: cfg.cellTimeout,
+        env,
+        kernel: cfg.kernelConfig,
+        continueOnError: true,
+      });
     }
     const executed = truncateOutputs(run.notebook, cfg.maxOutputChars);
     for (const cell of executed.cells) {
@@ -259,14 +341,27 @@ export async function gradeSubmission(student: string, path: string, config: Par
       const timeout = cell.outputs.find((o) => o.output_type === "error" && o.ename === "CellTimeoutError");
       if (timeout) issues.push(`cell ${id} ran past the ${cfg.cellTimeout} s cell timeout and was interrupted`);
     }
-    if (run.error && run.error.cellIndex === null) issues.push(`the notebook could not be run (${run.error.ename}: ${run.error.evalue})`);
+    if (run.error && run.error.cellIndex === null)
+      issues.push(`the notebook could not be run (${run.error.ename}: ${run.error.evalue})`);
     else if (run.error && run.error.recoverable === false) {
-      const id = run.error.cellIndex === null ? "(none)" : nbgraderOf(executed.cells[run.error.cellIndex])?.grade_id ?? "(student cell)";
+      const id =
+        run.error.cellIndex === null
+          ? "(none)"
+          : (nbgraderOf(executed.cells[run.error.cellIndex])?.grade_id ?? "(student cell)");
       issues.push(`the kernel could not go on after cell ${id} (${run.error.ename}); the cells after it were not run`);
     }
     const cells = scoreNotebook(executed);
     const autoScore = cells.reduce((s, c) => s + (c.score ?? 0), 0);
-    const grade: SubmissionGrade = { ...base, status: "graded", autoScore, autoMax: maxima.auto, manualMax: maxima.manual, cells, issues, wallSeconds: (Date.now() - start) / 1000 };
+    const grade: SubmissionGrade = {
+      ...base,
+      status: "graded",
+      autoScore,
+      autoMax: maxima.auto,
+      manualMax: maxima.manual,
+      cells,
+      issues,
+      wallSeconds: (Date.now() - start) / 1000,
+    };
     return { grade, notebook: executed };
   } finally {
     rmSync(cwd, { recursive: true, force: true });
@@ -276,22 +371,37 @@ export async function gradeSubmission(student: string, path: string, config: Par
 /** The feedback page of one submission. */
 export function feedbackHtml(grade: SubmissionGrade): string {
   const td = "padding:4px 8px;border:1px solid #ccc;text-align:left;vertical-align:top";
-  const colour: Record<CellGrade["status"], string> = { passed: "#d4edda", failed: "#f8d7da", "not run": "#f8d7da", "needs manual grading": "#e2e3e5" };
+  const colour: Record<CellGrade["status"], string> = {
+    passed: "#d4edda",
+    failed: "#f8d7da",
+    "not run": "#f8d7da",
+    "needs manual grading": "#e2e3e5",
+  };
   const rows = grade.cells
     .map((c) => {
       const score = c.score === null ? "—" : String(c.score);
-      const detail = c.kind === "manual" ? `<pre style="white-space:pre-wrap">${escapeHtml(c.message)}</pre>` : escapeHtml(c.message);
+      const detail =
+        c.kind === "manual"
+          ? `<pre style="white-space:pre-wrap">${escapeHtml(c.message)}</pre>`
+          : escapeHtml(c.message);
       return `<tr><td style="${td}">${escapeHtml(c.gradeId)}</td><td style="${td}">${score} / ${c.points}</td><td style="${td};background:${colour[c.status]}">${c.status}</td><td style="${td}">${detail}</td></tr>`;
     })
     .join("\n");
   const checks = grade.cells
     .flatMap((c) => c.checks)
     .map((r) => {
-      const cases = r.cases.map((k) => `<li>${k.passed ? "pass" : "<b>FAIL</b>"}: ${escapeHtml(k.name)}${k.detail ? ` — ${escapeHtml(k.detail)}` : ""}</li>`).join("");
+      const cases = r.cases
+        .map(
+          (k) =>
+            `<li>${k.passed ? "pass" : "<b>FAIL</b>"}: ${escapeHtml(k.name)}${k.detail ? ` — ${escapeHtml(k.detail)}` : ""}</li>`,
+        )
+        .join("");
       return `<h3>${escapeHtml(r.exercise)} (${r.suite === "all" ? "all tests" : "visible tests"}): ${r.passed} of ${r.total}</h3><ul>${cases}</ul>${r.hint ? `<p>${escapeHtml(r.hint)}</p>` : ""}`;
     })
     .join("\n");
-  const issues = grade.issues.length ? `<h2>Notes from the grader</h2><ul>${grade.issues.map((i) => `<li>${escapeHtml(i)}</li>`).join("")}</ul>` : "";
+  const issues = grade.issues.length
+    ? `<h2>Notes from the grader</h2><ul>${grade.issues.map((i) => `<li>${escapeHtml(i)}</li>`).join("")}</ul>`
+    : "";
   return `<!doctype html>
 <html><head><meta charset="utf-8"><title>${escapeHtml(grade.lab)}: ${escapeHtml(grade.student)}</title></head>
 <body style="font-family:sans-serif;max-width:60em;margin:2em auto">
@@ -312,7 +422,9 @@ const csvField = (v: string | number) => (/[",\n]/.test(String(v)) ? `"${String(
 /** The class CSV: one row per submission. */
 export function gradesCsv(grades: readonly SubmissionGrade[]): string {
   const head = ["student", "lab", "status", "auto_score", "auto_max", "manual_max", "issues"];
-  const rows = grades.map((g) => [g.student, g.lab, g.status, g.autoScore, g.autoMax, g.manualMax, g.issues.join("; ")].map(csvField).join(","));
+  const rows = grades.map((g) =>
+    [g.student, g.lab, g.status, g.autoScore, g.autoMax, g.manualMax, g.issues.join("; ")].map(csvField).join(","),
+  );
   return [head.join(","), ...rows].join("\n") + "\n";
 }
 
@@ -334,7 +446,11 @@ export function listSubmissions(dir: string): { student: string; path: string }[
  * Grades every submission under `submissionsDir` one after another, each in a fresh kernel; writes
  * <outDir>/<student>/<lab>.json, .html and the graded .ipynb, and <outDir>/grades.csv. Returns the grades.
  */
-export async function gradeAll(submissionsDir: string, outDir: string, config: Partial<GradeConfig> = {}): Promise<SubmissionGrade[]> {
+export async function gradeAll(
+  submissionsDir: string,
+  outDir: string,
+  config: Partial<GradeConfig> = {},
+): Promise<SubmissionGrade[]> {
   const submissions = listSubmissions(submissionsDir);
   const grades: SubmissionGrade[] = [];
   for (const { student, path } of submissions) {
@@ -344,7 +460,9 @@ export async function gradeAll(submissionsDir: string, outDir: string, config: P
     writeFileSync(join(dir, `${grade.lab}.json`), JSON.stringify(grade, null, 2) + "\n");
     writeFileSync(join(dir, `${grade.lab}.html`), feedbackHtml(grade));
     if (notebook) writeNotebook(join(dir, `${grade.lab}.ipynb`), notebook);
-    config.onProgress?.(`${student}/${grade.lab}: ${grade.autoScore} / ${grade.autoMax}${grade.issues.length ? ` (${grade.issues.length} note${grade.issues.length > 1 ? "s" : ""})` : ""}`);
+    config.onProgress?.(
+      `${student}/${grade.lab}: ${grade.autoScore} / ${grade.autoMax}${grade.issues.length ? ` (${grade.issues.length} note${grade.issues.length > 1 ? "s" : ""})` : ""}`,
+    );
     grades.push(grade);
   }
   mkdirSync(outDir, { recursive: true });

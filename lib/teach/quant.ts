@@ -32,7 +32,10 @@ export const int8Symmetric: Exercise<ValuesArgs> = {
     valuesCase("amax 127 (scale 1), ties ±0.5, ±1.5, ±2.5, 3.5", [127, 0.5, 1.5, 2.5, 3.5, -0.5, -1.5, -2.5]),
     valuesCase("amax from a negative value (−254, scale 2), ties 2.5 and −0.5", [-254, 5, 3, -1, 100]),
     valuesCase("all zeros (scale 1)", [0, 0, 0]),
-    valuesCase("64 normal values", Array.from({ length: 64 }, () => random.normal())),
+    valuesCase(
+      "64 normal values",
+      Array.from({ length: 64 }, () => random.normal()),
+    ),
     valuesCase("hidden: ties at large codes ±125.5, ±126.5", [127, 125.5, 126.5, -125.5, -126.5, 4.5], true),
   ],
   reference: (x) => {
@@ -66,7 +69,10 @@ export const int8Symmetric: Exercise<ValuesArgs> = {
 };
 
 /** An E4M3 encoder with deliberate changes, for the known mistakes (saturating unless `overflowNaN`). */
-function variantE4M3(x: Float32Array, change: { round?: (v: number) => number; flushSubnormals?: boolean; overflowNaN?: boolean }): Uint8Array {
+function variantE4M3(
+  x: Float32Array,
+  change: { round?: (v: number) => number; flushSubnormals?: boolean; overflowNaN?: boolean },
+): Uint8Array {
   const round = change.round ?? roundHalfEven;
   return Uint8Array.from(x, (v) => {
     if (Number.isNaN(v)) return 0x7f;
@@ -88,11 +94,18 @@ export const e4m3Encode: Exercise<ValuesArgs> = {
     valuesCase("ties between codes: 1 + 1/16, 1 + 3/16, 17, 19", [1.0625, 1.1875, 17, 19, -17]),
     valuesCase("subnormals: 2⁻⁹, 3·2⁻¹⁰, 2⁻⁷, 2⁻¹⁰", [2 ** -9, 3 * 2 ** -10, 2 ** -7, 2 ** -10, -(2 ** -8)]),
     valuesCase("overflow saturates: 470, −1000, Infinity; NaN", [470, -1000, Infinity, NaN]),
-    valuesCase("hidden: 64 values of spread magnitude", Array.from({ length: 64 }, () => random.normal() * 2 ** Math.round(random.normal() * 6)), true),
+    valuesCase(
+      "hidden: 64 values of spread magnitude",
+      Array.from({ length: 64 }, () => random.normal() * 2 ** Math.round(random.normal() * 6)),
+      true,
+    ),
   ],
   reference: (x) => fp8Encode(x, "e4m3", { saturate: true }),
   toPlain: (output) => {
-    if (!(output instanceof Uint8Array)) throw new Error(`your encoder must return a Uint8Array of codes, got ${output?.constructor?.name ?? typeof output}`);
+    if (!(output instanceof Uint8Array))
+      throw new Error(
+        `your encoder must return a Uint8Array of codes, got ${output?.constructor?.name ?? typeof output}`,
+      );
     return plain(output, "codes");
   },
   tolerance: 0,

@@ -48,12 +48,22 @@ export function nbgraderOf(cell: Cell): NbgraderMetadata | null {
 
 /** sha256 of a cell's source with line endings and trailing blanks normalised (what "edited" compares). */
 export function cellChecksum(source: string): string {
-  const text = source.replace(/\r\n?/g, "\n").split("\n").map((l) => l.trimEnd()).join("\n").trim();
+  const text = source
+    .replace(/\r\n?/g, "\n")
+    .split("\n")
+    .map((l) => l.trimEnd())
+    .join("\n")
+    .trim();
   return createHash("sha256").update(text).digest("hex");
 }
 
 /** The lines of `source` split into those outside and inside begin/end regions; throws on unbalanced markers. */
-function regions(source: string, begin: string, end: string, where: string): { line: string; inside: boolean; marker: boolean }[] {
+function regions(
+  source: string,
+  begin: string,
+  end: string,
+  where: string,
+): { line: string; inside: boolean; marker: boolean }[] {
   let inside = false;
   const lines = source.split("\n").map((line) => {
     if (line.includes(begin)) {
@@ -89,8 +99,14 @@ function replaceRegions(source: string, begin: string, end: string, stub: string
 function secretLines(cell: Cell, cfg: ReleaseConfig, where: string): string[] {
   const meta = nbgraderOf(cell);
   if (!meta) return [];
-  const pick = (begin: string, end: string) => regions(cell.source, begin, end, where).filter((r) => r.inside && !r.marker).map((r) => r.line.trim());
-  if (meta.solution) return cell.source.includes(cfg.beginSolution) ? pick(cfg.beginSolution, cfg.endSolution) : cell.source.split("\n").map((l) => l.trim());
+  const pick = (begin: string, end: string) =>
+    regions(cell.source, begin, end, where)
+      .filter((r) => r.inside && !r.marker)
+      .map((r) => r.line.trim());
+  if (meta.solution)
+    return cell.source.includes(cfg.beginSolution)
+      ? pick(cfg.beginSolution, cfg.endSolution)
+      : cell.source.split("\n").map((l) => l.trim());
   if (meta.grade) return pick(cfg.beginHidden, cfg.endHidden);
   return [];
 }
@@ -106,7 +122,9 @@ export function releaseCell(cell: Cell, config: Partial<ReleaseConfig> = {}, whe
   const meta = nbgraderOf(copy);
   if (meta?.solution) {
     const stub = copy.cell_type === "code" ? cfg.codeStub : cfg.textStub;
-    copy.source = copy.source.includes(cfg.beginSolution) ? replaceRegions(copy.source, cfg.beginSolution, cfg.endSolution, stub, where) : stub;
+    copy.source = copy.source.includes(cfg.beginSolution)
+      ? replaceRegions(copy.source, cfg.beginSolution, cfg.endSolution, stub, where)
+      : stub;
   } else if (meta?.grade) {
     copy.source = replaceRegions(copy.source, cfg.beginHidden, cfg.endHidden, null, where).replace(/\n+$/, "");
   }
@@ -114,9 +132,16 @@ export function releaseCell(cell: Cell, config: Partial<ReleaseConfig> = {}, whe
 }
 
 /** Throws, listing them, when lines that occur only in solutions or hidden tests of `source` appear in `released`. */
-export function checkNoLeak(source: Notebook, released: Notebook, config: Partial<ReleaseConfig> = {}, name = "notebook"): void {
+export function checkNoLeak(
+  source: Notebook,
+  released: Notebook,
+  config: Partial<ReleaseConfig> = {},
+  name = "notebook",
+): void {
   const cfg = { ...DEFAULT_RELEASE, ...config };
-  const secret = new Set(source.cells.flatMap((cell, i) => secretLines(cell, cfg, `${name} cell ${i}`)).filter((l) => /[A-Za-z0-9]/.test(l)));
+  const secret = new Set(
+    source.cells.flatMap((cell, i) => secretLines(cell, cfg, `${name} cell ${i}`)).filter((l) => /[A-Za-z0-9]/.test(l)),
+  );
   // Lines that also occur outside the secret regions (a closing brace, a signature) are not secrets.
   for (const [i, cell] of source.cells.entries()) {
     const hidden = new Set(secretLines(cell, cfg, `${name} cell ${i}`));
@@ -132,12 +157,16 @@ export function checkNoLeak(source: Notebook, released: Notebook, config: Partia
     }
     if (cell.cell_type === "code" && cell.outputs.length) leaks.push(`cell ${i}: outputs were not cleared`);
   }
-  if (leaks.length) throw new Error(`release(${name}): solution text leaked into the student version:\n  ${leaks.join("\n  ")}`);
+  if (leaks.length)
+    throw new Error(`release(${name}): solution text leaked into the student version:\n  ${leaks.join("\n  ")}`);
 }
 
 /** The student version of an exercise notebook; throws if a solution line or hidden test survives. */
 export function releaseNotebook(source: Notebook, config: Partial<ReleaseConfig> = {}, name = "notebook"): Notebook {
-  const released: Notebook = { ...structuredClone(source), cells: source.cells.map((c, i) => releaseCell(c, config, `${name} cell ${i}`)) };
+  const released: Notebook = {
+    ...structuredClone(source),
+    cells: source.cells.map((c, i) => releaseCell(c, config, `${name} cell ${i}`)),
+  };
   checkNoLeak(source, released, config, name);
   return released;
 }
@@ -148,7 +177,10 @@ export function releaseAll(exercisesDir: string, outDir: string, config: Partial
   if (names.length === 0) throw new Error(`releaseAll(exercisesDir): no notebooks in ${exercisesDir}`);
   mkdirSync(outDir, { recursive: true });
   for (const name of names) {
-    writeNotebook(join(outDir, `${name}.ipynb`), releaseNotebook(readNotebook(join(exercisesDir, `${name}.ipynb`)), config, name));
+    writeNotebook(
+      join(outDir, `${name}.ipynb`),
+      releaseNotebook(readNotebook(join(exercisesDir, `${name}.ipynb`)), config, name),
+    );
   }
   return names;
 }

@@ -25,7 +25,15 @@ function normals(seed: number, n: number, scale = 1): number[] {
   return Array.from({ length: n }, () => scale * rng.normal());
 }
 
-function gateCase(name: string, T: number, E: number, bias: number[] | null, cfg: GateExerciseConfig, seed: number, hidden = false) {
+function gateCase(
+  name: string,
+  T: number,
+  E: number,
+  bias: number[] | null,
+  cfg: GateExerciseConfig,
+  seed: number,
+  hidden = false,
+) {
   return {
     name,
     hidden,
@@ -42,15 +50,27 @@ function gatePlain(output: unknown): Plain {
     throw new Error(`${fn}: weights and indices must both have shape [T, k]`);
   }
   const rows = indices.map((row, t) =>
-    (Array.isArray(row) ? row : [row]).map((e, j) => [e, (weights[t] as number[])?.[j]] as [number, number]).sort((a, b) => a[0] - b[0]),
+    (Array.isArray(row) ? row : [row])
+      .map((e, j) => [e, (weights[t] as number[])?.[j]] as [number, number])
+      .sort((a, b) => a[0] - b[0]),
   );
   return { experts: rows.map((r) => r.map((p) => p[0])), weights: rows.map((r) => r.map((p) => p[1])) };
 }
 
 /** A gate written with one deliberate change, for the known mistakes. */
-function variantGate(logits: tf.Tensor2D, bias: tf.Tensor1D | null, cfg: GateExerciseConfig, change: { softmaxAxis?: number; maskValue?: number; biasedWeights?: boolean }): GateResult {
+function variantGate(
+  logits: tf.Tensor2D,
+  bias: tf.Tensor1D | null,
+  cfg: GateExerciseConfig,
+  change: { softmaxAxis?: number; maskValue?: number; biasedWeights?: boolean },
+): GateResult {
   const [T, E] = logits.shape;
-  const scores = cfg.scoreFunc === "softmax" ? tf.softmax(change.softmaxAxis === 0 ? logits.transpose() : logits).transpose(change.softmaxAxis === 0 ? [1, 0] : [0, 1]) : tf.sigmoid(logits); // [T, E]
+  const scores =
+    cfg.scoreFunc === "softmax"
+      ? tf
+          .softmax(change.softmaxAxis === 0 ? logits.transpose() : logits)
+          .transpose(change.softmaxAxis === 0 ? [1, 0] : [0, 1])
+      : tf.sigmoid(logits); // [T, E]
   let sel = bias ? tf.add(scores, bias) : scores; // [T, E]
   if (cfg.nGroups > 1) {
     const S = E / cfg.nGroups;
@@ -74,12 +94,48 @@ export const topkGate: Exercise<GateArgs> = {
   id: "moe.topkGate",
   signature: "(logits: tf.Tensor2D, bias: tf.Tensor1D | null, cfg) => { weights: tf.Tensor2D; indices: tf.Tensor2D }",
   cases: [
-    gateCase("softmax, 3 tokens × 4 experts, top-2", 3, 4, null, { topK: 2, scoreFunc: "softmax", nGroups: 1, topkGroups: 1, routeScale: 1 }, 1),
-    gateCase("softmax, 2 tokens × 6 experts, top-3, route scale 2", 2, 6, null, { topK: 3, scoreFunc: "softmax", nGroups: 1, topkGroups: 1, routeScale: 2 }, 2),
+    gateCase(
+      "softmax, 3 tokens × 4 experts, top-2",
+      3,
+      4,
+      null,
+      { topK: 2, scoreFunc: "softmax", nGroups: 1, topkGroups: 1, routeScale: 1 },
+      1,
+    ),
+    gateCase(
+      "softmax, 2 tokens × 6 experts, top-3, route scale 2",
+      2,
+      6,
+      null,
+      { topK: 3, scoreFunc: "softmax", nGroups: 1, topkGroups: 1, routeScale: 2 },
+      2,
+    ),
     gateCase("sigmoid, 4 groups keep 2, no bias", 3, 8, null, { ...V3_LIKE, topK: 3 }, 3),
-    gateCase("sigmoid + negative bias, 4 groups keep 2", 2, 8, [-1, -0.8, -1.2, -0.9, -1.1, -1, -0.7, -1.3], V3_LIKE, 4),
-    gateCase("sigmoid + bias: weights from unbiased scores", 2, 8, [0.5, -0.5, 0.3, 0, -0.2, 0.4, 0.1, -0.1], { ...V3_LIKE, topkGroups: 4 }, 5),
-    gateCase("hidden: V3-like, 8 tokens × 16 experts, top-4", 8, 16, normals(7, 16, 0.5), { topK: 4, scoreFunc: "sigmoid", nGroups: 4, topkGroups: 2, routeScale: 2.5 }, 6, true),
+    gateCase(
+      "sigmoid + negative bias, 4 groups keep 2",
+      2,
+      8,
+      [-1, -0.8, -1.2, -0.9, -1.1, -1, -0.7, -1.3],
+      V3_LIKE,
+      4,
+    ),
+    gateCase(
+      "sigmoid + bias: weights from unbiased scores",
+      2,
+      8,
+      [0.5, -0.5, 0.3, 0, -0.2, 0.4, 0.1, -0.1],
+      { ...V3_LIKE, topkGroups: 4 },
+      5,
+    ),
+    gateCase(
+      "hidden: V3-like, 8 tokens × 16 experts, top-4",
+      8,
+      16,
+      normals(7, 16, 0.5),
+      { topK: 4, scoreFunc: "sigmoid", nGroups: 4, topkGroups: 2, routeScale: 2.5 },
+      6,
+      true,
+    ),
   ],
   reference: (logits, bias, cfg) => {
     const E = logits.shape[1];
@@ -121,7 +177,11 @@ function switchCase(name: string, T: number, E: number, k: number, seed: number,
 }
 
 /** Switch loss with one deliberate change, for the known mistakes. */
-function variantSwitch(probs: tf.Tensor2D, indices: tf.Tensor2D, change: { perToken?: boolean; noE?: boolean }): tf.Scalar {
+function variantSwitch(
+  probs: tf.Tensor2D,
+  indices: tf.Tensor2D,
+  change: { perToken?: boolean; noE?: boolean },
+): tf.Scalar {
   const [T, E] = probs.shape;
   const k = indices.shape[1];
   const counts = tf.sum(tf.oneHot(indices, E), [0, 1]); // [E]
@@ -138,18 +198,30 @@ export const switchBalanceLoss: Exercise<SwitchArgs> = {
   cases: [
     {
       name: "uniform routing: 4 tokens, 4 experts, top-1 (loss 1)",
-      args: (): SwitchArgs => [tf.fill([4, 4], 0.25) as tf.Tensor2D, tf.tensor2d([[0], [1], [2], [3]], [4, 1], "int32")],
+      args: (): SwitchArgs => [
+        tf.fill([4, 4], 0.25) as tf.Tensor2D,
+        tf.tensor2d([[0], [1], [2], [3]], [4, 1], "int32"),
+      ],
     },
     {
       name: "all tokens to expert 0: 4 tokens, 4 experts, top-1",
-      args: (): SwitchArgs => [tf.tensor2d([[0.7, 0.1, 0.1, 0.1], [0.4, 0.2, 0.2, 0.2], [0.5, 0.3, 0.1, 0.1], [0.9, 0.05, 0.03, 0.02]]), tf.zeros([4, 1], "int32") as tf.Tensor2D],
+      args: (): SwitchArgs => [
+        tf.tensor2d([
+          [0.7, 0.1, 0.1, 0.1],
+          [0.4, 0.2, 0.2, 0.2],
+          [0.5, 0.3, 0.1, 0.1],
+          [0.9, 0.05, 0.03, 0.02],
+        ]),
+        tf.zeros([4, 1], "int32") as tf.Tensor2D,
+      ],
     },
     switchCase("softmax router, 6 tokens × 4 experts, top-2", 6, 4, 2, 11),
     switchCase("hidden: 32 tokens × 8 experts, top-2", 32, 8, 2, 12, true),
   ],
   reference: (probs, indices) => switchLoss(probs, indices).loss,
   toPlain: (output) => {
-    if (!(output instanceof tf.Tensor) || output.rank !== 0) throw new Error("your switch loss must return a scalar tensor (tf.Scalar)");
+    if (!(output instanceof tf.Tensor) || output.rank !== 0)
+      throw new Error("your switch loss must return a scalar tensor (tf.Scalar)");
     return output.dataSync()[0];
   },
   tolerance: 1e-5,

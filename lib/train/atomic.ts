@@ -2,7 +2,17 @@
 // the final name (rename(2) is atomic within a file system), fsync the folder so the rename itself is durable. A kill
 // at any point leaves either the old content or the new, never a mix. Reference: POSIX rename(2); the
 // write-fsync-rename protocol of SQLite's and LevelDB's documentation ("atomic commit", "CURRENT" file).
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from "node:fs";
 import * as path from "node:path";
 
 let counter = 0;
@@ -106,7 +116,8 @@ function removeDeadLeftovers(target: string): void {
   const dead = (pid: number) => Number.isSafeInteger(pid) && pid !== process.pid && !alive(pid);
   const aside = leftovers(target, "replaced").filter((l) => dead(l.pid));
   if (!existsSync(target) && aside.length) renameSync(aside.shift()!.file, target);
-  for (const l of [...aside, ...leftovers(target, "partial").filter((p) => dead(p.pid))]) rmSync(l.file, { recursive: true, force: true });
+  for (const l of [...aside, ...leftovers(target, "partial").filter((p) => dead(p.pid))])
+    rmSync(l.file, { recursive: true, force: true });
 }
 
 function alive(pid: number): boolean {

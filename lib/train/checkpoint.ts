@@ -57,7 +57,11 @@ export function checkpointName(step: number): string {
 export function latestCheckpoint(dir: string): string | null {
   if (!existsSync(dir)) return null;
   // "step-N", or ".step-N.replaced-…": the previous step-N when a save was killed while replacing it (./atomic.ts)
-  const names = new Set(readdirSync(dir).map((n) => /^\.?(step-\d+)(\.replaced-.*)?$/.exec(n)?.[1]).filter((n): n is string => n !== undefined));
+  const names = new Set(
+    readdirSync(dir)
+      .map((n) => /^\.?(step-\d+)(\.replaced-.*)?$/.exec(n)?.[1])
+      .filter((n): n is string => n !== undefined),
+  );
   const steps = [...names]
     .filter((n) => existsSync(path.join(readableFolder(path.join(dir, n)), CHECKPOINT_FILES.manifest)))
     .sort((a, b) => Number(a.slice(5)) - Number(b.slice(5)));
@@ -91,7 +95,11 @@ export function saveCheckpoint(dir: string, contents: CheckpointContents): void 
       tensors.set(`${dotted}.exp_avg`, m.m);
       tensors.set(`${dotted}.exp_avg_sq`, m.v);
     }
-    const meta = { iterations: String(state.iterations), accBeta1: String(state.accBeta1), accBeta2: String(state.accBeta2) };
+    const meta = {
+      iterations: String(state.iterations),
+      accBeta1: String(state.accBeta1),
+      accBeta2: String(state.accBeta2),
+    };
     files.set(CHECKPOINT_FILES.optimizer, encodeSafetensors(tensors, meta));
   }
   const info: CheckpointInfo = { step, seed, config };
@@ -113,7 +121,9 @@ function readCommitted(fn: string, target: string): Map<string, Uint8Array> {
   const file = path.join(dir, CHECKPOINT_FILES.manifest);
   if (!existsSync(file)) {
     const what = existsSync(dir) ? `no ${CHECKPOINT_FILES.manifest} in ${dir}` : `no checkpoint folder ${dir}`;
-    throw new Error(`${fn}: ${what}; it is not a committed checkpoint (its save was interrupted, or it was not written by saveCheckpoint)`);
+    throw new Error(
+      `${fn}: ${what}; it is not a committed checkpoint (its save was interrupted, or it was not written by saveCheckpoint)`,
+    );
   }
   let manifest: Manifest;
   try {
@@ -127,15 +137,20 @@ function readCommitted(fn: string, target: string): Map<string, Uint8Array> {
   const out = new Map<string, Uint8Array>();
   for (const [name, want] of Object.entries(manifest.files)) {
     const at = path.join(dir, name);
-    if (!existsSync(at)) throw new Error(`${fn}: ${name} is listed in ${CHECKPOINT_FILES.manifest} but missing from ${dir}`);
+    if (!existsSync(at))
+      throw new Error(`${fn}: ${name} is listed in ${CHECKPOINT_FILES.manifest} but missing from ${dir}`);
     const bytes = readFileSync(at);
     if (bytes.length !== want.bytes || sha256(bytes) !== want.sha256) {
-      throw new Error(`${fn}: ${name} in ${dir} does not match ${CHECKPOINT_FILES.manifest} (${bytes.length} bytes, expected ${want.bytes}; or a different SHA-256): the folder mixes files of different saves`);
+      throw new Error(
+        `${fn}: ${name} in ${dir} does not match ${CHECKPOINT_FILES.manifest} (${bytes.length} bytes, expected ${want.bytes}; or a different SHA-256): the folder mixes files of different saves`,
+      );
     }
     out.set(name, bytes);
   }
   if (!out.has(CHECKPOINT_FILES.config) || !out.has(CHECKPOINT_FILES.model)) {
-    throw new Error(`${fn}: ${CHECKPOINT_FILES.manifest} in ${dir} lists no ${CHECKPOINT_FILES.model} or ${CHECKPOINT_FILES.config}`);
+    throw new Error(
+      `${fn}: ${CHECKPOINT_FILES.manifest} in ${dir} lists no ${CHECKPOINT_FILES.model} or ${CHECKPOINT_FILES.config}`,
+    );
   }
   return out;
 }
@@ -143,9 +158,12 @@ function readCommitted(fn: string, target: string): Map<string, Uint8Array> {
 /** Checks config.json's fields; errors name the field. */
 function checkInfo(fn: string, info: unknown): CheckpointInfo {
   const i = info as Partial<CheckpointInfo> | null;
-  if (typeof i !== "object" || i === null) throw new Error(`${fn}: ${CHECKPOINT_FILES.config} must hold an object {step, seed, config}`);
-  if (!(Number.isSafeInteger(i.step) && i.step! >= 0)) throw new Error(`${fn}: ${CHECKPOINT_FILES.config}.step must be an integer ≥ 0, got ${i.step}`);
-  if (!(Number.isSafeInteger(i.seed) && i.seed! >= 0)) throw new Error(`${fn}: ${CHECKPOINT_FILES.config}.seed must be an integer ≥ 0, got ${i.seed}`);
+  if (typeof i !== "object" || i === null)
+    throw new Error(`${fn}: ${CHECKPOINT_FILES.config} must hold an object {step, seed, config}`);
+  if (!(Number.isSafeInteger(i.step) && i.step! >= 0))
+    throw new Error(`${fn}: ${CHECKPOINT_FILES.config}.step must be an integer ≥ 0, got ${i.step}`);
+  if (!(Number.isSafeInteger(i.seed) && i.seed! >= 0))
+    throw new Error(`${fn}: ${CHECKPOINT_FILES.config}.seed must be an integer ≥ 0, got ${i.seed}`);
   return { step: i.step!, seed: i.seed!, config: i.config ?? null };
 }
 
@@ -175,7 +193,8 @@ export function restoreCheckpoint(dir: string, module: Module, optimizer: AdamW 
   const files = readCommitted(fn, dir);
   const info = parseInfo(fn, files.get(CHECKPOINT_FILES.config)!);
   const optimizerBytes = files.get(CHECKPOINT_FILES.optimizer);
-  if (optimizer && !optimizerBytes) throw new Error(`${fn}: no ${CHECKPOINT_FILES.optimizer} in ${dir} (it was saved without an optimizer)`);
+  if (optimizer && !optimizerBytes)
+    throw new Error(`${fn}: no ${CHECKPOINT_FILES.optimizer} in ${dir} (it was saved without an optimizer)`);
   const weights = decodeSafetensors(files.get(CHECKPOINT_FILES.model)!);
   const saved = optimizer ? decodeSafetensors(optimizerBytes!) : null;
   try {
@@ -190,7 +209,11 @@ export function restoreCheckpoint(dir: string, module: Module, optimizer: AdamW 
 }
 
 /** The optimizer state in `saved`, checked against the module's parameters (names, shapes, float32) and its metadata. */
-function optimizerState(fn: string, module: Module, saved: { tensors: Map<string, tf.Tensor>; metadata: Record<string, string> }) {
+function optimizerState(
+  fn: string,
+  module: Module,
+  saved: { tensors: Map<string, tf.Tensor>; metadata: Record<string, string> },
+) {
   const params = module.namedParameters();
   const moments = new Map<string, { m: tf.Tensor; v: tf.Tensor }>();
   for (const key of saved.tensors.keys()) {
@@ -203,7 +226,9 @@ function optimizerState(fn: string, module: Module, saved: { tensors: Map<string
     if (!m || !v) throw new Error(`${fn}: optimizer state of "${dotted}" lacks ${m ? "exp_avg_sq" : "exp_avg"}`);
     for (const t of [m, v]) {
       if (!tf.util.arraysEqual(t.shape, param.shape) || t.dtype !== "float32") {
-        throw new Error(`${fn}: optimizer state "${key}" is ${t.dtype} [${t.shape}], expected float32 [${param.shape}]`);
+        throw new Error(
+          `${fn}: optimizer state "${key}" is ${t.dtype} [${t.shape}], expected float32 [${param.shape}]`,
+        );
       }
     }
     moments.set(param.name, { m, v });
@@ -212,9 +237,14 @@ function optimizerState(fn: string, module: Module, saved: { tensors: Map<string
   const iterations = Number(meta.iterations);
   const accBeta1 = Number(meta.accBeta1);
   const accBeta2 = Number(meta.accBeta2);
-  if (!(Number.isSafeInteger(iterations) && iterations >= 0)) throw new Error(`${fn}: optimizer metadata iterations must be an integer ≥ 0, got "${meta.iterations}"`);
-  for (const [key, value] of [["accBeta1", accBeta1], ["accBeta2", accBeta2]] as const) {
-    if (!(value >= 0 && value <= 1)) throw new Error(`${fn}: optimizer metadata ${key} must be in [0, 1], got "${meta[key]}"`);
+  if (!(Number.isSafeInteger(iterations) && iterations >= 0))
+    throw new Error(`${fn}: optimizer metadata iterations must be an integer ≥ 0, got "${meta.iterations}"`);
+  for (const [key, value] of [
+    ["accBeta1", accBeta1],
+    ["accBeta2", accBeta2],
+  ] as const) {
+    if (!(value >= 0 && value <= 1))
+      throw new Error(`${fn}: optimizer metadata ${key} must be in [0, 1], got "${meta[key]}"`);
   }
   return { iterations, accBeta1, accBeta2, moments };
 }

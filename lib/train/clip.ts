@@ -15,8 +15,13 @@ export function globalNorm(grads: readonly tf.Tensor[]): tf.Scalar {
  * The gradients scaled so that their global norm is at most `maxNorm`, and the norm before clipping. A pure function:
  * the inputs are not disposed; maxNorm = null (or Infinity) only measures the norm and returns the same tensors.
  */
-export function clipByGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number | null, eps = CLIP_EPS): { grads: tf.NamedTensorMap; norm: tf.Scalar } {
-  if (maxNorm !== null && !(maxNorm > 0)) throw new Error(`clipByGlobalNorm(grads, maxNorm): maxNorm must be > 0 or null, got ${maxNorm}`);
+export function clipByGlobalNorm(
+  grads: tf.NamedTensorMap,
+  maxNorm: number | null,
+  eps = CLIP_EPS,
+): { grads: tf.NamedTensorMap; norm: tf.Scalar } {
+  if (maxNorm !== null && !(maxNorm > 0))
+    throw new Error(`clipByGlobalNorm(grads, maxNorm): maxNorm must be > 0 or null, got ${maxNorm}`);
   const names = Object.keys(grads);
   const norm = globalNorm(names.map((n) => grads[n]));
   if (maxNorm === null || maxNorm === Infinity) return { grads: { ...grads }, norm };

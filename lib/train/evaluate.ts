@@ -28,7 +28,8 @@ export interface BatchSet<B> {
 
 /** Mean of `loss` over every batch of `set` (each batch weighted equally); the step passed to `loss` is -1. */
 export function evaluateLoss<B extends tf.TensorContainer>(loss: LossFn<B>, set: BatchSet<B>): number {
-  if (!(Number.isSafeInteger(set.count) && set.count >= 1)) throw new Error(`evaluateLoss(loss, set): set.count must be an integer ≥ 1, got ${set.count}`);
+  if (!(Number.isSafeInteger(set.count) && set.count >= 1))
+    throw new Error(`evaluateLoss(loss, set): set.count must be an integer ≥ 1, got ${set.count}`);
   let sum = 0;
   for (let i = 0; i < set.count; i++) {
     sum += tf.tidy(() => {
@@ -42,6 +43,9 @@ export function evaluateLoss<B extends tf.TensorContainer>(loss: LossFn<B>, set:
 }
 
 /** evaluateLoss on each named set: { name: mean loss } (e.g. the validation split of every domain of a mix). */
-export function evaluateSets<B extends tf.TensorContainer>(loss: LossFn<B>, sets: Record<string, BatchSet<B>>): Record<string, number> {
+export function evaluateSets<B extends tf.TensorContainer>(
+  loss: LossFn<B>,
+  sets: Record<string, BatchSet<B>>,
+): Record<string, number> {
   return Object.fromEntries(Object.entries(sets).map(([name, set]) => [name, evaluateLoss(loss, set)]));
 }

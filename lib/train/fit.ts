@@ -159,7 +159,10 @@ export interface FitResult {
 /** Merges and checks a fit config; errors name the field. */
 export function fitConfig(partial: FitOptions<tf.TensorContainer>["config"] = {}): FitConfig {
   const fn = "fit(options): config";
-  const cfg: FitConfig = { ...withDefaults("fit(options)", DEFAULT_FIT, partial), optimizer: withDefaults("fit(options)", DEFAULT_FIT.optimizer, partial.optimizer, [], "config.optimizer") };
+  const cfg: FitConfig = {
+    ...withDefaults("fit(options)", DEFAULT_FIT, partial),
+    optimizer: withDefaults("fit(options)", DEFAULT_FIT.optimizer, partial.optimizer, [], "config.optimizer"),
+  };
   const int = (name: string, v: number, min: number) => {
     if (!(Number.isSafeInteger(v) && v >= min)) throw new Error(`${fn}.${name} must be an integer ≥ ${min}, got ${v}`);
   };
@@ -168,10 +171,15 @@ export function fitConfig(partial: FitOptions<tf.TensorContainer>["config"] = {}
   int("logEvery", cfg.logEvery, 1);
   int("checkpointEvery", cfg.checkpointEvery, 0);
   checkSchedule(cfg.schedule);
-  const { learningRate: _, ...optimizer } = adamwConfig({ ...cfg.optimizer, learningRate: 0 }, DEFAULT_ADAMW, `${fn}.optimizer`);
+  const { learningRate: _, ...optimizer } = adamwConfig(
+    { ...cfg.optimizer, learningRate: 0 },
+    DEFAULT_ADAMW,
+    `${fn}.optimizer`,
+  );
   cfg.optimizer = optimizer;
   checkStepConfig(fn, cfg);
-  if (cfg.seed !== null && !(Number.isSafeInteger(cfg.seed) && cfg.seed >= 0)) throw new Error(`${fn}.seed must be a non-negative integer or null, got ${cfg.seed}`);
+  if (cfg.seed !== null && !(Number.isSafeInteger(cfg.seed) && cfg.seed >= 0))
+    throw new Error(`${fn}.seed must be a non-negative integer or null, got ${cfg.seed}`);
   if (!(cfg.yieldMs >= 0)) throw new Error(`${fn}.yieldMs must be ≥ 0, got ${cfg.yieldMs}`);
   return cfg;
 }
@@ -199,11 +207,24 @@ export async function fit<B extends tf.TensorContainer>(options: FitOptions<B>):
       const info = restoreCheckpoint(cfg.resumeFrom, module, optimizer);
       start = info.step;
       seed = info.seed;
-      if (start > cfg.steps) throw new Error(`fit(options): the checkpoint is at step ${start}, past config.steps = ${cfg.steps}`);
+      if (start > cfg.steps)
+        throw new Error(`fit(options): the checkpoint is at step ${start}, past config.steps = ${cfg.steps}`);
     }
     const log = cfg.metricsPath === null ? null : new MetricsLog(cfg.metricsPath, cfg.resumeFrom !== null);
     const bar = cfg.progress ? progress(cfg.steps - start, { label: cfg.label, unit: "step" }) : null;
-    const result: FitResult = { startStep: start, steps: cfg.steps, history: [], evals: [], skippedSteps: [], tokens: 0, trainMs: 0, wallMs: 0, tokensPerSecond: 0, seed, checkpoint: null };
+    const result: FitResult = {
+      startStep: start,
+      steps: cfg.steps,
+      history: [],
+      evals: [],
+      skippedSteps: [],
+      tokens: 0,
+      trainMs: 0,
+      wallMs: 0,
+      tokensPerSecond: 0,
+      seed,
+      checkpoint: null,
+    };
     const pause = yielder(cfg.yieldMs);
     const every = (n: number, step: number) => step + 1 === cfg.steps || (n > 0 && (step + 1) % n === 0);
     try {
@@ -226,18 +247,38 @@ export async function fit<B extends tf.TensorContainer>(options: FitOptions<B>):
         result.history.push(record);
         if (record.skipped) {
           result.skippedSteps.push(step);
-          console.warn(`fit: step ${step} skipped (lr ${lr}): the loss is ${record.loss} and the gradient norm ${record.gradNorm}; the weights are unchanged`);
+          console.warn(
+            `fit: step ${step} skipped (lr ${lr}): the loss is ${record.loss} and the gradient norm ${record.gradNorm}; the weights are unchanged`,
+          );
         }
-        if (log && every(cfg.logEvery, step)) log.append({ step, loss: record.loss, lr, gradNorm: record.gradNorm, tokens: record.tokens, ms: record.ms, ...record.metrics });
+        if (log && every(cfg.logEvery, step))
+          log.append({
+            step,
+            loss: record.loss,
+            lr,
+            gradNorm: record.gradNorm,
+            tokens: record.tokens,
+            ms: record.ms,
+            ...record.metrics,
+          });
         bar?.tick(1, { loss: record.loss, lr });
         if (options.evaluate && every(cfg.evalEvery, step)) {
           const values = numbers(await options.evaluate(step + 1));
           result.evals.push({ step: step + 1, values });
-          log?.append({ step: step + 1, ...Object.fromEntries(Object.entries(values).map(([k, v]) => [`eval.${k}`, v])) });
+          log?.append({
+            step: step + 1,
+            ...Object.fromEntries(Object.entries(values).map(([k, v]) => [`eval.${k}`, v])),
+          });
         }
         if (cfg.checkpointDir !== null && every(cfg.checkpointEvery, step)) {
           result.checkpoint = path.join(cfg.checkpointDir, checkpointName(step + 1));
-          saveCheckpoint(result.checkpoint, { module, optimizer, step: step + 1, seed, config: { fit: cfg, model: options.modelConfig ?? null } });
+          saveCheckpoint(result.checkpoint, {
+            module,
+            optimizer,
+            step: step + 1,
+            seed,
+            config: { fit: cfg, model: options.modelConfig ?? null },
+          });
         }
         await pause();
       }
@@ -267,12 +308,19 @@ function trainStep<B extends tf.TensorContainer>(
   const inputs = (batch as { inputs?: unknown }).inputs;
   const tokens = inputs instanceof tf.Tensor ? inputs.size : 0;
   try {
-    const { loss, gradNorm, metrics, aux, applied } = optimizerStep(optimizer, variables, () => options.loss(batch, step), cfg);
+    const { loss, gradNorm, metrics, aux, applied } = optimizerStep(
+      optimizer,
+      variables,
+      () => options.loss(batch, step),
+      cfg,
+    );
     return { record: { step, loss, skipped: !applied, lr, gradNorm, tokens, ms: 0, metrics }, aux };
   } catch (e) {
     if (!(e instanceof NonFiniteStepError)) throw e;
     log?.append({ step, loss: e.loss, lr, gradNorm: e.gradNorm });
-    throw new Error(`fit: the loss is ${e.loss} at step ${step} (lr ${lr}), the gradient norm ${e.gradNorm}; the update was not applied (the weights are those before this step): lower the learning rate, clip gradients, or set config.onNonFinite = "skip"`);
+    throw new Error(
+      `fit: the loss is ${e.loss} at step ${step} (lr ${lr}), the gradient norm ${e.gradNorm}; the update was not applied (the weights are those before this step): lower the learning rate, clip gradients, or set config.onNonFinite = "skip"`,
+    );
   } finally {
     tf.dispose(batch);
   }

@@ -9,7 +9,10 @@ interface TapeState {
 }
 
 /** The value of `f` and its gradients with respect to `variables`, as tf.variableGrads; on a throw, nothing leaks. */
-export function variableGrads(f: () => tf.Scalar, variables: tf.Variable[]): { value: tf.Scalar; grads: tf.NamedTensorMap } {
+export function variableGrads(
+  f: () => tf.Scalar,
+  variables: tf.Variable[],
+): { value: tf.Scalar; grads: tf.NamedTensorMap } {
   const engine = tf.engine() as unknown as TapeState;
   const nested = engine.state.gradientDepth > 0; // inside an outer gradient: the outer call owns the tape
   try {

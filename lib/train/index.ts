@@ -20,16 +20,46 @@ export { checkStepConfig, DEFAULT_STEP, NonFiniteStepError, optimizerStep } from
 export type { NonFinitePolicy, StepConfig, StepResult } from "./step";
 export { variableGrads } from "./grads";
 export { yielder } from "./yielder";
-export { checkSchedule, comparableSchedules, DEFAULT_SCHEDULE, learningRate, SCHEDULE_KINDS, scheduleCurve } from "./schedules";
-export type { ConstantSchedule, CosineSchedule, DecaySettings, ExponentialSchedule, LinearSchedule, LrSchedule, StepSchedule } from "./schedules";
+export {
+  checkSchedule,
+  comparableSchedules,
+  DEFAULT_SCHEDULE,
+  learningRate,
+  SCHEDULE_KINDS,
+  scheduleCurve,
+} from "./schedules";
+export type {
+  ConstantSchedule,
+  CosineSchedule,
+  DecaySettings,
+  ExponentialSchedule,
+  LinearSchedule,
+  LrSchedule,
+  StepSchedule,
+} from "./schedules";
 export { CLIP_EPS, clipByGlobalNorm, globalNorm } from "./clip";
 export { decodeSafetensors, encodeSafetensors, loadSafetensors, saveSafetensors } from "./safetensors";
 export type { Safetensors, SafetensorsDtype } from "./safetensors";
-export { CHECKPOINT_FILES, checkpointName, latestCheckpoint, readCheckpointInfo, restoreCheckpoint, saveCheckpoint } from "./checkpoint";
+export {
+  CHECKPOINT_FILES,
+  checkpointName,
+  latestCheckpoint,
+  readCheckpointInfo,
+  restoreCheckpoint,
+  saveCheckpoint,
+} from "./checkpoint";
 export type { CheckpointContents, CheckpointInfo } from "./checkpoint";
 export { MetricsLog, readMetrics } from "./metrics-log";
 export type { MetricsRecord } from "./metrics-log";
 export { evaluateLoss, evaluateSets, lossOf } from "./evaluate";
 export type { BatchSet, LossFn, LossOutput } from "./evaluate";
 export { DEFAULT_FIT, fit, fitConfig } from "./fit";
-export type { AfterStepInfo, EvalRecord, FitConfig, FitOptimizerSettings, FitOptions, FitResult, StepRecord } from "./fit";
+export type {
+  AfterStepInfo,
+  EvalRecord,
+  FitConfig,
+  FitOptimizerSettings,
+  FitOptions,
+  FitResult,
+  StepRecord,
+} from "./fit";

@@ -19,7 +19,9 @@ export class MetricsLog {
 
   /** Appends one record as a line. Non-finite numbers are written as strings ("NaN", "Infinity"), which JSON lacks. */
   append(record: MetricsRecord): void {
-    const safe = Object.fromEntries(Object.entries(record).map(([k, v]) => [k, typeof v === "number" && !Number.isFinite(v) ? String(v) : v]));
+    const safe = Object.fromEntries(
+      Object.entries(record).map(([k, v]) => [k, typeof v === "number" && !Number.isFinite(v) ? String(v) : v]),
+    );
     appendFileSync(this.file, JSON.stringify(safe) + "\n");
   }
 }

@@ -42,14 +42,22 @@ export const DEFAULT_ADAMW: Readonly<AdamWConfig> = Object.freeze({
 export const DEFAULT_ADAM: Readonly<AdamWConfig> = Object.freeze({ ...DEFAULT_ADAMW, epsilon: null, weightDecay: 0 });
 
 /** Merges `config` over `defaults` and checks every field; errors name the caller `fn` and the field. */
-export function adamwConfig(config: Partial<AdamWConfig> = {}, defaults: Readonly<AdamWConfig> = DEFAULT_ADAMW, fn = "adamw(config)"): AdamWConfig {
+export function adamwConfig(
+  config: Partial<AdamWConfig> = {},
+  defaults: Readonly<AdamWConfig> = DEFAULT_ADAMW,
+  fn = "adamw(config)",
+): AdamWConfig {
   const c: AdamWConfig = withDefaults(fn, defaults, config);
-  if (!(Number.isFinite(c.learningRate) && c.learningRate >= 0)) throw new Error(`${fn}.learningRate must be a finite number ≥ 0, got ${c.learningRate}`);
+  if (!(Number.isFinite(c.learningRate) && c.learningRate >= 0))
+    throw new Error(`${fn}.learningRate must be a finite number ≥ 0, got ${c.learningRate}`);
   if (!(c.beta1 >= 0 && c.beta1 < 1)) throw new Error(`${fn}.beta1 must be in [0, 1), got ${c.beta1}`);
   if (!(c.beta2 >= 0 && c.beta2 < 1)) throw new Error(`${fn}.beta2 must be in [0, 1), got ${c.beta2}`);
-  if (c.epsilon !== null && !(c.epsilon > 0 && Number.isFinite(c.epsilon))) throw new Error(`${fn}.epsilon must be a finite number > 0 or null, got ${c.epsilon}`);
-  if (!(Number.isFinite(c.weightDecay) && c.weightDecay >= 0)) throw new Error(`${fn}.weightDecay must be a finite number ≥ 0, got ${c.weightDecay}`);
-  if (!(Number.isSafeInteger(c.decayMinRank) && c.decayMinRank >= 0)) throw new Error(`${fn}.decayMinRank must be an integer ≥ 0, got ${c.decayMinRank}`);
+  if (c.epsilon !== null && !(c.epsilon > 0 && Number.isFinite(c.epsilon)))
+    throw new Error(`${fn}.epsilon must be a finite number > 0 or null, got ${c.epsilon}`);
+  if (!(Number.isFinite(c.weightDecay) && c.weightDecay >= 0))
+    throw new Error(`${fn}.weightDecay must be a finite number ≥ 0, got ${c.weightDecay}`);
+  if (!(Number.isSafeInteger(c.decayMinRank) && c.decayMinRank >= 0))
+    throw new Error(`${fn}.decayMinRank must be an integer ≥ 0, got ${c.decayMinRank}`);
   return c;
 }
 
@@ -115,7 +123,11 @@ export class AdamW extends tf.Optimizer {
   private readonly undecayed = new Set<string>();
 
   /** `config` merged over `defaults` (DEFAULT_ADAMW; DEFAULT_ADAM for Adam) and checked; errors name `fn`. */
-  constructor(config: Partial<AdamWConfig> = {}, defaults: Readonly<AdamWConfig> = DEFAULT_ADAMW, fn = "AdamW(config)") {
+  constructor(
+    config: Partial<AdamWConfig> = {},
+    defaults: Readonly<AdamWConfig> = DEFAULT_ADAMW,
+    fn = "AdamW(config)",
+  ) {
     super();
     const c = adamwConfig(config, defaults, fn);
     this.learningRate = c.learningRate;
@@ -134,7 +146,9 @@ export class AdamW extends tf.Optimizer {
   }
 
   applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
-    const names = Array.isArray(variableGradients) ? variableGradients.map((v) => v.name) : Object.keys(variableGradients);
+    const names = Array.isArray(variableGradients)
+      ? variableGradients.map((v) => v.name)
+      : Object.keys(variableGradients);
     const consts = Float32Array.of(
       this.beta1,
       1 - this.beta1,
@@ -175,21 +189,29 @@ export class AdamW extends tf.Optimizer {
 
   /** The current state; the moment tensors are the optimizer's own (read them, do not dispose them). */
   state(): AdamState {
-    return { iterations: this.iterations, accBeta1: this.accBeta1, accBeta2: this.accBeta2, moments: new Map(this.moments) };
+    return {
+      iterations: this.iterations,
+      accBeta1: this.accBeta1,
+      accBeta2: this.accBeta2,
+      moments: new Map(this.moments),
+    };
   }
 
   /** Replaces the state with copies of `state`'s tensors; the next step continues exactly where `state` left off. */
   setState(state: AdamState): void {
     const fn = "AdamW.setState(state)";
-    if (!(Number.isSafeInteger(state.iterations) && state.iterations >= 0)) throw new Error(`${fn}: iterations must be an integer ≥ 0, got ${state.iterations}`);
+    if (!(Number.isSafeInteger(state.iterations) && state.iterations >= 0))
+      throw new Error(`${fn}: iterations must be an integer ≥ 0, got ${state.iterations}`);
     for (const key of ["accBeta1", "accBeta2"] as const) {
       if (!(state[key] >= 0 && state[key] <= 1)) throw new Error(`${fn}: ${key} must be in [0, 1], got ${state[key]}`);
     }
     for (const [name, { m, v }] of state.moments) {
-      if (!tf.util.arraysEqual(m.shape, v.shape)) throw new Error(`${fn}: moments of "${name}" have shapes [${m.shape}] and [${v.shape}]`);
+      if (!tf.util.arraysEqual(m.shape, v.shape))
+        throw new Error(`${fn}: moments of "${name}" have shapes [${m.shape}] and [${v.shape}]`);
     }
     this.dispose();
-    for (const [name, { m, v }] of state.moments) this.moments.set(name, { m: tf.variable(m, false), v: tf.variable(v, false) });
+    for (const [name, { m, v }] of state.moments)
+      this.moments.set(name, { m: tf.variable(m, false), v: tf.variable(v, false) });
     this.iterations_ = state.iterations;
     this.accBeta1 = f32(state.accBeta1);
     this.accBeta2 = f32(state.accBeta2);
@@ -240,7 +262,16 @@ export class AdamW extends tf.Optimizer {
     if (!values.every((a): a is Float32Array => a instanceof Float32Array)) return false;
     const n = value.size;
     const [paramOut, mOut, vOut] = [0, 1, 2].map(() => backend.buffers.float32(n));
-    (backend.addon as unknown as AdamAddon).adamStep(values[0], values[1], values[2], values[3], paramOut, mOut, vOut, consts);
+    (backend.addon as unknown as AdamAddon).adamStep(
+      values[0],
+      values[1],
+      values[2],
+      values[3],
+      paramOut,
+      mOut,
+      vOut,
+      consts,
+    );
     const tensor = (out: Float32Array) =>
       tf.engine().makeTensorFromTensorInfo(backend.makeTensorInfo(value.shape, "float32", out), backend);
     m.assign(tensor(mOut));

@@ -73,8 +73,11 @@ export function decodeHalf(raw: Uint8Array, dtype: "F16" | "BF16"): Float32Array
  */
 export function encodeE4M3(fn: string, name: string, values: Float32Array): Uint8Array {
   for (let i = 0; i < values.length; i++) {
-    if (Math.abs(values[i]) > 464) { // 464 = 448 + half a step: the first value that would not round to ±448
-      throw new Error(`${fn}: tensor "${name}" stored as F8_E4M3 has value ${values[i]} at index ${i}, beyond E4M3's ±448 (scale it first)`);
+    if (Math.abs(values[i]) > 464) {
+      // 464 = 448 + half a step: the first value that would not round to ±448
+      throw new Error(
+        `${fn}: tensor "${name}" stored as F8_E4M3 has value ${values[i]} at index ${i}, beyond E4M3's ±448 (scale it first)`,
+      );
     }
   }
   return fp8Encode(values, "e4m3", { saturate: true });
@@ -91,7 +94,8 @@ export function decodeI64(fn: string, name: string, raw: Uint8Array): Int32Array
   const out = new Int32Array(wide.length);
   for (let i = 0; i < wide.length; i++) {
     const v = wide[i];
-    if (v < -2147483648n || v > 2147483647n) throw new Error(`${fn}: tensor "${name}" I64 value ${v} at index ${i} does not fit int32`);
+    if (v < -2147483648n || v > 2147483647n)
+      throw new Error(`${fn}: tensor "${name}" I64 value ${v} at index ${i} does not fit int32`);
     out[i] = Number(v);
   }
   return out;

@@ -106,7 +106,14 @@ export function encodeSafetensors(
     if (!own) throw new Error(`${fn}: tensor "${name}" has dtype ${t.dtype}; expected float32, int32 or bool`);
     const dtype = dtypes.get(name) ?? own;
     if (!Object.hasOwn(DTYPES, dtype) || DTYPES[dtype].tf !== t.dtype) {
-      throw new Error(`${fn}: dtypes["${name}"] = ${dtype} cannot store a ${t.dtype} tensor (${t.dtype} stores as ${Object.entries(DTYPES).filter(([, s]) => s.tf === t.dtype).map(([k]) => k).join(", ")})`);
+      throw new Error(
+        `${fn}: dtypes["${name}"] = ${dtype} cannot store a ${t.dtype} tensor (${t.dtype} stores as ${Object.entries(
+          DTYPES,
+        )
+          .filter(([, s]) => s.tf === t.dtype)
+          .map(([k]) => k)
+          .join(", ")})`,
+      );
     }
     const bytes = encodeValues(fn, name, t.dataSync(), dtype);
     header[name] = { dtype, shape: [...t.shape], data_offsets: [offset, offset + bytes.length] };
@@ -154,11 +161,16 @@ export function decodeSafetensors(bytes: Uint8Array): Safetensors {
         throw new Error(`${fn}: header entry "${name}" must be {dtype, shape: number[], data_offsets: [begin, end]}`);
       }
       const spec = Object.hasOwn(DTYPES, e.dtype) ? DTYPES[e.dtype] : undefined;
-      if (!spec) throw new Error(`${fn}: tensor "${name}" has dtype ${e.dtype}; this reader knows ${Object.keys(DTYPES).join(", ")}`);
+      if (!spec)
+        throw new Error(
+          `${fn}: tensor "${name}" has dtype ${e.dtype}; this reader knows ${Object.keys(DTYPES).join(", ")}`,
+        );
       const [begin, end] = e.data_offsets;
       const size = e.shape.reduce((a, b) => a * b, 1);
       if (begin !== expectBegin || end - begin !== size * spec.bytes || end > data.length) {
-        throw new Error(`${fn}: tensor "${name}" [${e.shape}] ${e.dtype} has data_offsets [${begin}, ${end}]; expected [${expectBegin}, ${expectBegin + size * spec.bytes}] within ${data.length} bytes`);
+        throw new Error(
+          `${fn}: tensor "${name}" [${e.shape}] ${e.dtype} has data_offsets [${begin}, ${end}]; expected [${expectBegin}, ${expectBegin + size * spec.bytes}] within ${data.length} bytes`,
+        );
       }
       const raw = new Uint8Array(end - begin); // a copy: aligned, and independent of `bytes` (a Buffer may share a pool)
       raw.set(data.subarray(begin, end));

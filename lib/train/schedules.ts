@@ -52,7 +52,11 @@ export type LrSchedule = ConstantSchedule | CosineSchedule | LinearSchedule | St
 export const SCHEDULE_KINDS = Object.freeze(["constant", "cosine", "linear", "step", "exponential"] as const);
 
 /** Constant 1e-3, no warmup. */
-export const DEFAULT_SCHEDULE: Readonly<ConstantSchedule> = Object.freeze({ kind: "constant", lr: 1e-3, warmupSteps: 0 });
+export const DEFAULT_SCHEDULE: Readonly<ConstantSchedule> = Object.freeze({
+  kind: "constant",
+  lr: 1e-3,
+  warmupSteps: 0,
+});
 
 function fail(what: string, value: unknown): never {
   throw new Error(`learningRate(schedule, step): schedule.${what}, got ${JSON.stringify(value)}`);
@@ -60,21 +64,28 @@ function fail(what: string, value: unknown): never {
 
 /** Throws a named error unless `s` is a well-formed schedule. */
 export function checkSchedule(s: LrSchedule): void {
-  if (s === null || typeof s !== "object" || !SCHEDULE_KINDS.includes(s.kind)) fail(`kind must be one of ${SCHEDULE_KINDS.join(", ")}`, s?.kind);
+  if (s === null || typeof s !== "object" || !SCHEDULE_KINDS.includes(s.kind))
+    fail(`kind must be one of ${SCHEDULE_KINDS.join(", ")}`, s?.kind);
   if (!(Number.isFinite(s.lr) && s.lr >= 0)) fail("lr must be a finite number ≥ 0", s.lr);
-  if (!(Number.isSafeInteger(s.warmupSteps) && s.warmupSteps >= 0)) fail("warmupSteps must be an integer ≥ 0", s.warmupSteps);
+  if (!(Number.isSafeInteger(s.warmupSteps) && s.warmupSteps >= 0))
+    fail("warmupSteps must be an integer ≥ 0", s.warmupSteps);
   if (s.kind === "cosine" || s.kind === "linear") {
-    if (!(Number.isSafeInteger(s.totalSteps) && s.totalSteps > s.warmupSteps)) fail(`totalSteps must be an integer > warmupSteps (${s.warmupSteps})`, s.totalSteps);
-    if (!(Number.isFinite(s.minLr) && s.minLr >= 0 && s.minLr <= s.lr)) fail(`minLr must be in [0, lr = ${s.lr}]`, s.minLr);
+    if (!(Number.isSafeInteger(s.totalSteps) && s.totalSteps > s.warmupSteps))
+      fail(`totalSteps must be an integer > warmupSteps (${s.warmupSteps})`, s.totalSteps);
+    if (!(Number.isFinite(s.minLr) && s.minLr >= 0 && s.minLr <= s.lr))
+      fail(`minLr must be in [0, lr = ${s.lr}]`, s.minLr);
   }
-  if (s.kind === "step" && !(Number.isSafeInteger(s.stepSize) && s.stepSize >= 1)) fail("stepSize must be an integer ≥ 1", s.stepSize);
-  if ((s.kind === "step" || s.kind === "exponential") && !(s.gamma > 0 && s.gamma <= 1)) fail("gamma must be in (0, 1]", s.gamma);
+  if (s.kind === "step" && !(Number.isSafeInteger(s.stepSize) && s.stepSize >= 1))
+    fail("stepSize must be an integer ≥ 1", s.stepSize);
+  if ((s.kind === "step" || s.kind === "exponential") && !(s.gamma > 0 && s.gamma <= 1))
+    fail("gamma must be in (0, 1]", s.gamma);
 }
 
 /** The learning rate at `step` (0-based) under `schedule`. */
 export function learningRate(schedule: LrSchedule, step: number): number {
   checkSchedule(schedule);
-  if (!(Number.isSafeInteger(step) && step >= 0)) throw new Error(`learningRate(schedule, step): step must be an integer ≥ 0, got ${step}`);
+  if (!(Number.isSafeInteger(step) && step >= 0))
+    throw new Error(`learningRate(schedule, step): step must be an integer ≥ 0, got ${step}`);
   const { lr, warmupSteps: w } = schedule;
   if (step < w) return (lr * (step + 1)) / (w + 1);
   const t = step - w;
@@ -119,11 +130,14 @@ export interface DecaySettings {
  * is not a multiple) by the γ that ends at minLr, exponential decays by
  * γ = (minLr/lr)^(1/(totalSteps − 1 − warmupSteps)) per step.
  */
-export function comparableSchedules(settings: DecaySettings): Record<"cosine" | "linear" | "step" | "exponential", LrSchedule> {
+export function comparableSchedules(
+  settings: DecaySettings,
+): Record<"cosine" | "linear" | "step" | "exponential", LrSchedule> {
   const { lr, minLr, warmupSteps, totalSteps, drops } = settings;
   const fn = "comparableSchedules(settings)";
   if (!(minLr > 0 && minLr <= lr)) throw new Error(`${fn}: minLr must be in (0, lr = ${lr}], got ${minLr}`);
-  if (!(Number.isSafeInteger(drops) && drops >= 1)) throw new Error(`${fn}: drops must be an integer ≥ 1, got ${drops}`);
+  if (!(Number.isSafeInteger(drops) && drops >= 1))
+    throw new Error(`${fn}: drops must be an integer ≥ 1, got ${drops}`);
   const decaySteps = totalSteps - 1 - warmupSteps; // steps from the peak to the last step
   if (!(Number.isSafeInteger(decaySteps) && decaySteps >= drops)) {
     throw new Error(`${fn}: totalSteps (${totalSteps}) must exceed warmupSteps (${warmupSteps}) + drops (${drops})`);

@@ -23,8 +23,10 @@ export const DEFAULT_STEP: Readonly<StepConfig> = Object.freeze({ clipNorm: 1, o
 
 /** Checks a step config; errors name the caller `fn` and the field. */
 export function checkStepConfig(fn: string, cfg: StepConfig): void {
-  if (cfg.clipNorm !== null && !(cfg.clipNorm > 0)) throw new Error(`${fn}.clipNorm must be > 0 or null, got ${cfg.clipNorm}`);
-  if (cfg.onNonFinite !== "stop" && cfg.onNonFinite !== "skip") throw new Error(`${fn}.onNonFinite must be "stop" or "skip", got ${cfg.onNonFinite}`);
+  if (cfg.clipNorm !== null && !(cfg.clipNorm > 0))
+    throw new Error(`${fn}.clipNorm must be > 0 or null, got ${cfg.clipNorm}`);
+  if (cfg.onNonFinite !== "stop" && cfg.onNonFinite !== "skip")
+    throw new Error(`${fn}.onNonFinite must be "stop" or "skip", got ${cfg.onNonFinite}`);
 }
 
 /** What a step reports. */
@@ -47,21 +49,30 @@ export class NonFiniteStepError extends Error {
     readonly loss: number,
     readonly gradNorm: number,
   ) {
-    super(`the loss is ${loss} and the gradient norm ${gradNorm}: the update was not applied, the weights are those before this step`);
+    super(
+      `the loss is ${loss} and the gradient norm ${gradNorm}: the update was not applied, the weights are those before this step`,
+    );
     this.name = "NonFiniteStepError";
   }
 }
 
 /** Minimises `loss()` over `variables` by one step of `optimizer` (at its current learning rate). */
-export function optimizerStep(optimizer: AdamW, variables: tf.Variable[], loss: () => tf.Scalar | LossOutput, config: StepConfig): StepResult {
+export function optimizerStep(
+  optimizer: AdamW,
+  variables: tf.Variable[],
+  loss: () => tf.Scalar | LossOutput,
+  config: StepConfig,
+): StepResult {
   let out: LossOutput | null = null;
-  const tensorMetrics = () => Object.values((out as LossOutput | null)?.metrics ?? {}).filter((t): t is tf.Scalar => t instanceof tf.Tensor);
+  const tensorMetrics = () =>
+    Object.values((out as LossOutput | null)?.metrics ?? {}).filter((t): t is tf.Scalar => t instanceof tf.Tensor);
   try {
     const result = tf.tidy(() => {
       const { value, grads } = variableGrads(() => {
         const raw = loss();
         const o: LossOutput = raw instanceof tf.Tensor ? { loss: raw } : raw;
-        for (const t of [...Object.values(o.metrics ?? {}), ...Object.values(o.aux ?? {})]) if (t instanceof tf.Tensor) tf.keep(t);
+        for (const t of [...Object.values(o.metrics ?? {}), ...Object.values(o.aux ?? {})])
+          if (t instanceof tf.Tensor) tf.keep(t);
         out = o;
         return o.loss;
       }, variables);
@@ -71,7 +82,9 @@ export function optimizerStep(optimizer: AdamW, variables: tf.Variable[], loss: 
       const applied = Number.isFinite(lossValue) && Number.isFinite(gradNorm);
       if (applied) optimizer.applyGradients(clipped);
       else if (config.onNonFinite === "stop") throw new NonFiniteStepError(lossValue, gradNorm);
-      const metrics = Object.fromEntries(Object.entries(out!.metrics ?? {}).map(([k, v]) => [k, v instanceof tf.Tensor ? v.dataSync()[0] : v]));
+      const metrics = Object.fromEntries(
+        Object.entries(out!.metrics ?? {}).map(([k, v]) => [k, v instanceof tf.Tensor ? v.dataSync()[0] : v]),
+      );
       return { loss: lossValue, gradNorm, metrics, applied };
     });
     return { ...result, aux: { ...(out as LossOutput | null)?.aux } };

@@ -70,7 +70,10 @@ export function groupedBar(categories: string[], groups: BarGroup[], opts: Group
   });
   const layout = barLayout(opts, true);
   layout.barmode = opts.stacked ? "stack" : "group";
-  const rows = [["", ...list.map((g) => g.name)], ...cats.map((c, i) => [`${c}:`, ...list.map((g) => compact(g.values[i]))])];
+  const rows = [
+    ["", ...list.map((g) => g.name)],
+    ...cats.map((c, i) => [`${c}:`, ...list.map((g) => compact(g.values[i]))]),
+  ];
   return {
     data: list.map((g) => barTrace(g.name, cats, g.values, !!opts.horizontal)),
     layout,

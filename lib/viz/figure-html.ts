@@ -21,7 +21,9 @@ export function figureHtml(fig: Pick<Figure, "data" | "layout">, pngBase64: stri
   const width = fig.layout.width ?? DEFAULT_STYLE.width;
   const height = fig.layout.height ?? DEFAULT_STYLE.height;
   const id = `moelab-figure-${Date.now().toString(36)}-${++counter}`;
-  const fallback = pngBase64 ? `<img src="data:image/png;base64,${pngBase64}" width="${width}" height="${height}">` : "";
+  const fallback = pngBase64
+    ? `<img src="data:image/png;base64,${pngBase64}" width="${width}" height="${height}">`
+    : "";
   const figure = scriptSafe(JSON.stringify({ data: fig.data, layout: fig.layout }));
   return (
     `<div id="${id}" style="width:${width}px;height:${height}px">${fallback}</div>\n` +

@@ -97,8 +97,16 @@ export const DEFAULT_STYLE: Readonly<FigureStyle> = Object.freeze({
   background: "#ffffff",
   gridColor: "#e6e6e6",
   colorway: Object.freeze([
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
   ]),
   margin: Object.freeze({ l: 64, r: 24, t: 32, b: 56 }),
 });

@@ -37,14 +37,24 @@ function widths(rows: readonly (readonly string[])[]): number[] {
 /** Borderless columns separated by two spaces; `align[j]` per column (default left). */
 export function alignColumns(rows: readonly (readonly string[])[], align: readonly Align[] = []): string[] {
   const w = widths(rows);
-  return rows.map((row) => row.map((cell, j) => pad(cell, w[j], align[j] ?? "l")).join("  ").trimEnd());
+  return rows.map((row) =>
+    row
+      .map((cell, j) => pad(cell, w[j], align[j] ?? "l"))
+      .join("  ")
+      .trimEnd(),
+  );
 }
 
 /** A bordered ASCII table with a header row; `align[j]` applies to the header and the cells of column j. */
-export function asciiTable(header: readonly string[], rows: readonly (readonly string[])[], align: readonly Align[] = []): string[] {
+export function asciiTable(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+  align: readonly Align[] = [],
+): string[] {
   const w = widths([header, ...rows]);
   const rule = "+" + w.map((n) => "-".repeat(n + 2)).join("+") + "+";
-  const line = (row: readonly string[]) => "| " + w.map((n, j) => pad(row[j] ?? "", n, align[j] ?? "l")).join(" | ") + " |";
+  const line = (row: readonly string[]) =>
+    "| " + w.map((n, j) => pad(row[j] ?? "", n, align[j] ?? "l")).join(" | ") + " |";
   return [rule, line(header), rule, ...rows.map((r) => line(r)), rule];
 }
 

@@ -35,17 +35,24 @@ export function heatmap(z: number[][], opts: HeatmapOptions = {}): Figure {
   rows.forEach((r, i) => {
     if (!Array.isArray(r)) throw new FigureInputError(B, `z[${i}]`, "must be an array of numbers (z is a matrix)");
     if (r.length !== cols) {
-      throw new FigureInputError(B, `z[${i}]`, `has ${r.length} columns but z[0] has ${cols} (the matrix must be rectangular)`);
+      throw new FigureInputError(
+        B,
+        `z[${i}]`,
+        `has ${r.length} columns but z[0] has ${cols} (the matrix must be rectangular)`,
+      );
     }
     numbers(B, `z[${i}]`, r, { allowNaN: true });
   });
-  const rowNames = opts.rowLabels === undefined ? rows.map((_, i) => String(i)) : labels(B, "options.rowLabels", opts.rowLabels);
-  const colNames = opts.colLabels === undefined ? rows[0].map((_, j) => String(j)) : labels(B, "options.colLabels", opts.colLabels);
+  const rowNames =
+    opts.rowLabels === undefined ? rows.map((_, i) => String(i)) : labels(B, "options.rowLabels", opts.rowLabels);
+  const colNames =
+    opts.colLabels === undefined ? rows[0].map((_, j) => String(j)) : labels(B, "options.colLabels", opts.colLabels);
   sameLength(B, "options.rowLabels", rowNames.length, "z (rows)", rows.length);
   sameLength(B, "options.colLabels", colNames.length, "z[0] (columns)", cols);
   for (const k of ["zmin", "zmax"] as const) {
     const v = opts[k];
-    if (v !== undefined && !Number.isFinite(v)) throw new FigureInputError(B, `options.${k}`, `must be a finite number, got ${v}`);
+    if (v !== undefined && !Number.isFinite(v))
+      throw new FigureInputError(B, `options.${k}`, `must be a finite number, got ${v}`);
   }
   if (opts.zmin !== undefined && opts.zmax !== undefined && !(opts.zmin < opts.zmax)) {
     throw new FigureInputError(B, "options.zmin", `must be below options.zmax (${opts.zmin} >= ${opts.zmax})`);

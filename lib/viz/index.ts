@@ -20,6 +20,13 @@ export type { ScatterOptions, ScatterSeries } from "./scatter";
 export { table } from "./table";
 export type { TableCell, TableOptions } from "./table";
 export { show, PLOTLY_MIME } from "./show";
-export { closeRenderer, configureRenderer, findChromium, renderPng, renderPngBase64, DEFAULT_RENDERER_CONFIG } from "./renderer";
+export {
+  closeRenderer,
+  configureRenderer,
+  findChromium,
+  renderPng,
+  renderPngBase64,
+  DEFAULT_RENDERER_CONFIG,
+} from "./renderer";
 export type { RendererConfig } from "./renderer";
 export { plotlySource } from "./plotlyjs";

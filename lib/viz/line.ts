@@ -36,7 +36,7 @@ export function line(series: LineSeries | LineSeries[], opts: LineOptions = {}):
     if (typeof s?.name !== "string") throw new FigureInputError(B, `${at}.name`, "must be a string");
     const y = numbers(B, `${at}.y`, s.y, { allowNaN: true, positive: opts.logY });
     if (y.every(Number.isNaN)) throw new FigureInputError(B, `${at}.y`, "has no values (all NaN)");
-    const x = s.x !== undefined ? numbers(B, `${at}.x`, s.x) : shared ?? y.map((_, k) => k);
+    const x = s.x !== undefined ? numbers(B, `${at}.x`, s.x) : (shared ?? y.map((_, k) => k));
     sameLength(B, `${at}.y`, y.length, s.x !== undefined ? `${at}.x` : "options.x", x.length);
     return { name: s.name, x, y };
   });

@@ -14,7 +14,8 @@ let source: string | null = null;
 export function plotlySource(): string {
   if (source === null) {
     // CommonJS has `require`; under Deno or ESM resolve from the working directory's node_modules.
-    const resolve = typeof require === "function" ? require.resolve : createRequire(join(process.cwd(), "package.json")).resolve;
+    const resolve =
+      typeof require === "function" ? require.resolve : createRequire(join(process.cwd(), "package.json")).resolve;
     source = readFileSync(resolve(PLOTLY_BUNDLE), "utf8");
   }
   return source;

@@ -40,13 +40,17 @@ export function radar(axes: string[], series: RadarSeries | RadarSeries[], opts:
   });
   if (opts.range !== undefined) {
     const r = numbers(B, "options.range", opts.range);
-    if (r.length !== 2 || !(r[0] < r[1])) throw new FigureInputError(B, "options.range", "must be [low, high] with low < high");
+    if (r.length !== 2 || !(r[0] < r[1]))
+      throw new FigureInputError(B, "options.range", "must be [low, high] with low < high");
   }
   const fill = opts.fill ?? true;
   const layout = baseLayout(opts);
   layout.polar = { radialaxis: { visible: true, ...(opts.range ? { range: [...opts.range] } : {}) } };
   layout.showlegend = list.length > 1;
-  const rows = [["", ...list.map((s) => s.name)], ...names.map((a, i) => [a, ...list.map((s) => compact(s.values[i]))])];
+  const rows = [
+    ["", ...list.map((s) => s.name)],
+    ...names.map((a, i) => [a, ...list.map((s) => compact(s.values[i]))]),
+  ];
   return {
     // The first point is repeated at the end so each polygon closes.
     data: list.map((s) => ({

@@ -155,7 +155,11 @@ async function renderNow(fig: Pick<Figure, "data" | "layout">): Promise<string |
   const width = fig.layout.width ?? DEFAULT_STYLE.width;
   const height = fig.layout.height ?? DEFAULT_STYLE.height;
   const draw = s.page.evaluate(
-    (data, layout, opts) => (window as unknown as { Plotly: { toImage(f: unknown, o: unknown): Promise<string> } }).Plotly.toImage({ data, layout }, opts),
+    (data, layout, opts) =>
+      (window as unknown as { Plotly: { toImage(f: unknown, o: unknown): Promise<string> } }).Plotly.toImage(
+        { data, layout },
+        opts,
+      ),
     fig.data as unknown[],
     fig.layout as Record<string, unknown>,
     { format: "png", width, height, scale: config.scale },
@@ -168,7 +172,8 @@ async function renderNow(fig: Pick<Figure, "data" | "layout">): Promise<string |
     throw new Error(`renderPng: chromium could not render the figure: ${e instanceof Error ? e.message : String(e)}`);
   }
   const prefix = "data:image/png;base64,";
-  if (!url.startsWith(prefix)) throw new Error(`renderPng: Plotly.toImage returned ${url.slice(0, 40)}…, not a PNG data URL`);
+  if (!url.startsWith(prefix))
+    throw new Error(`renderPng: Plotly.toImage returned ${url.slice(0, 40)}…, not a PNG data URL`);
   return url.slice(prefix.length);
 }
 

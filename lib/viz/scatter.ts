@@ -39,7 +39,8 @@ export function scatter(series: ScatterSeries | ScatterSeries[], opts: ScatterOp
   }
   const list = nonEmpty<ScatterSeries>(B, "series", Array.isArray(series) ? series : [series]).map((s, i) => {
     const at = `series[${i}]`;
-    if (s?.name !== undefined && typeof s.name !== "string") throw new FigureInputError(B, `${at}.name`, "must be a string");
+    if (s?.name !== undefined && typeof s.name !== "string")
+      throw new FigureInputError(B, `${at}.name`, "must be a string");
     const x = numbers(B, `${at}.x`, s?.x, { positive: opts.logX });
     const y = numbers(B, `${at}.y`, s.y, { positive: opts.logY });
     sameLength(B, `${at}.y`, y.length, `${at}.x`, x.length);

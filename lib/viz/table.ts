@@ -28,25 +28,42 @@ export function table(header: string[], rows: TableCell[][], opts: TableOptions 
   body.forEach((row, i) => {
     if (!Array.isArray(row)) throw new FigureInputError(B, `rows[${i}]`, "must be an array of cells");
     if (row.length !== head.length) {
-      throw new FigureInputError(B, `rows[${i}]`, `has ${row.length} cells but header has ${head.length} (lengths must match)`);
+      throw new FigureInputError(
+        B,
+        `rows[${i}]`,
+        `has ${row.length} cells but header has ${head.length} (lengths must match)`,
+      );
     }
     row.forEach((c, j) => {
       if (typeof c !== "string" && typeof c !== "number") {
-        throw new FigureInputError(B, `rows[${i}][${j}]`, `must be a string or a number, got ${c === null ? "null" : typeof c}`);
+        throw new FigureInputError(
+          B,
+          `rows[${i}][${j}]`,
+          `must be a string or a number, got ${c === null ? "null" : typeof c}`,
+        );
       }
     });
   });
   if (Array.isArray(opts.decimals) && opts.decimals.length !== head.length) {
-    throw new FigureInputError(B, "options.decimals", `has ${opts.decimals.length} entries but header has ${head.length} (lengths must match)`);
+    throw new FigureInputError(
+      B,
+      "options.decimals",
+      `has ${opts.decimals.length} entries but header has ${head.length} (lengths must match)`,
+    );
   }
   const decimals = head.map((_, j) => (Array.isArray(opts.decimals) ? opts.decimals[j] : opts.decimals));
   decimals.forEach((d, j) => {
     if (d !== undefined && !(Number.isInteger(d) && d >= 0 && d <= 20)) {
-      throw new FigureInputError(B, Array.isArray(opts.decimals) ? `options.decimals[${j}]` : "options.decimals", `must be an integer in [0, 20], got ${d}`);
+      throw new FigureInputError(
+        B,
+        Array.isArray(opts.decimals) ? `options.decimals[${j}]` : "options.decimals",
+        `must be an integer in [0, 20], got ${d}`,
+      );
     }
   });
   const rowHeight = opts.rowHeight ?? 28;
-  if (!(Number.isFinite(rowHeight) && rowHeight > 0)) throw new FigureInputError(B, "options.rowHeight", `must be a positive number, got ${rowHeight}`);
+  if (!(Number.isFinite(rowHeight) && rowHeight > 0))
+    throw new FigureInputError(B, "options.rowHeight", `must be a positive number, got ${rowHeight}`);
 
   const text = body.map((row) => row.map((c, j) => (typeof c === "number" ? formatNumber(c, decimals[j]) : c)));
   const align: Align[] = head.map((_, j) => (body.every((row) => typeof row[j] === "number") ? "r" : "l"));
@@ -54,7 +71,8 @@ export function table(header: string[], rows: TableCell[][], opts: TableOptions 
   const layout = baseLayout(opts);
   const margin = { ...layout.margin!, l: 16, r: 16, b: 16 };
   layout.margin = margin;
-  if (opts.height === undefined) layout.height = Math.max(MIN_TABLE_HEIGHT, Math.ceil(margin.t + margin.b + (body.length + 1) * rowHeight + 8));
+  if (opts.height === undefined)
+    layout.height = Math.max(MIN_TABLE_HEIGHT, Math.ceil(margin.t + margin.b + (body.length + 1) * rowHeight + 8));
   return {
     data: [
       {

@@ -25,16 +25,19 @@ export interface NumberRules {
 
 /** Checks that `value` is a non-empty array of numbers obeying `rules`; returns it typed. */
 export function numbers(builder: string, argument: string, value: unknown, rules: NumberRules = {}): number[] {
-  if (!Array.isArray(value)) throw new FigureInputError(builder, argument, `must be an array of numbers, got ${describe(value)}`);
+  if (!Array.isArray(value))
+    throw new FigureInputError(builder, argument, `must be an array of numbers, got ${describe(value)}`);
   if (value.length === 0) throw new FigureInputError(builder, argument, "must not be empty");
   value.forEach((v, i) => {
-    if (typeof v !== "number") throw new FigureInputError(builder, `${argument}[${i}]`, `must be a number, got ${describe(v)}`);
+    if (typeof v !== "number")
+      throw new FigureInputError(builder, `${argument}[${i}]`, `must be a number, got ${describe(v)}`);
     if (Number.isNaN(v)) {
       if (!rules.allowNaN) throw new FigureInputError(builder, `${argument}[${i}]`, "is NaN (not allowed here)");
       return;
     }
     if (!Number.isFinite(v)) throw new FigureInputError(builder, `${argument}[${i}]`, `must be finite, got ${v}`);
-    if (rules.positive && v <= 0) throw new FigureInputError(builder, `${argument}[${i}]`, `must be > 0 (log axis), got ${v}`);
+    if (rules.positive && v <= 0)
+      throw new FigureInputError(builder, `${argument}[${i}]`, `must be > 0 (log axis), got ${v}`);
     if (rules.nonNegative && v < 0) throw new FigureInputError(builder, `${argument}[${i}]`, `must be >= 0, got ${v}`);
   });
   return value as number[];
@@ -42,10 +45,12 @@ export function numbers(builder: string, argument: string, value: unknown, rules
 
 /** Checks that `value` is a non-empty array of strings; returns it typed. */
 export function labels(builder: string, argument: string, value: unknown): string[] {
-  if (!Array.isArray(value)) throw new FigureInputError(builder, argument, `must be an array of strings, got ${describe(value)}`);
+  if (!Array.isArray(value))
+    throw new FigureInputError(builder, argument, `must be an array of strings, got ${describe(value)}`);
   if (value.length === 0) throw new FigureInputError(builder, argument, "must not be empty");
   value.forEach((v, i) => {
-    if (typeof v !== "string") throw new FigureInputError(builder, `${argument}[${i}]`, `must be a string, got ${describe(v)}`);
+    if (typeof v !== "string")
+      throw new FigureInputError(builder, `${argument}[${i}]`, `must be a string, got ${describe(v)}`);
   });
   return value as string[];
 }
@@ -60,14 +65,22 @@ export function nonEmpty<T>(builder: string, argument: string, value: readonly T
 /** Checks that an array has the length another argument fixes. */
 export function sameLength(builder: string, argument: string, actual: number, other: string, expected: number): void {
   if (actual !== expected) {
-    throw new FigureInputError(builder, argument, `has ${actual} entries but ${other} has ${expected} (lengths must match)`);
+    throw new FigureInputError(
+      builder,
+      argument,
+      `has ${actual} entries but ${other} has ${expected} (lengths must match)`,
+    );
   }
 }
 
 /** Checks an optional positive size (width, height ...). */
 function size(builder: string, argument: string, value: number | undefined): void {
   if (value !== undefined && !(Number.isInteger(value) && value > 0)) {
-    throw new FigureInputError(builder, argument, `must be a positive integer number of pixels, got ${describe(value)}`);
+    throw new FigureInputError(
+      builder,
+      argument,
+      `must be a positive integer number of pixels, got ${describe(value)}`,
+    );
   }
 }
 

@@ -25,7 +25,9 @@ describe("LoRA parameter arithmetic", () => {
     expect(projectionShape(SHAPES.deepseekV3, "wo")).toEqual([7168, 128 * 128]);
     const r = 8;
     const perLayer = r * (1536 + 7168 + 24576 + 1536 + 576 + 7168 + 32768 + 512 + 7168 + 16384);
-    expect(loraArithmetic(SHAPES.deepseekV3, ["wq_a", "wq_b", "wkv_a", "wkv_b", "wo"], r).trainable).toBe(61 * perLayer);
+    expect(loraArithmetic(SHAPES.deepseekV3, ["wq_a", "wq_b", "wkv_a", "wkv_b", "wo"], r).trainable).toBe(
+      61 * perLayer,
+    );
     expect(() => projectionShape(SHAPES.deepseekV3, "wq")).toThrow(/MLA has wkv_a, wkv_b, wo, wq_a, wq_b/);
     expect(() => projectionShape(SHAPES.gpt3, "wkv_a")).toThrow(/multi-head attention/);
     expect(() => loraParamCount([[4, 4]], 0)).toThrow(/r must be an integer > 0/);
@@ -41,6 +43,9 @@ describe("TypeScript parse check", () => {
     expect(parsesAsMember("    replac")).toBe(true); // a property without a type: parses, but is no complete member
     expect(isCompleteMember("    replac")).toBe(false);
     expect(isCompleteMember("    replace(s: string): string;")).toBe(true);
-    expect(declarationLines("interface A {\n    a: number;\n    b(: string;\n}\n    c<T>(x: T): T;")).toEqual(["    a: number;", "    c<T>(x: T): T;"]);
+    expect(declarationLines("interface A {\n    a: number;\n    b(: string;\n}\n    c<T>(x: T): T;")).toEqual([
+      "    a: number;",
+      "    c<T>(x: T): T;",
+    ]);
   });
 });

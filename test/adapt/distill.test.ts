@@ -9,8 +9,14 @@ beforeAll(async () => {
   await selectBackend();
 });
 
-const S = [[1.0, -0.5, 2.0, 0.3], [0.2, 0.1, -1.0, 1.5]];
-const T = [[0.5, 0.5, 1.5, -0.2], [1.0, -0.3, -0.5, 2.0]];
+const S = [
+  [1.0, -0.5, 2.0, 0.3],
+  [0.2, 0.1, -1.0, 1.5],
+];
+const T = [
+  [0.5, 0.5, 1.5, -0.2],
+  [1.0, -0.3, -0.5, 2.0],
+];
 const Y = [2, 3];
 
 function logSoftmax(row: number[], temp: number): number[] {
@@ -60,12 +66,17 @@ describe("distillationLoss", () => {
     expect(Math.abs(same.kl.dataSync()[0])).toBeLessThan(1e-6);
     tf.dispose([same.loss, same.kl, same.ce]);
     const t = tf.tensor2d(T);
-    const f = (a: tf.Tensor, b: tf.Tensor) => distillationLoss(a as tf.Tensor2D, b as tf.Tensor2D, y, { temperature: 2, alpha: 0.7 }).loss;
+    const f = (a: tf.Tensor, b: tf.Tensor) =>
+      distillationLoss(a as tf.Tensor2D, b as tf.Tensor2D, y, { temperature: 2, alpha: 0.7 }).loss;
     const [ds, dt] = tf.grads(f)([s, t]);
     expect(Array.from(dt.dataSync()).every((v) => v === 0)).toBe(true);
     const g = ds.arraySync() as number[][];
     const h = 1e-3;
-    for (const [i, j] of [[0, 0], [0, 2], [1, 3]]) {
+    for (const [i, j] of [
+      [0, 0],
+      [0, 2],
+      [1, 3],
+    ]) {
       const bump = (d: number) => {
         const m = S.map((r) => [...r]);
         m[i][j] += d;
@@ -78,7 +89,9 @@ describe("distillationLoss", () => {
 
   it("names bad input", () => {
     const [s, y] = [tf.tensor2d(S), tf.tensor1d(Y, "int32")];
-    expect(() => distillationLoss(s, s, y, { temperature: 0 })).toThrow(/config.temperature must be a finite number > 0/);
+    expect(() => distillationLoss(s, s, y, { temperature: 0 })).toThrow(
+      /config.temperature must be a finite number > 0/,
+    );
     expect(() => distillationLoss(s, s, y, { alpha: 1.5 })).toThrow(/config.alpha must be a finite number in \[0, 1\]/);
     const t3 = tf.zeros([2, 3]);
     expect(() => distillationLoss(s, t3 as tf.Tensor2D, y)).toThrow(/one shape \[N, V\]/);

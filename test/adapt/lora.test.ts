@@ -31,12 +31,28 @@ beforeAll(async () => {
 const TINY: Partial<LMConfig> = { vocabSize: 16, dim: 16, nLayers: 2, nHeads: 4, contextLen: 24, ffnHidden: 24 };
 const MODELS: [string, Partial<LMConfig>, string[] | string][] = [
   ["dense", TINY, ["attn.wqkv", "attn.wo", "ffn.w1", "ffn.w2", "ffn.w3"]],
-  ["MoE", { ...TINY, ffn: "moe", nDenseLayers: 1, moe: { nRouted: 4, nShared: 1, topK: 2 } }, ["wqkv", "wo", "ffn.experts.w1", "ffn.experts.w2", "ffn.experts.w3", "shared.w1", "shared.w2", "shared.w3"]],
-  ["MLA", { ...TINY, attention: "mla", mla: { qLoraRank: 5, kvLoraRank: 6, qkNopeHeadDim: 4, qkRopeHeadDim: 4, vHeadDim: 3 } }, ".*attn\\.(wq_a|wq_b|wkv_a|wkv_b|wo)"],
+  [
+    "MoE",
+    { ...TINY, ffn: "moe", nDenseLayers: 1, moe: { nRouted: 4, nShared: 1, topK: 2 } },
+    ["wqkv", "wo", "ffn.experts.w1", "ffn.experts.w2", "ffn.experts.w3", "shared.w1", "shared.w2", "shared.w3"],
+  ],
+  [
+    "MLA",
+    {
+      ...TINY,
+      attention: "mla",
+      mla: { qLoraRank: 5, kvLoraRank: 6, qkNopeHeadDim: 4, qkRopeHeadDim: 4, vHeadDim: 3 },
+    },
+    ".*attn\\.(wq_a|wq_b|wkv_a|wkv_b|wo)",
+  ],
 ];
 
 function tokens(rng: Rng, b: number, t: number, v: number): tf.Tensor2D {
-  return tf.tensor2d(Array.from({ length: b * t }, () => Math.floor(rng.uniform() * v)), [b, t], "int32");
+  return tf.tensor2d(
+    Array.from({ length: b * t }, () => Math.floor(rng.uniform() * v)),
+    [b, t],
+    "int32",
+  );
 }
 
 function build(cfg: Partial<LMConfig>, s = 3): TransformerLM {
@@ -47,7 +63,12 @@ function build(cfg: Partial<LMConfig>, s = 3): TransformerLM {
 /** Sets every adapter parameter (B included) to random values, so the update is not zero. */
 function randomizeAdapter(adapter: LoraAdapter, rng: Rng, std = 0.3): void {
   for (const v of adapter.namedParameters().values()) {
-    v.assign(tf.tensor(Array.from({ length: v.size }, () => std * rng.normal()), v.shape));
+    v.assign(
+      tf.tensor(
+        Array.from({ length: v.size }, () => std * rng.normal()),
+        v.shape,
+      ),
+    );
   }
 }
 
@@ -75,14 +96,29 @@ describe.each(MODELS)("LoRA on a %s model", (kind, cfg, targets) => {
     expect(adapter.targets.length).toBeGreaterThan(0);
     for (const t of adapter.targets) expect(matchesTarget(t, targets)).toBe(true);
     if (kind === "MoE") expect(adapter.targets).toContain("layers.1.ffn.experts.w2");
-    if (kind === "MLA") expect(adapter.targets).toEqual(["layers.0.attn.wq_a", "layers.0.attn.wq_b", "layers.0.attn.wkv_a", "layers.0.attn.wkv_b", "layers.0.attn.wo", "layers.1.attn.wq_a", "layers.1.attn.wq_b", "layers.1.attn.wkv_a", "layers.1.attn.wkv_b", "layers.1.attn.wo"]);
+    if (kind === "MLA")
+      expect(adapter.targets).toEqual([
+        "layers.0.attn.wq_a",
+        "layers.0.attn.wq_b",
+        "layers.0.attn.wkv_a",
+        "layers.0.attn.wkv_b",
+        "layers.0.attn.wo",
+        "layers.1.attn.wq_a",
+        "layers.1.attn.wq_b",
+        "layers.1.attn.wkv_a",
+        "layers.1.attn.wkv_b",
+        "layers.1.attn.wo",
+      ]);
     expect(logits(model, x)).toEqual(before);
     expect(model.trainableVariables()).toEqual([]);
     expect(adapter.trainableVariables().length).toBe(2 * adapter.targets.length);
     // r·(in + out) per Linear target, E·r·(in + out) per stacked expert projection
     const shapes = adapter.targets.flatMap((t) => {
       const a = adapter.adapterOf(t);
-      const [outF, inF] = [a.lora_B.weight.shape[a.lora_B.weight.rank - 2], a.lora_A.weight.shape[a.lora_A.weight.rank - 1]];
+      const [outF, inF] = [
+        a.lora_B.weight.shape[a.lora_B.weight.rank - 2],
+        a.lora_A.weight.shape[a.lora_A.weight.rank - 1],
+      ];
       const copies = a.lora_A.weight.rank === 3 ? a.lora_A.weight.shape[0] : 1;
       return Array.from({ length: copies }, () => [outF, inF] as [number, number]);
     });
@@ -112,7 +148,8 @@ describe.each(MODELS)("LoRA on a %s model", (kind, cfg, targets) => {
     expect(maxRel(logits(model, x), adapted)).toBeLessThan(1e-5);
     expect(() => adapter.merge()).toThrow(/already merged/);
     adapter.unmerge();
-    for (const [k, v] of model.namedParameters()) expect(maxRel(v.dataSync() as Float32Array, weights.get(k)!), k).toBeLessThan(1e-6);
+    for (const [k, v] of model.namedParameters())
+      expect(maxRel(v.dataSync() as Float32Array, weights.get(k)!), k).toBeLessThan(1e-6);
     expect(maxRel(logits(model, x), adapted)).toBeLessThan(1e-5);
     expect(() => adapter.unmerge()).toThrow(/not merged/);
     adapter.remove();
@@ -133,7 +170,10 @@ describe.each(MODELS)("LoRA on a %s model", (kind, cfg, targets) => {
     const { grads } = tf.variableGrads(objective, params);
     expect(Object.keys(grads).sort()).toEqual(params.map((p) => p.name).sort());
     for (const p of params.slice(0, 6)) {
-      const u = tf.tensor(Array.from({ length: p.size }, () => rng.normal()), p.shape);
+      const u = tf.tensor(
+        Array.from({ length: p.size }, () => rng.normal()),
+        p.shape,
+      );
       const analytic = tf.sum(tf.mul(grads[p.name], u)).dataSync()[0];
       const base = p.clone();
       const at = (s: number) => {
@@ -143,18 +183,29 @@ describe.each(MODELS)("LoRA on a %s model", (kind, cfg, targets) => {
       const numeric = (at(1e-2) - at(-1e-2)) / 2e-2;
       p.assign(base);
       expect(Math.abs(analytic), p.name).toBeGreaterThan(1e-4);
-      expect(Math.abs(analytic - numeric), `${p.name}: ${analytic} vs ${numeric}`).toBeLessThan(2e-2 * Math.max(1e-2, Math.abs(numeric)));
+      expect(Math.abs(analytic - numeric), `${p.name}: ${analytic} vs ${numeric}`).toBeLessThan(
+        2e-2 * Math.max(1e-2, Math.abs(numeric)),
+      );
       tf.dispose([u, base]);
     }
     tf.dispose(Object.values(grads));
     const baseBefore = new Map([...model.namedParameters()].map(([k, v]) => [k, v.dataSync().slice()]));
     const adapterBefore = params.map((p) => p.dataSync().slice());
     const n0 = tf.memory().numTensors;
-    await fit({ module: adapter, loss: () => model.stepLoss(x, y), batches: () => ({}), config: { steps: 2, seed: 0, yieldMs: 1e9 } });
+    await fit({
+      module: adapter,
+      loss: () => model.stepLoss(x, y),
+      batches: () => ({}),
+      config: { steps: 2, seed: 0, yieldMs: 1e9 },
+    });
     expect(tf.memory().numTensors).toBe(n0);
     for (const [k, v] of model.namedParameters()) expect(v.dataSync(), k).toEqual(baseBefore.get(k));
-    expect(params.some((p, i) => maxRel(p.dataSync() as Float32Array, adapterBefore[i] as Float32Array) > 0)).toBe(true);
-    await expect(fit({ module: model, loss: () => model.stepLoss(x, y), batches: () => ({}), config: { steps: 1 } })).rejects.toThrow(/no trainable variables/);
+    expect(params.some((p, i) => maxRel(p.dataSync() as Float32Array, adapterBefore[i] as Float32Array) > 0)).toBe(
+      true,
+    );
+    await expect(
+      fit({ module: model, loss: () => model.stepLoss(x, y), batches: () => ({}), config: { steps: 1 } }),
+    ).rejects.toThrow(/no trainable variables/);
     adapter.remove();
     model.dispose();
     tf.dispose([x, y]);
@@ -170,7 +221,13 @@ describe.each(MODELS)("LoRA on a %s model", (kind, cfg, targets) => {
       const adapted = logits(model, x);
       saveAdapter(adapter, dir);
       const config = JSON.parse(fs.readFileSync(path.join(dir, "adapter_config.json"), "utf8"));
-      expect(config).toMatchObject({ peft_type: "LORA", r: 2, lora_alpha: 5, lora_dropout: 0, target_modules: targets });
+      expect(config).toMatchObject({
+        peft_type: "LORA",
+        r: 2,
+        lora_alpha: 5,
+        lora_dropout: 0,
+        target_modules: targets,
+      });
       const file = loadSafetensors(path.join(dir, "adapter_model.safetensors"));
       const first = adapter.targets[0];
       expect([...file.tensors.keys()]).toContain(`base_model.model.${first}.lora_A.weight`);
@@ -180,7 +237,8 @@ describe.each(MODELS)("LoRA on a %s model", (kind, cfg, targets) => {
       const fresh = build(cfg);
       const n0 = tf.memory().numTensors;
       const loaded = loadAdapter(fresh, dir);
-      for (const [k, v] of adapter.namedParameters()) expect(loaded.namedParameters().get(k)!.dataSync(), k).toEqual(v.dataSync());
+      for (const [k, v] of adapter.namedParameters())
+        expect(loaded.namedParameters().get(k)!.dataSync(), k).toEqual(v.dataSync());
       expect(logits(fresh, x)).toEqual(adapted);
       loaded.remove();
       expect(tf.memory().numTensors).toBe(n0);
@@ -193,44 +251,52 @@ describe.each(MODELS)("LoRA on a %s model", (kind, cfg, targets) => {
     }
   });
 
-  it.each(["int4", "nf4"] as const)("QLoRA (%s base): the forward equals dequantise-then-LoRA, and so do its adapter gradients; its weights take less memory", (format) => {
-    const quant = { format, granularity: PER_CHANNEL }; // d = 16 has no 128-wide groups; per-row scales here
-    const q = build(cfg);
-    const x = tokens(new Rng(6), 2, 8, 16);
-    const qa = applyLora(q, { r: 2, alpha: 4, targetModules: targets }, { quantizeBase: quant });
-    randomizeAdapter(qa, new Rng(10), 0.2);
-    const reference = build(cfg);
-    const names = qa.targets;
-    const refParams = reference.namedParameters();
-    for (const name of names) {
-      const a = qa.adapterOf(name);
-      const w = refParams.get(`${name}.weight`) ?? refParams.get(name)!;
-      w.assign(tf.tensor(quantize(w, { symmetric: true, scaleFormat: "fp16", ...quant }).dequantize(), w.shape));
-      expect(a.quantizedBase!.format).toBe(format);
-    }
-    const ra = applyLora(reference, { r: 2, alpha: 4, targetModules: targets });
-    ra.loadStateDict(qa.stateDict());
-    expect(maxRel(logits(q, x), logits(reference, x))).toBeLessThan(1e-6);
-    const y = tokens(new Rng(11), 2, 8, 16);
-    const gq = tf.variableGrads(() => q.loss(x, y).ce, qa.trainableVariables()).grads;
-    const gr = tf.variableGrads(() => reference.loss(x, y).ce, ra.trainableVariables()).grads;
-    const refNames = ra.trainableVariables().map((v) => v.name);
-    qa.trainableVariables().forEach((v, i) => expect(maxRel(gq[v.name].dataSync() as Float32Array, gr[refNames[i]].dataSync() as Float32Array), v.name).toBeLessThan(1e-5));
-    tf.dispose([...Object.values(gq), ...Object.values(gr)]);
-    const fp = trainingFootprint(q, qa);
-    const plain = build(cfg);
-    const full = trainingFootprint(plain);
-    expect(full.trainableParams).toBe(plain.numParams());
-    expect(fp.weightBytes).toBeLessThan(full.weightBytes);
-    expect(fp.totalBytes).toBeLessThan(full.totalBytes);
-    plain.dispose();
-    expect(() => qa.merge()).toThrow(/quantized base/);
-    qa.remove();
-    ra.remove();
-    tf.dispose([x, y]);
-    q.dispose();
-    reference.dispose();
-  });
+  it.each(["int4", "nf4"] as const)(
+    "QLoRA (%s base): the forward equals dequantise-then-LoRA, and so do its adapter gradients; its weights take less memory",
+    (format) => {
+      const quant = { format, granularity: PER_CHANNEL }; // d = 16 has no 128-wide groups; per-row scales here
+      const q = build(cfg);
+      const x = tokens(new Rng(6), 2, 8, 16);
+      const qa = applyLora(q, { r: 2, alpha: 4, targetModules: targets }, { quantizeBase: quant });
+      randomizeAdapter(qa, new Rng(10), 0.2);
+      const reference = build(cfg);
+      const names = qa.targets;
+      const refParams = reference.namedParameters();
+      for (const name of names) {
+        const a = qa.adapterOf(name);
+        const w = refParams.get(`${name}.weight`) ?? refParams.get(name)!;
+        w.assign(tf.tensor(quantize(w, { symmetric: true, scaleFormat: "fp16", ...quant }).dequantize(), w.shape));
+        expect(a.quantizedBase!.format).toBe(format);
+      }
+      const ra = applyLora(reference, { r: 2, alpha: 4, targetModules: targets });
+      ra.loadStateDict(qa.stateDict());
+      expect(maxRel(logits(q, x), logits(reference, x))).toBeLessThan(1e-6);
+      const y = tokens(new Rng(11), 2, 8, 16);
+      const gq = tf.variableGrads(() => q.loss(x, y).ce, qa.trainableVariables()).grads;
+      const gr = tf.variableGrads(() => reference.loss(x, y).ce, ra.trainableVariables()).grads;
+      const refNames = ra.trainableVariables().map((v) => v.name);
+      qa.trainableVariables().forEach((v, i) =>
+        expect(
+          maxRel(gq[v.name].dataSync() as Float32Array, gr[refNames[i]].dataSync() as Float32Array),
+          v.name,
+        ).toBeLessThan(1e-5),
+      );
+      tf.dispose([...Object.values(gq), ...Object.values(gr)]);
+      const fp = trainingFootprint(q, qa);
+      const plain = build(cfg);
+      const full = trainingFootprint(plain);
+      expect(full.trainableParams).toBe(plain.numParams());
+      expect(fp.weightBytes).toBeLessThan(full.weightBytes);
+      expect(fp.totalBytes).toBeLessThan(full.totalBytes);
+      plain.dispose();
+      expect(() => qa.merge()).toThrow(/quantized base/);
+      qa.remove();
+      ra.remove();
+      tf.dispose([x, y]);
+      q.dispose();
+      reference.dispose();
+    },
+  );
 });
 
 describe("LoRA details and bad input", () => {
@@ -245,7 +311,9 @@ describe("LoRA details and bad input", () => {
   it("names the error: unknown targets, rank ≤ 0, alpha, dropout on experts, an adapter of another shape, double attach", () => {
     const model = build(TINY);
     const n0 = tf.memory().numTensors;
-    expect(() => applyLora(model, { targetModules: ["attn.wq"] })).toThrow(/targetModules \["attn.wq"\] match no Linear layer.*adaptable names: .*layers.0.attn.wqkv/);
+    expect(() => applyLora(model, { targetModules: ["attn.wq"] })).toThrow(
+      /targetModules \["attn.wq"\] match no Linear layer.*adaptable names: .*layers.0.attn.wqkv/,
+    );
     expect(() => applyLora(model, { targetModules: "nothing.*" })).toThrow(/match no Linear/);
     expect(() => applyLora(model, { r: 0 })).toThrow(/r must be an integer > 0, got 0/);
     expect(() => applyLora(model, { r: -2 })).toThrow(/r must be an integer > 0, got -2/);
@@ -253,12 +321,16 @@ describe("LoRA details and bad input", () => {
     expect(() => applyLora(model, { dropout: 1 })).toThrow(/dropout must be in \[0, 1\)/);
     expect(tf.memory().numTensors).toBe(n0);
     expect(model.trainableVariables().length).toBe(model.namedParameters().size);
-    expect(() => applyLora(model, {}, { quantizeBase: {} })).toThrow(/options.quantizeBase cannot quantize "layers.0.attn.wqkv" \[48,16\]: .*group size 128 must be a positive integer dividing the last dimension 16/);
+    expect(() => applyLora(model, {}, { quantizeBase: {} })).toThrow(
+      /options.quantizeBase cannot quantize "layers.0.attn.wqkv" \[48,16\]: .*group size 128 must be a positive integer dividing the last dimension 16/,
+    );
     expect(tf.memory().numTensors).toBe(n0);
     expect(model.trainableVariables().length).toBe(model.namedParameters().size); // untouched: nothing frozen, no hook
     expect(model.namedModules().get("layers.0.attn.wqkv")).toHaveProperty("hook", null);
     const moe = build(MODELS[1][1]);
-    expect(() => applyLora(moe, { dropout: 0.1, targetModules: ["experts.w1"] })).toThrow(/routed-experts projection.*dropout = 0/);
+    expect(() => applyLora(moe, { dropout: 0.1, targetModules: ["experts.w1"] })).toThrow(
+      /routed-experts projection.*dropout = 0/,
+    );
     const a = applyLora(model, {});
     expect(() => applyLora(model, {})).toThrow(/already has an adapter/);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "moelab-adapter-"));
@@ -266,7 +338,9 @@ describe("LoRA details and bad input", () => {
       saveAdapter(a, dir);
       const wider = build({ ...TINY, dim: 24 });
       const n1 = tf.memory().numTensors;
-      expect(() => loadAdapter(wider, dir)).toThrow(/loadAdapter\(model, dir\): the adapter does not fit this model: "layers.0.attn.wqkv.lora_A.weight" has shape \[8,16\].*needs \[8,24\]/);
+      expect(() => loadAdapter(wider, dir)).toThrow(
+        /loadAdapter\(model, dir\): the adapter does not fit this model: "layers.0.attn.wqkv.lora_A.weight" has shape \[8,16\].*needs \[8,24\]/,
+      );
       expect(tf.memory().numTensors).toBe(n1);
       expect(wider.trainableVariables().length).toBe(wider.namedParameters().size); // left as it was
       wider.dispose();
@@ -298,7 +372,7 @@ describe("LoRA details and bad input", () => {
     x.dispose();
   });
 
-  it("A starts Kaiming-uniform U(±1/√in) (PEFT) or Gaussian N(0, 1/r) (the paper, PEFT's \"gaussian\"); B starts at zero", () => {
+  it('A starts Kaiming-uniform U(±1/√in) (PEFT) or Gaussian N(0, 1/r) (the paper, PEFT\'s "gaussian"); B starts at zero', () => {
     const model = build({ ...TINY, dim: 64, nHeads: 4 });
     const k = applyLora(model, { r: 4, targetModules: ["wqkv"] });
     const a = k.adapterOf("layers.0.attn.wqkv");
@@ -316,26 +390,37 @@ describe("LoRA details and bad input", () => {
     model.dispose();
   });
 
-  it.each([false, true])("MLA's absorbed path (which folds wkv_b's matrix) computes with the adapter too (QLoRA base: %s)", (quantized) => {
-    const mla = (path: "naive" | "absorbed"): Partial<LMConfig> => ({ ...TINY, attention: "mla", mla: { ...(MODELS[2][1].mla as object), path } });
-    const x = tokens(new Rng(12), 2, 8, 16);
-    const out = (path: "naive" | "absorbed") => {
-      const model = build(mla(path));
-      const a = applyLora(model, { r: 2, targetModules: ["wkv_b", "wo"] }, { quantizeBase: quantized ? { granularity: PER_CHANNEL } : null });
-      randomizeAdapter(a, new Rng(13));
-      const y = logits(model, x);
-      a.remove();
-      model.dispose();
-      return y;
-    };
-    const plainModel = build(mla("naive"));
-    const plain = logits(plainModel, x);
-    plainModel.dispose();
-    const naive = out("naive");
-    expect(maxRel(naive, plain)).toBeGreaterThan(1e-3);
-    expect(maxRel(out("absorbed"), naive)).toBeLessThan(1e-4);
-    x.dispose();
-  });
+  it.each([false, true])(
+    "MLA's absorbed path (which folds wkv_b's matrix) computes with the adapter too (QLoRA base: %s)",
+    (quantized) => {
+      const mla = (path: "naive" | "absorbed"): Partial<LMConfig> => ({
+        ...TINY,
+        attention: "mla",
+        mla: { ...(MODELS[2][1].mla as object), path },
+      });
+      const x = tokens(new Rng(12), 2, 8, 16);
+      const out = (path: "naive" | "absorbed") => {
+        const model = build(mla(path));
+        const a = applyLora(
+          model,
+          { r: 2, targetModules: ["wkv_b", "wo"] },
+          { quantizeBase: quantized ? { granularity: PER_CHANNEL } : null },
+        );
+        randomizeAdapter(a, new Rng(13));
+        const y = logits(model, x);
+        a.remove();
+        model.dispose();
+        return y;
+      };
+      const plainModel = build(mla("naive"));
+      const plain = logits(plainModel, x);
+      plainModel.dispose();
+      const naive = out("naive");
+      expect(maxRel(naive, plain)).toBeGreaterThan(1e-3);
+      expect(maxRel(out("absorbed"), naive)).toBeLessThan(1e-4);
+      x.dispose();
+    },
+  );
 
   it("adaptableModules lists Linear layers and stacked expert projections", () => {
     const moe = build(MODELS[1][1]);

@@ -20,12 +20,20 @@ flags\t\t: fpu avx2 fma avx512f avx512bw
 
 describe("machine", () => {
   it("parses /proc/cpuinfo: model, processors, highest clock, flags", () => {
-    expect(parseCpuinfo(CPUINFO)).toEqual({ model: "Intel(R) Xeon(R) Processor", logical: 2, mhz: 2599.998, flags: ["fpu", "avx2", "fma", "avx512f", "avx512bw"] });
+    expect(parseCpuinfo(CPUINFO)).toEqual({
+      model: "Intel(R) Xeon(R) Processor",
+      logical: 2,
+      mhz: 2599.998,
+      flags: ["fpu", "avx2", "fma", "avx512f", "avx512bw"],
+    });
     expect(parseCpuinfo("")).toEqual({ model: "unknown", logical: 0, mhz: null, flags: [] });
   });
 
   it("parses lscpu: max clock and physical cores", () => {
-    expect(parseLscpu("Core(s) per socket:  4\nSocket(s):           2\nCPU max MHz:         3800.0000\n")).toEqual({ maxMHz: 3800, cores: 8 });
+    expect(parseLscpu("Core(s) per socket:  4\nSocket(s):           2\nCPU max MHz:         3800.0000\n")).toEqual({
+      maxMHz: 3800,
+      cores: 8,
+    });
     expect(parseLscpu("Core(s) per socket: 2\n")).toEqual({ maxMHz: null, cores: null });
   });
 
@@ -55,7 +63,9 @@ describe("machine", () => {
       const t0 = performance.now();
       tf.dispose(matmulBf16(a2, b as tf.Tensor2D));
       const bf16Rate = (2 * 512 ** 3) / ((performance.now() - t0) * 1e6);
-      expect(bf16Rate).toBeLessThan(Math.max(peak.bf16Gflops!, measuredPeak({ seconds: 0.02, repeats: 5 }).bf16Gflops!) * 1.05);
+      expect(bf16Rate).toBeLessThan(
+        Math.max(peak.bf16Gflops!, measuredPeak({ seconds: 0.02, repeats: 5 }).bf16Gflops!) * 1.05,
+      );
     }
     tf.dispose([a, b]);
     // The peak measured before and after the GEMM (best of both), so a moment of contention on the shared machine during

@@ -6,9 +6,18 @@ import { useBackend } from "../../lib/backend-select";
 import { seed } from "../../lib/random";
 import { disposeBatch } from "../../lib/bench/models/common";
 import { Mlp, mlpBatch, mlpConfig } from "../../lib/bench/models/mlp";
-import { BenchTransformer, TransformerPatch, transformerBatch, transformerConfig } from "../../lib/bench/models/transformer";
+import {
+  BenchTransformer,
+  TransformerPatch,
+  transformerBatch,
+  transformerConfig,
+} from "../../lib/bench/models/transformer";
 
-const TINY: TransformerPatch = { model: { vocabSize: 13, dim: 16, nHeads: 2, nLayers: 2, contextLen: 6, ffnHidden: 24 }, seqLen: 6, batchSize: 2 };
+const TINY: TransformerPatch = {
+  model: { vocabSize: 13, dim: 16, nHeads: 2, nLayers: 2, contextLen: 6, ffnHidden: 24 },
+  seqLen: 6,
+  batchSize: 2,
+};
 
 describe("benchmark models", () => {
   beforeAll(async () => {
@@ -16,14 +25,34 @@ describe("benchmark models", () => {
   });
 
   it("checks configs and names the field", () => {
-    expect(() => mlpConfig({ hidden: [4, 0] })).toThrow(/mlpConfig\(patch\): hidden\[1\] must be a positive integer, got 0/);
-    expect(() => transformerConfig({ model: { dim: 10, nHeads: 4 } })).toThrow(/lmConfig: dim \(10\) must be divisible by nHeads \(4\)/);
-    expect(() => transformerConfig({ model: { positions: "alibi" as never } })).toThrow(/positions must be "rope" or "learned"/);
+    expect(() => mlpConfig({ hidden: [4, 0] })).toThrow(
+      /mlpConfig\(patch\): hidden\[1\] must be a positive integer, got 0/,
+    );
+    expect(() => transformerConfig({ model: { dim: 10, nHeads: 4 } })).toThrow(
+      /lmConfig: dim \(10\) must be divisible by nHeads \(4\)/,
+    );
+    expect(() => transformerConfig({ model: { positions: "alibi" as never } })).toThrow(
+      /positions must be "rope" or "learned"/,
+    );
     expect(() => transformerConfig({ model: { ffn: "moe" } })).toThrow(/model.ffn must be "dense"/);
     expect(() => transformerConfig({ seqLen: 200 })).toThrow(/seqLen \(200\) must be at most model.contextLen \(128\)/);
-    expect(() => transformerConfig({ adam: { learningRate: -1, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 } })).toThrow(/adam.learningRate/);
-    expect(transformerConfig({ adam: { epsilon: 1e-3 } }).adam).toEqual({ learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-3, weightDecay: 0, decayMinRank: 0 });
-    expect(transformerConfig({ model: { dim: 64 } }).model).toMatchObject({ dim: 64, nHeads: 4, positions: "learned", tiedHead: true });
+    expect(() => transformerConfig({ adam: { learningRate: -1, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 } })).toThrow(
+      /adam.learningRate/,
+    );
+    expect(transformerConfig({ adam: { epsilon: 1e-3 } }).adam).toEqual({
+      learningRate: 1e-3,
+      beta1: 0.9,
+      beta2: 0.999,
+      epsilon: 1e-3,
+      weightDecay: 0,
+      decayMinRank: 0,
+    });
+    expect(transformerConfig({ model: { dim: 64 } }).model).toMatchObject({
+      dim: 64,
+      nHeads: 4,
+      positions: "learned",
+      tiedHead: true,
+    });
   });
 
   it("is deterministic under seed() and has a head only when untied", () => {
@@ -65,7 +94,13 @@ describe("benchmark models", () => {
   it("trains: Adam steps lower the loss on a fixed batch, without leaking tensors", () => {
     const before = tf.memory().numTensors;
     seed(9);
-    const mlp = new Mlp({ inputSize: 20, hidden: [16], classes: 4, batchSize: 8, adam: { learningRate: 1e-2 } as never });
+    const mlp = new Mlp({
+      inputSize: 20,
+      hidden: [16],
+      classes: 4,
+      batchSize: 8,
+      adam: { learningRate: 1e-2 } as never,
+    });
     const mb = mlpBatch(mlp.config);
     const tr = new BenchTransformer({ ...TINY, adam: { learningRate: 1e-2 } });
     const tb = transformerBatch(tr.config);

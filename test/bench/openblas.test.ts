@@ -48,7 +48,12 @@ describe("OpenBLAS helper", () => {
   });
 
   it("times the requested repeats of a batched GEMM and names its build", async () => {
-    const r = await openblasBench(exe, { batch: 3, m: 16, n: 8, k: 4, transposeA: false, transposeB: true }, { warmup: 1, warmupMs: 0, repeats: 4 }, { threads: 2 });
+    const r = await openblasBench(
+      exe,
+      { batch: 3, m: 16, n: 8, k: 4, transposeA: false, transposeB: true },
+      { warmup: 1, warmupMs: 0, repeats: 4 },
+      { threads: 2 },
+    );
     expect(r.samples_ms).toHaveLength(4);
     for (const s of r.samples_ms) expect(s).toBeGreaterThanOrEqual(0);
     expect(r.config).toMatch(/OpenBLAS \d+\.\d+/);

@@ -74,10 +74,13 @@ describe("timing within a budget", () => {
     expect(fast.samples).toHaveLength(4);
     expect(calls).toBeGreaterThan(5); // the 20 ms warmup takes many sub-millisecond calls
     calls = 0;
-    const slow = await timeWithinBudget(async () => {
-      calls++;
-      await new Promise((r) => setTimeout(r, 30));
-    }, { warmup: 1, warmupMs: 0, repeats: 5, budgetMs: 70 });
+    const slow = await timeWithinBudget(
+      async () => {
+        calls++;
+        await new Promise((r) => setTimeout(r, 30));
+      },
+      { warmup: 1, warmupMs: 0, repeats: 5, budgetMs: 70 },
+    );
     expect(slow.samples.length).toBeGreaterThanOrEqual(1);
     expect(slow.samples.length).toBeLessThanOrEqual(2);
     expect(calls).toBe(1 + slow.samples.length);

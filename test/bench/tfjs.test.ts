@@ -11,8 +11,18 @@ import { benchCases } from "../../lib/bench/workloads";
 const cases = benchCases({
   gemmSizes: [9],
   only: ["gemm", "tgemm", "mlp", "transformer"],
-  mlp: { inputSize: 12, hidden: [7], classes: 3, batchSize: 4, adam: { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 } },
-  transformer: { model: { vocabSize: 11, dim: 8, nHeads: 2, nLayers: 1, contextLen: 5, ffnHidden: 12, tiedHead: true }, seqLen: 5, batchSize: 2 },
+  mlp: {
+    inputSize: 12,
+    hidden: [7],
+    classes: 3,
+    batchSize: 4,
+    adam: { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 },
+  },
+  transformer: {
+    model: { vocabSize: 11, dim: 8, nHeads: 2, nLayers: 1, contextLen: 5, ffnHidden: 12, tiedHead: true },
+    seqLen: 5,
+    batchSize: 2,
+  },
 });
 const plan = { warmup: 1, warmupMs: 0, repeats: 2, budgetMs: 10_000 };
 
@@ -31,7 +41,10 @@ describe("tfjs engines", () => {
   it("wasm trains the transformer (gather's gradient through the lab's UnsortedSegmentSum)", async () => {
     const engine = tfjsEngine("wasm");
     expect(await engine.open()).toBeNull();
-    const r = await engine.measure(cases.find((c) => c.id === "transformer-step")!, plan);
+    const r = await engine.measure(
+      cases.find((c) => c.id === "transformer-step")!,
+      plan,
+    );
     expect(r.samples).toHaveLength(2);
     expect(r.note).toBeUndefined();
   });
@@ -47,13 +60,24 @@ describe("tfjs engines", () => {
     expect(mm.calls).toBe(2);
     expect(p.kernels.find((k) => k.kernel === "Add")!.calls).toBe(1);
     expect(p.kernelMs).toBeLessThanOrEqual(p.wallMs);
-    const agg = aggregateKernels([{ name: "A", kernelTimeMs: 2 }, { name: "B", kernelTimeMs: 5 }, { name: "A", kernelTimeMs: 4 }, { name: "C", kernelTimeMs: { error: "x" } }], 20);
+    const agg = aggregateKernels(
+      [
+        { name: "A", kernelTimeMs: 2 },
+        { name: "B", kernelTimeMs: 5 },
+        { name: "A", kernelTimeMs: 4 },
+        { name: "C", kernelTimeMs: { error: "x" } },
+      ],
+      20,
+    );
     expect(agg).toEqual([
       { kernel: "A", calls: 2, ms: 6, share: 0.3 },
       { kernel: "B", calls: 1, ms: 5, share: 0.25 },
       { kernel: "C", calls: 1, ms: 0, share: 0 },
     ]);
-    const step = await profileTfjsCase("cpu", cases.find((c) => c.id === "mlp-step")!);
+    const step = await profileTfjsCase(
+      "cpu",
+      cases.find((c) => c.id === "mlp-step")!,
+    );
     expect(step.kernels.map((k) => k.kernel)).toContain("_FusedMatMul");
     expect(step.kernels.map((k) => k.kernel)).not.toContain("logSoftmax__op"); // a composite op, not a kernel
     expect(step.split!.stepMs).toBeGreaterThan(0);

@@ -25,15 +25,30 @@ const TINY_LM = { vocabSize: 13, dim: 16, nHeads: 2, nLayers: 2, contextLen: 8, 
 const tinyLm: LMConfig[] = [
   lmConfig({ ...TINY_LM, ffn: "dense" }),
   lmConfig({ ...TINY_LM, ffn: "moe", moe: { nRouted: 4, topK: 2, nShared: 1, expertHidden: 6 } }),
-  lmConfig({ ...TINY_LM, ffn: "moe", nDenseLayers: 1, moe: { nRouted: 4, topK: 2, nShared: 0, expertHidden: 6, scoreFunc: "sigmoid", routeScale: 2.5 } }),
+  lmConfig({
+    ...TINY_LM,
+    ffn: "moe",
+    nDenseLayers: 1,
+    moe: { nRouted: 4, topK: 2, nShared: 0, expertHidden: 6, scoreFunc: "sigmoid", routeScale: 2.5 },
+  }),
 ];
 
 const tiny = benchCases({
   gemmSizes: [8],
   only: ["gemm", "mlp", "transformer", "lm"],
   lm: tinyLm.slice(0, 2).map((m) => lmFitConfig(m, { batchSize: 2, seqLen: 8, steps: 2 })),
-  mlp: { inputSize: 12, hidden: [7], classes: 3, batchSize: 4, adam: { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 } },
-  transformer: { model: { vocabSize: 11, dim: 8, nHeads: 2, nLayers: 1, contextLen: 5, ffnHidden: 12, tiedHead: false }, seqLen: 5, batchSize: 2 },
+  mlp: {
+    inputSize: 12,
+    hidden: [7],
+    classes: 3,
+    batchSize: 4,
+    adam: { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 },
+  },
+  transformer: {
+    model: { vocabSize: 11, dim: 8, nHeads: 2, nLayers: 1, contextLen: 5, ffnHidden: 12, tiedHead: false },
+    seqLen: 5,
+    batchSize: 2,
+  },
 });
 const plan = { warmup: 1, warmupMs: 0, repeats: 3 };
 
@@ -67,22 +82,43 @@ describe("bench_torch.py", () => {
       expect((await proc.hello()).ready).toBe(true);
       const variants: TransformerPatch["model"][] = [
         { vocabSize: 11, dim: 8, nHeads: 2, nLayers: 2, contextLen: 7, ffnHidden: 12 }, // learned positions, RMSNorm, tied
-        { vocabSize: 13, dim: 12, nHeads: 3, nLayers: 1, contextLen: 9, ffnHidden: 10, positions: "rope", norm: "layernorm", tiedHead: false },
+        {
+          vocabSize: 13,
+          dim: 12,
+          nHeads: 3,
+          nLayers: 1,
+          contextLen: 9,
+          ffnHidden: 10,
+          positions: "rope",
+          norm: "layernorm",
+          tiedHead: false,
+        },
       ];
       for (const model of variants) {
-        const [c] = benchCases({ only: ["transformer"], transformer: { model, seqLen: 6, batchSize: 2, adam: { epsilon: 1e-3 } } });
+        const [c] = benchCases({
+          only: ["transformer"],
+          transformer: { model, seqLen: 6, batchSize: 2, adam: { epsilon: 1e-3 } },
+        });
         const before = tf.memory().numTensors;
         seed(3);
         const lab = new BenchTransformer(c.workload.kind === "transformer" ? c.workload.config : {});
         const batch = transformerBatch(lab.config);
-        const weights = Object.fromEntries(Object.entries(lab.params).map(([name, v]) => [name, Array.from(v.dataSync())]));
+        const weights = Object.fromEntries(
+          Object.entries(lab.params).map(([name, v]) => [name, Array.from(v.dataSync())]),
+        );
         const check = { weights, inputs: batch.inputs.arraySync(), targets: batch.targets.arraySync(), steps: 3 };
         const labLosses = [lab.trainStep(batch), lab.trainStep(batch), lab.trainStep(batch)];
         const twin = await proc.checkTwin(c, check);
         expect(twin.params, JSON.stringify(model)).toBe(lab.lm.numParams());
         expect(twin.params).toBe(countParams(lab.config.model).total);
-        expect(Math.abs(twin.losses[0] - labLosses[0]) / labLosses[0], `first-step loss ${twin.losses[0]} vs ${labLosses[0]}`).toBeLessThan(1e-6);
-        for (let i = 1; i < 3; i++) expect(Math.abs(twin.losses[i] - labLosses[i]) / labLosses[i], `loss after ${i} Adam steps`).toBeLessThan(1e-4);
+        expect(
+          Math.abs(twin.losses[0] - labLosses[0]) / labLosses[0],
+          `first-step loss ${twin.losses[0]} vs ${labLosses[0]}`,
+        ).toBeLessThan(1e-6);
+        for (let i = 1; i < 3; i++)
+          expect(Math.abs(twin.losses[i] - labLosses[i]) / labLosses[i], `loss after ${i} Adam steps`).toBeLessThan(
+            1e-4,
+          );
         expect(labLosses[2]).toBeLessThan(labLosses[0]);
         lab.dispose();
         disposeBatch(batch);
@@ -93,47 +129,72 @@ describe("bench_torch.py", () => {
     }
   });
 
-  it.each(["cpu", "native"] as const)("the LM-through-fit twin equals lab.train.fit on TransformerLM (dense, MoE, sigmoid MoE after a dense layer) on %s", async (backend) => {
-    await useBackend(backend); // native: the fused attention, RoPE, add + RMSNorm kernels the benchmark runs
-    const proc = new TorchProcess({ ...DEFAULT_TORCH_CONFIG, threads: 1 });
-    try {
-      expect((await proc.hello()).ready).toBe(true);
-      for (const model of tinyLm) {
-        const config = lmFitConfig(model, { batchSize: 3, seqLen: 8, steps: 3, learningRate: 1e-2 });
-        const [c] = benchCases({ only: ["lm"], lm: [config] });
-        const before = tf.memory().numTensors;
-        seed(5);
-        const lm = new TransformerLM(model);
-        const batch = lmBatch(config);
-        const weights = Object.fromEntries([...lm.namedParameters()].map(([name, v]) => [name, Array.from(v.dataSync())]));
-        const check = { weights, inputs: batch.inputs.arraySync(), targets: batch.targets.arraySync(), steps: 3 };
-        const run = await fit({
-          module: lm,
-          loss: (b: typeof batch) => lm.stepLoss(b.inputs, b.targets),
-          batches: () => ({ inputs: tf.clone(batch.inputs), targets: tf.clone(batch.targets) }),
-          config: { steps: 3, schedule: { kind: "constant", lr: config.learningRate, warmupSteps: 0 }, optimizer: config.optimizer, clipNorm: config.clipNorm, seed: 0 },
-        });
-        const labLosses = run.history.map((h) => h.loss);
-        const twin = await proc.checkTwin(c, check);
-        const what = `${model.ffn} ${model.moe.scoreFunc ?? ""}`;
-        expect(twin.params, what).toBe(lm.numParams());
-        expect(Math.abs(twin.losses[0] - labLosses[0]) / labLosses[0], `${what}: first-step loss ${twin.losses[0]} vs ${labLosses[0]}`).toBeLessThan(1e-6);
-        for (let i = 1; i < 3; i++) expect(Math.abs(twin.losses[i] - labLosses[i]) / labLosses[i], `${what}: loss after ${i} fit steps`).toBeLessThan(1e-4);
-        expect(labLosses[2]).toBeLessThan(labLosses[0]);
-        lm.dispose();
-        disposeBatch(batch);
-        expect(tf.memory().numTensors).toBe(before);
+  it.each(["cpu", "native"] as const)(
+    "the LM-through-fit twin equals lab.train.fit on TransformerLM (dense, MoE, sigmoid MoE after a dense layer) on %s",
+    async (backend) => {
+      await useBackend(backend); // native: the fused attention, RoPE, add + RMSNorm kernels the benchmark runs
+      const proc = new TorchProcess({ ...DEFAULT_TORCH_CONFIG, threads: 1 });
+      try {
+        expect((await proc.hello()).ready).toBe(true);
+        for (const model of tinyLm) {
+          const config = lmFitConfig(model, { batchSize: 3, seqLen: 8, steps: 3, learningRate: 1e-2 });
+          const [c] = benchCases({ only: ["lm"], lm: [config] });
+          const before = tf.memory().numTensors;
+          seed(5);
+          const lm = new TransformerLM(model);
+          const batch = lmBatch(config);
+          const weights = Object.fromEntries(
+            [...lm.namedParameters()].map(([name, v]) => [name, Array.from(v.dataSync())]),
+          );
+          const check = { weights, inputs: batch.inputs.arraySync(), targets: batch.targets.arraySync(), steps: 3 };
+          const run = await fit({
+            module: lm,
+            loss: (b: typeof batch) => lm.stepLoss(b.inputs, b.targets),
+            batches: () => ({ inputs: tf.clone(batch.inputs), targets: tf.clone(batch.targets) }),
+            config: {
+              steps: 3,
+              schedule: { kind: "constant", lr: config.learningRate, warmupSteps: 0 },
+              optimizer: config.optimizer,
+              clipNorm: config.clipNorm,
+              seed: 0,
+            },
+          });
+          const labLosses = run.history.map((h) => h.loss);
+          const twin = await proc.checkTwin(c, check);
+          const what = `${model.ffn} ${model.moe.scoreFunc ?? ""}`;
+          expect(twin.params, what).toBe(lm.numParams());
+          expect(
+            Math.abs(twin.losses[0] - labLosses[0]) / labLosses[0],
+            `${what}: first-step loss ${twin.losses[0]} vs ${labLosses[0]}`,
+          ).toBeLessThan(1e-6);
+          for (let i = 1; i < 3; i++)
+            expect(
+              Math.abs(twin.losses[i] - labLosses[i]) / labLosses[i],
+              `${what}: loss after ${i} fit steps`,
+            ).toBeLessThan(1e-4);
+          expect(labLosses[2]).toBeLessThan(labLosses[0]);
+          lm.dispose();
+          disposeBatch(batch);
+          expect(tf.memory().numTensors).toBe(before);
+        }
+      } finally {
+        await proc.close();
       }
-    } finally {
-      await proc.close();
-    }
-  });
+    },
+  );
 
   it("runs one-shot from a pipe: the protocol is plain JSON lines", () => {
     const input = `${JSON.stringify({ id: 7, workload: tiny[0].workload, warmup: 0, repeats: 2 })}\n`;
-    const r = spawnSync(DEFAULT_TORCH_CONFIG.python, [torchScript(), "--threads", "1"], { input, encoding: "utf8", timeout: 120_000 });
+    const r = spawnSync(DEFAULT_TORCH_CONFIG.python, [torchScript(), "--threads", "1"], {
+      input,
+      encoding: "utf8",
+      timeout: 120_000,
+    });
     expect(r.status, r.stderr).toBe(0);
-    const lines = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    const lines = r.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(lines).toHaveLength(2);
     expect(lines[1]).toMatchObject({ id: 7, loss: null });
     expect(lines[1].samples_ms).toHaveLength(2);
@@ -147,9 +208,15 @@ describe("bench_torch.py", () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), "moelab-notorch-"));
     try {
       const python = path.join(dir, "python3");
-      await writeFile(python, `#!/bin/sh\nexec /usr/bin/python3 -c "import sys; sys.modules['torch'] = None; sys.argv = sys.argv[1:]; exec(open(sys.argv[0]).read())" "$@"\n`, { mode: 0o755 });
+      await writeFile(
+        python,
+        `#!/bin/sh\nexec /usr/bin/python3 -c "import sys; sys.modules['torch'] = None; sys.argv = sys.argv[1:]; exec(open(sys.argv[0]).read())" "$@"\n`,
+        { mode: 0o755 },
+      );
       const noTorch = torchEngine({ python });
-      expect(await noTorch.open()).toMatch(/^not installed \(import of torch halted.*; apt-get install python3-torch\)$/);
+      expect(await noTorch.open()).toMatch(
+        /^not installed \(import of torch halted.*; apt-get install python3-torch\)$/,
+      );
       await noTorch.close();
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -30,9 +30,13 @@ describe("splitTokens", () => {
     expect(train.length).toBeGreaterThan(0);
   });
   it("rejects bad configs", () => {
-    expect(() => splitTokens(ramp(10), { blockSize: 100 })).toThrow("splitTokens(tokens, config): 10 tokens make 1 block(s) of 100; need at least 2");
+    expect(() => splitTokens(ramp(10), { blockSize: 100 })).toThrow(
+      "splitTokens(tokens, config): 10 tokens make 1 block(s) of 100; need at least 2",
+    );
     expect(() => splitTokens(ramp(1000), { valFraction: 1 })).toThrow("config.valFraction must be in (0, 1), got 1");
-    expect(() => splitTokens(ramp(1000), { blockSize: 0 })).toThrow("config.blockSize must be a positive integer, got 0");
+    expect(() => splitTokens(ramp(1000), { blockSize: 0 })).toThrow(
+      "config.blockSize must be a positive integer, got 0",
+    );
   });
 });
 
@@ -47,18 +51,29 @@ describe("batches", () => {
     expect(y[1]).toEqual(Array.from(ramp(10, 1011)));
     expect(y[2][9]).toBe(1099);
     tf.dispose(b);
-    expect(() => windowBatch(ramp(100), [90], 10)).toThrow("windowBatch(streams, offsets, seqLen): offsets[0] = 90 must be in [0, 89]");
+    expect(() => windowBatch(ramp(100), [90], 10)).toThrow(
+      "windowBatch(streams, offsets, seqLen): offsets[0] = 90 must be in [0, 89]",
+    );
   });
   it("randomBatches(step) is a pure function of (seed, step), in any call order, and covers the stream", () => {
     const tokens = ramp(500);
     const f = randomBatches(tokens, { batchSize: 4, seqLen: 8, seed: 3 });
-    const rows = (step: number) => { const b = f(step); const out = b.inputs.arraySync(); tf.dispose(b); return out; };
+    const rows = (step: number) => {
+      const b = f(step);
+      const out = b.inputs.arraySync();
+      tf.dispose(b);
+      return out;
+    };
     const later = rows(5);
     expect(rows(0)).not.toEqual(later);
     expect(rows(5)).toEqual(later);
     expect(randomBatches(tokens, { batchSize: 4, seqLen: 8, seed: 4 })(5).inputs.arraySync()).not.toEqual(later);
     const starts = new Set<number>();
-    for (let s = 0; s < 200; s++) for (const r of rows(s)) { expect(r[7] - r[0]).toBe(7); starts.add(r[0]); }
+    for (let s = 0; s < 200; s++)
+      for (const r of rows(s)) {
+        expect(r[7] - r[0]).toBe(7);
+        starts.add(r[0]);
+      }
     expect(Math.min(...starts)).toBeLessThan(10);
     expect(Math.max(...starts)).toBeGreaterThan(480); // last valid offset 491
   });
@@ -75,7 +90,10 @@ describe("batches", () => {
     for (let s = 0; s < 40; s++) {
       const b = f(s);
       const x = b.inputs.arraySync();
-      b.domains.forEach((d, row) => { counts[d]++; expect(Math.floor(x[row][0] / 1000)).toBe(d); });
+      b.domains.forEach((d, row) => {
+        counts[d]++;
+        expect(Math.floor(x[row][0] / 1000)).toBe(d);
+      });
       tf.dispose([b.inputs, b.targets]);
     }
     expect(counts[1]).toBe(0);
@@ -85,16 +103,24 @@ describe("batches", () => {
     const set = evalBatches(ramp(1001), { batchSize: 5, seqLen: 10, maxBatches: 4 });
     expect(set.count).toBe(4);
     const firsts = [];
-    for (let i = 0; i < set.count; i++) { const b = set.batch(i); firsts.push(...b.inputs.arraySync().map((r) => r[0])); tf.dispose(b); }
+    for (let i = 0; i < set.count; i++) {
+      const b = set.batch(i);
+      firsts.push(...b.inputs.arraySync().map((r) => r[0]));
+      tf.dispose(b);
+    }
     expect(new Set(firsts).size).toBe(20);
     expect(firsts.every((f) => f % 10 === 0)).toBe(true);
     expect(Math.max(...firsts)).toBeGreaterThan(900);
     expect(() => set.batch(4)).toThrow("EvalSet.batch(i): i must be an integer in [0, 4), got 4");
   });
   it("rejects streams shorter than seqLen + 1 and bad weights", () => {
-    expect(() => randomBatches(ramp(8), { seqLen: 8 })).toThrow("randomBatches(tokens, config): tokens has 8 tokens, fewer than seqLen + 1 = 9");
+    expect(() => randomBatches(ramp(8), { seqLen: 8 })).toThrow(
+      "randomBatches(tokens, config): tokens has 8 tokens, fewer than seqLen + 1 = 9",
+    );
     expect(() => mixtureBatches([ramp(100)], [0], { seqLen: 8 })).toThrow("weights must not all be 0");
     expect(() => mixtureBatches([ramp(100)], [1, 1], { seqLen: 8 })).toThrow("expected one weight per stream");
-    expect(() => randomBatches(ramp(100), { batchSize: 0 })).toThrow("config.batchSize must be a positive integer, got 0");
+    expect(() => randomBatches(ramp(100), { batchSize: 0 })).toThrow(
+      "config.batchSize must be a positive integer, got 0",
+    );
   });
 });

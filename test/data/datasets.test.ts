@@ -39,7 +39,9 @@ describe("shipped corpora", () => {
     expect(loadCorpus("typescript-lib")).toContain("// ==> typescript/lib/lib.es5.d.ts <==");
   });
   it("rejects an unknown corpus by name", () => {
-    expect(() => corpusManifest("shakespeare" as never)).toThrow('corpusManifest(name): expected one of austen, typescript-lib, got "shakespeare"');
+    expect(() => corpusManifest("shakespeare" as never)).toThrow(
+      'corpusManifest(name): expected one of austen, typescript-lib, got "shakespeare"',
+    );
   });
 });
 
@@ -51,20 +53,29 @@ describe("multi-domain mix", () => {
       const entry = m.domains[name];
       for (const key of ["source", "license", "sha256"] as const) expect(entry[key].length).toBeGreaterThan(5);
       if (entry.file) expect(existsSync(path.join(datasetsDir(), "mix", entry.file))).toBe(true);
-      const text = domainText(name, entry.generator ? { seed: entry.generator.seed, generatedBytes: entry.generator.bytes } : {});
+      const text = domainText(
+        name,
+        entry.generator ? { seed: entry.generator.seed, generatedBytes: entry.generator.bytes } : {},
+      );
       expect(hex(Buffer.from(text, "utf8"))).toBe(entry.sha256);
       expect(Buffer.byteLength(text)).toBe(entry.bytes);
     }
   });
   it("generated domains change with the seed and cut to maxChars", () => {
-    const [a, b] = [0, 1].map((seed) => loadDomains({ seed, generatedBytes: 5000, maxChars: 1000 }, ["json", "arithmetic"]));
+    const [a, b] = [0, 1].map((seed) =>
+      loadDomains({ seed, generatedBytes: 5000, maxChars: 1000 }, ["json", "arithmetic"]),
+    );
     for (const d of [...a, ...b]) expect(d.text.length).toBe(1000);
     expect(a[0].text).not.toBe(b[0].text);
     expect(a[1].text).not.toBe(b[1].text);
   });
   it("rejects an unknown domain and a bad maxChars", () => {
-    expect(() => domainText("poetry" as never)).toThrow("domainText(name): expected one of prose, code, json, arithmetic");
-    expect(() => loadDomains({ maxChars: 0 })).toThrow("loadDomains(config): maxChars must be a positive integer or null, got 0");
+    expect(() => domainText("poetry" as never)).toThrow(
+      "domainText(name): expected one of prose, code, json, arithmetic",
+    );
+    expect(() => loadDomains({ maxChars: 0 })).toThrow(
+      "loadDomains(config): maxChars must be a positive integer or null, got 0",
+    );
   });
 });
 
@@ -79,7 +90,10 @@ describe("mixDatasets", () => {
       expect(d.train.length + d.val.length).toBe(byte.tokenizer.encode(texts[i].text).length);
       expect(d.val.length).toBeGreaterThan(0);
     });
-    const char = mixDatasets({ maxChars: 20_000, tokenizer: "char", split: { blockSize: 512 } }, ["prose", "arithmetic"]);
+    const char = mixDatasets({ maxChars: 20_000, tokenizer: "char", split: { blockSize: 512 } }, [
+      "prose",
+      "arithmetic",
+    ]);
     expect(char.tokenizer.vocabSize).toBe(new Set(texts[0].text + texts[3].text).size);
     expect(char.domains.map((d) => d.name)).toEqual(["prose", "arithmetic"]);
   });

@@ -29,7 +29,9 @@ describe("arithmetic", () => {
   });
   it("allows negative results and custom operators when asked", () => {
     const rng = new Rng(1);
-    const problems = Array.from({ length: 200 }, () => arithmeticProblem(rng, { ops: ["-"], allowNegative: true, maxOperand: 9 }));
+    const problems = Array.from({ length: 200 }, () =>
+      arithmeticProblem(rng, { ops: ["-"], allowNegative: true, maxOperand: 9 }),
+    );
     expect(problems.some((p) => p.answer.startsWith("-"))).toBe(true);
     expect(problems.every((p) => p.op === "-" && p.a <= 9 && p.b <= 9 && Number(p.answer) === p.a - p.b)).toBe(true);
   });
@@ -41,13 +43,23 @@ describe("arithmetic", () => {
     expect(checkArithmeticAnswer(p, "")).toBe(false);
   });
   it("rejects bad configs by name", () => {
-    expect(() => arithmeticProblem(new Rng(0), { ops: ["/" as never] })).toThrow("arithmeticProblem(rng, config): config.ops must be a non-empty list");
-    expect(() => arithmeticProblem(new Rng(0), { maxOperand: -1 })).toThrow("config.maxOperand must be an integer ≥ 0, got -1");
-    expect(() => arithmeticText(0, 0)).toThrow("arithmeticText(seed, bytes): bytes must be an integer in [1, 134217728] (128 MiB; the text is built in memory), got 0");
+    expect(() => arithmeticProblem(new Rng(0), { ops: ["/" as never] })).toThrow(
+      "arithmeticProblem(rng, config): config.ops must be a non-empty list",
+    );
+    expect(() => arithmeticProblem(new Rng(0), { maxOperand: -1 })).toThrow(
+      "config.maxOperand must be an integer ≥ 0, got -1",
+    );
+    expect(() => arithmeticText(0, 0)).toThrow(
+      "arithmeticText(seed, bytes): bytes must be an integer in [1, 134217728] (128 MiB; the text is built in memory), got 0",
+    );
   });
   it("refuses a byte budget that would exhaust the heap (2^31 used to kill the process) before generating anything", () => {
-    expect(() => arithmeticText(0, 2 ** 31)).toThrow(/^arithmeticText\(seed, bytes\): bytes must be an integer in \[1, 134217728\] .*got 2147483648$/);
-    expect(() => jsonText(0, 2 ** 31)).toThrow(/^jsonText\(seed, bytes\): bytes must be an integer in \[1, 134217728\] .*got 2147483648$/);
+    expect(() => arithmeticText(0, 2 ** 31)).toThrow(
+      /^arithmeticText\(seed, bytes\): bytes must be an integer in \[1, 134217728\] .*got 2147483648$/,
+    );
+    expect(() => jsonText(0, 2 ** 31)).toThrow(
+      /^jsonText\(seed, bytes\): bytes must be an integer in \[1, 134217728\] .*got 2147483648$/,
+    );
     expect(() => jsonText(0, 1.5)).toThrow(/got 1\.5$/);
   });
 });
@@ -56,7 +68,10 @@ describe("jsonText", () => {
   it("writes one parseable record per line with consecutive ids, within the byte budget, per seed", () => {
     const text = jsonText(4, 10_000);
     expect(text.length).toBeLessThanOrEqual(10_000);
-    const records = text.trimEnd().split("\n").map((l) => JSON.parse(l));
+    const records = text
+      .trimEnd()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(records.map((r) => r.id)).toEqual(records.map((_, i) => i + 1));
     expect(records.every((r) => typeof r.address.city === "string" && Array.isArray(r.items))).toBe(true);
     expect(jsonText(4, 10_000)).toBe(text);

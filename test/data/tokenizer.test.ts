@@ -15,7 +15,9 @@ describe("ByteTokenizer", () => {
     for (const s of SAMPLES) expect(tok.decode(tok.encode(s))).toBe(s);
   });
   it("rejects ids outside [0, 256)", () => {
-    expect(() => tok.decode([65, 256])).toThrow("ByteTokenizer.decode(ids): ids[1] must be an integer in [0, 256), got 256");
+    expect(() => tok.decode([65, 256])).toThrow(
+      "ByteTokenizer.decode(ids): ids[1] must be an integer in [0, 256), got 256",
+    );
     expect(() => tok.decode([1.5])).toThrow(/ids\[0\]/);
   });
 });
@@ -34,11 +36,15 @@ describe("CharTokenizer", () => {
     expect(at.decode(at.encode(austen))).toBe(austen);
   });
   it("names an unknown character with its code point", () => {
-    expect(() => new CharTokenizer("ab").encode("abz")).toThrow('CharTokenizer.encode(text): character "z" (U+007A) at index 2 is not in the vocabulary of 2');
+    expect(() => new CharTokenizer("ab").encode("abz")).toThrow(
+      'CharTokenizer.encode(text): character "z" (U+007A) at index 2 is not in the vocabulary of 2',
+    );
   });
   it("rejects an empty alphabet and ids beyond the vocabulary", () => {
     expect(() => new CharTokenizer("")).toThrow("CharTokenizer(alphabet): expected a non-empty string");
-    expect(() => new CharTokenizer("ab").decode([2])).toThrow("CharTokenizer.decode(ids): ids[0] must be an integer in [0, 2), got 2");
+    expect(() => new CharTokenizer("ab").decode([2])).toThrow(
+      "CharTokenizer.decode(ids): ids[0] must be an integer in [0, 2), got 2",
+    );
   });
 });
 
@@ -51,6 +57,8 @@ describe("tokenizerFromJSON", () => {
     expect(tokenizerFromJSON(new ByteTokenizer().toJSON()).vocabSize).toBe(256);
   });
   it("rejects an unknown kind", () => {
-    expect(() => tokenizerFromJSON({ kind: "bpe" } as never)).toThrow('tokenizerFromJSON(json): kind must be "byte" or "char", got "bpe"');
+    expect(() => tokenizerFromJSON({ kind: "bpe" } as never)).toThrow(
+      'tokenizerFromJSON(json): kind must be "byte" or "char", got "bpe"',
+    );
   });
 });

@@ -10,12 +10,26 @@ import { MoELayer } from "../../lib/moe/layer";
 import { loadMetrics } from "../../lib/moe/metrics";
 import { randomNormal, seed } from "../../lib/random";
 
-const LAYER: Partial<MoEConfig> = { nRouted: 8, topK: 2, nShared: 0, expertHidden: 8, balance: "auxfree", scoreFunc: "sigmoid", biasUpdateRate: 0.01 };
+const LAYER: Partial<MoEConfig> = {
+  nRouted: 8,
+  topK: 2,
+  nShared: 0,
+  expertHidden: 8,
+  balance: "auxfree",
+  scoreFunc: "sigmoid",
+  biasUpdateRate: 0.01,
+};
 const STEPS = 6;
 const TOKENS = 64;
 
 /** The loop as it was before lab.train's step: tf.train.adam(lr).minimize. */
-function reference(stream: SkewedStream, layer: Partial<MoEConfig>, steps: number, tokens: number, lr = 1e-2): BalanceRun {
+function reference(
+  stream: SkewedStream,
+  layer: Partial<MoEConfig>,
+  steps: number,
+  tokens: number,
+  lr = 1e-2,
+): BalanceRun {
   const dim = stream.config.dim;
   const moe = new MoELayer(dim, layer);
   const teacher = randomNormal([dim, dim], 0, 1 / Math.sqrt(dim)); // [dim, dim]
@@ -25,13 +39,17 @@ function reference(stream: SkewedStream, layer: Partial<MoEConfig>, steps: numbe
     const x = stream.batch(tokens);
     let load: tf.Tensor | null = null;
     let mse = 0;
-    const total = opt.minimize(() => {
-      const out = moe.forward(x, { seqLen: tokens });
-      load = tf.keep(out.load);
-      const l = tf.mean(tf.square(tf.sub(out.y, tf.tanh(tf.matMul(x, teacher))))) as tf.Scalar;
-      mse = l.dataSync()[0];
-      return tf.add(l, out.auxLoss) as tf.Scalar;
-    }, true, moe.trainableVariables());
+    const total = opt.minimize(
+      () => {
+        const out = moe.forward(x, { seqLen: tokens });
+        load = tf.keep(out.load);
+        const l = tf.mean(tf.square(tf.sub(out.y, tf.tanh(tf.matMul(x, teacher))))) as tf.Scalar;
+        mse = l.dataSync()[0];
+        return tf.add(l, out.auxLoss) as tf.Scalar;
+      },
+      true,
+      moe.trainableVariables(),
+    );
     moe.updateBias(load! as tf.Tensor1D);
     run.load.push(Array.from(load!.dataSync()));
     run.maxVio.push(loadMetrics(run.load[step]).maxVio);
@@ -68,6 +86,8 @@ describe("balanceRun", () => {
     const expected = both(reference);
     const actual = both(balanceRun);
     expect(actual.load).toEqual(expected.load);
-    actual.loss.forEach((l, i) => expect(Math.abs(l - expected.loss[i])).toBeLessThanOrEqual(1e-5 * Math.abs(expected.loss[i])));
+    actual.loss.forEach((l, i) =>
+      expect(Math.abs(l - expected.loss[i])).toBeLessThanOrEqual(1e-5 * Math.abs(expected.loss[i])),
+    );
   });
 });

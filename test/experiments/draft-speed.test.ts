@@ -14,7 +14,15 @@ beforeAll(async () => {
 describe("draftSpeed", () => {
   it("pools the counts of every prompt and checks the output against greedy decoding", () => {
     seed(4);
-    const model = new TransformerLM({ vocabSize: 16, dim: 16, nLayers: 2, nHeads: 2, contextLen: 32, ffnHidden: 24, mtpDepth: 1 });
+    const model = new TransformerLM({
+      vocabSize: 16,
+      dim: 16,
+      nLayers: 2,
+      nHeads: 2,
+      contextLen: 32,
+      ffnHidden: 24,
+      mtpDepth: 1,
+    });
     const prompts = [[1, 2, 3], [4], [5, 6]];
     const before = tf.memory().numTensors;
     const d = draftSpeed(model, prompts, 10, 1);
@@ -26,7 +34,9 @@ describe("draftSpeed", () => {
     expect(d.identical).toBe(true);
     expect(d.greedyTokensPerSecond).toBeGreaterThan(0);
     expect(d.speedup).toBeCloseTo(d.speculativeTokensPerSecond / d.greedyTokensPerSecond, 12);
-    expect(() => draftSpeed(model, [], 10, 1)).toThrow("draftSpeed(model, prompts, newTokens, rounds): expected at least one prompt");
+    expect(() => draftSpeed(model, [], 10, 1)).toThrow(
+      "draftSpeed(model, prompts, newTokens, rounds): expected at least one prompt",
+    );
     model.dispose();
   });
 });

@@ -21,16 +21,33 @@ describe("adaptRun / trainStudent", () => {
     const base = new TransformerLM(CFG);
     const before = [...base.namedParameters().values()].map((v) => v.dataSync().slice());
     const bc = { batchSize: 2, seqLen: 8 };
-    const data = { domain: randomBatches(stream(3), { ...bc, seed: 1 }), mix: randomBatches(stream(5), { ...bc, seed: 2 }), valDomain: evalBatches(stream(3), { ...bc, maxBatches: 1 }), valOriginal: evalBatches(stream(5), { ...bc, maxBatches: 1 }) };
+    const data = {
+      domain: randomBatches(stream(3), { ...bc, seed: 1 }),
+      mix: randomBatches(stream(5), { ...bc, seed: 2 }),
+      valDomain: evalBatches(stream(3), { ...bc, maxBatches: 1 }),
+      valOriginal: evalBatches(stream(5), { ...bc, maxBatches: 1 }),
+    };
     const methods: AdaptMethod[] = [
       { name: "full", kind: "full" },
       { name: "lora", kind: "lora", lora: { r: 2, targetModules: ["wqkv", "wo"] } },
-      { name: "qlora", kind: "lora", lora: { r: 2, targetModules: ["wqkv", "wo"] }, quantizeBase: { granularity: { kind: "group", size: 16 } } },
+      {
+        name: "qlora",
+        kind: "lora",
+        lora: { r: 2, targetModules: ["wqkv", "wo"] },
+        quantizeBase: { granularity: { kind: "group", size: 16 } },
+      },
       { name: "two-stage", kind: "two-stage", generalShare: 0.5 },
     ];
     const n0 = tf.memory().numTensors;
     const out: Record<string, Awaited<ReturnType<typeof adaptRun<number>>>> = {};
-    for (const m of methods) out[m.name] = await adaptRun(base, m, data, { steps: 3, lr: 1e-2, lrLora: 1e-2, warmupSteps: 0, seed: 0 }, (model) => model.numParams());
+    for (const m of methods)
+      out[m.name] = await adaptRun(
+        base,
+        m,
+        data,
+        { steps: 3, lr: 1e-2, lrLora: 1e-2, warmupSteps: 0, seed: 0 },
+        (model) => model.numParams(),
+      );
     expect(tf.memory().numTensors).toBe(n0);
     [...base.namedParameters().values()].forEach((v, i) => expect(v.dataSync()).toEqual(before[i]));
     expect(out.full.footprint.trainableParams).toBe(base.numParams());
@@ -53,7 +70,14 @@ describe("adaptRun / trainStudent", () => {
     const run = async (t: TransformerLM | null) => {
       seed(3);
       const student = new TransformerLM(CFG);
-      const loss = await trainStudent(student, t, randomBatches(stream(3), { ...bc, seed: 4 }), val, { steps: 3, lr: 1e-2, warmupSteps: 0, seed: 0, temperature: 2, alpha: 0.5 });
+      const loss = await trainStudent(student, t, randomBatches(stream(3), { ...bc, seed: 4 }), val, {
+        steps: 3,
+        lr: 1e-2,
+        warmupSteps: 0,
+        seed: 0,
+        temperature: 2,
+        alpha: 0.5,
+      });
       student.dispose();
       return loss;
     };

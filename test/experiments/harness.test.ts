@@ -30,17 +30,40 @@ describe("series", () => {
     expect(movingAverage([1, 3, 5, 7], 2)).toEqual([1, 2, 4, 6]);
     expect(movingAverage([2, 4], 10)).toEqual([2, 3]);
     expect(() => movingAverage([1], 0)).toThrow(/window must be a positive integer/);
-    expect(meanSeries([[1, 2], [3, 6]])).toEqual([2, 4]);
+    expect(
+      meanSeries([
+        [1, 2],
+        [3, 6],
+      ]),
+    ).toEqual([2, 4]);
     expect(loadShare([1, 3])).toEqual([0.25, 0.75]);
     // [step][layer][expert]: 4 steps, 2 layers, 2 experts
     const loads = [
-      [[1, 3], [2, 2]],
-      [[3, 1], [4, 0]],
-      [[2, 2], [0, 4]],
-      [[0, 4], [2, 2]],
+      [
+        [1, 3],
+        [2, 2],
+      ],
+      [
+        [3, 1],
+        [4, 0],
+      ],
+      [
+        [2, 2],
+        [0, 4],
+      ],
+      [
+        [0, 4],
+        [2, 2],
+      ],
     ];
-    expect(meanLoads(loads)).toEqual([[1.5, 2.5], [2, 2]]);
-    expect(loadShareSpans(loads, 0, 2)).toEqual([[0.5, 0.5], [0.25, 0.75]]);
+    expect(meanLoads(loads)).toEqual([
+      [1.5, 2.5],
+      [2, 2],
+    ]);
+    expect(loadShareSpans(loads, 0, 2)).toEqual([
+      [0.5, 0.5],
+      [0.25, 0.75],
+    ]);
     expect(() => loadShareSpans(loads, 0, 5)).toThrow(/spans \(5\) must be at most the number of steps 4/);
     // MaxVio = max/mean − 1 per layer, averaged: step 0: (3/2 − 1 + 0)/2 = 0.25; step 1: (0.5 + 1)/2 = 0.75
     expect(maxVioCurve(loads)).toEqual([0.25, 0.75, 0.5, 0.5]);
@@ -55,21 +78,43 @@ describe("series", () => {
 describe("timing harnesses", () => {
   it("times every call once per round, in order, after the warmup rounds", () => {
     const order: string[] = [];
-    const rows = timeInterleaved([{ name: "a", run: () => order.push("a") }, { name: "b", run: () => order.push("b") }], { rounds: 3, warmupRounds: 1 });
+    const rows = timeInterleaved(
+      [
+        { name: "a", run: () => order.push("a") },
+        { name: "b", run: () => order.push("b") },
+      ],
+      { rounds: 3, warmupRounds: 1 },
+    );
     expect(order).toEqual(["a", "b", "a", "b", "a", "b", "a", "b"]);
-    expect(rows.map((r) => [r.name, r.samples.length])).toEqual([["a", 3], ["b", 3]]);
+    expect(rows.map((r) => [r.name, r.samples.length])).toEqual([
+      ["a", 3],
+      ["b", 3],
+    ]);
     expect(() => timeInterleaved([], { rounds: 0 })).toThrow(/config.rounds must be a positive integer/);
   });
 
   it("ffnLatency: one row per configuration and part, nothing left behind", () => {
     seed(0);
     const before = tf.memory().numTensors;
-    const configs = { dense: presetConfig("nano", { dim: 16, nHeads: 2 }), MoE: presetConfig("nano", { dim: 16, nHeads: 2, ffn: "moe" }) };
+    const configs = {
+      dense: presetConfig("nano", { dim: 16, nHeads: 2 }),
+      MoE: presetConfig("nano", { dim: 16, nHeads: 2, ffn: "moe" }),
+    };
     const rows = ffnLatency(configs, { tokens: 32, seqLen: 16, rounds: 2, wholeBlock: true });
-    expect(rows.map((r) => `${r.name} ${r.part}`)).toEqual(["dense FFN layer d=16", "dense whole block d=16", "MoE FFN layer d=16", "MoE whole block d=16"]);
+    expect(rows.map((r) => `${r.name} ${r.part}`)).toEqual([
+      "dense FFN layer d=16",
+      "dense whole block d=16",
+      "MoE FFN layer d=16",
+      "MoE whole block d=16",
+    ]);
     for (const r of rows) expect(r.min <= r.median && r.median <= r.max).toBe(true);
     expect(tf.memory().numTensors).toBe(before);
-    expect(() => ffnLatency({ a: configs.dense, b: presetConfig("nano") }, { tokens: 32, seqLen: 16, rounds: 1, wholeBlock: false })).toThrow(/one width dim, got 16, 64/);
+    expect(() =>
+      ffnLatency(
+        { a: configs.dense, b: presetConfig("nano") },
+        { tokens: 32, seqLen: 16, rounds: 1, wholeBlock: false },
+      ),
+    ).toThrow(/one width dim, got 16, 64/);
   });
 });
 
@@ -79,7 +124,9 @@ describe("FLOP counts", () => {
     const layer = new MoELayer(8, { nRouted: 4, nShared: 1, topK: 2, expertHidden: 6 });
     // gate 2·T·d·E + 3 matmuls × 2·slots·d·h + shared 3 × 2·T·d·h
     expect(moeForwardFlops(layer, 10, 20)).toBe(2 * 10 * 8 * 4 + 3 * 2 * 20 * 8 * 6 + 3 * 2 * 10 * 8 * 6);
-    expect(moeForwardFlops({ ...layer, dim: 8, hidden: 6, config: { ...layer.config, impl: "naive" } }, 10, 20)).toBe(2 * 10 * 8 * 4 + 3 * 2 * 40 * 8 * 6 + 3 * 2 * 10 * 8 * 6);
+    expect(moeForwardFlops({ ...layer, dim: 8, hidden: 6, config: { ...layer.config, impl: "naive" } }, 10, 20)).toBe(
+      2 * 10 * 8 * 4 + 3 * 2 * 40 * 8 * 6 + 3 * 2 * 10 * 8 * 6,
+    );
     const x = tf.randomNormal([10, 8]) as tf.Tensor2D;
     const before = tf.memory().numTensors;
     expect(moeStep(layer, x).slots).toBe(20); // dropless top-2: every (token, expert) pair kept
@@ -93,6 +140,8 @@ describe("FLOP counts", () => {
     const n = 4 * 16;
     const attention = 2 * n * 4 * 64 * 64 + 4 * 4 * 16 * 16 * 64;
     const moeActive = 8 * 64 + 3 * 3 * 64 * 64;
-    expect(lmStepFlops(c, 4, 16)).toBe(3 * (2 * attention + 2 * n * 3 * 64 * 192 + 2 * n * moeActive + 2 * n * 64 * 256));
+    expect(lmStepFlops(c, 4, 16)).toBe(
+      3 * (2 * attention + 2 * n * 3 * 64 * 192 + 2 * n * moeActive + 2 * n * 64 * 256),
+    );
   });
 });

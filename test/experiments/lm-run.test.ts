@@ -16,8 +16,17 @@ function stream(n: number, rng: Rng): Int32Array {
   return Int32Array.from({ length: n }, (_, i) => (rng.uniform() < 0.1 ? rng.int(8) : i % 5));
 }
 
-const CONFIG = { vocabSize: 8, dim: 16, nLayers: 2, nHeads: 2, contextLen: 16, ffnHidden: 24, ffn: "moe" as const, nDenseLayers: 1,
-  moe: { nRouted: 4, nShared: 1, topK: 2, expertHidden: 8 } };
+const CONFIG = {
+  vocabSize: 8,
+  dim: 16,
+  nLayers: 2,
+  nHeads: 2,
+  contextLen: 16,
+  ffnHidden: 24,
+  ffn: "moe" as const,
+  nDenseLayers: 1,
+  moe: { nRouted: 4, nShared: 1, topK: 2, expertHidden: 8 },
+};
 
 describe("trainLM", () => {
   it("records the val curve against steps and train time, every step's loads, and learns", async () => {
@@ -27,7 +36,14 @@ describe("trainLM", () => {
     const val = evalBatches(stream(800, rng), { batchSize: 4, seqLen: 16, maxBatches: 2 });
     const batches = randomBatches(stream(4000, rng), { batchSize: 4, seqLen: 16, seed: 2 });
     const before = tf.memory().numTensors;
-    const run = await trainLM("tiny", model, batches, val, { steps: 40, evalEvery: 20, progress: false, warmupSteps: 2, lr: 1e-2, minLr: 1e-3 });
+    const run = await trainLM("tiny", model, batches, val, {
+      steps: 40,
+      evalEvery: 20,
+      progress: false,
+      warmupSteps: 2,
+      lr: 1e-2,
+      minLr: 1e-3,
+    });
     expect(tf.memory().numTensors).toBe(before);
     expect(run.evals.map((e) => e.step)).toEqual([20, 40]);
     expect(run.evals[1].trainMs).toBeGreaterThan(run.evals[0].trainMs);

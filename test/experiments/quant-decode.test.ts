@@ -16,7 +16,9 @@ beforeAll(async () => {
 describe("quantizedDecode", () => {
   it("measures fp32 and each format, restores the model, leaks nothing", () => {
     seed(2);
-    const model = new TransformerLM(lmConfig({ vocabSize: 64, dim: 128, nLayers: 2, nHeads: 4, contextLen: 48, ffnHidden: 256 }));
+    const model = new TransformerLM(
+      lmConfig({ vocabSize: 64, dim: 128, nLayers: 2, nHeads: 4, contextLen: 48, ffnHidden: 256 }),
+    );
     const tokens = Int32Array.from({ length: 2000 }, (_, i) => (i * 13 + (i >> 3)) % 64);
     const val = evalBatches(tokens, { batchSize: 2, seqLen: 16, maxBatches: 2 });
     const probe = tf.tensor2d([[1, 2, 3]], [1, 3], "int32");

@@ -81,7 +81,15 @@ describe("error content", () => {
   it("shows each TypeScript diagnostic at line:col with the source line", () => {
     const at = (line: number, character: number) => ({ offset: 0, line, character });
     const e = diagnosticsError(
-      [{ start: at(1, 6), end: at(1, 7), messageText: "Type 'string' is not assignable to type 'number'.", category: 1, code: 2322 }],
+      [
+        {
+          start: at(1, 6),
+          end: at(1, 7),
+          messageText: "Type 'string' is not assignable to type 'number'.",
+          category: 1,
+          code: 2322,
+        },
+      ],
       'let a = 1;\nconst s: number = "x";',
     );
     expect(e.ename).toBe("TSError");
@@ -96,7 +104,11 @@ describe("error content", () => {
   it("keeps name, message and stack of a thrown error, and shows thrown non-errors", () => {
     const e = thrownError(new RangeError("too big"));
     expect([e.ename, e.evalue, e.traceback[0]]).toEqual(["RangeError", "too big", "RangeError: too big"]);
-    expect(thrownError("just a string")).toEqual({ ename: "Uncaught", evalue: "'just a string'", traceback: ["Uncaught 'just a string'"] });
+    expect(thrownError("just a string")).toEqual({
+      ename: "Uncaught",
+      evalue: "'just a string'",
+      traceback: ["Uncaught 'just a string'"],
+    });
   });
 });
 

@@ -14,7 +14,11 @@ describe("object shorthand across cells (tslab 1.0.22 bug)", () => {
     const runner = new CellRunner(process.cwd());
     try {
       expect(await runner.run("let repeats = 3;")).toEqual({ status: "ok", hasValue: false });
-      expect(await runner.run("const o = { repeats };\no")).toEqual({ status: "ok", hasValue: true, value: { repeats: 3 } });
+      expect(await runner.run("const o = { repeats };\no")).toEqual({
+        status: "ok",
+        hasValue: true,
+        value: { repeats: 3 },
+      });
       const typeError = await runner.run("const p = { missing };");
       expect(typeError.status).toBe("error");
       if (typeError.status === "error") expect(typeError.error.evalue).toMatch(/missing/);

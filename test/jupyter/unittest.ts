@@ -20,7 +20,9 @@ export interface UnittestRun {
  */
 function parseUnittest(status: number | null, output: string): UnittestRun {
   const results = new Map<string, string>();
-  for (const m of output.matchAll(/^(test\w*) \([\w.]*?(\w+)\.\1\)(?:\n[^\n]*?)?\s\.\.\. ?(.*)\n((?: {2}\S[^\n]*\n)*)/gm)) {
+  for (const m of output.matchAll(
+    /^(test\w*) \([\w.]*?(\w+)\.\1\)(?:\n[^\n]*?)?\s\.\.\. ?(.*)\n((?: {2}\S[^\n]*\n)*)/gm,
+  )) {
     const subtests = [...m[4].matchAll(/ \.\.\. (.+)$/gm)].map((s) => s[1].trim());
     const outcome = m[3].trim() || subtests.find((s) => s !== "ok" && !s.startsWith("skipped")) || "ok";
     results.set(`${m[2]}.${m[1]}`, outcome);
@@ -31,10 +33,19 @@ function parseUnittest(status: number | null, output: string): UnittestRun {
 
 /** Runs `python -m unittest -v <suite>` here, killing it after `limitMs`. */
 export function runSuite(suite: string, limitMs: number): Promise<UnittestRun> {
-  const env: NodeJS.ProcessEnv = { ...process.env, JUPYTER_PATH: ROOT, PYDEVD_DISABLE_FILE_VALIDATION: "1", PYTHONDONTWRITEBYTECODE: "1" };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    JUPYTER_PATH: ROOT,
+    PYDEVD_DISABLE_FILE_VALIDATION: "1",
+    PYTHONDONTWRITEBYTECODE: "1",
+  };
   delete env.MOELAB_DISPLAY;
   return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, ["-m", "unittest", "-v", suite], { cwd: __dirname, env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(PYTHON, ["-m", "unittest", "-v", suite], {
+      cwd: __dirname,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let output = "";
     child.stdout.on("data", (d: Buffer) => (output += d.toString()));
     child.stderr.on("data", (d: Buffer) => (output += d.toString()));
@@ -42,7 +53,9 @@ export function runSuite(suite: string, limitMs: number): Promise<UnittestRun> {
     const timer = setTimeout(() => child.kill("SIGTERM"), limitMs);
     child.on("error", (e) => {
       clearTimeout(timer);
-      reject(new Error(`cannot run ${PYTHON} (install Debian's python3-jupyter-kernel-test: npm run setup): ${e.message}`));
+      reject(
+        new Error(`cannot run ${PYTHON} (install Debian's python3-jupyter-kernel-test: npm run setup): ${e.message}`),
+      );
     });
     child.on("close", (status) => {
       clearTimeout(timer);
@@ -50,4 +63,3 @@ export function runSuite(suite: string, limitMs: number): Promise<UnittestRun> {
     });
   });
 }
-

@@ -35,11 +35,18 @@ const TINY: Partial<LMConfig> = { vocabSize: 16, dim: 16, nLayers: 2, nHeads: 4,
 const MLA_TINY: Partial<MLAConfig> = { qLoraRank: 0, kvLoraRank: 6, qkNopeHeadDim: 4, qkRopeHeadDim: 4, vHeadDim: 3 };
 
 function randomTokens(rng: Rng, B: number, T: number, V: number): tf.Tensor2D {
-  return tf.tensor2d(Int32Array.from({ length: B * T }, () => rng.int(V)), [B, T], "int32");
+  return tf.tensor2d(
+    Int32Array.from({ length: B * T }, () => rng.int(V)),
+    [B, T],
+    "int32",
+  );
 }
 
 function randn(rng: Rng, shape: number[]): tf.Tensor {
-  return tf.tensor(Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal()), shape);
+  return tf.tensor(
+    Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal()),
+    shape,
+  );
 }
 
 function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
@@ -60,7 +67,9 @@ function expectGradients(objective: () => tf.Scalar, params: tf.Variable[], rng:
     const numeric = (at(1e-2) - at(-1e-2)) / 2e-2;
     p.assign(base);
     expect(Math.abs(analytic), p.name).toBeGreaterThan(1e-3);
-    expect(Math.abs(analytic - numeric), `${p.name}: ${analytic} vs ${numeric}`).toBeLessThan(2e-2 * Math.max(1, Math.abs(numeric)));
+    expect(Math.abs(analytic - numeric), `${p.name}: ${analytic} vs ${numeric}`).toBeLessThan(
+      2e-2 * Math.max(1, Math.abs(numeric)),
+    );
     tf.dispose([u, base]);
   }
   tf.dispose(Object.values(grads));
@@ -114,7 +123,19 @@ describe("MLA", () => {
       seed(10);
       const absorbed = new MLA(16, 4, { ...MLA_TINY, qLoraRank, path: "absorbed" });
       const names = [...naive.namedParameters().keys()];
-      expect(names).toEqual(qLoraRank ? ["wq_a.weight", "q_norm.weight", "wq_b.weight", "wkv_a.weight", "kv_norm.weight", "wkv_b.weight", "wo.weight"] : ["wq.weight", "wkv_a.weight", "kv_norm.weight", "wkv_b.weight", "wo.weight"]);
+      expect(names).toEqual(
+        qLoraRank
+          ? [
+              "wq_a.weight",
+              "q_norm.weight",
+              "wq_b.weight",
+              "wkv_a.weight",
+              "kv_norm.weight",
+              "wkv_b.weight",
+              "wo.weight",
+            ]
+          : ["wq.weight", "wkv_a.weight", "kv_norm.weight", "wkv_b.weight", "wo.weight"],
+      );
       const rope = ropeTables(0, 8, 4, 10000, { layout: "interleaved" });
       const a = naive.apply(x, rope);
       const b = absorbed.apply(x, rope);
@@ -127,7 +148,11 @@ describe("MLA", () => {
   }
 
   it("a model's logits agree between paths, full and decoded with the cache; the absorbed cache holds latent + rope key", () => {
-    const mla = (path: "naive" | "absorbed"): Partial<LMConfig> => ({ ...TINY, attention: "mla", mla: { ...MLA_TINY, qLoraRank: 5, path } });
+    const mla = (path: "naive" | "absorbed"): Partial<LMConfig> => ({
+      ...TINY,
+      attention: "mla",
+      mla: { ...MLA_TINY, qLoraRank: 5, path },
+    });
     const tokens = randomTokens(new Rng(11), 2, 9, 16);
     seed(12);
     const naive = new TransformerLM(mla("naive"));
@@ -137,7 +162,11 @@ describe("MLA", () => {
     expect(maxAbsDiff(full, absorbed.forward(tokens).logits)).toBeLessThan(1e-5);
     for (const model of [naive, absorbed]) {
       const cache = model.newCache();
-      const parts = [[0, 3], [3, 1], [4, 5]].map(([s, n]) => model.forward(tf.slice(tokens, [0, s], [2, n]), cache).logits);
+      const parts = [
+        [0, 3],
+        [3, 1],
+        [4, 5],
+      ].map(([s, n]) => model.forward(tf.slice(tokens, [0, s], [2, n]), cache).logits);
       expect(maxAbsDiff(tf.concat(parts, 1), full)).toBeLessThan(1e-5);
       // Elements actually cached, per token: naive H·(nope + rope + v) = 4·11, absorbed kvLoraRank + rope = 6 + 4, × 2 layers.
       expect(cache.elements() / (2 * 9)).toBe(kvCacheBytesPerToken(model.config, 1));
@@ -195,7 +224,12 @@ describe("sliding window + global tokens", () => {
     expect(maxAbsDiff(windowedAttention(q, k, v, w, 0.5), oracle)).toBeLessThan(1e-5);
     // windowMask: query 7 sees keys 0, 1 (global) and 5, 6, 7 (window) and nothing else; the cache after 8 positions
     // keeps rows 0, 1 and 6, 7 (the next query, 8, needs 6, 7, 8 and the globals).
-    const row = windowMask(7, 1, Array.from({ length: T }, (_, j) => j), w).dataSync();
+    const row = windowMask(
+      7,
+      1,
+      Array.from({ length: T }, (_, j) => j),
+      w,
+    ).dataSync();
     expect(Array.from(row).map((m) => (m === 0 ? 1 : 0))).toEqual([1, 1, 0, 0, 0, 1, 1, 1, 0, 0, 0]);
     expect(keptPositions(8, w)).toEqual([0, 1, 6, 7]);
     expect(keptPositions(1, w)).toEqual([0]);
@@ -220,10 +254,16 @@ describe("sliding window + global tokens", () => {
     const tokens = randomTokens(new Rng(17), 2, 14, 16);
     const full = model.forward(tokens).logits;
     const cache = model.newCache();
-    const parts = [[0, 5], [5, 1], [6, 1], [7, 4], [11, 3]].map(([s, n]) => model.forward(tf.slice(tokens, [0, s], [2, n]), cache).logits);
+    const parts = [
+      [0, 5],
+      [5, 1],
+      [6, 1],
+      [7, 4],
+      [11, 3],
+    ].map(([s, n]) => model.forward(tf.slice(tokens, [0, s], [2, n]), cache).logits);
     expect(maxAbsDiff(tf.concat(parts, 1), full)).toBeLessThan(1e-5);
     // 2 global + 3 window rows, per layer, of 2·Hkv·dh = 2·2·4 elements per batch row.
-    expect(cache.elements()).toBe(2 * 2 * (2 + 3) * kvCacheBytesPerToken(model.config, 1) / 2);
+    expect(cache.elements()).toBe((2 * 2 * (2 + 3) * kvCacheBytesPerToken(model.config, 1)) / 2);
     cache.dispose();
     // Window ≥ length and no globals is full causal attention.
     seed(16);
@@ -240,9 +280,30 @@ describe("cached decoding equals the full pass", () => {
     ["MHA", TINY],
     ["GQA", { ...TINY, nKVHeads: 2 }],
     ["MQA", { ...TINY, nKVHeads: 1, ropeLayout: "interleaved" }],
-    ["MHA + YaRN", { ...TINY, ropeScaling: { factor: 4, originalMaxPositionEmbeddings: 8, betaFast: 4, betaSlow: 1, mscale: 0.8, mscaleAllDim: 0.7 } }],
+    [
+      "MHA + YaRN",
+      {
+        ...TINY,
+        ropeScaling: {
+          factor: 4,
+          originalMaxPositionEmbeddings: 8,
+          betaFast: 4,
+          betaSlow: 1,
+          mscale: 0.8,
+          mscaleAllDim: 0.7,
+        },
+      },
+    ],
     ["MLA naive", { ...TINY, attention: "mla", mla: { ...MLA_TINY, path: "naive" }, ropeLayout: "interleaved" }],
-    ["MLA absorbed + YaRN", { ...TINY, attention: "mla", mla: { ...MLA_TINY, path: "absorbed" }, ropeScaling: { factor: 4, originalMaxPositionEmbeddings: 8 } }],
+    [
+      "MLA absorbed + YaRN",
+      {
+        ...TINY,
+        attention: "mla",
+        mla: { ...MLA_TINY, path: "absorbed" },
+        ropeScaling: { factor: 4, originalMaxPositionEmbeddings: 8 },
+      },
+    ],
     ["sparse", { ...TINY, slidingWindow: 3, globalTokens: 1 }],
   ];
   for (const [name, cfg] of variants) {
@@ -253,7 +314,12 @@ describe("cached decoding equals the full pass", () => {
       const before = tf.memory().numTensors;
       const full = tf.tidy(() => model.forward(tokens).logits);
       const cache = model.newCache();
-      const parts = [[0, 4], [4, 1], [5, 1], [6, 4]].map(([s, n]) => tf.tidy(() => model.forward(tf.slice(tokens, [0, s], [2, n]), cache).logits));
+      const parts = [
+        [0, 4],
+        [4, 1],
+        [5, 1],
+        [6, 4],
+      ].map(([s, n]) => tf.tidy(() => model.forward(tf.slice(tokens, [0, s], [2, n]), cache).logits));
       const decoded = tf.concat(parts, 1);
       expect(maxAbsDiff(decoded, full)).toBeLessThan(1e-5);
       const rows = model.config.slidingWindow ? model.config.globalTokens + model.config.slidingWindow - 1 : 10;
@@ -271,9 +337,13 @@ describe("cache sizes", () => {
     const v3 = { dim: 7168, nLayers: 61, nHeads: 128, attention: "mla" as const };
     const mla = { qLoraRank: 1536, kvLoraRank: 512, qkNopeHeadDim: 128, qkRopeHeadDim: 64, vHeadDim: 128 };
     expect(kvCacheBytesPerToken(lmConfig({ ...v3, mla: { ...mla, path: "absorbed" } }), 1)).toBe((512 + 64) * 61);
-    expect(kvCacheBytesPerToken(lmConfig({ ...v3, mla: { ...mla, path: "naive" } }), 2)).toBe(128 * (192 + 128) * 61 * 2);
+    expect(kvCacheBytesPerToken(lmConfig({ ...v3, mla: { ...mla, path: "naive" } }), 2)).toBe(
+      128 * (192 + 128) * 61 * 2,
+    );
     // d 16, 4 heads of 4, 2 layers: MHA 2·4·4·2, GQA-2 2·2·4·2, MQA 2·1·4·2 values per token.
-    expect([null, 2, 1].map((nKVHeads) => kvCacheBytesPerToken(lmConfig({ ...TINY, nKVHeads }), 4))).toEqual([256, 128, 64]);
+    expect([null, 2, 1].map((nKVHeads) => kvCacheBytesPerToken(lmConfig({ ...TINY, nKVHeads }), 4))).toEqual([
+      256, 128, 64,
+    ]);
   });
 
   it("measureCache reads the cache tensors; decodeSpeed times each context and names an overflow", () => {
@@ -281,7 +351,12 @@ describe("cache sizes", () => {
     const model = new TransformerLM({ ...TINY, nKVHeads: 2 });
     const before = tf.memory().numTensors;
     const f = measureCache(model, 7);
-    expect(f).toEqual({ tokens: 7, elements: 7 * 2 * 2 * 2 * 4, bytesPerToken: 4 * 2 * 2 * 2 * 4, formulaBytesPerToken: 128 });
+    expect(f).toEqual({
+      tokens: 7,
+      elements: 7 * 2 * 2 * 2 * 4,
+      bytesPerToken: 4 * 2 * 2 * 2 * 4,
+      formulaBytesPerToken: 128,
+    });
     const speeds = decodeSpeed(model, [3, 10], 2);
     expect(speeds.map((s) => s.context)).toEqual([3, 10]);
     speeds.forEach((s) => expect(s.tokensPerSecond).toBeCloseTo(1000 / s.msPerToken, 9));
@@ -298,7 +373,9 @@ describe("cache sizes", () => {
     expect(cache.elements()).toBe(5);
     const all = cache.append(0, { k: tf.tensor4d([6], [1, 1, 1, 1]) });
     expect(Array.from(all.k.dataSync())).toEqual([0, 1, 3, 4, 5, 6]);
-    expect(() => cache.keepEnds(0, 4, 3)).toThrow(/KVCache.keepEnds\(layer, head, tail\): need integers ≥ 0 with head \+ tail ≤ 6 rows, got 4 and 3/);
+    expect(() => cache.keepEnds(0, 4, 3)).toThrow(
+      /KVCache.keepEnds\(layer, head, tail\): need integers ≥ 0 with head \+ tail ≤ 6 rows, got 4 and 3/,
+    );
     expect(() => cache.append(0, { v: k })).toThrow(/KVCache.append: layer 0 caches parts \[k\], got \[v\]/);
     expect(() => cache.append(1, { k })).toThrow(/KVCache.append\(layer\): expected a layer in \[0, 1\), got 1/);
     cache.dispose();
@@ -315,18 +392,36 @@ describe("named errors", () => {
     [{ attention: "mla", mla: { qkRopeHeadDim: 3 } }, /mlaConfig: qkRopeHeadDim must be even/],
     [{ attention: "mla", mla: { kvLoraRank: 0 } }, /mlaConfig: kvLoraRank must be a positive integer, got 0/],
     [{ attention: "mla", mla: { qLoraRank: -1 } }, /mlaConfig: qLoraRank must be an integer ≥ 0/],
-    [{ attention: "mla", mla: { path: "absorb" as never } }, /mlaConfig: path must be "naive" or "absorbed", got absorb/],
+    [
+      { attention: "mla", mla: { path: "absorb" as never } },
+      /mlaConfig: path must be "naive" or "absorbed", got absorb/,
+    ],
     [{ attention: "mla", slidingWindow: 4 }, /slidingWindow is implemented for attention "mha" only/],
     [{ slidingWindow: 0 }, /lmConfig: slidingWindow must be a positive integer or null/],
     [{ globalTokens: 2 }, /globalTokens \(2\) needs a slidingWindow/],
     [{ ropeLayout: "complex" as never }, /lmConfig: ropeLayout must be one of half, interleaved, got complex/],
     [{ ropeScaling: { factor: 0.5 } }, /yarnScaling: factor must be a finite number ≥ 1, got 0.5/],
-    [{ ropeScaling: { betaFast: 1, betaSlow: 32 } }, /yarnScaling: betaFast and betaSlow must be finite with betaFast > betaSlow > 0/],
+    [
+      { ropeScaling: { betaFast: 1, betaSlow: 32 } },
+      /yarnScaling: betaFast and betaSlow must be finite with betaFast > betaSlow > 0/,
+    ],
   ];
-  for (const [cfg, error] of cases) it(`${JSON.stringify(cfg)} → ${error.source.slice(0, 40)}…`, () => expect(() => lmConfig({ ...TINY, ...cfg })).toThrow(error));
+  for (const [cfg, error] of cases)
+    it(`${JSON.stringify(cfg)} → ${error.source.slice(0, 40)}…`, () =>
+      expect(() => lmConfig({ ...TINY, ...cfg })).toThrow(error));
 
   it("kvCacheBytesPerToken names a bad bytesPerElement; attend names mismatched shapes", () => {
-    expect(() => kvCacheBytesPerToken(lmConfig(TINY), 0)).toThrow(/kvCacheBytesPerToken: bytesPerElement must be a finite number > 0, got 0/);
-    expect(() => attend(tf.zeros([1, 3, 2, 4]) as tf.Tensor4D, tf.zeros([1, 2, 2, 4]) as tf.Tensor4D, tf.zeros([1, 2, 2, 4]) as tf.Tensor4D, null, 1)).toThrow(/attend\(q, k, v\): expected k/);
+    expect(() => kvCacheBytesPerToken(lmConfig(TINY), 0)).toThrow(
+      /kvCacheBytesPerToken: bytesPerElement must be a finite number > 0, got 0/,
+    );
+    expect(() =>
+      attend(
+        tf.zeros([1, 3, 2, 4]) as tf.Tensor4D,
+        tf.zeros([1, 2, 2, 4]) as tf.Tensor4D,
+        tf.zeros([1, 2, 2, 4]) as tf.Tensor4D,
+        null,
+        1,
+      ),
+    ).toThrow(/attend\(q, k, v\): expected k/);
   });
 });

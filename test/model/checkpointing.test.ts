@@ -12,7 +12,12 @@ beforeAll(async () => {
 });
 
 const DENSE: Partial<LMConfig> = { vocabSize: 32, dim: 32, nLayers: 4, nHeads: 4, contextLen: 32, ffnHidden: 64 };
-const MOE: Partial<LMConfig> = { ...DENSE, ffn: "moe", nDenseLayers: 1, moe: { nRouted: 4, nShared: 1, topK: 2, expertHidden: 16, balance: "switch", balanceCoef: 0.01 } };
+const MOE: Partial<LMConfig> = {
+  ...DENSE,
+  ffn: "moe",
+  nDenseLayers: 1,
+  moe: { nRouted: 4, nShared: 1, topK: 2, expertHidden: 16, balance: "switch", balanceCoef: 0.01 },
+};
 
 function batch(B: number, T: number, V: number): [tf.Tensor2D, tf.Tensor2D] {
   const ids = Int32Array.from({ length: B * (T + 1) }, (_, i) => (i * 7 + 3) % V);
@@ -23,10 +28,17 @@ function batch(B: number, T: number, V: number): [tf.Tensor2D, tf.Tensor2D] {
 }
 
 /** Loss and gradients keyed by parameter name ("layers.0.attn.wqkv.weight" ...). */
-function gradients(model: TransformerLM, inputs: tf.Tensor2D, targets: tf.Tensor2D): { loss: number; grads: Map<string, Float32Array> } {
+function gradients(
+  model: TransformerLM,
+  inputs: tf.Tensor2D,
+  targets: tf.Tensor2D,
+): { loss: number; grads: Map<string, Float32Array> } {
   const trainable = new Set(model.trainableVariables());
   const named = [...model.stateDict()].filter(([, v]) => trainable.has(v as tf.Variable)) as [string, tf.Variable][];
-  const { value, grads } = tf.variableGrads(() => model.loss(inputs, targets).loss, named.map(([, v]) => v));
+  const { value, grads } = tf.variableGrads(
+    () => model.loss(inputs, targets).loss,
+    named.map(([, v]) => v),
+  );
   const out = new Map(named.map(([n, v]) => [n, grads[v.name].dataSync() as Float32Array]));
   const loss = value.dataSync()[0];
   tf.dispose([value, ...Object.values(grads)]);
@@ -43,7 +55,10 @@ function pair(config: Partial<LMConfig>): [TransformerLM, TransformerLM] {
 }
 
 describe("gradient checkpointing", () => {
-  for (const [name, config] of [["dense", DENSE], ["MoE", MOE]] as const) {
+  for (const [name, config] of [
+    ["dense", DENSE],
+    ["MoE", MOE],
+  ] as const) {
     it(`gives identical loss and gradients (${name})`, () => {
       const [plain, ckpt] = pair(config);
       const [inputs, targets] = batch(2, 16, 32);

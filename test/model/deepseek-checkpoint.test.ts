@@ -4,7 +4,16 @@
 // layer, the MTP module's logits); cached decode equals
 // the full forward; save → load round trips; bad checkpoints are named errors with nothing loaded.
 import { spawnSync } from "node:child_process";
-import { copyFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -31,7 +40,10 @@ const TOLERANCE: Record<string, number> = { f32: 2e-5, bf16: 2e-5, f8: 2e-5 };
 function logitsOf(model: TransformerLM, tokens: number[][]): { logits: Float32Array; indices: number[][][] } {
   return tf.tidy(() => {
     const out = model.forward(tf.tensor2d(tokens, undefined, "int32"));
-    return { logits: out.logits.dataSync() as Float32Array, indices: out.indices.map((t) => t.arraySync() as number[][]) };
+    return {
+      logits: out.logits.dataSync() as Float32Array,
+      indices: out.indices.map((t) => t.arraySync() as number[][]),
+    };
   });
 }
 
@@ -83,12 +95,19 @@ describe("DeepSeek checkpoints", () => {
   it.skipIf(!existsSync(PYTHON))("the shipped fixture is what scripts/deepseek_reference.py writes", () => {
     const out = path.join(TMP, "regenerated");
     const script = path.join(__dirname, "..", "..", "scripts", "deepseek_reference.py");
-    const r = spawnSync(PYTHON, [script, out], { encoding: "utf8", env: { ...process.env, OMP_WAIT_POLICY: "PASSIVE" } });
+    const r = spawnSync(PYTHON, [script, out], {
+      encoding: "utf8",
+      env: { ...process.env, OMP_WAIT_POLICY: "PASSIVE" },
+    });
     expect(r.status, r.stderr).toBe(0);
-    const files = (dir: string): string[] => readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((f) => f.includes(".")).sort();
+    const files = (dir: string): string[] =>
+      readdirSync(dir, { recursive: true, encoding: "utf8" })
+        .filter((f) => f.includes("."))
+        .sort();
     expect(files(out)).toEqual(files(FIXTURE));
     // Weights and configs byte for byte; the logits to float32 noise (another CPU may sum in another order).
-    for (const f of files(FIXTURE).filter((f) => f !== "reference.json")) expect(readFileSync(path.join(out, f)).equals(readFileSync(path.join(FIXTURE, f))), f).toBe(true);
+    for (const f of files(FIXTURE).filter((f) => f !== "reference.json"))
+      expect(readFileSync(path.join(out, f)).equals(readFileSync(path.join(FIXTURE, f))), f).toBe(true);
     const again = JSON.parse(readFileSync(path.join(out, "reference.json"), "utf8")) as Reference;
     expect(again.tokens).toEqual(REF.tokens);
     for (const d of Object.keys(REF.dtypes)) {
@@ -111,10 +130,15 @@ describe("DeepSeek checkpoints", () => {
       const [B, T] = [REF.tokens.length, REF.tokens[0].length];
       const V = model.config.vocabSize;
       const cache = model.newCache();
-      const steps = [REF.tokens.map((r) => r.slice(0, 3)), ...Array.from({ length: T - 3 }, (_, i) => REF.tokens.map((r) => [r[3 + i]]))];
+      const steps = [
+        REF.tokens.map((r) => r.slice(0, 3)),
+        ...Array.from({ length: T - 3 }, (_, i) => REF.tokens.map((r) => [r[3 + i]])),
+      ];
       let t0 = 0;
       for (const step of steps) {
-        const cached = tf.tidy(() => model.forward(tf.tensor2d(step, undefined, "int32"), cache).logits.dataSync() as Float32Array);
+        const cached = tf.tidy(
+          () => model.forward(tf.tensor2d(step, undefined, "int32"), cache).logits.dataSync() as Float32Array,
+        );
         const n = step[0].length;
         for (let b = 0; b < B; b++) {
           const want = full.subarray((b * T + t0) * V, (b * T + t0 + n) * V);
@@ -133,13 +157,19 @@ describe("DeepSeek checkpoints", () => {
     const before = tf.memory().numTensors;
     const model = await loadDeepSeek(path.join(FIXTURE, "inference-f32"));
     const want = logitsOf(model, REF.tokens).logits;
-    for (const [format, shards] of [["hf", 1], ["hf", 3], ["inference", 1]] as const) {
+    for (const [format, shards] of [
+      ["hf", 1],
+      ["hf", 3],
+      ["inference", 1],
+    ] as const) {
       const dir = path.join(TMP, `rt-${format}-${shards}`);
       await saveDeepSeek(model, dir, { format, dtype: "float32", shards });
       if (shards > 1) {
         const index = JSON.parse(readFileSync(path.join(dir, "model.safetensors.index.json"), "utf8"));
         expect(new Set(Object.values(index.weight_map)).size).toBe(3);
-        expect(index.weight_map["model.layers.1.mlp.gate.e_score_correction_bias"]).toMatch(/^model-0000[1-3]-of-00003\.safetensors$/);
+        expect(index.weight_map["model.layers.1.mlp.gate.e_score_correction_bias"]).toMatch(
+          /^model-0000[1-3]-of-00003\.safetensors$/,
+        );
       }
       const back = await loadDeepSeek(dir);
       expect(maxDiff(logitsOf(back, REF.tokens).logits, want)).toBe(0);
@@ -173,8 +203,13 @@ describe("DeepSeek checkpoints", () => {
       const dir = path.join(TMP, `fp8-${format}`);
       await saveDeepSeek(model, dir, { format, dtype: "fp8", shards: format === "hf" ? 2 : 1 });
       const read = (d: string) => {
-        const files = readdirSync(d).filter((f) => f.endsWith(".safetensors")).map((f) => loadSafetensors(path.join(d, f)));
-        return { tensors: new Map(files.flatMap((f) => [...f.tensors])), dtypes: new Map(files.flatMap((f) => [...f.dtypes])) };
+        const files = readdirSync(d)
+          .filter((f) => f.endsWith(".safetensors"))
+          .map((f) => loadSafetensors(path.join(d, f)));
+        return {
+          tensors: new Map(files.flatMap((f) => [...f.tensors])),
+          dtypes: new Map(files.flatMap((f) => [...f.dtypes])),
+        };
       };
       const ours = read(dir);
       const theirs = read(path.join(FIXTURE, `${format}-f8`));
@@ -209,11 +244,17 @@ describe("DeepSeek checkpoints", () => {
       }
       tf.dispose([...ours.tensors.values(), ...theirs.tensors.values()]);
     }
-    await expect(saveDeepSeek(model, path.join(TMP, "mp3"), { format: "inference", mp: 3 })).rejects.toThrow("saveDeepSeek(model, dir): options.mp (3) must divide the number of routed experts 8");
-    await expect(saveDeepSeek(model, path.join(TMP, "mp4"), { format: "hf", mp: 2 })).rejects.toThrow("options.mp must be a positive integer (1 for the hf format), got 2");
+    await expect(saveDeepSeek(model, path.join(TMP, "mp3"), { format: "inference", mp: 3 })).rejects.toThrow(
+      "saveDeepSeek(model, dir): options.mp (3) must divide the number of routed experts 8",
+    );
+    await expect(saveDeepSeek(model, path.join(TMP, "mp4"), { format: "hf", mp: 2 })).rejects.toThrow(
+      "options.mp must be a positive integer (1 for the hf format), got 2",
+    );
     model.dispose();
     rmSync(path.join(dir, "model1-mp2.safetensors"));
-    await expect(loadDeepSeek(dir)).rejects.toThrow("must hold model0-mp2 … model1-mp2.safetensors and no other ranks (missing model1-mp2.safetensors)");
+    await expect(loadDeepSeek(dir)).rejects.toThrow(
+      "must hold model0-mp2 … model1-mp2.safetensors and no other ranks (missing model1-mp2.safetensors)",
+    );
     expect(tf.memory().numTensors).toBe(before);
   });
 
@@ -224,7 +265,12 @@ describe("DeepSeek checkpoints", () => {
     const file = readdirSync(dir).find((f) => f.endsWith(".safetensors") && f.startsWith("model0"))!;
     const st = loadSafetensors(path.join(dir, file));
     edit(st.tensors);
-    saveSafetensors(path.join(dir, file), st.tensors, st.metadata, new Map([...st.dtypes].filter(([k]) => st.tensors.has(k))));
+    saveSafetensors(
+      path.join(dir, file),
+      st.tensors,
+      st.metadata,
+      new Map([...st.dtypes].filter(([k]) => st.tensors.has(k))),
+    );
     tf.dispose([...st.tensors.values()]);
     return dir;
   }
@@ -235,8 +281,14 @@ describe("DeepSeek checkpoints", () => {
       t.delete(key);
     };
     const cases: [string, string][] = [
-      [badCheckpoint("missing", drop("layers.1.ffn.experts.3.w2.weight")), 'missing "layers.1.ffn.experts.3.w2.weight"'],
-      [badCheckpoint("extra", (t) => t.set("layers.0.attn.extra.weight", tf.zeros([2]))), 'unexpected "layers.0.attn.extra.weight"'],
+      [
+        badCheckpoint("missing", drop("layers.1.ffn.experts.3.w2.weight")),
+        'missing "layers.1.ffn.experts.3.w2.weight"',
+      ],
+      [
+        badCheckpoint("extra", (t) => t.set("layers.0.attn.extra.weight", tf.zeros([2]))),
+        'unexpected "layers.0.attn.extra.weight"',
+      ],
       [
         badCheckpoint("misshapen", (t) => {
           t.get("layers.2.attn.wkv_b.weight")!.dispose();
@@ -244,12 +296,19 @@ describe("DeepSeek checkpoints", () => {
         }),
         'misshapen "layers.2.attn.wkv_b.weight" [32,15] (expected [32,16])',
       ],
-      [badCheckpoint("noscale", drop("layers.0.ffn.w1.scale"), "inference-f8"), 'F8_E4M3 tensor "layers.0.ffn.w1.weight" has no block scale "layers.0.ffn.w1.scale"'],
       [
-        badCheckpoint("badscale", (t) => {
-          t.get("layers.0.ffn.w2.scale")!.dispose();
-          t.set("layers.0.ffn.w2.scale", tf.ones([1, 1]));
-        }, "inference-f8"),
+        badCheckpoint("noscale", drop("layers.0.ffn.w1.scale"), "inference-f8"),
+        'F8_E4M3 tensor "layers.0.ffn.w1.weight" has no block scale "layers.0.ffn.w1.scale"',
+      ],
+      [
+        badCheckpoint(
+          "badscale",
+          (t) => {
+            t.get("layers.0.ffn.w2.scale")!.dispose();
+            t.set("layers.0.ffn.w2.scale", tf.ones([1, 1]));
+          },
+          "inference-f8",
+        ),
         'the block scale of "layers.0.ffn.w2.weight" [32,160] must be [1, 2], got [1,1]',
       ],
     ];
@@ -270,12 +329,16 @@ describe("DeepSeek checkpoints", () => {
     writeFileSync(path.join(cfgDir, "config.json"), JSON.stringify({ ...cfg, n_experts: 3 }));
     await expect(loadDeepSeek(cfgDir)).rejects.toThrow('unknown Hugging Face DeepseekV2/V3Config field(s) "n_experts"');
     copyFileSync(path.join(FIXTURE, "inference-f32", "config.json"), path.join(cfgDir, "config.json"));
-    await expect(loadDeepSeek(cfgDir)).rejects.toThrow("config.json uses inference names but the weights are in the hf layout");
+    await expect(loadDeepSeek(cfgDir)).rejects.toThrow(
+      "config.json uses inference names but the weights are in the hf layout",
+    );
     // An inference checkpoint without config.json (DeepSeek passes configs/config_*.json separately).
     const bare = path.join(TMP, "bare");
     cpSync(path.join(FIXTURE, "inference-bf16"), bare, { recursive: true });
     rmSync(path.join(bare, "config.json"));
-    await expect(loadDeepSeek(bare)).rejects.toThrow("config.json not found (pass options.config for an inference checkpoint)");
+    await expect(loadDeepSeek(bare)).rejects.toThrow(
+      "config.json not found (pass options.config for an inference checkpoint)",
+    );
     const config = JSON.parse(readFileSync(path.join(FIXTURE, "inference-bf16", "config.json"), "utf8"));
     const loaded = await loadDeepSeek(bare, { config });
     expect(maxDiff(logitsOf(loaded, REF.tokens).logits, REF.dtypes.bf16.logits)).toBeLessThan(TOLERANCE.bf16);
@@ -293,16 +356,27 @@ describe("DeepSeek checkpoints", () => {
     saveSafetensors(file, st.tensors, st.metadata, new Map([...st.dtypes]));
     tf.dispose([...st.tensors.values()]);
     const cfg = JSON.parse(readFileSync(path.join(dir, "config.json"), "utf8"));
-    await expect(loadDeepSeek(dir)).rejects.toThrow('model.safetensors holds "model.layers.0.mlp.bogus.weight", which is not a DeepSeek checkpoint name');
+    await expect(loadDeepSeek(dir)).rejects.toThrow(
+      'model.safetensors holds "model.layers.0.mlp.bogus.weight", which is not a DeepSeek checkpoint name',
+    );
     const again = loadSafetensors(file);
     again.tensors.get("model.layers.0.mlp.bogus.weight")!.dispose();
     again.tensors.delete("model.layers.0.mlp.bogus.weight");
-    saveSafetensors(file, again.tensors, again.metadata, new Map([...again.dtypes].filter(([k]) => again.tensors.has(k))));
+    saveSafetensors(
+      file,
+      again.tensors,
+      again.metadata,
+      new Map([...again.dtypes].filter(([k]) => again.tensors.has(k))),
+    );
     tf.dispose([...again.tensors.values()]);
-    await expect(loadDeepSeek(dir)).rejects.toThrow('the checkpoint does not match its config: unexpected "layers.3.eh_proj.weight"');
+    await expect(loadDeepSeek(dir)).rejects.toThrow(
+      'the checkpoint does not match its config: unexpected "layers.3.eh_proj.weight"',
+    );
     writeFileSync(path.join(dir, "config.json"), JSON.stringify({ ...cfg, num_nextn_predict_layers: 1 }));
     // With the MTP layer announced, a load that keeps it needs all of it.
-    await expect(loadDeepSeek(dir)).rejects.toThrow(/the checkpoint does not match its config: missing "layers\.3\.enorm\.weight", "layers\.3\.hnorm\.weight"/);
+    await expect(loadDeepSeek(dir)).rejects.toThrow(
+      /the checkpoint does not match its config: missing "layers\.3\.enorm\.weight", "layers\.3\.hnorm\.weight"/,
+    );
     const model = await loadDeepSeek(dir, { mtp: false });
     expect(model.config.mtpDepth).toBe(0);
     expect(maxDiff(logitsOf(model, REF.tokens).logits, REF.dtypes.bf16.logits)).toBeLessThan(TOLERANCE.bf16);
@@ -314,35 +388,61 @@ describe("DeepSeek checkpoints", () => {
     const base = await loadDeepSeek(path.join(FIXTURE, "hf-f32"));
     seed(3);
     const model = new TransformerLM(lmConfig({ ...base.config, mtpDepth: 2 }));
-    const own = [...model.stateDict()].filter(([k]) => k.startsWith("mtp.")).map(([k, v]) => [k, v.clone()] as [string, tf.Tensor]);
+    const own = [...model.stateDict()]
+      .filter(([k]) => k.startsWith("mtp."))
+      .map(([k, v]) => [k, v.clone()] as [string, tf.Tensor]);
     model.loadStateDict(new Map([...base.stateDict(), ...own])); // the reference's main weights, fresh MTP modules
     tf.dispose(own.map(([, t]) => t));
     base.dispose();
     const tokens = tf.tensor2d(REF.tokens, undefined, "int32");
-    const targets = tf.tensor2d(REF.tokens.map((row) => [...row.slice(1), 0]), undefined, "int32");
+    const targets = tf.tensor2d(
+      REF.tokens.map((row) => [...row.slice(1), 0]),
+      undefined,
+      "int32",
+    );
     const lossOf = (m: TransformerLM) => tf.tidy(() => m.loss(tokens, targets).mtpCe.map((l) => l.dataSync()[0]));
     const want = lossOf(model);
-    for (const [name, opts] of [["f32", { dtype: "float32" as const }], ["sharded", { dtype: "float32" as const, shards: 3 }], ["fp8", { dtype: "fp8" as const }]] as const) {
+    for (const [name, opts] of [
+      ["f32", { dtype: "float32" as const }],
+      ["sharded", { dtype: "float32" as const, shards: 3 }],
+      ["fp8", { dtype: "fp8" as const }],
+    ] as const) {
       const dir = path.join(TMP, `mtp-${name}`);
       await saveDeepSeek(model, dir, opts);
       const config = JSON.parse(readFileSync(path.join(dir, "config.json"), "utf8"));
       expect(config.num_nextn_predict_layers).toBe(2);
-      const files = readdirSync(dir).filter((f) => f.endsWith(".safetensors")).map((f) => loadSafetensors(path.join(dir, f)));
+      const files = readdirSync(dir)
+        .filter((f) => f.endsWith(".safetensors"))
+        .map((f) => loadSafetensors(path.join(dir, f)));
       const names = files.flatMap((f) => [...f.tensors.keys()]);
       files.forEach((f) => tf.dispose([...f.tensors.values()]));
       const L = model.config.nLayers;
       for (const k of [0, 1]) {
-        for (const leaf of ["enorm.weight", "hnorm.weight", "eh_proj.weight", "shared_head.norm.weight", "shared_head.head.weight", "embed_tokens.weight",
-          "input_layernorm.weight", "self_attn.kv_a_proj_with_mqa.weight", "post_attention_layernorm.weight", "mlp.gate.weight", "mlp.experts.0.gate_proj.weight"]) {
+        for (const leaf of [
+          "enorm.weight",
+          "hnorm.weight",
+          "eh_proj.weight",
+          "shared_head.norm.weight",
+          "shared_head.head.weight",
+          "embed_tokens.weight",
+          "input_layernorm.weight",
+          "self_attn.kv_a_proj_with_mqa.weight",
+          "post_attention_layernorm.weight",
+          "mlp.gate.weight",
+          "mlp.experts.0.gate_proj.weight",
+        ]) {
           expect(names, leaf).toContain(`model.layers.${L + k}.${leaf}`);
         }
       }
       const back = await loadDeepSeek(dir);
       expect(back.config.mtpDepth).toBe(2);
       const got = lossOf(back);
-      got.forEach((l, k) => expect(Math.abs(l - want[k]), `${name} L_${k + 1}`).toBeLessThan(name === "fp8" ? 5e-2 : 1e-6));
+      got.forEach((l, k) =>
+        expect(Math.abs(l - want[k]), `${name} L_${k + 1}`).toBeLessThan(name === "fp8" ? 5e-2 : 1e-6),
+      );
       if (name === "f32") {
-        for (const [k, v] of model.stateDict()) expect(maxDiff(back.stateDict().get(k)!.dataSync(), v.dataSync()), k).toBe(0);
+        for (const [k, v] of model.stateDict())
+          expect(maxDiff(back.stateDict().get(k)!.dataSync(), v.dataSync()), k).toBe(0);
         const skipped = await loadDeepSeek(dir, { mtp: false });
         expect(skipped.mtp).toBeNull();
         skipped.dispose();
@@ -350,7 +450,8 @@ describe("DeepSeek checkpoints", () => {
       back.dispose();
     }
     await expect(saveDeepSeek(model, path.join(TMP, "mtp-inf"), { format: "inference" })).rejects.toThrow(
-      "deepSeekConfigJson(config, format): a DeepSeek inference config needs mtpDepth 0, got 2: DeepSeek's convert.py drops the MTP layer (model.layers.{n_layers}), so the inference format has none; save as \"hf\"");
+      'deepSeekConfigJson(config, format): a DeepSeek inference config needs mtpDepth 0, got 2: DeepSeek\'s convert.py drops the MTP layer (model.layers.{n_layers}), so the inference format has none; save as "hf"',
+    );
     // The copies of the shared embedding must equal it: the lab shares one matrix.
     const dir = path.join(TMP, "mtp-f32");
     const file = path.join(dir, "model.safetensors");
@@ -361,7 +462,9 @@ describe("DeepSeek checkpoints", () => {
     st.tensors.set(name, changed);
     saveSafetensors(file, st.tensors, st.metadata, st.dtypes);
     tf.dispose([...st.tensors.values()]);
-    await expect(loadDeepSeek(dir)).rejects.toThrow(`loadDeepSeek(dir): "layers.${model.config.nLayers}.embed.weight" differs from "embed.weight"`);
+    await expect(loadDeepSeek(dir)).rejects.toThrow(
+      `loadDeepSeek(dir): "layers.${model.config.nLayers}.embed.weight" differs from "embed.weight"`,
+    );
     tf.dispose([tokens, targets]);
     model.dispose();
     expect(tf.memory().numTensors).toBe(before);

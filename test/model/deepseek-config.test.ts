@@ -15,51 +15,180 @@ import {
 
 /** deepseek-ai/DeepSeek-V3 inference/configs/config_16B.json (DeepSeek-V2-Lite). */
 const CONFIG_16B = {
-  vocab_size: 102400, dim: 2048, inter_dim: 10944, moe_inter_dim: 1408, n_layers: 27, n_dense_layers: 1, n_heads: 16,
-  n_routed_experts: 64, n_shared_experts: 2, n_activated_experts: 6, route_scale: 1.0, q_lora_rank: 0, kv_lora_rank: 512,
-  qk_nope_head_dim: 128, qk_rope_head_dim: 64, v_head_dim: 128, mscale: 0.707,
+  vocab_size: 102400,
+  dim: 2048,
+  inter_dim: 10944,
+  moe_inter_dim: 1408,
+  n_layers: 27,
+  n_dense_layers: 1,
+  n_heads: 16,
+  n_routed_experts: 64,
+  n_shared_experts: 2,
+  n_activated_experts: 6,
+  route_scale: 1.0,
+  q_lora_rank: 0,
+  kv_lora_rank: 512,
+  qk_nope_head_dim: 128,
+  qk_rope_head_dim: 64,
+  v_head_dim: 128,
+  mscale: 0.707,
 };
 /** config_236B.json (DeepSeek-V2). */
 const CONFIG_236B = {
-  vocab_size: 102400, dim: 5120, inter_dim: 12288, moe_inter_dim: 1536, n_layers: 60, n_dense_layers: 1, n_heads: 128,
-  n_routed_experts: 160, n_shared_experts: 2, n_activated_experts: 6, n_expert_groups: 8, n_limited_groups: 3,
-  route_scale: 16.0, q_lora_rank: 1536, kv_lora_rank: 512, qk_nope_head_dim: 128, qk_rope_head_dim: 64, v_head_dim: 128,
+  vocab_size: 102400,
+  dim: 5120,
+  inter_dim: 12288,
+  moe_inter_dim: 1536,
+  n_layers: 60,
+  n_dense_layers: 1,
+  n_heads: 128,
+  n_routed_experts: 160,
+  n_shared_experts: 2,
+  n_activated_experts: 6,
+  n_expert_groups: 8,
+  n_limited_groups: 3,
+  route_scale: 16.0,
+  q_lora_rank: 1536,
+  kv_lora_rank: 512,
+  qk_nope_head_dim: 128,
+  qk_rope_head_dim: 64,
+  v_head_dim: 128,
 };
 /** config_671B.json (DeepSeek-V3). */
 const CONFIG_671B = {
-  vocab_size: 129280, dim: 7168, inter_dim: 18432, moe_inter_dim: 2048, n_layers: 61, n_dense_layers: 3, n_heads: 128,
-  n_routed_experts: 256, n_shared_experts: 1, n_activated_experts: 8, n_expert_groups: 8, n_limited_groups: 4,
-  route_scale: 2.5, score_func: "sigmoid", q_lora_rank: 1536, kv_lora_rank: 512, qk_nope_head_dim: 128,
-  qk_rope_head_dim: 64, v_head_dim: 128, dtype: "fp8",
+  vocab_size: 129280,
+  dim: 7168,
+  inter_dim: 18432,
+  moe_inter_dim: 2048,
+  n_layers: 61,
+  n_dense_layers: 3,
+  n_heads: 128,
+  n_routed_experts: 256,
+  n_shared_experts: 1,
+  n_activated_experts: 8,
+  n_expert_groups: 8,
+  n_limited_groups: 4,
+  route_scale: 2.5,
+  score_func: "sigmoid",
+  q_lora_rank: 1536,
+  kv_lora_rank: 512,
+  qk_nope_head_dim: 128,
+  qk_rope_head_dim: 64,
+  v_head_dim: 128,
+  dtype: "fp8",
 };
 /** deepseek-ai/DeepSeek-V3 config.json on the Hugging Face hub (auto_map omitted). */
 const HF_V3 = {
-  architectures: ["DeepseekV3ForCausalLM"], attention_bias: false, attention_dropout: 0.0, aux_loss_alpha: 0.001,
-  bos_token_id: 0, eos_token_id: 1, ep_size: 1, first_k_dense_replace: 3, hidden_act: "silu", hidden_size: 7168,
-  initializer_range: 0.02, intermediate_size: 18432, kv_lora_rank: 512, max_position_embeddings: 163840,
-  model_type: "deepseek_v3", moe_intermediate_size: 2048, moe_layer_freq: 1, n_group: 8, n_routed_experts: 256,
-  n_shared_experts: 1, norm_topk_prob: true, num_attention_heads: 128, num_experts_per_tok: 8, num_hidden_layers: 61,
-  num_key_value_heads: 128, num_nextn_predict_layers: 1, q_lora_rank: 1536, qk_nope_head_dim: 128, qk_rope_head_dim: 64,
-  quantization_config: { activation_scheme: "dynamic", fmt: "e4m3", quant_method: "fp8", weight_block_size: [128, 128] },
+  architectures: ["DeepseekV3ForCausalLM"],
+  attention_bias: false,
+  attention_dropout: 0.0,
+  aux_loss_alpha: 0.001,
+  bos_token_id: 0,
+  eos_token_id: 1,
+  ep_size: 1,
+  first_k_dense_replace: 3,
+  hidden_act: "silu",
+  hidden_size: 7168,
+  initializer_range: 0.02,
+  intermediate_size: 18432,
+  kv_lora_rank: 512,
+  max_position_embeddings: 163840,
+  model_type: "deepseek_v3",
+  moe_intermediate_size: 2048,
+  moe_layer_freq: 1,
+  n_group: 8,
+  n_routed_experts: 256,
+  n_shared_experts: 1,
+  norm_topk_prob: true,
+  num_attention_heads: 128,
+  num_experts_per_tok: 8,
+  num_hidden_layers: 61,
+  num_key_value_heads: 128,
+  num_nextn_predict_layers: 1,
+  q_lora_rank: 1536,
+  qk_nope_head_dim: 128,
+  qk_rope_head_dim: 64,
+  quantization_config: {
+    activation_scheme: "dynamic",
+    fmt: "e4m3",
+    quant_method: "fp8",
+    weight_block_size: [128, 128],
+  },
   rms_norm_eps: 1e-6,
-  rope_scaling: { beta_fast: 32, beta_slow: 1, factor: 40, mscale: 1.0, mscale_all_dim: 1.0, original_max_position_embeddings: 4096, type: "yarn" },
-  rope_theta: 10000, routed_scaling_factor: 2.5, scoring_func: "sigmoid", seq_aux: true, tie_word_embeddings: false,
-  topk_group: 4, topk_method: "noaux_tc", torch_dtype: "bfloat16", transformers_version: "4.33.1", use_cache: true,
-  v_head_dim: 128, vocab_size: 129280,
+  rope_scaling: {
+    beta_fast: 32,
+    beta_slow: 1,
+    factor: 40,
+    mscale: 1.0,
+    mscale_all_dim: 1.0,
+    original_max_position_embeddings: 4096,
+    type: "yarn",
+  },
+  rope_theta: 10000,
+  routed_scaling_factor: 2.5,
+  scoring_func: "sigmoid",
+  seq_aux: true,
+  tie_word_embeddings: false,
+  topk_group: 4,
+  topk_method: "noaux_tc",
+  torch_dtype: "bfloat16",
+  transformers_version: "4.33.1",
+  use_cache: true,
+  v_head_dim: 128,
+  vocab_size: 129280,
 };
 /** deepseek-ai/DeepSeek-V2-Lite config.json (auto_map omitted). */
 const HF_V2_LITE = {
-  architectures: ["DeepseekV2ForCausalLM"], attention_bias: false, attention_dropout: 0.0, aux_loss_alpha: 0.001,
-  bos_token_id: 100000, eos_token_id: 100001, first_k_dense_replace: 1, hidden_act: "silu", hidden_size: 2048,
-  initializer_range: 0.02, intermediate_size: 10944, kv_lora_rank: 512, max_position_embeddings: 163840,
-  model_type: "deepseek_v2", moe_intermediate_size: 1408, moe_layer_freq: 1, n_group: 1, n_routed_experts: 64,
-  n_shared_experts: 2, norm_topk_prob: false, num_attention_heads: 16, num_experts_per_tok: 6, num_hidden_layers: 27,
-  num_key_value_heads: 16, pretraining_tp: 1, q_lora_rank: null, qk_nope_head_dim: 128, qk_rope_head_dim: 64,
+  architectures: ["DeepseekV2ForCausalLM"],
+  attention_bias: false,
+  attention_dropout: 0.0,
+  aux_loss_alpha: 0.001,
+  bos_token_id: 100000,
+  eos_token_id: 100001,
+  first_k_dense_replace: 1,
+  hidden_act: "silu",
+  hidden_size: 2048,
+  initializer_range: 0.02,
+  intermediate_size: 10944,
+  kv_lora_rank: 512,
+  max_position_embeddings: 163840,
+  model_type: "deepseek_v2",
+  moe_intermediate_size: 1408,
+  moe_layer_freq: 1,
+  n_group: 1,
+  n_routed_experts: 64,
+  n_shared_experts: 2,
+  norm_topk_prob: false,
+  num_attention_heads: 16,
+  num_experts_per_tok: 6,
+  num_hidden_layers: 27,
+  num_key_value_heads: 16,
+  pretraining_tp: 1,
+  q_lora_rank: null,
+  qk_nope_head_dim: 128,
+  qk_rope_head_dim: 64,
   rms_norm_eps: 1e-6,
-  rope_scaling: { beta_fast: 32, beta_slow: 1, factor: 40, mscale: 0.707, mscale_all_dim: 0.707, original_max_position_embeddings: 4096, type: "yarn" },
-  rope_theta: 10000, routed_scaling_factor: 1.0, scoring_func: "softmax", seq_aux: true, tie_word_embeddings: false,
-  topk_group: 1, topk_method: "greedy", torch_dtype: "bfloat16", transformers_version: "4.33.1", use_cache: true,
-  v_head_dim: 128, vocab_size: 102400,
+  rope_scaling: {
+    beta_fast: 32,
+    beta_slow: 1,
+    factor: 40,
+    mscale: 0.707,
+    mscale_all_dim: 0.707,
+    original_max_position_embeddings: 4096,
+    type: "yarn",
+  },
+  rope_theta: 10000,
+  routed_scaling_factor: 1.0,
+  scoring_func: "softmax",
+  seq_aux: true,
+  tie_word_embeddings: false,
+  topk_group: 1,
+  topk_method: "greedy",
+  torch_dtype: "bfloat16",
+  transformers_version: "4.33.1",
+  use_cache: true,
+  v_head_dim: 128,
+  vocab_size: 102400,
 };
 
 /**
@@ -68,22 +197,64 @@ const HF_V2_LITE = {
  */
 function independentCount(a: typeof CONFIG_236B & { q_lora_rank: number }): [number, number] {
   const qk = a.qk_nope_head_dim + a.qk_rope_head_dim;
-  const q = a.q_lora_rank ? a.dim * a.q_lora_rank + a.q_lora_rank + a.q_lora_rank * a.n_heads * qk : a.dim * a.n_heads * qk;
-  const mla = q + a.dim * (a.kv_lora_rank + a.qk_rope_head_dim) + a.kv_lora_rank + a.kv_lora_rank * a.n_heads * (a.qk_nope_head_dim + a.v_head_dim) + a.n_heads * a.v_head_dim * a.dim;
+  const q = a.q_lora_rank
+    ? a.dim * a.q_lora_rank + a.q_lora_rank + a.q_lora_rank * a.n_heads * qk
+    : a.dim * a.n_heads * qk;
+  const mla =
+    q +
+    a.dim * (a.kv_lora_rank + a.qk_rope_head_dim) +
+    a.kv_lora_rank +
+    a.kv_lora_rank * a.n_heads * (a.qk_nope_head_dim + a.v_head_dim) +
+    a.n_heads * a.v_head_dim * a.dim;
   const expert = 3 * a.dim * a.moe_inter_dim;
   const moeLayers = a.n_layers - a.n_dense_layers;
-  const base = 2 * a.vocab_size * a.dim + a.n_layers * (mla + 2 * a.dim) + a.dim + a.n_dense_layers * 3 * a.dim * a.inter_dim;
+  const base =
+    2 * a.vocab_size * a.dim + a.n_layers * (mla + 2 * a.dim) + a.dim + a.n_dense_layers * 3 * a.dim * a.inter_dim;
   const gateShared = a.n_routed_experts * a.dim + a.n_shared_experts * expert;
-  return [base + moeLayers * (gateShared + a.n_routed_experts * expert), base + moeLayers * (gateShared + a.n_activated_experts * expert)];
+  return [
+    base + moeLayers * (gateShared + a.n_routed_experts * expert),
+    base + moeLayers * (gateShared + a.n_activated_experts * expert),
+  ];
 }
 
 describe("deepSeekConfig", () => {
   it("maps config_671B.json (V3): MLA with q-LoRA, YaRN, grouped sigmoid MoE; 671B total, 37B active (non-embedding)", () => {
     const c = deepSeekConfig(CONFIG_671B, { gateBias: true });
-    expect(c).toMatchObject({ attention: "mla", ropeLayout: "interleaved", ffn: "moe", nDenseLayers: 3, tiedHead: false, contextLen: 16384, norm: "rmsnorm" });
-    expect(c.mla).toMatchObject({ qLoraRank: 1536, kvLoraRank: 512, qkNopeHeadDim: 128, qkRopeHeadDim: 64, vHeadDim: 128 });
-    expect(c.moe).toMatchObject({ nRouted: 256, nShared: 1, topK: 8, expertHidden: 2048, scoreFunc: "sigmoid", nGroups: 8, topkGroups: 4, routeScale: 2.5, balance: "auxfree" });
-    expect(c.ropeScaling).toMatchObject({ factor: 40, originalMaxPositionEmbeddings: 4096, betaFast: 32, betaSlow: 1, mscale: 1, mscaleAllDim: 1 });
+    expect(c).toMatchObject({
+      attention: "mla",
+      ropeLayout: "interleaved",
+      ffn: "moe",
+      nDenseLayers: 3,
+      tiedHead: false,
+      contextLen: 16384,
+      norm: "rmsnorm",
+    });
+    expect(c.mla).toMatchObject({
+      qLoraRank: 1536,
+      kvLoraRank: 512,
+      qkNopeHeadDim: 128,
+      qkRopeHeadDim: 64,
+      vHeadDim: 128,
+    });
+    expect(c.moe).toMatchObject({
+      nRouted: 256,
+      nShared: 1,
+      topK: 8,
+      expertHidden: 2048,
+      scoreFunc: "sigmoid",
+      nGroups: 8,
+      topkGroups: 4,
+      routeScale: 2.5,
+      balance: "auxfree",
+    });
+    expect(c.ropeScaling).toMatchObject({
+      factor: 40,
+      originalMaxPositionEmbeddings: 4096,
+      betaFast: 32,
+      betaSlow: 1,
+      mscale: 1,
+      mscaleAllDim: 1,
+    });
     const p = countParams(c);
     const [total, active] = independentCount(CONFIG_671B);
     expect([p.total, p.active]).toEqual([total, active]);
@@ -100,7 +271,9 @@ describe("deepSeekConfig", () => {
     expect(Math.round(v2.total / 1e9)).toBe(236);
     expect(Math.round(v2.activeNonEmbedding / 1e9)).toBe(21);
     const lite = countParams(deepSeekConfig(CONFIG_16B));
-    expect([lite.total, lite.active]).toEqual(independentCount({ ...CONFIG_16B, n_expert_groups: 1, n_limited_groups: 1 } as never));
+    expect([lite.total, lite.active]).toEqual(
+      independentCount({ ...CONFIG_16B, n_expert_groups: 1, n_limited_groups: 1 } as never),
+    );
     expect(Math.round(lite.total / 1e8) / 10).toBe(15.7);
     // 2,451,435,008: the V2 paper's "2.4B" is this truncated (rounding gives 2.5); with the embedding it is 2.66B.
     expect(lite.activeNonEmbedding).toBe(2_451_435_008);
@@ -117,25 +290,56 @@ describe("deepSeekConfig", () => {
   it("reads HF DeepseekV3Config / DeepseekV2Config names to the same model as ModelArgs", () => {
     const hf = readDeepSeekConfig(HF_V3);
     expect(hf).toMatchObject({ format: "hf", mtpDepth: 1, gateBias: true });
-    expect(hf.ignored).toEqual(["architectures", "bos_token_id", "eos_token_id", "ep_size", "initializer_range", "model_type", "num_key_value_heads", "torch_dtype", "transformers_version", "use_cache"]);
+    expect(hf.ignored).toEqual([
+      "architectures",
+      "bos_token_id",
+      "eos_token_id",
+      "ep_size",
+      "initializer_range",
+      "model_type",
+      "num_key_value_heads",
+      "torch_dtype",
+      "transformers_version",
+      "use_cache",
+    ]);
     const inf = deepSeekConfig(CONFIG_671B, { gateBias: true });
     // Same model: HF states the renormalisation (norm_topk_prob) that ModelArgs leaves to the sigmoid rule; HF's
     // context is max_position_embeddings 163840, ModelArgs' the runtime max_seq_len default 16384; HF carries its
     // sequence-wise α, which auxfree balancing does not use.
-    const strip = (c: ReturnType<typeof deepSeekConfig>) => ({ ...c, contextLen: 0, moe: { ...c.moe, renormalize: null, balanceCoef: 0 } });
+    const strip = (c: ReturnType<typeof deepSeekConfig>) => ({
+      ...c,
+      contextLen: 0,
+      moe: { ...c.moe, renormalize: null, balanceCoef: 0 },
+    });
     expect(strip(hf.config)).toEqual(strip(inf));
     expect(countParams(hf.config).total).toBe(671_026_404_352);
     const lite = deepSeekConfig(HF_V2_LITE);
     expect(countParams(lite).total).toBe(countParams(deepSeekConfig(CONFIG_16B)).total);
-    expect(lite.moe).toMatchObject({ scoreFunc: "softmax", renormalize: false, nGroups: 1, balance: "sequence", balanceCoef: 0.001 });
+    expect(lite.moe).toMatchObject({
+      scoreFunc: "softmax",
+      renormalize: false,
+      nGroups: 1,
+      balance: "sequence",
+      balanceCoef: 0.001,
+    });
     expect(lite.mla.qLoraRank).toBe(0);
     expect(lite.ropeScaling).toMatchObject({ mscale: 0.707, mscaleAllDim: 0.707 });
   });
 
   it("counts a tiny MLA + MoE config by hand, equal to the built model's parameters", () => {
     const c = lmConfig({
-      vocabSize: 10, dim: 8, nLayers: 2, nHeads: 2, contextLen: 16, ffnHidden: 12, ffn: "moe", nDenseLayers: 1, tiedHead: false,
-      attention: "mla", ropeLayout: "interleaved", mla: { qLoraRank: 4, kvLoraRank: 6, qkNopeHeadDim: 2, qkRopeHeadDim: 2, vHeadDim: 3 },
+      vocabSize: 10,
+      dim: 8,
+      nLayers: 2,
+      nHeads: 2,
+      contextLen: 16,
+      ffnHidden: 12,
+      ffn: "moe",
+      nDenseLayers: 1,
+      tiedHead: false,
+      attention: "mla",
+      ropeLayout: "interleaved",
+      mla: { qLoraRank: 4, kvLoraRank: 6, qkNopeHeadDim: 2, qkRopeHeadDim: 2, vHeadDim: 3 },
       moe: { nRouted: 4, nShared: 1, topK: 2, expertHidden: 5, balance: "auxfree" },
     });
     // MLA: wq_a 8·4 = 32, q_norm 4, wq_b [2·(2+2), 4] = 32, wkv_a [6+2, 8] = 64, kv_norm 6, wkv_b [2·(2+3), 6] = 60, wo [8, 6] = 48 → 246.
@@ -152,7 +356,11 @@ describe("deepSeekConfig", () => {
     expect([...model.namedBuffers().values()].reduce((n, v) => n + v.size, 0)).toBe(4);
     model.dispose();
     // One MTP module: norms 3·8, projection 8·16 = 128, a block (MLA 246 + norms 16 + the MoE FFN 632 / 392 active).
-    expect(mtpParams(c, 1)).toEqual({ total: 24 + 128 + 246 + 16 + 632, active: 24 + 128 + 246 + 16 + 392, perModule: 1046 });
+    expect(mtpParams(c, 1)).toEqual({
+      total: 24 + 128 + 246 + 16 + 632,
+      active: 24 + 128 + 246 + 16 + 392,
+      perModule: 1046,
+    });
     expect(mtpParams(c, 2).total).toBe(2 * 1046);
     expect(() => mtpParams(c, -1)).toThrow("mtpParams(c, depth): depth must be an integer ≥ 0, got -1");
   });
@@ -169,25 +377,49 @@ describe("deepSeekConfig", () => {
   });
 
   it("writes configs that read back to the same LMConfig (HF and ModelArgs)", () => {
-    for (const src of [deepSeekConfig(CONFIG_671B, { gateBias: true }), deepSeekConfig(CONFIG_236B), deepSeekConfig(HF_V2_LITE)]) {
+    for (const src of [
+      deepSeekConfig(CONFIG_671B, { gateBias: true }),
+      deepSeekConfig(CONFIG_236B),
+      deepSeekConfig(HF_V2_LITE),
+    ]) {
       const gateBias = src.moe.balance === "auxfree";
       const hf = readDeepSeekConfig(deepSeekConfigJson(src, "hf", { gateBias, dtype: "bfloat16" }));
-      expect(hf.config).toEqual(src.moe.renormalize === null ? { ...src, moe: { ...src.moe, renormalize: src.moe.scoreFunc === "sigmoid" } } : src);
+      expect(hf.config).toEqual(
+        src.moe.renormalize === null
+          ? { ...src, moe: { ...src.moe, renormalize: src.moe.scoreFunc === "sigmoid" } }
+          : src,
+      );
     }
     const v3 = deepSeekConfig(CONFIG_671B, { gateBias: true });
-    expect(deepSeekConfig(deepSeekConfigJson(v3, "inference", { gateBias: true, dtype: "float32" }), { gateBias: true })).toEqual(v3);
+    expect(
+      deepSeekConfig(deepSeekConfigJson(v3, "inference", { gateBias: true, dtype: "float32" }), { gateBias: true }),
+    ).toEqual(v3);
   });
 
   it("names unknown and unsupported fields", () => {
-    expect(() => deepSeekConfig({ ...CONFIG_671B, n_experts: 3 })).toThrow('deepSeekConfig(json): unknown ModelArgs field(s) "n_experts"');
-    expect(() => deepSeekConfig({ ...HF_V3, sliding_window: 4 })).toThrow('unknown Hugging Face DeepseekV2/V3Config field(s) "sliding_window"');
+    expect(() => deepSeekConfig({ ...CONFIG_671B, n_experts: 3 })).toThrow(
+      'deepSeekConfig(json): unknown ModelArgs field(s) "n_experts"',
+    );
+    expect(() => deepSeekConfig({ ...HF_V3, sliding_window: 4 })).toThrow(
+      'unknown Hugging Face DeepseekV2/V3Config field(s) "sliding_window"',
+    );
     expect(() => deepSeekConfig({ ...HF_V3, hidden_act: "gelu" })).toThrow('field "hidden_act" must be "silu"');
-    expect(() => deepSeekConfig({ ...HF_V3, rope_scaling: { type: "linear", factor: 2 } })).toThrow('field "rope_scaling" type must be "yarn"');
-    expect(() => deepSeekConfig({ ...CONFIG_671B, score_func: "relu" })).toThrow('field "score_func" must be "softmax" or "sigmoid"');
-    expect(() => deepSeekConfig({ ...CONFIG_671B, dim: "7168" })).toThrow('field "dim" must be a finite number, got "7168"');
+    expect(() => deepSeekConfig({ ...HF_V3, rope_scaling: { type: "linear", factor: 2 } })).toThrow(
+      'field "rope_scaling" type must be "yarn"',
+    );
+    expect(() => deepSeekConfig({ ...CONFIG_671B, score_func: "relu" })).toThrow(
+      'field "score_func" must be "softmax" or "sigmoid"',
+    );
+    expect(() => deepSeekConfig({ ...CONFIG_671B, dim: "7168" })).toThrow(
+      'field "dim" must be a finite number, got "7168"',
+    );
     expect(() => deepSeekConfig([1])).toThrow("deepSeekConfig(json): expected a config object");
-    expect(() => deepSeekConfig({ ...HF_V3, quantization_config: { quant_method: "fp8", weight_block_size: [64, 64] } })).toThrow('field "quantization_config" must describe fp8 e4m3');
+    expect(() =>
+      deepSeekConfig({ ...HF_V3, quantization_config: { quant_method: "fp8", weight_block_size: [64, 64] } }),
+    ).toThrow('field "quantization_config" must describe fp8 e4m3');
     const gqa = lmConfig({ ffn: "moe", tiedHead: false });
-    expect(() => deepSeekConfigJson(gqa, "hf", { gateBias: false, dtype: "float32" })).toThrow('deepSeekConfigJson(config, format): a DeepSeek hf config needs attention "mla", got "mha"');
+    expect(() => deepSeekConfigJson(gqa, "hf", { gateBias: false, dtype: "float32" })).toThrow(
+      'deepSeekConfigJson(config, format): a DeepSeek hf config needs attention "mla", got "mha"',
+    );
   });
 });

@@ -6,7 +6,18 @@ import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../../lib/backend-select";
 import { Rng, seed } from "../../lib/random";
 import { fit } from "../../lib/train";
-import { acceptanceRate, countParams, generate, KVCache, lmConfig, LMConfig, mtpParams, ropeFor, speculativeGenerate, TransformerLM } from "../../lib/model";
+import {
+  acceptanceRate,
+  countParams,
+  generate,
+  KVCache,
+  lmConfig,
+  LMConfig,
+  mtpParams,
+  ropeFor,
+  speculativeGenerate,
+  TransformerLM,
+} from "../../lib/model";
 
 beforeAll(async () => {
   await selectBackend();
@@ -14,10 +25,19 @@ beforeAll(async () => {
 
 /** V 16, d 16, 2 layers of 2 heads, context 32, SwiGLU 24. */
 const TINY: Partial<LMConfig> = { vocabSize: 16, dim: 16, nLayers: 2, nHeads: 2, contextLen: 32, ffnHidden: 24 };
-const TINY_MOE: Partial<LMConfig> = { ...TINY, ffn: "moe", nDenseLayers: 1, moe: { nRouted: 4, nShared: 1, topK: 2, expertHidden: 8 } };
+const TINY_MOE: Partial<LMConfig> = {
+  ...TINY,
+  ffn: "moe",
+  nDenseLayers: 1,
+  moe: { nRouted: 4, nShared: 1, topK: 2, expertHidden: 8 },
+};
 
 function randomTokens(rng: Rng, B: number, T: number, V: number): tf.Tensor2D {
-  return tf.tensor2d(Int32Array.from({ length: B * T }, () => rng.int(V)), [B, T], "int32");
+  return tf.tensor2d(
+    Int32Array.from({ length: B * T }, () => rng.int(V)),
+    [B, T],
+    "int32",
+  );
 }
 
 describe("MTP parameter counts", () => {
@@ -32,7 +52,11 @@ describe("MTP parameter counts", () => {
     expect(c.active).toBe(main + 2 * perModule);
     expect(mtpParams(lmConfig(TINY), 2)).toEqual({ total: 2 * perModule, active: 2 * perModule, perModule });
     seed(0);
-    for (const cfg of [{ ...TINY, mtpDepth: 2 }, { ...TINY_MOE, mtpDepth: 1 }, { ...TINY_MOE, mtpDepth: 1, tiedHead: false, norm: "layernorm" as const }]) {
+    for (const cfg of [
+      { ...TINY, mtpDepth: 2 },
+      { ...TINY_MOE, mtpDepth: 1 },
+      { ...TINY_MOE, mtpDepth: 1, tiedHead: false, norm: "layernorm" as const },
+    ]) {
       const model = new TransformerLM(cfg);
       expect(model.numParams()).toBe(countParams(model.config).total);
       expect(countParams(model.config).mtp).toBe(mtpParams(model.config, cfg.mtpDepth).total);
@@ -95,7 +119,9 @@ describe("MTP depth 0 is the plain model", () => {
       const m = model.mtp!.modules[0];
       const emb = model.embed.apply(tf.slice(inputs, [0, 1], [1, 5])) as tf.Tensor3D; // [1, 5, d]
       const h = m.apply(tf.slice(hidden, [0, 0, 0], [1, 5, -1]) as tf.Tensor3D, emb, ropeFor(model.config, 0, 5)).x; // [1, 5, d]
-      const lsm = tf.logSoftmax(model.headLogits(tf.reshape(m.norm.apply(h), [5, 16]) as tf.Tensor2D)).arraySync() as number[][]; // [5, V]
+      const lsm = tf
+        .logSoftmax(model.headLogits(tf.reshape(m.norm.apply(h), [5, 16]) as tf.Tensor2D))
+        .arraySync() as number[][]; // [5, V]
       const t = Array.from(targets.dataSync()).slice(1);
       return -t.reduce((s, id, i) => s + lsm[i][id], 0) / 5;
     });
@@ -122,7 +148,10 @@ function checkMtpGradients(cfg: Partial<LMConfig>, seedValue: number): void {
     // normalises the embedding rows, so a fixed step that is small for a projection is large for them; a coarser step
     // leaves the MoE model's differences visibly unconverged (they approach the analytic value as the step shrinks).
     const eps = 5e-3 * Math.max(2e-2, Math.sqrt(tf.tidy(() => tf.mean(tf.square(p)).dataSync()[0])));
-    const u = tf.tensor(Array.from({ length: p.size }, () => rng.normal()), p.shape);
+    const u = tf.tensor(
+      Array.from({ length: p.size }, () => rng.normal()),
+      p.shape,
+    );
     const analytic = tf.tidy(() => tf.sum(tf.mul(grads[p.name], u)).dataSync()[0]);
     const base = p.clone();
     const at = (s: number) => {
@@ -132,7 +161,9 @@ function checkMtpGradients(cfg: Partial<LMConfig>, seedValue: number): void {
     const numeric = (at(eps) - at(-eps)) / (2 * eps);
     p.assign(base);
     if (Math.abs(analytic) > 1e-6) touched++;
-    expect(Math.abs(analytic - numeric), `${names.get(p)}: ${analytic} vs ${numeric}`).toBeLessThan(2e-2 * Math.max(1, Math.abs(numeric)));
+    expect(Math.abs(analytic - numeric), `${names.get(p)}: ${analytic} vs ${numeric}`).toBeLessThan(
+      2e-2 * Math.max(1, Math.abs(numeric)),
+    );
     tf.dispose([u, base]);
   }
   expect(touched).toBeGreaterThan(params.length / 2); // the MTP loss reaches the main model and every module
@@ -144,7 +175,10 @@ describe("MTP loss gradients", () => {
   it("dense, depth 2: match central differences", () => checkMtpGradients({ ...TINY, mtpDepth: 2, mtpLambda: 1 }, 21));
   // Every expert selected (topK = nRouted): a step cannot flip the routing, which would make the loss jump.
   it("MoE last block, depth 1, untied head: match central differences", () =>
-    checkMtpGradients({ ...TINY_MOE, moe: { ...TINY_MOE.moe, topK: 4 }, mtpDepth: 1, mtpLambda: 1, tiedHead: false }, 23));
+    checkMtpGradients(
+      { ...TINY_MOE, moe: { ...TINY_MOE.moe, topK: 4 }, mtpDepth: 1, mtpLambda: 1, tiedHead: false },
+      23,
+    ));
   it("gradient checkpointing gives the same loss and gradients", () => {
     const rng = new Rng(31);
     const inputs = randomTokens(rng, 2, 8, 16);
@@ -178,7 +212,12 @@ async function trainedOnCycle(cfg: Partial<LMConfig>): Promise<TransformerLM> {
     loss: () => model.stepLoss(inputs, targets),
     batches: () => ({}),
     afterStep: (info) => void model.afterStep(info.aux),
-    config: { steps: 80, schedule: { kind: "constant", lr: 1e-2, warmupSteps: 0 }, optimizer: { weightDecay: 0 }, clipNorm: null },
+    config: {
+      steps: 80,
+      schedule: { kind: "constant", lr: 1e-2, warmupSteps: 0 },
+      optimizer: { weightDecay: 0 },
+      clipNorm: null,
+    },
   });
   tf.dispose([inputs, targets]);
   return model;
@@ -188,7 +227,16 @@ describe("speculative decoding with the MTP draft", () => {
   const cases: [string, Partial<LMConfig>][] = [
     ["dense", TINY],
     ["MoE (auxfree gate bias)", { ...TINY_MOE, moe: { ...TINY_MOE.moe, balance: "auxfree" } }],
-    ["MLA absorbed, untied", { ...TINY, tiedHead: false, attention: "mla", mla: { kvLoraRank: 8, qkNopeHeadDim: 4, qkRopeHeadDim: 4, vHeadDim: 4, path: "absorbed" }, ropeLayout: "interleaved" }],
+    [
+      "MLA absorbed, untied",
+      {
+        ...TINY,
+        tiedHead: false,
+        attention: "mla",
+        mla: { kvLoraRank: 8, qkNopeHeadDim: 4, qkRopeHeadDim: 4, vHeadDim: 4, path: "absorbed" },
+        ropeLayout: "interleaved",
+      },
+    ],
     ["learned positions", { ...TINY, positions: "learned" }],
   ];
   for (const [name, cfg] of cases) {
@@ -197,7 +245,11 @@ describe("speculative decoding with the MTP draft", () => {
       const random = new TransformerLM({ ...cfg, mtpDepth: 1 });
       const trained = await trainedOnCycle(cfg);
       for (const model of [random, trained]) {
-        for (const [prompt, n] of [[[3], 20], [[3, 1, 4, 1, 5], 27], [[7, 7], 1]] as [number[], number][]) {
+        for (const [prompt, n] of [
+          [[3], 20],
+          [[3, 1, 4, 1, 5], 27],
+          [[7, 7], 1],
+        ] as [number[], number][]) {
           const before = tf.memory().numTensors;
           const spec = speculativeGenerate(model, prompt, n);
           expect(tf.memory().numTensors).toBe(before);
@@ -224,10 +276,14 @@ describe("speculative decoding with the MTP draft", () => {
     expect(acceptanceRate(0, 4)).toBe(0);
     expect(acceptanceRate(3, 4)).toBe(0.75);
     expect(acceptanceRate(4, 4)).toBe(1);
-    expect(() => acceptanceRate(5, 4)).toThrow("acceptanceRate(accepted, drafted): accepted must be an integer in [0, drafted = 4], got 5");
+    expect(() => acceptanceRate(5, 4)).toThrow(
+      "acceptanceRate(accepted, drafted): accepted must be an integer in [0, drafted = 4], got 5",
+    );
     expect(() => acceptanceRate(-1, 4)).toThrow(/accepted must be an integer in \[0, drafted = 4\], got -1/);
     expect(() => acceptanceRate(1.5, 4)).toThrow(/accepted must be an integer/);
-    expect(() => acceptanceRate(0, 0)).toThrow(/acceptanceRate\(accepted, drafted\): drafted must be a positive integer/);
+    expect(() => acceptanceRate(0, 0)).toThrow(
+      /acceptanceRate\(accepted, drafted\): drafted must be a positive integer/,
+    );
   });
 });
 
@@ -269,20 +325,34 @@ describe("named errors", () => {
     expect(() => lmConfig({ ...TINY, mtpDepth: -1 })).toThrow("lmConfig: mtpDepth must be an integer ≥ 0, got -1");
     expect(() => lmConfig({ ...TINY, mtpDepth: 1.5 })).toThrow("lmConfig: mtpDepth must be an integer ≥ 0, got 1.5");
     expect(() => lmConfig({ ...TINY, mtpDepth: 32 })).toThrow("lmConfig: mtpDepth (32) must be below contextLen (32)");
-    expect(() => lmConfig({ ...TINY, mtpLambda: -0.1 })).toThrow("lmConfig: mtpLambda must be a finite number ≥ 0, got -0.1");
-    expect(() => lmConfig({ ...TINY, mtpLambda: NaN })).toThrow("lmConfig: mtpLambda must be a finite number ≥ 0, got NaN");
+    expect(() => lmConfig({ ...TINY, mtpLambda: -0.1 })).toThrow(
+      "lmConfig: mtpLambda must be a finite number ≥ 0, got -0.1",
+    );
+    expect(() => lmConfig({ ...TINY, mtpLambda: NaN })).toThrow(
+      "lmConfig: mtpLambda must be a finite number ≥ 0, got NaN",
+    );
     seed(60);
     const model = new TransformerLM({ ...TINY, mtpDepth: 2 });
     const short = tf.tensor2d([1, 2], [1, 2], "int32");
-    expect(() => model.loss(short, short)).toThrow("TransformerLM.loss(inputs, targets): sequence length 2 must exceed mtpDepth 2 (module k needs a target k + 1 ahead)");
-    expect(() => model.loss(tf.tensor2d([1, 2, 3], [1, 3], "int32"), tf.tensor2d([1, 2, 16], [1, 3], "int32"))).toThrow(/token id 16 at index 2 is outside the vocabulary \[0, 16\)/);
-    expect(() => speculativeGenerate(model, [1], 32)).toThrow("speculativeGenerate(model, prompt, maxNewTokens): prompt (1) + maxNewTokens (32) exceeds contextLen 32");
+    expect(() => model.loss(short, short)).toThrow(
+      "TransformerLM.loss(inputs, targets): sequence length 2 must exceed mtpDepth 2 (module k needs a target k + 1 ahead)",
+    );
+    expect(() => model.loss(tf.tensor2d([1, 2, 3], [1, 3], "int32"), tf.tensor2d([1, 2, 16], [1, 3], "int32"))).toThrow(
+      /token id 16 at index 2 is outside the vocabulary \[0, 16\)/,
+    );
+    expect(() => speculativeGenerate(model, [1], 32)).toThrow(
+      "speculativeGenerate(model, prompt, maxNewTokens): prompt (1) + maxNewTokens (32) exceeds contextLen 32",
+    );
     expect(() => speculativeGenerate(model, [], 3)).toThrow(/prompt must hold at least one token/);
     expect(() => speculativeGenerate(model, [1], 0)).toThrow(/maxNewTokens must be a positive integer/);
     const plain = new TransformerLM(TINY);
-    expect(() => speculativeGenerate(plain, [1], 3)).toThrow("speculativeGenerate(model, prompt, maxNewTokens): the model has no MTP module (config.mtpDepth is 0); build it with mtpDepth ≥ 1");
+    expect(() => speculativeGenerate(plain, [1], 3)).toThrow(
+      "speculativeGenerate(model, prompt, maxNewTokens): the model has no MTP module (config.mtpDepth is 0); build it with mtpDepth ≥ 1",
+    );
     const windowed = new TransformerLM({ ...TINY, mtpDepth: 1, slidingWindow: 4 });
-    expect(() => speculativeGenerate(windowed, [1], 3)).toThrow(/sliding-window attention \(slidingWindow 4\) evicts cache rows/);
+    expect(() => speculativeGenerate(windowed, [1], 3)).toThrow(
+      /sliding-window attention \(slidingWindow 4\) evicts cache rows/,
+    );
     const cache = new KVCache(1);
     expect(() => cache.truncate(1)).toThrow("KVCache.truncate(length): expected an integer in [0, 0], got 1");
     tf.dispose(short);

@@ -69,10 +69,21 @@ describe("RoPE (rotate-half)", () => {
 
   it("makes q·k depend only on the distance between positions", () => {
     const rng = new Rng(3);
-    const q = tf.tensor4d(Array.from({ length: 8 }, () => rng.normal()), [1, 1, 1, 8]);
-    const k = tf.tensor4d(Array.from({ length: 8 }, () => rng.normal()), [1, 1, 1, 8]);
+    const q = tf.tensor4d(
+      Array.from({ length: 8 }, () => rng.normal()),
+      [1, 1, 1, 8],
+    );
+    const k = tf.tensor4d(
+      Array.from({ length: 8 }, () => rng.normal()),
+      [1, 1, 1, 8],
+    );
     const dot = (m: number, n: number) =>
-      tf.tidy(() => tf.sum(tf.mul(applyRope(q, ropeTables(m, 1, 8, 10000)), applyRope(k, ropeTables(n, 1, 8, 10000)))).dataSync()[0]);
+      tf.tidy(
+        () =>
+          tf
+            .sum(tf.mul(applyRope(q, ropeTables(m, 1, 8, 10000)), applyRope(k, ropeTables(n, 1, 8, 10000))))
+            .dataSync()[0],
+      );
     expect(dot(7, 3)).toBeCloseTo(dot(24, 20), 4);
     expect(dot(0, 0)).toBeCloseTo(tf.sum(tf.mul(q, k)).dataSync()[0], 5);
     expect(Math.abs(dot(7, 3) - dot(7, 4))).toBeGreaterThan(1e-3);
@@ -81,7 +92,9 @@ describe("RoPE (rotate-half)", () => {
   it("names odd head widths and mismatched tables", () => {
     expect(() => ropeTables(0, 4, 6 + 1, 10000)).toThrow(/ropeTables: headDim must be even/);
     const t = ropeTables(0, 3, 4, 10000);
-    expect(() => applyRope(tf.zeros([1, 1, 2, 4]) as tf.Tensor4D, t)).toThrow(/applyRope\(x, tables\): tables must be \[2, 2\]/);
+    expect(() => applyRope(tf.zeros([1, 1, 2, 4]) as tf.Tensor4D, t)).toThrow(
+      /applyRope\(x, tables\): tables must be \[2, 2\]/,
+    );
   });
 });
 
@@ -107,9 +120,13 @@ describe("cross-entropy (the models' loss: the fused softmaxCrossEntropy)", () =
 
   it("names float or mis-sized targets", () => {
     const logits = tf.zeros([2, 3]) as tf.Tensor2D;
-    expect(() => softmaxCrossEntropy(logits, tf.tensor1d([0, 1]) as tf.Tensor1D)).toThrow(/expected an int32 tensor \[2\], got float32/);
+    expect(() => softmaxCrossEntropy(logits, tf.tensor1d([0, 1]) as tf.Tensor1D)).toThrow(
+      /expected an int32 tensor \[2\], got float32/,
+    );
     expect(() => softmaxCrossEntropy(logits, tf.tensor1d([0], "int32"))).toThrow(/expected an int32 tensor \[2\]/);
-    expect(() => softmaxCrossEntropy(logits, tf.tensor1d([0, 3], "int32"))).toThrow(/targets\[1\] = 3 is outside \[0, 3\)/);
+    expect(() => softmaxCrossEntropy(logits, tf.tensor1d([0, 3], "int32"))).toThrow(
+      /targets\[1\] = 3 is outside \[0, 3\)/,
+    );
   });
 });
 
@@ -126,10 +143,18 @@ describe("sampleToken", () => {
     const counts = [0, 0, 0, 0];
     const n = 20000;
     for (let i = 0; i < n; i++) counts[sampleToken(logits, {}, rng)]++;
-    close(counts.map((c) => c / n), [0.1, 0.3, 0, 0.6], 0.015);
+    close(
+      counts.map((c) => c / n),
+      [0.1, 0.3, 0, 0.6],
+      0.015,
+    );
     const top2 = [0, 0, 0, 0];
     for (let i = 0; i < n; i++) top2[sampleToken(logits, { topK: 2 }, rng)]++;
-    close(top2.map((c) => c / n), [0, 1 / 3, 0, 2 / 3], 0.015);
+    close(
+      top2.map((c) => c / n),
+      [0, 1 / 3, 0, 2 / 3],
+      0.015,
+    );
   });
 
   it("temperature sharpens: T = 0.5 squares the odds", () => {
@@ -147,7 +172,9 @@ describe("sampleToken", () => {
 
   it("names NaN and +Infinity logits instead of returning token 0, at any temperature", () => {
     for (const temperature of [0, 1]) {
-      expect(() => sampleToken([NaN, 1, 2], { temperature })).toThrow("sampleToken(logits, config): logits[0] is NaN; logits must be finite or -Infinity");
+      expect(() => sampleToken([NaN, 1, 2], { temperature })).toThrow(
+        "sampleToken(logits, config): logits[0] is NaN; logits must be finite or -Infinity",
+      );
       expect(() => sampleToken([0, Infinity], { temperature })).toThrow(/logits\[1\] is Infinity/);
     }
     expect(() => sampleToken([-Infinity, -Infinity])).toThrow(/every logit is -Infinity/);
@@ -175,7 +202,11 @@ describe("lmConfig", () => {
     expect(model.moeLayers().every((layer) => layer.config === c.moe)).toBe(true);
     expect(countParams(c).moeFfnActivePerLayer).toBe(model.moeLayers()[0].activeParams());
     model.dispose();
-    expect(() => new MoELayer(8, { nRouted: 4, scoreFunc: "tanh" as never })).toThrow(/MoELayer: config.scoreFunc must be/);
-    expect(() => presetConfig("nano", { ffn: "moe", moe: { capacityFactor: 0 } })).toThrow(/lmConfig: moe.capacityFactor must be/);
+    expect(() => new MoELayer(8, { nRouted: 4, scoreFunc: "tanh" as never })).toThrow(
+      /MoELayer: config.scoreFunc must be/,
+    );
+    expect(() => presetConfig("nano", { ffn: "moe", moe: { capacityFactor: 0 } })).toThrow(
+      /lmConfig: moe.capacityFactor must be/,
+    );
   });
 });

@@ -8,7 +8,18 @@ import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../../lib/backend-select";
 import { Rng } from "../../lib/random";
-import { applyRope, correctionRange, lmConfig, ropeFor, ropeTables, rowRopeTables, softmaxScale, yarnFrequencies, yarnMscale, yarnScaling } from "../../lib/model";
+import {
+  applyRope,
+  correctionRange,
+  lmConfig,
+  ropeFor,
+  ropeTables,
+  rowRopeTables,
+  softmaxScale,
+  yarnFrequencies,
+  yarnMscale,
+  yarnScaling,
+} from "../../lib/model";
 
 beforeAll(async () => {
   await selectBackend();
@@ -35,8 +46,20 @@ const FIXTURE = JSON.parse(readFileSync(join(__dirname, "fixtures", "deepseek-ro
 
 /** The lab config whose RoPE is the fixture case's: one head of width `dim` so ropeDim = dim. */
 function configOf(c: FixtureCase) {
-  const ropeScaling = { factor: c.factor, originalMaxPositionEmbeddings: c.originalSeqLen, betaFast: c.betaFast, betaSlow: c.betaSlow };
-  return lmConfig({ dim: c.dim, nHeads: 1, contextLen: c.maxSeqLen, ropeTheta: c.theta, ropeLayout: "interleaved", ropeScaling });
+  const ropeScaling = {
+    factor: c.factor,
+    originalMaxPositionEmbeddings: c.originalSeqLen,
+    betaFast: c.betaFast,
+    betaSlow: c.betaSlow,
+  };
+  return lmConfig({
+    dim: c.dim,
+    nHeads: 1,
+    contextLen: c.maxSeqLen,
+    ropeTheta: c.theta,
+    ropeLayout: "interleaved",
+    ropeScaling,
+  });
 }
 
 describe("interleaved RoPE", () => {
@@ -47,7 +70,12 @@ describe("interleaved RoPE", () => {
     const expected: number[] = [];
     for (const p of [5, 6]) {
       const [a, b] = [p, p / 10];
-      expected.push(Math.cos(a) - 2 * Math.sin(a), 2 * Math.cos(a) + Math.sin(a), 3 * Math.cos(b) - 4 * Math.sin(b), 4 * Math.cos(b) + 3 * Math.sin(b));
+      expected.push(
+        Math.cos(a) - 2 * Math.sin(a),
+        2 * Math.cos(a) + Math.sin(a),
+        3 * Math.cos(b) - 4 * Math.sin(b),
+        4 * Math.cos(b) + 3 * Math.sin(b),
+      );
     }
     expected.forEach((e, i) => expect(Math.abs(y[i] - e)).toBeLessThan(1e-5));
   });
@@ -55,11 +83,18 @@ describe("interleaved RoPE", () => {
   it("is rotate-half conjugated by the pair permutation (2i, 2i + 1) ↔ (i, i + dh/2)", () => {
     const dh = 8;
     const rng = new Rng(1);
-    const x = tf.tensor4d(Array.from({ length: 2 * 3 * 5 * dh }, () => rng.normal()), [2, 3, 5, dh]);
+    const x = tf.tensor4d(
+      Array.from({ length: 2 * 3 * 5 * dh }, () => rng.normal()),
+      [2, 3, 5, dh],
+    );
     const toHalf = tf.tensor1d([0, 2, 4, 6, 1, 3, 5, 7], "int32"); // half layout feature j ← interleaved feature toHalf[j]
     const toInterleaved = tf.tensor1d([0, 4, 1, 5, 2, 6, 3, 7], "int32");
     const inter = applyRope(x, ropeTables(3, 5, dh, 10000, { layout: "interleaved" }));
-    const viaHalf = tf.gather(applyRope(tf.gather(x, toHalf, 3) as tf.Tensor4D, ropeTables(3, 5, dh, 10000)), toInterleaved, 3);
+    const viaHalf = tf.gather(
+      applyRope(tf.gather(x, toHalf, 3) as tf.Tensor4D, ropeTables(3, 5, dh, 10000)),
+      toInterleaved,
+      3,
+    );
     expect(tf.max(tf.abs(tf.sub(inter, viaHalf))).dataSync()[0]).toBeLessThan(1e-6);
   });
 });
@@ -71,7 +106,11 @@ describe("YaRN", () => {
     // Tiny: dim 8, θ 100, 8 positions, β 4/1 → dims 8·ln(8/8π)/(2 ln 100) = −0.994 and 8·ln(8/2π)/(2 ln 100) = 0.210 → [0, 1];
     // ramp (i − 0)/(1 − 0) clamped = [0, 1, 1, 1]: pair 0 keeps 100^0 = 1, the others are divided by the factor 4.
     expect(correctionRange(4, 1, 8, 100, 8)).toEqual([0, 1]);
-    const f = yarnFrequencies(8, 100, yarnScaling({ factor: 4, originalMaxPositionEmbeddings: 8, betaFast: 4, betaSlow: 1 }));
+    const f = yarnFrequencies(
+      8,
+      100,
+      yarnScaling({ factor: 4, originalMaxPositionEmbeddings: 8, betaFast: 4, betaSlow: 1 }),
+    );
     [1, Math.sqrt(0.1) / 4, 0.1 / 4, Math.sqrt(0.001) / 4].forEach((e, i) => expect(f[i]).toBeCloseTo(e, 14));
     // A pair inside the range is blended: V3 pair 16 has ramp (16 − 10)/13 → f = base·(1 − 6/13) + base/40·6/13.
     const v3 = yarnFrequencies(64, 10000, yarnScaling());
@@ -90,8 +129,12 @@ describe("YaRN", () => {
     it(`${c.name}: frequencies and cos/sin equal DeepSeek-V3's precompute_freqs_cis (torch, float32)`, () => {
       const config = configOf(c);
       const yarnOn = c.maxSeqLen > c.originalSeqLen;
-      const freqs = yarnOn ? yarnFrequencies(c.dim, c.theta, yarnScaling(config.ropeScaling!)) : Float64Array.from({ length: c.dim / 2 }, (_, i) => Math.pow(c.theta, (-2 * i) / c.dim));
-      c.frequencies.forEach((e, i) => expect(Math.abs(freqs[i] - e), `pair ${i}`).toBeLessThan(1e-6 * Math.max(e, 1e-3)));
+      const freqs = yarnOn
+        ? yarnFrequencies(c.dim, c.theta, yarnScaling(config.ropeScaling!))
+        : Float64Array.from({ length: c.dim / 2 }, (_, i) => Math.pow(c.theta, (-2 * i) / c.dim));
+      c.frequencies.forEach((e, i) =>
+        expect(Math.abs(freqs[i] - e), `pair ${i}`).toBeLessThan(1e-6 * Math.max(e, 1e-3)),
+      );
       for (const [k, pos] of c.positions.entries()) {
         const tables = ropeFor(config, pos, 1);
         const [cos, sin] = [tables.cos.dataSync(), tables.sin.dataSync()];
@@ -122,9 +165,13 @@ describe("YaRN", () => {
     expect(Array.from(rows.cos.dataSync())).toEqual(Array.from(want));
     const x = tf.randomNormal([2, 2, 3, 8], 0, 1, "float32", 1) as tf.Tensor4D;
     const ours = applyRope(x, rows).arraySync();
-    const row1 = applyRope(tf.slice(x, [1, 0, 0, 0], [1, 2, 3, 8]) as tf.Tensor4D, rowRopeTables(positions.slice(3), 1, 3, 8, 10000, { layout: "interleaved" })).arraySync();
+    const row1 = applyRope(
+      tf.slice(x, [1, 0, 0, 0], [1, 2, 3, 8]) as tf.Tensor4D,
+      rowRopeTables(positions.slice(3), 1, 3, 8, 10000, { layout: "interleaved" }),
+    ).arraySync();
     expect(ours[1]).toEqual(row1[0]);
-    expect(() => rowRopeTables(Int32Array.from([0, -1]), 1, 2, 8, 10000)).toThrow(/positions\[1\] must be an integer ≥ 0, got -1/);
+    expect(() => rowRopeTables(Int32Array.from([0, -1]), 1, 2, 8, 10000)).toThrow(
+      /positions\[1\] must be an integer ≥ 0, got -1/,
+    );
   });
 });
-

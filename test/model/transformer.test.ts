@@ -6,7 +6,16 @@ import { selectBackend } from "../../lib/backend-select";
 import { Rng, seed } from "../../lib/random";
 import { Module } from "../../lib/nn/module";
 import { fit } from "../../lib/train";
-import { Block, countParams, generate, lmConfig, LMConfig, presetConfig, ropeTables, TransformerLM } from "../../lib/model";
+import {
+  Block,
+  countParams,
+  generate,
+  lmConfig,
+  LMConfig,
+  presetConfig,
+  ropeTables,
+  TransformerLM,
+} from "../../lib/model";
 
 beforeAll(async () => {
   await selectBackend();
@@ -14,10 +23,19 @@ beforeAll(async () => {
 
 /** A tiny config for fast tests: V 16, d 16, 2 layers of 2 heads, context 12. */
 const TINY: Partial<LMConfig> = { vocabSize: 16, dim: 16, nLayers: 2, nHeads: 2, contextLen: 12, ffnHidden: 24 };
-const TINY_MOE: Partial<LMConfig> = { ...TINY, ffn: "moe", nDenseLayers: 1, moe: { nRouted: 4, nShared: 1, topK: 2, expertHidden: 8 } };
+const TINY_MOE: Partial<LMConfig> = {
+  ...TINY,
+  ffn: "moe",
+  nDenseLayers: 1,
+  moe: { nRouted: 4, nShared: 1, topK: 2, expertHidden: 8 },
+};
 
 function randomTokens(rng: Rng, B: number, T: number, V: number): tf.Tensor2D {
-  return tf.tensor2d(Int32Array.from({ length: B * T }, () => rng.int(V)), [B, T], "int32");
+  return tf.tensor2d(
+    Int32Array.from({ length: B * T }, () => rng.int(V)),
+    [B, T],
+    "int32",
+  );
 }
 
 describe("parameter counts", () => {
@@ -40,7 +58,12 @@ describe("parameter counts", () => {
 
   it("equal the built models' numParams()", () => {
     seed(0);
-    for (const cfg of [TINY, TINY_MOE, { ...TINY_MOE, tiedHead: false, norm: "layernorm" as const }, { ...TINY, positions: "learned" as const }]) {
+    for (const cfg of [
+      TINY,
+      TINY_MOE,
+      { ...TINY_MOE, tiedHead: false, norm: "layernorm" as const },
+      { ...TINY, positions: "learned" as const },
+    ]) {
       const model = new TransformerLM(cfg);
       expect(model.numParams()).toBe(countParams(model.config).total);
       model.dispose();
@@ -57,19 +80,31 @@ function blockObjective(block: Block, x: tf.Tensor3D, r: tf.Tensor): tf.Scalar {
 }
 
 describe("Block gradients", () => {
-  for (const [name, cfg] of [["dense", TINY], ["MoE", { ...TINY_MOE, nDenseLayers: 0 }]] as const) {
+  for (const [name, cfg] of [
+    ["dense", TINY],
+    ["MoE", { ...TINY_MOE, nDenseLayers: 0 }],
+  ] as const) {
     it(`${name}: every parameter's gradient matches central differences along a random direction`, () => {
       seed(11);
       const config = lmConfig(cfg);
       const block = new Block(config, 0);
       const rng = new Rng(12);
-      const x = tf.tensor3d(Array.from({ length: 2 * 5 * 16 }, () => rng.normal()), [2, 5, 16]);
-      const r = tf.tensor3d(Array.from({ length: 2 * 5 * 16 }, () => rng.normal()), [2, 5, 16]);
+      const x = tf.tensor3d(
+        Array.from({ length: 2 * 5 * 16 }, () => rng.normal()),
+        [2, 5, 16],
+      );
+      const r = tf.tensor3d(
+        Array.from({ length: 2 * 5 * 16 }, () => rng.normal()),
+        [2, 5, 16],
+      );
       const params = block.trainableVariables();
       const { grads } = tf.variableGrads(() => blockObjective(block, x, r), params);
       const eps = 1e-2;
       for (const p of params) {
-        const u = tf.tensor(Array.from({ length: p.size }, () => rng.normal()), p.shape);
+        const u = tf.tensor(
+          Array.from({ length: p.size }, () => rng.normal()),
+          p.shape,
+        );
         const analytic = tf.sum(tf.mul(grads[p.name], u)).dataSync()[0];
         const base = p.clone();
         const at = (s: number) => {
@@ -78,7 +113,9 @@ describe("Block gradients", () => {
         };
         const numeric = (at(eps) - at(-eps)) / (2 * eps);
         p.assign(base);
-        expect(Math.abs(analytic - numeric), `${p.name}: ${analytic} vs ${numeric}`).toBeLessThan(2e-2 * Math.max(1, Math.abs(numeric)));
+        expect(Math.abs(analytic - numeric), `${p.name}: ${analytic} vs ${numeric}`).toBeLessThan(
+          2e-2 * Math.max(1, Math.abs(numeric)),
+        );
         tf.dispose([u, base]);
       }
       tf.dispose([x, r, ...Object.values(grads)]);
@@ -98,7 +135,12 @@ describe("TransformerLM", () => {
       module: model,
       loss: () => model.stepLoss(inputs, targets),
       batches: () => ({}),
-      config: { steps: 150, schedule: { kind: "constant", lr: 1e-2, warmupSteps: 0 }, optimizer: { weightDecay: 0 }, clipNorm: null },
+      config: {
+        steps: 150,
+        schedule: { kind: "constant", lr: 1e-2, warmupSteps: 0 },
+        optimizer: { weightDecay: 0 },
+        clipNorm: null,
+      },
     });
     expect(result.history[0].loss).toBeCloseTo(Math.log(16), 0);
     expect(result.history[149].loss).toBeLessThan(0.1);
@@ -108,20 +150,31 @@ describe("TransformerLM", () => {
 
   const untied: Partial<LMConfig> = { ...TINY, tiedHead: false, norm: "layernorm" };
   const learned: Partial<LMConfig> = { ...TINY, positions: "learned" };
-  for (const [name, cfg] of [["dense", TINY], ["MoE", TINY_MOE], ["untied LayerNorm", untied], ["learned positions", learned]] as const) {
+  for (const [name, cfg] of [
+    ["dense", TINY],
+    ["MoE", TINY_MOE],
+    ["untied LayerNorm", untied],
+    ["learned positions", learned],
+  ] as const) {
     it(`${name}: logits decoded with the KV cache equal the uncached forward pass`, () => {
       seed(3);
       const model = new TransformerLM(cfg);
       const tokens = randomTokens(new Rng(4), 2, 9, 16);
       const full = model.forward(tokens).logits.arraySync(); // [2, 9, 16]
       const cache = model.newCache();
-      const pieces = [[0, 4], [4, 1], [5, 1], [6, 3]];
+      const pieces = [
+        [0, 4],
+        [4, 1],
+        [5, 1],
+        [6, 3],
+      ];
       for (const [start, len] of pieces) {
         const part = tf.slice(tokens, [0, start], [2, len]);
         const logits = tf.tidy(() => model.forward(part, cache).logits.arraySync());
-        for (let b = 0; b < 2; b++) for (let t = 0; t < len; t++) {
-          logits[b][t].forEach((v, i) => expect(Math.abs(v - full[b][start + t][i])).toBeLessThan(1e-4));
-        }
+        for (let b = 0; b < 2; b++)
+          for (let t = 0; t < len; t++) {
+            logits[b][t].forEach((v, i) => expect(Math.abs(v - full[b][start + t][i])).toBeLessThan(1e-4));
+          }
         part.dispose();
       }
       expect(cache.length).toBe(9);
@@ -164,19 +217,30 @@ describe("TransformerLM", () => {
 
   it("refuses a config too big for this machine before allocating (names params and bytes) and frees a failed build", () => {
     const before = { tensors: tf.memory().numTensors, bytes: tf.memory().numBytes };
-    const huge: Partial<LMConfig> = { vocabSize: 256, dim: 2 ** 20, nHeads: 16, nLayers: 100, ffnHidden: 2 ** 22, contextLen: 16 };
+    const huge: Partial<LMConfig> = {
+      vocabSize: 256,
+      dim: 2 ** 20,
+      nHeads: 16,
+      nLayers: 100,
+      ffnHidden: 2 ** 22,
+      contextLen: 16,
+    };
     const params = countParams(lmConfig(huge)).total; // ≈ 1.7e15
     expect(params).toBeGreaterThan(1e15);
     expect(() => new TransformerLM(huge)).toThrow(
-      new RegExp(`^TransformerLM\\(config\\): the model would have ${params.toExponential(2).replace("+", "\\+")} parameters = ${(4 * params).toExponential(2).replace("+", "\\+")} bytes \\(.* PiB\\) as float32, more than this machine's memory .*nothing was allocated`),
+      new RegExp(
+        `^TransformerLM\\(config\\): the model would have ${params.toExponential(2).replace("+", "\\+")} parameters = ${(4 * params).toExponential(2).replace("+", "\\+")} bytes \\(.* PiB\\) as float32, more than this machine's memory .*nothing was allocated`,
+      ),
     );
     expect(tf.memory().numBytes).toBe(before.bytes);
     // a construction that fails part-way (here: registering the final norm, after the embedding and every block) frees what it built
     const original = (Module.prototype as unknown as Record<string, (...a: unknown[]) => unknown>).child;
-    const failing = vi.spyOn(Module.prototype as unknown as Record<string, (...a: unknown[]) => unknown>, "child").mockImplementation(function (this: unknown, ...args: unknown[]) {
-      if (args[0] === "norm" && this instanceof TransformerLM) throw new Error("simulated failure");
-      return original.apply(this, args);
-    });
+    const failing = vi
+      .spyOn(Module.prototype as unknown as Record<string, (...a: unknown[]) => unknown>, "child")
+      .mockImplementation(function (this: unknown, ...args: unknown[]) {
+        if (args[0] === "norm" && this instanceof TransformerLM) throw new Error("simulated failure");
+        return original.apply(this, args);
+      });
     seed(8);
     expect(() => new TransformerLM(TINY)).toThrow("simulated failure");
     failing.mockRestore();
@@ -188,10 +252,16 @@ describe("TransformerLM", () => {
     seed(7);
     const model = new TransformerLM(TINY);
     const before = tf.memory().numTensors;
-    expect(() => generate(model, [1, 2.5, 3], 2)).toThrow("generate(model, prompt, maxNewTokens): prompt[1] must be an integer token id in [0, 16), got 2.5");
+    expect(() => generate(model, [1, 2.5, 3], 2)).toThrow(
+      "generate(model, prompt, maxNewTokens): prompt[1] must be an integer token id in [0, 16), got 2.5",
+    );
     expect(() => generate(model, [1, 16], 2)).toThrow(/prompt\[1\] must be an integer token id in \[0, 16\), got 16/);
-    tf.tidy(() => { for (const v of model.stateDict().values()) v.assign(tf.fill(v.shape, NaN)); });
-    expect(() => generate(model, [1, 2], 2)).toThrow(/generate\(model, prompt, maxNewTokens\): new token 0: sampleToken\(logits, config\): logits\[0\] is NaN/);
+    tf.tidy(() => {
+      for (const v of model.stateDict().values()) v.assign(tf.fill(v.shape, NaN));
+    });
+    expect(() => generate(model, [1, 2], 2)).toThrow(
+      /generate\(model, prompt, maxNewTokens\): new token 0: sampleToken\(logits, config\): logits\[0\] is NaN/,
+    );
     expect(tf.memory().numTensors).toBe(before);
     model.dispose();
   });
@@ -199,15 +269,23 @@ describe("TransformerLM", () => {
   it("names sequences longer than the context, ids outside the vocabulary and bad shapes", () => {
     seed(6);
     const model = new TransformerLM(TINY);
-    expect(() => model.forward(tf.zeros([1, 13], "int32") as tf.Tensor2D)).toThrow(/forward\(tokens\): sequence length 13 exceeds contextLen 12/);
-    expect(() => model.forward(tf.fill([1, 4], 16, "int32") as tf.Tensor2D)).toThrow(/token id 16 at index 0 is outside the vocabulary \[0, 16\)/);
+    expect(() => model.forward(tf.zeros([1, 13], "int32") as tf.Tensor2D)).toThrow(
+      /forward\(tokens\): sequence length 13 exceeds contextLen 12/,
+    );
+    expect(() => model.forward(tf.fill([1, 4], 16, "int32") as tf.Tensor2D)).toThrow(
+      /token id 16 at index 0 is outside the vocabulary \[0, 16\)/,
+    );
     expect(() => model.forward(tf.zeros([1, 4]) as tf.Tensor2D)).toThrow(/expected int32 \[B, T\], got float32/);
     const cache = model.newCache();
     model.forward(tf.zeros([1, 10], "int32") as tf.Tensor2D, cache);
-    expect(() => model.forward(tf.zeros([1, 3], "int32") as tf.Tensor2D, cache)).toThrow(/sequence length 13 \(10 cached \+ 3\) exceeds contextLen 12/);
+    expect(() => model.forward(tf.zeros([1, 3], "int32") as tf.Tensor2D, cache)).toThrow(
+      /sequence length 13 \(10 cached \+ 3\) exceeds contextLen 12/,
+    );
     cache.dispose();
     const inputs = tf.zeros([1, 4], "int32") as tf.Tensor2D;
-    expect(() => model.loss(inputs, tf.fill([1, 4], 20, "int32") as tf.Tensor2D)).toThrow(/targets\[0\] = 20 is outside \[0, 16\)/);
+    expect(() => model.loss(inputs, tf.fill([1, 4], 20, "int32") as tf.Tensor2D)).toThrow(
+      /targets\[0\] = 20 is outside \[0, 16\)/,
+    );
     expect(() => model.loss(inputs, tf.zeros([1, 5], "int32") as tf.Tensor2D)).toThrow(/targets must be int32 \[1,4\]/);
     model.dispose();
   });
@@ -233,7 +311,11 @@ describe("TransformerLM", () => {
 
   it("MoE training under fit keeps the tensor count flat, logs ce + aux and moves the aux-free bias", async () => {
     seed(7);
-    const model = new TransformerLM({ ...TINY_MOE, nDenseLayers: 0, moe: { ...TINY_MOE.moe, balance: "auxfree", scoreFunc: "sigmoid" } });
+    const model = new TransformerLM({
+      ...TINY_MOE,
+      nDenseLayers: 0,
+      moe: { ...TINY_MOE.moe, balance: "auxfree", scoreFunc: "sigmoid" },
+    });
     const rng = new Rng(8);
     const inputs = randomTokens(rng, 2, 8, 16);
     const targets = randomTokens(rng, 2, 8, 16);
@@ -300,14 +382,19 @@ describe("presets and backends", () => {
       const inputs = randomTokens(rng, 2, 6, 16);
       const targets = randomTokens(rng, 2, 6, 16);
       const { value, grads } = tf.variableGrads(() => model.loss(inputs, targets).loss, model.trainableVariables());
-      results.push({ loss: value.dataSync()[0], grads: model.trainableVariables().map((v) => grads[v.name].dataSync() as Float32Array) });
+      results.push({
+        loss: value.dataSync()[0],
+        grads: model.trainableVariables().map((v) => grads[v.name].dataSync() as Float32Array),
+      });
       tf.dispose([value, inputs, targets, ...Object.values(grads)]);
       model.dispose();
     }
     await selectBackend();
     for (const other of results.slice(1)) {
       expect(other.loss).toBeCloseTo(results[0].loss, 4);
-      other.grads.forEach((g, i) => g.forEach((v, j) => expect(Math.abs(v - results[0].grads[i][j])).toBeLessThan(1e-4)));
+      other.grads.forEach((g, i) =>
+        g.forEach((v, j) => expect(Math.abs(v - results[0].grads[i][j])).toBeLessThan(1e-4)),
+      );
     }
   });
 });

@@ -51,7 +51,9 @@ describe("routing plan: capacity and priority", () => {
 
   it("dropped-token counts fall as the capacity factor grows", () => {
     const rng = new Rng(5);
-    const T = 200, E = 8, k = 2;
+    const T = 200,
+      E = 8,
+      k = 2;
     const idx = new Int32Array(T * k);
     for (let t = 0; t < T; t++) {
       const a = Math.min(E - 1, Math.floor(rng.uniform() ** 2 * E)); // skewed toward expert 0
@@ -71,14 +73,24 @@ describe("routing plan: capacity and priority", () => {
   });
 
   it("names the argument on bad input", () => {
-    expect(() => tokenChoicePlan(Int32Array.from([0, 5]), 2, 1, 4, null)).toThrow(/indices\[1\] must be an expert in \[0, 4\), got 5/);
+    expect(() => tokenChoicePlan(Int32Array.from([0, 5]), 2, 1, 4, null)).toThrow(
+      /indices\[1\] must be an expert in \[0, 4\), got 5/,
+    );
     expect(() => tokenChoicePlan(Int32Array.from([0]), 2, 1, 4, null)).toThrow(/indices must have 2·1 entries, got 1/);
-    expect(() => tokenChoicePlan(Int32Array.from([0, 1]), 2, 1, 4, 0)).toThrow(/tokenChoicePlan: capacity must be a positive integer, got 0/);
+    expect(() => tokenChoicePlan(Int32Array.from([0, 1]), 2, 1, 4, 0)).toThrow(
+      /tokenChoicePlan: capacity must be a positive integer, got 0/,
+    );
   });
 });
 
 // float64 reference of the routed experts for a fixed plan: y[t] = Σ_{slots s of t} w[s]·E_e(s)(x[t]).
-interface Params { x: Float64Array; w: Float64Array; w1: Float64Array; w2: Float64Array; w3: Float64Array }
+interface Params {
+  x: Float64Array;
+  w: Float64Array;
+  w1: Float64Array;
+  w2: Float64Array;
+  w3: Float64Array;
+}
 function reference(p: Params, plan: RoutingPlan, d: number, h: number): Float64Array {
   const y = new Float64Array(plan.nTokens * d);
   for (let e = 0; e < plan.nExperts; e++) {
@@ -86,7 +98,8 @@ function reference(p: Params, plan: RoutingPlan, d: number, h: number): Float64A
       const t = plan.slotToken[s];
       const act = new Float64Array(h);
       for (let i = 0; i < h; i++) {
-        let a = 0, b = 0;
+        let a = 0,
+          b = 0;
         for (let j = 0; j < d; j++) {
           a += p.w1[(e * h + i) * d + j] * p.x[t * d + j];
           b += p.w3[(e * h + i) * d + j] * p.x[t * d + j];
@@ -130,7 +143,10 @@ function tfjsGrads(p: Params, plan: RoutingPlan, d: number, h: number, r: Float6
 }
 
 describe("dispatch + grouped matmul + combine", () => {
-  const d = 3, h = 2, E = 3, T = 5;
+  const d = 3,
+    h = 2,
+    E = 3,
+    T = 5;
   // Capacity 3: token 4 loses both choices (its first is the 4th for expert 0), tokens 1 and 3 their second; expert 2
   // is empty: the edge cases in one plan.
   const plan = tokenChoicePlan(Int32Array.from([0, 1, 1, 0, 0, 1, 0, 1, 0, 1]), T, 2, E, 3);
@@ -154,7 +170,9 @@ describe("dispatch + grouped matmul + combine", () => {
     it(`${backend}: equals the float64 reference, gradients equal central differences`, async () => {
       await useBackend(backend);
       const run = () => tfjsGrads(p, plan, d, h, r);
-      const calls = await addonCalls(["moeDispatch", "moeCombine", "moeSlotDot", "moeGroupedMatmul"], async () => run());
+      const calls = await addonCalls(["moeDispatch", "moeCombine", "moeSlotDot", "moeGroupedMatmul"], async () =>
+        run(),
+      );
       const expectFused = backend === "native";
       for (const [name, n] of Object.entries(calls)) expect(n > 0, `${name} ran on ${backend}`).toBe(expectFused);
       const { value, grads } = run();
@@ -177,7 +195,10 @@ describe("MoE layer: dispatch equals the naive all-experts reference", () => {
   const cases: [string, object][] = [
     ["top-2 softmax, dropless", { topK: 2 }],
     ["top-1 Switch, capacity 1.0 (drops)", { topK: 1, capacityFactor: 1 }],
-    ["V3-style sigmoid, groups, capacity 1.25", { topK: 2, scoreFunc: "sigmoid", nGroups: 2, topkGroups: 1, routeScale: 2.5, capacityFactor: 1.25 }],
+    [
+      "V3-style sigmoid, groups, capacity 1.25",
+      { topK: 2, scoreFunc: "sigmoid", nGroups: 2, topkGroups: 1, routeScale: 2.5, capacityFactor: 1.25 },
+    ],
     ["expert choice", { routing: "expert-choice", topK: 2 }],
   ];
   for (const backend of OPS_BACKENDS) {
@@ -185,22 +206,36 @@ describe("MoE layer: dispatch equals the naive all-experts reference", () => {
       await useBackend(backend);
       for (const [what, cfg] of cases) {
         seed(4);
-        const a = new MoELayer(6, { nRouted: 4, nShared: 1, expertHidden: 3, balance: "switch", zLossCoef: 1e-3, ...cfg });
+        const a = new MoELayer(6, {
+          nRouted: 4,
+          nShared: 1,
+          expertHidden: 3,
+          balance: "switch",
+          zLossCoef: 1e-3,
+          ...cfg,
+        });
         const b = new MoELayer(6, { ...a.config, impl: "naive" });
         b.loadStateDict(a.stateDict());
         const x = randomNormal([9, 6]) as tf.Tensor2D;
         const run = (layer: MoELayer) => {
           const { value, grads } = tf.variableGrads(() => {
             const out = layer.forward(x);
-            const loss = tf.add(tf.sum(tf.mul(out.y, tf.range(0, out.y.size).reshape(out.y.shape).div(10))), out.auxLoss) as tf.Scalar;
+            const loss = tf.add(
+              tf.sum(tf.mul(out.y, tf.range(0, out.y.size).reshape(out.y.shape).div(10))),
+              out.auxLoss,
+            ) as tf.Scalar;
             tf.dispose([out.y, out.auxLoss, out.load, out.indices]);
             return loss;
           }, layer.trainableVariables());
-          const res = { loss: value.dataSync()[0], grads: layer.trainableVariables().map((v) => Array.from(grads[v.name].dataSync())) };
+          const res = {
+            loss: value.dataSync()[0],
+            grads: layer.trainableVariables().map((v) => Array.from(grads[v.name].dataSync())),
+          };
           tf.dispose([value, ...Object.values(grads)]);
           return res;
         };
-        const ra = run(a), rb = run(b);
+        const ra = run(a),
+          rb = run(b);
         expect(ra.loss, what).toBeCloseTo(rb.loss, 4);
         ra.grads.forEach((g, i) => expectClose(g, rb.grads[i], 1e-4));
         tf.dispose(x);
@@ -217,7 +252,16 @@ describe("MoE layer edge cases", () => {
       await useBackend(backend);
       seed(6);
       const layer = new MoELayer(4, { nRouted: 4, topK: 1, nShared: 0, expertHidden: 2 });
-      layer.gate.weight.assign(tf.tensor2d([[0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]]).add(tf.tensor2d([[0], [0], [5], [0]], [4, 1]).mul(tf.ones([4, 4]))));
+      layer.gate.weight.assign(
+        tf
+          .tensor2d([
+            [0, 0, 0, 0],
+            [0, 0, 0, 0],
+            [0, 0, 0, 0],
+            [0, 0, 0, 0],
+          ])
+          .add(tf.tensor2d([[0], [0], [5], [0]], [4, 1]).mul(tf.ones([4, 4]))),
+      );
       const x = tf.abs(randomNormal([6, 4])).add(0.1) as tf.Tensor2D; // positive rows: expert 2 wins every token
       const out = layer.forward(x);
       expect(Array.from(out.load.dataSync())).toEqual([0, 0, 6, 0]);
@@ -257,12 +301,22 @@ describe("MoE layer edge cases", () => {
 
   it("names the argument on bad input", () => {
     const plan = tokenChoicePlan(Int32Array.from([0, 1]), 2, 1, 2, null);
-    expect(() => dispatch(tf.zeros([3, 4]) as tf.Tensor2D, plan)).toThrow(/moe.dispatch: x must have shape \[tokens=2, d\], got \[3, 4\] \(tokens is 3\)/);
-    expect(() => combine(tf.zeros([2, 4]) as tf.Tensor2D, tf.zeros([3]) as tf.Tensor1D, plan)).toThrow(/moe.combine: weights must have shape \[slots=2\]/);
-    expect(() => groupedMatMul(tf.zeros([2, 4]) as tf.Tensor2D, tf.zeros([2, 3, 4]) as tf.Tensor3D, [0, 3, 2])).toThrow(/moe.groupedMatMul: offsets must be 3 non-decreasing entries/);
+    expect(() => dispatch(tf.zeros([3, 4]) as tf.Tensor2D, plan)).toThrow(
+      /moe.dispatch: x must have shape \[tokens=2, d\], got \[3, 4\] \(tokens is 3\)/,
+    );
+    expect(() => combine(tf.zeros([2, 4]) as tf.Tensor2D, tf.zeros([3]) as tf.Tensor1D, plan)).toThrow(
+      /moe.combine: weights must have shape \[slots=2\]/,
+    );
+    expect(() => groupedMatMul(tf.zeros([2, 4]) as tf.Tensor2D, tf.zeros([2, 3, 4]) as tf.Tensor3D, [0, 3, 2])).toThrow(
+      /moe.groupedMatMul: offsets must be 3 non-decreasing entries/,
+    );
     const layer = new MoELayer(4, { nRouted: 2, topK: 1 });
-    expect(() => layer.forward(tf.zeros([3, 5]) as tf.Tensor2D)).toThrow(/MoELayer.forward: x must have shape \[tokens, dim=4\], got \[3, 5\] \(dim is 5\)/);
-    expect(() => new MoELayer(4, { nRouted: 6, nGroups: 4 })).toThrow(/MoELayer: config.nGroups must divide the number of experts 6, got 4/);
+    expect(() => layer.forward(tf.zeros([3, 5]) as tf.Tensor2D)).toThrow(
+      /MoELayer.forward: x must have shape \[tokens, dim=4\], got \[3, 5\] \(dim is 5\)/,
+    );
+    expect(() => new MoELayer(4, { nRouted: 6, nGroups: 4 })).toThrow(
+      /MoELayer: config.nGroups must divide the number of experts 6, got 4/,
+    );
     layer.dispose();
   });
 });

@@ -34,7 +34,8 @@ describe("moe.gate (DeepSeek-V3 Gate)", () => {
     expect(r.i).toEqual([2, 3]);
     expect(r.dtype).toBe("int32");
     // Weights from the unbiased scores, renormalised (sigmoid), × route_scale: 2.5·[0.5, 0.2689]/0.7689.
-    const s2 = sigmoid(0), s3 = sigmoid(-1);
+    const s2 = sigmoid(0),
+      s3 = sigmoid(-1);
     expectClose(r.w, [(2.5 * s2) / (s2 + s3), (2.5 * s3) / (s2 + s3)], 1e-6);
     expectClose(r.w, [1.625612, 0.874388], 1e-6);
     // The 0-masking alternative really differs here: plain top-2 of [0, 0, −0.5, −0.73] is {0, 1}.
@@ -61,21 +62,47 @@ describe("moe.gate (DeepSeek-V3 Gate)", () => {
   });
 
   it("Mixtral = softmax over the selected logits; Switch = top-1 probability; V3 preset", () => {
-    const logits = [[0.3, 2, -1, 1.5], [1, 1.2, 0.1, -2]];
+    const logits = [
+      [0.3, 2, -1, 1.5],
+      [1, 1.2, 0.1, -2],
+    ];
     const mix = route(logits, null, ROUTER_PRESETS.mixtral);
     expect(mix.i).toEqual([1, 3, 1, 0]);
     expectClose(mix.w, [...softmax([2, 1.5]), ...softmax([1.2, 1])], 1e-6);
     const sw = route(logits, null, ROUTER_PRESETS.switch);
     expect(sw.i).toEqual([1, 1]);
     expectClose(sw.w, [softmax(logits[0])[1], softmax(logits[1])[1]], 1e-6);
-    expect(ROUTER_PRESETS.deepseekV3).toMatchObject({ topK: 8, nGroups: 8, topkGroups: 4, routeScale: 2.5, scoreFunc: "sigmoid" });
+    expect(ROUTER_PRESETS.deepseekV3).toMatchObject({
+      topK: 8,
+      nGroups: 8,
+      topkGroups: 4,
+      routeScale: 2.5,
+      scoreFunc: "sigmoid",
+    });
   });
 
   it("is differentiable to x and the weight through the selected scores, and leaks nothing", () => {
-    const x = tf.tensor2d([[0.2, -0.4, 1], [1, 0.3, -0.2]]);
-    const w = tf.tensor2d([[1, 0, 0.5], [0, 1, 0], [0.3, 0.3, 0.3], [-1, 0.2, 0]]);
+    const x = tf.tensor2d([
+      [0.2, -0.4, 1],
+      [1, 0.3, -0.2],
+    ]);
+    const w = tf.tensor2d([
+      [1, 0, 0.5],
+      [0, 1, 0],
+      [0.3, 0.3, 0.3],
+      [-1, 0.2, 0],
+    ]);
     const f = (xx: tf.Tensor, ww: tf.Tensor) =>
-      tf.sum(tf.mul(gate(xx as tf.Tensor2D, ww as tf.Tensor2D, null, { topK: 2, scoreFunc: "sigmoid", nGroups: 2, topkGroups: 1 }).weights, tf.tensor2d([[1, 2], [3, 4]])));
+      tf.sum(
+        tf.mul(
+          gate(xx as tf.Tensor2D, ww as tf.Tensor2D, null, { topK: 2, scoreFunc: "sigmoid", nGroups: 2, topkGroups: 1 })
+            .weights,
+          tf.tensor2d([
+            [1, 2],
+            [3, 4],
+          ]),
+        ),
+      );
     const [gx, gw] = expectNoLeak(() => {
       const g = tf.grads(f)([x, w]);
       const out = [Array.from(g[0].dataSync()), Array.from(g[1].dataSync())];
@@ -86,7 +113,17 @@ describe("moe.gate (DeepSeek-V3 Gate)", () => {
     const eps = 1e-2;
     const xv = Array.from(x.dataSync());
     for (let i = 0; i < xv.length; i++) {
-      const at = (d: number) => tf.tidy(() => f(tf.tensor2d(xv.map((v, j) => (j === i ? v + d : v)), [2, 3]), w).dataSync()[0]);
+      const at = (d: number) =>
+        tf.tidy(
+          () =>
+            f(
+              tf.tensor2d(
+                xv.map((v, j) => (j === i ? v + d : v)),
+                [2, 3],
+              ),
+              w,
+            ).dataSync()[0],
+        );
       expect(gx[i]).toBeCloseTo((at(eps) - at(-eps)) / (2 * eps), 3);
     }
     expect(gw.some((v) => v !== 0)).toBe(true);
@@ -97,26 +134,45 @@ describe("moe.gate (DeepSeek-V3 Gate)", () => {
     const x = tf.zeros([3, 4]) as tf.Tensor2D;
     const w = tf.zeros([6, 4]) as tf.Tensor2D;
     expect(() => gate(tf.zeros([4]) as tf.Tensor2D, w, null)).toThrow(/moe.gate: x must have shape \[T, d\]/);
-    expect(() => gate(x, tf.zeros([6, 5]) as tf.Tensor2D, null)).toThrow(/moe.gate: weight must have shape \[E, d=4\], got \[6, 5\] \(d is 5\)/);
+    expect(() => gate(x, tf.zeros([6, 5]) as tf.Tensor2D, null)).toThrow(
+      /moe.gate: weight must have shape \[E, d=4\], got \[6, 5\] \(d is 5\)/,
+    );
     expect(() => gate(x, w, tf.zeros([5]) as tf.Tensor1D)).toThrow(/moe.gate: bias must have shape \[E=6\]/);
     expect(() => gate(x, w, null, { topK: 7 })).toThrow(/config.topK must be at most the number of experts 6, got 7/);
     expect(() => gate(x, w, null, { nGroups: 4 })).toThrow(/config.nGroups must divide the number of experts 6, got 4/);
-    expect(() => gate(x, w, null, { nGroups: 3, topkGroups: 4 })).toThrow(/config.topkGroups must be at most config.nGroups 3, got 4/);
-    expect(() => gate(x, w, null, { nGroups: 3, topkGroups: 1, topK: 3 })).toThrow(/config.topK must be at most config.topkGroups/);
-    expect(() => gate(x, w, tf.zeros([6]) as tf.Tensor1D, { nGroups: 6, topK: 1 })).toThrow(/config.nGroups must leave ≥ 2 experts per group/);
+    expect(() => gate(x, w, null, { nGroups: 3, topkGroups: 4 })).toThrow(
+      /config.topkGroups must be at most config.nGroups 3, got 4/,
+    );
+    expect(() => gate(x, w, null, { nGroups: 3, topkGroups: 1, topK: 3 })).toThrow(
+      /config.topK must be at most config.topkGroups/,
+    );
+    expect(() => gate(x, w, tf.zeros([6]) as tf.Tensor1D, { nGroups: 6, topK: 1 })).toThrow(
+      /config.nGroups must leave ≥ 2 experts per group/,
+    );
     expect(() => gate(x, w, null, { routeScale: 0 })).toThrow(/config.routeScale must be a finite number > 0/);
-    expect(() => moeConfig({ capacityFactor: 0 })).toThrow(/MoELayer: capacityFactor must be a finite number > 0, got 0/);
+    expect(() => moeConfig({ capacityFactor: 0 })).toThrow(
+      /MoELayer: capacityFactor must be a finite number > 0, got 0/,
+    );
     expect(() => moeConfig({ capacityFactor: -1 })).toThrow(/capacityFactor/);
     expect(() => expertCapacity(8, 4, 1, 0)).toThrow(/expertCapacity: capacityFactor must be a finite number > 0/);
-    expect(() => moeConfig({ nRouted: 4, topK: 5 })).toThrow(/MoELayer: config.topK must be at most the number of experts 4, got 5/);
-    expect(() => expertChoice(x, w, 4)).toThrow(/moe.expertChoice: capacity must be at most the number of tokens 3, got 4/);
+    expect(() => moeConfig({ nRouted: 4, topK: 5 })).toThrow(
+      /MoELayer: config.topK must be at most the number of experts 4, got 5/,
+    );
+    expect(() => expertChoice(x, w, 4)).toThrow(
+      /moe.expertChoice: capacity must be at most the number of tokens 3, got 4/,
+    );
     tf.dispose([x, w]);
   });
 });
 
 describe("moe.expertChoice", () => {
   it("each expert takes its top-capacity tokens by softmax score", () => {
-    const logits = [[2, 0], [0, 2], [1, 0], [0, 0.5]];
+    const logits = [
+      [2, 0],
+      [0, 2],
+      [1, 0],
+      [0, 0.5],
+    ];
     const r = tf.tidy(() => {
       const ec = expertChoice(tf.tensor2d(logits), tf.eye(2) as tf.Tensor2D, 2);
       return { tokens: Array.from(ec.tokens.dataSync()), w: Array.from(ec.weights.dataSync()) };

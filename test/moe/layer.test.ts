@@ -25,9 +25,19 @@ describe("MoELayer", () => {
   it("has DeepSeek-style parameter names and counts; active params = gate + shared + topK experts", () => {
     seed(1);
     const layer = new MoELayer(8, { nRouted: 6, nShared: 2, topK: 2, expertHidden: 4, balance: "auxfree" });
-    expect([...layer.namedParameters().keys()]).toEqual(["gate.weight", "experts.w1", "experts.w2", "experts.w3", "shared.w1.weight", "shared.w2.weight", "shared.w3.weight"]);
+    expect([...layer.namedParameters().keys()]).toEqual([
+      "gate.weight",
+      "experts.w1",
+      "experts.w2",
+      "experts.w3",
+      "shared.w1.weight",
+      "shared.w2.weight",
+      "shared.w3.weight",
+    ]);
     expect([...layer.namedBuffers().keys()]).toEqual(["gate.bias"]);
-    const gate = 6 * 8, expert = 3 * 8 * 4, shared = 3 * 8 * 8;
+    const gate = 6 * 8,
+      expert = 3 * 8 * 4,
+      shared = 3 * 8 * 8;
     expect(layer.numParams()).toBe(gate + 6 * expert + shared);
     expect(layer.activeParams()).toBe(gate + 2 * expert + shared);
     expect(layer.hidden).toBe(4);
@@ -84,7 +94,13 @@ describe("MoELayer", () => {
 
   it("expert choice: every expert takes its capacity, indices list the choosing experts (−1 padded)", () => {
     seed(4);
-    const layer = new MoELayer(8, { nRouted: 4, topK: 1, expertHidden: 4, routing: "expert-choice", capacityFactor: 2 });
+    const layer = new MoELayer(8, {
+      nRouted: 4,
+      topK: 1,
+      expertHidden: 4,
+      routing: "expert-choice",
+      capacityFactor: 2,
+    });
     const x = randomNormal([8, 8]) as tf.Tensor2D;
     const o = outputs(layer, x);
     expect(o.load).toEqual([4, 4, 4, 4]); // capacity ceil(8·1/4·2) = 4
@@ -102,12 +118,16 @@ describe("MoELayer", () => {
     const losses: number[] = [];
     let count = 0;
     for (let step = 0; step < 40; step++) {
-      const loss = opt.minimize(() => {
-        const out = layer.forward(x);
-        const l = tf.add(tf.mean(tf.square(tf.sub(out.y, target))), out.auxLoss) as tf.Scalar;
-        tf.dispose([out.load, out.indices]);
-        return l;
-      }, true, layer.trainableVariables())!;
+      const loss = opt.minimize(
+        () => {
+          const out = layer.forward(x);
+          const l = tf.add(tf.mean(tf.square(tf.sub(out.y, target))), out.auxLoss) as tf.Scalar;
+          tf.dispose([out.load, out.indices]);
+          return l;
+        },
+        true,
+        layer.trainableVariables(),
+      )!;
       losses.push(loss.dataSync()[0]);
       loss.dispose();
       if (step === 1) count = tf.memory().numTensors;

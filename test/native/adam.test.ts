@@ -20,8 +20,15 @@ let nameCount = 0;
 
 /** Parameters after STEPS steps of `optimizer` on a fixed smooth loss, from fixed starting values. */
 function train(optimizer: tf.Optimizer, starts: Float32Array[]): Float32Array[] {
-  const params = starts.map((s, i) => tf.tidy(() => tf.variable(tf.tensor(s, SHAPES[i]), true, `adam_test_${nameCount++}`)));
-  const targets = starts.map((s, i) => tf.tensor(s.map((v) => Math.cos(v)), SHAPES[i]));
+  const params = starts.map((s, i) =>
+    tf.tidy(() => tf.variable(tf.tensor(s, SHAPES[i]), true, `adam_test_${nameCount++}`)),
+  );
+  const targets = starts.map((s, i) =>
+    tf.tensor(
+      s.map((v) => Math.cos(v)),
+      SHAPES[i],
+    ),
+  );
   for (let step = 0; step < STEPS; step++) {
     optimizer.minimize(() => tf.addN(params.map((p, i) => tf.sum(tf.square(tf.sub(tf.sin(p), targets[i]))))));
   }
@@ -34,7 +41,8 @@ function expectCloseArrays(actual: Float32Array[], expected: Float32Array[], wha
   actual.forEach((a, k) => {
     for (let i = 0; i < a.length; i++) {
       const e = expected[k][i];
-      if (!(Math.abs(a[i] - e) <= RTOL * Math.abs(e) + ATOL)) expect.fail(`${what}: param ${k}[${i}] is ${a[i]}, tf.train.adam gives ${e}`);
+      if (!(Math.abs(a[i] - e) <= RTOL * Math.abs(e) + ATOL))
+        expect.fail(`${what}: param ${k}[${i}] is ${a[i]}, tf.train.adam gives ${e}`);
     }
   });
 }
@@ -70,10 +78,18 @@ describe("native adam", () => {
     const grads = SHAPES.map((s) => normals(rng, sizeOf(s), 0.3));
     const steps = async (backend: "cpu" | "native", make: () => tf.Optimizer): Promise<Float32Array[]> => {
       await useBackend(backend);
-      const params = starts.map((s, i) => tf.tidy(() => tf.variable(tf.tensor(s, SHAPES[i]), true, `adam_test_${nameCount++}`)));
+      const params = starts.map((s, i) =>
+        tf.tidy(() => tf.variable(tf.tensor(s, SHAPES[i]), true, `adam_test_${nameCount++}`)),
+      );
       const optimizer = make();
       for (let step = 0; step < STEPS; step++) {
-        const named = params.map((p, i) => ({ name: p.name, tensor: tf.tensor(grads[i].map((g) => g * (step + 1)), SHAPES[i]) }));
+        const named = params.map((p, i) => ({
+          name: p.name,
+          tensor: tf.tensor(
+            grads[i].map((g) => g * (step + 1)),
+            SHAPES[i],
+          ),
+        }));
         optimizer.applyGradients(named);
         tf.dispose(named.map((n) => n.tensor));
       }
@@ -89,7 +105,14 @@ describe("native adam", () => {
 
   it("defaults to tf.train.adam's settings, backend epsilon included", async () => {
     await useBackend("native");
-    expect(adam().getConfig()).toEqual({ learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: tf.backend().epsilon(), weightDecay: 0, decayMinRank: 0 });
+    expect(adam().getConfig()).toEqual({
+      learningRate: 0.001,
+      beta1: 0.9,
+      beta2: 0.999,
+      epsilon: tf.backend().epsilon(),
+      weightDecay: 0,
+      decayMinRank: 0,
+    });
     const reference = tf.train.adam();
     const fused = adam();
     expectCloseArrays(train(fused, starts), train(reference, starts), "defaults");
@@ -100,7 +123,9 @@ describe("native adam", () => {
     await useBackend("native");
     // tfjs's own resume recomputes β^t with pow (not the running product), so compare resumed with resumed
     const resumed = async (make: () => tf.Optimizer): Promise<Float32Array[]> => {
-      const params = starts.map((s, i) => tf.tidy(() => tf.variable(tf.tensor(s, SHAPES[i]), true, `adam_test_${nameCount++}`)));
+      const params = starts.map((s, i) =>
+        tf.tidy(() => tf.variable(tf.tensor(s, SHAPES[i]), true, `adam_test_${nameCount++}`)),
+      );
       const loss = () => tf.addN(params.map((p) => tf.sum(tf.square(tf.sin(p)))));
       let optimizer = make();
       for (let step = 0; step < STEPS; step++) {

@@ -25,23 +25,30 @@ describe("BufferPool", () => {
 
   it("never recycles a buffer that was exposed, stored twice, stored as a view, or not its own", () => {
     const pool = new BufferPool({ minBytes: 0 });
-    const read = pool.float32(64), readId = {};
+    const read = pool.float32(64),
+      readId = {};
     pool.track(readId, read);
     pool.expose(readId);
     pool.release(readId);
-    const twice = pool.float32(64), first = {}, second = {};
+    const twice = pool.float32(64),
+      first = {},
+      second = {};
     pool.track(first, twice);
     pool.track(second, twice);
     pool.release(first);
     pool.release(second);
-    const viewed = pool.float32(64), owner = {}, view = {};
+    const viewed = pool.float32(64),
+      owner = {},
+      view = {};
     pool.track(owner, viewed);
     pool.track(view, viewed.subarray(8, 16));
     pool.release(owner);
-    const user = new Float32Array(64), userId = {};
+    const user = new Float32Array(64),
+      userId = {};
     pool.track(userId, user);
     pool.release(userId);
-    const partial = pool.float32(64), partialId = {};
+    const partial = pool.float32(64),
+      partialId = {};
     pool.track(partialId, partial.subarray(1)); // a kernel storing part of a fresh buffer
     pool.release(partialId);
     expect(pool.stats()).toMatchObject({ idleBuffers: 0, recycled: 0, exposed: 4 });
@@ -58,19 +65,30 @@ describe("BufferPool", () => {
     expect(pool.stats()).toMatchObject({ idleBytes: 7 * KB, idleBuffers: 2, evicted: 1 });
     expect(pool.float32(1024).buffer).toBe(bufs[2].buffer); // the first 4 KiB one was evicted
     expect(pool.float32(1024).buffer).not.toBe(bufs[0].buffer);
-    const small = pool.float32(100), smallId = {};
+    const small = pool.float32(100),
+      smallId = {};
     pool.track(smallId, small);
     pool.release(smallId);
     expect(pool.stats().recycled).toBe(3);
     pool.configure({ maxBytes: 0 }); // off: idle buffers dropped, nothing pooled
     expect(pool.stats()).toMatchObject({ idleBytes: 0, idleBuffers: 0 });
     pool.clear();
-    expect(pool.stats()).toEqual({ idleBytes: 0, idleBuffers: 0, reused: 0, allocated: 0, recycled: 0, exposed: 0, evicted: 0 });
+    expect(pool.stats()).toEqual({
+      idleBytes: 0,
+      idleBuffers: 0,
+      reused: 0,
+      allocated: 0,
+      recycled: 0,
+      exposed: 0,
+      evicted: 0,
+    });
   });
 
   it("validates its configuration", () => {
     expect(new BufferPool().config).toEqual(DEFAULT_BUFFER_POOL_CONFIG);
-    expect(() => new BufferPool({ maxBytes: -1 })).toThrow(/config\.maxBytes: expected a non-negative number of bytes, got -1/);
+    expect(() => new BufferPool({ maxBytes: -1 })).toThrow(
+      /config\.maxBytes: expected a non-negative number of bytes, got -1/,
+    );
     expect(() => new BufferPool().configure({ minBytes: NaN })).toThrow(/config\.minBytes/);
   });
 });
@@ -101,7 +119,13 @@ describe("native backend output buffers", () => {
     const reads: [string, (t: tf.Tensor) => Promise<ArrayLike<number>>][] = [
       ["dataSync", async (t) => t.dataSync()],
       ["data", (t) => t.data() as Promise<Float32Array>],
-      ["arraySync", async (t) => { t.arraySync(); return valuesOf(t); }],
+      [
+        "arraySync",
+        async (t) => {
+          t.arraySync();
+          return valuesOf(t);
+        },
+      ],
       ["bufferSync", async (t) => t.bufferSync().values as Float32Array],
     ];
     const seen: [string, Float32Array][] = [];

@@ -33,18 +33,36 @@ interface Case {
 /** Tolerance against cpu per kernel: rtol, atol (|native − cpu| ≤ atol + rtol·|cpu|). */
 const TOLERANCE: Record<Kernel, [number, number]> = {
   // + − × ÷, max, min: the float result equals JavaScript's double result rounded to float, bit for bit.
-  Add: [0, 0], Sub: [0, 0], Multiply: [0, 0], RealDiv: [0, 0], Maximum: [0, 0], Minimum: [0, 0],
+  Add: [0, 0],
+  Sub: [0, 0],
+  Multiply: [0, 0],
+  RealDiv: [0, 0],
+  Maximum: [0, 0],
+  Minimum: [0, 0],
   // float (a − b)² rounds twice where cpu rounds once: ≤ 2 ulp.
   SquaredDifference: [3e-7, 0],
-  Relu: [0, 0], Relu6: [0, 0], Neg: [0, 0], Abs: [0, 0], Square: [0, 0], Step: [0, 0], Reciprocal: [0, 0], Sqrt: [0, 0],
+  Relu: [0, 0],
+  Relu6: [0, 0],
+  Neg: [0, 0],
+  Abs: [0, 0],
+  Square: [0, 0],
+  Step: [0, 0],
+  Reciprocal: [0, 0],
+  Sqrt: [0, 0],
   // float alpha·x (cpu multiplies by the double alpha) and 1/sqrt(x) rounded twice: ≤ 1.5 ulp.
-  LeakyRelu: [2e-7, 0], Rsqrt: [2e-7, 0],
+  LeakyRelu: [2e-7, 0],
+  Rsqrt: [2e-7, 0],
   // vector math ≤ 2.5 ulp (native/src/unary.cc); subnormal results within a few subnormal ulps.
-  Exp: [1e-6, 1e-44], Expm1: [1e-6, 1e-44], Log: [1e-6, 0], Sigmoid: [1e-6, 1e-44], Tanh: [1e-6, 1e-44],
+  Exp: [1e-6, 1e-44],
+  Expm1: [1e-6, 1e-44],
+  Log: [1e-6, 0],
+  Sigmoid: [1e-6, 1e-44],
+  Tanh: [1e-6, 1e-44],
   Softplus: [1e-6, 1e-44],
   // cpu computes exp(x) − 1 (cancels for tiny x) and erf by Abramowitz–Stegun 7.1.26 (1.5e-7 absolute error):
   // compared with cpu loosely here, and with a float64 reference at 1e-6 below.
-  Elu: [1e-6, 1e-12], Erf: [0, 3e-7],
+  Elu: [1e-6, 1e-12],
+  Erf: [0, 3e-7],
 };
 
 /** float64 references for the kernels whose cpu implementation is inaccurate. */
@@ -58,17 +76,26 @@ const sizeOf = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
 
 /** `n` values: normals·scale with about 1 in 12 replaced by a special value. */
 function values(rng: Rng, n: number, scale: number, specials = SPECIALS): Float32Array {
-  return Float32Array.from({ length: n }, () => (rng.int(12) === 0 ? specials[rng.int(specials.length)] : scale * rng.normal()));
+  return Float32Array.from({ length: n }, () =>
+    rng.int(12) === 0 ? specials[rng.int(specials.length)] : scale * rng.normal(),
+  );
 }
 
 /** Inputs for a unary kernel: a spread that exercises its interesting range. */
 function unaryValues(kernel: Kernel, rng: Rng, n: number): Float32Array {
   switch (kernel) {
-    case "Log": case "Sqrt": case "Rsqrt": // positive over many magnitudes, some negatives and specials
+    case "Log":
+    case "Sqrt":
+    case "Rsqrt": // positive over many magnitudes, some negatives and specials
       return values(rng, n, 1).map((v, i) => (i % 5 === 4 || !Number.isFinite(v) || v === 0 ? v : Math.exp(20 * v)));
-    case "Exp": case "Expm1": case "Sigmoid": case "Softplus": // past overflow, into the subnormals, near 0
+    case "Exp":
+    case "Expm1":
+    case "Sigmoid":
+    case "Softplus": // past overflow, into the subnormals, near 0
       return values(rng, n, 40, [...SPECIALS, 88.72, 88.73, -87.3, -103.9, -104, 13.942385, 13.942386, -13.942386]);
-    case "Tanh": case "Erf": case "Elu":
+    case "Tanh":
+    case "Erf":
+    case "Elu":
       return values(rng, n, 3).map((v, i) => (i % 7 === 6 ? v * 1e-4 : v));
     default:
       return values(rng, n, 4);
@@ -78,19 +105,86 @@ function unaryValues(kernel: Kernel, rng: Rng, n: number): Float32Array {
 /** Broadcast pairs: same shape (sizes 1, 15, 17, 33, 1023), scalars, rows, columns, middle axes, mixed, ranks 0 to 5,
  * empty tensors. */
 const BINARY_SHAPES: [number[], number[]][] = [
-  [[1], [1]], [[15], [15]], [[17], [17]], [[33], [33]], [[1023], [1023]], [[3, 17], [3, 17]],
-  [[], []], [[], [1023]], [[33], []], [[1, 1], [17]],
-  [[5, 33], [33]], [[33], [5, 33]], [[5, 33], [1, 33]],
-  [[5, 33], [5, 1]], [[5, 1], [5, 33]],
-  [[2, 3, 17], [2, 1, 17]], [[2, 1, 17], [2, 3, 17]], [[4, 3, 5], [3, 1]],
-  [[2, 1, 3], [1, 4, 1]], [[1, 4, 1], [2, 1, 3]],
-  [[2, 3, 1, 5, 1], [3, 4, 1, 7]], [[1, 1, 1, 1, 1], [1]], [[2, 1, 2, 1, 2], [1, 2, 1, 2, 1]],
-  [[0, 3], [3]], [[0], []], [[2, 0], [2, 1]],
+  [[1], [1]],
+  [[15], [15]],
+  [[17], [17]],
+  [[33], [33]],
+  [[1023], [1023]],
+  [
+    [3, 17],
+    [3, 17],
+  ],
+  [[], []],
+  [[], [1023]],
+  [[33], []],
+  [[1, 1], [17]],
+  [[5, 33], [33]],
+  [[33], [5, 33]],
+  [
+    [5, 33],
+    [1, 33],
+  ],
+  [
+    [5, 33],
+    [5, 1],
+  ],
+  [
+    [5, 1],
+    [5, 33],
+  ],
+  [
+    [2, 3, 17],
+    [2, 1, 17],
+  ],
+  [
+    [2, 1, 17],
+    [2, 3, 17],
+  ],
+  [
+    [4, 3, 5],
+    [3, 1],
+  ],
+  [
+    [2, 1, 3],
+    [1, 4, 1],
+  ],
+  [
+    [1, 4, 1],
+    [2, 1, 3],
+  ],
+  [
+    [2, 3, 1, 5, 1],
+    [3, 4, 1, 7],
+  ],
+  [[1, 1, 1, 1, 1], [1]],
+  [
+    [2, 1, 2, 1, 2],
+    [1, 2, 1, 2, 1],
+  ],
+  [[0, 3], [3]],
+  [[0], []],
+  [
+    [2, 0],
+    [2, 1],
+  ],
 ];
 
 /** Outputs large enough to be split over the thread pool (into chunks that start mid-row), for a few ops. */
 const LARGE_SHAPES: [number[], number[]][] = [
-  [[300, 1001], [1001]], [[1001, 300], [1001, 1]], [[3, 400, 257], [3, 1, 257]], [[300001], []], [[3, 100003], [3, 100003]],
+  [[300, 1001], [1001]],
+  [
+    [1001, 300],
+    [1001, 1],
+  ],
+  [
+    [3, 400, 257],
+    [3, 1, 257],
+  ],
+  [[300001], []],
+  [
+    [3, 100003],
+    [3, 100003],
+  ],
 ];
 
 function binaryCases(rng: Rng, kernels: (keyof typeof BINARY_OPS)[], shapes: [number[], number[]][]): Case[] {
@@ -100,7 +194,10 @@ function binaryCases(rng: Rng, kernels: (keyof typeof BINARY_OPS)[], shapes: [nu
       cases.push({
         name: `${kernel} [${as}] [${bs}]`,
         kernel,
-        inputs: { a: { shape: as, values: values(rng, sizeOf(as), 3) }, b: { shape: bs, values: values(rng, sizeOf(bs), 3) } },
+        inputs: {
+          a: { shape: as, values: values(rng, sizeOf(as), 3) },
+          b: { shape: bs, values: values(rng, sizeOf(bs), 3) },
+        },
         attrs: {},
       });
     }
@@ -112,7 +209,8 @@ function unaryCases(rng: Rng, kernels: (keyof typeof UNARY_OPS)[], shapes: numbe
   const cases: Case[] = [];
   for (const kernel of kernels) {
     for (const shape of shapes) {
-      const attrs: Record<string, number> = kernel === "LeakyRelu" ? { alpha: 0.2 } : kernel === "Step" ? { alpha: 0.3 } : {};
+      const attrs: Record<string, number> =
+        kernel === "LeakyRelu" ? { alpha: 0.2 } : kernel === "Step" ? { alpha: 0.3 } : {};
       const x = unaryValues(kernel, rng, sizeOf(shape));
       cases.push({ name: `${kernel} [${shape}]`, kernel, inputs: { x: { shape, values: x } }, attrs });
     }
@@ -132,7 +230,8 @@ function checkCase(c: Case, native: Result, cpu: Result): void {
   expectClose(native, cpu, `${c.name} vs cpu`, rtol, atol);
   if (rtol === 0 && atol === 0) {
     const i = cpu.values.findIndex((e, j) => e === 0 && !Object.is(e, native.values[j]));
-    if (i >= 0) expect.fail(`${c.name}: element ${i} is ${native.values[i]}, cpu gives ${cpu.values[i]} (sign of zero)`);
+    if (i >= 0)
+      expect.fail(`${c.name}: element ${i} is ${native.values[i]}, cpu gives ${cpu.values[i]} (sign of zero)`);
   }
   const ref = REFERENCE[c.kernel];
   if (ref) {
@@ -168,7 +267,10 @@ describe("native elementwise kernels", () => {
       for (const c of cases) results.push([c, await on("native", () => runCase(c))]);
     });
     // every non-empty float32 case ran natively
-    expect(calls.elementwiseBinary).toBe(cases.filter((c) => sizeOf(tf.backend_util.assertAndGetBroadcastShape(c.inputs.a.shape, c.inputs.b.shape)) > 0).length);
+    expect(calls.elementwiseBinary).toBe(
+      cases.filter((c) => sizeOf(tf.backend_util.assertAndGetBroadcastShape(c.inputs.a.shape, c.inputs.b.shape)) > 0)
+        .length,
+    );
     for (const [c, native] of results) checkCase(c, native, await on("cpu", () => runCase(c)));
   });
 
@@ -190,20 +292,30 @@ describe("native elementwise kernels", () => {
       const a = Math.abs(r);
       return a < 2 ** -126 ? 2 ** -149 : 2 ** (Math.floor(Math.log2(a)) - 23);
     };
-    const softplus = (v: number) => (v >= 13.94238567352295 ? v : v <= -13.94238567352295 ? Math.exp(v) : Math.log1p(Math.exp(v)));
+    const softplus = (v: number) =>
+      v >= 13.94238567352295 ? v : v <= -13.94238567352295 ? Math.exp(v) : Math.log1p(Math.exp(v));
     const references: [keyof typeof UNARY_OPS, (v: number) => number, number][] = [
-      ["Exp", Math.exp, 1.1], ["Expm1", Math.expm1, 1.6], ["Log", Math.log, 0.9], ["Tanh", Math.tanh, 2.5],
-      ["Sigmoid", (v) => 1 / (1 + Math.exp(-v)), 2.4], ["Erf", erf64, 2.5], ["Softplus", softplus, 2.5],
+      ["Exp", Math.exp, 1.1],
+      ["Expm1", Math.expm1, 1.6],
+      ["Log", Math.log, 0.9],
+      ["Tanh", Math.tanh, 2.5],
+      ["Sigmoid", (v) => 1 / (1 + Math.exp(-v)), 2.4],
+      ["Erf", erf64, 2.5],
+      ["Softplus", softplus, 2.5],
       ["Elu", (v) => (v >= 0 ? v : Math.expm1(v)), 1.6],
     ];
-    const addon = nativeAddon() as unknown as { elementwiseUnary(op: number, x: Float32Array, out: Float32Array, alpha: number): void };
+    const addon = nativeAddon() as unknown as {
+      elementwiseUnary(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
+    };
     for (const [kernel, ref, bound] of references) {
       addon.elementwiseUnary(UNARY_OPS[kernel], x, out, 0);
-      let worst = 0, at = 0;
+      let worst = 0,
+        at = 0;
       for (let i = 0; i < x.length; i++) {
         const r = ref(x[i]);
         if (Number.isNaN(r) || Math.abs(Math.fround(r)) === Infinity) {
-          if (!Object.is(out[i], Math.fround(r))) expect.fail(`${kernel}(${x[i]}) is ${out[i]}, expected ${Math.fround(r)}`);
+          if (!Object.is(out[i], Math.fround(r)))
+            expect.fail(`${kernel}(${x[i]}) is ${out[i]}, expected ${Math.fround(r)}`);
           continue;
         }
         const err = Math.abs(out[i] - r) / ulp(r);
@@ -225,14 +337,48 @@ describe("native elementwise kernels", () => {
     expect(await read(tf.erf)).toEqual([0, -0, -1, 1, -1, NaN, 1, -1]);
     expect(await read(tf.relu)).toEqual([0, 0, 0, Infinity, 0, NaN, 89, 0]);
     expect(await read((t) => tf.step(t, 0.5))).toEqual([0.5, 0.5, 0.5, 1, 0.5, NaN, 1, 0.5]);
-    expect(await read((t) => tf.div(1, t))).toEqual([Infinity, -Infinity, -0.25, 0, -0, NaN, Math.fround(1 / 89), Math.fround(-1 / 200)]);
-    expect(await read((t) => tf.div(t, 0))).toEqual([NaN, NaN, -Infinity, Infinity, -Infinity, NaN, Infinity, -Infinity]);
+    expect(await read((t) => tf.div(1, t))).toEqual([
+      Infinity,
+      -Infinity,
+      -0.25,
+      0,
+      -0,
+      NaN,
+      Math.fround(1 / 89),
+      Math.fround(-1 / 200),
+    ]);
+    expect(await read((t) => tf.div(t, 0))).toEqual([
+      NaN,
+      NaN,
+      -Infinity,
+      Infinity,
+      -Infinity,
+      NaN,
+      Infinity,
+      -Infinity,
+    ]);
     expect(await read((t) => tf.maximum(t, 0))).toEqual([0, 0, 0, Infinity, 0, NaN, 89, 0]);
     expect(await read((t) => tf.minimum(t, 0))).toEqual([0, -0, -4, 0, -Infinity, NaN, 0, -200]);
   });
 
   it("Cast converts float32, int32 and bool like cpu (truncation, ToInt32 wrap-around, NaN is true)", async () => {
-    const floats = [1.7, -1.7, 0.5, -0.5, 0, -0, NaN, Infinity, -Infinity, 3e9, -3e9, 2147483647, -2147483648, 1e20, 123456789];
+    const floats = [
+      1.7,
+      -1.7,
+      0.5,
+      -0.5,
+      0,
+      -0,
+      NaN,
+      Infinity,
+      -Infinity,
+      3e9,
+      -3e9,
+      2147483647,
+      -2147483648,
+      1e20,
+      123456789,
+    ];
     const ints = [0, 1, -1, 7, 16777216, -16777216, 2147483647, -2147483648];
     const cases: [string, () => tf.Tensor][] = [
       ["float32 -> int32", () => tf.cast(tf.tensor(floats), "int32")],
@@ -258,8 +404,22 @@ describe("native elementwise kernels", () => {
   });
 
   it("other dtypes and non-Float32Array storage fall back to the cpu kernels", async () => {
-    const int = () => tf.tensor([[1, -2, 3], [4, 5, -6]], undefined, "int32");
-    for (const f of [() => tf.add(int(), tf.tensor([1, 2, 3], undefined, "int32")), () => tf.maximum(int(), 0), () => tf.neg(int()), () => tf.square(int()), () => tf.abs(int())]) {
+    const int = () =>
+      tf.tensor(
+        [
+          [1, -2, 3],
+          [4, 5, -6],
+        ],
+        undefined,
+        "int32",
+      );
+    for (const f of [
+      () => tf.add(int(), tf.tensor([1, 2, 3], undefined, "int32")),
+      () => tf.maximum(int(), 0),
+      () => tf.neg(int()),
+      () => tf.square(int()),
+      () => tf.abs(int()),
+    ]) {
       expectClose(await on("native", f), await on("cpu", f), `int32 ${f}`, 0, 0);
     }
     // float32 data kept as an Int32Array (how cpu's Cast relabels int32 as float32) is not read as floats
@@ -274,28 +434,46 @@ describe("native elementwise kernels", () => {
 
   it("gradients of composites through every kernel equal cpu to 1e-5", async () => {
     const rng = new Rng(4);
-    const a0 = values(rng, 15, 1, [0.5]), b0 = values(rng, 20, 1, [0.5]), c0 = values(rng, 12, 1, [0.5]);
+    const a0 = values(rng, 15, 1, [0.5]),
+      b0 = values(rng, 20, 1, [0.5]),
+      c0 = values(rng, 12, 1, [0.5]);
     const grads = (backend: "cpu" | "native") =>
-      Promise.all([0, 1, 2].map((k) =>
-        on(backend, () => {
-          const a = tf.tensor(a0, [3, 1, 5]), b = tf.tensor(b0, [4, 5]), c = tf.tensor(c0, [3, 4, 1]);
-          const f = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => {
-            // same-shape operands for maximum, minimum, squaredDifference: tfjs's gradients of those do not reduce
-            // over broadcast dimensions (they fail on both backends)
-            const ac = tf.add(a, c), bc = tf.mul(b, c);
-            const sig = tf.sigmoid(tf.add(tf.mul(a, b), c)); // sigmoid(a*b + c)
-            const gelu = tf.mul(tf.mul(b, 0.5), tf.add(1, tf.erf(tf.div(b, Math.SQRT2))));
-            const terms = [
-              sig, gelu, tf.mul(tf.tanh(a), tf.div(b, tf.add(1, tf.exp(tf.neg(c))))), tf.log(tf.add(1, tf.square(a))),
-              tf.sqrt(tf.add(1, tf.square(b))), tf.maximum(ac, bc), tf.mul(tf.minimum(bc, ac), 0.5), tf.squaredDifference(ac, bc),
-              tf.elu(b), tf.softplus(a), tf.leakyRelu(c, 0.1), tf.relu6(tf.mul(a, 3)), tf.relu(b), tf.rsqrt(tf.add(1, tf.abs(b))),
-              tf.sub(tf.reciprocal(tf.add(2, c)), tf.expm1(tf.mul(a, 0.1))),
-            ];
-            return tf.sum(terms.reduce((s, t) => tf.add(s, t)));
-          };
-          return tf.grads(f)([a, b, c])[k];
-        }),
-      ));
+      Promise.all(
+        [0, 1, 2].map((k) =>
+          on(backend, () => {
+            const a = tf.tensor(a0, [3, 1, 5]),
+              b = tf.tensor(b0, [4, 5]),
+              c = tf.tensor(c0, [3, 4, 1]);
+            const f = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => {
+              // same-shape operands for maximum, minimum, squaredDifference: tfjs's gradients of those do not reduce
+              // over broadcast dimensions (they fail on both backends)
+              const ac = tf.add(a, c),
+                bc = tf.mul(b, c);
+              const sig = tf.sigmoid(tf.add(tf.mul(a, b), c)); // sigmoid(a*b + c)
+              const gelu = tf.mul(tf.mul(b, 0.5), tf.add(1, tf.erf(tf.div(b, Math.SQRT2))));
+              const terms = [
+                sig,
+                gelu,
+                tf.mul(tf.tanh(a), tf.div(b, tf.add(1, tf.exp(tf.neg(c))))),
+                tf.log(tf.add(1, tf.square(a))),
+                tf.sqrt(tf.add(1, tf.square(b))),
+                tf.maximum(ac, bc),
+                tf.mul(tf.minimum(bc, ac), 0.5),
+                tf.squaredDifference(ac, bc),
+                tf.elu(b),
+                tf.softplus(a),
+                tf.leakyRelu(c, 0.1),
+                tf.relu6(tf.mul(a, 3)),
+                tf.relu(b),
+                tf.rsqrt(tf.add(1, tf.abs(b))),
+                tf.sub(tf.reciprocal(tf.add(2, c)), tf.expm1(tf.mul(a, 0.1))),
+              ];
+              return tf.sum(terms.reduce((s, t) => tf.add(s, t)));
+            };
+            return tf.grads(f)([a, b, c])[k];
+          }),
+        ),
+      );
     const [native, cpu] = [await grads("native"), await grads("cpu")];
     native.forEach((g, k) => expectClose(g, cpu[k], `gradient ${k}`, 1e-5, 1e-6));
   });
@@ -326,7 +504,18 @@ const f32 = (s) => new Float32Array(new Uint8Array(Buffer.from(s, "base64")).buf
 describe("native elementwise kernels on every instruction set", () => {
   const rng = new Rng(5);
   const shapes: [number[], number[]][] = [
-    [[33], [33]], [[1023], []], [[5, 17], [17]], [[5, 17], [5, 1]], [[2, 1, 3], [1, 4, 1]], [[300, 1001], [1001]],
+    [[33], [33]],
+    [[1023], []],
+    [[5, 17], [17]],
+    [
+      [5, 17],
+      [5, 1],
+    ],
+    [
+      [2, 1, 3],
+      [1, 4, 1],
+    ],
+    [[300, 1001], [1001]],
   ];
   const cases = [
     ...binaryCases(rng, Object.keys(BINARY_OPS) as (keyof typeof BINARY_OPS)[], shapes),
@@ -339,19 +528,37 @@ describe("native elementwise kernels on every instruction set", () => {
       await useBackend("native");
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), "moelab-ew-"));
       try {
-        const casesFile = path.join(dir, "cases.json"), outFile = path.join(dir, "out.json");
-        fs.writeFileSync(casesFile, JSON.stringify(cases.map((c) => ({
-          kernel: c.kernel, attrs: c.attrs,
-          inputs: Object.fromEntries(Object.entries(c.inputs).map(([k, v]) => [k, { shape: v.shape, values: encode(v.values) }])),
-        }))));
+        const casesFile = path.join(dir, "cases.json"),
+          outFile = path.join(dir, "out.json");
+        fs.writeFileSync(
+          casesFile,
+          JSON.stringify(
+            cases.map((c) => ({
+              kernel: c.kernel,
+              attrs: c.attrs,
+              inputs: Object.fromEntries(
+                Object.entries(c.inputs).map(([k, v]) => [k, { shape: v.shape, values: encode(v.values) }]),
+              ),
+            })),
+          ),
+        );
         const child = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", CHILD], {
           cwd: root,
-          env: { ...process.env, MOELAB_ISA: cap, EW_CASES: casesFile, EW_OUT: outFile, TS_NODE_PROJECT: path.join(root, "tsconfig.json") },
+          env: {
+            ...process.env,
+            MOELAB_ISA: cap,
+            EW_CASES: casesFile,
+            EW_OUT: outFile,
+            TS_NODE_PROJECT: path.join(root, "tsconfig.json"),
+          },
           encoding: "utf8",
           timeout: 120_000,
         });
         expect(child.status, child.stderr).toBe(0);
-        const report = JSON.parse(fs.readFileSync(outFile, "utf8")) as { isa: string; outputs: { shape: number[]; dtype: string; values: string }[] };
+        const report = JSON.parse(fs.readFileSync(outFile, "utf8")) as {
+          isa: string;
+          outputs: { shape: number[]; dtype: string; values: string }[];
+        };
         // the cap lowers the ISA; a CPU without AVX2 runs the baseline either way
         expect(report.isa).toBe(cap === "avx2" && nativeAddon()!.info().isa !== "scalar" ? "avx2" : "scalar");
         expect(report.outputs.length).toBe(cases.length);

@@ -25,7 +25,8 @@ export function expectClose(actual: Result, expected: Result, what: string, rtol
   expect(actual.shape, what).toEqual(expected.shape);
   expect(actual.dtype, what).toBe(expected.dtype);
   for (let i = 0; i < expected.values.length; i++) {
-    const a = actual.values[i], e = expected.values[i];
+    const a = actual.values[i],
+      e = expected.values[i];
     const close = Math.abs(a - e) <= atol + rtol * Math.abs(e);
     const ok = Number.isNaN(e) ? Number.isNaN(a) : Number.isFinite(e) ? close : a === e;
     if (!ok) expect.fail(`${what}: element ${i} is ${a}, cpu gives ${e}`);

@@ -39,12 +39,30 @@ describe("native transpose", () => {
   it("equals cpu on 2-D and batched last-two-axes swaps with partial tiles, and on bit patterns", async () => {
     const rng = new Rng(12);
     const cases: [number[], number[]][] = [
-      [[300, 517], [1, 0]],
-      [[16, 4099], [1, 0]], // few row blocks: the swept axis is split over threads
-      [[3, 130, 67], [0, 2, 1]],
-      [[2, 33, 3, 65], [0, 3, 2, 1]],
-      [[64, 8, 32, 16], [0, 2, 1, 3]], // the innermost axis stays: row copies
-      [[5, 1, 7, 1], [3, 2, 1, 0]],
+      [
+        [300, 517],
+        [1, 0],
+      ],
+      [
+        [16, 4099],
+        [1, 0],
+      ], // few row blocks: the swept axis is split over threads
+      [
+        [3, 130, 67],
+        [0, 2, 1],
+      ],
+      [
+        [2, 33, 3, 65],
+        [0, 3, 2, 1],
+      ],
+      [
+        [64, 8, 32, 16],
+        [0, 2, 1, 3],
+      ], // the innermost axis stays: row copies
+      [
+        [5, 1, 7, 1],
+        [3, 2, 1, 0],
+      ],
     ];
     for (const [shape, perm] of cases) {
       const data = normals(rng, sizeOf(shape));
@@ -73,7 +91,14 @@ describe("native gather", () => {
     const rng = new Rng(13);
     const cases: { shape: number[]; indices: number[]; axis: number; batchDims?: number }[] = [
       { shape: [50, 8], indices: [3, 3, 0, 49, 17], axis: 0 },
-      { shape: [50, 17], indices: [[1, 2, 3], [4, 4, 0]].flat(), axis: 0 },
+      {
+        shape: [50, 17],
+        indices: [
+          [1, 2, 3],
+          [4, 4, 0],
+        ].flat(),
+        axis: 0,
+      },
       { shape: [4, 9, 5], indices: [8, 0, 2, 2], axis: 1 },
       { shape: [4, 9, 5], indices: [4, 0, 1], axis: -1 },
       { shape: [7], indices: [6, 5, 0], axis: 0 },
@@ -89,8 +114,28 @@ describe("native gather", () => {
       const ints = Int32Array.from(data, (v) => Math.round(v * 1000));
       await expectSame(() => tf.gather(tf.tensor(ints, shape, "int32"), idx(), axis, batchDims), `int32 ${what}`);
     }
-    await expectSame(() => tf.gather(tf.tensor2d([[1, 2], [3, 4]]), tf.scalar(1, "int32")), "scalar index");
-    await expectSame(() => tf.gather(tf.tensor2d([[1, 2], [3, 4]]), tf.tensor1d([], "int32")), "no indices");
+    await expectSame(
+      () =>
+        tf.gather(
+          tf.tensor2d([
+            [1, 2],
+            [3, 4],
+          ]),
+          tf.scalar(1, "int32"),
+        ),
+      "scalar index",
+    );
+    await expectSame(
+      () =>
+        tf.gather(
+          tf.tensor2d([
+            [1, 2],
+            [3, 4],
+          ]),
+          tf.tensor1d([], "int32"),
+        ),
+      "no indices",
+    );
   });
 
   it("rejects out-of-range indices with cpu's error", async () => {
@@ -123,7 +168,19 @@ describe("native unsorted segment sum", () => {
       );
     }
     await expectSame(
-      () => tf.unsortedSegmentSum(tf.tensor2d([[1, 2], [3, 4]], [2, 2], "int32"), tf.tensor1d([1, 1], "int32"), 2),
+      () =>
+        tf.unsortedSegmentSum(
+          tf.tensor2d(
+            [
+              [1, 2],
+              [3, 4],
+            ],
+            [2, 2],
+            "int32",
+          ),
+          tf.tensor1d([1, 1], "int32"),
+          2,
+        ),
       "int32 data (cpu fallback)",
     );
   });

@@ -10,7 +10,13 @@ import * as tf from "@tensorflow/tfjs";
 import { useBackend } from "../../lib/backend-select";
 import { nativeAddon } from "../../lib/native/addon";
 import { quantError } from "../../lib/quant/error";
-import { matmulBf16, matmulBf16Engine, matmulBf16Support, type FusedActivation, type MatmulAddon } from "../../lib/native/kernels/matmul";
+import {
+  matmulBf16,
+  matmulBf16Engine,
+  matmulBf16Support,
+  type FusedActivation,
+  type MatmulAddon,
+} from "../../lib/native/kernels/matmul";
 import { Rng } from "../../lib/random";
 import { addonCalls } from "./kernel-parity";
 
@@ -191,7 +197,15 @@ const TRANSPOSES: [boolean, boolean][] = [
   [true, true],
 ];
 
-function product(m: number, n: number, k: number, transposeA: boolean, transposeB: boolean, batchA: number[] = [], batchB: number[] = []): Product {
+function product(
+  m: number,
+  n: number,
+  k: number,
+  transposeA: boolean,
+  transposeB: boolean,
+  batchA: number[] = [],
+  batchB: number[] = [],
+): Product {
   const s = operandShapes(m, n, k, transposeA, transposeB);
   return { a: random([...batchA, ...s.a]), b: random([...batchB, ...s.b]), transposeA, transposeB };
 }
@@ -215,7 +229,11 @@ describe("native BatchMatMul", () => {
   it("matches on odd sizes in every transpose combination", async () => {
     for (let i = 0; i < ODD_SIZES.length; i++) {
       const [x, y, z] = [ODD_SIZES[i], ODD_SIZES[(i + 3) % 9], ODD_SIZES[(i + 6) % 9]];
-      for (const [m, n, k] of [[x, y, z], [z, x, y], [y, z, x]]) {
+      for (const [m, n, k] of [
+        [x, y, z],
+        [z, x, y],
+        [y, z, x],
+      ]) {
         for (const [ta, tb] of TRANSPOSES) {
           const p = product(m, n, k, ta, tb);
           await check(p, tag(p));
@@ -279,7 +297,14 @@ describe("native BatchMatMul", () => {
     const calls = await addonCalls(["matmul"], async () =>
       tf.tidy(() => {
         tf.matMul(tf.ones([3, 4]), tf.ones([4, 5])).dataSync();
-        tf.fused.matMul({ a: tf.ones([3, 4]) as tf.Tensor2D, b: tf.ones([4, 5]) as tf.Tensor2D, bias: tf.ones([5]), activation: "relu" }).dataSync();
+        tf.fused
+          .matMul({
+            a: tf.ones([3, 4]) as tf.Tensor2D,
+            b: tf.ones([4, 5]) as tf.Tensor2D,
+            bias: tf.ones([5]),
+            activation: "relu",
+          })
+          .dataSync();
         tf.matMul(tf.ones([2, 2], "int32"), tf.ones([2, 2], "int32")).dataSync();
       }),
     );
@@ -288,7 +313,9 @@ describe("native BatchMatMul", () => {
 
   it("runs int32 products on the cpu kernel", async () => {
     await tf.setBackend("native");
-    const y = tf.tidy(() => tf.matMul(tf.tensor2d([1, 2, 3, 4], [2, 2], "int32"), tf.tensor2d([5, 6, 7, 8], [2, 2], "int32")));
+    const y = tf.tidy(() =>
+      tf.matMul(tf.tensor2d([1, 2, 3, 4], [2, 2], "int32"), tf.tensor2d([5, 6, 7, 8], [2, 2], "int32")),
+    );
     expect(y.dtype).toBe("int32");
     expect(Array.from(y.dataSync())).toEqual([19, 22, 43, 50]);
     y.dispose();
@@ -322,7 +349,12 @@ describe("native _FusedMatMul", () => {
   it("broadcasts bias and prelu slopes of every shape over the output", async () => {
     const biasShapes = [[], [1], [9], [1, 9], [7, 1], [7, 9], [3, 7, 9], [3, 1, 9], [1, 1, 7, 9]];
     for (const shape of biasShapes) {
-      const p: Product = { ...product(7, 9, 11, false, false, [3]), bias: random(shape), activation: "prelu", prelu: random(shape) };
+      const p: Product = {
+        ...product(7, 9, 11, false, false, [3]),
+        bias: random(shape),
+        activation: "prelu",
+        prelu: random(shape),
+      };
       await check(p, `bias/prelu [${shape}]`);
     }
   });
@@ -362,12 +394,18 @@ describe("gradients on native equal gradients on cpu", () => {
     });
   }
 
-  async function gradients(backend: "cpu" | "native", f: (...xs: tf.Tensor[]) => tf.Tensor, inputs: Data[]): Promise<Float32Array[]> {
+  async function gradients(
+    backend: "cpu" | "native",
+    f: (...xs: tf.Tensor[]) => tf.Tensor,
+    inputs: Data[],
+  ): Promise<Float32Array[]> {
     await tf.setBackend(backend);
     const before = tf.memory().numTensors;
     const out = tf.tidy(() => {
       const xs = inputs.map((d) => tf.tensor(d.values, d.shape));
-      return tf.grads(f)(xs).map((g) => Float32Array.from(g.dataSync()));
+      return tf
+        .grads(f)(xs)
+        .map((g) => Float32Array.from(g.dataSync()));
     });
     expect(tf.memory().numTensors).toBe(before);
     return out;
@@ -391,7 +429,14 @@ describe("gradients on native equal gradients on cpu", () => {
         const f = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
           tf.sum(
             tf.mul(
-              tf.fused.matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, transposeA: ta, transposeB: tb, bias: c, activation }),
+              tf.fused.matMul({
+                a: a as tf.Tensor2D,
+                b: b as tf.Tensor2D,
+                transposeA: ta,
+                transposeB: tb,
+                bias: c,
+                activation,
+              }),
               tf.tensor(w.values, w.shape),
             ),
           );
@@ -408,20 +453,26 @@ describe("native matmul addon argument checks", () => {
 
   it("rejects offsets that would read past an input", () => {
     expect(() => addon().matmul(f32(6), f32(6), f32(4), 2, 2, 3, false, false, at(1), at(0))).toThrow(/aOffsets\[0\]/);
-    expect(() => addon().matmul(f32(6), f32(6), f32(8), 2, 2, 3, false, false, at(0, 0), at(0, 6))).toThrow(/bOffsets\[1\]/);
+    expect(() => addon().matmul(f32(6), f32(6), f32(8), 2, 2, 3, false, false, at(0, 0), at(0, 6))).toThrow(
+      /bOffsets\[1\]/,
+    );
   });
 
   it("rejects a wrong output size, mismatched batches and bad epilogues", () => {
     expect(() => addon().matmul(f32(6), f32(6), f32(5), 2, 2, 3, false, false, at(0), at(0))).toThrow(/out has 5/);
     expect(() => addon().matmul(f32(6), f32(6), f32(8), 2, 2, 3, false, false, at(0, 0), at(0))).toThrow(/same length/);
-    expect(() => addon().matmul(f32(6), f32(6), f32(4), 2, 2, 3, false, false, at(0), at(0), { activation: "gelu" as FusedActivation })).toThrow(
-      /activation must be one of/,
-    );
-    expect(() => addon().matmul(f32(6), f32(6), f32(4), 2, 2, 3, false, false, at(0), at(0), { activation: "prelu" })).toThrow(
-      /prelu .* is required/,
-    );
+    expect(() =>
+      addon().matmul(f32(6), f32(6), f32(4), 2, 2, 3, false, false, at(0), at(0), {
+        activation: "gelu" as FusedActivation,
+      }),
+    ).toThrow(/activation must be one of/);
+    expect(() =>
+      addon().matmul(f32(6), f32(6), f32(4), 2, 2, 3, false, false, at(0), at(0), { activation: "prelu" }),
+    ).toThrow(/prelu .* is required/);
     const bias = { data: f32(2), offsets: at(0), rowStride: 2, colStride: 1 as const };
-    expect(() => addon().matmul(f32(6), f32(6), f32(4), 2, 2, 3, false, false, at(0), at(0), { bias })).toThrow(/bias\.offsets\[0\]/);
+    expect(() => addon().matmul(f32(6), f32(6), f32(4), 2, 2, 3, false, false, at(0), at(0), { bias })).toThrow(
+      /bias\.offsets\[0\]/,
+    );
   });
 });
 
@@ -438,7 +489,13 @@ describe("matmulBf16 (AMX or AVX512-BF16)", () => {
   it("equals the float64 product of the bf16-rounded inputs, or says why it cannot run", async () => {
     await tf.setBackend("native");
     const support = matmulBf16Support();
-    const cases: [number, number, number][] = [[1, 1, 1], [5, 7, 3], [33, 65, 47], [64, 96, 1000], [130, 40, 65]];
+    const cases: [number, number, number][] = [
+      [1, 1, 1],
+      [5, 7, 3],
+      [33, 65, 47],
+      [64, 96, 1000],
+      [130, 40, 65],
+    ];
     for (const [m, n, k] of cases) {
       const p = product(m, n, k, false, false);
       const run = () =>
@@ -450,7 +507,11 @@ describe("matmulBf16 (AMX or AVX512-BF16)", () => {
         expect(run).toThrow(/not available here/);
         continue;
       }
-      const rounded = { ...p, a: { ...p.a, values: p.a.values.map(bf16) }, b: { ...p.b, values: p.b.values.map(bf16) } };
+      const rounded = {
+        ...p,
+        a: { ...p.a, values: p.a.values.map(bf16) },
+        b: { ...p.b, values: p.b.values.map(bf16) },
+      };
       expectMatches(run(), reference(rounded), `bf16 [${m},${k}]x[${k},${n}]`);
     }
   });
@@ -462,24 +523,34 @@ describe("matmulBf16 (AMX or AVX512-BF16)", () => {
     expect(matmulBf16Support() === null).toBe(f.isa === "avx512" && f.features.avx512bf16);
   });
 
-  it.skipIf(matmulBf16Support() !== null)("stays within bf16's error of the fp32 product (DeepGEMM metric), and is not fp32", async () => {
-    await tf.setBackend("native");
-    for (const [m, n, k] of [[128, 96, 256], [37, 200, 999]]) {
-      const p = product(m, n, k, false, false);
-      const [exact, bf] = tf.tidy(() => {
-        const a = tf.tensor2d(p.a.values, [m, k]);
-        const b = tf.tensor2d(p.b.values, [k, n]);
-        return [tf.matMul(a, b).dataSync(), matmulBf16(a, b).dataSync()];
-      });
-      // Inputs rounded to 8 significant bits: relative RMS error ~1.6e-3 a product, so 1 − 2Σxy/Σ(x²+y²) ≈ 1e-6.
-      const diff = quantError(exact, bf).deepgemm;
-      expect(diff, `[${m},${k}]x[${k},${n}]`).toBeLessThan(1e-5);
-      expect(diff, "an fp32 product would be ~1e-14").toBeGreaterThan(1e-8);
-    }
-  });
+  it.skipIf(matmulBf16Support() !== null)(
+    "stays within bf16's error of the fp32 product (DeepGEMM metric), and is not fp32",
+    async () => {
+      await tf.setBackend("native");
+      for (const [m, n, k] of [
+        [128, 96, 256],
+        [37, 200, 999],
+      ]) {
+        const p = product(m, n, k, false, false);
+        const [exact, bf] = tf.tidy(() => {
+          const a = tf.tensor2d(p.a.values, [m, k]);
+          const b = tf.tensor2d(p.b.values, [k, n]);
+          return [tf.matMul(a, b).dataSync(), matmulBf16(a, b).dataSync()];
+        });
+        // Inputs rounded to 8 significant bits: relative RMS error ~1.6e-3 a product, so 1 − 2Σxy/Σ(x²+y²) ≈ 1e-6.
+        const diff = quantError(exact, bf).deepgemm;
+        expect(diff, `[${m},${k}]x[${k},${n}]`).toBeLessThan(1e-5);
+        expect(diff, "an fp32 product would be ~1e-14").toBeGreaterThan(1e-8);
+      }
+    },
+  );
 
   it("rejects non-matrices and mismatched shapes", () => {
-    expect(() => matmulBf16(tf.ones([2, 3]) as tf.Tensor2D, tf.ones([4, 2]) as tf.Tensor2D)).toThrow(/must equal b's rows/);
-    expect(() => matmulBf16(tf.ones([2, 3, 1]) as unknown as tf.Tensor2D, tf.ones([3, 2]) as tf.Tensor2D)).toThrow(/float32 matrices/);
+    expect(() => matmulBf16(tf.ones([2, 3]) as tf.Tensor2D, tf.ones([4, 2]) as tf.Tensor2D)).toThrow(
+      /must equal b's rows/,
+    );
+    expect(() => matmulBf16(tf.ones([2, 3, 1]) as unknown as tf.Tensor2D, tf.ones([3, 2]) as tf.Tensor2D)).toThrow(
+      /float32 matrices/,
+    );
   });
 });

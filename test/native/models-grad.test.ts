@@ -20,7 +20,10 @@ interface Grads {
 }
 
 /** Loss and gradients of a fresh model (seeded) on one fresh batch, on `backend`; asserts no tensor is left behind. */
-async function gradsOn<B extends object>(backend: Backend, build: () => { model: BenchModel<B>; batch: B }): Promise<Grads> {
+async function gradsOn<B extends object>(
+  backend: Backend,
+  build: () => { model: BenchModel<B>; batch: B },
+): Promise<Grads> {
   await useBackend(backend);
   const before = tf.memory().numTensors;
   seed(SEED);
@@ -48,14 +51,22 @@ function relativeError(a: Float32Array, b: Float32Array): number {
 /** Every parameter's gradient of `got` within RTOL of `ref`'s (and not all zero), the losses too. */
 function expectSameGrads(got: Grads, ref: Grads, what: string): void {
   expect(Object.keys(got.grads).sort(), what).toEqual(Object.keys(ref.grads).sort());
-  expect(Math.abs(got.loss - ref.loss) / Math.abs(ref.loss), `${what}: loss ${got.loss} vs ${ref.loss}`).toBeLessThanOrEqual(RTOL);
+  expect(
+    Math.abs(got.loss - ref.loss) / Math.abs(ref.loss),
+    `${what}: loss ${got.loss} vs ${ref.loss}`,
+  ).toBeLessThanOrEqual(RTOL);
   const errors = Object.entries(ref.grads).map(([name, g]) => {
     expect(g.length, `${what}: ${name} size`).toBe(got.grads[name].length);
-    expect(g.some((v) => v !== 0), `${what}: ${name} has an all-zero gradient on cpu`).toBe(true);
+    expect(
+      g.some((v) => v !== 0),
+      `${what}: ${name} has an all-zero gradient on cpu`,
+    ).toBe(true);
     return { name, error: relativeError(got.grads[name], g) };
   });
   const worst = errors.reduce((a, b) => (b.error > a.error || Number.isNaN(b.error) ? b : a));
-  expect(worst.error, `${what}: worst parameter ${worst.name}, relative error ${worst.error}`).toBeLessThanOrEqual(RTOL);
+  expect(worst.error, `${what}: worst parameter ${worst.name}, relative error ${worst.error}`).toBeLessThanOrEqual(
+    RTOL,
+  );
 }
 
 function mlp(config: Partial<MlpConfig>) {
@@ -74,9 +85,22 @@ function transformer(config: TransformerPatch) {
 
 /** Small TransformerLMs: one with SIMD-friendly sizes (learned positions, tied head), one with odd sizes (no multiple of 16,
  * head size 10, FFN 50) with RoPE and an untied head. */
-const EVEN: TransformerPatch = { model: { vocabSize: 96, dim: 64, nHeads: 4, nLayers: 2, contextLen: 32, ffnHidden: 192 }, seqLen: 32, batchSize: 2 };
+const EVEN: TransformerPatch = {
+  model: { vocabSize: 96, dim: 64, nHeads: 4, nLayers: 2, contextLen: 32, ffnHidden: 192 },
+  seqLen: 32,
+  batchSize: 2,
+};
 const ODD: TransformerPatch = {
-  model: { vocabSize: 53, dim: 40, nHeads: 4, nLayers: 2, contextLen: 19, ffnHidden: 50, positions: "rope", tiedHead: false },
+  model: {
+    vocabSize: 53,
+    dim: 40,
+    nHeads: 4,
+    nLayers: 2,
+    contextLen: 19,
+    ffnHidden: 50,
+    positions: "rope",
+    tiedHead: false,
+  },
   seqLen: 19,
   batchSize: 3,
 };
@@ -120,7 +144,9 @@ describe("whole-model gradients: native and wasm equal cpu", () => {
       seed(SEED);
       const { model, batch } = transformer(config)();
       model.trainStep(batch);
-      const values = Object.fromEntries(Object.entries(model.params).map(([n, v]) => [n, Float32Array.from(v.dataSync())]));
+      const values = Object.fromEntries(
+        Object.entries(model.params).map(([n, v]) => [n, Float32Array.from(v.dataSync())]),
+      );
       model.dispose();
       disposeBatch(batch);
       expect(tf.memory().numTensors, `tensors left on ${backend}`).toBe(before);

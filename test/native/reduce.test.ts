@@ -54,9 +54,15 @@ describe("native reductions", () => {
       [[100_003, 3], 1], // many short rows: outputs in blocks
       [[64, 1000], 0], // one output row of one chunk: chunks narrowed so every thread gets one
       [[64, 4099], 0], // several column chunks, the last one partial
-      [[2, 50_000, 7], [0, 2]],
+      [
+        [2, 50_000, 7],
+        [0, 2],
+      ],
       [[70_001], 0],
-      [[17, 33, 129], [0, 2]],
+      [
+        [17, 33, 129],
+        [0, 2],
+      ],
     ];
     for (const [shape, axis] of cases) {
       const data = normals(rng, sizeOf(shape));
@@ -71,7 +77,11 @@ describe("native reductions", () => {
   it("follows cpu's NaN, Inf and tie rules", async () => {
     const rng = new Rng(3);
     const special = [NaN, Infinity, -Infinity, 0, -0, 1];
-    for (const shape of [[5, 37], [37, 5], [3, 4, 19]]) {
+    for (const shape of [
+      [5, 37],
+      [37, 5],
+      [3, 4, 19],
+    ]) {
       const n = sizeOf(shape);
       const pick = () => (rng.int(4) === 0 ? special[rng.int(special.length)] : rng.int(3)); // small ints: many ties
       const data = Float32Array.from({ length: n }, pick);
@@ -107,7 +117,15 @@ describe("native reductions", () => {
       await expectParity(() => tf.argMax(empty(), axis), `argMax empty axis ${axis}`);
     }
     await expectParity(() => tf.softmax(tf.zeros([0, 4])), "softmax empty");
-    const ints = () => tf.tensor2d([[3, -1, 4], [1, 5, 9]], [2, 3], "int32");
+    const ints = () =>
+      tf.tensor2d(
+        [
+          [3, -1, 4],
+          [1, 5, 9],
+        ],
+        [2, 3],
+        "int32",
+      );
     await expectParity(() => tf.sum(ints(), 1), "sum int32");
     await expectParity(() => tf.sum(tf.tensor1d([true, false, true], "bool")), "sum bool");
     await expectParity(() => tf.mean(ints(), 0), "mean int32");
@@ -115,7 +133,17 @@ describe("native reductions", () => {
     await expectParity(() => tf.argMax(ints(), 1), "argMax int32");
     await expectParity(() => tf.sum(tf.scalar(2.5)), "sum of a scalar");
     await expectParity(() => tf.max(tf.scalar(-2.5), [], true), "max of a scalar, no axes");
-    await expectParity(() => tf.sum(tf.tensor2d([[1, NaN], [3, 4]]), []), "sum over no axes");
+    await expectParity(
+      () =>
+        tf.sum(
+          tf.tensor2d([
+            [1, NaN],
+            [3, 4],
+          ]),
+          [],
+        ),
+      "sum over no axes",
+    );
   });
 
   it("sums 1e6 float32 values as accurately as cpu (in double: within 1/2 ulp of the float64 sum)", async () => {

@@ -18,7 +18,13 @@ function randomShape(rng: Rng, rank: number): number[] {
 
 /** Normal float32 data, or the same rounded to int32. */
 function input(data: Float32Array, shape: number[], dtype: "float32" | "int32"): tf.Tensor {
-  return dtype === "float32" ? tf.tensor(data, shape) : tf.tensor(Int32Array.from(data, (v) => Math.round(v * 1e6)), shape, "int32");
+  return dtype === "float32"
+    ? tf.tensor(data, shape)
+    : tf.tensor(
+        Int32Array.from(data, (v) => Math.round(v * 1e6)),
+        shape,
+        "int32",
+      );
 }
 
 beforeAll(async () => {
@@ -38,7 +44,10 @@ describe("native slice", () => {
       });
       const data = normals(rng, sizeOf(shape));
       for (const dtype of ["float32", "int32"] as const) {
-        await expectSame(() => tf.slice(input(data, shape, dtype), begin, size), `${dtype} [${shape}] at [${begin}] size [${size}]`);
+        await expectSame(
+          () => tf.slice(input(data, shape, dtype), begin, size),
+          `${dtype} [${shape}] at [${begin}] size [${size}]`,
+        );
       }
     }
   });
@@ -79,7 +88,10 @@ describe("native split", () => {
       const parts = typeof splits === "number" ? splits : splits.length;
       for (const dtype of ["float32", "int32"] as const) {
         for (let k = 0; k < parts; k++) {
-          await expectSame(() => tf.split(input(data, shape, dtype), splits, useAxis)[k], `${dtype} [${shape}] split ${JSON.stringify(splits)} on ${useAxis}, part ${k}`);
+          await expectSame(
+            () => tf.split(input(data, shape, dtype), splits, useAxis)[k],
+            `${dtype} [${shape}] split ${JSON.stringify(splits)} on ${useAxis}, part ${k}`,
+          );
         }
       }
     }
@@ -91,7 +103,13 @@ describe("native split", () => {
     const calls = await addonCalls(["copyBlock"], async () => tf.dispose(tf.split(qkv, 3, 1)));
     expect(calls.copyBlock).toBe(3);
     for (let k = 0; k < 3; k++) {
-      expectClose(await on("native", () => tf.split(qkv, 3, 1)[k]), await on("native", () => tf.slice(qkv, [0, 96 * k], [64, 96])), `part ${k}`, 0, 0);
+      expectClose(
+        await on("native", () => tf.split(qkv, 3, 1)[k]),
+        await on("native", () => tf.slice(qkv, [0, 96 * k], [64, 96])),
+        `part ${k}`,
+        0,
+        0,
+      );
     }
     qkv.dispose();
   });
@@ -113,14 +131,23 @@ describe("native concat", () => {
       const datas = shapes.map((s) => normals(rng, sizeOf(s)));
       const useAxis = trial % 4 === 0 ? axis - rank : axis;
       for (const dtype of ["float32", "int32"] as const) {
-        await expectSame(() => tf.concat(datas.map((d, i) => input(d, shapes[i], dtype)), useAxis), `${dtype} [${shapes.map((s) => `[${s}]`)}] on ${useAxis}`);
+        await expectSame(
+          () =>
+            tf.concat(
+              datas.map((d, i) => input(d, shapes[i], dtype)),
+              useAxis,
+            ),
+          `${dtype} [${shapes.map((s) => `[${s}]`)}] on ${useAxis}`,
+        );
       }
     }
   });
 
   it("runs natively: one copy per non-empty input", async () => {
     await tf.setBackend("native");
-    const a = tf.ones([8, 5]), b = tf.zeros([8, 0]), c = tf.zeros([8, 3]);
+    const a = tf.ones([8, 5]),
+      b = tf.zeros([8, 0]),
+      c = tf.zeros([8, 3]);
     const calls = await addonCalls(["copyBlock"], async () => tf.concat([a, b, c], 1).dispose());
     expect(calls.copyBlock).toBe(2);
     tf.dispose([a, b, c]);

@@ -10,7 +10,12 @@ const root = path.resolve(__dirname, "..", "..");
 const hasAddon = nativeUnavailableReason() === null;
 
 function child(args: string[], threads: string) {
-  const run = spawnSync(process.execPath, args, { cwd: root, env: { ...process.env, MOELAB_THREADS: threads, MOELAB_BACKEND: "" }, encoding: "utf8", timeout: 110_000 });
+  const run = spawnSync(process.execPath, args, {
+    cwd: root,
+    env: { ...process.env, MOELAB_THREADS: threads, MOELAB_BACKEND: "" },
+    encoding: "utf8",
+    timeout: 110_000,
+  });
   return { status: run.status, signal: run.signal, out: `${run.stdout}\n${run.stderr}` };
 }
 
@@ -20,7 +25,9 @@ describe("MOELAB_THREADS bounds", () => {
     expect(threadsEnvProblem({ MOELAB_THREADS: "4" })).toBeNull();
     expect(threadsEnvProblem({ MOELAB_THREADS: String(MAX_THREADS) })).toBeNull();
     for (const bad of ["100000", "0", "-2", "1.5", "lots"]) {
-      expect(threadsEnvProblem({ MOELAB_THREADS: bad })).toBe(`$MOELAB_THREADS=${bad} must be an integer in [1, ${MAX_THREADS}] (unset it to use every core)`);
+      expect(threadsEnvProblem({ MOELAB_THREADS: bad })).toBe(
+        `$MOELAB_THREADS=${bad} must be an integer in [1, ${MAX_THREADS}] (unset it to use every core)`,
+      );
     }
   });
 
@@ -40,7 +47,9 @@ describe("MOELAB_THREADS bounds", () => {
     const script = `require("./lib/backend-select").selectBackend().then((b) => console.log("backend", b));`;
     const r = child(["-r", "ts-node/register/transpile-only", "-e", script], "100000");
     expect(r.status, r.out).toBe(0);
-    expect(r.out).toContain(`native backend not started: $MOELAB_THREADS=100000 must be an integer in [1, ${MAX_THREADS}]`);
+    expect(r.out).toContain(
+      `native backend not started: $MOELAB_THREADS=100000 must be an integer in [1, ${MAX_THREADS}]`,
+    );
     expect(r.out).toMatch(/backend (wasm|cpu)/);
   });
 });

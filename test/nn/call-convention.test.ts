@@ -23,7 +23,10 @@ describe("Module call convention", () => {
     seed(1);
     const moe = new MoELayer(8, { nRouted: 4, nShared: 1, topK: 2, expertHidden: 4 });
     const x = randomNormal([6, 8]) as tf.Tensor2D; // [N, d]
-    expectApplyIsForwardOutput(() => moe.apply(x), () => moe.forward(x).y);
+    expectApplyIsForwardOutput(
+      () => moe.apply(x),
+      () => moe.forward(x).y,
+    );
     const dense = new SwiGLU(8, 12);
     for (const ffn of [dense, moe] as (SwiGLU | MoELayer)[]) {
       const y = tf.tidy(() => ffn.apply(x));
@@ -37,11 +40,30 @@ describe("Module call convention", () => {
 
   it("TransformerLM.apply is forward().logits; Block.apply runs a block", () => {
     seed(2);
-    const config = { vocabSize: 16, dim: 16, nLayers: 2, nHeads: 2, contextLen: 12, ffnHidden: 24, ffn: "moe" as const,
-      nDenseLayers: 1, moe: { nRouted: 4, nShared: 1, topK: 2, expertHidden: 8 } };
+    const config = {
+      vocabSize: 16,
+      dim: 16,
+      nLayers: 2,
+      nHeads: 2,
+      contextLen: 12,
+      ffnHidden: 24,
+      ffn: "moe" as const,
+      nDenseLayers: 1,
+      moe: { nRouted: 4, nShared: 1, topK: 2, expertHidden: 8 },
+    };
     const model = new TransformerLM(config);
-    const tokens = tf.tensor2d([[1, 2, 3, 4], [5, 6, 7, 8]], undefined, "int32") as tf.Tensor2D; // [B, T]
-    expectApplyIsForwardOutput(() => model.apply(tokens), () => model.forward(tokens).logits);
+    const tokens = tf.tensor2d(
+      [
+        [1, 2, 3, 4],
+        [5, 6, 7, 8],
+      ],
+      undefined,
+      "int32",
+    ) as tf.Tensor2D; // [B, T]
+    expectApplyIsForwardOutput(
+      () => model.apply(tokens),
+      () => model.forward(tokens).logits,
+    );
     const block = new Block(lmConfig(config), 0);
     const rope = ropeTables(0, 4, 8, 10000);
     const h = randomNormal([2, 4, 16]) as tf.Tensor3D; // [B, T, d]
@@ -56,7 +78,10 @@ describe("Module call convention", () => {
     seed(3);
     const agent = new ActorCritic(4, 3, { hidden: [8] });
     const obs = randomNormal([5, 4]); // [B, obs]
-    expectApplyIsForwardOutput(() => agent.apply(obs), () => agent.forward(obs).logProbs);
+    expectApplyIsForwardOutput(
+      () => agent.apply(obs),
+      () => agent.forward(obs).logProbs,
+    );
     obs.dispose();
     agent.dispose();
   });

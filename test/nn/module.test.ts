@@ -55,8 +55,12 @@ describe("Module", () => {
       }
     }
     const m = new Many();
-    const state = new Map<string, tf.Tensor>([...m.stateDict()].map(([k], i) => [k, i === 15 ? tf.zeros([3]) : tf.fill([2], -1)]));
-    expect(() => m.loadStateDict(state)).toThrow('loadStateDict(state): "p15" has shape [3], expected [2]; nothing was loaded');
+    const state = new Map<string, tf.Tensor>(
+      [...m.stateDict()].map(([k], i) => [k, i === 15 ? tf.zeros([3]) : tf.fill([2], -1)]),
+    );
+    expect(() => m.loadStateDict(state)).toThrow(
+      'loadStateDict(state): "p15" has shape [3], expected [2]; nothing was loaded',
+    );
     expect([...m.stateDict().values()].map((v) => v.dataSync()[0])).toEqual([...Array(16).keys()]);
     tf.dispose([...state.values()]);
     m.dispose();
@@ -66,11 +70,15 @@ describe("Module", () => {
     const m = new Pair();
     const bytes = encodeSafetensors(m.stateDict());
     const n = Number(new DataView(bytes.buffer).getBigUint64(0, true));
-    const head = new TextDecoder().decode(bytes.subarray(8, 8 + n)).replace('"a.bias":{"dtype":"F32"', '"a.bias":{"dtype":"I32"');
+    const head = new TextDecoder()
+      .decode(bytes.subarray(8, 8 + n))
+      .replace('"a.bias":{"dtype":"F32"', '"a.bias":{"dtype":"I32"');
     bytes.set(new TextEncoder().encode(head), 8);
     const edited = decodeSafetensors(bytes);
     const before = Array.from(m.a.bias!.dataSync());
-    expect(() => m.loadStateDict(edited.tensors)).toThrow('loadStateDict(state): "a.bias" has dtype int32, expected float32; nothing was loaded');
+    expect(() => m.loadStateDict(edited.tensors)).toThrow(
+      'loadStateDict(state): "a.bias" has dtype int32, expected float32; nothing was loaded',
+    );
     expect(Array.from(m.a.bias!.dataSync())).toEqual(before);
     tf.dispose([...edited.tensors.values()]);
     m.dispose();
@@ -124,7 +132,12 @@ describe("Linear", () => {
   it("computes x·Wᵀ + b on any leading shape without leaking tensors", () => {
     seed(4);
     const lin = new Linear(3, 2, { bias: true });
-    lin.weight.assign(tf.tensor2d([[1, 2, 3], [-1, 0, 1]]));
+    lin.weight.assign(
+      tf.tensor2d([
+        [1, 2, 3],
+        [-1, 0, 1],
+      ]),
+    );
     lin.bias!.assign(tf.tensor1d([0.5, -0.5]));
     const x = tf.tensor3d([[[1, 1, 1]], [[0, 1, 2]]]); // [2, 1, 3]
     const before = tf.memory().numTensors;

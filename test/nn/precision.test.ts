@@ -28,7 +28,12 @@ describe("matmul precision", () => {
         const f = () => withMatmulPrecision(p, () => tf.sum(tf.mul(layer.apply(x), w)) as tf.Scalar);
         const { value, grads } = tf.variableGrads(f, [layer.weight]);
         const dx = tf.grad((xx: tf.Tensor) => withMatmulPrecision(p, () => tf.sum(tf.mul(layer.apply(xx), w))))(x);
-        return [withMatmulPrecision(p, () => layer.apply(x)).dataSync(), grads[layer.weight.name].dataSync(), dx.dataSync(), value.dataSync()];
+        return [
+          withMatmulPrecision(p, () => layer.apply(x)).dataSync(),
+          grads[layer.weight.name].dataSync(),
+          dx.dataSync(),
+          value.dataSync(),
+        ];
       });
     const fp = run("fp32");
     const bf = run("bf16");
@@ -47,13 +52,26 @@ describe("matmul precision", () => {
     const losses: Record<string, number[]> = {};
     for (const precision of ["fp32", "bf16"] as const) {
       seed(4);
-      const config = lmConfig({ vocabSize: 32, dim: 32, nHeads: 2, nLayers: 2, contextLen: 16, ffnHidden: 48, precision });
+      const config = lmConfig({
+        vocabSize: 32,
+        dim: 32,
+        nHeads: 2,
+        nLayers: 2,
+        contextLen: 16,
+        ffnHidden: 48,
+        precision,
+      });
       const lm = new TransformerLM(config);
       // Learnable sequences: token t+1 = (token t · 5 + 3) mod 32 from a random start (a real loss curve, not noise).
       const batches = Array.from({ length: 16 }, (_, i) => {
         const seq = Int32Array.from({ length: 4 * 17 }, (_, n) => (n % 17 === 0 ? (i * 7 + n) % 32 : 0));
         for (let n = 0; n < seq.length; n++) if (n % 17) seq[n] = (seq[n - 1] * 5 + 3) % 32;
-        const pick = (from: number) => tf.tensor2d(Int32Array.from({ length: 64 }, (_, m) => seq[Math.floor(m / 16) * 17 + (m % 16) + from]), [4, 16], "int32");
+        const pick = (from: number) =>
+          tf.tensor2d(
+            Int32Array.from({ length: 64 }, (_, m) => seq[Math.floor(m / 16) * 17 + (m % 16) + from]),
+            [4, 16],
+            "int32",
+          );
         return { inputs: pick(0), targets: pick(1) };
       });
       const r = await fit({
@@ -76,10 +94,17 @@ describe("matmul precision", () => {
 
   it("scopes the precision and names bad settings", () => {
     expect(matmulPrecision()).toBe("fp32");
-    expect(() => withMatmulPrecision("fp32", () => { throw new Error("inner"); })).toThrow("inner");
+    expect(() =>
+      withMatmulPrecision("fp32", () => {
+        throw new Error("inner");
+      }),
+    ).toThrow("inner");
     expect(matmulPrecision()).toBe("fp32");
     expect(() => withMatmulPrecision("fp16" as "fp32", () => 0)).toThrow(/expected "fp32" or "bf16"/);
     expect(() => lmConfig({ precision: "fp8" as "fp32" })).toThrow(/precision must be "fp32" or "bf16"/);
-    if (!bf16) expect(() => new TransformerLM({ precision: "bf16" })).toThrow(/TransformerLM\(config\.precision\): bf16 matmuls are not available here/);
+    if (!bf16)
+      expect(() => new TransformerLM({ precision: "bf16" })).toThrow(
+        /TransformerLM\(config\.precision\): bf16 matmuls are not available here/,
+      );
   });
 });

@@ -57,7 +57,9 @@ describe("addRmsNorm", () => {
 
   it("names bad arguments", () => {
     const x = tf.zeros([2, 3]);
-    expect(() => addRmsNorm(x, tf.zeros([3, 2]), tf.ones([3]))).toThrow(/addRmsNorm\(residual\): expected float32 \[2,3\]/);
+    expect(() => addRmsNorm(x, tf.zeros([3, 2]), tf.ones([3]))).toThrow(
+      /addRmsNorm\(residual\): expected float32 \[2,3\]/,
+    );
     expect(() => addRmsNorm(x, x, tf.ones([2]))).toThrow(/addRmsNorm\(gain\): expected a float32 tensor \[3\]/);
     expect(() => addRmsNorm(x, x, tf.ones([3]), -1)).toThrow(/addRmsNorm\(eps\)/);
   });

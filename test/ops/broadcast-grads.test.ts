@@ -10,11 +10,12 @@ const A_SHAPE = [3, 1, 5];
 const B_SHAPE = [4, 5];
 const OUT = [3, 4, 5];
 
-const ops: Record<string, { tfOp: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor; ref: (a: number, b: number) => number }> = {
-  maximum: { tfOp: tf.maximum, ref: Math.max },
-  minimum: { tfOp: tf.minimum, ref: Math.min },
-  squaredDifference: { tfOp: tf.squaredDifference, ref: (a, b) => (a - b) ** 2 },
-};
+const ops: Record<string, { tfOp: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor; ref: (a: number, b: number) => number }> =
+  {
+    maximum: { tfOp: tf.maximum, ref: Math.max },
+    minimum: { tfOp: tf.minimum, ref: Math.min },
+    squaredDifference: { tfOp: tf.squaredDifference, ref: (a, b) => (a - b) ** 2 },
+  };
 
 function reference(op: (a: number, b: number) => number, a: Float64Array, b: Float64Array, w: Float64Array): number {
   let total = 0;
@@ -25,25 +26,36 @@ function reference(op: (a: number, b: number) => number, a: Float64Array, b: Flo
 }
 
 describe.each(OPS_BACKENDS)("broadcasting Maximum/Minimum/SquaredDifference gradients on %s", (backend) => {
-  it.each(Object.keys(ops))("%s: gradients reduce to each input's shape and match central differences", async (name) => {
-    await useBackend(backend);
-    const rng = new Rng(17);
-    const a = randomValues(rng, 15);
-    const b = randomValues(rng, 20);
-    const w = randomValues(rng, 60);
-    const { tfOp, ref } = ops[name];
-    const [ga, gb] = expectNoLeak(() =>
-      tf.tidy(() => {
-        const wt = tf.tensor(Float32Array.from(w), OUT);
-        const grads = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(wt, tfOp(x, y))))([
-          tf.tensor(Float32Array.from(a), A_SHAPE),
-          tf.tensor(Float32Array.from(b), B_SHAPE),
-        ]);
-        expect(grads.map((g) => g.shape)).toEqual([A_SHAPE, B_SHAPE]);
-        return grads.map((g) => Float64Array.from(g.dataSync()));
-      }),
-    );
-    expectClose(ga, numericGradient((x) => reference(ref, x, b, w), a), 1e-5);
-    expectClose(gb, numericGradient((y) => reference(ref, a, y, w), b), 1e-5);
-  });
+  it.each(Object.keys(ops))(
+    "%s: gradients reduce to each input's shape and match central differences",
+    async (name) => {
+      await useBackend(backend);
+      const rng = new Rng(17);
+      const a = randomValues(rng, 15);
+      const b = randomValues(rng, 20);
+      const w = randomValues(rng, 60);
+      const { tfOp, ref } = ops[name];
+      const [ga, gb] = expectNoLeak(() =>
+        tf.tidy(() => {
+          const wt = tf.tensor(Float32Array.from(w), OUT);
+          const grads = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(wt, tfOp(x, y))))([
+            tf.tensor(Float32Array.from(a), A_SHAPE),
+            tf.tensor(Float32Array.from(b), B_SHAPE),
+          ]);
+          expect(grads.map((g) => g.shape)).toEqual([A_SHAPE, B_SHAPE]);
+          return grads.map((g) => Float64Array.from(g.dataSync()));
+        }),
+      );
+      expectClose(
+        ga,
+        numericGradient((x) => reference(ref, x, b, w), a),
+        1e-5,
+      );
+      expectClose(
+        gb,
+        numericGradient((y) => reference(ref, a, y, w), b),
+        1e-5,
+      );
+    },
+  );
 });

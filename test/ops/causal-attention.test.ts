@@ -27,8 +27,28 @@ const CASES: Case[] = [
   { name: "MHA", B: 2, H: 2, Hkv: 2, T: 5, S: 5, dk: 3, dv: 4, options: { scale: 0.6 } },
   { name: "GQA, 3 cached keys", B: 1, H: 4, Hkv: 2, T: 4, S: 7, dk: 5, dv: 3, options: { scale: 0.4 } },
   { name: "MQA, vector tails", B: 1, H: 3, Hkv: 1, T: 19, S: 19, dk: 17, dv: 18, options: { scale: 0.25 } },
-  { name: "window 3 + 2 global", B: 1, H: 2, Hkv: 1, T: 9, S: 9, dk: 4, dv: 4, options: { scale: 0.5, window: 3, globalTokens: 2 } },
-  { name: "queries before the cache end (kOffset 1 of 3)", B: 1, H: 1, Hkv: 1, T: 3, S: 6, dk: 2, dv: 2, options: { scale: 1, kOffset: 1 } },
+  {
+    name: "window 3 + 2 global",
+    B: 1,
+    H: 2,
+    Hkv: 1,
+    T: 9,
+    S: 9,
+    dk: 4,
+    dv: 4,
+    options: { scale: 0.5, window: 3, globalTokens: 2 },
+  },
+  {
+    name: "queries before the cache end (kOffset 1 of 3)",
+    B: 1,
+    H: 1,
+    Hkv: 1,
+    T: 3,
+    S: 6,
+    dk: 2,
+    dv: 2,
+    options: { scale: 1, kOffset: 1 },
+  },
 ];
 
 /** float64 reference: out[b,h,t] = Σ_j softmax_j(scale·q·k_j over visible j) v_j, weighted-summed with `w` into a loss. */
@@ -48,7 +68,8 @@ function referenceLoss(c: Case, q: Float64Array, k: Float64Array, v: Float64Arra
         for (let j = 0; j < S; j++) {
           if (!(j <= p && (win === 0 || p - j < win || j < glob))) continue;
           let dot = 0;
-          for (let c2 = 0; c2 < dk; c2++) dot += q[((b * H + h) * T + t) * dk + c2] * k[((b * Hkv + kh) * S + j) * dk + c2];
+          for (let c2 = 0; c2 < dk; c2++)
+            dot += q[((b * H + h) * T + t) * dk + c2] * k[((b * Hkv + kh) * S + j) * dk + c2];
           s.push(dot * c.options.scale);
           js.push(j);
         }
@@ -73,13 +94,17 @@ describe("causalAttention", () => {
         expect(hasFusedKernel(ATTENTION_KERNELS.forward)).toBe(backend === "native");
         const rng = new Rng(7);
         const { B, H, Hkv, T, S, dk, dv } = c;
-        const [q, k, v, w] = [B * H * T * dk, B * Hkv * S * dk, B * Hkv * S * dv, B * H * T * dv].map((n) => randomValues(rng, n));
+        const [q, k, v, w] = [B * H * T * dk, B * Hkv * S * dk, B * Hkv * S * dv, B * H * T * dv].map((n) =>
+          randomValues(rng, n),
+        );
         const tq = tf.tensor4d(Float32Array.from(q), [B, H, T, dk]);
         const tk = tf.tensor4d(Float32Array.from(k), [B, Hkv, S, dk]);
         const tv = tf.tensor4d(Float32Array.from(v), [B, Hkv, S, dv]);
         const tw = tf.tensor4d(Float32Array.from(w), [B, H, T, dv]);
         const loss = (a: tf.Tensor, b: tf.Tensor, d: tf.Tensor) =>
-          tf.tidy(() => tf.sum(tf.mul(causalAttention(a as tf.Tensor4D, b as tf.Tensor4D, d as tf.Tensor4D, c.options), tw)));
+          tf.tidy(() =>
+            tf.sum(tf.mul(causalAttention(a as tf.Tensor4D, b as tf.Tensor4D, d as tf.Tensor4D, c.options), tw)),
+          );
         const [value, grads] = expectNoLeak(() => {
           const l = loss(tq, tk, tv);
           const g = tf.grads(loss)([tq, tk, tv]);
@@ -104,7 +129,9 @@ describe("causalAttention", () => {
     const q = tf.zeros([1, 4, 3, 2]) as tf.Tensor4D;
     const k = tf.zeros([1, 3, 3, 2]) as tf.Tensor4D;
     const v = tf.zeros([1, 2, 3, 2]) as tf.Tensor4D;
-    expect(() => causalAttention(q, k, v, { scale: 1 })).toThrow(/causalAttention\(k\): expected \[1, Hkv dividing 4, S, 2\]/);
+    expect(() => causalAttention(q, k, v, { scale: 1 })).toThrow(
+      /causalAttention\(k\): expected \[1, Hkv dividing 4, S, 2\]/,
+    );
     expect(() => causalAttention(q, v, k, { scale: 1 })).toThrow(/causalAttention\(v\)/);
     expect(() => causalAttention(q, v, v, { scale: 0 })).toThrow(/options\.scale/);
     expect(() => causalAttention(q, v, v, { scale: 1, kOffset: 1 })).toThrow(/options\.kOffset/);

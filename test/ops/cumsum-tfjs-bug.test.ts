@@ -14,7 +14,11 @@ describe("tfjs's Cumsum gradient (before lib/ops)", () => {
     (await import("../../lib/ops")).registerGradients();
   });
 
-  const w = () => tf.tensor2d([[1, 2], [3, 4]]);
+  const w = () =>
+    tf.tensor2d([
+      [1, 2],
+      [3, 4],
+    ]);
   const grad = (axis: number) => (v: tf.Tensor) => tf.cumsum(v, axis).mul(w()).sum();
 
   it("throws on a non-square tensor along axis 0 and transposes the gradient of a square one", () => {
@@ -27,9 +31,23 @@ describe("tfjs's Cumsum gradient (before lib/ops)", () => {
           /has shape '3,2', which does not match the shape of the input '2,3'/,
         );
         // d/dx Σ w ⊙ cumsum(x, 0) = reverse cumsum of w along axis 0 = [[4, 6], [3, 4]]; tfjs returns its transpose.
-        expect(tf.grad(grad(0))(tf.zeros([2, 2])).arraySync()).toEqual([[4, 3], [6, 4]]);
+        expect(
+          tf
+            .grad(grad(0))(tf.zeros([2, 2]))
+            .arraySync(),
+        ).toEqual([
+          [4, 3],
+          [6, 4],
+        ]);
         // On the last axis it is right.
-        expect(tf.grad(grad(1))(tf.zeros([2, 2])).arraySync()).toEqual([[3, 2], [7, 4]]);
+        expect(
+          tf
+            .grad(grad(1))(tf.zeros([2, 2]))
+            .arraySync(),
+        ).toEqual([
+          [3, 2],
+          [7, 4],
+        ]);
       });
     } finally {
       tf.registerGradient(ours);
@@ -40,8 +58,22 @@ describe("tfjs's Cumsum gradient (before lib/ops)", () => {
     expect(tf.getGradient("Cumsum")).toBe(ours);
     const before = tf.memory().numTensors;
     tf.tidy(() => {
-      expect(tf.grad(grad(0))(tf.zeros([2, 2])).arraySync()).toEqual([[4, 6], [3, 4]]);
-      expect(tf.grad((v) => tf.cumsum(v, 0).sum())(tf.zeros([2, 3])).arraySync()).toEqual([[2, 2, 2], [1, 1, 1]]);
+      expect(
+        tf
+          .grad(grad(0))(tf.zeros([2, 2]))
+          .arraySync(),
+      ).toEqual([
+        [4, 6],
+        [3, 4],
+      ]);
+      expect(
+        tf
+          .grad((v) => tf.cumsum(v, 0).sum())(tf.zeros([2, 3]))
+          .arraySync(),
+      ).toEqual([
+        [2, 2, 2],
+        [1, 1, 1],
+      ]);
     });
     expect(tf.memory().numTensors).toBe(before);
   });

@@ -40,29 +40,64 @@ describe.each(OPS_BACKENDS)("cumsum gradient on %s", (backend) => {
     await useBackend(backend);
   });
 
-  it.each(COMBINATIONS)("axis $axis, exclusive $exclusive, reverse $reverse matches float64 central differences", ({ axis, exclusive, reverse }) => {
-    const rng = new Rng(axis * 4 + (exclusive ? 2 : 0) + (reverse ? 1 : 0));
-    const xs = randomValues(rng, 60);
-    const ws = randomValues(rng, 60);
-    const x = tf.tensor(Float32Array.from(xs), SHAPE);
-    const w = tf.tensor(Float32Array.from(ws), SHAPE);
-    const loss = (v: Float64Array) => cumsumRef(v, SHAPE, axis, exclusive, reverse).reduce((s, c, i) => s + c * ws[i], 0);
-    const expected = numericGradient(loss, xs);
-    // Plain tf.cumsum uses the registered (fixed) gradient; the wrapper is the same op.
-    expectClose(gradientOf((v) => tf.cumsum(v, axis, exclusive, reverse).mul(w).sum(), x), expected, 1e-5);
-    expectClose(gradientOf((v) => cumsum(v, axis, exclusive, reverse).mul(w).sum(), x), expected, 1e-5);
-    // The forward is the function the reference differentiates.
-    const y = tf.cumsum(x, axis, exclusive, reverse);
-    expectClose(y.dataSync(), cumsumRef(xs, SHAPE, axis, exclusive, reverse), 1e-6);
-    tf.dispose([x, w, y]);
-  });
+  it.each(COMBINATIONS)(
+    "axis $axis, exclusive $exclusive, reverse $reverse matches float64 central differences",
+    ({ axis, exclusive, reverse }) => {
+      const rng = new Rng(axis * 4 + (exclusive ? 2 : 0) + (reverse ? 1 : 0));
+      const xs = randomValues(rng, 60);
+      const ws = randomValues(rng, 60);
+      const x = tf.tensor(Float32Array.from(xs), SHAPE);
+      const w = tf.tensor(Float32Array.from(ws), SHAPE);
+      const loss = (v: Float64Array) =>
+        cumsumRef(v, SHAPE, axis, exclusive, reverse).reduce((s, c, i) => s + c * ws[i], 0);
+      const expected = numericGradient(loss, xs);
+      // Plain tf.cumsum uses the registered (fixed) gradient; the wrapper is the same op.
+      expectClose(
+        gradientOf((v) => tf.cumsum(v, axis, exclusive, reverse).mul(w).sum(), x),
+        expected,
+        1e-5,
+      );
+      expectClose(
+        gradientOf((v) => cumsum(v, axis, exclusive, reverse).mul(w).sum(), x),
+        expected,
+        1e-5,
+      );
+      // The forward is the function the reference differentiates.
+      const y = tf.cumsum(x, axis, exclusive, reverse);
+      expectClose(y.dataSync(), cumsumRef(xs, SHAPE, axis, exclusive, reverse), 1e-6);
+      tf.dispose([x, w, y]);
+    },
+  );
 
   it("wrapper takes a negative axis and names a bad one", () => {
-    const x = tf.tensor2d([[1, 2, 3], [4, 5, 6]]);
+    const x = tf.tensor2d([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     const y = cumsum(x, -2);
-    expect(y.arraySync()).toEqual([[1, 2, 3], [5, 7, 9]]);
-    expect(Array.from(gradientOf((v) => cumsum(v, -1, true).mul(tf.tensor2d([[1, 2, 3], [4, 5, 6]])).sum(), x))).toEqual([5, 3, 0, 11, 6, 0]);
-    expect(() => cumsum(x, 2)).toThrow(/cumsum\(x, axis\): expected an integer axis in \[-2, 2\) for a rank-2 x, got 2/);
+    expect(y.arraySync()).toEqual([
+      [1, 2, 3],
+      [5, 7, 9],
+    ]);
+    expect(
+      Array.from(
+        gradientOf(
+          (v) =>
+            cumsum(v, -1, true)
+              .mul(
+                tf.tensor2d([
+                  [1, 2, 3],
+                  [4, 5, 6],
+                ]),
+              )
+              .sum(),
+          x,
+        ),
+      ),
+    ).toEqual([5, 3, 0, 11, 6, 0]);
+    expect(() => cumsum(x, 2)).toThrow(
+      /cumsum\(x, axis\): expected an integer axis in \[-2, 2\) for a rank-2 x, got 2/,
+    );
     expect(() => cumsum(x, 0.5)).toThrow(/got 0.5/);
     tf.dispose([x, y]);
   });

@@ -9,12 +9,16 @@ const vitest = path.join(path.dirname(require.resolve("vitest/package.json")), "
 
 describe.each(["avx2", "scalar"])("causal attention with MOELAB_ISA=%s", (isa) => {
   it("passes the causalAttention and rotary suites", () => {
-    const run = spawnSync(process.execPath, [vitest, "run", "test/ops/causal-attention.test.ts", "test/ops/rotary.test.ts", "test/ops/add-rms-norm.test.ts"], {
-      cwd: root,
-      env: { ...process.env, MOELAB_ISA: isa, FORCE_COLOR: "0" },
-      encoding: "utf8",
-      timeout: 110_000,
-    });
+    const run = spawnSync(
+      process.execPath,
+      [vitest, "run", "test/ops/causal-attention.test.ts", "test/ops/rotary.test.ts", "test/ops/add-rms-norm.test.ts"],
+      {
+        cwd: root,
+        env: { ...process.env, MOELAB_ISA: isa, FORCE_COLOR: "0" },
+        encoding: "utf8",
+        timeout: 110_000,
+      },
+    );
     const output = `${run.stdout}\n${run.stderr}`.replace(/\x1b\[[0-9;]*m/g, "");
     expect(run.status, output.slice(-4000)).toBe(0);
     expect(output).toMatch(/Tests\s+\d+ passed/);

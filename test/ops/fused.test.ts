@@ -16,7 +16,8 @@ beforeAll(async () => {
 
 // float64 references
 const geluRef = (x: number) => 0.5 * x * (1 + erf64(x / Math.SQRT2));
-const geluGradRef = (x: number) => 0.5 * (1 + erf64(x / Math.SQRT2)) + (x * Math.exp(-x * x / 2)) / Math.sqrt(2 * Math.PI);
+const geluGradRef = (x: number) =>
+  0.5 * (1 + erf64(x / Math.SQRT2)) + (x * Math.exp((-x * x) / 2)) / Math.sqrt(2 * Math.PI);
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 const siluRef = (x: number) => x * sigmoid(x);
 const siluGradRef = (x: number) => sigmoid(x) * (1 + x * (1 - sigmoid(x)));
@@ -80,7 +81,11 @@ describe("fused activations", () => {
     await tf.setBackend("native");
     expect(hasFusedKernel(FUSED_KERNELS.activation)).toBe(true);
     const calls = await addonCalls(["fusedActivation", "fusedActivationGrad"], async () => {
-      tf.tidy(() => tf.grad((a: tf.Tensor) => tf.sum(gelu(a)))(tf.ones([4, 3])).dataSync());
+      tf.tidy(() =>
+        tf
+          .grad((a: tf.Tensor) => tf.sum(gelu(a)))(tf.ones([4, 3]))
+          .dataSync(),
+      );
     });
     expect(calls).toEqual({ fusedActivation: 1, fusedActivationGrad: 1 });
     tf.tidy(() => {
@@ -104,15 +109,29 @@ describe("fused SwiGLU gate", () => {
     expectClose(native.y, cpu.y, 2e-6);
     native.grads.forEach((g, i) => expectClose(g, cpu.grads[i], 2e-6));
     const loss = (xs: Float64Array, ys: Float64Array) => xs.reduce((s, v, i) => s + siluRef(v) * ys[i] * w[i], 0);
-    expectClose(native.grads[0], numericGradient((xs) => loss(xs, b), a), 1e-5);
-    expectClose(native.grads[1], numericGradient((ys) => loss(a, ys), b), 1e-5);
+    expectClose(
+      native.grads[0],
+      numericGradient((xs) => loss(xs, b), a),
+      1e-5,
+    );
+    expectClose(
+      native.grads[1],
+      numericGradient((ys) => loss(a, ys), b),
+      1e-5,
+    );
     await tf.setBackend("native");
     const calls = await addonCalls(["swigluGate", "swigluGateGradA", "swigluGateGradB"], async () => {
-      tf.tidy(() => tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(swigluGate(x, y)))(make()).map((t) => t.dataSync()));
+      tf.tidy(() =>
+        tf
+          .grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(swigluGate(x, y)))(make())
+          .map((t) => t.dataSync()),
+      );
     });
     expect(calls).toEqual({ swigluGate: 1, swigluGateGradA: 1, swigluGateGradB: 1 });
     tf.tidy(() => {
-      expect(() => swigluGate(tf.ones([2, 3]), tf.ones([3, 2]))).toThrow(/swigluGate\(b\): expected the shape of a \[2,3\], got \[3,2\]/);
+      expect(() => swigluGate(tf.ones([2, 3]), tf.ones([3, 2]))).toThrow(
+        /swigluGate\(b\): expected the shape of a \[2,3\], got \[3,2\]/,
+      );
     });
   });
 });
@@ -124,7 +143,8 @@ describe("fused RMSNorm", () => {
   const g = randomValues(rng, d).map((v) => 1 + 0.3 * v);
   const w = randomValues(rng, rows * d); // upstream weights: loss = Σ w·y
   const make = () => [tf.tensor2d(Float32Array.from(x), [rows, d]), tf.tensor1d(Float32Array.from(g))];
-  const weighted = (a: tf.Tensor, b: tf.Tensor) => tf.mul(rmsNorm(a, b, 1e-5), tf.tensor2d(Float32Array.from(w), [rows, d]));
+  const weighted = (a: tf.Tensor, b: tf.Tensor) =>
+    tf.mul(rmsNorm(a, b, 1e-5), tf.tensor2d(Float32Array.from(w), [rows, d]));
 
   it("native equals cpu and float64 central differences for x and gain", async () => {
     const native = await valueAndGrads("native", weighted, make);
@@ -132,19 +152,33 @@ describe("fused RMSNorm", () => {
     expectClose(native.y, cpu.y, 2e-6);
     native.grads.forEach((gr, i) => expectClose(gr, cpu.grads[i], 5e-6));
     const loss = (xs: Float64Array, gs: Float64Array) => dot(rmsNormRef(xs, gs, 1e-5), w);
-    expectClose(native.grads[0], numericGradient((xs) => loss(xs, g), x), 1e-5);
-    expectClose(native.grads[1], numericGradient((gs) => loss(x, gs), g), 1e-5);
+    expectClose(
+      native.grads[0],
+      numericGradient((xs) => loss(xs, g), x),
+      1e-5,
+    );
+    expectClose(
+      native.grads[1],
+      numericGradient((gs) => loss(x, gs), g),
+      1e-5,
+    );
   });
 
   it("calls the native kernels and names bad arguments", async () => {
     await tf.setBackend("native");
     const calls = await addonCalls(["rmsNorm", "rmsNormGrad", "rmsNormGainGrad"], async () => {
-      tf.tidy(() => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(rmsNorm(a, b)))([tf.ones([5, 4]), tf.ones([4])]).map((t) => t.dataSync()));
+      tf.tidy(() =>
+        tf
+          .grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(rmsNorm(a, b)))([tf.ones([5, 4]), tf.ones([4])])
+          .map((t) => t.dataSync()),
+      );
     });
     expect(calls).toEqual({ rmsNorm: 1, rmsNormGrad: 1, rmsNormGainGrad: 1 });
     tf.tidy(() => {
       expect(() => rmsNorm(tf.ones([2, 4]), tf.ones([3]))).toThrow(/rmsNorm\(gain\): expected a float32 tensor \[4\]/);
-      expect(() => rmsNorm(tf.ones([2, 4]), tf.ones([4]), -1)).toThrow(/rmsNorm\(eps\): expected a finite number ≥ 0, got -1/);
+      expect(() => rmsNorm(tf.ones([2, 4]), tf.ones([4]), -1)).toThrow(
+        /rmsNorm\(eps\): expected a finite number ≥ 0, got -1/,
+      );
     });
   });
 });
@@ -163,7 +197,11 @@ describe("fused softmax cross-entropy", () => {
     expectClose(native.y, cpu.y, 2e-6);
     expectClose(native.grads[0], cpu.grads[0], 2e-6);
     expectClose(native.y, [crossEntropyRef(z, t)], 2e-6);
-    expectClose(native.grads[0], numericGradient((zs) => crossEntropyRef(zs, t), z), 1e-6);
+    expectClose(
+      native.grads[0],
+      numericGradient((zs) => crossEntropyRef(zs, t), z),
+      1e-6,
+    );
   });
 
   it("equals tf.losses.softmaxCrossEntropy on one-hot labels, calls the native kernels, names bad targets", async () => {
@@ -178,7 +216,9 @@ describe("fused softmax cross-entropy", () => {
       expect(() => softmaxCrossEntropy(make()[0] as tf.Tensor2D, tf.tensor1d([...t.slice(1), v], "int32"))).toThrow(
         /softmaxCrossEntropy\(targets\): targets\[10\] = 45 is outside \[0, 45\)/,
       );
-      expect(() => softmaxCrossEntropy(make()[0] as tf.Tensor2D, tf.tensor1d([1, 2], "int32"))).toThrow(/expected an int32 tensor \[11\]/);
+      expect(() => softmaxCrossEntropy(make()[0] as tf.Tensor2D, tf.tensor1d([1, 2], "int32"))).toThrow(
+        /expected an int32 tensor \[11\]/,
+      );
     });
   });
 });
@@ -193,7 +233,8 @@ describe("fused ops leak nothing", () => {
       const before = tf.memory().numTensors;
       for (let i = 0; i < 3; i++) {
         tf.tidy(() => {
-          const f = (a: tf.Tensor, b: tf.Tensor) => softmaxCrossEntropy(swigluGate(silu(gelu(rmsNorm(a, b))), a) as tf.Tensor2D, t);
+          const f = (a: tf.Tensor, b: tf.Tensor) =>
+            softmaxCrossEntropy(swigluGate(silu(gelu(rmsNorm(a, b))), a) as tf.Tensor2D, t);
           tf.grads(f)([x, g]).forEach((gr) => gr.dataSync());
         });
       }

@@ -10,7 +10,9 @@ describe("registerGradients", () => {
     registerGradients();
     registerGradients();
     expect(current()).toEqual(GRADIENTS);
-    expect(new Set(GRADIENTS.map((g) => g.kernelName))).toEqual(new Set(["TopK", "Cumsum", "GatherV2", "GatherNd", "ScatterNd", "Maximum", "Minimum", "SquaredDifference"]));
+    expect(new Set(GRADIENTS.map((g) => g.kernelName))).toEqual(
+      new Set(["TopK", "Cumsum", "GatherV2", "GatherNd", "ScatterNd", "Maximum", "Minimum", "SquaredDifference"]),
+    );
   });
 
   it("re-installs a gradient something else replaced", () => {

@@ -14,7 +14,13 @@ const [B, H, T, dh] = [2, 3, 5, 38]; // dh/2 = 19: vector tails on every ISA
 const half = dh / 2;
 
 /** float64 reference loss Σ rotate(x)·w. */
-function reference(x: Float64Array, cos: Float64Array, sin: Float64Array, w: Float64Array, interleaved: boolean): number {
+function reference(
+  x: Float64Array,
+  cos: Float64Array,
+  sin: Float64Array,
+  w: Float64Array,
+  interleaved: boolean,
+): number {
   let loss = 0;
   for (let r = 0; r < B * H; r++)
     for (let t = 0; t < T; t++)
@@ -39,7 +45,8 @@ describe("rotary", () => {
         const tc = tf.tensor2d(Float32Array.from(cos), [T, half]);
         const ts = tf.tensor2d(Float32Array.from(sin), [T, half]);
         const tw = tf.tensor4d(Float32Array.from(w), [B, H, T, dh]);
-        const loss = (a: tf.Tensor, c: tf.Tensor, s: tf.Tensor) => tf.tidy(() => tf.sum(tf.mul(rotary(a as tf.Tensor4D, c as tf.Tensor2D, s as tf.Tensor2D, interleaved), tw)));
+        const loss = (a: tf.Tensor, c: tf.Tensor, s: tf.Tensor) =>
+          tf.tidy(() => tf.sum(tf.mul(rotary(a as tf.Tensor4D, c as tf.Tensor2D, s as tf.Tensor2D, interleaved), tw)));
         const [value, grads] = expectNoLeak(() => {
           const l = loss(tx, tc, ts);
           const g = tf.grads(loss)([tx, tc, ts]);
@@ -47,7 +54,9 @@ describe("rotary", () => {
           tf.dispose([l, ...g]);
           return out;
         });
-        expect(Math.abs(value - reference(x, cos, sin, w, interleaved))).toBeLessThan(1e-4 * Math.max(1, Math.abs(value)));
+        expect(Math.abs(value - reference(x, cos, sin, w, interleaved))).toBeLessThan(
+          1e-4 * Math.max(1, Math.abs(value)),
+        );
         const fd = [
           numericGradient((v) => reference(v, cos, sin, w, interleaved), x),
           numericGradient((v) => reference(x, v, sin, w, interleaved), cos),
@@ -61,8 +70,12 @@ describe("rotary", () => {
   it("names bad arguments", () => {
     const x = tf.zeros([1, 1, 2, 4]) as tf.Tensor4D;
     const t = tf.zeros([2, 2]) as tf.Tensor2D;
-    expect(() => rotary(tf.zeros([1, 1, 2, 3]) as tf.Tensor4D, t, t, false)).toThrow(/rotary\(x\): expected float32 \[B, H, T, dh\] with dh even/);
-    expect(() => rotary(x, tf.zeros([3, 2]) as tf.Tensor2D, t, false)).toThrow(/rotary\(cos\): expected float32 \[2, 2\]/);
+    expect(() => rotary(tf.zeros([1, 1, 2, 3]) as tf.Tensor4D, t, t, false)).toThrow(
+      /rotary\(x\): expected float32 \[B, H, T, dh\] with dh even/,
+    );
+    expect(() => rotary(x, tf.zeros([3, 2]) as tf.Tensor2D, t, false)).toThrow(
+      /rotary\(cos\): expected float32 \[2, 2\]/,
+    );
     tf.dispose([x, t]);
   });
 });

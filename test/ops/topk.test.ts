@@ -44,8 +44,16 @@ describe.each(OPS_BACKENDS)("topk gradient on %s", (backend) => {
     const w = tf.tensor(Float32Array.from(ws), [...shape.slice(0, -1), k]);
     const expected = numericGradient((v) => weightedTopk(v, n, k, ws), xs);
     // Both the lab's wrapper and plain tf.topk are differentiable (the gradient is registered for the kernel).
-    expectClose(gradientOf((v) => topk(v, k).values.mul(w).sum(), x), expected, 1e-6);
-    expectClose(gradientOf((v) => tf.topk(v, k).values.mul(w).sum(), x), expected, 1e-6);
+    expectClose(
+      gradientOf((v) => topk(v, k).values.mul(w).sum(), x),
+      expected,
+      1e-6,
+    );
+    expectClose(
+      gradientOf((v) => tf.topk(v, k).values.mul(w).sum(), x),
+      expected,
+      1e-6,
+    );
     // The forward is the function the reference differentiates.
     const value = expectNoLeak(() => tf.tidy(() => tf.topk(x, k).values.mul(w).sum().dataSync()[0]));
     expect(value).toBeCloseTo(weightedTopk(xs, n, k, ws), 4);
@@ -81,7 +89,9 @@ describe.each(OPS_BACKENDS)("topk gradient on %s", (backend) => {
     const reference = (v: Float64Array) => {
       let total = 0;
       for (let r = 0; r < 2; r++) {
-        const top = Array.from(v.subarray(r * 6, r * 6 + 6)).sort((a, b) => b - a).slice(0, 2);
+        const top = Array.from(v.subarray(r * 6, r * 6 + 6))
+          .sort((a, b) => b - a)
+          .slice(0, 2);
         const z = top.reduce((s, t) => s + Math.exp(t - top[0]), 0);
         top.forEach((t, j) => (total += ws[r * 2 + j] * (Math.exp(t - top[0]) / z)));
       }
@@ -89,13 +99,21 @@ describe.each(OPS_BACKENDS)("topk gradient on %s", (backend) => {
     };
     const x = tf.tensor2d(Float32Array.from(xs), [2, 6]);
     const w = tf.tensor2d(Float32Array.from(ws), [2, 2]);
-    expectClose(gradientOf((v) => tf.softmax(topk(v, 2).values).mul(w).sum(), x), numericGradient(reference, xs), 1e-5);
+    expectClose(
+      gradientOf((v) => tf.softmax(topk(v, 2).values).mul(w).sum(), x),
+      numericGradient(reference, xs),
+      1e-5,
+    );
     tf.dispose([x, w]);
   });
 
   it("gives a zero gradient when only the indices are used, and for k = 0", () => {
-    const x = tf.tensor2d([[0.5, 2, -1], [3, 1, 2]]);
-    const viaIndices = (v: tf.Tensor) => tf.gather(v.flatten(), tf.topk(v, 1).indices.flatten()).sum().mul(0).add(v.sum());
+    const x = tf.tensor2d([
+      [0.5, 2, -1],
+      [3, 1, 2],
+    ]);
+    const viaIndices = (v: tf.Tensor) =>
+      tf.gather(v.flatten(), tf.topk(v, 1).indices.flatten()).sum().mul(0).add(v.sum());
     expect(Array.from(gradientOf(viaIndices, x))).toEqual([1, 1, 1, 1, 1, 1]);
     expect(Array.from(gradientOf((v) => topk(v, 0).values.sum().add(v.sum().mul(0)), x))).toEqual([0, 0, 0, 0, 0, 0]);
     x.dispose();

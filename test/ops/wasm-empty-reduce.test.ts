@@ -35,6 +35,18 @@ describe("wasm reductions over empty axes", async () => {
     expect(cases[4][1].shape).toEqual([2, 1, 3]);
     tf.dispose([x, xi, xb, ...cases.map((c) => c[1])]);
     expect(tf.memory().numTensors).toBe(before);
-    expect(tf.tidy(() => values(tf.sum(tf.tensor2d([[1, 2], [3, 4]]), 0)))).toEqual([4, 6]); // non-empty: the kernel's own result
+    expect(
+      tf.tidy(() =>
+        values(
+          tf.sum(
+            tf.tensor2d([
+              [1, 2],
+              [3, 4],
+            ]),
+            0,
+          ),
+        ),
+      ),
+    ).toEqual([4, 6]); // non-empty: the kernel's own result
   });
 });

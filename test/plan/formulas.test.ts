@@ -4,10 +4,34 @@
 import { describe, expect, it } from "vitest";
 import { lmConfig, countParams } from "../../lib/model";
 import {
-  bubbleFraction, bubbleTime, cluster, communication, defaultChunks, expectedRemoteSends, impliedMfu, layerActivationBytes,
-  layerActivationTerms, memoryPerGpu, ModelShape, narayananDays, PUBLISHED_RUNS, resolvePlan, shapeFromLM, shapeParams,
-  SHAPES, sixN, trainingCost, trainingFlopsPerToken, zeroStateBytes, kvBytesPerToken, weightBytes, servingMemory, decodeFloor, GPUS,
-  calibrateEfficiency, evaluatePlan,
+  bubbleFraction,
+  bubbleTime,
+  cluster,
+  communication,
+  defaultChunks,
+  expectedRemoteSends,
+  impliedMfu,
+  layerActivationBytes,
+  layerActivationTerms,
+  memoryPerGpu,
+  ModelShape,
+  narayananDays,
+  PUBLISHED_RUNS,
+  resolvePlan,
+  shapeFromLM,
+  shapeParams,
+  SHAPES,
+  sixN,
+  trainingCost,
+  trainingFlopsPerToken,
+  zeroStateBytes,
+  kvBytesPerToken,
+  weightBytes,
+  servingMemory,
+  decodeFloor,
+  GPUS,
+  calibrateEfficiency,
+  evaluatePlan,
 } from "../../lib/plan";
 
 const GPT3 = SHAPES.gpt3;
@@ -32,7 +56,9 @@ describe("parameter counts", () => {
       expect(shapeParams(shape).total).toBe(countParams(c).total);
       expect(shapeParams(shape).active).toBe(countParams(c).active);
     }
-    expect(() => shapeFromLM(lmConfig({ mtpDepth: 1 }))).toThrow("shapeFromLM(c): the planner's shapes have no multi-token-prediction modules; got mtpDepth 1 (plan the model with mtpDepth 0)");
+    expect(() => shapeFromLM(lmConfig({ mtpDepth: 1 }))).toThrow(
+      "shapeFromLM(c): the planner's shapes have no multi-token-prediction modules; got mtpDepth 1 (plan the model with mtpDepth 0)",
+    );
   });
 });
 
@@ -58,7 +84,13 @@ describe("activation memory per layer (Korthikanti et al. 2022, Table 2)", () =>
   const { seqLen: s, hidden: h, heads: a } = GPT3;
   const b = 1;
   const sbh = s * b * h;
-  const plan = (tp: number, sp: boolean, recompute: "none" | "selective" | "full") => ({ tp, sp, recompute, microBatch: b, etp: tp });
+  const plan = (tp: number, sp: boolean, recompute: "none" | "selective" | "full") => ({
+    tp,
+    sp,
+    recompute,
+    microBatch: b,
+    etp: tp,
+  });
   it("is sbh(34 + 5as/h) without parallelism; for GPT-3 5as/h = 80", () => {
     const T = layerActivationTerms(GPT3, b, false);
     expect(T.scores / sbh).toBe(80);
@@ -67,8 +99,14 @@ describe("activation memory per layer (Korthikanti et al. 2022, Table 2)", () =>
   });
   it("has the TP, TP+SP, selective and full variants", () => {
     for (const t of [2, 4, 8]) {
-      expect(layerActivationBytes(GPT3, plan(t, false, "none")).value).toBeCloseTo(sbh * (10 + 24 / t + (5 * a * s) / (h * t)), 0);
-      expect(layerActivationBytes(GPT3, plan(t, true, "none")).value).toBeCloseTo((sbh / t) * (34 + (5 * a * s) / h), 0);
+      expect(layerActivationBytes(GPT3, plan(t, false, "none")).value).toBeCloseTo(
+        sbh * (10 + 24 / t + (5 * a * s) / (h * t)),
+        0,
+      );
+      expect(layerActivationBytes(GPT3, plan(t, true, "none")).value).toBeCloseTo(
+        (sbh / t) * (34 + (5 * a * s) / h),
+        0,
+      );
       expect(layerActivationBytes(GPT3, plan(t, false, "selective")).value).toBeCloseTo(sbh * (10 + 24 / t), 0);
       expect(layerActivationBytes(GPT3, plan(t, true, "selective")).value).toBeCloseTo((sbh * 34) / t, 0);
       expect(layerActivationBytes(GPT3, plan(t, true, "full")).value).toBeCloseTo((2 * sbh) / t, 0);
@@ -76,7 +114,17 @@ describe("activation memory per layer (Korthikanti et al. 2022, Table 2)", () =>
     expect(layerActivationBytes(GPT3, plan(1, false, "full")).value).toBe(2 * sbh);
   });
   it("counts a SwiGLU FFN as 8sbf and drops the dropout terms without dropout (hand count)", () => {
-    const tiny: ModelShape = { ...GPT3, name: "tiny", seqLen: 4, hidden: 8, heads: 2, ffnHidden: 12, ffnKind: "swiglu", dropout: false, attention: { kind: "mha", kvHeads: 2 } };
+    const tiny: ModelShape = {
+      ...GPT3,
+      name: "tiny",
+      seqLen: 4,
+      hidden: 8,
+      heads: 2,
+      ffnHidden: 12,
+      ffnKind: "swiglu",
+      dropout: false,
+      attention: { kind: "mha", kvHeads: 2 },
+    };
     const T = layerActivationTerms(tiny, 3, false);
     const sbh = 4 * 3 * 8;
     expect(T.replicated).toBe(8 * sbh); // two norm inputs 4sbh, attention and FFN inputs 2sbh each
@@ -87,9 +135,30 @@ describe("activation memory per layer (Korthikanti et al. 2022, Table 2)", () =>
 
 describe("MoE layer activations (the generalisation, by hand)", () => {
   it("k routed copies of the input plus SwiGLU internals, shared experts and fp32 router scores", () => {
-    const moe: ModelShape = { ...GPT3, name: "moe", seqLen: 4, hidden: 8, heads: 2, ffnHidden: 12, ffnKind: "swiglu", dropout: false,
-      attention: { kind: "mha", kvHeads: 2 }, moe: { nRouted: 6, nShared: 1, topK: 2, expertHidden: 5, nDenseLayers: 0, nGroups: 1, topkGroups: 1,
-        scoreFunc: "softmax", renormalize: true, routeScale: 1, expertBias: false } };
+    const moe: ModelShape = {
+      ...GPT3,
+      name: "moe",
+      seqLen: 4,
+      hidden: 8,
+      heads: 2,
+      ffnHidden: 12,
+      ffnKind: "swiglu",
+      dropout: false,
+      attention: { kind: "mha", kvHeads: 2 },
+      moe: {
+        nRouted: 6,
+        nShared: 1,
+        topK: 2,
+        expertHidden: 5,
+        nDenseLayers: 0,
+        nGroups: 1,
+        topkGroups: 1,
+        scoreFunc: "softmax",
+        renormalize: true,
+        routeScale: 1,
+        expertBias: false,
+      },
+    };
     const [s, b, h] = [4, 3, 8];
     const T = layerActivationTerms(moe, b, true);
     expect(T.routed).toBe(2 * (2 * s * b * h + 8 * s * b * 5));
@@ -116,7 +185,18 @@ describe("pipeline bubbles", () => {
 });
 
 describe("communication", () => {
-  const tiny: ModelShape = { ...SHAPES.llama2_70b, name: "tiny", vocab: 10, hidden: 16, layers: 4, heads: 4, seqLen: 8, ffnHidden: 32, attention: { kind: "mha", kvHeads: 4 }, tiedEmbeddings: true };
+  const tiny: ModelShape = {
+    ...SHAPES.llama2_70b,
+    name: "tiny",
+    vocab: 10,
+    hidden: 16,
+    layers: 4,
+    heads: 4,
+    seqLen: 8,
+    ffnHidden: 32,
+    attention: { kind: "mha", kvHeads: 4 },
+    tiedEmbeddings: true,
+  };
   it("matches hand-computed DP, TP and PP volumes", () => {
     const c = cluster("A100", 2); // 16 GPUs, 8 per node
     const plan = resolvePlan(tiny, { dp: 2, tp: 4, pp: 2, microBatch: 2, globalBatch: 8, zero: 1 }, c);
@@ -130,13 +210,20 @@ describe("communication", () => {
     expect(r.pp.bytes.value).toBe(2 * m * 2 * 8 * 2 * 16);
     expect(r.pp.time.value).toBe(r.pp.bytes.value / c.interBandwidth); // stages are dp·tp = 8 ranks apart: another node
     expect(r.ep.bytes.value).toBe(0);
-    const z3 = communication(tiny, resolvePlan(tiny, { dp: 2, tp: 4, pp: 2, microBatch: 2, globalBatch: 8, zero: 3 }, c), c);
+    const z3 = communication(
+      tiny,
+      resolvePlan(tiny, { dp: 2, tp: 4, pp: 2, microBatch: 2, globalBatch: 8, zero: 3 }, c),
+      c,
+    );
     expect(z3.dp.bytes.value / r.dp.bytes.value).toBeCloseTo(1.5, 12);
   });
 
   it("counts inter-node sends per token like an enumeration of every routing (E = 8, G = 4, k = 2)", () => {
     // Every pair of experts equally likely; experts 0-1 on node 0 (the token's own), 2-3 on node 1, ...
-    const E = 8, G = 4, k = 2, perNode = E / G;
+    const E = 8,
+      G = 4,
+      k = 2,
+      perNode = E / G;
     const pairs: [number, number][] = [];
     for (let i = 0; i < E; i++) for (let j = i + 1; j < E; j++) pairs.push([i, j]);
     const nodeOf = (e: number) => Math.floor(e / perNode);
@@ -145,14 +232,17 @@ describe("communication", () => {
     expect(expectedRemoteSends(E, G, k, null).value).toBeCloseTo(copies, 12);
     expect(expectedRemoteSends(E, G, k, null, true).value).toBeCloseTo(distinct, 12);
     // Node-limited to M = 2 nodes chosen uniformly, then 2 experts among their 4.
-    let limited = 0, count = 0;
-    for (let a = 0; a < G; a++) for (let b2 = a + 1; b2 < G; b2++) {
-      const pool = [a, b2].flatMap((n) => [n * perNode, n * perNode + 1]);
-      for (let i = 0; i < pool.length; i++) for (let j = i + 1; j < pool.length; j++) {
-        limited += new Set([pool[i], pool[j]].map(nodeOf).filter((n) => n !== 0)).size;
-        count++;
+    let limited = 0,
+      count = 0;
+    for (let a = 0; a < G; a++)
+      for (let b2 = a + 1; b2 < G; b2++) {
+        const pool = [a, b2].flatMap((n) => [n * perNode, n * perNode + 1]);
+        for (let i = 0; i < pool.length; i++)
+          for (let j = i + 1; j < pool.length; j++) {
+            limited += new Set([pool[i], pool[j]].map(nodeOf).filter((n) => n !== 0)).size;
+            count++;
+          }
       }
-    }
     expect(expectedRemoteSends(E, G, k, 2).value).toBeCloseTo(limited / count, 12);
   });
 
@@ -218,7 +308,17 @@ describe("serving formulas", () => {
 describe("calibrateEfficiency", () => {
   it("finds the kernel efficiency that gives a target MFU", () => {
     const c = cluster("H800", 256);
-    const plan = { dp: 128, pp: 16, ep: 64, zero: 1, recompute: "selective", schedule: "dualpipe", globalBatch: 15360, dispatchBytes: 1, nodeLimit: 4 } as const;
+    const plan = {
+      dp: 128,
+      pp: 16,
+      ep: 64,
+      zero: 1,
+      recompute: "selective",
+      schedule: "dualpipe",
+      globalBatch: 15360,
+      dispatchBytes: 1,
+      nodeLimit: 4,
+    } as const;
     const e = calibrateEfficiency(SHAPES.deepseekV3, c, plan, 0.4).value;
     expect(evaluatePlan(SHAPES.deepseekV3, c, plan, { kernelEfficiency: e }).mfu.value).toBeCloseTo(0.4, 6);
     expect(() => calibrateEfficiency(SHAPES.deepseekV3, c, plan, 0.99)).toThrow(/not reachable/);

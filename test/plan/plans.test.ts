@@ -6,8 +6,18 @@ import { describe, expect, it } from "vitest";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
-  cluster, deepspeedConfig, evaluatePlan, MEGATRON_COMMIT, megatronArgs, megatronLaunchScript, PlanError, PlanErrorReason,
-  resolvePlan, searchPlans, SHAPES, trainingFlopsPerToken,
+  cluster,
+  deepspeedConfig,
+  evaluatePlan,
+  MEGATRON_COMMIT,
+  megatronArgs,
+  megatronLaunchScript,
+  PlanError,
+  PlanErrorReason,
+  resolvePlan,
+  searchPlans,
+  SHAPES,
+  trainingFlopsPerToken,
 } from "../../lib/plan";
 
 const V3 = SHAPES.deepseekV3;
@@ -31,7 +41,9 @@ describe("impossible plans", () => {
     expect(reason(() => resolvePlan(V3, { dp: 2, ep: 4, globalBatch: 2 }))).toBe("ep-group");
     expect(reason(() => resolvePlan(V3, { dp: 4, globalBatch: 4 }, cluster("H800", 1)))).toBe("world-size");
     expect(reason(() => resolvePlan(V3, { dp: 4, microBatch: 2, globalBatch: 12 }))).toBe("batch");
-    expect(reason(() => resolvePlan(GPT3, { pp: 5, schedule: "interleaved", virtualStages: 2, globalBatch: 10 }))).toBe("interleaved");
+    expect(reason(() => resolvePlan(GPT3, { pp: 5, schedule: "interleaved", virtualStages: 2, globalBatch: 10 }))).toBe(
+      "interleaved",
+    );
     expect(reason(() => resolvePlan(V3, { pp: 3, schedule: "dualpipe", globalBatch: 6 }))).toBe("dualpipe");
     expect(reason(() => resolvePlan(V3, { zero: 4 as 0 }))).toBe("value");
     expect(reason(() => resolvePlan(V3, { dp: 0 }))).toBe("value");
@@ -46,13 +58,27 @@ describe("impossible plans", () => {
 
 describe("evaluatePlan", () => {
   const c = cluster("H800", 256);
-  const v3plan = { dp: 128, tp: 1, pp: 16, ep: 64, zero: 1, recompute: "full", schedule: "dualpipe", globalBatch: 15360, dispatchBytes: 1, nodeLimit: 4 } as const;
+  const v3plan = {
+    dp: 128,
+    tp: 1,
+    pp: 16,
+    ep: 64,
+    zero: 1,
+    recompute: "full",
+    schedule: "dualpipe",
+    globalBatch: 15360,
+    dispatchBytes: 1,
+    nodeLimit: 4,
+  } as const;
   it("adds up: step = compute/(1 − bubble) + exposed, MFU and tokens/s from the step", () => {
     const r = evaluatePlan(V3, c, v3plan);
     expect(r.stepTime.value).toBeCloseTo(r.compute.value / (1 - r.bubble.value) + r.exposedComm.value, 9);
     const tokens = 15360 * V3.seqLen;
     expect(r.tokensPerSecond.value).toBeCloseTo(tokens / r.stepTime.value, 3);
-    expect(r.mfu.value).toBeCloseTo((trainingFlopsPerToken(V3).value * tokens) / (r.stepTime.value * 2048 * c.gpu.peakFlops), 9);
+    expect(r.mfu.value).toBeCloseTo(
+      (trainingFlopsPerToken(V3).value * tokens) / (r.stepTime.value * 2048 * c.gpu.peakFlops),
+      9,
+    );
     expect(r.mfu.value).toBeLessThan(1);
     for (const f of [r.memory.total, r.stepTime, r.mfu, r.communication.ep.bytes, r.bubble]) {
       expect(f.formula.length).toBeGreaterThan(5);
@@ -79,14 +105,17 @@ describe("searchPlans", () => {
     expect(best.length).toBe(4);
     expect(tried).toBeGreaterThan(impossible + tooBig);
     for (const r of best) expect(r.memory.fits).toBe(true);
-    for (let i = 1; i < best.length; i++) expect(best[i - 1].tokensPerSecond.value).toBeGreaterThanOrEqual(best[i].tokensPerSecond.value);
+    for (let i = 1; i < best.length; i++)
+      expect(best[i - 1].tokensPerSecond.value).toBeGreaterThanOrEqual(best[i].tokensPerSecond.value);
     expect(tooBig).toBeGreaterThan(0); // 70B without sharding does not fit in 80 GB
   });
 });
 
 describe("Megatron-LM and DeepSpeed", () => {
   const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, "../fixtures/megatron-arguments.json"), "utf8")) as {
-    commit: string; flags: string[]; choices: Record<string, string[]>;
+    commit: string;
+    flags: string[];
+    choices: Record<string, string[]>;
   };
   const known = new Set(fixture.flags);
   const check = (args: string[]) => {
@@ -102,11 +131,29 @@ describe("Megatron-LM and DeepSpeed", () => {
     expect(fixture.flags.length).toBeGreaterThan(500);
   });
   it("emits only real flags, with allowed values, for MoE/MLA and dense/GQA plans", () => {
-    const art = resolvePlan(V3, { dp: 32, tp: 8, pp: 4, ep: 2, sp: true, zero: 1, recompute: "selective", globalBatch: 1024 });
+    const art = resolvePlan(V3, {
+      dp: 32,
+      tp: 8,
+      pp: 4,
+      ep: 2,
+      sp: true,
+      zero: 1,
+      recompute: "selective",
+      globalBatch: 1024,
+    });
     const args = megatronArgs(V3, art);
     check(args);
-    for (const flag of ["--tensor-model-parallel-size", "--pipeline-model-parallel-size", "--expert-model-parallel-size", "--num-experts",
-      "--moe-router-topk", "--sequence-parallel", "--recompute-granularity", "--multi-latent-attention", "--use-distributed-optimizer"]) {
+    for (const flag of [
+      "--tensor-model-parallel-size",
+      "--pipeline-model-parallel-size",
+      "--expert-model-parallel-size",
+      "--num-experts",
+      "--moe-router-topk",
+      "--sequence-parallel",
+      "--recompute-granularity",
+      "--multi-latent-attention",
+      "--use-distributed-optimizer",
+    ]) {
       expect(args).toContain(flag);
     }
     expect(args[args.indexOf("--expert-model-parallel-size") + 1]).toBe("2");
@@ -117,7 +164,16 @@ describe("Megatron-LM and DeepSpeed", () => {
     check(v2);
     expect(v2).toContain("--moe-router-pre-softmax"); // V2: softmax over all experts, no renormalisation
     expect(v2[v2.indexOf("--moe-router-group-topk") + 1]).toBe("3");
-    const llama = resolvePlan(SHAPES.llama2_70b, { dp: 2, tp: 8, pp: 4, zero: 3, recompute: "full", schedule: "interleaved", virtualStages: 2, globalBatch: 16 });
+    const llama = resolvePlan(SHAPES.llama2_70b, {
+      dp: 2,
+      tp: 8,
+      pp: 4,
+      zero: 3,
+      recompute: "full",
+      schedule: "interleaved",
+      virtualStages: 2,
+      globalBatch: 16,
+    });
     const dense = megatronArgs(SHAPES.llama2_70b, llama);
     check(dense);
     expect(dense).toContain("--group-query-attention");
@@ -130,22 +186,34 @@ describe("Megatron-LM and DeepSpeed", () => {
     const script = megatronLaunchScript(V3, plan, c);
     expect(script).toMatch(/torchrun --nnodes 128 --nproc-per-node 8/);
     expect(script).toContain('--moe-layer-freq "([0]*3+[1]*58)"');
-    expect(() => megatronArgs(V3, resolvePlan(V3, { pp: 16, schedule: "dualpipe", globalBatch: 32 }))).toThrow(PlanError);
+    expect(() => megatronArgs(V3, resolvePlan(V3, { pp: 16, schedule: "dualpipe", globalBatch: 32 }))).toThrow(
+      PlanError,
+    );
   });
   it("emits only DeepSpeed config keys that DeepSpeed's source defines (fixture: scripts/deepspeed-keys.py)", () => {
-    const keys = JSON.parse(fs.readFileSync(path.join(__dirname, "../fixtures/deepspeed-config-keys.json"), "utf8")) as Record<string, string[]>;
+    const keys = JSON.parse(
+      fs.readFileSync(path.join(__dirname, "../fixtures/deepspeed-config-keys.json"), "utf8"),
+    ) as Record<string, string[]>;
     for (const zero of [0, 1, 2] as const) {
-      const cfg = deepspeedConfig(resolvePlan(GPT3, { dp: 4, tp: 8, zero, recompute: "full", sp: true, globalBatch: 8 })) as Record<string, Record<string, unknown>>;
+      const cfg = deepspeedConfig(
+        resolvePlan(GPT3, { dp: 4, tp: 8, zero, recompute: "full", sp: true, globalBatch: 8 }),
+      ) as Record<string, Record<string, unknown>>;
       for (const key of Object.keys(cfg)) expect(keys.top, key).toContain(key);
       for (const key of Object.keys(cfg.zero_optimization)) expect(keys.zero_optimization, key).toContain(key);
-      for (const key of Object.keys(cfg.activation_checkpointing)) expect(keys.activation_checkpointing, key).toContain(key);
+      for (const key of Object.keys(cfg.activation_checkpointing))
+        expect(keys.activation_checkpointing, key).toContain(key);
       expect(keys.top).toContain("enabled"); // bf16.enabled
     }
   });
 
   it("gives DeepSpeed batch = micro × accumulation × dp and the ZeRO stage", () => {
     const plan = resolvePlan(GPT3, { dp: 16, tp: 8, pp: 1, zero: 2, microBatch: 2, globalBatch: 256 });
-    const cfg = deepspeedConfig(plan) as { train_batch_size: number; train_micro_batch_size_per_gpu: number; gradient_accumulation_steps: number; zero_optimization: { stage: number } };
+    const cfg = deepspeedConfig(plan) as {
+      train_batch_size: number;
+      train_micro_batch_size_per_gpu: number;
+      gradient_accumulation_steps: number;
+      zero_optimization: { stage: number };
+    };
     expect(cfg.train_batch_size).toBe(cfg.train_micro_batch_size_per_gpu * cfg.gradient_accumulation_steps * plan.dp);
     expect(cfg.zero_optimization.stage).toBe(2);
     expect(reason(() => deepspeedConfig(resolvePlan(GPT3, { dp: 2, pp: 2, zero: 3, globalBatch: 4 })))).toBe("value");

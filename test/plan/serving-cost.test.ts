@@ -25,9 +25,14 @@ import { kvCacheBytesPerToken, lmConfig } from "../../lib/model";
 describe("deployment cost formula", () => {
   it("cost = hardware / (throughput × utilisation) × power, in USD per million tokens (hand-computed)", () => {
     // $36/h = $0.01/s; 1000 tok/s × 0.5 = 500 tok/s → $2e-5/token; × 1.2 → $2.4e-5/token = $24/M.
-    expect(costPerMillionTokens({ hardwarePerHour: 36, tokensPerSecond: 1000, utilisation: 0.5, powerFactor: 1.2 }).value).toBeCloseTo(24, 10);
+    expect(
+      costPerMillionTokens({ hardwarePerHour: 36, tokensPerSecond: 1000, utilisation: 0.5, powerFactor: 1.2 }).value,
+    ).toBeCloseTo(24, 10);
     expect(costPerMillionTokens({ hardwarePerHour: 3.6, tokensPerSecond: 1 }).value).toBeCloseTo(1e6 * 1e-3, 6);
-    expect(impliedHourlyCost(24, { tokensPerSecond: 1000, utilisation: 0.5, powerFactor: 1.2 }).value).toBeCloseTo(36, 10);
+    expect(impliedHourlyCost(24, { tokensPerSecond: 1000, utilisation: 0.5, powerFactor: 1.2 }).value).toBeCloseTo(
+      36,
+      10,
+    );
   });
 
   it("the articles' A100 rows imply these $/hour (0.12 $/M × 3420 tok/s × 3600 s / 10⁶ = $1.477/h for 8 GPUs)", () => {
@@ -39,27 +44,60 @@ describe("deployment cost formula", () => {
     expect(rows[1].gpuPerHour.value).toBeCloseTo((0.18 * 2850 * 0.0036) / 16, 10);
     // Round trip: the implied price gives back the printed $/M.
     for (const { row, instancePerHour } of rows) {
-      expect(costPerMillionTokens({ hardwarePerHour: instancePerHour.value, tokensPerSecond: row.throughput }).value).toBeCloseTo(row.usdPerMillion, 12);
+      expect(
+        costPerMillionTokens({ hardwarePerHour: instancePerHour.value, tokensPerSecond: row.throughput }).value,
+      ).toBeCloseTo(row.usdPerMillion, 12);
     }
     expect(ARTICLE_A100_COSTS.every((r) => r.gpu === GPUS.A100)).toBe(true);
   });
 
   it("rejects bad inputs with errors naming the field", () => {
-    expect(() => costPerMillionTokens({ tokensPerSecond: 10 })).toThrow(/hardwarePerHour must be a finite number > 0, got NaN/);
-    expect(() => costPerMillionTokens({ hardwarePerHour: 1, tokensPerSecond: 0 })).toThrow(/tokensPerSecond must be a finite number > 0/);
-    expect(() => costPerMillionTokens({ hardwarePerHour: 1, tokensPerSecond: 1, utilisation: 1.5 })).toThrow(/utilisation must be in \(0, 1\]/);
-    expect(() => costPerMillionTokens({ hardwarePerHour: 1, tokensPerSecond: 1, powerFactor: 0.5 })).toThrow(/powerFactor must be a finite number ≥ 1/);
+    expect(() => costPerMillionTokens({ tokensPerSecond: 10 })).toThrow(
+      /hardwarePerHour must be a finite number > 0, got NaN/,
+    );
+    expect(() => costPerMillionTokens({ hardwarePerHour: 1, tokensPerSecond: 0 })).toThrow(
+      /tokensPerSecond must be a finite number > 0/,
+    );
+    expect(() => costPerMillionTokens({ hardwarePerHour: 1, tokensPerSecond: 1, utilisation: 1.5 })).toThrow(
+      /utilisation must be in \(0, 1\]/,
+    );
+    expect(() => costPerMillionTokens({ hardwarePerHour: 1, tokensPerSecond: 1, powerFactor: 0.5 })).toThrow(
+      /powerFactor must be a finite number ≥ 1/,
+    );
     expect(() => impliedHourlyCost(-1, { tokensPerSecond: 1 })).toThrow(/usdPerMillion must be a finite number > 0/);
   });
 });
 
 /** One dense MHA layer: V 100, h 8, 2 heads (d_h 4), SwiGLU 16, untied head, RMSNorm, no bias. */
 const TINY: ModelShape = {
-  name: "tiny", source: "test", vocab: 100, hidden: 8, layers: 1, heads: 2, seqLen: 32, ffnHidden: 16, ffnKind: "swiglu",
-  attention: { kind: "mha", kvHeads: 2 }, moe: null, norm: "rmsnorm", bias: false, tiedEmbeddings: false, positionEmbeddings: false, dropout: false,
+  name: "tiny",
+  source: "test",
+  vocab: 100,
+  hidden: 8,
+  layers: 1,
+  heads: 2,
+  seqLen: 32,
+  ffnHidden: 16,
+  ffnKind: "swiglu",
+  attention: { kind: "mha", kvHeads: 2 },
+  moe: null,
+  norm: "rmsnorm",
+  bias: false,
+  tiedEmbeddings: false,
+  positionEmbeddings: false,
+  dropout: false,
 };
 /** A toy accelerator: 1000 FLOP/s, 100 B/s, 10 kB. */
-const TOY: GpuSpec = { name: "toy", memoryBytes: 10_000, peakFlops: 1000, memoryBandwidth: 100, nvlinkBandwidth: 0, networkBandwidth: 0, gpusPerNode: 1, source: "test" };
+const TOY: GpuSpec = {
+  name: "toy",
+  memoryBytes: 10_000,
+  peakFlops: 1000,
+  memoryBandwidth: 100,
+  nvlinkBandwidth: 0,
+  networkBandwidth: 0,
+  gpusPerNode: 1,
+  source: "test",
+};
 
 describe("serving roofline", () => {
   it("dense MHA decode step, counted by hand: memory-bound", () => {
@@ -91,7 +129,11 @@ describe("serving roofline", () => {
     const fast = roofline(TINY, { ...TOY, memoryBandwidth: 1e4 }, { batch: 64, contextTokens: 10 });
     expect(fast.decode.bound).toBe("compute");
     expect(fast.decode.seconds.value).toBeCloseTo(207.872, 9);
-    const two = roofline(TINY, { ...TOY, memoryBandwidth: 1e4 }, { batch: 64, contextTokens: 10, gpus: 2, computeEfficiency: 0.5 });
+    const two = roofline(
+      TINY,
+      { ...TOY, memoryBandwidth: 1e4 },
+      { batch: 64, contextTokens: 10, gpus: 2, computeEfficiency: 0.5 },
+    );
     expect(two.decode.seconds.value).toBeCloseTo(207.872, 9); // 2 GPUs at half efficiency
   });
 
@@ -109,7 +151,10 @@ describe("serving roofline", () => {
     const expert = 3 * v3.hidden * m.expertHidden;
     const moeLayers = v3.layers - m.nDenseLayers;
     expect(weightBytesRead(v3, 1, 8).bytes.value).toBeCloseTo(matmulParams(v3), 0);
-    expect(weightBytesRead(v3, 1e6, 8).bytes.value).toBeCloseTo(matmulParams(v3) + moeLayers * (m.nRouted - m.topK) * expert, -3);
+    expect(weightBytesRead(v3, 1e6, 8).bytes.value).toBeCloseTo(
+      matmulParams(v3) + moeLayers * (m.nRouted - m.topK) * expert,
+      -3,
+    );
     expect(kvBytesPerToken(v3, 2).value).toBe(61 * 576 * 2);
     // 671B at 16 bits does not fit 8×A100 80GB; at 4.125 bits it does, with room for this many 4989-token sequences.
     expect(roofline(v3, GPUS.A100, { gpus: 8, batch: 1, contextTokens: 4989 }).memory.fits).toBe(false);
@@ -119,14 +164,29 @@ describe("serving roofline", () => {
   });
 
   it("the roofline's KV bytes per token equal lab.model.kvCacheBytesPerToken (MLA absorbed latent, MHA, GQA)", () => {
-    const mla = { kvLoraRank: 32, qkRopeHeadDim: 8, qkNopeHeadDim: 16, vHeadDim: 16, qLoraRank: 0, path: "absorbed" as const };
+    const mla = {
+      kvLoraRank: 32,
+      qkRopeHeadDim: 8,
+      qkNopeHeadDim: 16,
+      vHeadDim: 16,
+      qLoraRank: 0,
+      path: "absorbed" as const,
+    };
     const lab = lmConfig({ dim: 64, nHeads: 4, nLayers: 3, attention: "mla", mla });
-    const shape: ModelShape = { ...TINY, hidden: 64, heads: 4, layers: 3, attention: { kind: "mla", qLoraRank: 0, kvLoraRank: 32, qkNopeDim: 16, qkRopeDim: 8, vDim: 16 } };
+    const shape: ModelShape = {
+      ...TINY,
+      hidden: 64,
+      heads: 4,
+      layers: 3,
+      attention: { kind: "mla", qLoraRank: 0, kvLoraRank: 32, qkNopeDim: 16, qkRopeDim: 8, vDim: 16 },
+    };
     expect(kvBytesPerToken(shape, 2).value).toBe(kvCacheBytesPerToken(lab, 2)); // 3·(32 + 8)·2
     expect(kvBytesPerToken(shape, 2).value).toBe(240);
     for (const nKVHeads of [4, 2, 1]) {
       const c = lmConfig({ dim: 64, nHeads: 4, nLayers: 3, nKVHeads });
-      expect(kvBytesPerToken({ ...shape, attention: { kind: "mha", kvHeads: nKVHeads } }, 2).value).toBe(kvCacheBytesPerToken(c, 2));
+      expect(kvBytesPerToken({ ...shape, attention: { kind: "mha", kvHeads: nKVHeads } }, 2).value).toBe(
+        kvCacheBytesPerToken(c, 2),
+      );
     }
   });
 

@@ -10,12 +10,16 @@ const vitest = path.join(path.dirname(require.resolve("vitest/package.json")), "
 
 describe.each(["avx2", "scalar"])("dequant GEMM with MOELAB_ISA=%s", (isa) => {
   it("passes the dequant-matmul suite on that path", () => {
-    const run = spawnSync(process.execPath, [vitest, "run", "--reporter=verbose", "test/quant/dequant-matmul.test.ts"], {
-      cwd: root,
-      env: { ...process.env, MOELAB_ISA: isa, FORCE_COLOR: "0" },
-      encoding: "utf8",
-      timeout: 170_000,
-    });
+    const run = spawnSync(
+      process.execPath,
+      [vitest, "run", "--reporter=verbose", "test/quant/dequant-matmul.test.ts"],
+      {
+        cwd: root,
+        env: { ...process.env, MOELAB_ISA: isa, FORCE_COLOR: "0" },
+        encoding: "utf8",
+        timeout: 170_000,
+      },
+    );
     const output = `${run.stdout}\n${run.stderr}`.replace(/\x1b\[[0-9;]*m/g, "");
     expect(run.status, output.slice(-4000)).toBe(0);
     expect(output).toMatch(/Tests\s+\d+ passed/);

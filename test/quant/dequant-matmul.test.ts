@@ -27,7 +27,10 @@ beforeAll(async () => {
 });
 
 function randomMatrix(rng: Rng, rows: number, cols: number): tf.Tensor2D {
-  return tf.tensor2d(Float32Array.from({ length: rows * cols }, () => rng.normal()), [rows, cols]);
+  return tf.tensor2d(
+    Float32Array.from({ length: rows * cols }, () => rng.normal()),
+    [rows, cols],
+  );
 }
 
 /** max |a − b| / max |b|. */
@@ -46,10 +49,25 @@ const CASES: { label: string; config: Partial<QuantConfig>; n: number; k: number
   { label: "int8 per channel, odd k", config: { format: "int8", granularity: { kind: "channel" } }, n: 37, k: 203 },
   { label: "int8 g64", config: { format: "int8", granularity: { kind: "group", size: 64 } }, n: 33, k: 192 },
   { label: "int8 per tensor", config: { format: "int8", granularity: { kind: "tensor" } }, n: 9, k: 40 },
-  { label: "int4 g128 fp16 scales", config: { format: "int4", granularity: { kind: "group", size: 128 }, scaleFormat: "fp16" }, n: 65, k: 256 },
-  { label: "int4 per channel, k with a tail", config: { format: "int4", granularity: { kind: "channel" } }, n: 17, k: 202 },
+  {
+    label: "int4 g128 fp16 scales",
+    config: { format: "int4", granularity: { kind: "group", size: 128 }, scaleFormat: "fp16" },
+    n: 65,
+    k: 256,
+  },
+  {
+    label: "int4 per channel, k with a tail",
+    config: { format: "int4", granularity: { kind: "channel" } },
+    n: 17,
+    k: 202,
+  },
   { label: "int4 odd group 5", config: { format: "int4", granularity: { kind: "group", size: 5 } }, n: 7, k: 40 },
-  { label: "e4m3 128x128, partial block row", config: { format: "e4m3", granularity: { kind: "block", size: 128 } }, n: 130, k: 256 },
+  {
+    label: "e4m3 128x128, partial block row",
+    config: { format: "e4m3", granularity: { kind: "block", size: 128 } },
+    n: 130,
+    k: 256,
+  },
   { label: "e5m2 1x32", config: { format: "e5m2", granularity: { kind: "group", size: 32 } }, n: 19, k: 96 },
 ];
 
@@ -81,12 +99,19 @@ describe(`dequantMatmul (dequant GEMM: ${dequantMatmulKernel()})`, () => {
       return sign * s * (r === 0 ? 2 ** -(4 + (i % 14)) : r === 1 ? 1 + rng.uniform() : big);
     });
     vals[k + 5] = NaN;
-    const q = quantize(vals, { format, granularity: { kind: "tensor" }, saturate: false }, { shape: [3, k], scales: Float32Array.of(s) });
+    const q = quantize(
+      vals,
+      { format, granularity: { kind: "tensor" }, saturate: false },
+      { shape: [3, k], scales: Float32Array.of(s) },
+    );
     const [expMask, mantMask] = format === "e4m3" ? [0x78, 0x07] : [0x7c, 0x03];
     const codes = Array.from(q.codes as Uint8Array);
     expect(codes.filter((c) => (c & expMask) === 0 && (c & mantMask) !== 0).length).toBeGreaterThan(4); // subnormals
     expect(codes.filter((c) => (c & expMask) === expMask).length).toBeGreaterThan(k / 2); // NaN / Inf codes
-    const x = tf.tensor2d(Float32Array.from({ length: k }, () => rng.normal()), [1, k]);
+    const x = tf.tensor2d(
+      Float32Array.from({ length: k }, () => rng.normal()),
+      [1, k],
+    );
     const fused = dequantMatmul(x, q);
     const oracle = tf.matMul(x, tf.tensor2d(q.dequantize(), [3, k]), false, true).dataSync();
     const f = fused.dataSync();
@@ -99,17 +124,20 @@ describe(`dequantMatmul (dequant GEMM: ${dequantMatmulKernel()})`, () => {
     tf.dispose([x, fused]);
   });
 
-  it.each(CASES)("$label: the kernel's dequantised weights are bit-identical to QuantizedTensor.dequantize()", ({ config, n, k }) => {
-    // x = I_k: out[i, j] = Σ_t δ(i,t)·w[j,t] = w[j,i] exactly (products with 0 and 1 and sums of zeros are exact).
-    const rng = new Rng(13);
-    const w = randomMatrix(rng, n, k);
-    const q = quantize(w, config);
-    const eye = tf.eye(k) as tf.Tensor2D;
-    const out = dequantMatmul(eye, q); // [k, n] = dequant(W)ᵀ
-    const wt = tf.transpose(out);
-    expect(Array.from(wt.dataSync())).toEqual(Array.from(q.dequantize()));
-    tf.dispose([w, eye, out, wt]);
-  });
+  it.each(CASES)(
+    "$label: the kernel's dequantised weights are bit-identical to QuantizedTensor.dequantize()",
+    ({ config, n, k }) => {
+      // x = I_k: out[i, j] = Σ_t δ(i,t)·w[j,t] = w[j,i] exactly (products with 0 and 1 and sums of zeros are exact).
+      const rng = new Rng(13);
+      const w = randomMatrix(rng, n, k);
+      const q = quantize(w, config);
+      const eye = tf.eye(k) as tf.Tensor2D;
+      const out = dequantMatmul(eye, q); // [k, n] = dequant(W)ᵀ
+      const wt = tf.transpose(out);
+      expect(Array.from(wt.dataSync())).toEqual(Array.from(q.dequantize()));
+      tf.dispose([w, eye, out, wt]);
+    },
+  );
 
   it("the composite path (cpu backend, no fused kernel) equals the native kernel to float noise", async () => {
     const rng = new Rng(5);
@@ -159,7 +187,14 @@ const DENSE: Partial<LMConfig> = { vocabSize: 64, dim: 128, nLayers: 2, nHeads: 
 const MODELS: { label: string; config: Partial<LMConfig> }[] = [
   { label: "dense", config: DENSE },
   { label: "MoE", config: { ...DENSE, ffn: "moe", nDenseLayers: 1, moe: { nRouted: 4, topK: 2, expertHidden: 128 } } },
-  { label: "MLA", config: { ...DENSE, attention: "mla", mla: { qLoraRank: 0, kvLoraRank: 64, qkNopeHeadDim: 16, qkRopeHeadDim: 16, vHeadDim: 32 } } },
+  {
+    label: "MLA",
+    config: {
+      ...DENSE,
+      attention: "mla",
+      mla: { qLoraRank: 0, kvLoraRank: 64, qkNopeHeadDim: 16, qkRopeHeadDim: 16, vHeadDim: 32 },
+    },
+  },
 ];
 const SETTINGS: Partial<QuantizeModelConfig>[] = [
   { format: "int8" },
@@ -170,37 +205,46 @@ const SETTINGS: Partial<QuantizeModelConfig>[] = [
 ];
 
 describe("quantizeModel", () => {
-  it.each(MODELS)("$label: logits = the fake-quantized model's (same dequantised weights) to float noise, every format", ({ config }) => {
-    seed(3);
-    const model = new TransformerLM(lmConfig(config));
-    const tokens = tf.tensor2d(Int32Array.from({ length: 2 * 8 }, (_, i) => (i * 7) % 64), [2, 8], "int32");
-    const before = tf.memory().numTensors;
-    for (const setting of SETTINGS) {
-      const qm = quantizeModel(model, setting);
-      expect(qm.layers.length).toBeGreaterThan(0);
-      expect(qm.layers.some((l) => l.name === "head.weight" || l.name.includes("wkv_b") || l.name.includes("gate"))).toBe(false);
-      expect(qm.layers.some((l) => l.name.endsWith("experts.w1"))).toBe(model.config.ffn === "moe");
-      const fused = model.apply(tokens);
-      qm.restore();
-      const names = new Set(qm.layers.map((l) => l.name));
-      const report = quantizeWeights(model, decodeQuantConfig(setting), (name) => names.has(name));
-      expect(report.params.length).toBe(qm.layers.length);
-      const fake = model.apply(tokens);
-      report.restore();
-      if (setting.activationQuant) {
-        // Activations are quantized only in the fused path: quantisation noise (MoE routing may flip), not equal.
-        const e = relErr(fused, fake);
-        expect(e).toBeGreaterThan(1e-5);
-        expect(e).toBeLessThan(0.25);
-      } else {
-        expect(relErr(fused, fake)).toBeLessThan(1e-5);
+  it.each(MODELS)(
+    "$label: logits = the fake-quantized model's (same dequantised weights) to float noise, every format",
+    ({ config }) => {
+      seed(3);
+      const model = new TransformerLM(lmConfig(config));
+      const tokens = tf.tensor2d(
+        Int32Array.from({ length: 2 * 8 }, (_, i) => (i * 7) % 64),
+        [2, 8],
+        "int32",
+      );
+      const before = tf.memory().numTensors;
+      for (const setting of SETTINGS) {
+        const qm = quantizeModel(model, setting);
+        expect(qm.layers.length).toBeGreaterThan(0);
+        expect(
+          qm.layers.some((l) => l.name === "head.weight" || l.name.includes("wkv_b") || l.name.includes("gate")),
+        ).toBe(false);
+        expect(qm.layers.some((l) => l.name.endsWith("experts.w1"))).toBe(model.config.ffn === "moe");
+        const fused = model.apply(tokens);
+        qm.restore();
+        const names = new Set(qm.layers.map((l) => l.name));
+        const report = quantizeWeights(model, decodeQuantConfig(setting), (name) => names.has(name));
+        expect(report.params.length).toBe(qm.layers.length);
+        const fake = model.apply(tokens);
+        report.restore();
+        if (setting.activationQuant) {
+          // Activations are quantized only in the fused path: quantisation noise (MoE routing may flip), not equal.
+          const e = relErr(fused, fake);
+          expect(e).toBeGreaterThan(1e-5);
+          expect(e).toBeLessThan(0.25);
+        } else {
+          expect(relErr(fused, fake)).toBeLessThan(1e-5);
+        }
+        tf.dispose([fused, fake]);
       }
-      tf.dispose([fused, fake]);
-    }
-    expect(tf.memory().numTensors).toBe(before);
-    tokens.dispose();
-    model.dispose();
-  });
+      expect(tf.memory().numTensors).toBe(before);
+      tokens.dispose();
+      model.dispose();
+    },
+  );
 
   it("restore() gives back the float32 logits exactly; bytes and labels are honest", () => {
     seed(4);
@@ -224,7 +268,9 @@ describe("quantizeModel", () => {
     const model = new TransformerLM(lmConfig({ ...DENSE, dim: 96, ffnHidden: 192 }));
     expect(() => quantizeModel(model, { format: "int3" as never })).toThrow(/format must be one of int8, int4, e4m3/);
     expect(() => quantizeModel(model, { groupSize: 0 })).toThrow(/groupSize must be a positive integer/);
-    expect(() => quantizeModel(model, { format: "int4" })).toThrow(/layer "layers\.0\.attn\.wqkv" \[288,96\].*group size 128/);
+    expect(() => quantizeModel(model, { format: "int4" })).toThrow(
+      /layer "layers\.0\.attn\.wqkv" \[288,96\].*group size 128/,
+    );
     model.dispose();
   });
 });

@@ -19,9 +19,11 @@ const rng = new Rng(21);
 const normals = (n: number, std = 1) => Float32Array.from({ length: n }, () => Math.fround(rng.normal() * std));
 const close = (a: ArrayLike<number>, b: ArrayLike<number>, tol: number) => {
   expect(a.length).toBe(b.length);
-  for (let i = 0; i < a.length; i++) if (!(Math.abs(a[i] - b[i]) <= tol * (1 + Math.abs(b[i])))) expect.fail(`[${i}] ${a[i]} vs ${b[i]}`);
+  for (let i = 0; i < a.length; i++)
+    if (!(Math.abs(a[i] - b[i]) <= tol * (1 + Math.abs(b[i])))) expect.fail(`[${i}] ${a[i]} vs ${b[i]}`);
 };
-const deq = (t: tf.Tensor, config: Parameters<typeof quantize>[1]) => tf.tensor(quantize(t, config).dequantize(), t.shape);
+const deq = (t: tf.Tensor, config: Parameters<typeof quantize>[1]) =>
+  tf.tensor(quantize(t, config).dequantize(), t.shape);
 
 describe("fakeQuant and gradQuant", () => {
   it("forward = dequantize(quantize(x)); the gradient is the identity inside the range", () => {
@@ -56,7 +58,14 @@ describe("fakeQuant and gradQuant", () => {
   it("leaves no tensor behind in a tidy training step", () => {
     const v = tf.variable(tf.tensor2d(normals(8 * 128), [8, 128]));
     const opt = tf.train.sgd(0.1);
-    const step = () => opt.minimize(() => tf.sum(tf.square(fakeQuant(v, { format: "int8", granularity: PER_CHANNEL }, { scales: new Float32Array(8).fill(0.01) }))));
+    const step = () =>
+      opt.minimize(() =>
+        tf.sum(
+          tf.square(
+            fakeQuant(v, { format: "int8", granularity: PER_CHANNEL }, { scales: new Float32Array(8).fill(0.01) }),
+          ),
+        ),
+      );
     step();
     const before = tf.memory().numTensors;
     for (let i = 0; i < 3; i++) step();
@@ -76,7 +85,9 @@ describe("FP8 linear layers", () => {
     const wq = deq(w, recipe.weights);
     const dyq = deq(dy, recipe.gradients!);
     close(fp8Matmul(x, w, recipe).dataSync(), tf.matMul(xq, wq, false, true).dataSync(), 1e-6);
-    const [gx, gw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(fp8Matmul(a as tf.Tensor2D, b as tf.Tensor2D, recipe), dy)))([x, w]);
+    const [gx, gw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+      tf.sum(tf.mul(fp8Matmul(a as tf.Tensor2D, b as tf.Tensor2D, recipe), dy)),
+    )([x, w]);
     close(gx.dataSync(), tf.matMul(dyq, wq).dataSync(), 1e-6);
     close(gw.dataSync(), tf.matMul(dyq, xq, true, false).dataSync(), 1e-6);
     tf.dispose([x, w, dy, xq, wq, dyq, gx, gw]);
@@ -118,13 +129,26 @@ describe("weight-only quantization", () => {
     const before = [...model.namedParameters().values()].map((v) => v.dataSync().slice());
     const report = quantizeWeights(model, { format: "int8", granularity: PER_CHANNEL });
     expect(report.params.map((p) => p.name)).toEqual(["fc0.weight", "head.weight"]);
-    expect(report.bitsPerWeight).toBeCloseTo((128 * 256 * 8 + 128 * 32 + 10 * 128 * 8 + 10 * 32) / (128 * 256 + 1280), 12);
+    expect(report.bitsPerWeight).toBeCloseTo(
+      (128 * 256 * 8 + 128 * 32 + 10 * 128 * 8 + 10 * 32) / (128 * 256 + 1280),
+      12,
+    );
     const total = 128 * 256 + 128 + 1280 + 10;
     expect(report.compression).toBeCloseTo((32 * total) / ((128 * 256 + 1280) * report.bitsPerWeight + 32 * 138), 10);
     const w = model.layers[0].weight.dataSync();
-    expect(Array.from(w)).toEqual(Array.from(quantize(new Float32Array(before[0]), { format: "int8", granularity: PER_CHANNEL }, { shape: [128, 256] }).dequantize()));
+    expect(Array.from(w)).toEqual(
+      Array.from(
+        quantize(
+          new Float32Array(before[0]),
+          { format: "int8", granularity: PER_CHANNEL },
+          { shape: [128, 256] },
+        ).dequantize(),
+      ),
+    );
     report.restore();
-    [...model.namedParameters().values()].forEach((v, i) => expect(Array.from(v.dataSync())).toEqual(Array.from(before[i])));
+    [...model.namedParameters().values()].forEach((v, i) =>
+      expect(Array.from(v.dataSync())).toEqual(Array.from(before[i])),
+    );
     model.dispose();
   });
 });
@@ -140,7 +164,9 @@ describe("W8A8", () => {
     const want = Float32Array.from(acc, (a, i) => a * qx.scales[Math.floor(i / 9)] * qw.scales[i % 9]);
     expect(Array.from(y.dataSync())).toEqual(Array.from(want));
     expect(quantError(tf.matMul(x, w, false, true).dataSync(), y.dataSync()).deepgemm).toBeLessThan(1e-4);
-    expect(() => w8a8Matmul(x, quantize(w, { format: "int8" }))).toThrow(/w8a8Matmul\(x, w\): w must be a symmetric int8 per-channel/);
+    expect(() => w8a8Matmul(x, quantize(w, { format: "int8" }))).toThrow(
+      /w8a8Matmul\(x, w\): w must be a symmetric int8 per-channel/,
+    );
     expect(() => w8a8Matmul(tf.zeros([2, 3]) as tf.Tensor2D, qw)).toThrow(/x must have shape \[M, 200\], got \[2,3\]/);
     tf.dispose([x, w, y]);
   });
@@ -171,18 +197,28 @@ describe("emulated FP8 GEMM", () => {
   });
 
   it("the error of a truncating 14-bit accumulator grows with the promotion interval; every 128 is > 10× better than never", () => {
-    const err = (promotionInterval: number, truncate = true) => quantError(exact, fp8GemmEmulated(a, b, m, n, k, { promotionInterval, truncate })).relRms;
+    const err = (promotionInterval: number, truncate = true) =>
+      quantError(exact, fp8GemmEmulated(a, b, m, n, k, { promotionInterval, truncate })).relRms;
     const errors = [32, 128, 512, Infinity].map((i) => err(i));
     expect(errors).toEqual([...errors].sort((x, y) => x - y));
     expect(errors[3]).toBeGreaterThan(10 * errors[1]);
-    const inputsOnly = quantError(exact, fp8GemmEmulated(a, b, m, n, k, { promotionInterval: 1, accumulatorBits: 23 })).relRms;
+    const inputsOnly = quantError(
+      exact,
+      fp8GemmEmulated(a, b, m, n, k, { promotionInterval: 1, accumulatorBits: 23 }),
+    ).relRms;
     expect(err(128, false)).toBeLessThan(inputsOnly * 1.1); // rounding to nearest: the FP8 inputs dominate
   });
 
   it("with fp32 accumulation and no input quantization it is the fp32 product", () => {
-    const out = fp8GemmEmulated(a, b, m, n, k, { promotionInterval: Infinity, accumulatorBits: 23, quantizeInputs: false });
+    const out = fp8GemmEmulated(a, b, m, n, k, {
+      promotionInterval: Infinity,
+      accumulatorBits: 23,
+      quantizeInputs: false,
+    });
     close(out, exact, 1e-5);
-    expect(() => fp8GemmEmulated(a, b, m, n, k, { promotionInterval: 0 })).toThrow(/promotionInterval must be a positive integer or Infinity, got 0/);
+    expect(() => fp8GemmEmulated(a, b, m, n, k, { promotionInterval: 0 })).toThrow(
+      /promotionInterval must be a positive integer or Infinity, got 0/,
+    );
     expect(() => fp8GemmEmulated(a, b, m, n, 7)).toThrow(/a must be a Float32Array of m·k = 28 values/);
   });
 });

@@ -35,7 +35,10 @@ describe(`native quant kernels (int8 GEMM: ${addon.int8GemmKernel()})`, () => {
         addon.fp8Quantize(x, codes, scales, layout.rows, layout.cols, 1, 128, format === "e4m3" ? 0 : 1, saturate);
         for (let i = 0; i < x.length; i++) {
           const want = encodeValue(FP8_SPECS[format], Math.fround(x[i] / scales[Math.floor(i / 128)]), saturate);
-          if (codes[i] !== want) expect.fail(`${format} saturate=${saturate}: x[${i}] = ${x[i]}: native 0x${codes[i].toString(16)}, js 0x${want.toString(16)}`);
+          if (codes[i] !== want)
+            expect.fail(
+              `${format} saturate=${saturate}: x[${i}] = ${x[i]}: native 0x${codes[i].toString(16)}, js 0x${want.toString(16)}`,
+            );
         }
       }
     }
@@ -47,7 +50,11 @@ describe(`native quant kernels (int8 GEMM: ${addon.int8GemmKernel()})`, () => {
     const out = new Float32Array(512);
     addon.fp8Dequantize(codes, scales, out, 2, 256, 1, 256, 1);
     const table = fp8Values("e5m2");
-    out.forEach((v, i) => expect(Object.is(v, table[i % 256] * scales[i >> 8]) || (Number.isNaN(v) && Number.isNaN(table[i % 256]))).toBe(true));
+    out.forEach((v, i) =>
+      expect(Object.is(v, table[i % 256] * scales[i >> 8]) || (Number.isNaN(v) && Number.isNaN(table[i % 256]))).toBe(
+        true,
+      ),
+    );
   });
 
   it("blockAmax equals the JavaScript block maxima (NaN ignored, short last block strip)", () => {
@@ -70,12 +77,22 @@ describe(`native quant kernels (int8 GEMM: ${addon.int8GemmKernel()})`, () => {
     const scales = Float32Array.from({ length: 64 }, () => Math.fround(0.2 + rng.uniform()));
     const q = new Int8Array(y.length);
     addon.int8Quantize(y, q, scales, 64, 128, 1, 128);
-    q.forEach((c, i) => expect(c).toBe(Math.max(-127, Math.min(127, roundHalfEven(Math.fround(y[i] / scales[i >> 7])))) + 0));
+    q.forEach((c, i) =>
+      expect(c).toBe(Math.max(-127, Math.min(127, roundHalfEven(Math.fround(y[i] / scales[i >> 7])))) + 0),
+    );
   });
 
   it("int8Gemm equals exact int32 products for edge shapes and extreme values", () => {
     const rng = new Rng(6);
-    for (const [m, n, k] of [[1, 1, 1], [5, 7, 70], [4, 4, 64], [3, 9, 129], [9, 6, 200], [37, 33, 300], [1, 130, 1024]]) {
+    for (const [m, n, k] of [
+      [1, 1, 1],
+      [5, 7, 70],
+      [4, 4, 64],
+      [3, 9, 129],
+      [9, 6, 200],
+      [37, 33, 300],
+      [1, 130, 1024],
+    ]) {
       const a = Int8Array.from({ length: m * k }, () => rng.int(256) - 128);
       const b = Int8Array.from({ length: n * k }, () => rng.int(256) - 128);
       a[0] = -128;
@@ -93,17 +110,33 @@ describe(`native quant kernels (int8 GEMM: ${addon.int8GemmKernel()})`, () => {
     const [m, n, k] = [3, 21, 300];
     const a = Float32Array.from({ length: m * k }, () => Math.fround(rng.normal()));
     const b = Float32Array.from({ length: n * k }, () => Math.fround(rng.normal()));
-    for (const [interval, bits, truncate] of [[1, 23, true], [7, 13, true], [128, 13, false], [300, 10, true], [1000, 5, false]] as const) {
+    for (const [interval, bits, truncate] of [
+      [1, 23, true],
+      [7, 13, true],
+      [128, 13, false],
+      [300, 10, true],
+      [1000, 5, false],
+    ] as const) {
       const out = new Float32Array(m * n);
       addon.fp8GemmEmulated(a, b, out, m, n, k, interval, bits, truncate);
-      expect(Array.from(out), `interval ${interval}, ${bits} bits, truncate ${truncate}`).toEqual(Array.from(fp8GemmAccumulateJs(a, b, m, n, k, interval, bits, truncate)));
+      expect(Array.from(out), `interval ${interval}, ${bits} bits, truncate ${truncate}`).toEqual(
+        Array.from(fp8GemmAccumulateJs(a, b, m, n, k, interval, bits, truncate)),
+      );
     }
   });
 
   it("rejects bad arguments with errors naming the kernel", () => {
-    expect(() => addon.int8Gemm(new Int8Array(4), new Int8Array(4), new Int32Array(1), 2, 2, 2)).toThrow(/int8Gemm: a must hold m·k/);
-    expect(() => addon.fp8Quantize(new Float32Array(4), new Uint8Array(4), new Float32Array(1), 1, 4, 1, 3, 0, true)).toThrow(/fp8Quantize: groupRows and groupCols/);
-    expect(() => addon.blockAmax(new Float32Array(4), new Uint8Array(1) as never, 1, 4, 1, 4)).toThrow(/blockAmax: argument 1 must be a Float32Array/);
-    expect(() => addon.fp8GemmEmulated(new Float32Array(1), new Float32Array(1), new Float32Array(1), 1, 1, 1, 0, 13, true)).toThrow(/interval must be ≥ 1/);
+    expect(() => addon.int8Gemm(new Int8Array(4), new Int8Array(4), new Int32Array(1), 2, 2, 2)).toThrow(
+      /int8Gemm: a must hold m·k/,
+    );
+    expect(() =>
+      addon.fp8Quantize(new Float32Array(4), new Uint8Array(4), new Float32Array(1), 1, 4, 1, 3, 0, true),
+    ).toThrow(/fp8Quantize: groupRows and groupCols/);
+    expect(() => addon.blockAmax(new Float32Array(4), new Uint8Array(1) as never, 1, 4, 1, 4)).toThrow(
+      /blockAmax: argument 1 must be a Float32Array/,
+    );
+    expect(() =>
+      addon.fp8GemmEmulated(new Float32Array(1), new Float32Array(1), new Float32Array(1), 1, 1, 1, 0, 13, true),
+    ).toThrow(/interval must be ≥ 1/);
   });
 });

@@ -7,9 +7,11 @@ import { quantize } from "../../lib/quant/quantized-tensor";
 import { Rng } from "../../lib/random";
 
 // bitsandbytes functional.py, get_4bit_type("nf4") (computed there in float32: differences ≤ 5e-7)
-const BNB_NF4 = [-1.0, -0.6961928009986877, -0.5250730514526367, -0.39491748809814453, -0.28444138169288635, -0.18477343022823334,
+const BNB_NF4 = [
+  -1.0, -0.6961928009986877, -0.5250730514526367, -0.39491748809814453, -0.28444138169288635, -0.18477343022823334,
   -0.09105003625154495, 0.0, 0.07958029955625534, 0.16093020141124725, 0.24611230194568634, 0.33791524171829224,
-  0.44070982933044434, 0.5626170039176941, 0.7229568362236023, 1.0];
+  0.44070982933044434, 0.5626170039176941, 0.7229568362236023, 1.0,
+];
 const G64 = { kind: "group", size: 64 } as const;
 
 describe("NF4", () => {
@@ -42,7 +44,9 @@ describe("NF4", () => {
   it("stores 4 bits a weight plus the scales: 4.5 (fp32) or 4.25 (fp16) bits at block size 64", () => {
     const x = Float32Array.from({ length: 128 }, (_, i) => Math.sin(i));
     expect(quantize(x, { format: "nf4", granularity: G64 }, { shape: [1, 128] }).bitsPerWeight()).toBe(4.5);
-    expect(quantize(x, { format: "nf4", granularity: G64, scaleFormat: "fp16" }, { shape: [1, 128] }).bitsPerWeight()).toBe(4.25);
+    expect(
+      quantize(x, { format: "nf4", granularity: G64, scaleFormat: "fp16" }, { shape: [1, 128] }).bitsPerWeight(),
+    ).toBe(4.25);
   });
 
   it("quantizes normally distributed weights with less error than INT4 at the same block size", () => {
@@ -56,7 +60,9 @@ describe("NF4", () => {
   });
 
   it("is symmetric only (absmax scaling), and rejects NaN", () => {
-    expect(() => quantize(new Float32Array(64), { format: "nf4", granularity: G64, symmetric: false }, { shape: [1, 64] })).toThrow(/nf4 is symmetric/);
+    expect(() =>
+      quantize(new Float32Array(64), { format: "nf4", granularity: G64, symmetric: false }, { shape: [1, 64] }),
+    ).toThrow(/nf4 is symmetric/);
     expect(() => quantize(Float32Array.from([NaN, 1]), { format: "nf4" })).toThrow(/cannot hold NaN/);
   });
 });

@@ -15,20 +15,32 @@ const normals = (n: number, std = 1) => Float32Array.from({ length: n }, () => M
 
 describe("quantError", () => {
   it("reads tensors (a tensor pair used to report a perfect match) and names other arguments", () => {
-    const x = tf.tensor2d([[1, 2], [3, 4]]);
-    const y = tf.tensor2d([[1, 2], [3, 5]]);
+    const x = tf.tensor2d([
+      [1, 2],
+      [3, 4],
+    ]);
+    const y = tf.tensor2d([
+      [1, 2],
+      [3, 5],
+    ]);
     const fromTensors = quantError(x, y);
     expect(fromTensors).toEqual(quantError([1, 2, 3, 4], [1, 2, 3, 5]));
     expect(fromTensors.relRms).toBeCloseTo(1 / Math.sqrt(30), 12);
-    expect(() => quantError(x, tf.tensor1d([1, 2, 3, 5]))).toThrow("quantError(exact, approx): shapes differ ([2,2] vs [4])");
-    expect(() => quantError({} as never, [1])).toThrow("quantError(exact, approx): exact must be an array of numbers, a typed array or a tf.Tensor, got object");
+    expect(() => quantError(x, tf.tensor1d([1, 2, 3, 5]))).toThrow(
+      "quantError(exact, approx): shapes differ ([2,2] vs [4])",
+    );
+    expect(() => quantError({} as never, [1])).toThrow(
+      "quantError(exact, approx): exact must be an array of numbers, a typed array or a tf.Tensor, got object",
+    );
     tf.dispose([x, y]);
   });
 });
 
 describe("rounding", () => {
   it("roundHalfEven rounds ties to the even integer (Math.round does not)", () => {
-    expect([0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 2.4999, 2.5001, 7].map(roundHalfEven)).toEqual([0, 2, 2, -0, -2, -2, 2, 3, 7]);
+    expect([0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 2.4999, 2.5001, 7].map(roundHalfEven)).toEqual([
+      0, 2, 2, -0, -2, -2, 2, 3, 7,
+    ]);
   });
   it("roundToFloat gives fp16 and bf16 values", () => {
     expect(roundToFloat(1 + 2 ** -11, 10, -14)).toBe(1); // tie → even
@@ -64,7 +76,9 @@ describe("integer quantization", () => {
     expect(Math.min(...codes)).toBeGreaterThanOrEqual(0);
     expect(Math.max(...codes)).toBeLessThanOrEqual(255);
     const d = q.dequantize();
-    x.forEach((v, i) => expect(Math.abs(v - d[i])).toBeLessThanOrEqual(q.scales[Math.floor(i / 100)] * 0.5 * (1 + 1e-5)));
+    x.forEach((v, i) =>
+      expect(Math.abs(v - d[i])).toBeLessThanOrEqual(q.scales[Math.floor(i / 100)] * 0.5 * (1 + 1e-5)),
+    );
     for (let r = 0; r < 30; r++) {
       const row = x.subarray(r * 100, r * 100 + 100);
       const lo = Math.min(0, ...row);
@@ -76,7 +90,11 @@ describe("integer quantization", () => {
 
   it("INT4 g128 packs two codes per byte (low nibble first) and counts 4.125 bits with fp16 scales", () => {
     const x = new Float32Array(256);
-    x[0] = 7; x[1] = -7; x[2] = 3; x[3] = -1; x[128] = 1.4; // group 0: s = 1; group 1: s = 0.2
+    x[0] = 7;
+    x[1] = -7;
+    x[2] = 3;
+    x[3] = -1;
+    x[128] = 1.4; // group 0: s = 1; group 1: s = 0.2
     const q = quantize(x, { format: "int4", granularity: TILE_1X128, scaleFormat: "fp16" });
     expect(q.codes.length).toBe(128);
     expect(q.codes[0]).toBe(0x97); // 7 | (−7 & 0xf) << 4
@@ -90,8 +108,16 @@ describe("integer quantization", () => {
   });
 
   it("bits per weight include every scale: INT8 per channel [64, 256] = 8 + 32/256; FP8 128×128 = 8 + 32/16384", () => {
-    expect(quantize(normals(64 * 256), { format: "int8", granularity: PER_CHANNEL }, { shape: [64, 256] }).bitsPerWeight()).toBe(8.125);
-    expect(quantize(normals(256 * 256), { format: "e4m3", granularity: BLOCK_128X128 }, { shape: [256, 256] }).bitsPerWeight()).toBe(8 + 32 / 16384);
+    expect(
+      quantize(normals(64 * 256), { format: "int8", granularity: PER_CHANNEL }, { shape: [64, 256] }).bitsPerWeight(),
+    ).toBe(8.125);
+    expect(
+      quantize(
+        normals(256 * 256),
+        { format: "e4m3", granularity: BLOCK_128X128 },
+        { shape: [256, 256] },
+      ).bitsPerWeight(),
+    ).toBe(8 + 32 / 16384);
   });
 
   it("an all-zero block gets a positive scale and decodes to zeros (no NaN), for every format", () => {
@@ -102,7 +128,9 @@ describe("integer quantization", () => {
       expect(q.scales[0]).toBeGreaterThan(0);
       expect(Array.from(q.dequantize())).toEqual(Array.from(x));
     }
-    expect(Array.from(quantize(new Float32Array(8), { format: "int8", symmetric: false }).dequantize())).toEqual(new Array(8).fill(0));
+    expect(Array.from(quantize(new Float32Array(8), { format: "int8", symmetric: false }).dequantize())).toEqual(
+      new Array(8).fill(0),
+    );
   });
 });
 
@@ -112,7 +140,12 @@ describe("scaling granularities", () => {
   for (let c = 0; c < 256; c++) x[c * 384 + 5] *= 50; // an outlier input channel
 
   it("per-channel, 1×128 and 128×128 scales are amax/448 over their blocks", () => {
-    for (const [g, gr, gc] of [[PER_CHANNEL, 1, 384], [TILE_1X128, 1, 128], [BLOCK_128X128, 128, 128], [PER_TENSOR, 256, 384]] as const) {
+    for (const [g, gr, gc] of [
+      [PER_CHANNEL, 1, 384],
+      [TILE_1X128, 1, 128],
+      [BLOCK_128X128, 128, 128],
+      [PER_TENSOR, 256, 384],
+    ] as const) {
       const q = quantize(x, { format: "e4m3", granularity: g }, { shape });
       const layout = blockLayout("test", shape, g);
       expect([layout.groupRows, layout.groupCols]).toEqual([gr, gc]);
@@ -121,14 +154,16 @@ describe("scaling granularities", () => {
         const r0 = Math.floor(b / (384 / gc)) * gr;
         const c0 = (b % (384 / gc)) * gc;
         let amax = 0;
-        for (let r = r0; r < r0 + gr; r++) for (let c = c0; c < c0 + gc; c++) amax = Math.max(amax, Math.abs(x[r * 384 + c]));
+        for (let r = r0; r < r0 + gr; r++)
+          for (let c = c0; c < c0 + gc; c++) amax = Math.max(amax, Math.abs(x[r * 384 + c]));
         expect(q.scales[b]).toBe(Math.fround(amax / 448));
       }
     }
   });
 
   it("finer granularity lowers the error when one channel is an outlier", () => {
-    const err = (g: typeof PER_TENSOR) => quantError(x, quantize(x, { format: "int8", granularity: g }, { shape }).dequantize()).deepgemm;
+    const err = (g: typeof PER_TENSOR) =>
+      quantError(x, quantize(x, { format: "int8", granularity: g }, { shape }).dequantize()).deepgemm;
     expect(err(TILE_1X128)).toBeLessThan(err(PER_TENSOR));
   });
 
@@ -144,7 +179,10 @@ describe("scaling granularities", () => {
   });
 
   it("a block's last row strip may be short; tensors of any rank use their last dimension", () => {
-    const q = quantize(tf.tensor(normals(2 * 5 * 128), [2, 5, 128]), { format: "e4m3", granularity: { kind: "block", size: 128 } });
+    const q = quantize(tf.tensor(normals(2 * 5 * 128), [2, 5, 128]), {
+      format: "e4m3",
+      granularity: { kind: "block", size: 128 },
+    });
     expect(q.scales.length).toBe(1);
     expect(q.shape).toEqual([2, 5, 128]);
     const t = quantizeDequantize(tf.tensor(normals(2 * 128), [2, 128]), { format: "e5m2", granularity: TILE_1X128 });
@@ -173,7 +211,12 @@ describe("quantError", () => {
     const x = [1, -2, 3];
     expect(quantError(x, x).deepgemm).toBe(0);
     expect(quantError(x, [0, 0, 0]).deepgemm).toBe(1);
-    expect(quantError(x, x.map((v) => -v)).deepgemm).toBe(2);
+    expect(
+      quantError(
+        x,
+        x.map((v) => -v),
+      ).deepgemm,
+    ).toBe(2);
     expect(quantError(x, [1, -2, 3.5])).toMatchObject({ maxAbs: 0.5 });
     expect(quantError(x, [1, -2, 3.5]).deepgemm).toBeCloseTo(1 - (2 * 15.5) / (14 + 17.25), 14);
   });
@@ -182,14 +225,28 @@ describe("quantError", () => {
 describe("named errors", () => {
   it("unknown format, group size not dividing the dimension, non-finite or zero scales, NaN into integers", () => {
     const x = new Float32Array(200);
-    expect(() => quantize(x, { format: "int3" as never })).toThrow(/quantize\(x, config\): format must be one of "e4m3", "e5m2", "int8", "int4", "nf4", got "int3"/);
-    expect(() => quantize(x, { format: "int4", granularity: TILE_1X128 }, { shape: [2, 100] })).toThrow(/quantize\(x, config\): group size 128 must be a positive integer dividing the last dimension 100 \(shape \[2,100\]\)/);
-    expect(() => quantize(x, { granularity: { kind: "block", size: 0 } })).toThrow(/block size 0 must be a positive integer/);
-    expect(() => quantize(x, {}, { scales: new Float32Array([Infinity]) })).toThrow(/quantize\(x, config\): scales\[0\] is Infinity; every scale must be finite and > 0/);
+    expect(() => quantize(x, { format: "int3" as never })).toThrow(
+      /quantize\(x, config\): format must be one of "e4m3", "e5m2", "int8", "int4", "nf4", got "int3"/,
+    );
+    expect(() => quantize(x, { format: "int4", granularity: TILE_1X128 }, { shape: [2, 100] })).toThrow(
+      /quantize\(x, config\): group size 128 must be a positive integer dividing the last dimension 100 \(shape \[2,100\]\)/,
+    );
+    expect(() => quantize(x, { granularity: { kind: "block", size: 0 } })).toThrow(
+      /block size 0 must be a positive integer/,
+    );
+    expect(() => quantize(x, {}, { scales: new Float32Array([Infinity]) })).toThrow(
+      /quantize\(x, config\): scales\[0\] is Infinity; every scale must be finite and > 0/,
+    );
     expect(() => quantize(x, {}, { scales: new Float32Array([0]) })).toThrow(/scales\[0\] is 0/);
-    expect(() => quantize(x, { granularity: PER_CHANNEL }, { shape: [2, 100], scales: new Float32Array(1) })).toThrow(/scales must be a Float32Array of 2 values/);
-    expect(() => quantize(new Float32Array([1, Infinity]), { format: "int8" })).toThrow(/amax is Infinity; the input must be finite/);
-    expect(() => quantize(new Float32Array([1, NaN]), { format: "int8" })).toThrow(/integer formats cannot hold NaN \(x\[1\] is NaN\)/);
+    expect(() => quantize(x, { granularity: PER_CHANNEL }, { shape: [2, 100], scales: new Float32Array(1) })).toThrow(
+      /scales must be a Float32Array of 2 values/,
+    );
+    expect(() => quantize(new Float32Array([1, Infinity]), { format: "int8" })).toThrow(
+      /amax is Infinity; the input must be finite/,
+    );
+    expect(() => quantize(new Float32Array([1, NaN]), { format: "int8" })).toThrow(
+      /integer formats cannot hold NaN \(x\[1\] is NaN\)/,
+    );
     expect(() => quantize(x, { format: "e4m3", symmetric: false })).toThrow(/FP8 formats are symmetric/);
     expect(() => quantize(x, { granularity: { kind: "rows" } as never })).toThrow(/granularity must be/);
     expect(() => quantize(x, {}, { shape: [3, 3] })).toThrow(/shape \[3,3\] does not hold 200 values/);

@@ -16,7 +16,14 @@ function gymStep(s: number[], action: number): number[] {
 
 describe("CartPole", () => {
   it("uses CartPole-v1's constants and limits", () => {
-    expect(DEFAULT_CARTPOLE).toMatchObject({ gravity: 9.8, massCart: 1, massPole: 0.1, length: 0.5, forceMag: 10, tau: 0.02 });
+    expect(DEFAULT_CARTPOLE).toMatchObject({
+      gravity: 9.8,
+      massCart: 1,
+      massPole: 0.1,
+      length: 0.5,
+      forceMag: 10,
+      tau: 0.02,
+    });
     expect(DEFAULT_CARTPOLE.thetaThreshold).toBeCloseTo((12 * Math.PI) / 180, 12);
     expect(DEFAULT_CARTPOLE).toMatchObject({ xThreshold: 2.4, maxEpisodeSteps: 500, resetBound: 0.05 });
   });
@@ -112,6 +119,8 @@ describe("Bandit", () => {
       sum += out.rewards.reduce((s, r) => s + r, 0);
     }
     expect(sum / 2000).toBeCloseTo(env.means[best], 1);
-    expect(() => env.step([0, 0, 0, 5])).toThrow(/Bandit\.step\(actions\): actions\[3\] is 5; expected an integer in \[0, 5\)/);
+    expect(() => env.step([0, 0, 0, 5])).toThrow(
+      /Bandit\.step\(actions\): actions\[3\] is 5; expected an integer in \[0, 5\)/,
+    );
   });
 });

@@ -33,9 +33,21 @@ describe("rl.gae", () => {
   it("runs environments independently ([T, N]) and reduces to discounted returns at λ = 1", () => {
     const out = gae(
       {
-        rewards: tf.tensor2d([[1, 0], [1, 2], [1, 0]]),
-        values: tf.tensor2d([[0, 0], [0, 0], [0, 0]]),
-        dones: tf.tensor2d([[0, 0], [0, 1], [0, 0]]),
+        rewards: tf.tensor2d([
+          [1, 0],
+          [1, 2],
+          [1, 0],
+        ]),
+        values: tf.tensor2d([
+          [0, 0],
+          [0, 0],
+          [0, 0],
+        ]),
+        dones: tf.tensor2d([
+          [0, 0],
+          [0, 1],
+          [0, 0],
+        ]),
         nextValue: tf.tensor1d([0, 10]),
         nextDone: tf.tensor1d([1, 0]),
       },
@@ -46,11 +58,21 @@ describe("rl.gae", () => {
   });
 
   it("names the input and expected shape on bad input", () => {
-    expect(() => gae({ ...single, values: tf.tensor1d([1, 2, 3]) })).toThrow(/rl\.gae: inputs\.values must have shape \[T=4\], got \[3\] \(T is 3\)/);
-    expect(() => gae({ ...single, nextValue: tf.tensor1d([1]) })).toThrow(/inputs\.nextValue must have shape \[\], got \[1\]/);
-    expect(() => gae({ ...single, rewards: tf.tensor1d([1, NaN, 1, 1]) })).toThrow(/inputs\.rewards\[1\] is NaN; expected finite numbers/);
-    expect(() => gae({ ...single, dones: tf.tensor1d([0, 0.5, 0, 0]) })).toThrow(/inputs\.dones\[1\] is 0\.5; expected 0 or 1/);
-    expect(() => gae({ ...single, rewards: tf.tensor1d([]), values: tf.tensor1d([]), dones: tf.tensor1d([]) })).toThrow(/rewards is empty/);
+    expect(() => gae({ ...single, values: tf.tensor1d([1, 2, 3]) })).toThrow(
+      /rl\.gae: inputs\.values must have shape \[T=4\], got \[3\] \(T is 3\)/,
+    );
+    expect(() => gae({ ...single, nextValue: tf.tensor1d([1]) })).toThrow(
+      /inputs\.nextValue must have shape \[\], got \[1\]/,
+    );
+    expect(() => gae({ ...single, rewards: tf.tensor1d([1, NaN, 1, 1]) })).toThrow(
+      /inputs\.rewards\[1\] is NaN; expected finite numbers/,
+    );
+    expect(() => gae({ ...single, dones: tf.tensor1d([0, 0.5, 0, 0]) })).toThrow(
+      /inputs\.dones\[1\] is 0\.5; expected 0 or 1/,
+    );
+    expect(() => gae({ ...single, rewards: tf.tensor1d([]), values: tf.tensor1d([]), dones: tf.tensor1d([]) })).toThrow(
+      /rewards is empty/,
+    );
     expect(() => gae(single, { gamma: 1.5 })).toThrow(/config\.gamma must be a finite number in \[0, 1\]/);
   });
 

@@ -24,16 +24,24 @@ describe("losses.grpoAdvantages", () => {
   });
 
   it("only centres when scale is false (Dr. GRPO)", () => {
-    expect(data(grpoAdvantages(tf.tensor1d([1, 0, 0, 0]), { groupSize: 4, scale: false }))).toEqual([0.75, -0.25, -0.25, -0.25]);
+    expect(data(grpoAdvantages(tf.tensor1d([1, 0, 0, 0]), { groupSize: 4, scale: false }))).toEqual([
+      0.75, -0.25, -0.25, -0.25,
+    ]);
   });
 
   it("names the problem on bad input", () => {
     expect(() => grpoAdvantages(tf.tensor1d([]), { groupSize: 4 })).toThrow(/losses\.grpoAdvantages: rewards is empty/);
-    expect(() => grpoAdvantages(tf.tensor1d([1, 2, 3]), { groupSize: 2 })).toThrow(/3 entries, not a multiple of config\.groupSize = 2/);
-    expect(() => grpoAdvantages(tf.tensor1d([1, NaN]), { groupSize: 2 })).toThrow(/rewards\[1\] is NaN; expected finite rewards/);
+    expect(() => grpoAdvantages(tf.tensor1d([1, 2, 3]), { groupSize: 2 })).toThrow(
+      /3 entries, not a multiple of config\.groupSize = 2/,
+    );
+    expect(() => grpoAdvantages(tf.tensor1d([1, NaN]), { groupSize: 2 })).toThrow(
+      /rewards\[1\] is NaN; expected finite rewards/,
+    );
     expect(() => grpoAdvantages(tf.tensor1d([1, Infinity]), { groupSize: 2 })).toThrow(/rewards\[1\] is Infinity/);
     expect(() => grpoAdvantages(tf.tensor1d([1]), { groupSize: 1 })).toThrow(/config\.groupSize must be ≥ 2/);
-    expect(() => grpoAdvantages(tf.zeros([2, 2]), { groupSize: 2 })).toThrow(/rewards must have shape \[N\], got \[2, 2\] \(rank 2, expected 1\)/);
+    expect(() => grpoAdvantages(tf.zeros([2, 2]), { groupSize: 2 })).toThrow(
+      /rewards must have shape \[N\], got \[2, 2\] \(rank 2, expected 1\)/,
+    );
   });
 });
 
@@ -45,7 +53,9 @@ describe("losses.k3Kl", () => {
     expect(data(k3Kl(tf.tensor1d(lp), tf.tensor1d(lp)))).toEqual(lp.map(() => 0));
     expect(Math.min(...data(k3Kl(tf.tensor1d(lp), tf.tensor1d(ref))))).toBeGreaterThanOrEqual(0);
     expect(k3Kl(tf.tensor1d([0]), tf.tensor1d([Math.log(2)])).dataSync()[0]).toBeCloseTo(1 - Math.log(2), 6);
-    expect(() => k3Kl(tf.zeros([2, 3]), tf.zeros([3, 2]))).toThrow(/losses\.k3Kl: refLogProb must have logProb's shape \[2,3\]/);
+    expect(() => k3Kl(tf.zeros([2, 3]), tf.zeros([3, 2]))).toThrow(
+      /losses\.k3Kl: refLogProb must have logProb's shape \[2,3\]/,
+    );
   });
 });
 
@@ -105,21 +115,49 @@ describe("losses.grpo", () => {
   });
 
   it("takes per-token advantages [B, L] too", () => {
-    const perToken = grpo({ ...inputs(0), advantages: tf.tensor2d([[1, 1, 1], [-2, -2, -2]]) }, { beta: 0 });
+    const perToken = grpo(
+      {
+        ...inputs(0),
+        advantages: tf.tensor2d([
+          [1, 1, 1],
+          [-2, -2, -2],
+        ]),
+      },
+      { beta: 0 },
+    );
     expect(perToken.loss.dataSync()[0]).toBeCloseTo(grpo(inputs(0), { beta: 0 }).loss.dataSync()[0], 6);
   });
 
   it("names the problem on bad input", () => {
-    expect(() => grpo({ ...inputs(0), mask: tf.ones([2, 2]) })).toThrow(/losses\.grpo: inputs\.mask must have shape \[B=2, L=3\], got \[2, 2\] \(L is 2\)/);
-    expect(() => grpo({ ...inputs(0), advantages: tf.ones([3]) })).toThrow(/inputs\.advantages must have shape \[B=2\]/);
+    expect(() => grpo({ ...inputs(0), mask: tf.ones([2, 2]) })).toThrow(
+      /losses\.grpo: inputs\.mask must have shape \[B=2, L=3\], got \[2, 2\] \(L is 2\)/,
+    );
+    expect(() => grpo({ ...inputs(0), advantages: tf.ones([3]) })).toThrow(
+      /inputs\.advantages must have shape \[B=2\]/,
+    );
     expect(() => grpo(inputs(0), { beta: 0.1 })).toThrow(/refLogProb is null but config\.beta = 0\.1/);
     expect(() => grpo(inputs(0), { aggregation: "mean" as "token" })).toThrow(/config\.aggregation must be/);
     const empty = tf.zeros([0, 3]);
-    expect(() => grpo({ newLogProb: empty, oldLogProb: empty, refLogProb: null, advantages: tf.zeros([0]), mask: empty }, { beta: 0 })).toThrow(/empty/);
+    expect(() =>
+      grpo(
+        { newLogProb: empty, oldLogProb: empty, refLogProb: null, advantages: tf.zeros([0]), mask: empty },
+        { beta: 0 },
+      ),
+    ).toThrow(/empty/);
   });
 
   it("aggregateTokens counts an all-padding completion as one token (no division by zero)", () => {
-    const v = aggregateTokens(tf.tensor2d([[5, 5], [1, 3]]), tf.tensor2d([[0, 0], [1, 1]]), "sequence");
+    const v = aggregateTokens(
+      tf.tensor2d([
+        [5, 5],
+        [1, 3],
+      ]),
+      tf.tensor2d([
+        [0, 0],
+        [1, 1],
+      ]),
+      "sequence",
+    );
     expect(v.dataSync()[0]).toBeCloseTo(1, 6);
   });
 

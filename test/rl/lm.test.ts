@@ -4,12 +4,27 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import { generate, TransformerLM } from "../../lib/model";
-import { ArithmeticTask, greedyAccuracy, sampleCompletions, supervisedLoss, tokenLogProbs, trainLmRl } from "../../lib/rl";
+import {
+  ArithmeticTask,
+  greedyAccuracy,
+  sampleCompletions,
+  supervisedLoss,
+  tokenLogProbs,
+  trainLmRl,
+} from "../../lib/rl";
 import { adam } from "../../lib/train/optimizer";
 import { Rng, seed } from "../../lib/random";
 
 const task = new ArithmeticTask();
-const tinyModel = () => new TransformerLM({ vocabSize: task.tokenizer.vocabSize, dim: 16, nLayers: 1, nHeads: 2, contextLen: 16, ffnHidden: 32 });
+const tinyModel = () =>
+  new TransformerLM({
+    vocabSize: task.tokenizer.vocabSize,
+    dim: 16,
+    nLayers: 1,
+    nHeads: 2,
+    contextLen: 16,
+    ffnHidden: 32,
+  });
 
 describe("ArithmeticTask", () => {
   it("makes fixed-width prompts and rewards only the exact answer followed by the end token", () => {
@@ -17,7 +32,9 @@ describe("ArithmeticTask", () => {
     const prompts = task.prompts(50, new Rng(3));
     for (const p of prompts) {
       expect(p.text).toMatch(/^\d\d[+-]\d\d=$/);
-      expect(Number(p.problem.answer)).toBe(p.problem.op === "+" ? p.problem.a + p.problem.b : p.problem.a - p.problem.b);
+      expect(Number(p.problem.answer)).toBe(
+        p.problem.op === "+" ? p.problem.a + p.problem.b : p.problem.a - p.problem.b,
+      );
       expect(task.tokenizer.decode(p.ids)).toBe(p.text);
     }
     const p = prompts[0];
@@ -70,15 +87,26 @@ describe("tokenLogProbs and sampleCompletions", () => {
     seed(2);
     const model = tinyModel();
     const prompts = task.prompts(6, new Rng(4));
-    const out = sampleCompletions(model, prompts.map((p) => p.ids), 4, task.endId, { temperature: 0 }, new Rng(0));
+    const out = sampleCompletions(
+      model,
+      prompts.map((p) => p.ids),
+      4,
+      task.endId,
+      { temperature: 0 },
+      new Rng(0),
+    );
     prompts.forEach((p, i) => {
       const reference = generate(model, Array.from(p.ids), 4, { temperature: 0, useCache: false });
       const end = reference.indexOf(task.endId);
       const upToEnd = end >= 0 ? reference.slice(0, end + 1) : reference;
       expect(out.completions[i]).toEqual(upToEnd);
-      expect(Array.from(out.mask.subarray(i * 4, i * 4 + 4))).toEqual([0, 1, 2, 3].map((t) => (t < upToEnd.length ? 1 : 0)));
+      expect(Array.from(out.mask.subarray(i * 4, i * 4 + 4))).toEqual(
+        [0, 1, 2, 3].map((t) => (t < upToEnd.length ? 1 : 0)),
+      );
     });
-    expect(() => sampleCompletions(model, [[1, 2], [1]], 2, 0, {}, new Rng(0))).toThrow(/prompts\[1\] has 1 tokens, prompts\[0\] has 2/);
+    expect(() => sampleCompletions(model, [[1, 2], [1]], 2, 0, {}, new Rng(0))).toThrow(
+      /prompts\[1\] has 1 tokens, prompts\[0\] has 2/,
+    );
     model.dispose();
   });
 });
@@ -146,7 +174,9 @@ describe("rl.trainLmRl", () => {
 
   it("names bad settings", async () => {
     const model = tinyModel();
-    await expect(trainLmRl(model, task, { method: "a2c" as "ppo" })).rejects.toThrow(/rl\.trainLmRl: config\.method must be "grpo" or "ppo"/);
+    await expect(trainLmRl(model, task, { method: "a2c" as "ppo" })).rejects.toThrow(
+      /rl\.trainLmRl: config\.method must be "grpo" or "ppo"/,
+    );
     await expect(trainLmRl(model, task, { groupSize: 1 })).rejects.toThrow(/config\.groupSize must be ≥ 2 for GRPO/);
     const wide = new TransformerLM({ vocabSize: 20, dim: 16, nLayers: 1, nHeads: 2, contextLen: 16, ffnHidden: 32 });
     await expect(trainLmRl(wide, task)).rejects.toThrow(/vocabSize 20 differs from the task's 15/);

@@ -87,21 +87,43 @@ describe("losses.ppo", () => {
     expect(value(out.pgLoss)).toBeCloseTo(mean(terms), 5);
     expect(Math.abs(value(out.pgLoss) - mean(PG_TERMS))).toBeGreaterThan(0.1);
     // Its gradient has the wrong sign for a negative log-prob: raising logπ lowers the quotient.
-    const g = tf.grad((lp: tf.Tensor) => ppo(inputs(lp), { normAdv: false, ratio: "quotient" }).pgLoss)(inputs().newLogProb);
+    const g = tf.grad((lp: tf.Tensor) => ppo(inputs(lp), { normAdv: false, ratio: "quotient" }).pgLoss)(
+      inputs().newLogProb,
+    );
     expect(g.dataSync()[0]).toBeGreaterThan(0);
   });
 
   it("uses cleanrl's defaults", () => {
-    expect(DEFAULT_PPO_LOSS).toMatchObject({ clipCoef: 0.2, vfCoef: 0.5, entCoef: 0.01, clipVloss: true, normAdv: true });
+    expect(DEFAULT_PPO_LOSS).toMatchObject({
+      clipCoef: 0.2,
+      vfCoef: 0.5,
+      entCoef: 0.01,
+      clipVloss: true,
+      normAdv: true,
+    });
   });
 
   it("names the argument and shape on bad input", () => {
-    expect(() => ppo({ ...inputs(), oldLogProb: t([1, 2]) })).toThrow(/losses\.ppo: inputs\.oldLogProb must have shape \[B=6\], got \[2\] \(B is 2\)/);
+    expect(() => ppo({ ...inputs(), oldLogProb: t([1, 2]) })).toThrow(
+      /losses\.ppo: inputs\.oldLogProb must have shape \[B=6\], got \[2\] \(B is 2\)/,
+    );
     expect(() => ppo({ ...inputs(), entropy: tf.zeros([6, 1]) })).toThrow(/inputs\.entropy must have shape \[B=6\]/);
-    expect(() => ppo({ ...inputs(), returns: undefined as unknown as tf.Tensor })).toThrow(/inputs\.returns must be a tf\.Tensor/);
-    const one = { newLogProb: t([0]), oldLogProb: t([0]), advantages: t([1]), newValues: t([0]), oldValues: t([0]), returns: t([0]), entropy: t([0]) };
+    expect(() => ppo({ ...inputs(), returns: undefined as unknown as tf.Tensor })).toThrow(
+      /inputs\.returns must be a tf\.Tensor/,
+    );
+    const one = {
+      newLogProb: t([0]),
+      oldLogProb: t([0]),
+      advantages: t([1]),
+      newValues: t([0]),
+      oldValues: t([0]),
+      returns: t([0]),
+      entropy: t([0]),
+    };
     expect(() => ppo(one)).toThrow(/normAdv needs B ≥ 2/);
-    expect(() => ppo(inputs(), { clipCoef: -0.1 })).toThrow(/losses\.ppo: config\.clipCoef must be a finite number in \[0, /);
+    expect(() => ppo(inputs(), { clipCoef: -0.1 })).toThrow(
+      /losses\.ppo: config\.clipCoef must be a finite number in \[0, /,
+    );
     expect(() => ppo(inputs(), { ratio: "log" as "quotient" })).toThrow(/config\.ratio must be/);
   });
 

@@ -7,7 +7,11 @@ import { Rng, seed } from "../../lib/random";
 
 describe("orthogonal", () => {
   it("has orthonormal columns (tall) or rows (wide), times the gain", () => {
-    for (const [rows, cols] of [[6, 3], [3, 6], [4, 4]]) {
+    for (const [rows, cols] of [
+      [6, 3],
+      [3, 6],
+      [4, 4],
+    ]) {
       const w = orthogonal(rows, cols, 2, new Rng(1));
       const gram = rows >= cols ? tf.matMul(w, w, true, false) : tf.matMul(w, w, false, true);
       const k = Math.min(rows, cols);
@@ -69,7 +73,11 @@ describe("rl.trainPpo", () => {
       const result = await trainPpo(new CartPole({ numEnvs: 2 }), { ...small, totalTimesteps: 2 * 16 * 3 });
       const params = result.agent.trainableVariables();
       expect(tf.memory().numTensors).toBe(before + params.length);
-      const out = { episodes: result.episodes, losses: result.iterations.map((i) => [i.pgLoss, i.vLoss]), w: params.map((p) => Array.from(p.dataSync())) };
+      const out = {
+        episodes: result.episodes,
+        losses: result.iterations.map((i) => [i.pgLoss, i.vLoss]),
+        w: params.map((p) => Array.from(p.dataSync())),
+      };
       result.agent.dispose();
       return out;
     };
@@ -80,9 +88,17 @@ describe("rl.trainPpo", () => {
 
   it("names bad settings", async () => {
     const env = new CartPole({ numEnvs: 2 });
-    await expect(trainPpo(env, { numSteps: 5, numMinibatches: 4 })).rejects.toThrow(/rl\.trainPpo: config\.numMinibatches \(4\) must divide numSteps × numEnvs = 10/);
-    await expect(trainPpo(env, { totalTimesteps: 10 })).rejects.toThrow(/config\.totalTimesteps \(10\) is less than one rollout \(256 steps\)/);
-    await expect(trainPpo(env, { loss: { vfCoef: -1 } as never })).rejects.toThrow(/rl\.trainPpo: config\.vfCoef must be a finite number in \[0, /);
-    await expect(trainPpo(env, {}, { agent: new ActorCritic(3, 2) })).rejects.toThrow(/options\.agent expects 3 inputs and 2 actions; the environment has 4 and 2/);
+    await expect(trainPpo(env, { numSteps: 5, numMinibatches: 4 })).rejects.toThrow(
+      /rl\.trainPpo: config\.numMinibatches \(4\) must divide numSteps × numEnvs = 10/,
+    );
+    await expect(trainPpo(env, { totalTimesteps: 10 })).rejects.toThrow(
+      /config\.totalTimesteps \(10\) is less than one rollout \(256 steps\)/,
+    );
+    await expect(trainPpo(env, { loss: { vfCoef: -1 } as never })).rejects.toThrow(
+      /rl\.trainPpo: config\.vfCoef must be a finite number in \[0, /,
+    );
+    await expect(trainPpo(env, {}, { agent: new ActorCritic(3, 2) })).rejects.toThrow(
+      /options\.agent expects 3 inputs and 2 actions; the environment has 4 and 2/,
+    );
   });
 });

@@ -12,7 +12,13 @@ function capture(): DisplayBundle[] {
 afterEach(() => setKernelHost(null));
 
 const rows: ClaimRow[] = [
-  { claim: "INT4 g128 loses < 0.6% <accuracy>", source: "article §4", expected: "< 0.6%", measured: 0.004213, verdict: "reproduced" },
+  {
+    claim: "INT4 g128 loses < 0.6% <accuracy>",
+    source: "article §4",
+    expected: "< 0.6%",
+    measured: 0.004213,
+    verdict: "reproduced",
+  },
   { claim: "KV cache 1/5–1/100 of MHA", measured: "1/28", verdict: "partly", note: "tiny model" },
   { claim: "FP8 training error < 0.25%", measured: 123456789, verdict: "not reproduced" },
 ];
@@ -44,8 +50,12 @@ describe("claims", () => {
   it("names the row and field of invalid input", () => {
     capture();
     expect(() => claims([])).toThrow("claims(rows): expected a non-empty array of claim rows");
-    expect(() => claims([{ ...rows[0], verdict: "yes" as never }])).toThrow(/rows\[0\]\.verdict is "yes"; expected one of "reproduced", "partly", "not reproduced", "not measured"/);
-    expect(() => claims([rows[0], { ...rows[1], measured: Number.NaN }])).toThrow(/rows\[1\]\.measured is NaN; expected a finite number or a string/);
+    expect(() => claims([{ ...rows[0], verdict: "yes" as never }])).toThrow(
+      /rows\[0\]\.verdict is "yes"; expected one of "reproduced", "partly", "not reproduced", "not measured"/,
+    );
+    expect(() => claims([rows[0], { ...rows[1], measured: Number.NaN }])).toThrow(
+      /rows\[1\]\.measured is NaN; expected a finite number or a string/,
+    );
     expect(() => claims([{ ...rows[0], verdit: "x" } as never])).toThrow(/rows\[0\] has unknown field\(s\) verdit/);
     expect(() => claims([{ ...rows[0], claim: " " }])).toThrow(/rows\[0\]\.claim: expected a non-empty string/);
   });
@@ -56,7 +66,10 @@ describe("record and recordEnvironment", () => {
     const shown = capture();
     record({ loss: 1.23456, tokens: 1024, note: "quick" });
     recordEnvironment({ backend: "wasm" });
-    expect(shown.map((b) => b.data[RESULTS_MIME])).toEqual([{ metrics: { loss: 1.23456, tokens: 1024, note: "quick" } }, { environment: { backend: "wasm" } }]);
+    expect(shown.map((b) => b.data[RESULTS_MIME])).toEqual([
+      { metrics: { loss: 1.23456, tokens: 1024, note: "quick" } },
+      { environment: { backend: "wasm" } },
+    ]);
     expect(shown[0].data["text/plain"]).toBe("metrics:\n  loss = 1.235\n  tokens = 1024\n  note = quick");
   });
 

@@ -27,9 +27,14 @@ interface Cli {
 function reproduce(args: string[]): Promise<Cli> {
   const tsNode = join(ROOT, "node_modules", ".bin", "ts-node");
   return new Promise((resolve) => {
-    execFile(tsNode, [join(ROOT, "scripts", "reproduce.ts"), ...args], { cwd: ROOT, timeout: 300_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number(error.code ?? -1) : 0, stdout, stderr });
-    });
+    execFile(
+      tsNode,
+      [join(ROOT, "scripts", "reproduce.ts"), ...args],
+      { cwd: ROOT, timeout: 300_000 },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? Number(error.code ?? -1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -38,7 +43,19 @@ const codeCells = (nb: Notebook) => nb.cells.filter((c): c is CodeCell => c.cell
 
 let run: Cli;
 beforeAll(async () => {
-  run = await reproduce(["--notebooks", FIXTURES, "--results", resultsDir, "--report", reportDir, "--quick", "-p", "seed=7", "--timeout", "120"]);
+  run = await reproduce([
+    "--notebooks",
+    FIXTURES,
+    "--results",
+    resultsDir,
+    "--report",
+    reportDir,
+    "--quick",
+    "-p",
+    "seed=7",
+    "--timeout",
+    "120",
+  ]);
 }, 300_000);
 
 afterAll(() => rmSync(out, { recursive: true, force: true }));
@@ -58,9 +75,16 @@ describe("npm run reproduce on the fixtures (moelab kernel)", () => {
   it("reports the failing cell with its traceback and keeps the cells before it", () => {
     const r = json<NotebookResults>(join(resultsDir, "failing.json"));
     expect(r.status).toBe("failed");
-    expect(r.error).toMatchObject({ cellIndex: 4, executionCount: 4, ename: "RangeError", evalue: "fixture failure <on purpose>" });
+    expect(r.error).toMatchObject({
+      cellIndex: 4,
+      executionCount: 4,
+      ename: "RangeError",
+      evalue: "fixture failure <on purpose>",
+    });
     expect(r.error!.source).toContain("explode();");
-    expect(r.error!.traceback.join("\n")).toMatch(/^RangeError: fixture failure <on purpose>\n  in the cell:\n    at explode \(this cell\)/);
+    expect(r.error!.traceback.join("\n")).toMatch(
+      /^RangeError: fixture failure <on purpose>\n  in the cell:\n    at explode \(this cell\)/,
+    );
     expect(r.cells.map((c) => c.status)).toEqual(["ok", "ok", "ok", "error"]);
 
     const nb = json<Notebook>(join(resultsDir, "failing.ipynb"));
@@ -76,7 +100,13 @@ describe("npm run reproduce on the fixtures (moelab kernel)", () => {
 
   it("keeps the passing notebook's results: parameters, claims, metrics, figure, timings", () => {
     const r = json<NotebookResults>(join(resultsDir, "passing.json"));
-    expect(r).toMatchObject({ status: "ok", params: { quick: true, seed: 7 }, metrics: { points: 3, total: 60 }, figures: 1, error: null });
+    expect(r).toMatchObject({
+      status: "ok",
+      params: { quick: true, seed: 7 },
+      metrics: { points: 3, total: 60 },
+      figures: 1,
+      error: null,
+    });
     expect(r.claims.map((c) => c.verdict)).toEqual(["reproduced", "not reproduced"]);
     expect(r.claims[0].measured).toBe(10);
     expect(r.cells).toHaveLength(5);
@@ -84,7 +114,9 @@ describe("npm run reproduce on the fixtures (moelab kernel)", () => {
     expect(r.environment).toMatchObject({ node: process.version, kernel: "moelab" });
     const nb = json<Notebook>(join(resultsDir, "passing.ipynb"));
     expect(codeCells(nb).map((c) => c.execution_count)).toEqual([1, 2, 3, 4, 5]);
-    expect(codeCells(nb)[2].outputs).toEqual([{ output_type: "stream", name: "stdout", text: "quick=true points=3\n" }]);
+    expect(codeCells(nb)[2].outputs).toEqual([
+      { output_type: "stream", name: "stdout", text: "quick=true points=3\n" },
+    ]);
   });
 
   it("writes one report listing both notebooks, the failure escaped", () => {
@@ -96,7 +128,14 @@ describe("npm run reproduce on the fixtures (moelab kernel)", () => {
   });
 
   it("--only reruns one notebook, and the report keeps the other's earlier results", async () => {
-    const summary = await runNotebooks({ notebooksDir: FIXTURES, only: ["passing"], params: { quick: true }, resultsDir, reportDir, cellTimeout: 120 });
+    const summary = await runNotebooks({
+      notebooksDir: FIXTURES,
+      only: ["passing"],
+      params: { quick: true },
+      resultsDir,
+      reportDir,
+      cellTimeout: 120,
+    });
     expect(summary.results.map((r) => r.name)).toEqual(["passing"]);
     const html = readFileSync(join(reportDir, "index.html"), "utf8");
     expect(html.indexOf('<section id="nb-failing">')).toBeGreaterThan(0);
@@ -106,10 +145,21 @@ describe("npm run reproduce on the fixtures (moelab kernel)", () => {
   }, 180_000);
 
   it("a missing notebook name is a clear error (exit 2) listing the available names", async () => {
-    const missing = await reproduce(["--notebooks", FIXTURES, "--results", resultsDir, "--report", reportDir, "--only", "passing,nope"]);
+    const missing = await reproduce([
+      "--notebooks",
+      FIXTURES,
+      "--results",
+      resultsDir,
+      "--report",
+      reportDir,
+      "--only",
+      "passing,nope",
+    ]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain(`no notebook named "nope" in ${FIXTURES}; available: failing, passing`);
-    await expect(runNotebooks({ notebooksDir: FIXTURES, only: ["nope.ipynb"], resultsDir, reportDir })).rejects.toBeInstanceOf(NotebookNotFoundError);
+    await expect(
+      runNotebooks({ notebooksDir: FIXTURES, only: ["nope.ipynb"], resultsDir, reportDir }),
+    ).rejects.toBeInstanceOf(NotebookNotFoundError);
     expect(existsSync(join(resultsDir, "nope.json"))).toBe(false);
   }, 60_000);
 });

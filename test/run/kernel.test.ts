@@ -11,7 +11,10 @@ const cwd = mkdtempSync(join(tmpdir(), "moelab-kernel-cwd-"));
 let client: KernelClient;
 
 beforeAll(async () => {
-  client = await KernelClient.start(findKernelSpec("python3", { ...process.env, JUPYTER_PATH: "" }), { cwd, config: { interruptGrace: 20 } });
+  client = await KernelClient.start(findKernelSpec("python3", { ...process.env, JUPYTER_PATH: "" }), {
+    cwd,
+    config: { interruptGrace: 20 },
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -48,7 +51,9 @@ describe("KernelClient (python3 ipykernel)", () => {
     const error = await run("import os\nos._exit(3)").catch((e: unknown) => e);
     expect(error).toBeInstanceOf(KernelDiedError);
     expect((error as KernelDiedError).exitCode).toBe(3);
-    expect((error as Error).message).toMatch(/^execute_request: kernel "python3" exited with code 3; its last output:\n/);
+    expect((error as Error).message).toMatch(
+      /^execute_request: kernel "python3" exited with code 3; its last output:\n/,
+    );
     expect(client.alive).toBe(false);
     await client.shutdown();
     expect(existsSync(client.connectionFile)).toBe(false);
@@ -63,9 +68,13 @@ describe("KernelClient start failures", () => {
       const argv = ["/bin/sh", "-c", "echo 'cannot load the library' >&2; exit 7", "{connection_file}"];
       writeFileSync(join(dir, "kernels", "broken", "kernel.json"), JSON.stringify({ argv }));
       const started = Date.now();
-      const error = await KernelClient.start(findKernelSpec("broken", { JUPYTER_PATH: dir }), { cwd }).catch((e: unknown) => e);
+      const error = await KernelClient.start(findKernelSpec("broken", { JUPYTER_PATH: dir }), { cwd }).catch(
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(KernelDiedError);
-      expect((error as Error).message).toBe('kernel_info_request: kernel "broken" exited with code 7; its last output:\ncannot load the library');
+      expect((error as Error).message).toBe(
+        'kernel_info_request: kernel "broken" exited with code 7; its last output:\ncannot load the library',
+      );
       expect(Date.now() - started).toBeLessThan(10_000);
     } finally {
       rmSync(dir, { recursive: true, force: true });

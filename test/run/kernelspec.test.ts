@@ -17,7 +17,11 @@ describe("kernelspecs", () => {
   const first = join(root, "first");
   const second = join(root, "second");
   const home = join(root, "home");
-  spec(first, "lab", { argv: ["node", "{resource_dir}/main.js", "-f", "{connection_file}"], display_name: "Lab", language: "typescript" });
+  spec(first, "lab", {
+    argv: ["node", "{resource_dir}/main.js", "-f", "{connection_file}"],
+    display_name: "Lab",
+    language: "typescript",
+  });
   spec(second, "lab", { argv: ["shadowed"] });
   spec(second, "other", { argv: ["x"], interrupt_mode: "message", env: { A: "1" } });
   spec(join(home, ".local", "share", "jupyter"), "mine", { argv: ["mine"] });
@@ -32,8 +36,17 @@ describe("kernelspecs", () => {
       "/usr/share/jupyter/kernels",
     ]);
     const lab = findKernelSpec("lab", env);
-    expect(lab).toMatchObject({ name: "lab", resourceDir: join(first, "kernels", "lab"), language: "typescript", interrupt_mode: "signal" });
-    expect(findKernelSpec("other", env)).toMatchObject({ interrupt_mode: "message", env: { A: "1" }, display_name: "other" });
+    expect(lab).toMatchObject({
+      name: "lab",
+      resourceDir: join(first, "kernels", "lab"),
+      language: "typescript",
+      interrupt_mode: "signal",
+    });
+    expect(findKernelSpec("other", env)).toMatchObject({
+      interrupt_mode: "message",
+      env: { A: "1" },
+      display_name: "other",
+    });
     expect(findKernelSpec("mine", env).argv).toEqual(["mine"]);
   });
 
@@ -43,7 +56,9 @@ describe("kernelspecs", () => {
   });
 
   it("says where it looked when a kernel is missing, and rejects odd names", () => {
-    expect(() => findKernelSpec("nope", env)).toThrow(new RegExp(`no kernel named "nope"; looked for nope/kernel.json in ${join(first, "kernels")}`));
+    expect(() => findKernelSpec("nope", env)).toThrow(
+      new RegExp(`no kernel named "nope"; looked for nope/kernel.json in ${join(first, "kernels")}`),
+    );
     expect(() => findKernelSpec("../etc", env)).toThrow(/is not a kernel name/);
   });
 });

@@ -53,7 +53,14 @@ describe("injectParameters", () => {
       d: { k: true },
     });
     expect(out.cells[1].source).toBe(
-      ['# Injected parameters', "quick = True", 'name = "a\'b"', "none = None", "xs = [1.5, False]", 'd = {"k": True}'].join("\n"),
+      [
+        "# Injected parameters",
+        "quick = True",
+        'name = "a\'b"',
+        "none = None",
+        "xs = [1.5, False]",
+        'd = {"k": True}',
+      ].join("\n"),
     );
   });
 
@@ -67,7 +74,9 @@ describe("injectParameters", () => {
   it("rejects bad names, non-finite numbers and unknown languages with clear errors", () => {
     const nb = notebook([params]);
     expect(() => injectParameters(nb, { "no-dash": 1 })).toThrow(/"no-dash" is not a valid variable name/);
-    expect(() => injectParameters(nb, { x: [1, Number.NaN] })).toThrow(/parameter "x" is NaN; expected a finite number/);
+    expect(() => injectParameters(nb, { x: [1, Number.NaN] })).toThrow(
+      /parameter "x" is NaN; expected a finite number/,
+    );
     expect(() => injectParameters(nb, { x: 1 }, "julia")).toThrow(/language "julia".*typescript, javascript, python/);
   });
 });

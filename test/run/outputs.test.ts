@@ -13,7 +13,13 @@ describe("OutputCollector", () => {
   it("merges consecutive stream messages of the same name only", () => {
     const c = cell();
     const out = new OutputCollector();
-    for (const m of [stream("stdout", "a"), stream("stdout", "b\n"), stream("stderr", "warn\n"), stream("stdout", "c\n"), msg("status", { execution_state: "busy" })]) {
+    for (const m of [
+      stream("stdout", "a"),
+      stream("stdout", "b\n"),
+      stream("stderr", "warn\n"),
+      stream("stdout", "c\n"),
+      msg("status", { execution_state: "busy" }),
+    ]) {
       out.handle(c, m);
     }
     expect(c.outputs).toEqual([
@@ -28,11 +34,23 @@ describe("OutputCollector", () => {
     const out = new OutputCollector();
     out.handle(c, msg("execute_input", { code: "1 + 1", execution_count: 7 }));
     out.handle(c, msg("execute_result", { execution_count: 7, data: { "text/plain": "2" }, metadata: {} }));
-    out.handle(c, msg("error", { ename: "TypeError", evalue: "x is not a function", traceback: ["TypeError: x is not a function", "    at <cell>"] }));
+    out.handle(
+      c,
+      msg("error", {
+        ename: "TypeError",
+        evalue: "x is not a function",
+        traceback: ["TypeError: x is not a function", "    at <cell>"],
+      }),
+    );
     expect(c.execution_count).toBe(7);
     expect(c.outputs).toEqual([
       { output_type: "execute_result", execution_count: 7, data: { "text/plain": "2" }, metadata: {} },
-      { output_type: "error", ename: "TypeError", evalue: "x is not a function", traceback: ["TypeError: x is not a function", "    at <cell>"] },
+      {
+        output_type: "error",
+        ename: "TypeError",
+        evalue: "x is not a function",
+        traceback: ["TypeError: x is not a function", "    at <cell>"],
+      },
     ]);
   });
 
@@ -43,10 +61,30 @@ describe("OutputCollector", () => {
     out.handle(first, shown("0%", "bar"));
     out.handle(first, shown("other", "other"));
     out.handle(second, shown("0% again", "bar"));
-    out.handle(second, msg("update_display_data", { data: { "text/plain": "100%", "text/html": "<b>100%</b>" }, metadata: { done: true }, transient: { display_id: "bar" } }));
-    out.handle(second, msg("update_display_data", { data: { "text/plain": "ignored" }, metadata: {}, transient: { display_id: "never-shown" } }));
+    out.handle(
+      second,
+      msg("update_display_data", {
+        data: { "text/plain": "100%", "text/html": "<b>100%</b>" },
+        metadata: { done: true },
+        transient: { display_id: "bar" },
+      }),
+    );
+    out.handle(
+      second,
+      msg("update_display_data", {
+        data: { "text/plain": "ignored" },
+        metadata: {},
+        transient: { display_id: "never-shown" },
+      }),
+    );
     expect(first.outputs.map((o) => "data" in o && o.data["text/plain"])).toEqual(["100%", "other"]);
-    expect(second.outputs).toEqual([{ output_type: "display_data", data: { "text/plain": "100%", "text/html": "<b>100%</b>" }, metadata: { done: true } }]);
+    expect(second.outputs).toEqual([
+      {
+        output_type: "display_data",
+        data: { "text/plain": "100%", "text/html": "<b>100%</b>" },
+        metadata: { done: true },
+      },
+    ]);
   });
 
   it("clear_output clears now, or with wait=true just before the next output", () => {

@@ -29,9 +29,22 @@ const ok = execution([
     outputs: [
       { output_type: "stream", name: "stdout", text: "MoE Lab 0.1.0 · backend wasm (also: cpu) · tfjs 4.22.0\n" },
       { output_type: "display_data", data: { [PLOTLY_MIME]: figure, "text/plain": "bars" }, metadata: {} },
-      { output_type: "display_data", data: { [RESULTS_MIME]: { claims: [{ claim: "c1", measured: 1, verdict: "reproduced" }] } }, metadata: {} },
-      { output_type: "display_data", data: { [RESULTS_MIME]: { claims: [{ claim: "c2", measured: "n/a", verdict: "not measured" }] } }, metadata: {} },
-      { output_type: "execute_result", execution_count: 1, data: { [RESULTS_MIME]: { metrics: { loss: 0.5 } } }, metadata: {} },
+      {
+        output_type: "display_data",
+        data: { [RESULTS_MIME]: { claims: [{ claim: "c1", measured: 1, verdict: "reproduced" }] } },
+        metadata: {},
+      },
+      {
+        output_type: "display_data",
+        data: { [RESULTS_MIME]: { claims: [{ claim: "c2", measured: "n/a", verdict: "not measured" }] } },
+        metadata: {},
+      },
+      {
+        output_type: "execute_result",
+        execution_count: 1,
+        data: { [RESULTS_MIME]: { metrics: { loss: 0.5 } } },
+        metadata: {},
+      },
     ],
   },
 ]);
@@ -73,8 +86,13 @@ describe("renderReport", () => {
   });
 
   it("has a summary row per notebook with verdict counts", () => {
-    const summary = html.slice(html.indexOf('<table class="summary">'), html.indexOf("</table>", html.indexOf('<table class="summary">')));
-    expect(summary).toMatch(/href="#nb-ok">ok<\/a><\/td><td><span class="status ok">ok<\/span><\/td><td class="num">1\.50 s<\/td><td class="num">1<\/td><td class="num">1<\/td><td class="num">0<\/td><td class="num">0<\/td><td class="num">1<\/td>/);
+    const summary = html.slice(
+      html.indexOf('<table class="summary">'),
+      html.indexOf("</table>", html.indexOf('<table class="summary">')),
+    );
+    expect(summary).toMatch(
+      /href="#nb-ok">ok<\/a><\/td><td><span class="status ok">ok<\/span><\/td><td class="num">1\.50 s<\/td><td class="num">1<\/td><td class="num">1<\/td><td class="num">0<\/td><td class="num">0<\/td><td class="num">1<\/td>/,
+    );
     expect(summary).toContain('<span class="status failed">failed</span>');
   });
 

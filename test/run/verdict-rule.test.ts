@@ -37,7 +37,9 @@ describe("comparePaired, the shared verdict rule", () => {
   });
 
   it("bad input is a named error", () => {
-    expect(() => comparePaired([1, 2], [1], "lower")).toThrow(/comparePaired\(a, b, claimed\): a and b must be equally long/);
+    expect(() => comparePaired([1, 2], [1], "lower")).toThrow(
+      /comparePaired\(a, b, claimed\): a and b must be equally long/,
+    );
     expect(() => comparePaired([1, NaN], [1, 2], "lower")).toThrow(/finite/);
     expect(() => comparePaired([1, 2], [1, 2], "less" as never)).toThrow(/claimed must be "lower" or "higher"/);
     expect(() => comparePaired([1, 2], [1, 2], "lower", -1)).toThrow(/margin/);

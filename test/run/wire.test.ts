@@ -6,9 +6,13 @@ const KEY = "0123456789abcdef";
 
 describe("message signing", () => {
   it("matches Python's hmac.new(key, sha256) over header, parent, metadata, content", () => {
-    const frames = ['{"msg_id":"m1","msg_type":"execute_request"}', "{}", "{}", '{"code":"1+1"}'].map((s) => Buffer.from(s));
+    const frames = ['{"msg_id":"m1","msg_type":"execute_request"}', "{}", "{}", '{"code":"1+1"}'].map((s) =>
+      Buffer.from(s),
+    );
     // Computed with /usr/bin/python3: hmac.new(b"0123456789abcdef", digestmod=hashlib.sha256), update(frame) x4.
-    expect(new Signer("hmac-sha256", KEY).sign(frames)).toBe("8572747e8649478f05a16615615476a0cb6fd3be35619fe48d509c544cee09a7");
+    expect(new Signer("hmac-sha256", KEY).sign(frames)).toBe(
+      "8572747e8649478f05a16615615476a0cb6fd3be35619fe48d509c544cee09a7",
+    );
   });
 
   it("round-trips a client message and rejects tampering, a wrong key and missing frames", () => {
@@ -29,7 +33,10 @@ describe("message signing", () => {
 
   it("keeps routing identities before the delimiter", () => {
     const signer = new Signer("hmac-sha256", KEY);
-    const msg = { ...new Session("tester").message("status", { execution_state: "idle" }, null), identities: [Buffer.from("kernel.1.status")] };
+    const msg = {
+      ...new Session("tester").message("status", { execution_state: "idle" }, null),
+      identities: [Buffer.from("kernel.1.status")],
+    };
     const back = decode(encode(msg, signer), signer);
     expect(back.identities.map(String)).toEqual(["kernel.1.status"]);
     expect(back.content).toEqual({ execution_state: "idle" });

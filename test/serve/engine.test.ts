@@ -17,7 +17,11 @@ const TINY: Partial<LMConfig> = { vocabSize: 32, dim: 16, nLayers: 2, nHeads: 4,
 const MODELS: Record<string, Partial<LMConfig>> = {
   dense: TINY,
   moe: { ...TINY, ffn: "moe", nDenseLayers: 1, moe: { nRouted: 4, nShared: 1, topK: 2, expertHidden: 8 } },
-  mla: { ...TINY, attention: "mla", mla: { kvLoraRank: 8, qkNopeHeadDim: 4, qkRopeHeadDim: 4, vHeadDim: 4, path: "absorbed" } },
+  mla: {
+    ...TINY,
+    attention: "mla",
+    mla: { kvLoraRank: 8, qkNopeHeadDim: 4, qkRopeHeadDim: 4, vHeadDim: 4, path: "absorbed" },
+  },
   "gqa + sliding window": { ...TINY, nKVHeads: 2, slidingWindow: 4, globalTokens: 1 },
 };
 
@@ -30,7 +34,14 @@ describe("Engine", () => {
     it(`returns each request what it gets alone (${name}; continuous with preemption, and static)`, () => {
       seed(7);
       const model = new TransformerLM(cfg);
-      const trace = poissonTrace({ requests: 10, rate: 0.5, promptLen: [1, 9], outputLen: [2, 10], vocabSize: 32, seed: 1 });
+      const trace = poissonTrace({
+        requests: 10,
+        rate: 0.5,
+        promptLen: [1, 9],
+        outputLen: [2, 10],
+        vocabSize: 32,
+        seed: 1,
+      });
       trace.forEach((r, i) => (r.sampling = i % 2 ? { temperature: 0.8, topK: 10, topP: 0.95 } : { temperature: 0 }));
       trace[3].stop = [alone(model, trace[3])[1]];
       const expected = trace.map((r) => alone(model, r));
@@ -65,7 +76,11 @@ describe("Engine", () => {
       { id: "zero", prompt: [1], maxNewTokens: 0, arrival: 1 },
       { id: "budget", prompt: [1, 2, 3, 4, 5, 6], maxNewTokens: 6, arrival: 1 },
     ];
-    const run = new Engine(model, { maxBatch: 3, kvBudgetTokens: 11 }).run([...good.slice(0, 2), ...bad, ...good.slice(2)]);
+    const run = new Engine(model, { maxBatch: 3, kvBudgetTokens: 11 }).run([
+      ...good.slice(0, 2),
+      ...bad,
+      ...good.slice(2),
+    ]);
     const byId = Object.fromEntries(run.results.map((r) => [r.id, r]));
     expect(byId.empty.error).toMatch(/request empty: .*prompt must hold at least one token/);
     expect(byId.long.error).toMatch(/request long: .*prompt \(3 tokens\) \+ maxNewTokens \(30\) exceeds contextLen 32/);
@@ -73,7 +88,9 @@ describe("Engine", () => {
     expect(byId.topP.error).toMatch(/request topP: sampling: topP must be a number in \(0, 1\]/);
     expect(byId.temp.error).toMatch(/request temp: sampling: temperature must be a finite number ≥ 0/);
     expect(byId.zero.error).toMatch(/request zero: maxNewTokens must be a positive integer/);
-    expect(byId.budget.error).toMatch(/request budget: prompt \(6\) \+ maxNewTokens \(6\) exceeds the KV budget of 11 tokens/);
+    expect(byId.budget.error).toMatch(
+      /request budget: prompt \(6\) \+ maxNewTokens \(6\) exceeds the KV budget of 11 tokens/,
+    );
     bad.forEach((r) => expect(byId[r.id].status).toBe("rejected"));
     good.forEach((r) => {
       expect(byId[r.id].status).toBe("done");
@@ -89,7 +106,14 @@ describe("Engine", () => {
     a.addRows(1);
     forwardRows(model, [{ feed: [1, 2, 3], start: 0 }], a);
     b.addRows(2);
-    forwardRows(model, [{ feed: [4], start: 0 }, { feed: [5, 6, 7, 8, 9], start: 0 }], b);
+    forwardRows(
+      model,
+      [
+        { feed: [4], start: 0 },
+        { feed: [5, 6, 7, 8, 9], start: 0 },
+      ],
+      b,
+    );
     a.merge(b);
     expect([a.rows, a.length, b.rows, b.length]).toEqual([3, 5, 0, 0]);
     expect(Array.from(a.positions())).toEqual([-1, -1, 0, 1, 2, -1, -1, -1, -1, 0, 0, 1, 2, 3, 4]);
@@ -102,7 +126,8 @@ describe("Engine", () => {
     seed(9);
     const model = new TransformerLM({ ...TINY, dim: 8, nHeads: 2, nLayers: 1, ffnHidden: 8 });
     const engine = new Engine(model, { maxBatch: 16 });
-    const trace = (s: number) => poissonTrace({ requests: 500, rate: 4, promptLen: [1, 3], outputLen: [1, 2], vocabSize: 32, seed: s });
+    const trace = (s: number) =>
+      poissonTrace({ requests: 500, rate: 4, promptLen: [1, 3], outputLen: [1, 2], vocabSize: 32, seed: s });
     engine.run(trace(0).slice(0, 20));
     const before = tf.memory();
     const first = engine.run(trace(1));
@@ -110,7 +135,10 @@ describe("Engine", () => {
     expect(tf.memory().numBytes).toBe(before.numBytes);
     const second = engine.run(trace(2));
     expect(tf.memory().numTensors).toBe(before.numTensors);
-    expect(first.results.filter((r) => r.status === "done").length + second.results.filter((r) => r.status === "done").length).toBe(1000);
+    expect(
+      first.results.filter((r) => r.status === "done").length +
+        second.results.filter((r) => r.status === "done").length,
+    ).toBe(1000);
     model.dispose();
   });
 
@@ -119,11 +147,37 @@ describe("Engine", () => {
     expect(percentile([0, 10], 90)).toBe(9);
     expect(percentile([5], 99)).toBe(5);
     const results = [
-      { id: "a", status: "done" as const, error: null, promptTokens: 3, tokens: [1, 2, 3], arrival: 0, tokenTimes: [2, 3, 5], preemptions: 0 },
-      { id: "b", status: "done" as const, error: null, promptTokens: 1, tokens: [4], arrival: 1, tokenTimes: [4], preemptions: 0 },
+      {
+        id: "a",
+        status: "done" as const,
+        error: null,
+        promptTokens: 3,
+        tokens: [1, 2, 3],
+        arrival: 0,
+        tokenTimes: [2, 3, 5],
+        preemptions: 0,
+      },
+      {
+        id: "b",
+        status: "done" as const,
+        error: null,
+        promptTokens: 1,
+        tokens: [4],
+        arrival: 1,
+        tokenTimes: [4],
+        preemptions: 0,
+      },
     ];
     expect(requestLatency(results[0])).toEqual({ ttft: 2, tpot: 1.5, itl: [1, 2], e2e: 5 });
-    const s = summarizeRun({ policy: "continuous", results, steps: 4, preemptions: 0, peakKvTokens: 0, peakKvElements: 0, end: 5 });
+    const s = summarizeRun({
+      policy: "continuous",
+      results,
+      steps: 4,
+      preemptions: 0,
+      peakKvTokens: 0,
+      peakKvElements: 0,
+      end: 5,
+    });
     expect(s.duration).toBe(5);
     expect(s.outputTokensPerS).toBe(4 / 5);
     expect(s.totalTokensPerS).toBe(8 / 5);

@@ -17,8 +17,16 @@ const VARIANTS: Record<string, Partial<LMConfig>> = {
   moe: { ...TINY, ffn: "moe", nDenseLayers: 1, moe: { nRouted: 4, nShared: 1, topK: 2, expertHidden: 8 } },
   gqa: { ...TINY, nKVHeads: 2 },
   mqa: { ...TINY, nKVHeads: 1 },
-  "mla naive": { ...TINY, attention: "mla", mla: { kvLoraRank: 8, qkNopeHeadDim: 4, qkRopeHeadDim: 4, vHeadDim: 4, path: "naive" } },
-  "mla absorbed": { ...TINY, attention: "mla", mla: { kvLoraRank: 8, qkNopeHeadDim: 4, qkRopeHeadDim: 4, vHeadDim: 4, path: "absorbed", qLoraRank: 6 } },
+  "mla naive": {
+    ...TINY,
+    attention: "mla",
+    mla: { kvLoraRank: 8, qkNopeHeadDim: 4, qkRopeHeadDim: 4, vHeadDim: 4, path: "naive" },
+  },
+  "mla absorbed": {
+    ...TINY,
+    attention: "mla",
+    mla: { kvLoraRank: 8, qkNopeHeadDim: 4, qkRopeHeadDim: 4, vHeadDim: 4, path: "absorbed", qLoraRank: 6 },
+  },
   sparse: { ...TINY, slidingWindow: 3, globalTokens: 1 },
   learned: { ...TINY, positions: "learned" },
 };
@@ -32,9 +40,21 @@ describe("generateBatch", () => {
       const greedy = generateBatch(model, PROMPTS, 8, { temperature: 0 });
       expect(greedy).toEqual(PROMPTS.map((p) => generate(model, p, 8, { temperature: 0 })));
       const sampling = { temperature: 1.3, topK: 12, topP: 0.9 };
-      const batched = generateBatch(model, PROMPTS, 8, sampling, PROMPTS.map((_, i) => new Rng(100 + i)));
+      const batched = generateBatch(
+        model,
+        PROMPTS,
+        8,
+        sampling,
+        PROMPTS.map((_, i) => new Rng(100 + i)),
+      );
       expect(batched).toEqual(PROMPTS.map((p, i) => generate(model, p, 8, sampling, new Rng(100 + i))));
-      const noCache = generateBatch(model, PROMPTS, 8, { ...sampling, useCache: false }, PROMPTS.map((_, i) => new Rng(100 + i)));
+      const noCache = generateBatch(
+        model,
+        PROMPTS,
+        8,
+        { ...sampling, useCache: false },
+        PROMPTS.map((_, i) => new Rng(100 + i)),
+      );
       expect(noCache).toEqual(batched);
       model.dispose();
     });
@@ -72,14 +92,31 @@ describe("generateBatch", () => {
     const cache = model.newCache();
     cache.addRows(2);
     const base = tf.memory().numTensors;
-    forwardRows(model, [{ feed: [1, 2, 3], start: 0 }, { feed: [4], start: 0 }], cache);
+    forwardRows(
+      model,
+      [
+        { feed: [1, 2, 3], start: 0 },
+        { feed: [4], start: 0 },
+      ],
+      cache,
+    );
     const afterPrefill = tf.memory().numTensors;
     for (let step = 0; step < 6; step++) {
-      forwardRows(model, [{ feed: [5], start: 3 + step }, { feed: [6], start: 1 + step }], cache);
+      forwardRows(
+        model,
+        [
+          { feed: [5], start: 3 + step },
+          { feed: [6], start: 1 + step },
+        ],
+        cache,
+      );
       expect(tf.memory().numTensors).toBe(afterPrefill);
     }
     expect(afterPrefill - base).toBe(2 * 2); // k and v of 2 layers
-    const aux = tf.tidy(() => model.forward(tf.tensor2d([[7], [8]], [2, 1], "int32"), cache, Int32Array.from([9, 7])).auxLoss.dataSync()[0]);
+    const aux = tf.tidy(
+      () =>
+        model.forward(tf.tensor2d([[7], [8]], [2, 1], "int32"), cache, Int32Array.from([9, 7])).auxLoss.dataSync()[0],
+    );
     expect(aux).toBe(0);
     cache.dispose();
     expect(tf.memory().numTensors).toBe(base);
@@ -91,9 +128,13 @@ describe("generateBatch", () => {
     const model = new TransformerLM(TINY);
     expect(() => generateBatch(model, [[1], []], 2)).toThrow(/prompts\[1\] must hold at least one token/);
     expect(() => generateBatch(model, [[1, 99]], 2)).toThrow(/prompts\[0\]\[1\] = 99 is not a token id in \[0, 32\)/);
-    expect(() => generateBatch(model, [[1]], 24)).toThrow(/prompts\[0\] \(1 tokens\) \+ maxNewTokens \(24\) exceeds contextLen 24/);
+    expect(() => generateBatch(model, [[1]], 24)).toThrow(
+      /prompts\[0\] \(1 tokens\) \+ maxNewTokens \(24\) exceeds contextLen 24/,
+    );
     expect(() => generateBatch(model, [[1]], 2, { topP: 0 })).toThrow(/topP must be a number in \(0, 1\]/);
-    expect(() => generateBatch(model, [[1]], 2, { temperature: -1 })).toThrow(/temperature must be a finite number ≥ 0/);
+    expect(() => generateBatch(model, [[1]], 2, { temperature: -1 })).toThrow(
+      /temperature must be a finite number ≥ 0/,
+    );
     expect(() => generateBatch(model, [], 2)).toThrow(/prompts must hold at least one prompt/);
     model.dispose();
   });

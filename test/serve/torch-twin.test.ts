@@ -17,15 +17,24 @@ beforeAll(async () => {
 
 describe.skipIf(!existsSync(PYTHON))("torch twin decode", () => {
   const TINY: Partial<LMConfig> = { vocabSize: 40, dim: 16, nLayers: 2, nHeads: 4, contextLen: 24, ffnHidden: 24 };
-  for (const [name, cfg] of Object.entries({ rope: TINY, "learned, untied": { ...TINY, positions: "learned", tiedHead: false } as Partial<LMConfig> })) {
+  for (const [name, cfg] of Object.entries({
+    rope: TINY,
+    "learned, untied": { ...TINY, positions: "learned", tiedHead: false } as Partial<LMConfig>,
+  })) {
     it(`matches the lab's logits and greedy tokens (${name})`, () => {
       seed(12);
       const model = new TransformerLM(cfg);
-      const prompts = [[1, 5, 9, 2, 7], [33, 4, 4, 0, 12]];
+      const prompts = [
+        [1, 5, 9, 2, 7],
+        [33, 4, 4, 0, 12],
+      ];
       const steps = 6;
       const bench = { batches: [1, 2], inputLen: 3, outputLen: 3, warmup: 0, repeats: 1 };
       const reply = torchTwinDecode(model, { check: { prompts, steps }, bench, threads: 1 });
-      expect(reply.bench!.map((r) => [r.batch, r.decode_tokens_per_s.length, r.decode_tokens_per_s[0] > 0])).toEqual([[1, 1, true], [2, 1, true]]);
+      expect(reply.bench!.map((r) => [r.batch, r.decode_tokens_per_s.length, r.decode_tokens_per_s[0] > 0])).toEqual([
+        [1, 1, true],
+        [2, 1, true],
+      ]);
       const tokens = generateBatch(model, prompts, steps, { temperature: 0 });
       expect(reply.check!.tokens).toEqual(tokens);
       prompts.forEach((p, b) => {
@@ -45,7 +54,9 @@ describe.skipIf(!existsSync(PYTHON))("torch twin decode", () => {
   it("refuses models it does not twin", () => {
     seed(13);
     const model = new TransformerLM({ ...TINY, nKVHeads: 2 });
-    expect(() => torchTwinDecode(model, { check: { prompts: [[1]], steps: 1 }, bench: null, threads: 1 })).toThrow(/unsupported model settings: attention \(MHA only\)/);
+    expect(() => torchTwinDecode(model, { check: { prompts: [[1]], steps: 1 }, bench: null, threads: 1 })).toThrow(
+      /unsupported model settings: attention \(MHA only\)/,
+    );
     model.dispose();
   });
 });

@@ -12,16 +12,34 @@ type Cfg = { topK: number; scoreFunc: "softmax" | "sigmoid"; nGroups: number; to
 function studentGate(opts: { mask?: number; axis?: number; biasedWeights?: boolean } = {}) {
   return (logits: tf.Tensor2D, bias: tf.Tensor1D | null, cfg: Cfg) => {
     const [T, E] = logits.shape;
-    const s = cfg.scoreFunc === "softmax" ? (opts.axis === 0 ? tf.softmax(logits.transpose()).transpose() : tf.softmax(logits)) : tf.sigmoid(logits);
+    const s =
+      cfg.scoreFunc === "softmax"
+        ? opts.axis === 0
+          ? tf.softmax(logits.transpose()).transpose()
+          : tf.softmax(logits)
+        : tf.sigmoid(logits);
     let sel = bias ? s.add(bias) : s;
     if (cfg.nGroups > 1) {
       const rows = sel.arraySync() as number[][];
       const S = E / cfg.nGroups;
       const masked = rows.map((row) => {
         const groups = Array.from({ length: cfg.nGroups }, (_, g) => row.slice(g * S, (g + 1) * S));
-        const score = groups.map((g) => (bias ? [...g].sort((a, b) => b - a).slice(0, 2).reduce((a, b) => a + b, 0) : Math.max(...g)));
-        const keep = new Set(score.map((v, g) => [v, g]).sort((a, b) => b[0] - a[0]).slice(0, cfg.topkGroups).map((p) => p[1]));
-        return row.map((v, e) => (keep.has(Math.floor(e / S)) ? v : opts.mask ?? -Infinity));
+        const score = groups.map((g) =>
+          bias
+            ? [...g]
+                .sort((a, b) => b - a)
+                .slice(0, 2)
+                .reduce((a, b) => a + b, 0)
+            : Math.max(...g),
+        );
+        const keep = new Set(
+          score
+            .map((v, g) => [v, g])
+            .sort((a, b) => b[0] - a[0])
+            .slice(0, cfg.topkGroups)
+            .map((p) => p[1]),
+        );
+        return row.map((v, e) => (keep.has(Math.floor(e / S)) ? v : (opts.mask ?? -Infinity)));
       });
       sel = tf.tensor2d(masked, [T, E]);
     }
@@ -53,10 +71,13 @@ function studentSurrogate(opts: { quotient?: boolean; min?: boolean; noClip?: bo
   };
 }
 
-function studentInt8(round: (v: number) => number = (v) => {
-  const r = Math.round(v);
-  return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}, qmax = 127) {
+function studentInt8(
+  round: (v: number) => number = (v) => {
+    const r = Math.round(v);
+    return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
+  },
+  qmax = 127,
+) {
   return (x: Float32Array) => {
     let amax = 0;
     for (const v of x) amax = Math.max(amax, Math.abs(v));
@@ -102,8 +123,15 @@ function studentStep(opts: { noOffset?: boolean; prepend?: boolean; shift?: numb
     const N = K.shape[1];
     const L = opts.noOffset ? 0 : N - T;
     const shift = opts.shift ?? 0;
-    const mask = tf.tensor2d(Array.from({ length: T }, (_, t) => Array.from({ length: N }, (_, j) => (j <= L + t + shift ? 0 : -1e9))));
-    const att = tf.softmax(tf.matMul(q, K, false, true).div(opts.noScale ? 1 : Math.sqrt(dh)).add(mask));
+    const mask = tf.tensor2d(
+      Array.from({ length: T }, (_, t) => Array.from({ length: N }, (_, j) => (j <= L + t + shift ? 0 : -1e9))),
+    );
+    const att = tf.softmax(
+      tf
+        .matMul(q, K, false, true)
+        .div(opts.noScale ? 1 : Math.sqrt(dh))
+        .add(mask),
+    );
     return { out: tf.matMul(att, V) as tf.Tensor3D, k: K as tf.Tensor3D, v: V as tf.Tensor3D };
   };
 }
@@ -114,7 +142,8 @@ afterEach(() => void (displays.length = 0));
 
 describe("teach.check", () => {
   it("passes the library's own implementations (visible and hidden cases)", () => {
-    const libGate = (l: tf.Tensor2D, b: tf.Tensor1D | null, c: Cfg) => lab.moe.gate(l, tf.eye(l.shape[1]) as tf.Tensor2D, b, c);
+    const libGate = (l: tf.Tensor2D, b: tf.Tensor1D | null, c: Cfg) =>
+      lab.moe.gate(l, tf.eye(l.shape[1]) as tf.Tensor2D, b, c);
     const libSwitch = (p: tf.Tensor2D, i: tf.Tensor2D) => lab.moe.switchLoss(p, i).loss;
     const libE4M3 = (x: Float32Array) => lab.quant.fp8Encode(x, "e4m3");
     const libInt8 = (x: Float32Array) => {
@@ -123,9 +152,18 @@ describe("teach.check", () => {
     };
     const libPpo = (n: tf.Tensor1D, o: tf.Tensor1D, a: tf.Tensor1D, clipCoef: number) => {
       const z = tf.zerosLike(n);
-      return lab.losses.ppo({ newLogProb: n, oldLogProb: o, advantages: a, newValues: z, oldValues: z, returns: z, entropy: z }, { clipCoef, normAdv: false }).pgLoss;
+      return lab.losses.ppo(
+        { newLogProb: n, oldLogProb: o, advantages: a, newValues: z, oldValues: z, returns: z, entropy: z },
+        { clipCoef, normAdv: false },
+      ).pgLoss;
     };
-    const fns = [["moe.topkGate", libGate], ["moe.switchLoss", libSwitch], ["ppo.clippedSurrogate", libPpo], ["quant.int8Symmetric", libInt8], ["quant.e4m3Encode", libE4M3]] as const;
+    const fns = [
+      ["moe.topkGate", libGate],
+      ["moe.switchLoss", libSwitch],
+      ["ppo.clippedSurrogate", libPpo],
+      ["quant.int8Symmetric", libInt8],
+      ["quant.e4m3Encode", libE4M3],
+    ] as const;
     for (const [id, fn] of fns) {
       const r = runCheck(id, fn, "all");
       expect(r.passed, `${id}: ${r.hint}`).toBe(r.total);
@@ -149,30 +187,102 @@ describe("teach.check", () => {
     }
     expect(tf.memory().numTensors).toBe(before);
     expect(displays).toHaveLength(6);
-    expect(displays[0].data[TEACH_MIME]).toMatchObject({ check: { exercise: "moe.topkGate", suite: "all", hint: null } });
+    expect(displays[0].data[TEACH_MIME]).toMatchObject({
+      check: { exercise: "moe.topkGate", suite: "all", hint: null },
+    });
     expect(displays[0].data["text/html"]).toContain("moe.topkGate");
   });
 
   it.each([
-    ["moe.topkGate", studentGate({ mask: 0 }), "sigmoid + negative bias, 4 groups keep 2", /masked with -Infinity, not 0/],
-    ["moe.topkGate", studentGate({ axis: 0 }), "softmax, 3 tokens × 4 experts, top-2", /softmax runs over the wrong axis/],
-    ["moe.topkGate", studentGate({ biasedWeights: true }), "sigmoid + negative bias, 4 groups keep 2", /weights come from the unbiased scores/],
-    ["moe.switchLoss", studentSwitch({ perToken: true }), "softmax router, 6 tokens × 4 experts, top-2", /divide the counts by T·k/],
-    ["moe.switchLoss", studentSwitch({ noE: true }), "uniform routing: 4 tokens, 4 experts, top-1 (loss 1)", /number of experts E/],
-    ["ppo.clippedSurrogate", studentSurrogate({ quotient: true }), "ratio inside [1−ε, 1+ε], mixed advantages", /exp\(newLogProb − oldLogProb\)/],
-    ["ppo.clippedSurrogate", studentSurrogate({ min: true }), "ratio above 1+ε, positive advantage (clipped)", /pessimistic bound/],
-    ["quant.int8Symmetric", studentInt8(Math.round), "amax 127 (scale 1), ties ±0.5, ±1.5, ±2.5, 3.5", /Math.round rounds ties up/],
-    ["ppo.clippedSurrogate", studentSurrogate({ noClip: true }), "ratio above 1+ε, positive advantage (clipped)", /clip the ratio to \[1 − clipCoef, 1 \+ clipCoef\]/],
-    ["quant.int8Symmetric", studentInt8(undefined, 128), "amax 127 (scale 1), ties ±0.5, ±1.5, ±2.5, 3.5", /scale = amax \/ 127/],
-    ["quant.e4m3Encode", studentE4M3({ overflowNaN: true }), "overflow saturates: 470, −1000, Infinity; NaN", /saturates/],
-    ["attention.kvCacheStep", studentStep({ shift: -1 }), "empty cache, prefill 3 tokens, 2 heads", /must also see its own key/],
+    [
+      "moe.topkGate",
+      studentGate({ mask: 0 }),
+      "sigmoid + negative bias, 4 groups keep 2",
+      /masked with -Infinity, not 0/,
+    ],
+    [
+      "moe.topkGate",
+      studentGate({ axis: 0 }),
+      "softmax, 3 tokens × 4 experts, top-2",
+      /softmax runs over the wrong axis/,
+    ],
+    [
+      "moe.topkGate",
+      studentGate({ biasedWeights: true }),
+      "sigmoid + negative bias, 4 groups keep 2",
+      /weights come from the unbiased scores/,
+    ],
+    [
+      "moe.switchLoss",
+      studentSwitch({ perToken: true }),
+      "softmax router, 6 tokens × 4 experts, top-2",
+      /divide the counts by T·k/,
+    ],
+    [
+      "moe.switchLoss",
+      studentSwitch({ noE: true }),
+      "uniform routing: 4 tokens, 4 experts, top-1 (loss 1)",
+      /number of experts E/,
+    ],
+    [
+      "ppo.clippedSurrogate",
+      studentSurrogate({ quotient: true }),
+      "ratio inside [1−ε, 1+ε], mixed advantages",
+      /exp\(newLogProb − oldLogProb\)/,
+    ],
+    [
+      "ppo.clippedSurrogate",
+      studentSurrogate({ min: true }),
+      "ratio above 1+ε, positive advantage (clipped)",
+      /pessimistic bound/,
+    ],
+    [
+      "quant.int8Symmetric",
+      studentInt8(Math.round),
+      "amax 127 (scale 1), ties ±0.5, ±1.5, ±2.5, 3.5",
+      /Math.round rounds ties up/,
+    ],
+    [
+      "ppo.clippedSurrogate",
+      studentSurrogate({ noClip: true }),
+      "ratio above 1+ε, positive advantage (clipped)",
+      /clip the ratio to \[1 − clipCoef, 1 \+ clipCoef\]/,
+    ],
+    [
+      "quant.int8Symmetric",
+      studentInt8(undefined, 128),
+      "amax 127 (scale 1), ties ±0.5, ±1.5, ±2.5, 3.5",
+      /scale = amax \/ 127/,
+    ],
+    [
+      "quant.e4m3Encode",
+      studentE4M3({ overflowNaN: true }),
+      "overflow saturates: 470, −1000, Infinity; NaN",
+      /saturates/,
+    ],
+    [
+      "attention.kvCacheStep",
+      studentStep({ shift: -1 }),
+      "empty cache, prefill 3 tokens, 2 heads",
+      /must also see its own key/,
+    ],
     ["attention.kvCacheStep", studentStep({ shift: 1 }), "empty cache, prefill 3 tokens, 2 heads", /a future token/],
     ["attention.kvCacheStep", studentStep({ noScale: true }), "empty cache, prefill 3 tokens, 2 heads", /1\/√dh/],
     ["quant.int8Symmetric", studentInt8(Math.trunc), "amax 127 (scale 1), ties ±0.5, ±1.5, ±2.5, 3.5", /Math.trunc/],
-    ["quant.e4m3Encode", studentE4M3({ round: Math.round }), "ties between codes: 1 + 1/16, 1 + 3/16, 17, 19", /Math.round rounds ties up/],
+    [
+      "quant.e4m3Encode",
+      studentE4M3({ round: Math.round }),
+      "ties between codes: 1 + 1/16, 1 + 3/16, 17, 19",
+      /Math.round rounds ties up/,
+    ],
     ["quant.e4m3Encode", studentE4M3({ flush: true }), "subnormals: 2⁻⁹, 3·2⁻¹⁰, 2⁻⁷, 2⁻¹⁰", /subnormals/],
     ["attention.kvCacheStep", studentStep({ noOffset: true }), "cache of 4, decode 1 token", /offset by L/],
-    ["attention.kvCacheStep", studentStep({ prepend: true }), "cache of 4, decode 1 token", /append the new keys and values after/],
+    [
+      "attention.kvCacheStep",
+      studentStep({ prepend: true }),
+      "cache of 4, decode 1 token",
+      /append the new keys and values after/,
+    ],
   ])("%s fails a known mistake with its hint (%#)", (id, fn, firstFailing, hint) => {
     let error: unknown;
     try {

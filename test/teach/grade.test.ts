@@ -20,7 +20,12 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 // Notes about a regrade after the kernel's compiler failed internally (tslab; see GradeConfig.compilerRetries) are not
 // the submission's: leave them out of the comparisons.
 const byStudent = (grades: SubmissionGrade[]) =>
-  Object.fromEntries(grades.map((g) => [`${g.student}/${g.lab}`, { ...g, issues: g.issues.filter((i) => !/compiler failed internally/.test(i)) }]));
+  Object.fromEntries(
+    grades.map((g) => [
+      `${g.student}/${g.lab}`,
+      { ...g, issues: g.issues.filter((i) => !/compiler failed internally/.test(i)) },
+    ]),
+  );
 
 describe("teach:grade", () => {
   it("gives full marks to the solution notebooks and zero to the released stubs", async () => {
@@ -32,31 +37,64 @@ describe("teach:grade", () => {
       writeNotebook(join(submissions, "solution", `${name}.ipynb`), source);
       writeNotebook(join(submissions, "stub", `${name}.ipynb`), releaseNotebook(source, {}, name));
     }
-    const grades = byStudent(await gradeAll(submissions, join(work, "reference-feedback"), { exercisesDir: EXERCISES, cellTimeout: CELL_TIMEOUT }));
+    const grades = byStudent(
+      await gradeAll(submissions, join(work, "reference-feedback"), {
+        exercisesDir: EXERCISES,
+        cellTimeout: CELL_TIMEOUT,
+      }),
+    );
     const max = { attention: 3, ppo: 3, quantization: 6, routing: 5 };
     for (const [lab, points] of Object.entries(max)) {
       const solution = grades[`solution/${lab}`];
-      expect(solution, JSON.stringify(solution.cells)).toMatchObject({ status: "graded", autoScore: points, autoMax: points, manualMax: 2, issues: [] });
-      expect(solution.cells.filter((c) => c.kind === "auto").every((c) => c.checks.length === 2 && c.checks.every((r) => r.passed === r.total))).toBe(true);
+      expect(solution, JSON.stringify(solution.cells)).toMatchObject({
+        status: "graded",
+        autoScore: points,
+        autoMax: points,
+        manualMax: 2,
+        issues: [],
+      });
+      expect(
+        solution.cells
+          .filter((c) => c.kind === "auto")
+          .every((c) => c.checks.length === 2 && c.checks.every((r) => r.passed === r.total)),
+      ).toBe(true);
       const executed = readNotebook(join(work, "reference-feedback", "solution", `${lab}.ipynb`)); // ran headless, solutions in place
-      expect(executed.cells.flatMap((c) => (c.cell_type === "code" ? c.outputs : [])).filter((o) => o.output_type === "error")).toEqual([]);
+      expect(
+        executed.cells
+          .flatMap((c) => (c.cell_type === "code" ? c.outputs : []))
+          .filter((o) => o.output_type === "error"),
+      ).toEqual([]);
       const stub = grades[`stub/${lab}`];
       expect(stub).toMatchObject({ status: "graded", autoScore: 0, autoMax: points, issues: [] });
-      expect(stub.cells.filter((c) => c.kind === "auto").every((c) => c.status === "failed" && /not implemented/.test(c.message))).toBe(true);
-      expect(stub.cells.find((c) => c.kind === "manual")).toMatchObject({ score: null, status: "needs manual grading", message: "YOUR ANSWER HERE" });
+      expect(
+        stub.cells
+          .filter((c) => c.kind === "auto")
+          .every((c) => c.status === "failed" && /not implemented/.test(c.message)),
+      ).toBe(true);
+      expect(stub.cells.find((c) => c.kind === "manual")).toMatchObject({
+        score: null,
+        status: "needs manual grading",
+        message: "YOUR ANSWER HERE",
+      });
     }
   }, 600_000);
 
   it("grades the crafted submissions with the right partial marks and notes, each in its own kernel", async () => {
     const out = join(work, "crafted-feedback");
-    const all = await gradeAll(CRAFTED, out, { exercisesDir: EXERCISES, cellTimeout: CELL_TIMEOUT, maxOutputChars: 5000, compilerRetries: 1 });
+    const all = await gradeAll(CRAFTED, out, {
+      exercisesDir: EXERCISES,
+      cellTimeout: CELL_TIMEOUT,
+      maxOutputChars: 5000,
+      compilerRetries: 1,
+    });
     const grades = byStudent(all);
     const internal = all.find((g) => g.student === "compiler-internal-error")!;
     expect(internal.autoScore).toBe(3);
     expect(internal.issues).toEqual([
       "run 1: the kernel's TypeScript compiler failed internally (Unexpected pending rebuildTimer); graded again in a fresh kernel",
     ]);
-    const status = (g: SubmissionGrade) => Object.fromEntries(g.cells.filter((c) => c.kind === "auto").map((c) => [c.gradeId, c.status]));
+    const status = (g: SubmissionGrade) =>
+      Object.fromEntries(g.cells.filter((c) => c.kind === "auto").map((c) => [c.gradeId, c.status]));
     const loop = grades["infinite-loop/routing"];
     expect(loop.autoScore).toBe(2);
     expect(status(loop)).toEqual({ "gate-check": "failed", "switch-check": "passed" });
@@ -66,21 +104,32 @@ describe("teach:grade", () => {
     expect(crash.cells.find((c) => c.gradeId === "switch-check")!.message).toMatch(/TypeError/);
     const exit = grades["process-exit/routing"];
     expect(exit.autoScore).toBe(3);
-    expect(exit.cells.find((c) => c.gradeId === "switch-check")!.message).toMatch(/process\.exit\(1\) is not allowed in a graded notebook/);
+    expect(exit.cells.find((c) => c.gradeId === "switch-check")!.message).toMatch(
+      /process\.exit\(1\) is not allowed in a graded notebook/,
+    );
     const killed = grades["kernel-killed/routing"];
     expect(killed.autoScore).toBe(3);
     expect(status(killed)).toEqual({ "gate-check": "passed", "switch-check": "not run" });
-    expect(killed.issues).toEqual(["the kernel could not go on after cell switch-loss (DeadKernelError); the cells after it were not run"]);
+    expect(killed.issues).toEqual([
+      "the kernel could not go on after cell switch-loss (DeadKernelError); the cells after it were not run",
+    ]);
     const huge = grades["huge-output/routing"];
     expect(huge).toMatchObject({ autoScore: 5, issues: [] });
     const executed = readNotebook(join(out, "huge-output", "routing.ipynb"));
-    const gateCell = executed.cells.find((c) => (c.metadata.nbgrader as { grade_id?: string } | undefined)?.grade_id === "gate")!;
-    const printed = gateCell.cell_type === "code" ? gateCell.outputs.map((o) => (o.output_type === "stream" ? o.text : "")).join("") : "";
+    const gateCell = executed.cells.find(
+      (c) => (c.metadata.nbgrader as { grade_id?: string } | undefined)?.grade_id === "gate",
+    )!;
+    const printed =
+      gateCell.cell_type === "code"
+        ? gateCell.outputs.map((o) => (o.output_type === "stream" ? o.text : "")).join("")
+        : "";
     expect(printed.length).toBeLessThan(5200);
     expect(printed).toMatch(/more characters cut by the grader/);
     const edited = grades["edited-locked/routing"];
     expect(edited.autoScore).toBe(2);
-    expect(edited.issues).toEqual(["edited locked cell gate-check: its checksum differs from the released version's; restored from the source version"]);
+    expect(edited.issues).toEqual([
+      "edited locked cell gate-check: its checksum differs from the released version's; restored from the source version",
+    ]);
     expect(edited.cells.find((c) => c.gradeId === "gate-check")!.message).toMatch(/I give up/);
     const missing = grades["missing-cells/routing"];
     expect(missing.autoScore).toBe(3);
@@ -95,6 +144,9 @@ describe("teach:grade", () => {
     const html = readFileSync(join(out, "edited-locked", "routing.html"), "utf8");
     expect(html).toContain("Autograded score: <b>2 / 5</b>");
     expect(html).toContain("edited locked cell gate-check");
-    expect(JSON.parse(readFileSync(join(out, "kernel-killed", "routing.json"), "utf8"))).toMatchObject({ student: "kernel-killed", autoScore: 3 });
+    expect(JSON.parse(readFileSync(join(out, "kernel-killed", "routing.json"), "utf8"))).toMatchObject({
+      student: "kernel-killed",
+      autoScore: 3,
+    });
   }, 600_000);
 });

@@ -56,7 +56,11 @@ describe("adamw", () => {
       const ps = run(opt);
       [true, false].forEach((decay, k) => {
         const got = ps[k].dataSync();
-        reference(decay).forEach((e, i) => expect(Math.abs(got[i] - e), `${backend} decay=${decay} [${i}]`).toBeLessThan(1e-6 * Math.max(1, Math.abs(e))));
+        reference(decay).forEach((e, i) =>
+          expect(Math.abs(got[i] - e), `${backend} decay=${decay} [${i}]`).toBeLessThan(
+            1e-6 * Math.max(1, Math.abs(e)),
+          ),
+        );
       });
       opt.dispose();
       tf.dispose(ps);
@@ -95,7 +99,11 @@ describe("adamw", () => {
   });
 
   it("reports weight decay in its config and rejects a negative one", () => {
-    expect(adamw({ weightDecay: 0.1 }).getConfig()).toMatchObject({ weightDecay: 0.1, epsilon: 1e-8, learningRate: 0.001 });
+    expect(adamw({ weightDecay: 0.1 }).getConfig()).toMatchObject({
+      weightDecay: 0.1,
+      epsilon: 1e-8,
+      learningRate: 0.001,
+    });
     expect(() => adamw({ weightDecay: -1 })).toThrow("adamw(config).weightDecay must be a finite number ≥ 0, got -1");
   });
 });

@@ -9,7 +9,13 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { adam, type AdamW } from "../../lib/train/optimizer";
-import { CHECKPOINT_FILES, latestCheckpoint, readCheckpointInfo, restoreCheckpoint, saveCheckpoint } from "../../lib/train/checkpoint";
+import {
+  CHECKPOINT_FILES,
+  latestCheckpoint,
+  readCheckpointInfo,
+  restoreCheckpoint,
+  saveCheckpoint,
+} from "../../lib/train/checkpoint";
 import { SaverModel, fillState } from "./checkpoint-fixture";
 
 const dirs: string[] = [];
@@ -23,7 +29,11 @@ afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
 /** Every byte of the module's variables and the optimizer's state, for bit-for-bit comparison. */
 function snapshot(model: SaverModel, optimizer: AdamW): Record<string, unknown> {
   const state = optimizer.state();
-  const out: Record<string, unknown> = { iterations: state.iterations, accBeta1: state.accBeta1, accBeta2: state.accBeta2 };
+  const out: Record<string, unknown> = {
+    iterations: state.iterations,
+    accBeta1: state.accBeta1,
+    accBeta2: state.accBeta2,
+  };
   for (const [name, v] of model.namedParameters()) {
     const mv = state.moments.get(v.name)!;
     out[name] = Buffer.from(v.dataSync().buffer).toString("base64");
@@ -50,11 +60,19 @@ function restoreAndCheck(dir: string): [number, number] {
  * Starts the saver at `first`, kills it `delayMs` after it is ready; resolves with the last save it reported finished
  * and whether its last line said a save had started (the kill most likely landed inside saveCheckpoint).
  */
-function saveAndKill(dir: string, first: number, delayMs: number): Promise<{ last: [number, number] | null; midSave: boolean }> {
+function saveAndKill(
+  dir: string,
+  first: number,
+  delayMs: number,
+): Promise<{ last: [number, number] | null; midSave: boolean }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(__dirname, "checkpoint-saver.ts"), dir, String(first)], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      ["-r", "ts-node/register/transpile-only", path.join(__dirname, "checkpoint-saver.ts"), dir, String(first)],
+      {
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     let out = "";
     let err = "";
     let last: [number, number] | null = null;
@@ -71,7 +89,9 @@ function saveAndKill(dir: string, first: number, delayMs: number): Promise<{ las
         midSave = line.startsWith("saving ");
       }
     });
-    child.on("exit", (code, signal) => (signal === "SIGKILL" ? resolve({ last, midSave }) : reject(new Error(`saver exited ${code}: ${err}`))));
+    child.on("exit", (code, signal) =>
+      signal === "SIGKILL" ? resolve({ last, midSave }) : reject(new Error(`saver exited ${code}: ${err}`)),
+    );
   });
 }
 
@@ -96,21 +116,30 @@ describe("atomic checkpoints", () => {
       expect(now, `round ${round}`).not.toBeNull();
       const got = restoreAndCheck(now!);
       // never older than the last save the child finished (it may be newer: a save done but not yet reported)
-      expect(got[0] * 2 + got[1], `round ${round}: restored ${got}, last finished save ${committed}`).toBeGreaterThanOrEqual(committed[0] * 2 + committed[1]);
+      expect(
+        got[0] * 2 + got[1],
+        `round ${round}: restored ${got}, last finished save ${committed}`,
+      ).toBeGreaterThanOrEqual(committed[0] * 2 + committed[1]);
       committed = got;
       for (const name of readdirSync(dir).filter((n) => /^step-\d+$/.test(n))) restoreAndCheck(path.join(dir, name));
     }
     expect(committed, "no save finished in 8 rounds").not.toBeNull();
     // the kills landed inside saves (a save had started and not finished; a half-built folder was left behind) in
     // several rounds, or the test proved little
-    expect(midSaves, `${midSaves} of 8 kills landed inside a save, ${interrupted} left a half-built folder`).toBeGreaterThanOrEqual(2);
+    expect(
+      midSaves,
+      `${midSaves} of 8 kills landed inside a save, ${interrupted} left a half-built folder`,
+    ).toBeGreaterThanOrEqual(2);
     expect(interrupted).toBeGreaterThan(0);
   }, 300_000);
 
   it("a folder mixing the model of one save with the optimizer of another is refused, and nothing is assigned", () => {
     const [a, b] = [tempDir(), tempDir()];
     const model = new SaverModel();
-    for (const [dir, step] of [[a, 1], [b, 2]] as const) {
+    for (const [dir, step] of [
+      [a, 1],
+      [b, 2],
+    ] as const) {
       const opt = fillState(model, step, 0);
       saveCheckpoint(dir, { module: model, optimizer: opt, step, seed: 0, config: { version: 0 } });
       opt.dispose();
@@ -118,7 +147,9 @@ describe("atomic checkpoints", () => {
     copyFileSync(path.join(b, CHECKPOINT_FILES.optimizer), path.join(a, CHECKPOINT_FILES.optimizer));
     const opt = fillState(model, 7, 1);
     const before = snapshot(model, opt);
-    expect(() => restoreCheckpoint(a, model, opt)).toThrow(/optimizer\.safetensors .* does not match manifest\.json .*mixes files of different saves/);
+    expect(() => restoreCheckpoint(a, model, opt)).toThrow(
+      /optimizer\.safetensors .* does not match manifest\.json .*mixes files of different saves/,
+    );
     expect(snapshot(model, opt)).toEqual(before);
     model.dispose();
     opt.dispose();
@@ -131,25 +162,38 @@ describe("atomic checkpoints", () => {
     saveCheckpoint(path.join(dir, "step-000002"), { module: model, optimizer: null, step: 2, seed: 0, config: null });
     rmSync(path.join(dir, "step-000002", CHECKPOINT_FILES.manifest));
     expect(latestCheckpoint(dir)).toBe(path.join(dir, "step-000001"));
-    expect(() => restoreCheckpoint(path.join(dir, "step-000002"), model)).toThrow(/no manifest\.json in .*step-000002; it is not a committed checkpoint/);
+    expect(() => restoreCheckpoint(path.join(dir, "step-000002"), model)).toThrow(
+      /no manifest\.json in .*step-000002; it is not a committed checkpoint/,
+    );
     model.dispose();
   });
 
   it("config.json without an integer step is a named error (fit would resume at step undefined)", () => {
     const dir = tempDir();
     const model = new SaverModel();
-    expect(() => saveCheckpoint(dir, { module: model, optimizer: null, step: undefined as unknown as number, seed: 0, config: null })).toThrow(
-      "saveCheckpoint(dir, contents): config.json.step must be an integer ≥ 0, got undefined",
-    );
+    expect(() =>
+      saveCheckpoint(dir, {
+        module: model,
+        optimizer: null,
+        step: undefined as unknown as number,
+        seed: 0,
+        config: null,
+      }),
+    ).toThrow("saveCheckpoint(dir, contents): config.json.step must be an integer ≥ 0, got undefined");
     saveCheckpoint(dir, { module: model, optimizer: null, step: 3, seed: 0, config: null });
     // rewrite config.json without step, and its manifest entry to match, as a hand edit would
     const manifestFile = path.join(dir, CHECKPOINT_FILES.manifest);
     const body = Buffer.from(JSON.stringify({ seed: 0, config: null }));
     writeFileSync(path.join(dir, CHECKPOINT_FILES.config), body);
     const manifest = JSON.parse(readFileSync(manifestFile, "utf8"));
-    manifest.files[CHECKPOINT_FILES.config] = { bytes: body.length, sha256: createHash("sha256").update(body).digest("hex") };
+    manifest.files[CHECKPOINT_FILES.config] = {
+      bytes: body.length,
+      sha256: createHash("sha256").update(body).digest("hex"),
+    };
     writeFileSync(manifestFile, JSON.stringify(manifest));
-    expect(() => readCheckpointInfo(dir)).toThrow("readCheckpointInfo(dir): config.json.step must be an integer ≥ 0, got undefined");
+    expect(() => readCheckpointInfo(dir)).toThrow(
+      "readCheckpointInfo(dir): config.json.step must be an integer ≥ 0, got undefined",
+    );
     model.dispose();
   });
 });

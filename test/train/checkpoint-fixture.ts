@@ -37,7 +37,10 @@ export function fillState(model: SaverModel, step: number, version: number): Ada
     const shape = SHAPES[name];
     const n = shape.reduce((a, b) => a * b, 1);
     tf.tidy(() => variable.assign(tf.tensor(values(seed + k++, n), shape)));
-    moments.set(variable.name, { m: tf.tensor(values(seed + k++, n), shape), v: tf.tensor(values(seed + k++, n, true), shape) });
+    moments.set(variable.name, {
+      m: tf.tensor(values(seed + k++, n), shape),
+      v: tf.tensor(values(seed + k++, n, true), shape),
+    });
   }
   const optimizer = adam({ learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
   optimizer.setState({ iterations: step, accBeta1: 0.9 ** (step + 1), accBeta2: 0.999 ** (step + 1), moments });

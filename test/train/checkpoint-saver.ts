@@ -16,7 +16,13 @@ async function main(): Promise<void> {
     const version = k % 2;
     const optimizer = fillState(model, step, version);
     process.stdout.write(`saving ${step} ${version}\n`);
-    saveCheckpoint(path.join(dir, checkpointName(step)), { module: model, optimizer, step, seed: step, config: { version } });
+    saveCheckpoint(path.join(dir, checkpointName(step)), {
+      module: model,
+      optimizer,
+      step,
+      seed: step,
+      config: { version },
+    });
     optimizer.dispose();
     process.stdout.write(`saved ${step} ${version}\n`);
   }

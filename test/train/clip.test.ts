@@ -26,7 +26,9 @@ describe("clipByGlobalNorm", () => {
     tf.dispose([small.grads.a, small.norm, measured.norm, grads.a]);
   });
   it("rejects a non-positive maxNorm and an empty gradient list", () => {
-    expect(() => clipByGlobalNorm({ a: tf.scalar(1) }, 0)).toThrow("clipByGlobalNorm(grads, maxNorm): maxNorm must be > 0 or null, got 0");
+    expect(() => clipByGlobalNorm({ a: tf.scalar(1) }, 0)).toThrow(
+      "clipByGlobalNorm(grads, maxNorm): maxNorm must be > 0 or null, got 0",
+    );
     expect(() => globalNorm([])).toThrow("globalNorm(grads): expected at least one gradient");
   });
 });

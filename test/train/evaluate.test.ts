@@ -8,19 +8,45 @@ import { evaluateLoss, evaluateSets } from "../../lib/train/evaluate";
 import { MetricsLog, readMetrics } from "../../lib/train/metrics-log";
 
 type B = { x: tf.Tensor1D };
-const set = (values: number[][]) => ({ count: values.length, batch: (i: number): B => ({ x: tf.tensor1d(values[i]) }) });
+const set = (values: number[][]) => ({
+  count: values.length,
+  batch: (i: number): B => ({ x: tf.tensor1d(values[i]) }),
+});
 
 describe("evaluateLoss", () => {
   it("averages the per-batch losses and frees every batch and loss tensor", () => {
     const before = tf.memory().numTensors;
     const mean = (b: B) => tf.mean(b.x) as tf.Scalar;
-    expect(evaluateLoss(mean, set([[1, 3], [10, 20], [0, 0]]))).toBeCloseTo((2 + 15 + 0) / 3, 6);
-    const withMetrics = (b: B) => ({ loss: tf.max(b.x) as tf.Scalar, metrics: { n: tf.scalar(1) }, aux: { x: tf.ones([2]) } });
-    expect(evaluateSets(withMetrics, { a: set([[1, 5]]), b: set([[-1, -2], [3, 0]]) })).toEqual({ a: 5, b: 1 });
+    expect(
+      evaluateLoss(
+        mean,
+        set([
+          [1, 3],
+          [10, 20],
+          [0, 0],
+        ]),
+      ),
+    ).toBeCloseTo((2 + 15 + 0) / 3, 6);
+    const withMetrics = (b: B) => ({
+      loss: tf.max(b.x) as tf.Scalar,
+      metrics: { n: tf.scalar(1) },
+      aux: { x: tf.ones([2]) },
+    });
+    expect(
+      evaluateSets(withMetrics, {
+        a: set([[1, 5]]),
+        b: set([
+          [-1, -2],
+          [3, 0],
+        ]),
+      }),
+    ).toEqual({ a: 5, b: 1 });
     expect(tf.memory().numTensors).toBe(before);
   });
   it("rejects an empty set", () => {
-    expect(() => evaluateLoss((b: B) => tf.mean(b.x) as tf.Scalar, set([]))).toThrow("evaluateLoss(loss, set): set.count must be an integer ≥ 1, got 0");
+    expect(() => evaluateLoss((b: B) => tf.mean(b.x) as tf.Scalar, set([]))).toThrow(
+      "evaluateLoss(loss, set): set.count must be an integer ≥ 1, got 0",
+    );
   });
 });
 

@@ -37,7 +37,11 @@ function options(m: TinyLM, config: FitOptions<Batch>["config"]): FitOptions<Bat
     module: m,
     loss: (b) => m.loss(b),
     batches: randomBatches(stream, { batchSize: 4, seqLen: 8, seed: 5 }),
-    config: { schedule: { kind: "cosine", lr: 0.05, warmupSteps: 3, totalSteps: 30, minLr: 0.005 }, seed: 11, ...config },
+    config: {
+      schedule: { kind: "cosine", lr: 0.05, warmupSteps: 3, totalSteps: 30, minLr: 0.005 },
+      seed: 11,
+      ...config,
+    },
   };
 }
 
@@ -46,7 +50,10 @@ describe("fit", () => {
     const m = model(0);
     const before = tf.memory().numTensors;
     const counts: number[] = [];
-    const result = await fit({ ...options(m, { steps: 200 }), afterStep: () => void counts.push(tf.memory().numTensors) });
+    const result = await fit({
+      ...options(m, { steps: 200 }),
+      afterStep: () => void counts.push(tf.memory().numTensors),
+    });
     expect(result.history).toHaveLength(200);
     expect(new Set(counts.slice(1)).size).toBe(1); // the moments appear at step 0, then nothing grows
     expect(tf.memory().numTensors).toBe(before);
@@ -93,7 +100,10 @@ describe("fit", () => {
     restoreCheckpoint(path.join(dir, "step-000030"), m3);
     const x = tf.tensor2d([[1, 2, 3, 4]], [1, 4], "int32");
     seed(0);
-    const [l1, l2] = [m1, m2].map((m) => { seed(0); return m.logits(x).dataSync(); });
+    const [l1, l2] = [m1, m2].map((m) => {
+      seed(0);
+      return m.logits(x).dataSync();
+    });
     seed(0);
     const l3 = m3.logits(x).dataSync();
     expect(Array.from(l2)).toEqual(Array.from(l1));
@@ -110,7 +120,9 @@ describe("fit", () => {
     expect(restoreCheckpoint(dir, b).config).toEqual({ vocab: V });
     expect(Array.from(b.embed.dataSync())).toEqual(Array.from(a.embed.dataSync()));
     const other = new TinyLM(V, 4);
-    expect(() => restoreCheckpoint(dir, other)).toThrow('loadStateDict(state): "embed" has shape [16,8], expected [16,4]');
+    expect(() => restoreCheckpoint(dir, other)).toThrow(
+      'loadStateDict(state): "embed" has shape [16,8], expected [16,4]',
+    );
     [a, b, other].forEach((m) => m.dispose());
   });
 
@@ -121,7 +133,10 @@ describe("fit", () => {
     const seen: number[] = [];
     const r = await fit({
       ...options(m, { steps: 10, logEvery: 4, evalEvery: 4, metricsPath: file }),
-      evaluate: (step) => { seen.push(step); return evaluateLoss((b: Batch) => m.loss(b), val); },
+      evaluate: (step) => {
+        seen.push(step);
+        return evaluateLoss((b: Batch) => m.loss(b), val);
+      },
     });
     expect(seen).toEqual([4, 8, 10]);
     expect(r.evals.map((e) => e.step)).toEqual([4, 8, 10]);
@@ -137,8 +152,15 @@ describe("fit", () => {
     let auxSum = 0;
     const r = await fit({
       ...options(m, { steps: 3 }),
-      loss: (b) => ({ loss: m.loss(b), metrics: { twice: tf.mul(m.loss(b), 0) as tf.Scalar, const: 7 }, aux: { ones: tf.ones([3]) } }),
-      afterStep: ({ aux, metrics }) => { auxSum += tf.tidy(() => aux.ones.sum().dataSync()[0]); expect(metrics.const).toBe(7); },
+      loss: (b) => ({
+        loss: m.loss(b),
+        metrics: { twice: tf.mul(m.loss(b), 0) as tf.Scalar, const: 7 },
+        aux: { ones: tf.ones([3]) },
+      }),
+      afterStep: ({ aux, metrics }) => {
+        auxSum += tf.tidy(() => aux.ones.sum().dataSync()[0]);
+        expect(metrics.const).toBe(7);
+      },
     });
     expect(auxSum).toBe(9);
     expect(r.history[0].metrics).toEqual({ twice: 0, const: 7 });
@@ -156,19 +178,28 @@ describe("fit", () => {
       m.dispose();
     }
     await useBackend(home);
-    for (const c of curves.slice(1)) c.forEach((l, i) => expect(Math.abs(l - curves[0][i])).toBeLessThan(1e-4 * curves[0][i]));
+    for (const c of curves.slice(1))
+      c.forEach((l, i) => expect(Math.abs(l - curves[0][i])).toBeLessThan(1e-4 * curves[0][i]));
   });
 
   it("rejects bad configs and a diverging loss by name", async () => {
     const m = model(9);
-    await expect(fit(options(m, { steps: 0 }))).rejects.toThrow("fit(options): config.steps must be an integer ≥ 1, got 0");
-    await expect(fit(options(m, { steps: 5, clipNorm: -1 }))).rejects.toThrow("config.clipNorm must be > 0 or null, got -1");
-    await expect(fit(options(m, { steps: 5, optimizer: { beta2: 1 } }))).rejects.toThrow("config.optimizer.beta2 must be in [0, 1), got 1");
-    await expect(fit(options(m, { steps: 5, schedule: { kind: "cosine", lr: 1, warmupSteps: 10, totalSteps: 5, minLr: 0 } }))).rejects.toThrow(
-      "schedule.totalSteps must be an integer > warmupSteps (10)",
+    await expect(fit(options(m, { steps: 0 }))).rejects.toThrow(
+      "fit(options): config.steps must be an integer ≥ 1, got 0",
     );
+    await expect(fit(options(m, { steps: 5, clipNorm: -1 }))).rejects.toThrow(
+      "config.clipNorm must be > 0 or null, got -1",
+    );
+    await expect(fit(options(m, { steps: 5, optimizer: { beta2: 1 } }))).rejects.toThrow(
+      "config.optimizer.beta2 must be in [0, 1), got 1",
+    );
+    await expect(
+      fit(options(m, { steps: 5, schedule: { kind: "cosine", lr: 1, warmupSteps: 10, totalSteps: 5, minLr: 0 } })),
+    ).rejects.toThrow("schedule.totalSteps must be an integer > warmupSteps (10)");
     const before = tf.memory().numTensors;
-    await expect(fit({ ...options(m, { steps: 5 }), loss: (b) => tf.mul(m.loss(b), NaN) as tf.Scalar })).rejects.toThrow("fit: the loss is NaN at step 0");
+    await expect(
+      fit({ ...options(m, { steps: 5 }), loss: (b) => tf.mul(m.loss(b), NaN) as tf.Scalar }),
+    ).rejects.toThrow("fit: the loss is NaN at step 0");
     expect(tf.memory().numTensors).toBe(before);
     m.dispose();
   });

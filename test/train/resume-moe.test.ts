@@ -13,8 +13,17 @@ import { fit, FitOptions } from "../../lib/train/fit";
 import { restoreCheckpoint } from "../../lib/train/checkpoint";
 import { tinyStream } from "./tiny";
 
-const CONFIG = { vocabSize: 16, dim: 16, nLayers: 2, nHeads: 2, contextLen: 16, ffnHidden: 24, ffn: "moe" as const, nDenseLayers: 1,
-  moe: { nRouted: 4, nShared: 1, topK: 2, expertHidden: 8, balance: "auxfree" as const } };
+const CONFIG = {
+  vocabSize: 16,
+  dim: 16,
+  nLayers: 2,
+  nHeads: 2,
+  contextLen: 16,
+  ffnHidden: 24,
+  ffn: "moe" as const,
+  nDenseLayers: 1,
+  moe: { nRouted: 4, nShared: 1, topK: 2, expertHidden: 8, balance: "auxfree" as const },
+};
 const dir = mkdtempSync(path.join(tmpdir(), "moelab-moe-"));
 
 beforeAll(() => selectBackend());

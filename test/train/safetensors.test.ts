@@ -20,9 +20,13 @@ function header(json: string): Uint8Array {
 
 describe("safetensors", () => {
   it("writes the exact bytes: u64 LE header length, space-padded JSON, little-endian data in order", () => {
-    const t = new Map([["w", tf.tensor1d([1, -2])], ["i", tf.tensor1d([258], "int32")]]);
+    const t = new Map([
+      ["w", tf.tensor1d([1, -2])],
+      ["i", tf.tensor1d([258], "int32")],
+    ]);
     const bytes = encodeSafetensors(t, { step: "3" });
-    const json = '{"__metadata__":{"step":"3"},"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"i":{"dtype":"I32","shape":[1],"data_offsets":[8,12]}}';
+    const json =
+      '{"__metadata__":{"step":"3"},"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"i":{"dtype":"I32","shape":[1],"data_offsets":[8,12]}}';
     const expected = [...header(json), 0, 0, 0x80, 0x3f, 0, 0, 0, 0xc0, 2, 1, 0, 0]; // 1.0f, -2.0f, 258 (LE)
     expect(Array.from(bytes)).toEqual(expected);
     tf.dispose([...t.values()]);
@@ -51,7 +55,16 @@ describe("safetensors", () => {
   it.skipIf(!existsSync(PYTHON))("is read by an independent reader (Python struct + json + numpy)", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "moelab-st-"));
     const file = path.join(dir, "x.safetensors");
-    const t = new Map<string, tf.Tensor>([["a", tf.tensor2d([[1, 2, 3], [4, 5, 6.5]])], ["b", tf.tensor1d([-3, 9], "int32")]]);
+    const t = new Map<string, tf.Tensor>([
+      [
+        "a",
+        tf.tensor2d([
+          [1, 2, 3],
+          [4, 5, 6.5],
+        ]),
+      ],
+      ["b", tf.tensor1d([-3, 9], "int32")],
+    ]);
     saveSafetensors(file, t, { note: "hi" });
     const script = `
 import json, struct, sys, numpy as np
@@ -78,17 +91,29 @@ print(json.dumps(out))`;
 
   it("rejects malformed files and unsupported dtypes by name, freeing what it decoded", () => {
     const before = tf.memory().numTensors;
-    expect(() => decodeSafetensors(new Uint8Array(4))).toThrow("decodeSafetensors(bytes): 4 bytes is shorter than the 8-byte header length");
+    expect(() => decodeSafetensors(new Uint8Array(4))).toThrow(
+      "decodeSafetensors(bytes): 4 bytes is shorter than the 8-byte header length",
+    );
     const f64 = header('{"h":{"dtype":"F64","shape":[1],"data_offsets":[0,8]}}');
-    expect(() => decodeSafetensors(new Uint8Array([...f64, 0, 0, 0, 0, 0, 0, 0, 0]))).toThrow('tensor "h" has dtype F64; this reader knows F32, F16, BF16, F8_E4M3, I64, I32, BOOL');
-    const gap = header('{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}}');
-    expect(() => decodeSafetensors(new Uint8Array([...gap, ...new Array(12).fill(0)]))).toThrow('tensor "b" [1] F32 has data_offsets [8, 12]; expected [4, 8]');
+    expect(() => decodeSafetensors(new Uint8Array([...f64, 0, 0, 0, 0, 0, 0, 0, 0]))).toThrow(
+      'tensor "h" has dtype F64; this reader knows F32, F16, BF16, F8_E4M3, I64, I32, BOOL',
+    );
+    const gap = header(
+      '{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}}',
+    );
+    expect(() => decodeSafetensors(new Uint8Array([...gap, ...new Array(12).fill(0)]))).toThrow(
+      'tensor "b" [1] F32 has data_offsets [8, 12]; expected [4, 8]',
+    );
     const extra = header('{"a":{"dtype":"I32","shape":[1],"data_offsets":[0,4]}}');
     expect(() => decodeSafetensors(new Uint8Array([...extra, 1, 0, 0, 0, 9]))).toThrow("1 bytes after the last tensor");
-    expect(() => decodeSafetensors(new Uint8Array([...header("{nope"), 0]))).toThrow("the header is not valid UTF-8 JSON");
+    expect(() => decodeSafetensors(new Uint8Array([...header("{nope"), 0]))).toThrow(
+      "the header is not valid UTF-8 JSON",
+    );
     expect(tf.memory().numTensors).toBe(before);
     const s = tf.tensor1d(["x"], "string");
-    expect(() => encodeSafetensors(new Map([["s", s]]))).toThrow('encodeSafetensors(tensors, metadata): tensor "s" has dtype string; expected float32, int32 or bool');
+    expect(() => encodeSafetensors(new Map([["s", s]]))).toThrow(
+      'encodeSafetensors(tensors, metadata): tensor "s" has dtype string; expected float32, int32 or bool',
+    );
     s.dispose();
   });
 });

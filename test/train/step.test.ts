@@ -27,7 +27,12 @@ function weights(m: TinyLM): Float32Array[] {
   return m.trainableVariables().map((v) => Float32Array.from(v.dataSync()));
 }
 
-function options(m: TinyLM, bad: (step: number) => boolean, badLoss: (b: Batch) => tf.Scalar, config: FitOptions<Batch>["config"] = {}) {
+function options(
+  m: TinyLM,
+  bad: (step: number) => boolean,
+  badLoss: (b: Batch) => tf.Scalar,
+  config: FitOptions<Batch>["config"] = {},
+) {
   const snapshots: Float32Array[][] = [];
   const opts: FitOptions<Batch> = {
     module: m,
@@ -42,9 +47,15 @@ function options(m: TinyLM, bad: (step: number) => boolean, badLoss: (b: Batch) 
 describe("non-finite steps", () => {
   it("stop: a NaN loss at step 2 throws before the update, the weights are those after step 1", async () => {
     const m = model();
-    const { opts, snapshots } = options(m, (s) => s === 2, (b) => tf.mul(m.loss(b), NaN) as tf.Scalar);
+    const { opts, snapshots } = options(
+      m,
+      (s) => s === 2,
+      (b) => tf.mul(m.loss(b), NaN) as tf.Scalar,
+    );
     const before = tf.memory().numTensors;
-    await expect(fit(opts)).rejects.toThrow(/fit: the loss is NaN at step 2 .*the update was not applied \(the weights are those before this step\)/);
+    await expect(fit(opts)).rejects.toThrow(
+      /fit: the loss is NaN at step 2 .*the update was not applied \(the weights are those before this step\)/,
+    );
     expect(tf.memory().numTensors).toBe(before);
     expect(snapshots).toHaveLength(2);
     expect(weights(m)).toEqual(snapshots[1]);
@@ -62,7 +73,12 @@ describe("non-finite steps", () => {
 
   it("skip: the step is left out and reported, and the run goes on as if the step had not happened", async () => {
     const m = model(0);
-    const { opts, snapshots } = options(m, (s) => s === 2, (b) => tf.mul(m.loss(b), Infinity) as tf.Scalar, { onNonFinite: "skip" });
+    const { opts, snapshots } = options(
+      m,
+      (s) => s === 2,
+      (b) => tf.mul(m.loss(b), Infinity) as tf.Scalar,
+      { onNonFinite: "skip" },
+    );
     const result = await fit(opts);
     expect(result.skippedSteps).toEqual([2]);
     expect(result.history.map((r) => r.skipped)).toEqual([false, false, true, false, false]);
@@ -71,7 +87,14 @@ describe("non-finite steps", () => {
     // A run of 4 steps on the same batches less step 2's: the same weights (Adam's step count did not advance).
     const twin = model(0);
     const batches = randomBatches(stream, { batchSize: 4, seqLen: 8, seed: 5 });
-    await fit({ ...opts, module: twin, loss: (b) => twin.loss(b), batches: (s) => batches(s < 2 ? s : s + 1), afterStep: undefined, config: { ...opts.config, steps: 4 } });
+    await fit({
+      ...opts,
+      module: twin,
+      loss: (b) => twin.loss(b),
+      batches: (s) => batches(s < 2 ? s : s + 1),
+      afterStep: undefined,
+      config: { ...opts.config, steps: 4 },
+    });
     expect(weights(m)).toEqual(weights(twin));
     for (const w of weights(m)) expect(w.every(Number.isFinite)).toBe(true);
     m.dispose();
@@ -80,7 +103,12 @@ describe("non-finite steps", () => {
 
   it("rejects an unknown policy by name", async () => {
     const m = model();
-    const { opts } = options(m, () => false, (b) => m.loss(b), { onNonFinite: "ignore" as never });
+    const { opts } = options(
+      m,
+      () => false,
+      (b) => m.loss(b),
+      { onNonFinite: "ignore" as never },
+    );
     await expect(fit(opts)).rejects.toThrow('fit(options): config.onNonFinite must be "stop" or "skip", got ignore');
     m.dispose();
   });
@@ -89,10 +117,14 @@ describe("non-finite steps", () => {
 describe("a loss that throws", () => {
   it("inside fit leaks no tensor (the gradient tape of the failed forward pass is freed)", async () => {
     const m = model();
-    const { opts } = options(m, () => true, (b) => {
-      m.loss(b);
-      throw new Error("boom");
-    });
+    const { opts } = options(
+      m,
+      () => true,
+      (b) => {
+        m.loss(b);
+        throw new Error("boom");
+      },
+    );
     const before = tf.memory().numTensors;
     for (let i = 0; i < 3; i++) await expect(fit(opts)).rejects.toThrow("boom");
     expect(tf.memory().numTensors).toBe(before);
@@ -112,7 +144,9 @@ describe("a loss that throws", () => {
     };
     expect(() => optimizerStep(optimizer, vars, failing, DEFAULT_STEP)).toThrow(/^boom after a loss of/);
     expect(tf.memory().numTensors).toBe(before);
-    expect(() => optimizerStep(optimizer, vars, () => tf.mul(m.loss(batch), NaN) as tf.Scalar, DEFAULT_STEP)).toThrow(NonFiniteStepError);
+    expect(() => optimizerStep(optimizer, vars, () => tf.mul(m.loss(batch), NaN) as tf.Scalar, DEFAULT_STEP)).toThrow(
+      NonFiniteStepError,
+    );
     expect(tf.memory().numTensors).toBe(before);
     const step = optimizerStep(optimizer, vars, () => m.loss(batch), DEFAULT_STEP);
     expect(step.applied && Number.isFinite(step.loss)).toBe(true);

@@ -25,7 +25,8 @@ export class TinyLM extends Module {
   logits(inputs: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
       let h = tf.mul(tf.tanh(tf.gather(this.embed, tf.reshape(inputs, [-1]))), this.gain); // [B·T, d]
-      if (this.dropout > 0) h = tf.mul(h, tf.div(tf.cast(tf.greater(randomUniform(h.shape), this.dropout), "float32"), 1 - this.dropout));
+      if (this.dropout > 0)
+        h = tf.mul(h, tf.div(tf.cast(tf.greater(randomUniform(h.shape), this.dropout), "float32"), 1 - this.dropout));
       return this.head.apply(h); // [B·T, V]
     });
   }

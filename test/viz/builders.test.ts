@@ -54,12 +54,18 @@ describe("layout template", () => {
 
 describe("line", () => {
   it("builds one scatter trace per series with shared or default x", () => {
-    const f = line([{ name: "train", y: [3, 1, 2] }, { name: "val", y: [4, NaN, 1], x: [10, 20, 30] }], {
-      title: "Loss",
-      xTitle: "step",
-      yTitle: "loss",
-      logY: true,
-    });
+    const f = line(
+      [
+        { name: "train", y: [3, 1, 2] },
+        { name: "val", y: [4, NaN, 1], x: [10, 20, 30] },
+      ],
+      {
+        title: "Loss",
+        xTitle: "step",
+        yTitle: "loss",
+        logY: true,
+      },
+    );
     expect(f.data).toEqual([
       { type: "scatter", mode: "lines", name: "train", x: [0, 1, 2], y: [3, 1, 2] },
       { type: "scatter", mode: "lines", name: "val", x: [10, 20, 30], y: [4, null, 1] },
@@ -111,7 +117,13 @@ describe("bar and groupedBar", () => {
   });
 
   it("groupedBar: a trace per group, barmode group or stack, category × group summary", () => {
-    const f = groupedBar(["fp32", "int4"], [{ name: "latency", values: [1, 0.4] }, { name: "error", values: [0, 0.05] }]);
+    const f = groupedBar(
+      ["fp32", "int4"],
+      [
+        { name: "latency", values: [1, 0.4] },
+        { name: "error", values: [0, 0.05] },
+      ],
+    );
     expect(f.data).toEqual([
       { type: "bar", name: "latency", x: ["fp32", "int4"], y: [1, 0.4] },
       { type: "bar", name: "error", x: ["fp32", "int4"], y: [0, 0.05] },
@@ -127,28 +139,44 @@ describe("bar and groupedBar", () => {
     rejects(() => bar(["a"], [NaN]), "values[0]", /NaN/);
     rejects(() => bar(["a", 3 as never], [1, 2]), "labels[1]", /string/);
     rejects(() => groupedBar(["a"], []), "groups", /must not be empty/);
-    rejects(() => groupedBar(["a", "b"], [{ name: "g", values: [1] }]), "groups[0].values", /has 1 entries but categories has 2/);
+    rejects(
+      () => groupedBar(["a", "b"], [{ name: "g", values: [1] }]),
+      "groups[0].values",
+      /has 1 entries but categories has 2/,
+    );
   });
 });
 
 describe("heatmap", () => {
   it("builds a heatmap trace with labels, reversed rows and a matrix summary", () => {
-    const f = heatmap([[1, 2, 3], [4, NaN, 6]], {
-      title: "Routing",
-      rowLabels: ["a", "b"],
-      colLabels: ["e0", "e1", "e2"],
-      colorscale: "Blues",
-      showValues: true,
-    });
+    const f = heatmap(
+      [
+        [1, 2, 3],
+        [4, NaN, 6],
+      ],
+      {
+        title: "Routing",
+        rowLabels: ["a", "b"],
+        colLabels: ["e0", "e1", "e2"],
+        colorscale: "Blues",
+        showValues: true,
+      },
+    );
     expect(f.data).toEqual([
       {
         type: "heatmap",
-        z: [[1, 2, 3], [4, null, 6]],
+        z: [
+          [1, 2, 3],
+          [4, null, 6],
+        ],
         x: ["e0", "e1", "e2"],
         y: ["a", "b"],
         colorscale: "Blues",
         hoverongaps: false,
-        text: [["1", "2", "3"], ["4", "", "6"]],
+        text: [
+          ["1", "2", "3"],
+          ["4", "", "6"],
+        ],
         texttemplate: "%{text}",
       },
     ]);
@@ -179,39 +207,87 @@ describe("heatmap", () => {
     rejects(() => heatmap([[1, 2], [3]]), "z[1]", /has 1 columns but z\[0\] has 2 \(the matrix must be rectangular\)/);
     rejects(() => heatmap([[1], [Infinity]]), "z[1][0]", /finite/);
     rejects(() => heatmap([[NaN]]), "z", /all NaN/);
-    rejects(() => heatmap([[1, 2]], { rowLabels: ["a", "b"] }), "options.rowLabels", /has 2 entries but z \(rows\) has 1/);
-    rejects(() => heatmap([[1, 2]], { colLabels: ["a"] }), "options.colLabels", /has 1 entries but z\[0\] \(columns\) has 2/);
+    rejects(
+      () => heatmap([[1, 2]], { rowLabels: ["a", "b"] }),
+      "options.rowLabels",
+      /has 2 entries but z \(rows\) has 1/,
+    );
+    rejects(
+      () => heatmap([[1, 2]], { colLabels: ["a"] }),
+      "options.colLabels",
+      /has 1 entries but z\[0\] \(columns\) has 2/,
+    );
     rejects(() => heatmap([[1, 2]], { zmin: 3, zmax: 1 }), "options.zmin", /below options\.zmax/);
   });
 });
 
 describe("radar", () => {
   it("builds closed scatterpolar traces over the same axes and an axis × series summary", () => {
-    const f = radar(["speed", "quality", "memory"], [{ name: "dense", values: [1, 3, 2] }, { name: "moe", values: [3, 3.25, 1] }], {
-      range: [0, 4],
-    });
+    const f = radar(
+      ["speed", "quality", "memory"],
+      [
+        { name: "dense", values: [1, 3, 2] },
+        { name: "moe", values: [3, 3.25, 1] },
+      ],
+      {
+        range: [0, 4],
+      },
+    );
     expect(f.data).toEqual([
-      { type: "scatterpolar", name: "dense", r: [1, 3, 2, 1], theta: ["speed", "quality", "memory", "speed"], fill: "toself", opacity: 0.6 },
-      { type: "scatterpolar", name: "moe", r: [3, 3.25, 1, 3], theta: ["speed", "quality", "memory", "speed"], fill: "toself", opacity: 0.6 },
+      {
+        type: "scatterpolar",
+        name: "dense",
+        r: [1, 3, 2, 1],
+        theta: ["speed", "quality", "memory", "speed"],
+        fill: "toself",
+        opacity: 0.6,
+      },
+      {
+        type: "scatterpolar",
+        name: "moe",
+        r: [3, 3.25, 1, 3],
+        theta: ["speed", "quality", "memory", "speed"],
+        fill: "toself",
+        opacity: 0.6,
+      },
     ]);
     expect(f.layout.polar).toEqual({ radialaxis: { visible: true, range: [0, 4] } });
-    expect(f.summary).toBe(["         dense   moe", "speed        1     3", "quality      3  3.25", "memory       2     1"].join("\n"));
+    expect(f.summary).toBe(
+      ["         dense   moe", "speed        1     3", "quality      3  3.25", "memory       2     1"].join("\n"),
+    );
     expect(radar(["a", "b", "c"], { name: "s", values: [1, 2, 3] }, { fill: false }).data[0].fill).toBeUndefined();
   });
 
   it("validates its arguments", () => {
     rejects(() => radar(["a", "b"], { name: "s", values: [1, 2] }), "axes", /at least 3 axes, got 2/);
     rejects(() => radar(["a", "b", "c"], []), "series", /must not be empty/);
-    rejects(() => radar(["a", "b", "c"], { name: "s", values: [1, 2] }), "series[0].values", /has 2 entries but axes has 3/);
+    rejects(
+      () => radar(["a", "b", "c"], { name: "s", values: [1, 2] }),
+      "series[0].values",
+      /has 2 entries but axes has 3/,
+    );
     rejects(() => radar(["a", "b", "c"], { name: "s", values: [1, NaN, 2] }), "series[0].values[1]", /NaN/);
-    rejects(() => radar(["a", "b", "c"], { name: "s", values: [1, 2, 3] }, { range: [2, 1] }), "options.range", /low < high/);
+    rejects(
+      () => radar(["a", "b", "c"], { name: "s", values: [1, 2, 3] }, { range: [2, 1] }),
+      "options.range",
+      /low < high/,
+    );
   });
 });
 
 describe("pie", () => {
   it("builds a pie trace and a label value percent summary", () => {
     const f = pie(["attn", "moe", "embed"], [30, 60, 10], { title: "Params", hole: 0.4 });
-    expect(f.data).toEqual([{ type: "pie", labels: ["attn", "moe", "embed"], values: [30, 60, 10], hole: 0.4, sort: false, textinfo: "percent" }]);
+    expect(f.data).toEqual([
+      {
+        type: "pie",
+        labels: ["attn", "moe", "embed"],
+        values: [30, 60, 10],
+        hole: 0.4,
+        sort: false,
+        textinfo: "percent",
+      },
+    ]);
     expect(f.summary).toBe(["Params", "attn:   30  30.0%", "moe:    60  60.0%", "embed:  10  10.0%"].join("\n"));
   });
 
@@ -225,17 +301,38 @@ describe("pie", () => {
 
 describe("scatter", () => {
   it("builds marker traces, text for labels, and ranges in the summary", () => {
-    const f = scatter([{ name: "models", x: [1, 2, 3], y: [30, 10, 20], labels: ["a", "b", "c"] }, { x: [0.5], y: [5] }], {
-      logX: true,
-      xTitle: "params",
-    });
+    const f = scatter(
+      [
+        { name: "models", x: [1, 2, 3], y: [30, 10, 20], labels: ["a", "b", "c"] },
+        { x: [0.5], y: [5] },
+      ],
+      {
+        logX: true,
+        xTitle: "params",
+      },
+    );
     expect(f.data).toEqual([
-      { type: "scatter", mode: "markers+text", name: "models", x: [1, 2, 3], y: [30, 10, 20], marker: { size: 9 }, text: ["a", "b", "c"], textposition: "top center" },
+      {
+        type: "scatter",
+        mode: "markers+text",
+        name: "models",
+        x: [1, 2, 3],
+        y: [30, 10, 20],
+        marker: { size: 9 },
+        text: ["a", "b", "c"],
+        textposition: "top center",
+      },
       { type: "scatter", mode: "markers", name: "series 1", x: [0.5], y: [5], marker: { size: 9 } },
     ]);
     expect(f.layout.xaxis).toMatchObject({ type: "log", title: { text: "params" } });
     expect(f.summary).toBe(
-      ["models: 3 points, x 1 … 3, y 10 … 30", "  a  (1,  30)", "  b  (2,  10)", "  c  (3,  20)", "series 1: 1 points, x 0.5 … 0.5, y 5 … 5"].join("\n"),
+      [
+        "models: 3 points, x 1 … 3, y 10 … 30",
+        "  a  (1,  30)",
+        "  b  (2,  10)",
+        "  c  (3,  20)",
+        "series 1: 1 points, x 0.5 … 0.5, y 5 … 5",
+      ].join("\n"),
     );
   });
 
@@ -250,14 +347,29 @@ describe("scatter", () => {
 
 describe("table", () => {
   it("builds a column-major table trace with formatted numbers and an ASCII summary", () => {
-    const f = table(["model", "params", "loss"], [["dense", 1200000, 2.31234], ["moe", 8400000, 2.1]], {
-      title: "Results",
-      decimals: [undefined, 0, 3],
-    });
-    const t = f.data[0] as { type: string; header: { values: string[]; align: string[] }; cells: { values: string[][]; align: string[] } };
+    const f = table(
+      ["model", "params", "loss"],
+      [
+        ["dense", 1200000, 2.31234],
+        ["moe", 8400000, 2.1],
+      ],
+      {
+        title: "Results",
+        decimals: [undefined, 0, 3],
+      },
+    );
+    const t = f.data[0] as {
+      type: string;
+      header: { values: string[]; align: string[] };
+      cells: { values: string[][]; align: string[] };
+    };
     expect(t.type).toBe("table");
     expect(t.header.values).toEqual(["model", "params", "loss"]);
-    expect(t.cells.values).toEqual([["dense", "moe"], ["1200000", "8400000"], ["2.312", "2.100"]]);
+    expect(t.cells.values).toEqual([
+      ["dense", "moe"],
+      ["1200000", "8400000"],
+      ["2.312", "2.100"],
+    ]);
     expect(t.cells.align).toEqual(["left", "right", "right"]);
     // Height fits the rows: top margin (with title) + bottom margin + 3 rows of 28 px + 8.
     expect(f.layout.height).toBe(Math.max(120, f.layout.margin!.t + 16 + 3 * 28 + 8));
@@ -275,7 +387,13 @@ describe("table", () => {
   });
 
   it("formats numbers compactly by default and mixes text into numeric-looking columns", () => {
-    const f = table(["k", "v"], [["a", 0.000012346], ["b", "n/a"]]);
+    const f = table(
+      ["k", "v"],
+      [
+        ["a", 0.000012346],
+        ["b", "n/a"],
+      ],
+    );
     expect(f.summary.split("\n")[3]).toBe("| a | 1.235e-5 |");
     expect(f.data[0].cells).toMatchObject({ align: ["left", "left"] });
   });

@@ -33,7 +33,12 @@ describe("figure HTML", () => {
 describe.skipIf(!hasChromium)("figure HTML in a page", () => {
   let browser: Browser;
   beforeAll(async () => {
-    browser = await launch({ executablePath: "/usr/bin/chromium", headless: true, pipe: true, args: [...CHROMIUM_FLAGS] });
+    browser = await launch({
+      executablePath: "/usr/bin/chromium",
+      headless: true,
+      pipe: true,
+      args: [...CHROMIUM_FLAGS],
+    });
   });
   afterAll(async () => {
     await browser?.close();
@@ -45,7 +50,8 @@ describe.skipIf(!hasChromium)("figure HTML in a page", () => {
     await page.setRequestInterception(true);
     page.on("request", (request) => {
       const url = new URL(request.url());
-      if (url.pathname === "/") void request.respond({ contentType: "text/html", body: `<!doctype html><body>${first}\n${second}</body>` });
+      if (url.pathname === "/")
+        void request.respond({ contentType: "text/html", body: `<!doctype html><body>${first}\n${second}</body>` });
       else if (url.pathname === `/${PLOTLY_NBEXTENSION_PATH}.js`) {
         loads.push(url.pathname);
         void request.respond({ contentType: "application/javascript", body: plotlySource() });

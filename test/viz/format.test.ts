@@ -32,11 +32,25 @@ describe("compact", () => {
 
 describe("tables", () => {
   it("alignColumns pads columns left or right and trims line ends", () => {
-    expect(alignColumns([["a", "1"], ["bbb", "22"]], ["l", "r"])).toEqual(["a     1", "bbb  22"]);
+    expect(
+      alignColumns(
+        [
+          ["a", "1"],
+          ["bbb", "22"],
+        ],
+        ["l", "r"],
+      ),
+    ).toEqual(["a     1", "bbb  22"]);
   });
 
   it("asciiTable draws borders around header and rows", () => {
-    expect(asciiTable(["x", "y"], [["1", "22"]], ["l", "r"])).toEqual(["+---+----+", "| x |  y |", "+---+----+", "| 1 | 22 |", "+---+----+"]);
+    expect(asciiTable(["x", "y"], [["1", "22"]], ["l", "r"])).toEqual([
+      "+---+----+",
+      "| x |  y |",
+      "+---+----+",
+      "| 1 | 22 |",
+      "+---+----+",
+    ]);
   });
 
   it("extremes skips NaN and returns first occurrences", () => {

@@ -55,8 +55,12 @@ async function interactiveFigure(page: Page): Promise<void> {
   try {
     await page.waitForSelector(".output_html [id^=moelab-figure-].js-plotly-plot .main-svg", { timeout: 240_000 });
   } catch (e) {
-    const outputs = await page.$$eval(".output_area", (areas) => areas.map((a) => a.innerHTML.slice(0, 1500)).join("\n---\n"));
-    throw new Error(`no interactive figure (${(e as Error).message}); outputs:\n${outputs}\npage console:\n${consoleLines.join("\n")}\nserver:\n${log.slice(-3000)}`);
+    const outputs = await page.$$eval(".output_area", (areas) =>
+      areas.map((a) => a.innerHTML.slice(0, 1500)).join("\n---\n"),
+    );
+    throw new Error(
+      `no interactive figure (${(e as Error).message}); outputs:\n${outputs}\npage console:\n${consoleLines.join("\n")}\nserver:\n${log.slice(-3000)}`,
+    );
   }
   expect(await page.$$eval(".output_html [id^=moelab-figure-] .modebar", (m) => m.length)).toBe(1);
   expect(await page.$$eval(".output_html [id^=moelab-figure-] .barlayer .point", (p) => p.length)).toBe(3);
@@ -70,33 +74,76 @@ describe("a figure in a live classic Notebook session", () => {
       nbformat: 4,
       nbformat_minor: 4,
       metadata: { kernelspec: { name: "moelab", display_name: "MoE Lab (TypeScript)", language: "typescript" } },
-      cells: [{ cell_type: "code", source: 'await lab.show(lab.viz.bar(["a", "b", "c"], [3, 1, 2], { title: "live" }));', metadata: {}, outputs: [], execution_count: null }],
+      cells: [
+        {
+          cell_type: "code",
+          source: 'await lab.show(lab.viz.bar(["a", "b", "c"], [3, 1, 2], { title: "live" }));',
+          metadata: {},
+          outputs: [],
+          execution_count: null,
+        },
+      ],
     };
     const file = join(dir, "figure.ipynb");
     writeFileSync(file, JSON.stringify(nb, null, 1));
 
     const port = await freePort();
-    server = spawn("bash", [join(ROOT, "scripts", "lab.sh"), `--notebook-dir=${dir}`, "--no-browser", "--ip=127.0.0.1", `--port=${port}`, `--NotebookApp.token=${TOKEN}`], {
-      cwd: ROOT,
-      detached: true,
-      env: { ...process.env, JUPYTER_CONFIG_DIR: join(dir, ".jupyter-config"), JUPYTER_RUNTIME_DIR: join(dir, ".jupyter-runtime") },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    server = spawn(
+      "bash",
+      [
+        join(ROOT, "scripts", "lab.sh"),
+        `--notebook-dir=${dir}`,
+        "--no-browser",
+        "--ip=127.0.0.1",
+        `--port=${port}`,
+        `--NotebookApp.token=${TOKEN}`,
+      ],
+      {
+        cwd: ROOT,
+        detached: true,
+        env: {
+          ...process.env,
+          JUPYTER_CONFIG_DIR: join(dir, ".jupyter-config"),
+          JUPYTER_RUNTIME_DIR: join(dir, ".jupyter-runtime"),
+        },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     server.stdout!.on("data", (d: Buffer) => (log += d.toString()));
     server.stderr!.on("data", (d: Buffer) => (log += d.toString()));
     const base = `http://127.0.0.1:${port}`;
     await waitForServer(`${base}/api/status?token=${TOKEN}`, 60_000);
 
     const { launch } = await import("puppeteer-core");
-    browser = await launch({ executablePath: chromium.path, headless: true, pipe: true, protocolTimeout: 360_000, args: [...CHROMIUM_FLAGS] });
+    browser = await launch({
+      executablePath: chromium.path,
+      headless: true,
+      pipe: true,
+      protocolTimeout: 360_000,
+      args: [...CHROMIUM_FLAGS],
+    });
     const page = await browser.newPage();
     page.on("console", (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
     page.on("pageerror", (e) => consoleLines.push(`pageerror: ${(e as Error).message}`));
     await page.goto(`${base}/notebooks/figure.ipynb?token=${TOKEN}`);
-    await page.waitForFunction(() => (window as unknown as { Jupyter?: { notebook?: { kernel?: { is_connected(): boolean } } } }).Jupyter?.notebook?.kernel?.is_connected(), { timeout: 120_000 });
-    await page.evaluate(() => (window as unknown as { Jupyter: { notebook: { execute_all_cells(): void } } }).Jupyter.notebook.execute_all_cells());
+    await page.waitForFunction(
+      () =>
+        (
+          window as unknown as { Jupyter?: { notebook?: { kernel?: { is_connected(): boolean } } } }
+        ).Jupyter?.notebook?.kernel?.is_connected(),
+      { timeout: 120_000 },
+    );
+    await page.evaluate(() =>
+      (
+        window as unknown as { Jupyter: { notebook: { execute_all_cells(): void } } }
+      ).Jupyter.notebook.execute_all_cells(),
+    );
     await interactiveFigure(page);
-    await page.evaluate(() => (window as unknown as { Jupyter: { notebook: { save_notebook(): Promise<unknown> } } }).Jupyter.notebook.save_notebook());
+    await page.evaluate(() =>
+      (
+        window as unknown as { Jupyter: { notebook: { save_notebook(): Promise<unknown> } } }
+      ).Jupyter.notebook.save_notebook(),
+    );
 
     const size = statSync(file).size;
     expect(size, `saved notebook is ${size} bytes`).toBeLessThan(SAVED_LIMIT);
@@ -106,7 +153,12 @@ describe("a figure in a live classic Notebook session", () => {
     const display = outputs.find((o) => o.output_type === "display_data");
     expect(display, JSON.stringify(outputs).slice(0, 2000)).toBeDefined();
     const data = (display as { data: Record<string, unknown> }).data;
-    expect(Object.keys(data).sort()).toEqual(["application/vnd.plotly.v1+json", "image/png", "text/html", "text/plain"]);
+    expect(Object.keys(data).sort()).toEqual([
+      "application/vnd.plotly.v1+json",
+      "image/png",
+      "text/html",
+      "text/plain",
+    ]);
     expect(String(data["text/html"])).toContain("nbextensions/moelab/plotly.min");
     expect(String(data["text/html"])).toContain('<img src="data:image/png;base64,'); // the fallback stays
 

@@ -37,7 +37,8 @@ describe("without chromium", () => {
     const viz = await freshViz("/nonexistent/chromium");
     const { bundles, notices } = await showTwo(viz);
     expect(bundles).toHaveLength(2);
-    for (const b of bundles) expect(Object.keys(b.data).sort()).toEqual([viz.PLOTLY_MIME, "text/html", "text/plain"].sort());
+    for (const b of bundles)
+      expect(Object.keys(b.data).sort()).toEqual([viz.PLOTLY_MIME, "text/html", "text/plain"].sort());
     // Without a PNG the HTML has no <img> fallback.
     expect(bundles[0].data["text/html"]).not.toContain("<img");
     expect(notices).toHaveLength(1);

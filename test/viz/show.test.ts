@@ -126,7 +126,15 @@ describe.skipIf(!hasChromium)("show in a kernel with chromium", () => {
   });
 
   it("renders a heatmap without row or column labels (categorical axes get index labels)", async () => {
-    const png = await renderPng(heatmap([[1, 2], [3, 4]], { width: 300, height: 200 }));
+    const png = await renderPng(
+      heatmap(
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        { width: 300, height: 200 },
+      ),
+    );
     expect(png).not.toBeNull();
     expect(pngSize(png!)).toEqual({ width: 300, height: 200 });
   });

@@ -30,22 +30,44 @@ export interface LmFitConfig {
 }
 
 /** The issue's dense model: vocab 96, d 256, 4 layers, 4 heads, context 128, SwiGLU 680, RoPE, RMSNorm, tied head. */
-export const DENSE_LM = lmConfig({ vocabSize: 96, dim: 256, nLayers: 4, nHeads: 4, contextLen: 128, ffnHidden: 680, ffn: "dense" });
+export const DENSE_LM = lmConfig({
+  vocabSize: 96,
+  dim: 256,
+  nLayers: 4,
+  nHeads: 4,
+  contextLen: 128,
+  ffnHidden: 680,
+  ffn: "dense",
+});
 
 /**
  * The issue's MoE model: DENSE_LM with every FFN an MoE layer of 16 routed experts (top-2, softmax gate, Switch balance
  * loss 1e-2, dropless) + 1 shared expert, all of width 170 (active FFN width 3·170 = 510 = 0.75 × 680).
  */
-export const MOE_LM = lmConfig({ ...DENSE_LM, ffn: "moe", moe: { nRouted: 16, topK: 2, nShared: 1, expertHidden: 170 } });
+export const MOE_LM = lmConfig({
+  ...DENSE_LM,
+  ffn: "moe",
+  moe: { nRouted: 16, topK: 2, nShared: 1, expertHidden: 170 },
+});
 
 /** B 32, T 128, 5 steps a call, fit's defaults: AdamW 1e-3 (0.9/0.95, decay 0.1 on matrices), clip 1.0. */
 export function lmFitConfig(model: LMConfig, patch: Partial<Omit<LmFitConfig, "model">> = {}): LmFitConfig {
   const fn = "lmFitConfig";
-  const c: LmFitConfig = { model, batchSize: 32, seqLen: 128, steps: 5, learningRate: 1e-3, optimizer: DEFAULT_FIT.optimizer, clipNorm: DEFAULT_FIT.clipNorm ?? 1, ...patch };
+  const c: LmFitConfig = {
+    model,
+    batchSize: 32,
+    seqLen: 128,
+    steps: 5,
+    learningRate: 1e-3,
+    optimizer: DEFAULT_FIT.optimizer,
+    clipNorm: DEFAULT_FIT.clipNorm ?? 1,
+    ...patch,
+  };
   checkPositiveInt(fn, "batchSize", c.batchSize);
   checkPositiveInt(fn, "seqLen", c.seqLen);
   checkPositiveInt(fn, "steps", c.steps);
-  if (c.seqLen > model.contextLen) throw new Error(`${fn}: seqLen (${c.seqLen}) must be at most model.contextLen (${model.contextLen})`);
+  if (c.seqLen > model.contextLen)
+    throw new Error(`${fn}: seqLen (${c.seqLen}) must be at most model.contextLen (${model.contextLen})`);
   if (!(c.learningRate > 0)) throw new Error(`${fn}: learningRate must be > 0, got ${c.learningRate}`);
   if (!(c.clipNorm > 0)) throw new Error(`${fn}: clipNorm must be > 0, got ${c.clipNorm}`);
   return c;
@@ -55,7 +77,9 @@ export function lmFitConfig(model: LMConfig, patch: Partial<Omit<LmFitConfig, "m
 export type LmBatch = { inputs: tf.Tensor2D; targets: tf.Tensor2D };
 
 /** B sequences of T + 1 random tokens → inputs (first T) and targets (last T). */
-export function lmBatch(c: Pick<LmFitConfig, "batchSize" | "seqLen"> & { model: Pick<LMConfig, "vocabSize"> }): LmBatch {
+export function lmBatch(
+  c: Pick<LmFitConfig, "batchSize" | "seqLen"> & { model: Pick<LMConfig, "vocabSize"> },
+): LmBatch {
   const { batchSize: B, seqLen: T } = c;
   const inputs = new Int32Array(B * T);
   const targets = new Int32Array(B * T);

@@ -33,7 +33,10 @@ export const DEFAULT_MLP_CONFIG: Readonly<MlpConfig> = Object.freeze({
 /** DEFAULT_MLP_CONFIG with `patch` merged over it, checked. */
 export function mlpConfig(patch: Partial<MlpConfig> = {}): MlpConfig {
   const fn = "mlpConfig(patch)";
-  const c: MlpConfig = { ...withDefaults(fn, DEFAULT_MLP_CONFIG, patch), adam: withDefaults(fn, DEFAULT_ADAM, patch.adam, [], "patch.adam") };
+  const c: MlpConfig = {
+    ...withDefaults(fn, DEFAULT_MLP_CONFIG, patch),
+    adam: withDefaults(fn, DEFAULT_ADAM, patch.adam, [], "patch.adam"),
+  };
   positiveInt(fn, "inputSize", c.inputSize);
   positiveInt(fn, "classes", c.classes);
   positiveInt(fn, "batchSize", c.batchSize);

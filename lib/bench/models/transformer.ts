@@ -47,7 +47,12 @@ export const BENCH_LM: Readonly<LMConfig> = lmConfig({
 });
 
 /** BENCH_LM, T=128, B=8, torch's Adam. */
-export const DEFAULT_TRANSFORMER_CONFIG: Readonly<TransformerConfig> = Object.freeze({ model: BENCH_LM, batchSize: 8, seqLen: 128, adam: DEFAULT_ADAM });
+export const DEFAULT_TRANSFORMER_CONFIG: Readonly<TransformerConfig> = Object.freeze({
+  model: BENCH_LM,
+  batchSize: 8,
+  seqLen: 128,
+  adam: DEFAULT_ADAM,
+});
 
 /** DEFAULT_TRANSFORMER_CONFIG with `patch` merged over it (model and adam field by field), checked. */
 export function transformerConfig(patch: TransformerPatch = {}): TransformerConfig {
@@ -56,10 +61,12 @@ export function transformerConfig(patch: TransformerPatch = {}): TransformerConf
   checkKeys(fn, "patch", patch, Object.keys(base));
   const model = lmConfig({ ...base.model, ...patch.model, moe: { ...base.model.moe, ...patch.model?.moe } });
   const c: TransformerConfig = { ...base, ...patch, model, adam: benchAdam(fn, patch.adam) };
-  if (model.ffn !== "dense") throw new Error(`${fn}: model.ffn must be "dense" (the PyTorch twin has no MoE layer), got ${model.ffn}`);
+  if (model.ffn !== "dense")
+    throw new Error(`${fn}: model.ffn must be "dense" (the PyTorch twin has no MoE layer), got ${model.ffn}`);
   checkPositiveInt(fn, "batchSize", c.batchSize);
   checkPositiveInt(fn, "seqLen", c.seqLen);
-  if (c.seqLen > model.contextLen) throw new Error(`${fn}: seqLen (${c.seqLen}) must be at most model.contextLen (${model.contextLen})`);
+  if (c.seqLen > model.contextLen)
+    throw new Error(`${fn}: seqLen (${c.seqLen}) must be at most model.contextLen (${model.contextLen})`);
   return c;
 }
 

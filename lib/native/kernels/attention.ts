@@ -7,10 +7,33 @@ import { float32Input, nativeKernel } from "./native-kernel";
 
 /** The addon functions of native/src/attention.cc (dims = [B, H, Hkv, T, S, dk, dv]). */
 interface AttentionAddon {
-  attentionForward(q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, lse: Float32Array, dims: Float64Array, scale: number, offset: number, window: number, global: number): void;
+  attentionForward(
+    q: Float32Array,
+    k: Float32Array,
+    v: Float32Array,
+    out: Float32Array,
+    lse: Float32Array,
+    dims: Float64Array,
+    scale: number,
+    offset: number,
+    window: number,
+    global: number,
+  ): void;
   attentionBackward(
-    q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, lse: Float32Array, dout: Float32Array,
-    dq: Float32Array, dk: Float32Array, dv: Float32Array, dims: Float64Array, scale: number, offset: number, window: number, global: number,
+    q: Float32Array,
+    k: Float32Array,
+    v: Float32Array,
+    out: Float32Array,
+    lse: Float32Array,
+    dout: Float32Array,
+    dq: Float32Array,
+    dk: Float32Array,
+    dv: Float32Array,
+    dims: Float64Array,
+    scale: number,
+    offset: number,
+    window: number,
+    global: number,
   ): void;
 }
 
@@ -20,7 +43,8 @@ function dims(q: TensorInfo, k: TensorInfo, v: TensorInfo): Float64Array {
   return Float64Array.from([B, H, Hkv, T, S, dk, v.shape[3]]);
 }
 
-const rest = (a: NamedAttrMap) => [a.scale as number, a.kOffset as number, a.window as number, a.globalTokens as number] as const;
+const rest = (a: NamedAttrMap) =>
+  [a.scale as number, a.kOffset as number, a.window as number, a.globalTokens as number] as const;
 
 export const attentionKernels: KernelConfig[] = [
   nativeKernel<AttentionAddon>(ATTENTION_KERNELS.forward, ({ backend, addon, inputs, attrs }) => {
@@ -41,7 +65,23 @@ export const attentionKernels: KernelConfig[] = [
     const dk = backend.buffers.float32(tf.util.sizeFromShape(k.shape));
     const dv = backend.buffers.float32(tf.util.sizeFromShape(v.shape));
     const f32 = (name: string) => float32Input(backend, K, inputs, name);
-    addon.attentionBackward(f32("q"), f32("k"), f32("v"), f32("out"), f32("lse"), f32("dy"), dq, dk, dv, dims(q, k, v), ...rest(attrs));
-    return [backend.makeTensorInfo(q.shape, "float32", dq), backend.makeTensorInfo(k.shape, "float32", dk), backend.makeTensorInfo(v.shape, "float32", dv)];
+    addon.attentionBackward(
+      f32("q"),
+      f32("k"),
+      f32("v"),
+      f32("out"),
+      f32("lse"),
+      f32("dy"),
+      dq,
+      dk,
+      dv,
+      dims(q, k, v),
+      ...rest(attrs),
+    );
+    return [
+      backend.makeTensorInfo(q.shape, "float32", dq),
+      backend.makeTensorInfo(k.shape, "float32", dk),
+      backend.makeTensorInfo(v.shape, "float32", dv),
+    ];
   }),
 ];

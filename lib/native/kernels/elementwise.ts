@@ -58,7 +58,11 @@ const ALPHA_ATTR = new Set<string>(["LeakyRelu", "Step"]);
  * output dimensions are dropped and neighbours broadcast the same way are merged, so the innermost strides are 0 or
  * 1 and same-shape, scalar, row ([..., n] op [n]) and column ([..., n] op [..., 1]) cases need 1 or 2 triples.
  */
-export function broadcastPlan(aShape: readonly number[], bShape: readonly number[], outShape: readonly number[]): number[] {
+export function broadcastPlan(
+  aShape: readonly number[],
+  bShape: readonly number[],
+  outShape: readonly number[],
+): number[] {
   const rank = outShape.length;
   const plan: number[] = [];
   let aStride = 1;
@@ -97,7 +101,8 @@ function binaryKernel(kernelName: keyof typeof BINARY_OPS): KernelConfig {
     const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
     const size = tf.util.sizeFromShape(outShape);
     const out = backend.buffers.float32(size);
-    if (size > 0) addon.elementwiseBinary(op, av, bv, out, Float64Array.from(broadcastPlan(a.shape, b.shape, outShape)));
+    if (size > 0)
+      addon.elementwiseBinary(op, av, bv, out, Float64Array.from(broadcastPlan(a.shape, b.shape, outShape)));
     return backend.makeTensorInfo(outShape, "float32", out);
   });
 }
@@ -139,7 +144,11 @@ const castKernel = nativeKernel<ElementwiseAddon>("Cast", ({ backend, addon, inp
   if (!native) return null;
   const size = values.length;
   const out =
-    dtype === "float32" ? backend.buffers.float32(size) : dtype === "int32" ? backend.buffers.int32(size) : new Uint8Array(size);
+    dtype === "float32"
+      ? backend.buffers.float32(size)
+      : dtype === "int32"
+        ? backend.buffers.int32(size)
+        : new Uint8Array(size);
   if (size > 0) addon.castValues(values, out);
   return backend.makeTensorInfo(x.shape, dtype, out);
 });

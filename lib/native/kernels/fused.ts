@@ -14,7 +14,14 @@ interface FusedAddon {
   fusedActivationGrad(act: number, x: Float32Array, dy: Float32Array, dx: Float32Array): void;
   rmsNorm(x: Float32Array, gain: Float32Array, out: Float32Array, eps: number): void;
   rmsNormGrad(x: Float32Array, gain: Float32Array, dy: Float32Array, dx: Float32Array, eps: number): void;
-  addRmsNorm(x: Float32Array, residual: Float32Array, gain: Float32Array, sum: Float32Array, out: Float32Array, eps: number): void;
+  addRmsNorm(
+    x: Float32Array,
+    residual: Float32Array,
+    gain: Float32Array,
+    sum: Float32Array,
+    out: Float32Array,
+    eps: number,
+  ): void;
   rmsNormGainGrad(x: Float32Array, dy: Float32Array, dgain: Float32Array, eps: number): void;
   /** Σ over rows of logsumexp(row) − row[target]. */
   crossEntropy(logits: Float32Array, targets: Int32Array): number;
@@ -26,7 +33,8 @@ interface FusedAddon {
 
 function actCode(kernel: string, attrs: NamedAttrMap): number {
   const code = FUSED_ACTIVATIONS.indexOf(attrs.activation as FusedActivationName);
-  if (code < 0) throw new TypeError(`native ${kernel}: attribute activation must be one of ${FUSED_ACTIVATIONS.join(", ")}`);
+  if (code < 0)
+    throw new TypeError(`native ${kernel}: attribute activation must be one of ${FUSED_ACTIVATIONS.join(", ")}`);
   return code;
 }
 

@@ -12,4 +12,16 @@ import { rotaryKernels } from "./rotary";
 import { sliceKernels } from "./slice";
 import { topkKernels } from "./topk";
 
-export const nativeKernels: KernelConfig[] = [...matmulKernels, ...elementwiseKernels, ...reductionKernels, ...layoutKernels, ...sliceKernels, ...fusedKernels, ...moeKernels, ...quantKernels, ...attentionKernels, ...rotaryKernels, ...topkKernels];
+export const nativeKernels: KernelConfig[] = [
+  ...matmulKernels,
+  ...elementwiseKernels,
+  ...reductionKernels,
+  ...layoutKernels,
+  ...sliceKernels,
+  ...fusedKernels,
+  ...moeKernels,
+  ...quantKernels,
+  ...attentionKernels,
+  ...rotaryKernels,
+  ...topkKernels,
+];

@@ -122,10 +122,7 @@ function broadcastOffsets(outBatch: readonly number[], inBatch: readonly number[
  * How a bias or prelu-slopes tensor of `shape` broadcasts over an output of `outShape` ([...batch, m, n]), or null
  * when it does not broadcast to exactly that shape (tfjs cpu would then enlarge the output or throw).
  */
-function operandPlan(
-  shape: readonly number[],
-  outShape: readonly number[],
-): Omit<MatmulOperand, "data"> | null {
+function operandPlan(shape: readonly number[], outShape: readonly number[]): Omit<MatmulOperand, "data"> | null {
   const rank = outShape.length;
   if (shape.length > rank) return null;
   const padded = [...new Array<number>(rank - shape.length).fill(1), ...shape];
@@ -148,7 +145,13 @@ interface ProductShape {
 }
 
 /** Checks the operands like tfjs's BatchMatMul and returns the output's shape. */
-function productShape(a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean, kernel: string): ProductShape {
+function productShape(
+  a: TensorInfo,
+  b: TensorInfo,
+  transposeA: boolean,
+  transposeB: boolean,
+  kernel: string,
+): ProductShape {
   const aRank = a.shape.length;
   const bRank = b.shape.length;
   if (aRank < 2 || bRank < 2) {
@@ -201,9 +204,20 @@ function nativeProduct(
 
 const batchMatMulKernel = nativeKernel<MatmulAddon>(tf.BatchMatMul, ({ backend, addon, inputs, attrs }) => {
   const { a, b } = inputs;
-  const { transposeA = false, transposeB = false } = attrs as NamedAttrMap & { transposeA?: boolean; transposeB?: boolean };
+  const { transposeA = false, transposeB = false } = attrs as NamedAttrMap & {
+    transposeA?: boolean;
+    transposeB?: boolean;
+  };
   if (!a || !b || a.dtype !== "float32" || b.dtype !== "float32") return null;
-  return nativeProduct(backend, addon, a, b, transposeA, transposeB, productShape(a, b, transposeA, transposeB, tf.BatchMatMul));
+  return nativeProduct(
+    backend,
+    addon,
+    a,
+    b,
+    transposeA,
+    transposeB,
+    productShape(a, b, transposeA, transposeB, tf.BatchMatMul),
+  );
 });
 
 const fusedMatMulKernel = nativeKernel<MatmulAddon>(tf._FusedMatMul, ({ backend, addon, inputs, attrs: named }) => {
@@ -223,7 +237,10 @@ const fusedMatMulKernel = nativeKernel<MatmulAddon>(tf._FusedMatMul, ({ backend,
     activation: activation as FusedActivation,
     alpha: attrs.leakyreluAlpha ?? DEFAULT_LEAKYRELU_ALPHA,
   };
-  for (const [key, t] of [["bias", bias], ["prelu", activation === "prelu" ? prelu : undefined]] as const) {
+  for (const [key, t] of [
+    ["bias", bias],
+    ["prelu", activation === "prelu" ? prelu : undefined],
+  ] as const) {
     if (!t) continue;
     const plan = operandPlan(t.shape, shape.outShape);
     if (!plan || t.dtype !== "float32") return null;
@@ -253,14 +270,24 @@ export function matmulBf16Engine(): "amx" | "avx512bf16" | null {
  */
 export function matmulBf16(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
   if (a.rank !== 2 || b.rank !== 2 || a.dtype !== "float32" || b.dtype !== "float32") {
-    throw new Error(`matmulBf16(a, b): expected float32 matrices, got a ${a.dtype}[${a.shape}] and b ${b.dtype}[${b.shape}]`);
+    throw new Error(
+      `matmulBf16(a, b): expected float32 matrices, got a ${a.dtype}[${a.shape}] and b ${b.dtype}[${b.shape}]`,
+    );
   }
   const [m, k] = a.shape;
   const [kb, n] = b.shape;
-  if (k !== kb) throw new Error(`matmulBf16(a, b): a is [${a.shape}] and b [${b.shape}]; a's columns must equal b's rows`);
+  if (k !== kb)
+    throw new Error(`matmulBf16(a, b): a is [${a.shape}] and b [${b.shape}]; a's columns must equal b's rows`);
   const why = matmulBf16Support();
   if (why !== null) throw new Error(`matmulBf16(a, b): not available here: ${why}`);
   const out = new Float32Array(m * n);
-  (nativeAddon() as unknown as MatmulAddon).matmulBf16(a.dataSync() as Float32Array, b.dataSync() as Float32Array, out, m, n, k);
+  (nativeAddon() as unknown as MatmulAddon).matmulBf16(
+    a.dataSync() as Float32Array,
+    b.dataSync() as Float32Array,
+    out,
+    m,
+    n,
+    k,
+  );
   return tf.tensor2d(out, [m, n]);
 }

@@ -8,9 +8,24 @@ import { float32Input, nativeKernel } from "./native-kernel";
 /** The addon functions these kernels call. */
 interface MoeAddon {
   moeDispatch(x: Float32Array, slotToken: Int32Array, weights: Float32Array | null, d: number, out: Float32Array): void;
-  moeCombine(ys: Float32Array, weights: Float32Array | null, tokenStart: Int32Array, tokenSlots: Int32Array, d: number, out: Float32Array): void;
+  moeCombine(
+    ys: Float32Array,
+    weights: Float32Array | null,
+    tokenStart: Int32Array,
+    tokenSlots: Int32Array,
+    d: number,
+    out: Float32Array,
+  ): void;
   moeSlotDot(a: Float32Array, b: Float32Array, slotToken: Int32Array, d: number, out: Float32Array): void;
-  moeGroupedMatmul(a: Float32Array, b: Float32Array, offsets: Int32Array, mode: number, outDim: number, inDim: number, out: Float32Array): void;
+  moeGroupedMatmul(
+    a: Float32Array,
+    b: Float32Array,
+    offsets: Int32Array,
+    mode: number,
+    outDim: number,
+    inDim: number,
+    out: Float32Array,
+  ): void;
 }
 
 const MODES: Record<GroupedMode, number> = { nt: 0, nn: 1, tn: 2 };

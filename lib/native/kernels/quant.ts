@@ -8,8 +8,17 @@ import { float32Input, nativeKernel } from "./native-kernel";
 /** The addon functions these kernels call. */
 interface QuantKernelAddon {
   dequantGemm(
-    x: Float32Array, codes: Int8Array | Uint8Array, scales: Float32Array, lut: Float32Array | null, out: Float32Array,
-    m: number, n: number, k: number, groupRows: number, groupCols: number, format: number,
+    x: Float32Array,
+    codes: Int8Array | Uint8Array,
+    scales: Float32Array,
+    lut: Float32Array | null,
+    out: Float32Array,
+    m: number,
+    n: number,
+    k: number,
+    groupRows: number,
+    groupCols: number,
+    format: number,
   ): void;
 }
 

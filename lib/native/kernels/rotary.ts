@@ -5,7 +5,17 @@ import { ROTARY_KERNEL } from "../../kernel-names";
 import { float32Input, nativeKernel } from "./native-kernel";
 
 interface RotaryAddon {
-  rotary(x: Float32Array, cos: Float32Array, sin: Float32Array, out: Float32Array, rows: number, T: number, half: number, interleaved: boolean, inverse: boolean): void;
+  rotary(
+    x: Float32Array,
+    cos: Float32Array,
+    sin: Float32Array,
+    out: Float32Array,
+    rows: number,
+    T: number,
+    half: number,
+    interleaved: boolean,
+    inverse: boolean,
+  ): void;
 }
 
 export const rotaryKernels: KernelConfig[] = [
@@ -14,7 +24,18 @@ export const rotaryKernels: KernelConfig[] = [
     const [B, H, T, dh] = x.shape;
     const out = backend.buffers.float32(tf.util.sizeFromShape(x.shape));
     const f32 = (name: string) => float32Input(backend, ROTARY_KERNEL, inputs, name);
-    if (out.length > 0) addon.rotary(f32("x"), f32("cos"), f32("sin"), out, B * H, T, dh / 2, attrs.interleaved as boolean, attrs.inverse as boolean);
+    if (out.length > 0)
+      addon.rotary(
+        f32("x"),
+        f32("cos"),
+        f32("sin"),
+        out,
+        B * H,
+        T,
+        dh / 2,
+        attrs.interleaved as boolean,
+        attrs.inverse as boolean,
+      );
     return backend.makeTensorInfo(x.shape, "float32", out);
   }),
 ];

@@ -48,7 +48,16 @@ function copySlice(
   size: number[],
 ): TensorInfo {
   const out = output(backend, values, tf.util.sizeFromShape(size));
-  if (out.length > 0) addon.copyBlock(values, x.shape, begin, out, size, size.map(() => 0), size);
+  if (out.length > 0)
+    addon.copyBlock(
+      values,
+      x.shape,
+      begin,
+      out,
+      size,
+      size.map(() => 0),
+      size,
+    );
   return backend.makeTensorInfo(size, x.dtype, out);
 }
 
@@ -103,7 +112,15 @@ const concatKernel = nativeKernel<SliceAddon>(tf.Concat, ({ backend, addon, inpu
   const out = output(backend, first, tf.util.sizeFromShape(outShape));
   const begin = outShape.map(() => 0);
   parts.forEach((t, i) => {
-    addon.copyBlock(values[i]!, t.shape, t.shape.map(() => 0), out, outShape, begin, t.shape);
+    addon.copyBlock(
+      values[i]!,
+      t.shape,
+      t.shape.map(() => 0),
+      out,
+      outShape,
+      begin,
+      t.shape,
+    );
     begin[$axis] += t.shape[$axis];
   });
   return backend.makeTensorInfo(outShape, parts[0].dtype, out);
