@@ -37,6 +37,9 @@ const claimsByRun: Record<"nbconvert" | "runner" | "deno", Map<string, ClaimRow[
   deno: new Map(),
 };
 
+/** Plotly figures of each notebook's runner run on the tslab kernel. */
+const figuresOnTslab = new Map<string, number>();
+
 describe("notebooks in quick mode", () => {
   it("the lab ships notebooks, the tour first", () => {
     expect(names[0]).toBe("00-tour");
@@ -90,6 +93,7 @@ describe("notebooks in quick mode", () => {
         expect(fs.existsSync(path.join(work, "results", `${r.name}.json`))).toBe(true);
         expect(fs.existsSync(path.join(work, "results", `${r.name}.ipynb`))).toBe(true);
         claimsByRun.runner.set(r.name, r.claims);
+        figuresOnTslab.set(r.name, r.figures);
       }
       const report = fs.readFileSync(summary.reportPath, "utf8");
       for (const name of names) expect(report).toContain(name);
@@ -107,7 +111,13 @@ describe("notebooks in quick mode", () => {
         reportDir: path.join(work, "deno-report"),
       });
       expect(summary.failed).toEqual([]);
-      for (const r of summary.results) claimsByRun.deno.set(r.name, r.claims);
+      for (const r of summary.results) {
+        claimsByRun.deno.set(r.name, r.claims);
+        expect(r.figures, `${r.name}: figures on Deno vs tslab`).toBe(figuresOnTslab.get(r.name));
+      }
+      // Headless, a Deno figure carries its PNG (what nbconvert's HTML and untrusted notebooks show).
+      const executed = readNotebook(path.join(work, "deno-results", `${names[0]}.ipynb`));
+      expect(outputsOf(executed).some((o) => "data" in o && "image/png" in o.data)).toBe(true);
       for (const name of names) {
         const [a, b, deno] = (["nbconvert", "runner", "deno"] as const).map((run) => claimsByRun[run].get(name) ?? []);
         expect(

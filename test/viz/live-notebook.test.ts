@@ -1,6 +1,7 @@
 // A live session in classic Notebook, started the way users start it (`npm run lab`, i.e. scripts/lab.sh), driven by
-// headless chromium: a figure cell runs, the notebook is saved, and the saved file stays small (plotly.js is loaded
-// from the nbextension, not inlined) while the figure is still interactive after a reload; the PNG stays as fallback.
+// headless chromium, on each kernel (tslab's and Deno's): a figure cell runs, the notebook is saved, and the saved file
+// stays small (plotly.js is loaded from the nbextension, not inlined) while the figure is still interactive after a
+// reload; the PNG stays as fallback. A progress bar (updated in place) and a claims table render too.
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -20,11 +21,25 @@ let browser: Browser | null = null;
 let log = "";
 const consoleLines: string[] = [];
 
-afterAll(async () => {
+/** Closes the browser and stops the Notebook server (its process group: Notebook and its kernel). */
+async function stopSession(): Promise<void> {
   await browser?.close();
-  if (server?.pid && server.exitCode === null) process.kill(-server.pid, "SIGTERM"); // its process group: Notebook and its kernel
+  browser = null;
+  if (server?.pid && server.exitCode === null) process.kill(-server.pid, "SIGTERM");
+  server = null;
+}
+
+afterAll(async () => {
+  await stopSession();
   rmSync(dir, { recursive: true, force: true });
 });
+
+/** The cells each session runs: a figure, a progress bar updated in place, a claims table. */
+const CELLS = [
+  'await lab.show(lab.viz.bar(["a", "b", "c"], [3, 1, 2], { title: "live" }));',
+  'const bar = lab.progress(3, { label: "steps" });\nfor (let i = 0; i < 3; i++) { await new Promise((r) => setTimeout(r, 50)); bar.tick(); }\nbar.done();',
+  'await lab.claims([{ claim: "the table renders", measured: "yes", verdict: lab.unlessQuick(true, "reproduced") }]);',
+];
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -66,25 +81,26 @@ async function interactiveFigure(page: Page): Promise<void> {
   expect(await page.$$eval(".output_html [id^=moelab-figure-] .barlayer .point", (p) => p.length)).toBe(3);
 }
 
-describe("a figure in a live classic Notebook session", () => {
-  it("saves a notebook under 200 KB whose figure is drawn by plotly.js again after a reload", async () => {
+describe.each([
+  { kernel: "moelab", displayName: "MoE Lab (TypeScript)" },
+  { kernel: "moelab-deno", displayName: "MoE Lab (Deno)" },
+])("a live classic Notebook session on the $kernel kernel", ({ kernel, displayName }) => {
+  it("saves a notebook under 200 KB whose figure is drawn by plotly.js again after a reload; progress and claims render", async () => {
     const chromium = findChromium();
     if ("reason" in chromium) throw new Error(`this test needs chromium: ${chromium.reason}`);
     const nb: Notebook = {
       nbformat: 4,
       nbformat_minor: 4,
-      metadata: { kernelspec: { name: "moelab", display_name: "MoE Lab (TypeScript)", language: "typescript" } },
-      cells: [
-        {
-          cell_type: "code",
-          source: 'await lab.show(lab.viz.bar(["a", "b", "c"], [3, 1, 2], { title: "live" }));',
-          metadata: {},
-          outputs: [],
-          execution_count: null,
-        },
-      ],
+      metadata: { kernelspec: { name: kernel, display_name: displayName, language: "typescript" } },
+      cells: CELLS.map((source) => ({
+        cell_type: "code" as const,
+        source,
+        metadata: {},
+        outputs: [],
+        execution_count: null,
+      })),
     };
-    const file = join(dir, "figure.ipynb");
+    const file = join(dir, `${kernel}.ipynb`);
     writeFileSync(file, JSON.stringify(nb, null, 1));
 
     const port = await freePort();
@@ -125,7 +141,7 @@ describe("a figure in a live classic Notebook session", () => {
     const page = await browser.newPage();
     page.on("console", (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
     page.on("pageerror", (e) => consoleLines.push(`pageerror: ${(e as Error).message}`));
-    await page.goto(`${base}/notebooks/figure.ipynb?token=${TOKEN}`);
+    await page.goto(`${base}/notebooks/${kernel}.ipynb?token=${TOKEN}`);
     await page.waitForFunction(
       () =>
         (
@@ -139,6 +155,14 @@ describe("a figure in a live classic Notebook session", () => {
       ).Jupyter.notebook.execute_all_cells(),
     );
     await interactiveFigure(page);
+    await page.waitForSelector(".output_html table.moelab-claims", { timeout: 120_000 });
+    await page.waitForFunction(
+      () => [...document.querySelectorAll(".output_html progress")].some((p) => p.getAttribute("value") === "1"),
+      {
+        timeout: 60_000,
+      },
+    );
+    expect(await page.$$eval(".output_html progress", (p) => p.length)).toBe(1); // updated in place, not appended
     await page.evaluate(() =>
       (
         window as unknown as { Jupyter: { notebook: { save_notebook(): Promise<unknown> } } }
@@ -162,8 +186,13 @@ describe("a figure in a live classic Notebook session", () => {
     expect(String(data["text/html"])).toContain("nbextensions/moelab/plotly.min");
     expect(String(data["text/html"])).toContain('<img src="data:image/png;base64,'); // the fallback stays
 
+    const cells = saved.cells.map((c) => (c.cell_type === "code" ? c.outputs : []));
+    expect(JSON.stringify(cells[1])).toContain("3/3");
+    expect(JSON.stringify(cells[2])).toContain("moelab-claims");
+
     // Saved by this session, the notebook is trusted: on reload its HTML runs again and loads plotly.js once more.
     await page.reload();
     await interactiveFigure(page);
+    await stopSession();
   }, 420_000);
 });
