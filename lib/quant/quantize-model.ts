@@ -147,7 +147,7 @@ export function quantizeModel(model: Module, config: Partial<QuantizeModelConfig
   );
   for (const [name, m] of targets) {
     if (m instanceof Linear ? m.hook : Object.keys(m.hooks).length)
-      throw new Error(`${fn}: layer "${name}" already has a hook (quantized or adapted; restore() it first)`);
+      throw new Error(`${fn}: layer "${name}" is already quantized or adapted (restore() it first)`);
     if (m instanceof Linear) {
       const weight = quantizeMatrix(name, m.weight);
       layers.push({ name: `${name}.weight`, shape: [m.outFeatures, m.inFeatures], weights: [weight] });

@@ -1,4 +1,4 @@
-// PPO exercise: the clipped surrogate objective, checked against lab.losses.ppo (its pgLoss, no advantage
+// PPO exercise: the clipped surrogate objective, checked against lab.rl.ppo (its pgLoss, no advantage
 // normalisation). Reference: cleanrl ppo.py; Schulman et al. 2017 eq. 7; DESIGN.md §3 "PPO".
 import * as tf from "@tensorflow/tfjs";
 import { ppo } from "../rl/ppo-loss";

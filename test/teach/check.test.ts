@@ -152,7 +152,7 @@ describe("teach.check", () => {
     };
     const libPpo = (n: tf.Tensor1D, o: tf.Tensor1D, a: tf.Tensor1D, clipCoef: number) => {
       const z = tf.zerosLike(n);
-      return lab.losses.ppo(
+      return lab.rl.ppo(
         { newLogProb: n, oldLogProb: o, advantages: a, newValues: z, oldValues: z, returns: z, entropy: z },
         { clipCoef, normAdv: false },
       ).pgLoss;
