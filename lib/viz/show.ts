@@ -34,7 +34,7 @@ export function show(fig: Figure): Promise<void> {
     data["text/plain"] = fig.summary;
     if (host.live) data["text/html"] = figureHtml(figure, png);
     // The host captured when show() was called: the render is asynchronous, the output belongs to this cell.
-    host.display({ data });
+    await host.display({ data }); // Deno sends asynchronously: the figure must be out before show() resolves
     if (failure) throw failure;
   })();
   host.track(work);
