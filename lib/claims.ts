@@ -2,91 +2,11 @@
 // Reference: the lab's results MIME type (application/vnd.moelab.results+json), collected by lib/run/results.ts.
 import { display } from "./display";
 import { escapeHtml } from "./html-escape";
+import { VERDICTS, type Verdict } from "./verdict";
 import { asciiTable, compact } from "./viz/format";
 
 /** MIME type of the machine-readable part of claims(), record() and recordEnvironment() outputs. */
 export const RESULTS_MIME = "application/vnd.moelab.results+json";
-
-/**
- * How a measurement compares with a claim:
- * - "reproduced": the measurement agrees with the claim within the stated tolerance;
- * - "partly": the direction holds but the size differs, or it holds only in some settings;
- * - "not reproduced": the measurement contradicts the claim;
- * - "not measured": the claim is shown for reference (reported data, out of reach on this machine);
- * - "within noise": a comparison whose measured effect does not exceed the seed-to-seed noise (comparePaired);
- * - "by construction": an identity the code guarantees (shown, never counted as evidence).
- */
-export const VERDICTS = Object.freeze([
-  "reproduced",
-  "partly",
-  "not reproduced",
-  "not measured",
-  "within noise",
-  "by construction",
-] as const);
-export type Verdict = (typeof VERDICTS)[number];
-
-/** A full-budget claim's verdict: "not measured" in a quick run (a smoke test's numbers decide nothing), else `verdict`. */
-export function unlessQuick(quick: boolean, verdict: Verdict): Verdict {
-  return quick ? "not measured" : verdict;
-}
-
-/** Two-sided 95% Student-t critical values t(0.975, df) for df = 1 … 30 (beyond 30 the normal 1.96 is within 2%). */
-const T95 = [
-  12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11,
-  2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042,
-];
-
-/** A paired comparison of two arms over the same seeds, and its verdict. */
-export interface PairedComparison {
-  /** Seeds (pairs). */
-  n: number;
-  /** Mean of a − b over the seeds. */
-  diff: number;
-  /** Standard error of that mean (Infinity with one seed). */
-  se: number;
-  /** 95% interval of the mean difference (Student t, n − 1 degrees of freedom). */
-  ci95: [number, number];
-  /** The shared rule: see comparePaired. */
-  verdict: Verdict;
-}
-
-/**
- * The one verdict rule for comparisons (every notebook uses it): arm `a` and arm `b` measured on the same seeds
- * (`a[i]`, `b[i]` from seed i), and the claim that a's value is `claimed` ("lower" or "higher") than b's.
- * - "reproduced" when the 95% interval of the paired difference a − b lies entirely on the claimed side of 0;
- * - "not reproduced" when it lies entirely on the other side (the effect goes the other way beyond noise);
- * - "within noise" when it contains 0;
- * - "not measured" with fewer than two seeds (one seed has no noise band: a quick run decides nothing).
- * `margin` (≥ 0, in a's units) demands the effect exceed it: a "lower" claim needs the interval below −margin.
- */
-export function comparePaired(
-  a: readonly number[],
-  b: readonly number[],
-  claimed: "lower" | "higher",
-  margin = 0,
-): PairedComparison {
-  const fn = "comparePaired(a, b, claimed)";
-  if (a.length !== b.length || a.length === 0)
-    throw new Error(
-      `${fn}: a and b must be equally long, non-empty (one value per seed), got ${a.length} and ${b.length}`,
-    );
-  if (![...a, ...b].every(Number.isFinite)) throw new Error(`${fn}: every value must be a finite number`);
-  if (claimed !== "lower" && claimed !== "higher")
-    throw new Error(`${fn}: claimed must be "lower" or "higher", got ${String(claimed)}`);
-  if (!(Number.isFinite(margin) && margin >= 0))
-    throw new Error(`${fn}: margin must be a finite number ≥ 0, got ${margin}`);
-  const n = a.length;
-  const d = a.map((x, i) => x - b[i]);
-  const diff = d.reduce((s, x) => s + x, 0) / n;
-  if (n < 2) return { n, diff, se: Infinity, ci95: [-Infinity, Infinity], verdict: "not measured" };
-  const se = Math.sqrt(d.reduce((s, x) => s + (x - diff) ** 2, 0) / (n - 1) / n);
-  const half = (T95[n - 2] ?? 1.96) * se;
-  const ci95: [number, number] = [diff - half, diff + half];
-  const [lo, hi] = claimed === "lower" ? [-ci95[1], -ci95[0]] : ci95; // the claimed direction made positive
-  const verdict: Verdict = lo > margin ? "reproduced" : hi < 0 ? "not reproduced" : "within noise";
-  return { n, diff, se, ci95, verdict };
-}
 
 /** One row of a claim-vs-measured table. */
 export interface ClaimRow {

@@ -42,9 +42,10 @@ export * as teach from "./teach";
 export * as serve from "./serve";
 export * as adapt from "./adapt";
 export { Linear, Module } from "./nn";
-export { claims, comparePaired, record, recordEnvironment, RESULTS_MIME, unlessQuick, VERDICTS } from "./claims";
-export type { PairedComparison } from "./claims";
-export type { ClaimRow, MetricValue, ResultsPayload, Verdict } from "./claims";
+export { claims, record, recordEnvironment, RESULTS_MIME } from "./claims";
+export type { ClaimRow, MetricValue, ResultsPayload } from "./claims";
+export { byConstruction, checkRange, comparePaired, holds, near, outOfReach, unlessQuick, VERDICTS } from "./verdict";
+export type { ClaimRange, PairedComparison, Verdict } from "./verdict";
 export {
   addRmsNorm,
   causalAttention,

@@ -1,7 +1,7 @@
 // `npm run reproduce [-- --quick] [--only NAME[,NAME]] [--kernel NAME] [--timeout S] [-p key=value]`:
 // runs every notebook headless through its kernel, writes results/ and report/index.html. Reference: issue 2 item 7.
 import { parseArgs } from "node:util";
-import { VERDICTS } from "../lib/claims";
+import { VERDICTS } from "../lib/verdict";
 import {
   DEFAULT_RUN_OPTIONS,
   NotebookNotFoundError,

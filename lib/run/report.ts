@@ -1,6 +1,7 @@
 // The HTML report: one self-contained page, a summary of every notebook, its interactive figures and claim table.
 // Reference: plotly.js Plotly.newPlot (https://plotly.com/javascript/plotlyjs-function-reference/); lib/claims.ts.
-import { VERDICTS, claimsHtml, formatMeasured } from "../claims";
+import { claimsHtml, formatMeasured } from "../claims";
+import { VERDICTS } from "../verdict";
 import { plotlySource, scriptSafe } from "../viz/plotlyjs";
 import { escapeHtml, stripAnsi } from "../html-escape";
 import type { Notebook } from "./notebook";

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../../lib/backend-select";
 import { seed } from "../../lib/random";
-import { unlessQuick } from "../../lib/claims";
+import { unlessQuick } from "../../lib/verdict";
 import { presetConfig } from "../../lib/model";
 import { MoELayer } from "../../lib/moe";
 import { lmStepFlops, moeForwardFlops } from "../../lib/flops";

@@ -1,6 +1,6 @@
 // The one verdict rule for comparisons (lab.comparePaired): each outcome on hand-computed seeds, and bad input.
 import { describe, expect, it } from "vitest";
-import { comparePaired } from "../../lib/claims";
+import { byConstruction, checkRange, comparePaired, holds, near, outOfReach } from "../../lib/verdict";
 
 describe("comparePaired, the shared verdict rule", () => {
   it("reproduced: the 95% interval of the paired difference lies on the claimed side", () => {
@@ -43,5 +43,40 @@ describe("comparePaired, the shared verdict rule", () => {
     expect(() => comparePaired([1, NaN], [1, 2], "lower")).toThrow(/finite/);
     expect(() => comparePaired([1, 2], [1, 2], "less" as never)).toThrow(/claimed must be "lower" or "higher"/);
     expect(() => comparePaired([1, 2], [1, 2], "lower", -1)).toThrow(/margin/);
+  });
+});
+
+describe("checkRange, near, holds, byConstruction, outOfReach: the rule for single measurements", () => {
+  it("checkRange: in the claimed range, in the partly band, outside both", () => {
+    expect(checkRange(2.5, { min: 2, max: 3 })).toBe("reproduced");
+    expect(checkRange(2, { min: 2, max: 3 })).toBe("reproduced"); // closed ends
+    expect(checkRange(1.9, { min: 2, max: 3 }, { min: 1.5 })).toBe("partly");
+    expect(checkRange(1.4, { min: 2, max: 3 }, { min: 1.5 })).toBe("not reproduced");
+    expect(checkRange(3.1, { min: 2, max: 3 })).toBe("not reproduced");
+    expect(checkRange(-1, { max: 0 })).toBe("reproduced");
+    expect(checkRange(NaN, { min: 0 })).toBe("not reproduced");
+  });
+
+  it("near: a relative band around the target, also for a negative target", () => {
+    expect(near(100, 0.05)).toEqual({ min: 95, max: 105 });
+    expect(near(-10, 0.1)).toEqual({ min: -11, max: -9 });
+    expect(checkRange(5.6e6, near(5.576e6, 0.005))).toBe("reproduced");
+    expect(checkRange(5.7e6, near(5.576e6, 0.005))).toBe("not reproduced");
+  });
+
+  it("holds, byConstruction, outOfReach", () => {
+    expect([holds(true), holds(false, true), holds(false)]).toEqual(["reproduced", "partly", "not reproduced"]);
+    expect([byConstruction(true), byConstruction(false)]).toEqual(["by construction", "not reproduced"]);
+    expect(outOfReach("a closed model's benchmark score")).toBe("not measured");
+  });
+
+  it("bad input is a named error", () => {
+    expect(() => checkRange(1, {})).toThrow(/checkRange\(measured, claimed, partly\): claimed needs min, max or both/);
+    expect(() => checkRange(1, { min: 3, max: 2 })).toThrow(/min ≤ max/);
+    expect(() => checkRange(1, { min: 2, max: 3 }, { min: 2.5 })).toThrow(/partly .* must contain claimed/);
+    expect(() => near(1, -0.1)).toThrow(/relTolerance must be a finite number ≥ 0/);
+    expect(() => holds(1 as never)).toThrow(/holds\(condition, partlyHolds\): both must be booleans/);
+    expect(() => byConstruction("yes" as never)).toThrow(/expected a boolean/);
+    expect(() => outOfReach(" ")).toThrow(/reason must be a non-empty string/);
   });
 });
