@@ -20,6 +20,13 @@ It writes test/fixtures/deepseek-tiny/ (or the directory given as the first argu
                                       deepseek_mtp.py, the hidden state being the main model's final normed one)
 The lab's test (test/model/deepseek-checkpoint.test.ts) loads each directory and compares its logits.
 Run: /usr/bin/python3 scripts/deepseek_reference.py [out_dir]
+
+The other direction (a checkpoint the lab exported with saveDeepSeek, run here; test/model/deepseek-export.test.ts):
+  /usr/bin/python3 scripts/deepseek_reference.py --logits DIR [DIR ...] --tokens '[[3, 17, ...], ...]'
+reads each checkpoint directory (HF: model.safetensors or shards with model.safetensors.index.json; inference:
+model0-mp1.safetensors; F32/F16/BF16, or F8_E4M3 with block scales), maps its config.json to ModelArgs (refusing
+settings model.py cannot run), and prints one JSON object: per directory the logits [B, T, V] of the absorb path, the
+MoE layers' expert indices, the smallest routing margin and the naive-vs-absorb gap.
 """
 import json
 import math
@@ -518,7 +525,132 @@ def dequantised(W, dtype):
     return out
 
 
+# ---- the other direction: load a checkpoint directory (the lab's export) ----
+ST_NUMPY = {"F32": "<f4", "F16": "<f2", "BF16": "<u2", "F8_E4M3": "u1"}
+
+
+def read_safetensors(path):
+    """name -> (dtype string, float32 tensor): F32/F16 as stored, BF16 widened, F8_E4M3 decoded to its E4M3 values."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    (n,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8:8 + n])
+    out = {}
+    for name, meta in header.items():
+        if name == "__metadata__":
+            continue
+        a, b = meta["data_offsets"]
+        dtype = meta["dtype"]
+        if dtype not in ST_NUMPY:
+            raise ValueError(f"{path}: tensor {name} has dtype {dtype}; this reader knows {sorted(ST_NUMPY)}")
+        arr = np.frombuffer(raw[8 + n + a:8 + n + b], dtype=ST_NUMPY[dtype])
+        if dtype == "BF16":
+            arr = (arr.astype(np.uint32) << 16).view(np.float32)
+        elif dtype == "F8_E4M3":
+            arr = E4M3[arr].astype(np.float32)
+        out[name] = (dtype, torch.from_numpy(arr.astype(np.float32).reshape(meta["shape"])))
+    return out
+
+
+INF_OF = {v: k for k, v in HF_OF.items()}
+
+
+def inference_name(name):
+    """HF name -> inference name (inference/convert.py's mapping); None for a multi-token-prediction module's own
+    tensors, which convert.py drops."""
+    if name.startswith("lm_head."):
+        return "head." + name.split(".")[-1]
+    parts = name[len("model."):].split(".")
+    if parts[-2] not in INF_OF:
+        return None
+    parts = [{"self_attn": "attn", "mlp": "ffn"}.get(x, x) for x in parts]
+    parts[-2] = INF_OF[parts[-2]]
+    parts[-1] = {"weight_scale_inv": "scale", "e_score_correction_bias": "bias"}.get(parts[-1], parts[-1])
+    return ".".join(parts)
+
+
+def args_from_hf(c):
+    """DeepseekV3Config -> ModelArgs; settings inference/model.py cannot run are errors naming the field."""
+    def need(ok, what):
+        if not ok:
+            raise ValueError(f"config.json: model.py cannot run {what}")
+    rs = c.get("rope_scaling") or None
+    need(c.get("rope_interleave", True), "rope_interleave false (it rotates interleaved pairs)")
+    need(c.get("rms_norm_eps") == EPS, f"rms_norm_eps {c.get('rms_norm_eps')} (its RMSNorm uses {EPS})")
+    need(c.get("hidden_act", "silu") == "silu", f"hidden_act {c.get('hidden_act')}")
+    need(not c.get("tie_word_embeddings", False), "a tied head")
+    need(not c.get("attention_bias", False), "attention biases")
+    need(c.get("num_key_value_heads", c["num_attention_heads"]) == c["num_attention_heads"], "num_key_value_heads != num_attention_heads")
+    need(c.get("moe_layer_freq", 1) == 1, "moe_layer_freq != 1")
+    need(bool(c.get("norm_topk_prob")) == (c["scoring_func"] == "sigmoid"), "norm_topk_prob other than (scoring_func == sigmoid)")
+    need(rs is None or (rs.get("type") == "yarn" and rs.get("mscale", 1) == rs.get("mscale_all_dim", 1)),
+         f"rope_scaling {rs} (YaRN with mscale = mscale_all_dim only)")
+    return ModelArgs(
+        max_seq_len=c["max_position_embeddings"], vocab_size=c["vocab_size"], dim=c["hidden_size"], inter_dim=c["intermediate_size"],
+        moe_inter_dim=c["moe_intermediate_size"], n_layers=c["num_hidden_layers"], n_dense_layers=c["first_k_dense_replace"],
+        n_heads=c["num_attention_heads"], n_routed_experts=c["n_routed_experts"], n_shared_experts=c["n_shared_experts"],
+        n_activated_experts=c["num_experts_per_tok"], n_expert_groups=c["n_group"], n_limited_groups=c["topk_group"],
+        score_func=c["scoring_func"], route_scale=c["routed_scaling_factor"], q_lora_rank=c.get("q_lora_rank") or 0,
+        kv_lora_rank=c["kv_lora_rank"], qk_nope_head_dim=c["qk_nope_head_dim"], qk_rope_head_dim=c["qk_rope_head_dim"],
+        v_head_dim=c["v_head_dim"], rope_theta=c["rope_theta"],
+        original_seq_len=rs["original_max_position_embeddings"] if rs else c["max_position_embeddings"],
+        rope_factor=rs["factor"] if rs else 1.0, beta_fast=rs["beta_fast"] if rs else 32, beta_slow=rs["beta_slow"] if rs else 1,
+        mscale=rs.get("mscale_all_dim", 1.0) if rs else 1.0)
+
+
+def load_checkpoint(d):
+    """(ModelArgs, float32 weights under inference names) of a checkpoint directory; F8 weights dequantised per block."""
+    with open(os.path.join(d, "config.json")) as f:
+        c = json.load(f)
+    hf = "hidden_size" in c
+    if hf:
+        a = args_from_hf(c)
+        index = os.path.join(d, "model.safetensors.index.json")
+        if os.path.exists(index):
+            with open(index) as f:
+                files = sorted(set(json.load(f)["weight_map"].values()))
+        else:
+            files = ["model.safetensors"]
+    else:
+        fields = {k: v for k, v in c.items() if k != "dtype"}
+        a = ModelArgs(**fields)
+        files = ["model0-mp1.safetensors"]
+    raw = {}
+    for fname in files:
+        for name, v in read_safetensors(os.path.join(d, fname)).items():
+            key = inference_name(name) if hf else name
+            if key is not None and not (key.startswith("layers.") and int(key.split(".")[1]) >= a.n_layers):
+                raw[key] = v
+    W = {}
+    for name, (dtype, t) in raw.items():
+        if name.endswith(".scale"):
+            continue
+        if dtype == "F8_E4M3":
+            s = raw[name[: -len("weight")] + "scale"][1]
+            full = s.repeat_interleave(BLOCK, 0).repeat_interleave(BLOCK, 1)[: t.size(0), : t.size(1)]
+            t = t * full
+        W[name] = t
+    return a, W
+
+
+def export_logits(dirs, tokens):
+    """The reference's logits of each exported checkpoint (absorb path; the naive path's gap is reported)."""
+    out = {}
+    for d in dirs:
+        a, W = load_checkpoint(d)
+        logits, indices, margin = forward(a, W, tokens, "absorb")
+        naive = forward(a, W, tokens, "naive")[0]
+        out[d] = {"logits": logits.flatten().tolist(), "shape": list(logits.shape), "indices": [i.tolist() for i in indices],
+                  "routing_margin": margin, "naive_absorb_max_diff": (logits - naive).abs().max().item()}
+    return out
+
+
 def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "--logits":
+        torch.set_num_threads(1)
+        at = sys.argv.index("--tokens")
+        print(json.dumps(export_logits(sys.argv[2:at], torch.tensor(json.loads(sys.argv[at + 1])))))
+        return
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "test", "fixtures", "deepseek-tiny")
     torch.set_num_threads(1)
     a = ModelArgs()

@@ -382,8 +382,9 @@ export interface DeepSeekConfigJsonOptions {
 /**
  * The config.json of a DeepSeek checkpoint of `config`: Hugging Face DeepseekV3Config names (format "hf") or inference
  * ModelArgs names ("inference"); readDeepSeekConfig maps it back to `config`. The model must be one the format can
- * express: attention "mla" with interleaved RoPE, ffn "moe", RMSNorm, untied head; ModelArgs also needs the
- * reference's renormalisation rule, normEps 1e-6 and equal YaRN mscales. Otherwise an error names the field.
+ * express: attention "mla" with interleaved RoPE, ffn "moe" with dropless token-choice routing, RMSNorm, untied head;
+ * ModelArgs also needs the reference's renormalisation rule, normEps 1e-6 and equal YaRN mscales. Otherwise an error
+ * names the field (the list, with the reasons: docs/checkpoints.md).
  */
 export function deepSeekConfigJson(
   config: LMConfig,
@@ -407,6 +408,14 @@ export function deepSeekConfigJson(
     `mtpDepth 0, got ${config.mtpDepth}: DeepSeek's convert.py drops the MTP layer (model.layers.{n_layers}), so the inference format has none; save as "hf"`,
   );
   const m = moeSettings(config);
+  need(
+    m.routing === "token-choice",
+    `moe.routing "token-choice", got ${JSON.stringify(m.routing)}: DeepSeek's gate lets each token pick its experts; no config field says experts pick tokens`,
+  );
+  need(
+    m.capacityFactor === null,
+    `moe.capacityFactor null (dropless), got ${m.capacityFactor}: DeepSeek-V3 drops no tokens and its config has no capacity field, so an engine would route the tokens this model drops`,
+  );
   const mla = mlaConfig(config.mla);
   const yarn = config.ropeScaling ? yarnScaling(config.ropeScaling) : null;
   if (format === "inference") {
