@@ -91,7 +91,7 @@ describe("renderReport", () => {
       html.indexOf("</table>", html.indexOf('<table class="summary">')),
     );
     expect(summary).toMatch(
-      /href="#nb-ok">ok<\/a><\/td><td><span class="status ok">ok<\/span><\/td><td class="num">1\.50 s<\/td><td class="num">1<\/td><td class="num">1<\/td><td class="num">0<\/td><td class="num">0<\/td><td class="num">1<\/td>/,
+      /href="#nb-ok">ok<\/a><\/td><td><span class="status ok">ok<\/span><\/td><td class="num">1\.50 s<\/td><td class="num">50\.0%<\/td><td class="num">1<\/td><td class="num">1<\/td><td class="num">0<\/td><td class="num">0<\/td><td class="num">1<\/td>/,
     );
     expect(summary).toContain('<span class="status failed">failed</span>');
   });
