@@ -296,6 +296,7 @@ export async function runNotebooks(overrides: Partial<RunOptions> = {}): Promise
   const env = { ...process.env, JUPYTER_PATH: jupyterPath.join(delimiter) };
   const entries: ReportEntry[] = [];
   const started = new Date();
+  const commit = commitFacts(ROOT); // before any output is written: rerunning into a tracked results/reference is clean
   for (const [i, name] of names.entries()) {
     options.onEvent?.({ type: "notebook-start", name, ordinal: i + 1, total: names.length });
     const entry = await runOne(name, { ...options, params: params.get(name) ?? {} }, env);
@@ -316,7 +317,7 @@ export async function runNotebooks(overrides: Partial<RunOptions> = {}): Promise
     only: options.only,
     notebooks: results.map((r) => ({ name: r.name, status: r.status, wallSeconds: r.wallSeconds })),
     machine: machineFacts(),
-    commit: commitFacts(ROOT),
+    commit,
   };
   writeFileSync(join(options.resultsDir, RUN_RECORD_FILE), JSON.stringify(run, null, 2) + "\n");
   const reportPath = join(options.reportDir, "index.html");
