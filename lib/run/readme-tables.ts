@@ -60,8 +60,8 @@ function timeTable(folder: ResultsFolder, notebooks: readonly string[]): string 
     notebooks.some((n) => folder.results.get(n)!.claims.some((c) => c.verdict === v)),
   );
   const lines = [
-    `| notebook | wall time | share | slowest cell | ${shown.join(" | ")} |`,
-    `|---|--:|--:|---|${shown.map(() => "--:").join("|")}|`,
+    `| notebook | wall time | share | outside cells | slowest cell | ${shown.join(" | ")} |`,
+    `|---|--:|--:|--:|---|${shown.map(() => "--:").join("|")}|`,
   ];
   const byTime = [...notebooks].sort((a, b) => folder.results.get(b)!.wallSeconds - folder.results.get(a)!.wallSeconds);
   for (const name of byTime) {
@@ -72,15 +72,17 @@ function timeTable(folder: ResultsFolder, notebooks: readonly string[]): string 
       : "—";
     const counts = shown.map((v) => String(r.claims.filter((c) => c.verdict === v).length));
     const status = r.status === "ok" ? "" : " (**failed**)";
+    const outside = Math.max(0, r.wallSeconds - r.cells.reduce((t, c) => t + c.seconds, 0)); // kernel start, loading
     lines.push(
-      `| \`${name}\`${status} | ${formatDuration(r.wallSeconds)} | ${share(r.wallSeconds, total)} | ${slowText} | ${counts.join(" | ")} |`,
+      `| \`${name}\`${status} | ${formatDuration(r.wallSeconds)} | ${share(r.wallSeconds, total)} | ` +
+        `${formatDuration(outside)} | ${slowText} | ${counts.join(" | ")} |`,
     );
   }
   const sums = shown.map((v) =>
     String(notebooks.reduce((s, n) => s + folder.results.get(n)!.claims.filter((c) => c.verdict === v).length, 0)),
   );
   lines.push(
-    `| all (run, kernel starts included: ${formatDuration(run.wallSeconds)}) | ${formatDuration(total)} | 100% | | ${sums.join(" | ")} |`,
+    `| all notebooks (the whole run: ${formatDuration(run.wallSeconds)}) | ${formatDuration(total)} | 100% | | | ${sums.join(" | ")} |`,
   );
   return lines.join("\n");
 }

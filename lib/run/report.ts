@@ -119,15 +119,19 @@ function timeReport(entries: readonly ReportEntry[]): string {
             (what ? ` <code>${escapeHtml(what)}</code>` : "")
           );
         });
+      const outside = Math.max(0, results.wallSeconds - results.cells.reduce((t, c) => t + c.seconds, 0));
       return (
         `<tr><td>${escapeHtml(results.name)}</td><td class="num">${seconds(results.wallSeconds)}</td>` +
-        `<td class="num">${share(results.wallSeconds, total)}</td><td>${slowest.join("<br>")}</td></tr>`
+        `<td class="num">${share(results.wallSeconds, total)}</td><td class="num">${seconds(outside)}</td>` +
+        `<td>${slowest.join("<br>")}</td></tr>`
       );
     });
   return (
     `<h2 id="time">Where the time goes</h2>\n<p class="muted">Notebooks by wall time (kernel start included); ` +
-    `each one's ${SLOWEST_CELLS} slowest cells with their share of the notebook.</p>\n` +
-    `<table class="summary"><thead><tr><th>Notebook</th><th>Wall time</th><th>Share</th><th>Slowest cells</th></tr></thead>` +
+    `the time outside its cells (kernel start, loading the library); its ${SLOWEST_CELLS} slowest cells with their share of ` +
+    `the notebook.</p>\n` +
+    `<table class="summary"><thead><tr><th>Notebook</th><th>Wall time</th><th>Share</th><th>Outside cells</th>` +
+    `<th>Slowest cells</th></tr></thead>` +
     `<tbody>\n${rows.join("\n")}\n</tbody></table>`
   );
 }

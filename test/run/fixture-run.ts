@@ -29,7 +29,7 @@ export function writeFixtureRun(dir: string, overrides: Partial<RunRecord> = {})
   const alpha = results(
     "alpha",
     30,
-    [1, 25, 4],
+    [1, 25, 2], // 2 s outside cells (kernel start)
     [
       {
         claim: "MoE beats dense at equal active parameters",

@@ -41,11 +41,11 @@ describe("readmeBlocks on a fixture reference run", () => {
 
   it("lists where the time goes, slowest notebook first, with its slowest cell and verdict counts", () => {
     expect(blocks["reference-run-time"].split("\n")).toEqual([
-      "| notebook | wall time | share | slowest cell | reproduced | not reproduced | by construction |",
-      "|---|--:|--:|---|--:|--:|--:|",
-      "| `beta` | 1 min 30 s | 75.0% | cell 0: 1 min 20 s (88.9%) | 0 | 1 | 0 |",
-      "| `alpha` | 30.0 s | 25.0% | cell 1: 25.0 s (83.3%) | 1 | 0 | 1 |",
-      "| all (run, kernel starts included: 2 min 05 s) | 2 min 00 s | 100% | | 1 | 1 | 1 |",
+      "| notebook | wall time | share | outside cells | slowest cell | reproduced | not reproduced | by construction |",
+      "|---|--:|--:|--:|---|--:|--:|--:|",
+      "| `beta` | 1 min 30 s | 75.0% | 0.0 s | cell 0: 1 min 20 s (88.9%) | 0 | 1 | 0 |",
+      "| `alpha` | 30.0 s | 25.0% | 2.0 s | cell 1: 25.0 s (83.3%) | 1 | 0 | 1 |",
+      "| all notebooks (the whole run: 2 min 05 s) | 2 min 00 s | 100% | | | 1 | 1 | 1 |",
     ]);
   });
 

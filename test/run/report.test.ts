@@ -143,8 +143,9 @@ describe("renderReport's run facts, time report and links", () => {
     expect(html).toContain("2026-12-06T10:00:12.000Z, 12.0 s in all");
   });
 
-  it("says where the time goes: each notebook's share and its slowest cells with their first line", () => {
+  it("says where the time goes: each notebook's share, time outside cells, slowest cells with their first line", () => {
     expect(html).toContain('<h2 id="time">Where the time goes</h2>');
+    expect(html).toContain('<td class="num">100.0%</td><td class="num">0.50 s</td>'); // 10 s − 9.5 s in cells
     expect(html).toContain(
       "cell 0 9.00 s (90.0%) <code>await lab.experiments.trainLM(cfg); // the long one</code><br>cell 1 0.50 s (5.0%)",
     );
