@@ -38,6 +38,11 @@ export function checkReferenceRun(folder: ResultsFolder, notebooks: readonly str
   const ran = run.notebooks.map((n) => n.name);
   const missing = notebooks.filter((name) => !ran.includes(name) || !folder.results.has(name));
   if (missing.length) throw new Error(`${fn}: lacks ${missing.join(", ")} (notebooks/manifest.txt lists them)`);
+  const stale = [...folder.results.keys()].filter((name) => !ran.includes(name));
+  if (stale.length)
+    throw new Error(
+      `${fn}: ${stale.join(", ")} did not run in it (left from an earlier run): remove the folder and rerun`,
+    );
   return run;
 }
 

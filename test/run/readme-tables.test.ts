@@ -62,6 +62,8 @@ describe("readmeBlocks on a fixture reference run", () => {
     const only = fixture("only", { only: ["alpha"] });
     expect(() => readmeBlocks(only, FIXTURE_NOTEBOOKS)).toThrow(/ran only alpha/);
     expect(() => checkReferenceRun(fixture("short"), [...FIXTURE_NOTEBOOKS, "gamma"])).toThrow(/lacks gamma/);
+    const stale = fixture("stale", { notebooks: [{ name: "alpha", status: "ok", wallSeconds: 30 }] });
+    expect(() => checkReferenceRun(stale, ["alpha"])).toThrow(/beta did not run in it \(left from an earlier run\)/);
     const noRecord = fixture("norecord");
     rmSync(join(noRecord.dir, "run.json"));
     expect(() => checkReferenceRun(readResultsFolder(noRecord.dir), FIXTURE_NOTEBOOKS)).toThrow(/no run\.json/);
