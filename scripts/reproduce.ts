@@ -1,5 +1,6 @@
-// `npm run reproduce [-- --quick] [--only NAME[,NAME]] [--kernel NAME] [--timeout S] [-p key=value]`:
-// runs every notebook headless through its kernel, writes results/ and report/index.html. Reference: issue 2 item 7.
+// `npm run reproduce [-- --quick] [--only NAME[,NAME]] [--kernel NAME] [--timeout S] [-p key=value] [--out DIR]`:
+// runs every notebook headless through its kernel, writes results/ (executed notebooks, results JSON, run.json with
+// machine, commit and wall times) and report/index.html. Reference: issue 2 item 7; issue 19 item 5.
 import { parseArgs } from "node:util";
 import { VERDICTS } from "../lib/verdict";
 import {
@@ -13,6 +14,7 @@ import {
 } from "../lib/run";
 import { progress, type ProgressBar } from "../lib/progress";
 import { asciiTable } from "../lib/viz/format";
+import { formatDuration } from "../lib/run/run-record";
 
 const USAGE = `usage: npm run reproduce -- [options]
   --quick               inject quick = true (each notebook's small budget)
@@ -25,6 +27,8 @@ const USAGE = `usage: npm run reproduce -- [options]
   --notebooks DIR       notebooks directory (default ${DEFAULT_RUN_OPTIONS.notebooksDir})
   --results DIR         results directory (default ${DEFAULT_RUN_OPTIONS.resultsDir})
   --report DIR          report directory (default ${DEFAULT_RUN_OPTIONS.reportDir})
+  --out DIR             everything in DIR, to be committed (results/reference): executed notebooks, results JSON,
+                        run.json and index.html, the report loading plotly.js from node_modules instead of inlining it
   -h, --help            this text`;
 
 /** A usage error: message + usage, exit code 2. */
@@ -57,6 +61,7 @@ function parseCommandLine(argv: string[]): Partial<RunOptions> | null {
         notebooks: { type: "string" },
         results: { type: "string" },
         report: { type: "string" },
+        out: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -87,6 +92,12 @@ function parseCommandLine(argv: string[]): Partial<RunOptions> | null {
   if (v.notebooks) options.notebooksDir = v.notebooks;
   if (v.results) options.resultsDir = v.results;
   if (v.report) options.reportDir = v.report;
+  if (v.out) {
+    if (v.results || v.report) throw new UsageError("--out DIR sets both folders: give it without --results/--report");
+    options.resultsDir = v.out;
+    options.reportDir = v.out;
+    options.inlinePlotly = false;
+  }
   return options;
 }
 
@@ -149,7 +160,12 @@ async function main(): Promise<number> {
         ...VERDICTS.map(() => "r" as const),
       ]).join("\n"),
   );
-  console.log(`\nresults: ${summary.resultsDir}\nreport:  ${summary.reportPath}`);
+  const run = summary.run;
+  console.log(
+    `\n${summary.results.length} notebook(s) in ${formatDuration(run.wallSeconds)} on ${run.machine.cpu} ` +
+      `(${run.machine.cores} cores), commit ${run.commit.hash.slice(0, 12)}${run.commit.dirty ? " + changes" : ""}`,
+  );
+  console.log(`results: ${summary.resultsDir}\nreport:  ${summary.reportPath}`);
   if (summary.failed.length) {
     console.error(`\n${summary.failed.length} notebook(s) failed: ${summary.failed.join(", ")}`);
     return 1;

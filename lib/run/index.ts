@@ -33,3 +33,11 @@ export { BANNER_PATTERN, PLOTLY_MIME, notebookResults, plotlyFigures } from "./r
 export type { NotebookResults } from "./results";
 export { renderReport, DEFAULT_REPORT_OPTIONS } from "./report";
 export type { ReportEntry, ReportOptions } from "./report";
+export { slimNotebook } from "./slim";
+export type { SlimReport } from "./slim";
+export { RUN_RECORD_FILE, commitFacts, formatDuration, machineFacts, readResultsFolder } from "./run-record";
+export type { CommitFacts, MachineFacts, ResultsFolder, RunRecord, RunRecordNotebook } from "./run-record";
+export { ITEM_KINDS, VERDICT_RULE, matchRows, renderClaimsDoc, unmatchedRefs, validateClaimsMap } from "./claims-doc";
+export type { ClaimsMap, ItemKind, MappedArticle, MappedItem, RowRef, UnmatchedRef } from "./claims-doc";
+export { NO_REFERENCE, README_BLOCKS, checkReferenceRun, markers, readmeBlocks, replaceBlocks } from "./readme-tables";
+export type { ReadmeBlock } from "./readme-tables";

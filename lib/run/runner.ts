@@ -17,6 +17,8 @@ import { repoRoot } from "../repo-root";
 import { checkParameters } from "./parameters";
 import { renderReport, type ReportEntry } from "./report";
 import { notebookResults, type NotebookResults } from "./results";
+import { RUN_RECORD_FILE, commitFacts, machineFacts, type RunRecord } from "./run-record";
+import { slimNotebook } from "./slim";
 import { withDefaults } from "../check";
 
 /** What the runner does. */
@@ -40,6 +42,11 @@ export interface RunOptions {
   resultsDir: string;
   /** Where index.html goes. */
   reportDir: string;
+  /**
+   * true: the report inlines plotly.js (one self-contained page, ~4.6 MB); false: it loads the repository's
+   * node_modules copy by relative path (a run committed to git stays small; the executed notebooks keep every PNG).
+   */
+  inlinePlotly: boolean;
   /** Directories put first on the kernels' JUPYTER_PATH (so <dir>/kernels/<name>/kernel.json is found). */
   jupyterPath: string[];
   /** Kernel client timing settings. */
@@ -59,6 +66,8 @@ export interface RunSummary {
   results: NotebookResults[];
   /** Names of the notebooks that failed. */
   failed: string[];
+  /** Machine, commit, parameters and wall times, also written to `<resultsDir>/run.json`. */
+  run: RunRecord;
   resultsDir: string;
   reportPath: string;
 }
@@ -90,6 +99,7 @@ export const DEFAULT_RUN_OPTIONS: Readonly<RunOptions> = Object.freeze({
   cellTimeout: 1800,
   resultsDir: join(ROOT, "results"),
   reportDir: join(ROOT, "report"),
+  inlinePlotly: true,
   jupyterPath: [ROOT],
   kernelConfig: {},
 });
@@ -241,6 +251,7 @@ async function runOne(name: string, options: RunOptions, env: NodeJS.ProcessEnv)
       onCell: (cell) => options.onEvent?.({ type: "cell", name, cell }),
     });
     executed = run.notebook;
+    slimNotebook(executed); // PNG + plotly JSON per figure, never plotly.js
     writeNotebook(executedPath, executed);
     results = notebookResults(name, options.params, kernel, run);
   } catch (e) {
@@ -251,9 +262,22 @@ async function runOne(name: string, options: RunOptions, env: NodeJS.ProcessEnv)
   return { results, notebook: executed, notebookHref };
 }
 
+/** Where the report links docs/claims.md and plotly.js from: relative paths from the report folder. */
+function reportLinks(reportDir: string): { claimsDocHref: string; plotlyHref: string } {
+  const href = (...parts: string[]) =>
+    relative(reportDir, join(ROOT, ...parts))
+      .split("\\")
+      .join("/");
+  return {
+    claimsDocHref: href("docs", "claims.md"),
+    plotlyHref: href("node_modules", "plotly.js-dist-min", "plotly.min.js"),
+  };
+}
+
 /**
  * Runs the selected notebooks one after another (a failure does not stop the others), writes
- * `<resultsDir>/<name>.ipynb` and `<name>.json` for each and `<reportDir>/index.html` for all.
+ * `<resultsDir>/<name>.ipynb` and `<name>.json` for each, `<resultsDir>/run.json` (machine, commit, wall times) and
+ * `<reportDir>/index.html` for all.
  * Throws NotebookNotFoundError before running anything when a requested name does not exist.
  */
 export async function runNotebooks(overrides: Partial<RunOptions> = {}): Promise<RunSummary> {
@@ -271,6 +295,8 @@ export async function runNotebooks(overrides: Partial<RunOptions> = {}): Promise
   const jupyterPath = [...options.jupyterPath, ...(process.env.JUPYTER_PATH ?? "").split(delimiter)].filter(Boolean);
   const env = { ...process.env, JUPYTER_PATH: jupyterPath.join(delimiter) };
   const entries: ReportEntry[] = [];
+  const started = new Date();
+  const commit = commitFacts(ROOT); // before any output is written: rerunning into a tracked results/reference is clean
   for (const [i, name] of names.entries()) {
     options.onEvent?.({ type: "notebook-start", name, ordinal: i + 1, total: names.length });
     const entry = await runOne(name, { ...options, params: params.get(name) ?? {} }, env);
@@ -281,13 +307,34 @@ export async function runNotebooks(overrides: Partial<RunOptions> = {}): Promise
   const shown = [...new Set([...listNotebooks(options.notebooksDir), ...names])]
     .map((name) => entries.find((e) => e.results.name === name) ?? earlierEntry(name, options))
     .filter((e): e is ReportEntry => e !== null);
-  const reportPath = join(options.reportDir, "index.html");
-  writeFileSync(reportPath, renderReport(shown));
   const results = entries.map((e) => e.results);
+  const finished = new Date();
+  const run: RunRecord = {
+    started: started.toISOString(),
+    finished: finished.toISOString(),
+    wallSeconds: (finished.getTime() - started.getTime()) / 1000,
+    params: options.params,
+    only: options.only,
+    notebooks: results.map((r) => ({ name: r.name, status: r.status, wallSeconds: r.wallSeconds })),
+    machine: machineFacts(),
+    commit,
+  };
+  writeFileSync(join(options.resultsDir, RUN_RECORD_FILE), JSON.stringify(run, null, 2) + "\n");
+  const reportPath = join(options.reportDir, "index.html");
+  const links = reportLinks(options.reportDir);
+  writeFileSync(
+    reportPath,
+    renderReport(shown, {
+      run,
+      claimsDocHref: links.claimsDocHref,
+      plotlySrc: options.inlinePlotly ? null : links.plotlyHref,
+    }),
+  );
   return {
     results,
     failed: results.filter((r) => r.status === "failed").map((r) => r.name),
     resultsDir: options.resultsDir,
     reportPath,
+    run,
   };
 }

@@ -3,11 +3,12 @@
 import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import type { Browser } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CodeCell, Notebook } from "../../lib/run/notebook";
 import type { NotebookResults } from "../../lib/run/results";
+import type { RunRecord } from "../../lib/run/run-record";
 import { NotebookNotFoundError, runNotebooks } from "../../lib/run/runner";
 import { CHROMIUM_FLAGS, findChromium } from "../../lib/viz/renderer";
 
@@ -70,6 +71,24 @@ describe("npm run reproduce on the fixtures (moelab kernel)", () => {
     expect(run.stdout).toMatch(/\| failing +\| failed +\|/);
     expect(run.stdout).toMatch(/\| passing +\| ok +\|/);
     expect(run.stdout).toContain(`report:  ${join(reportDir, "index.html")}`);
+    expect(run.stdout).toMatch(/2 notebook\(s\) in [\d.]+ s on .+ \(\d+ cores\), commit [0-9a-f]{12}/);
+  });
+
+  it("records the run: machine, commit, parameters, total and per-notebook wall time", () => {
+    const record = json<RunRecord>(join(resultsDir, "run.json"));
+    expect(record.notebooks.map((n) => [n.name, n.status])).toEqual([
+      ["failing", "failed"],
+      ["passing", "ok"],
+    ]);
+    expect(record.params).toEqual({ quick: true, seed: 7 });
+    expect(record.only).toEqual([]);
+    expect(record.commit.hash).toMatch(/^[0-9a-f]{40}$/);
+    expect(record.machine.cpu.length).toBeGreaterThan(0);
+    expect(record.machine.cores).toBeGreaterThanOrEqual(1);
+    expect(record.machine.os.length).toBeGreaterThan(0);
+    const sum = record.notebooks.reduce((t, n) => t + n.wallSeconds, 0);
+    expect(record.wallSeconds).toBeGreaterThanOrEqual(sum);
+    expect(Date.parse(record.finished) - Date.parse(record.started)).toBeCloseTo(record.wallSeconds * 1000, -2);
   });
 
   it("reports the failing cell with its traceback and keeps the cells before it", () => {
@@ -125,9 +144,12 @@ describe("npm run reproduce on the fixtures (moelab kernel)", () => {
     expect(html).toContain('<section id="nb-passing">');
     expect(html).toContain("fixture failure &lt;on purpose&gt;");
     expect(html).toContain('href="../results/failing.ipynb"');
+    expect(html).toContain('<h2 id="time">Where the time goes</h2>');
+    expect(html).toContain(`href="${relative(reportDir, join(ROOT, "docs", "claims.md"))}"`);
+    expect(html.match(/\* plotly\.js v\d+\.\d+\.\d+/g)).toHaveLength(1); // inlined by default
   });
 
-  it("--only reruns one notebook, and the report keeps the other's earlier results", async () => {
+  it("--only reruns one notebook, and the report keeps the other's earlier results (plotly.js linked)", async () => {
     const summary = await runNotebooks({
       notebooksDir: FIXTURES,
       only: ["passing"],
@@ -135,13 +157,18 @@ describe("npm run reproduce on the fixtures (moelab kernel)", () => {
       resultsDir,
       reportDir,
       cellTimeout: 120,
+      inlinePlotly: false, // the chromium test below draws this report with plotly.js from node_modules
     });
+    expect(summary.run.only).toEqual(["passing"]);
     expect(summary.results.map((r) => r.name)).toEqual(["passing"]);
     const html = readFileSync(join(reportDir, "index.html"), "utf8");
     expect(html.indexOf('<section id="nb-failing">')).toBeGreaterThan(0);
     expect(html.indexOf('<section id="nb-passing">')).toBeGreaterThan(html.indexOf('<section id="nb-failing">'));
     expect(html).toContain("fixture failure &lt;on purpose&gt;");
     expect(json<NotebookResults>(join(resultsDir, "failing.json")).status).toBe("failed"); // untouched
+    const plotly = relative(reportDir, join(ROOT, "node_modules", "plotly.js-dist-min", "plotly.min.js"));
+    expect(html).toContain(`<script src="${plotly}"></script>`);
+    expect(html).not.toMatch(/\* plotly\.js v\d+\.\d+\.\d+/);
   }, 180_000);
 
   it("a missing notebook name is a clear error (exit 2) listing the available names", async () => {
@@ -161,6 +188,9 @@ describe("npm run reproduce on the fixtures (moelab kernel)", () => {
       runNotebooks({ notebooksDir: FIXTURES, only: ["nope.ipynb"], resultsDir, reportDir }),
     ).rejects.toBeInstanceOf(NotebookNotFoundError);
     expect(existsSync(join(resultsDir, "nope.json"))).toBe(false);
+    const both = await reproduce(["--out", join(out, "reference"), "--results", resultsDir]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain("--out DIR sets both folders: give it without --results/--report");
   }, 60_000);
 });
 
