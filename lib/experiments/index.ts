@@ -1,7 +1,7 @@
 // Notebook harnesses, one room above the domain folders (lab.experiments): language-model runs with validation and
 // routing loads, a lone MoE layer's train step, interleaved timing, the per-step series the notebooks plot, the
 // Fashion-MNIST classifier and its loop, the balance run on the skewed stream, the MTP draft's decode speed, and
-// quantized decode speed + perplexity.
+// quantized decode speed + perplexity, and comparisons over several seeds (mean ± std, paired differences).
 export { DEFAULT_LM_RUN, routedIndices, routedLoads, trainLM, trainThroughput, valLoss } from "./lm-run";
 export type { LMRun, LMRunConfig } from "./lm-run";
 export { moeStep } from "./moe-step";
@@ -10,6 +10,7 @@ export type { InterleavedConfig, TimedCall } from "./interleaved";
 export { ffnLatency } from "./ffn-latency";
 export type { FfnLatencyConfig, LatencyRow } from "./ffn-latency";
 export { loadShare, loadShareSpans, maxVioCurve, mean, meanLoads, meanSeries, movingAverage } from "./series";
+export { armRows, meanStd, overSeeds, pairedText, runSeeds, seedMetrics, std } from "./seeds";
 export { draftSpeed } from "./draft-speed";
 export type { DraftSpeed } from "./draft-speed";
 export { balanceRun } from "./balance";
