@@ -44,7 +44,17 @@ export * as adapt from "./adapt";
 export { Linear, Module } from "./nn";
 export { claims, record, recordEnvironment, RESULTS_MIME } from "./claims";
 export type { ClaimRow, MetricValue, ResultsPayload } from "./claims";
-export { byConstruction, checkRange, comparePaired, holds, near, outOfReach, unlessQuick, VERDICTS } from "./verdict";
+export {
+  byConstruction,
+  checkInterval,
+  checkRange,
+  comparePaired,
+  holds,
+  near,
+  outOfReach,
+  unlessQuick,
+  VERDICTS,
+} from "./verdict";
 export type { ClaimRange, PairedComparison, Verdict } from "./verdict";
 export {
   addRmsNorm,

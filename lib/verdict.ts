@@ -163,3 +163,22 @@ export function outOfReach(reason: string): Verdict {
     throw new Error("outOfReach(reason): reason must be a non-empty string saying why this cannot be measured here");
   return "not measured";
 }
+
+/**
+ * The rule for a size claim measured over seeds ("costs ~0.3 points", "within 0.25%"): `ci95` is the 95% interval of
+ * the measured quantity (comparePaired's ci95 for a paired difference). "reproduced" when the interval lies inside
+ * the claimed range; "within noise" when it straddles an end of it; outside it, "partly" when the interval lies
+ * inside the wider `partly` range, else "not reproduced". An unbounded interval (one seed) is "not measured".
+ */
+export function checkInterval(ci95: readonly [number, number], claimed: ClaimRange, partly?: ClaimRange): Verdict {
+  const fn = "checkInterval(ci95, claimed, partly)";
+  if (!Array.isArray(ci95) || ci95.length !== 2 || ci95.some((x) => typeof x !== "number" || Number.isNaN(x)))
+    throw new Error(`${fn}: ci95 must be [lo, hi] numbers, got ${JSON.stringify(ci95)}`);
+  const [lo, hi] = ci95;
+  if (lo > hi) throw new Error(`${fn}: ci95 must have lo ≤ hi, got [${lo}, ${hi}]`);
+  checkRange(lo, claimed, partly); // validates the ranges
+  if (!Number.isFinite(lo) || !Number.isFinite(hi)) return "not measured";
+  if (inside(lo, claimed) && inside(hi, claimed)) return "reproduced";
+  if (hi >= (claimed.min ?? -Infinity) && lo <= (claimed.max ?? Infinity)) return "within noise";
+  return partly && inside(lo, partly) && inside(hi, partly) ? "partly" : "not reproduced";
+}

@@ -1,6 +1,6 @@
 // The one verdict rule for comparisons (lab.comparePaired): each outcome on hand-computed seeds, and bad input.
 import { describe, expect, it } from "vitest";
-import { byConstruction, checkRange, comparePaired, holds, near, outOfReach } from "../../lib/verdict";
+import { byConstruction, checkInterval, checkRange, comparePaired, holds, near, outOfReach } from "../../lib/verdict";
 
 describe("comparePaired, the shared verdict rule", () => {
   it("reproduced: the 95% interval of the paired difference lies on the claimed side", () => {
@@ -78,5 +78,28 @@ describe("checkRange, near, holds, byConstruction, outOfReach: the rule for sing
     expect(() => holds(1 as never)).toThrow(/holds\(condition, partlyHolds\): both must be booleans/);
     expect(() => byConstruction("yes" as never)).toThrow(/expected a boolean/);
     expect(() => outOfReach(" ")).toThrow(/reason must be a non-empty string/);
+  });
+});
+
+describe("checkInterval: a size claim measured over seeds", () => {
+  it("inside, straddling, outside in the partly band, outside both, one seed", () => {
+    expect(checkInterval([0.1, 0.5], { min: 0, max: 0.6 })).toBe("reproduced");
+    expect(checkInterval([-0.2, 0.5], { min: 0, max: 0.6 })).toBe("within noise");
+    expect(checkInterval([0.5, 0.9], { min: 0, max: 0.6 })).toBe("within noise");
+    expect(checkInterval([0.7, 1.2], { min: 0, max: 0.6 }, { min: -0.6, max: 1.5 })).toBe("partly");
+    expect(checkInterval([-0.5, -0.1], { min: 0, max: 0.6 }, { min: -0.6, max: 1.5 })).toBe("partly");
+    expect(checkInterval([1.2, 2], { min: 0, max: 0.6 }, { min: -0.6, max: 1.5 })).toBe("not reproduced");
+    expect(checkInterval([-Infinity, Infinity], { min: 0, max: 0.6 })).toBe("not measured");
+    // straight from comparePaired: fp32 − int8 accuracy of 0.2, 0.3, 0.25 points
+    const lost = comparePaired([90.2, 90.3, 90.25], [90, 90, 90], "higher");
+    expect(checkInterval(lost.ci95, { min: 0, max: 0.6 })).toBe("reproduced");
+  });
+
+  it("bad input is a named error", () => {
+    expect(() => checkInterval([1] as never, { min: 0 })).toThrow(
+      /checkInterval\(ci95, claimed, partly\): ci95 must be \[lo, hi\]/,
+    );
+    expect(() => checkInterval([2, 1], { min: 0 })).toThrow(/lo ≤ hi/);
+    expect(() => checkInterval([0, 1], {})).toThrow(/claimed needs min, max or both/);
   });
 });
