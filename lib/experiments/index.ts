@@ -9,6 +9,7 @@ export { timeInterleaved } from "./interleaved";
 export type { InterleavedConfig, TimedCall } from "./interleaved";
 export { ffnLatency } from "./ffn-latency";
 export type { FfnLatencyConfig, LatencyRow } from "./ffn-latency";
+export { formatMeanStd, formatPaired, meanStd } from "./seeds";
 export { loadShare, loadShareSpans, maxVioCurve, mean, meanLoads, meanSeries, movingAverage } from "./series";
 export { draftSpeed } from "./draft-speed";
 export type { DraftSpeed } from "./draft-speed";
