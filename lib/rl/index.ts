@@ -24,7 +24,7 @@ export {
 } from "./grpo-loss";
 export type { GrpoAdvantageConfig, GrpoAggregation, GrpoLossConfig, GrpoLossInputs, GrpoLossOutput } from "./grpo-loss";
 export { DEFAULT_PPO, meanLastReturns, ppoConfig, smoothedReturns, trainPpo } from "./ppo";
-export type { EpisodeRecord, PpoConfig, PpoIteration, PpoOptions, PpoResult, PpoSettings } from "./ppo";
+export type { EpisodeRecord, PpoConfig, PpoIteration, PpoOptions, PpoResult, PpoSettings, PpoValueTarget } from "./ppo";
 export { ArithmeticTask, DEFAULT_ARITHMETIC_TASK, supervisedLoss } from "./arithmetic-task";
 export type { ArithmeticBatch, ArithmeticTaskConfig, TaskPrompt } from "./arithmetic-task";
 export { sampleCompletions, tokenLogProbs } from "./lm-sampling";
