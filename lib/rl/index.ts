@@ -29,5 +29,7 @@ export { ArithmeticTask, DEFAULT_ARITHMETIC_TASK, supervisedLoss } from "./arith
 export type { ArithmeticBatch, ArithmeticTaskConfig, TaskPrompt } from "./arithmetic-task";
 export { sampleCompletions, tokenLogProbs } from "./lm-sampling";
 export type { Completions, TokenLogProbs } from "./lm-sampling";
+export { DEFAULT_THREE_LEVEL_REWARD, threeLevelReward } from "./three-level-reward";
+export type { BatchReward, RewardBatch, ThreeLevelRewardConfig, ThreeLevelScores } from "./three-level-reward";
 export { DEFAULT_LM_RL, LogitValueHead, greedyAccuracy, lmRlConfig, trainLmRl } from "./lm-rl";
 export type { LmRlConfig, LmRlEval, LmRlMethod, LmRlOptions, LmRlResult, LmRlSettings, LmRlStep } from "./lm-rl";
