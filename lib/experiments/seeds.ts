@@ -45,15 +45,17 @@ export function std(xs: readonly number[]): number {
   return Math.sqrt(xs.reduce((s, x) => s + (x - m) ** 2, 0) / (xs.length - 1));
 }
 
-/** "mean ± std" of per-seed values with `decimals` decimals; the value alone for one seed. */
-export function meanStd(xs: readonly number[], decimals = 3): string {
-  const m = mean(xs).toFixed(decimals);
-  return xs.length < 2 ? m : `${m} ± ${std(xs).toFixed(decimals)}`;
+/** "mean ± std" of per-seed values with `decimals` decimals, after multiplying by `scale` (100 for %); one value alone. */
+export function meanStd(xs: readonly number[], decimals = 3, scale = 1): string {
+  if (xs.length === 0 || !xs.every(Number.isFinite))
+    throw new Error(`meanStd(xs): expected a non-empty array of finite numbers, got [${xs.join(", ")}]`);
+  const m = (scale * mean(xs)).toFixed(decimals);
+  return xs.length < 2 ? m : `${m} ± ${(Math.abs(scale) * std(xs)).toFixed(decimals)}`;
 }
 
-/** A paired comparison as text: "Δ −0.0120 [−0.0200, −0.0040]" (difference a − b, 95% interval; no interval for one seed). */
-export function pairedText(p: PairedComparison, decimals = 3): string {
-  const f = (x: number) => (x >= 0 ? "+" : "−") + Math.abs(x).toFixed(decimals);
+/** A paired comparison as text: "Δ −0.012 [−0.020, −0.004]" (difference a − b times `scale`, 95% interval; none for one seed). */
+export function pairedText(p: PairedComparison, decimals = 3, scale = 1): string {
+  const f = (x: number) => (scale * x >= 0 ? "+" : "−") + Math.abs(scale * x).toFixed(decimals);
   return p.n < 2 ? `Δ ${f(p.diff)} (one seed)` : `Δ ${f(p.diff)} [${f(p.ci95[0])}, ${f(p.ci95[1])}]`;
 }
 

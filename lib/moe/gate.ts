@@ -51,8 +51,8 @@ function maskGroups(sel: tf.Tensor2D, biased: boolean, config: GateConfig): tf.T
   const grouped = sel.reshape([T, G, S]); // [T, G, E/G]
   const groupScores = biased ? tf.sum(tf.topk(grouped, 2).values, -1) : tf.max(grouped, -1); // [T, G]
   const kept = tf.topk(groupScores, config.topkGroups).indices; // [T, topkGroups]
-  const groupOfExpert = tf.floorDiv(tf.range(0, E, 1, "int32"), tf.scalar(S, "int32")).reshape([1, 1, E]); // [1, 1, E]
-  const keep = tf.any(tf.equal(kept.expandDims(2), groupOfExpert), 1); // [T, E]
+  const keptGroups = tf.sum(tf.oneHot(kept, G), 1); // [T, G]: 1 for a kept group, else 0
+  const keep = tf.greater(tf.tile(keptGroups.reshape([T, G, 1]), [1, 1, S]).reshape([T, E]), 0); // [T, E]
   return tf.where(keep, sel, tf.fill([T, E], -Infinity)) as tf.Tensor2D; // [T, E]
 }
 

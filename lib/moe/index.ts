@@ -38,3 +38,4 @@ export { MoELayer } from "./layer";
 export type { MoEForwardOptions, MoEOutput } from "./layer";
 export { nodeTraffic, syntheticRouting } from "./nodes";
 export type { NodeTraffic } from "./nodes";
+export * as articleSnippets from "./article-snippets";

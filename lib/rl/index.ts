@@ -24,10 +24,12 @@ export {
 } from "./grpo-loss";
 export type { GrpoAdvantageConfig, GrpoAggregation, GrpoLossConfig, GrpoLossInputs, GrpoLossOutput } from "./grpo-loss";
 export { DEFAULT_PPO, meanLastReturns, ppoConfig, smoothedReturns, trainPpo } from "./ppo";
-export type { EpisodeRecord, PpoConfig, PpoIteration, PpoOptions, PpoResult, PpoSettings } from "./ppo";
+export type { EpisodeRecord, PpoConfig, PpoIteration, PpoOptions, PpoResult, PpoSettings, PpoValueTarget } from "./ppo";
 export { ArithmeticTask, DEFAULT_ARITHMETIC_TASK, supervisedLoss } from "./arithmetic-task";
 export type { ArithmeticBatch, ArithmeticTaskConfig, TaskPrompt } from "./arithmetic-task";
 export { sampleCompletions, tokenLogProbs } from "./lm-sampling";
 export type { Completions, TokenLogProbs } from "./lm-sampling";
+export { DEFAULT_THREE_LEVEL_REWARD, threeLevelReward } from "./three-level-reward";
+export type { BatchReward, RewardBatch, ThreeLevelRewardConfig, ThreeLevelScores } from "./three-level-reward";
 export { DEFAULT_LM_RL, LogitValueHead, greedyAccuracy, lmRlConfig, trainLmRl } from "./lm-rl";
 export type { LmRlConfig, LmRlEval, LmRlMethod, LmRlOptions, LmRlResult, LmRlSettings, LmRlStep } from "./lm-rl";

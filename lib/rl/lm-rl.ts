@@ -25,6 +25,14 @@ import { yielder } from "../train/yielder";
 import { ArithmeticTask, TaskPrompt } from "./arithmetic-task";
 import { gaeArrays } from "./gae";
 import { sampleCompletions, tokenLogProbs } from "./lm-sampling";
+import type { BatchReward } from "./three-level-reward";
+
+/** A custom reward's values, checked: one finite number per completion. */
+function checkedRewards(rewards: number[], n: number): number[] {
+  if (!Array.isArray(rewards) || rewards.length !== n || !rewards.every(Number.isFinite))
+    throw new Error(`rl.trainLmRl: options.reward must return ${n} finite numbers (one per completion)`);
+  return rewards;
+}
 
 /** Which advantage estimate drives the update. */
 export type LmRlMethod = "grpo" | "ppo";
@@ -174,6 +182,11 @@ export interface LmRlOptions {
   /** Prompts for greedy accuracy (default: none; evals is then empty). */
   evalPrompts?: TaskPrompt[];
   onStep?: (stats: LmRlStep) => void;
+  /**
+   * The training reward of each sampled completion; default: the task's exact-match reward (the verifiable reward).
+   * Greedy evaluation always uses the exact-match reward.
+   */
+  reward?: BatchReward;
   onEval?: (stats: LmRlEval) => void;
 }
 
@@ -300,7 +313,9 @@ export async function trainLmRl(
         { temperature: cfg.temperature },
         rng,
       );
-      const rewards = sampled.completions.map((ids, i) => task.reward(prompts[i], task.tokenizer.decode(ids)));
+      const rewards = options.reward
+        ? checkedRewards(options.reward({ prompts, ...sampled }), n)
+        : sampled.completions.map((ids, i) => task.reward(prompts[i], task.tokenizer.decode(ids)));
       const tokens = tf.tensor2d(sampled.tokens, [n, p + m], "int32"); // [N, P + M]
       const mask = tf.tensor2d(sampled.mask, [n, m]); // [N, M]
       const [oldLogProb, refLogProb, oldValues] = tf.tidy(() => {

@@ -13,6 +13,9 @@ import { ActorCritic, ActorCriticConfig, DEFAULT_ACTOR_CRITIC } from "./actor-cr
 import { gaeArrays } from "./gae";
 import { EpisodeStat, VecEnv } from "./vec-env";
 
+/** The value head's regression target (see PpoConfig.valueTarget). */
+export type PpoValueTarget = "returns" | "rewards";
+
 /** PPO training settings; the defaults are cleanrl ppo.py's (CartPole-v1). */
 export interface PpoConfig {
   /** Environment steps in total (over all copies). */
@@ -37,6 +40,12 @@ export interface PpoConfig {
   adamEps: number;
   /** Stop an update's epochs early once the approximate KL of the last minibatch exceeds this; null = never. */
   targetKl: number | null;
+  /**
+   * What the value head regresses on: "returns", R_t = A_t + V_old(s_t) (cleanrl, Schulman et al.); "rewards", the
+   * one-step reward r_t, as the articles' sample `ppo_update` writes `F.mse_loss(model.value_head(states), rewards)`
+   * (kept to show what it does: the critic then predicts the next reward, not the return, and GAE's baseline is off).
+   */
+  valueTarget: PpoValueTarget;
   /** The loss settings (clip range, coefficients, ratio form). */
   loss: PpoLossConfig;
   /** Network sizes and initial gains. */
@@ -57,6 +66,7 @@ export const DEFAULT_PPO: Readonly<PpoConfig> = Object.freeze({
   maxGradNorm: 0.5,
   adamEps: 1e-5,
   targetKl: null,
+  valueTarget: "returns" as PpoValueTarget,
   loss: DEFAULT_PPO_LOSS,
   agent: DEFAULT_ACTOR_CRITIC,
   yieldMs: 200,
@@ -149,6 +159,8 @@ function checkPpoConfig(cfg: PpoConfig, numEnvs: number): void {
   checkRange(fn, "config.gaeLambda", cfg.gaeLambda, 0, 1);
   checkRange(fn, "config.maxGradNorm", cfg.maxGradNorm, 0, Number.MAX_VALUE);
   checkRange(fn, "config.adamEps", cfg.adamEps, 0, Number.MAX_VALUE);
+  if (cfg.valueTarget !== "returns" && cfg.valueTarget !== "rewards")
+    throw new Error(`${fn}: config.valueTarget must be "returns" or "rewards", got ${JSON.stringify(cfg.valueTarget)}`);
   checkRange(fn, "config.yieldMs", cfg.yieldMs, 0, Number.MAX_VALUE);
   if (cfg.targetKl !== null) checkRange(fn, "config.targetKl", cfg.targetKl, 0, Number.MAX_VALUE);
   checkPpoLossConfig(fn, cfg.loss);
@@ -311,6 +323,7 @@ export async function trainPpo(env: VecEnv, config: PpoSettings = {}, options: P
       gamma: cfg.gamma,
       lambda: cfg.gaeLambda,
     });
+    const valueTargets = cfg.valueTarget === "rewards" ? r.rewards : returns;
     const order = Array.from({ length: batch }, (_, i) => i);
     let last: Float32Array = new Float32Array(6);
     let clipSum = 0;
@@ -318,7 +331,7 @@ export async function trainPpo(env: VecEnv, config: PpoSettings = {}, options: P
     for (let epoch = 0; epoch < cfg.updateEpochs; epoch++) {
       rng.shuffle(order);
       for (let s = 0; s < batch; s += mbSize) {
-        const mb = minibatch(r, advantages, returns, order.slice(s, s + mbSize), obsSize, env.numActions);
+        const mb = minibatch(r, advantages, valueTargets, order.slice(s, s + mbSize), obsSize, env.numActions);
         last = updateStep(agent, optimizer, mb, cfg);
         tf.dispose(Object.values(mb));
         clipSum += last[4];

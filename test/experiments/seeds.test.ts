@@ -41,3 +41,15 @@ describe("seeds", () => {
     expect(seedMetrics({ a: [1, 2, 3], b: [4] })).toEqual({ a: 2, "a.std": 1, b: 4 });
   });
 });
+
+describe("meanStd and pairedText with a scale (per cent)", () => {
+  it("multiply before formatting", () => {
+    // [0.01, 0.02, 0.04]: mean 0.07/3, std √(7/3)/100 → in % 2.33 ± 1.53
+    expect(meanStd([0.01, 0.02, 0.04], 2, 100)).toBe("2.33 ± 1.53");
+    expect(meanStd([0.5], 1, 100)).toBe("50.0");
+    expect(() => meanStd([1, NaN])).toThrow(/finite/);
+    expect(pairedText(comparePaired([0.01, 0.02, 0.03], [0.02, 0.04, 0.06], "lower"), 2, 100)).toBe(
+      "Δ −2.00 [−4.48, +0.48]",
+    );
+  });
+});

@@ -86,6 +86,26 @@ describe("rl.trainPpo", () => {
     expect(await run()).toEqual(a);
   });
 
+  it("valueTarget 'rewards' (the articles' ppo_update) fits the one-step reward, 'returns' the discounted return", async () => {
+    const criticAfter = async (valueTarget: "returns" | "rewards") => {
+      seed(11);
+      const env = new CartPole({ numEnvs: 2, seed: 11 });
+      const result = await trainPpo(env, { ...small, totalTimesteps: 2 * 16 * 40, valueTarget });
+      const obs = new CartPole({ numEnvs: 8, seed: 12 }).reset();
+      const values = Array.from(result.agent.value(obs));
+      result.agent.dispose();
+      return values.reduce((a, b) => a + b, 0) / values.length;
+    };
+    // CartPole pays 1 per step: the reward target is 1; the return from a fresh state is ~ Σ γ^t over the episode (≫ 1).
+    const rewards = await criticAfter("rewards");
+    const returns = await criticAfter("returns");
+    expect(Math.abs(rewards - 1)).toBeLessThan(0.3);
+    expect(returns).toBeGreaterThan(3);
+    await expect(trainPpo(new CartPole({ numEnvs: 2 }), { valueTarget: "reward" as never })).rejects.toThrow(
+      /config\.valueTarget must be "returns" or "rewards"/,
+    );
+  });
+
   it("names bad settings", async () => {
     const env = new CartPole({ numEnvs: 2 });
     await expect(trainPpo(env, { numSteps: 5, numMinibatches: 4 })).rejects.toThrow(
