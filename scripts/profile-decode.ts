@@ -16,7 +16,13 @@ const VARIANTS: Record<string, (b: LMConfig) => LMConfig> = {
     lmConfig({
       ...b,
       attention: "mla",
-      mla: { kvLoraRank: b.dim / 4, qkNopeHeadDim: 16, qkRopeHeadDim: 16, vHeadDim: b.dim / b.nHeads, path: "absorbed" },
+      mla: {
+        kvLoraRank: b.dim / 4,
+        qkNopeHeadDim: 16,
+        qkRopeHeadDim: 16,
+        vHeadDim: b.dim / b.nHeads,
+        path: "absorbed",
+      },
     }),
   window: (b) => lmConfig({ ...b, slidingWindow: 16, globalTokens: 2 }),
 };
@@ -46,15 +52,26 @@ async function main(): Promise<void> {
       const prompts = lab.serve.batchRequests(model.config.vocabSize, B, 32, 8, 0).map((r) => [...r.prompt]);
       const cache = model.newCache();
       cache.addRows(B);
-      forwardRows(model, prompts.map((feed) => ({ feed, start: 0 })), cache);
+      forwardRows(
+        model,
+        prompts.map((feed) => ({ feed, start: 0 })),
+        cache,
+      );
       let start = 32;
-      const step = () => forwardRows(model, prompts.map(() => ({ feed: [1], start })), cache) && start++;
+      const step = () =>
+        forwardRows(
+          model,
+          prompts.map(() => ({ feed: [1], start })),
+          cache,
+        ) && start++;
       step(); // warm-up
       const before = lab.tf.memory().numTensors;
       const p = await profileKernels(step, null);
       const leaked = lab.tf.memory().numTensors - before;
       const calls = p.kernels.reduce((n, k) => n + k.calls, 0);
-      console.log(`\n## ${name}, batch ${B}: ${calls} kernel calls per decode step (tensors after − before: ${leaked})\n`);
+      console.log(
+        `\n## ${name}, batch ${B}: ${calls} kernel calls per decode step (tensors after − before: ${leaked})\n`,
+      );
       console.log(profileTable(p, 25));
       cache.dispose();
     }
