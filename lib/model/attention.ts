@@ -104,8 +104,11 @@ export class CausalSelfAttention extends Module {
     const { nHeads: H, nKVHeads: Hkv, headDim: dh, window } = this;
     return tf.tidy(() => {
       const qkv = this.wqkv.apply(x) as tf.Tensor3D; // [B, T, (H + 2·Hkv)·dh]
+      // [B, T, n·dh] → [B, n, T, dh]; one token (decoding) needs no data movement, a reshape does.
       const heads = (t: tf.Tensor, n: number) =>
-        tf.transpose(tf.reshape(t, [B, T, n, dh]), [0, 2, 1, 3]) as tf.Tensor4D; // [B, n, T, dh]
+        (T === 1
+          ? tf.reshape(t, [B, n, 1, dh])
+          : tf.transpose(tf.reshape(t, [B, T, n, dh]), [0, 2, 1, 3])) as tf.Tensor4D; // [B, n, T, dh]
       const [q0, k0, v0] = tf.split(qkv, [H * dh, Hkv * dh, Hkv * dh], 2);
       const q = rope ? applyRope(heads(q0, H), rope) : heads(q0, H); // [B, H, T, dh]
       const k = rope ? applyRope(heads(k0, Hkv), rope) : heads(k0, Hkv); // [B, Hkv, T, dh]
@@ -131,7 +134,7 @@ export class CausalSelfAttention extends Module {
       } else {
         mixed = causalAttention(q, k, v, { scale: this.scale }); // fused
       }
-      const merged = tf.reshape(tf.transpose(mixed, [0, 2, 1, 3]), [B, T, d]); // [B, T, d]
+      const merged = tf.reshape(T === 1 ? mixed : tf.transpose(mixed, [0, 2, 1, 3]), [B, T, d]); // [B, T, d]
       return this.wo.apply(merged) as tf.Tensor3D; // [B, T, d]
     });
   }
