@@ -68,12 +68,13 @@ Napi::Value SlotAttention(const Napi::CallbackInfo& info) {
   const size_t grain = work >= 65536 ? 1 : static_cast<size_t>(std::ceil(65536 / std::max(work, 1.0)));
   parallel_for(static_cast<size_t>(B * Hkv), grain, [&](size_t i0, size_t i1) {
     std::vector<float> s(static_cast<size_t>(std::max<int64_t>(S, 1)));
+    std::vector<int64_t> seen(static_cast<size_t>(std::max<int64_t>(S, 1)));
     for (size_t i = i0; i < i1; i++) {
       const int64_t bi = static_cast<int64_t>(i);  // b·Hkv + kv head
       const int64_t b = bi / Hkv;
       MOELAB_ISA_CALL(slot_attention_group, q.data + bi * g * T * dk, k.data + bi * cap * kw, v.data + bi * cap * vw,
                       out.data + bi * g * T * dv, qpos.data + b * T, kpos.data + b * S, g, T, S, dk, kw, dv, vw, scale,
-                      window, global, s.data());
+                      window, global, s.data(), seen.data());
     }
   });
   return info.Env().Undefined();
