@@ -28,6 +28,21 @@ export const ATTENTION_KERNELS = Object.freeze({
   backward: "MoelabCausalAttentionGrad",
 });
 
+/**
+ * Decode attention over a KV cache's slot buffers (lib/ops/slot-attention.ts): inputs q, k, v, queryPositions,
+ * keyPositions; one output. Attributes: SlotAttentionAttrs.
+ */
+export const SLOT_ATTENTION_KERNEL = "MoelabSlotAttention";
+
+/** Attributes of the slot-attention kernel: softmax scale, value columns read, sliding window (0 = none), global tokens. */
+export interface SlotAttentionAttrs {
+  scale: number;
+  dv: number;
+  window: number;
+  globalTokens: number;
+  [name: string]: number;
+}
+
 /** Fused RoPE (lib/ops/rotary.ts): rotates x [B, H, T, dh] by cos/sin [T, dh/2]; attrs { interleaved, inverse }. */
 export const ROTARY_KERNEL = "MoelabRotary";
 

@@ -7,10 +7,11 @@ import { Module } from "../nn/module";
 import { Linear } from "../nn/linear";
 import { checkPositiveInt } from "../check";
 import { causalAttention } from "../ops/causal-attention";
+import { slotAttention } from "../ops/slot-attention";
 import { attend } from "./attend";
 import { applyRope, RopeTables } from "./rope";
 import { KVCache } from "./kv-cache";
-import { keptPositions, SlidingWindow, windowKeep, windowMask } from "./sparse";
+import { SlidingWindow, windowKeep } from "./sparse";
 
 export { causalMask } from "./attend";
 
@@ -19,6 +20,21 @@ export interface CacheSlot {
   cache: KVCache;
   /** This attention layer's index in the cache. */
   layer: number;
+  /** The step's positions as int32 tensors (cache.stepPositions, made once per forward): query [B, T], keys [B, S]
+   * (S = the slots every layer holds after appending). Absent: made from the cache here (one shared sequence). */
+  positions?: { query: tf.Tensor2D; keys: tf.Tensor2D };
+}
+
+/** The step's position tensors of `slot` (its own, or the shared sequence's, for T new tokens in B rows). */
+export function slotPositions(
+  slot: CacheSlot,
+  B: number,
+  T: number,
+  window: SlidingWindow | null,
+): { query: tf.Tensor2D; keys: tf.Tensor2D } {
+  if (slot.positions) return slot.positions;
+  const { query, keys } = slot.cache.stepPositions(B, T, window);
+  return { query: tf.tensor2d(query, [B, T], "int32"), keys: tf.tensor2d(keys, [B, keys.length / B], "int32") }; // [B, T], [B, S]
 }
 
 /** Options of CausalSelfAttention beyond width and heads. */
@@ -76,9 +92,10 @@ export class CausalSelfAttention extends Module {
   /**
    * x [B, T, dim] → [B, T, dim]. `rope` holds the angles of the T positions (offset by the cache length when
    * decoding with `slot`), or is null for a model with learned positions (no rotation); with a slot, this call's keys
-   * and values are appended to the cache (and, with a window, the rows no later query can see are evicted).
-   * `rowMask` [B, 1, T, S] (lab.model.rowMask, per-row positions) replaces the causal/window mask; the window's
-   * eviction is then skipped (the mask alone hides what the window excludes).
+   * and values are written into the cache and attended by slot positions (lib/ops/slotAttention; with a window, a
+   * shared-sequence cache then evicts the rows no later query can see; a row-mode cache evicts in
+   * KVCache.evictOutside). Without a slot, `rowMask` [B, 1, T, S] (lab.model.rowMask, per-row positions) replaces the
+   * causal/window mask.
    */
   apply(x: tf.Tensor3D, rope: RopeTables | null, slot?: CacheSlot, rowMask?: tf.Tensor4D): tf.Tensor3D {
     const [B, T, d] = x.shape;
@@ -87,30 +104,37 @@ export class CausalSelfAttention extends Module {
     const { nHeads: H, nKVHeads: Hkv, headDim: dh, window } = this;
     return tf.tidy(() => {
       const qkv = this.wqkv.apply(x) as tf.Tensor3D; // [B, T, (H + 2·Hkv)·dh]
+      // [B, T, n·dh] → [B, n, T, dh]; one token (decoding) needs no data movement, a reshape does.
       const heads = (t: tf.Tensor, n: number) =>
-        tf.transpose(tf.reshape(t, [B, T, n, dh]), [0, 2, 1, 3]) as tf.Tensor4D; // [B, n, T, dh]
+        (T === 1
+          ? tf.reshape(t, [B, n, 1, dh])
+          : tf.transpose(tf.reshape(t, [B, T, n, dh]), [0, 2, 1, 3])) as tf.Tensor4D; // [B, n, T, dh]
       const [q0, k0, v0] = tf.split(qkv, [H * dh, Hkv * dh, Hkv * dh], 2);
       const q = rope ? applyRope(heads(q0, H), rope) : heads(q0, H); // [B, H, T, dh]
-      let k = rope ? applyRope(heads(k0, Hkv), rope) : heads(k0, Hkv); // [B, Hkv, T, dh]
-      let v = heads(v0, Hkv); // [B, Hkv, T, dh]
-      const offset = slot ? slot.cache.length : 0;
+      const k = rope ? applyRope(heads(k0, Hkv), rope) : heads(k0, Hkv); // [B, Hkv, T, dh]
+      const v = heads(v0, Hkv); // [B, Hkv, T, dh]
       let mixed: tf.Tensor4D; // [B, H, T, dh]
-      if (rowMask) {
-        if (slot) ({ k, v } = slot.cache.append(slot.layer, { k, v })); // [B, Hkv, S, dh]
+      if (slot) {
+        // Decoding: write into the cache's slot buffers, attend over the slots in use by their positions.
+        const at = slotPositions(slot, B, T, window);
+        const { parts } = slot.cache.appendSlots(slot.layer, { k, v }); // [B, Hkv, capacity, dh] each
+        mixed = slotAttention(q, parts.k, parts.v, at.query, at.keys, {
+          scale: this.scale,
+          window: window?.window,
+          globalTokens: window?.global,
+        });
+        if (window && !slot.cache.rowMode) {
+          const keep = windowKeep(slot.cache.length + T, window); // one shared sequence: evict here (rows: KVCache.evictOutside)
+          slot.cache.keepEnds(slot.layer, keep.head, keep.tail);
+        }
+      } else if (rowMask) {
         mixed = attend(q, k, v, rowMask, this.scale);
-      } else if (window && slot) {
-        const positions = [...keptPositions(offset, window), ...Array.from({ length: T }, (_, i) => offset + i)];
-        ({ k, v } = slot.cache.append(slot.layer, { k, v })); // [B, Hkv, kept + T, dh]
-        mixed = attend(q, k, v, windowMask(offset, T, positions, window), this.scale);
-        const keep = windowKeep(offset + T, window);
-        slot.cache.keepEnds(slot.layer, keep.head, keep.tail);
       } else if (window) {
         mixed = causalAttention(q, k, v, { scale: this.scale, window: window.window, globalTokens: window.global }); // fused, O(T·(window + global))
       } else {
-        if (slot) ({ k, v } = slot.cache.append(slot.layer, { k, v })); // [B, Hkv, offset + T, dh]
-        mixed = causalAttention(q, k, v, { scale: this.scale }); // fused; query t at position offset + t
+        mixed = causalAttention(q, k, v, { scale: this.scale }); // fused
       }
-      const merged = tf.reshape(tf.transpose(mixed, [0, 2, 1, 3]), [B, T, d]); // [B, T, d]
+      const merged = tf.reshape(T === 1 ? mixed : tf.transpose(mixed, [0, 2, 1, 3]), [B, T, d]); // [B, T, d]
       return this.wo.apply(merged) as tf.Tensor3D; // [B, T, d]
     });
   }

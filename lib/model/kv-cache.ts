@@ -4,16 +4,46 @@
 // recomputing the prefix. Reference: the k_cache/v_cache and kv_cache/pe_cache buffers of DeepSeek-V3
 // inference/model.py `MLA`, and nanoGPT-style generation. In row mode (forward with per-row positions) each row of the
 // batch also records the absolute position held in each slot (PAD_POSITION for padding), rows can join and leave a
-// running batch (addRows, selectRows) and compact() drops the padding slots every row shares.
+// running batch (addRows, selectRows) and compact() drops the padding slots every row shares. Each part is a
+// preallocated slot buffer [B, heads, capacity, width] (capacity doubles when full, so appends cost amortised O(new
+// entries)) that new entries are written into in place where the backend stores tensors as plain typed arrays (the
+// native and cpu backends; elsewhere the buffer is rebuilt functionally), like DeepSeek's preallocated caches written
+// at [start:end]; lib/ops/slotAttention reads the slots in use straight from the buffers.
 import * as tf from "@tensorflow/tfjs";
 import { checkPositiveInt } from "../check";
 import { PAD_POSITION } from "./row-positions";
+import { moveSlots, writeSlots } from "./slot-buffer";
+import { keptPositions, type SlidingWindow } from "./sparse";
 
 /** One layer's cached tensors by name, each [B, heads, rows, width] with the sequence on axis 2. */
 export type CacheParts = Record<string, tf.Tensor4D>;
 
+/** One layer's slot buffers after an append: each part [B, heads, capacity, width], the first `slots` in use. */
+export interface SlotBuffers<P extends CacheParts> {
+  parts: P;
+  slots: number;
+}
+
+/** Where a step's queries and the keys they attend over sit: absolute positions, PAD_POSITION for padding. */
+export interface StepPositions {
+  /** [B·T] each new token's position (row-major). */
+  query: Int32Array;
+  /** [B·S] the position held in each slot every layer reads this step (the cached slots, then the T new ones). */
+  keys: Int32Array;
+}
+
+/** Slots a buffer holding `need` grows to: at least double the old capacity (amortised O(1) copies per entry). */
+function grownCapacity(need: number, capacity: number): number {
+  return Math.max(need, 2 * capacity, 16);
+}
+
 export class KVCache {
+  /** Per layer: its parts' slot buffers [B, heads, capacity, width]. */
   private readonly entries: (CacheParts | null)[];
+  /** Per layer: slots in use (positions cached, or fewer after a sliding window's eviction). */
+  private readonly used: number[];
+  /** Per layer: append()'s contiguous copies of the slots in use, owned here until the layer's next append. */
+  private readonly views: (CacheParts | null)[];
   private cached = 0;
   /** Row mode: [rows·length] position held in each slot, or null (one shared sequence, positions 0 … length − 1). */
   private slotPositions: Int32Array | null = null;
@@ -22,6 +52,8 @@ export class KVCache {
   constructor(readonly nLayers: number) {
     checkPositiveInt("KVCache", "nLayers", nLayers);
     this.entries = Array.from({ length: nLayers }, () => null);
+    this.used = Array.from({ length: nLayers }, () => 0);
+    this.views = Array.from({ length: nLayers }, () => null);
   }
 
   /** Positions cached so far (the absolute position of the next token). */
@@ -31,60 +63,71 @@ export class KVCache {
 
   /**
    * Appends layer `layer`'s new entries (each [B, heads, T, width]) and returns the whole cached sequence of each
-   * part [B, heads, rows + T, width]. The cache owns the returned tensors (kept out of any tf.tidy); call advance(T)
-   * once every layer has appended.
+   * part [B, heads, rows + T, width] as contiguous copies. The cache owns them (kept out of any tf.tidy, freed at the
+   * layer's next append); call advance(T) once every layer has appended. appendSlots is the copy-free form.
    */
   append<P extends CacheParts>(layer: number, parts: P): P {
+    this.dropViews(layer);
+    const { parts: bufs, slots } = this.appendSlots(layer, parts);
+    const view: CacheParts = {};
+    for (const [name, b] of Object.entries(bufs)) {
+      const [B, H, , W] = b.shape;
+      view[name] = tf.keep(tf.slice(b, [0, 0, 0, 0], [B, H, slots, W])); // [B, H, rows + T, W]
+    }
+    this.views[layer] = view;
+    return view as P;
+  }
+
+  /**
+   * Writes layer `layer`'s new entries (each [B, heads, T, width]) into its slot buffers (in place where the backend
+   * allows) and returns the buffers [B, heads, capacity, width] with the number of slots now in use. The buffers
+   * belong to the cache and stay valid until its next change; read them within the current step (lib/ops/slotAttention).
+   */
+  appendSlots<P extends CacheParts>(layer: number, parts: P): SlotBuffers<P> {
     const old = this.layerEntry("append", layer);
     if (old && Object.keys(old).join() !== Object.keys(parts).join()) {
       throw new Error(`KVCache.append: layer ${layer} caches parts [${Object.keys(old)}], got [${Object.keys(parts)}]`);
     }
+    const at = this.used[layer];
     const all: CacheParts = {};
     for (const [name, add] of Object.entries(parts)) {
-      const prev = old?.[name];
-      if (
-        prev &&
-        (prev.shape[0] !== add.shape[0] || prev.shape[1] !== add.shape[1] || prev.shape[3] !== add.shape[3])
-      ) {
+      const [B, H, T, W] = add.shape;
+      let buf = old?.[name];
+      if (buf && (buf.shape[0] !== B || buf.shape[1] !== H || buf.shape[3] !== W)) {
         throw new Error(
-          `KVCache.append: new ${name} entries [${add.shape}] do not extend cached [${prev.shape}] along the sequence axis`,
+          `KVCache.append: new ${name} entries [${add.shape}] do not extend cached [${[B, H, at, W]}] along the sequence axis`,
         );
       }
-      all[name] = tf.keep(prev ? (tf.concat([prev, add], 2) as tf.Tensor4D) : add.clone()); // [B, heads, rows + T, width]
-      prev?.dispose();
+      if (!buf || at + T > buf.shape[2]) {
+        const capacity = grownCapacity(at + T, buf ? buf.shape[2] : 0);
+        const grown = tf.tidy(() => {
+          const room = tf.zeros([B, H, capacity - (buf ? buf.shape[2] : 0), W]); // [B, H, capacity − old, W]
+          return (buf ? tf.concat([buf, room], 2) : room) as tf.Tensor4D; // [B, H, capacity, W]
+        });
+        buf?.dispose();
+        buf = tf.keep(grown);
+      }
+      all[name] = writeSlots(buf, add, at); // [B, H, capacity, W]
     }
     this.entries[layer] = all;
-    return all as P;
+    this.used[layer] = at + parts[Object.keys(parts)[0]].shape[2];
+    return { parts: all as P, slots: this.used[layer] };
   }
 
   /** Keeps only the first `head` and the last `tail` rows of every part of layer `layer` (sliding-window eviction). */
   keepEnds(layer: number, head: number, tail: number): void {
     const entry = this.layerEntry("keepEnds", layer);
     if (!entry) throw new Error(`KVCache.keepEnds: layer ${layer} holds nothing yet`);
-    for (const [name, t] of Object.entries(entry)) {
-      const rows = t.shape[2];
-      if (!(
-        Number.isSafeInteger(head) &&
-        Number.isSafeInteger(tail) &&
-        head >= 0 &&
-        tail >= 0 &&
-        head + tail <= rows
-      )) {
-        throw new Error(
-          `KVCache.keepEnds(layer, head, tail): need integers ≥ 0 with head + tail ≤ ${rows} rows, got ${head} and ${tail}`,
-        );
-      }
-      if (head + tail === rows) continue;
-      const [B, H, , W] = t.shape;
-      const kept = tf.tidy(() =>
-        tf.concat(
-          [tf.slice(t, [0, 0, 0, 0], [B, H, head, W]), tf.slice(t, [0, 0, rows - tail, 0], [B, H, tail, W])],
-          2,
-        ),
-      ); // [B, H, head + tail, W]
-      entry[name] = tf.keep(kept as tf.Tensor4D);
-      t.dispose();
+    const rows = this.used[layer];
+    if (!(Number.isSafeInteger(head) && Number.isSafeInteger(tail) && head >= 0 && tail >= 0 && head + tail <= rows)) {
+      throw new Error(
+        `KVCache.keepEnds(layer, head, tail): need integers ≥ 0 with head + tail ≤ ${rows} rows, got ${head} and ${tail}`,
+      );
     }
+    if (head + tail === rows) return;
+    this.dropViews(layer);
+    for (const [name, t] of Object.entries(entry)) entry[name] = moveSlots(t, rows - tail, head, tail); // [B, H, capacity, W]
+    this.used[layer] = head + tail;
   }
 
   /** Moves the position on by `tokens` after a forward pass appended them to every layer; in row mode `keys` (from
@@ -115,21 +158,14 @@ export class KVCache {
     }
     if (length === this.cached) return;
     if (this.slotPositions) throw new Error("KVCache.truncate: a row-mode cache (per-row positions) cannot roll back");
-    this.entries.forEach((entry, layer) => {
-      for (const [name, t] of Object.entries(entry ?? {})) {
-        if (t.shape[2] !== this.cached)
-          throw new Error(
-            `KVCache.truncate: layer ${layer} holds ${t.shape[2]} rows of ${name} for ${this.cached} positions (an evicting sliding-window cache cannot roll back)`,
-          );
-      }
+    this.used.forEach((rows, layer) => {
+      if (this.entries[layer] && rows !== this.cached)
+        throw new Error(
+          `KVCache.truncate: layer ${layer} holds ${rows} rows for ${this.cached} positions (an evicting sliding-window cache cannot roll back)`,
+        );
     });
-    for (const entry of this.entries) {
-      for (const [name, t] of Object.entries(entry ?? {})) {
-        const [B, H, , W] = t.shape;
-        entry![name] = tf.keep(tf.slice(t, [0, 0, 0, 0], [B, H, length, W])); // [B, H, length, W]
-        t.dispose();
-      }
-    }
+    this.views.forEach((_, layer) => this.dropViews(layer));
+    this.used.fill(length); // the slots beyond are overwritten by the next appends
     this.cached = length;
   }
 
@@ -177,6 +213,49 @@ export class KVCache {
     return keys;
   }
 
+  /**
+   * The positions of a step of T new tokens in each of B rows: in row mode the rows' own `query` positions [B·T] and
+   * keySlots(query, B, T); otherwise every row continues the shared sequence at this.length, over the cached rows
+   * (with `window`, only the global and window rows it keeps) and the new ones.
+   */
+  stepPositions(B: number, T: number, window: SlidingWindow | null, query?: Int32Array): StepPositions {
+    if (query) return { query, keys: this.keySlots(query, B, T) };
+    if (this.slotPositions)
+      throw new Error("KVCache.stepPositions: this cache holds per-row positions; pass the step's query positions");
+    const offset = this.cached;
+    const row = [...(window ? keptPositions(offset, window) : Array.from({ length: offset }, (_, i) => i))];
+    for (let t = 0; t < T; t++) row.push(offset + t);
+    const keys = new Int32Array(B * row.length);
+    const q = new Int32Array(B * T);
+    for (let b = 0; b < B; b++) {
+      keys.set(row, b * row.length);
+      for (let t = 0; t < T; t++) q[b * T + t] = offset + t;
+    }
+    return { query: q, keys };
+  }
+
+  /**
+   * Row mode, sliding window: marks as padding every slot no later query of its row can see (position ≥ global and
+   * at least `window` before the row's next position), and compacts once the padding every row shares outweighs the
+   * real slots, so the cache stays within about 2·(global + window) slots per row however long the rows grow.
+   */
+  evictOutside(window: SlidingWindow): void {
+    if (!this.slotPositions) return;
+    const S = this.cached;
+    let widest = 0;
+    for (let b = 0; b < this.nRows; b++) {
+      const row = this.slotPositions.subarray(b * S, (b + 1) * S);
+      const next = row.reduce((m, p) => Math.max(m, p), PAD_POSITION) + 1;
+      let real = 0;
+      row.forEach((p, s) => {
+        if (p >= window.global && next - p >= window.window) row[s] = PAD_POSITION;
+        else if (p >= 0) real++;
+      });
+      widest = Math.max(widest, real);
+    }
+    if (S - widest >= Math.max(window.window, widest)) this.compact();
+  }
+
   /** Row mode: appends `n` empty rows (all slots padding) at the end of the batch. */
   addRows(n: number): void {
     checkPositiveInt("KVCache.addRows", "n", n);
@@ -185,8 +264,8 @@ export class KVCache {
     for (const entry of this.entries) {
       if (!entry) continue;
       for (const [name, t] of Object.entries(entry)) {
-        const [, H, S, W] = t.shape;
-        entry[name] = tf.keep(tf.tidy(() => tf.concat([t, tf.zeros([n, H, S, W])], 0)) as tf.Tensor4D); // [B + n, H, S, W]
+        const [, H, cap, W] = t.shape;
+        entry[name] = tf.keep(tf.tidy(() => tf.concat([t, tf.zeros([n, H, cap, W])], 0)) as tf.Tensor4D); // [B + n, H, cap, W]
         t.dispose();
       }
     }
@@ -211,16 +290,23 @@ export class KVCache {
     if (this.nRows === 0) {
       this.entries.forEach((e, i) => {
         if (e) tf.dispose(Object.values(e));
+        this.dropViews(i);
+        other.dropViews(i);
         this.entries[i] = other.entries[i];
+        this.used[i] = other.used[i];
         other.entries[i] = null;
+        other.used[i] = 0;
       });
       [this.cached, this.slotPositions, this.nRows] = [other.cached, other.slotPositions, other.nRows];
       [other.cached, other.slotPositions, other.nRows] = [0, null, 0];
       return;
     }
     const W = Math.max(this.cached, other.cached);
-    const widen = (t: tf.Tensor4D, S: number) =>
-      S === W ? t : (tf.concat([tf.zeros([t.shape[0], t.shape[1], W - S, t.shape[3]]), t], 2) as tf.Tensor4D); // [B, H, W, width]
+    const widen = (t: tf.Tensor4D, S: number) => {
+      const [B, H, , width] = t.shape;
+      const inUse = tf.slice(t, [0, 0, 0, 0], [B, H, S, width]); // [B, H, S, width]
+      return (S === W ? inUse : tf.concat([tf.zeros([B, H, W - S, width]), inUse], 2)) as tf.Tensor4D; // [B, H, W, width]
+    };
     this.entries.forEach((mine, layer) => {
       const theirs = other.entries[layer];
       if (!mine || !theirs) throw new Error(`${fn}: layer ${layer} is empty in one of the caches`);
@@ -231,6 +317,8 @@ export class KVCache {
         mine[name].dispose();
         mine[name] = tf.keep(joined);
       }
+      this.dropViews(layer);
+      this.used[layer] = W;
     });
     const rows = (p: Int32Array | null, B: number, S: number) => {
       const out = new Int32Array(B * W).fill(PAD_POSITION);
@@ -290,21 +378,22 @@ export class KVCache {
 
   /** Replaces every part by rows `rows`, slots `slots` [rows.length·width] (per row, indices into its S slots). */
   private gatherSlots(rows: readonly number[], slots: readonly number[], width: number): void {
-    const S = this.cached;
-    const flat = Int32Array.from(slots, (s, i) => rows[Math.floor(i / width)] * S + s);
-    for (const entry of this.entries) {
-      if (!entry) continue;
+    this.entries.forEach((entry, layer) => {
+      if (!entry) return;
+      this.dropViews(layer);
+      this.used[layer] = width;
       for (const [name, t] of Object.entries(entry)) {
-        const [B, H, , W] = t.shape;
+        const [B, H, cap, W] = t.shape;
+        const flat = Int32Array.from(slots, (s, i) => rows[Math.floor(i / width)] * cap + s);
         const picked = tf.tidy(() => {
-          const bySlot = tf.reshape(tf.transpose(t, [0, 2, 1, 3]), [B * S, H, W]); // [B·S, H, W]
+          const bySlot = tf.reshape(tf.transpose(t, [0, 2, 1, 3]), [B * cap, H, W]); // [B·cap, H, W]
           const g = tf.gather(bySlot, tf.tensor1d(flat, "int32")); // [rows·width, H, W]
           return tf.transpose(tf.reshape(g, [rows.length, width, H, W]), [0, 2, 1, 3]) as tf.Tensor4D; // [rows, H, width, W]
         });
         entry[name] = tf.keep(picked);
         t.dispose();
       }
-    }
+    });
   }
 
   private checkRow(fn: string, row: number): void {
@@ -314,8 +403,16 @@ export class KVCache {
       throw new Error(`KVCache.${fn}(row): expected a row in [0, ${this.nRows}), got ${row}`);
   }
 
-  /** Cached elements (every part, all layers): the memory the cache holds, in values. */
+  /** Cached elements (every part, all layers, the slots in use): the memory the entries take, in values. */
   elements(): number {
+    return this.entries.reduce(
+      (n, e, layer) => n + (e ? Object.values(e).reduce((m, t) => m + (t.size / t.shape[2]) * this.used[layer], 0) : 0),
+      0,
+    );
+  }
+
+  /** Elements the slot buffers hold, their spare capacity included (at most about twice elements()). */
+  reservedElements(): number {
     return this.entries.reduce((n, e) => n + (e ? Object.values(e).reduce((m, t) => m + t.size, 0) : 0), 0);
   }
 
@@ -323,11 +420,20 @@ export class KVCache {
   dispose(): void {
     this.entries.forEach((e, i) => {
       if (e) tf.dispose(Object.values(e));
+      this.dropViews(i);
       this.entries[i] = null;
+      this.used[i] = 0;
     });
     this.cached = 0;
     this.slotPositions = null;
     this.nRows = 0;
+  }
+
+  /** Frees append()'s copies of layer `layer`. */
+  private dropViews(layer: number): void {
+    const view = this.views[layer];
+    if (view) tf.dispose(Object.values(view));
+    this.views[layer] = null;
   }
 
   private layerEntry(fn: string, layer: number): CacheParts | null {

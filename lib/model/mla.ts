@@ -9,8 +9,9 @@ import { Module } from "../nn/module";
 import { Linear } from "../nn/linear";
 import { checkPositiveInt } from "../check";
 import { causalAttention } from "../ops/causal-attention";
+import { slotAttention } from "../ops/slot-attention";
 import { attend } from "./attend";
-import type { CacheSlot } from "./attention";
+import { slotPositions, type CacheSlot } from "./attention";
 import { RMSNorm } from "./norm";
 import { applyRope, RopeTables } from "./rope";
 
@@ -112,8 +113,8 @@ export class MLA extends Module {
 
   /**
    * x [B, T, dim] → [B, T, dim]; `rope` holds the angles of the T positions over qkRopeHeadDim; with `slot`, this
-   * call's entries (naive: k [B, H, T, nope + rope] and v [B, H, T, v]; absorbed: latent [B, 1, T, kvLoraRank] and
-   * kpe [B, 1, T, rope]) are appended to the cache. `rowMask` [B, 1, T, S] (per-row positions) replaces the causal mask.
+   * call's entries (naive: k [B, H, T, nope + rope] and v [B, H, T, v]; absorbed: kv [B, 1, T, kvLoraRank + rope],
+   * the normalised latent then the rope key) are appended to the cache. `rowMask` [B, 1, T, S] (per-row positions) replaces the causal mask.
    */
   apply(x: tf.Tensor3D, rope: RopeTables | null, slot?: CacheSlot, rowMask?: tf.Tensor4D): tf.Tensor3D {
     if (!rope)
@@ -130,16 +131,22 @@ export class MLA extends Module {
       const [latent0, kPe0] = tf.split(this.wkv_a.apply(x), [C, r], 2); // [B, T, C], [B, T, r]
       const kPe = applyRope(tf.reshape(kPe0, [B, 1, T, r]) as tf.Tensor4D, rope); // [B, 1, T, r]
       const latent = tf.reshape(this.kv_norm.apply(latent0), [B, 1, T, C]) as tf.Tensor4D; // [B, 1, T, C]
-      // Per-row positions (a ragged batch) need their explicit mask; otherwise the fused causal kernel.
-      const mix = (q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D) =>
-        rowMask ? attend(q, k, v, rowMask, this.scale) : causalAttention(q, k, v, { scale: this.scale });
+      // Decoding reads the cache's slot buffers by position (the first dv columns of v); without a cache, per-row
+      // positions (a ragged batch) need their explicit mask, otherwise the fused causal kernel.
+      const at = slot ? slotPositions(slot, B, T, null) : null;
+      const mix = (q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, dv = v.shape[3]) =>
+        at
+          ? slotAttention(q, k, v, at.query, at.keys, { scale: this.scale, dv })
+          : rowMask
+            ? attend(q, k, v, rowMask, this.scale)
+            : causalAttention(q, k, v, { scale: this.scale });
       let out: tf.Tensor; // [B, T, H·v]
       if (path === "naive") {
         const kv = tf.transpose(tf.reshape(this.wkv_b.apply(latent), [B, T, H, nope + dv]), [0, 2, 1, 3]); // [B, H, T, nope + v]
         const [kNope, v0] = tf.split(kv, [nope, dv], 3) as tf.Tensor4D[]; // [B, H, T, nope], [B, H, T, v]
         let k = tf.concat([kNope, tf.tile(kPe, [1, H, 1, 1])], 3) as tf.Tensor4D; // [B, H, T, nope + r]
         let v = v0;
-        if (slot) ({ k, v } = slot.cache.append(slot.layer, { k, v })); // [B, H, S, ·]
+        if (slot) ({ k, v } = slot.cache.appendSlots(slot.layer, { k, v }).parts); // [B, H, capacity, ·]
         const mixed = mix(tf.concat([qNope, qPe], 3) as tf.Tensor4D, k, v); // [B, H, T, v]
         out = tf.reshape(tf.transpose(mixed, [0, 2, 1, 3]), [B, T, H * dv]);
       } else {
@@ -147,12 +154,12 @@ export class MLA extends Module {
         const [wk, wv] = tf.split(w, [nope, dv], 1); // [H, nope, C], [H, v, C]
         const qHeads = tf.reshape(tf.transpose(qNope, [1, 0, 2, 3]), [H, B * T, nope]); // [H, B·T, nope]
         const qLatent = tf.transpose(tf.reshape(tf.matMul(qHeads, wk), [H, B, T, C]), [1, 0, 2, 3]); // [B, H, T, C]
-        let lat = latent;
-        let pe = kPe;
-        if (slot) ({ latent: lat, kpe: pe } = slot.cache.append(slot.layer, { latent, kpe: kPe })); // [B, 1, S, C], [B, 1, S, r]
-        // One "kv head" of width C + r: scores = q_latent·latentᵀ + q_pe·kpeᵀ, values = the latent itself.
-        const keys = tf.concat([lat, pe], 3) as tf.Tensor4D; // [B, 1, S, C + r]
-        const mixed = mix(tf.concat([qLatent, qPe], 3) as tf.Tensor4D, keys, lat); // [B, H, T, C]
+        // One "kv head" of width C + r: scores = q_latent·latentᵀ + q_pe·kpeᵀ, values = its first C columns (the latent).
+        let keys = tf.concat([latent, kPe], 3) as tf.Tensor4D; // [B, 1, T, C + r]
+        if (slot) keys = slot.cache.appendSlots(slot.layer, { kv: keys }).parts.kv; // [B, 1, capacity, C + r]
+        const mixed = at
+          ? mix(tf.concat([qLatent, qPe], 3) as tf.Tensor4D, keys, keys, C)
+          : mix(tf.concat([qLatent, qPe], 3) as tf.Tensor4D, keys, latent); // [B, H, T, C]
         const perHead = tf.reshape(tf.transpose(mixed, [1, 0, 2, 3]), [H, B * T, C]); // [H, B·T, C]
         const values = tf.matMul(perHead, wv, false, true); // [H, B·T, v]
         out = tf.reshape(tf.transpose(tf.reshape(values, [H, B, T, dv]), [1, 2, 0, 3]), [B, T, H * dv]);

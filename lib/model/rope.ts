@@ -113,32 +113,16 @@ function angleTables(
 
 /**
  * Rotates x [B, H, T, dh] by the tables [T, dh/2] or [B, 1, T, dh/2]: each pair (a, b) → (a·cos − b·sin, b·cos + a·sin), the pairs being
- * (i, i + dh/2) in the "half" layout and (2i, 2i + 1) in the "interleaved" one. Shared tables [T, dh/2] go through
- * lab.ops rotary (one fused kernel on native); per-row tables (a ragged batch) through the composite ops below.
+ * (i, i + dh/2) in the "half" layout and (2i, 2i + 1) in the "interleaved" one, through lab.ops rotary (one fused
+ * kernel on native, for shared and for per-row tables alike).
  */
 export function applyRope(x: tf.Tensor4D, tables: RopeTables): tf.Tensor4D {
-  const [B, H, T, dh] = x.shape;
+  const [B, , T, dh] = x.shape;
   const want = tables.cos.rank === 4 ? [B, 1, T, dh / 2] : [T, dh / 2];
   if (!tf.util.arraysEqual(tables.cos.shape, want) || !tf.util.arraysEqual(tables.sin.shape, want)) {
     throw new Error(
       `applyRope(x, tables): tables must be [${T}, ${dh / 2}] or [${B}, 1, ${T}, ${dh / 2}] for x [${x.shape}], got [${tables.cos.shape}]`,
     );
   }
-  if (tables.cos.rank === 2)
-    return rotary(x, tables.cos as tf.Tensor2D, tables.sin as tf.Tensor2D, tables.layout === "interleaved"); // [B, H, T, dh]
-  return tf.tidy(() => {
-    if (tables.layout === "interleaved") {
-      const pairs = tf.reshape(x, [B, H, T, dh / 2, 2]); // [B, H, T, dh/2, 2]
-      const [a, b] = tf.split(pairs, 2, 4); // [B, H, T, dh/2, 1] each
-      const cos = tf.expandDims(tables.cos, tables.cos.rank); // [T, dh/2, 1] or [B, 1, T, dh/2, 1]
-      const sin = tf.expandDims(tables.sin, tables.sin.rank); // [T, dh/2, 1] or [B, 1, T, dh/2, 1]
-      const ra = tf.sub(tf.mul(a, cos), tf.mul(b, sin)); // [B, H, T, dh/2, 1]
-      const rb = tf.add(tf.mul(b, cos), tf.mul(a, sin)); // [B, H, T, dh/2, 1]
-      return tf.reshape(tf.concat([ra, rb], 4), [B, H, T, dh]) as tf.Tensor4D; // [B, H, T, dh]
-    }
-    const [x1, x2] = tf.split(x, 2, 3); // [B, H, T, dh/2] each
-    const r1 = tf.sub(tf.mul(x1, tables.cos), tf.mul(x2, tables.sin)); // [B, H, T, dh/2]
-    const r2 = tf.add(tf.mul(x2, tables.cos), tf.mul(x1, tables.sin)); // [B, H, T, dh/2]
-    return tf.concat([r1, r2], 3) as tf.Tensor4D; // [B, H, T, dh]
-  });
+  return rotary(x, tables.cos, tables.sin, tables.layout === "interleaved"); // [B, H, T, dh] (fused; per-row tables too)
 }

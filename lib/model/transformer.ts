@@ -157,7 +157,9 @@ export class TransformerLM extends Module {
       );
     }
     this.checkVocab(fn, tokens);
-    const keys = positions ? (cache ? cache.keySlots(positions, B, T) : positions) : null; // [B·S]
+    const window = slidingWindow(this.config);
+    const step = cache ? cache.stepPositions(B, T, window, positions) : null; // where the queries and cached keys sit
+    const keys = positions ? (step ? step.keys : positions) : null; // [B·S] per-row key positions
     return withMatmulPrecision(this.config.precision, () =>
       tf.tidy(() => {
         const at = positions ? clampedPositions(positions) : null;
@@ -169,14 +171,19 @@ export class TransformerLM extends Module {
             : tf.slice(this.pos.weight, [offset, 0], [T, d]); // [B, T, d] or [T, d]
           x = tf.add(x, rows); // [B, T, d]
         }
-        const mask = keys
-          ? rowMask({ B, T, S: keys.length / B, query: positions!, keys }, slidingWindow(this.config))
-          : undefined; // [B, 1, T, S]
+        const mask =
+          keys && !cache ? rowMask({ B, T, S: keys.length / B, query: positions!, keys }, window) : undefined; // [B, 1, T, S]
+        const stepAt = step
+          ? {
+              query: tf.tensor2d(step.query, [B, T], "int32"),
+              keys: tf.tensor2d(step.keys, [B, step.keys.length / B], "int32"),
+            }
+          : undefined; // [B, T], [B, S]
         const aux: tf.Scalar[] = [];
         const loads: tf.Tensor1D[] = [];
         const indices: tf.Tensor2D[] = [];
         this.blocks.forEach((block, layer) => {
-          const slot = cache ? { cache, layer } : undefined;
+          const slot = cache ? { cache, layer, positions: stepAt } : undefined;
           const out =
             this.config.checkpoint && !cache && !mask
               ? checkpointedBlock(block, x, rope)
@@ -189,6 +196,7 @@ export class TransformerLM extends Module {
           }
         });
         cache?.advance(T, keys ?? undefined);
+        if (cache && keys && window) cache.evictOutside(window); // rows drop what their window no longer sees
         const hidden = this.norm.apply(x) as tf.Tensor3D; // [B, T, d]
         const logits = this.headLogits(tf.reshape(hidden, [B * T, d]) as tf.Tensor2D); // [N, V]
         const auxLoss = (aux.length ? tf.addN(aux) : tf.scalar(0)) as tf.Scalar;

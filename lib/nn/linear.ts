@@ -59,12 +59,12 @@ export class Linear extends Module {
     }
     return tf.tidy(() => {
       const lead = x.shape.slice(0, -1);
-      const x2 = tf.reshape(x, [-1, this.inFeatures]); // [N, in]
+      const x2 = x.rank === 2 ? x : tf.reshape(x, [-1, this.inFeatures]); // [N, in]
       let y: tf.Tensor = this.hook
         ? this.hook.matmul(x2 as tf.Tensor2D, this)
         : linearProduct(x2 as tf.Tensor2D, this.weight as tf.Tensor2D); // [N, out] (fp32, or bf16 in withMatmulPrecision)
       if (this.bias) y = tf.add(y, this.bias); // [N, out]
-      return tf.reshape(y, [...lead, this.outFeatures]); // [..., out]
+      return x.rank === 2 ? y : tf.reshape(y, [...lead, this.outFeatures]); // [..., out]
     });
   }
 }

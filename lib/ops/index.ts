@@ -47,6 +47,8 @@ export { addRmsNorm } from "./add-rms-norm";
 export { swigluGate } from "./swiglu-gate";
 export { softmaxCrossEntropy } from "./cross-entropy";
 export { causalAttention, visibilityMask } from "./causal-attention";
+export { slotAttention } from "./slot-attention";
+export type { SlotAttentionOptions } from "./slot-attention";
 export { rotary } from "./rotary";
 export type { CausalAttentionOptions } from "./causal-attention";
 export { hasFusedKernel, runFused } from "./fused";

@@ -1,4 +1,5 @@
-// Rotary position embedding as one fused, differentiable op: x [B, H, T, dh] rotated pairwise by cos/sin [T, dh/2],
+// Rotary position embedding as one fused, differentiable op: x [B, H, T, dh] rotated pairwise by cos/sin [T, dh/2]
+// (or [B, 1, T, dh/2]: each sequence its own positions),
 // pairs (i, i + dh/2) ("half") or (2i, 2i + 1) ("interleaved"). The native backend runs native/src/rotary.cc; other
 // backends the composite (split, products, concat). The gradient in x is the inverse rotation (the same kernel by
 // −angle); cos and sin get theirs from the composite formulas (tables are constants in the lab's models, so those run
@@ -36,38 +37,55 @@ const rotaryGrad: tf.GradConfig = {
     const [x, cos, sin] = saved;
     const g = dy as tf.Tensor;
     const interleaved = attrs.interleaved as boolean;
-    const lead = Array.from({ length: x.rank - 2 }, (_, i) => i); // the B, H axes the tables broadcast over
+    const perRow = cos.rank === 4; // [B, 1, T, dh/2]: the tables broadcast over H only
+    const lead = perRow ? [1] : Array.from({ length: x.rank - 2 }, (_, i) => i); // the axes the tables broadcast over
     return {
       x: () =>
         tf.engine().runKernel(ROTARY_KERNEL, { x: g, cos, sin }, { interleaved, inverse: !attrs.inverse }) as tf.Tensor,
       cos: () => {
         const [a, b] = pairs(x, interleaved);
         const [ga, gb] = pairs(g, interleaved);
-        return tf.sum(tf.add(tf.mul(a, ga), tf.mul(b, gb)), lead);
+        return tf.sum(tf.add(tf.mul(a, ga), tf.mul(b, gb)), lead, perRow);
       },
       sin: () => {
         const [a, b] = pairs(x, interleaved);
         const [ga, gb] = pairs(g, interleaved);
         const s = tf.sub(tf.mul(a, gb), tf.mul(b, ga));
-        return tf.sum(attrs.inverse ? tf.neg(s) : s, lead);
+        return tf.sum(attrs.inverse ? tf.neg(s) : s, lead, perRow);
       },
     };
   },
 };
 
-/** x [B, H, T, dh] (float32, dh even) rotated by cos, sin [T, dh/2]; `interleaved` picks the pair layout. */
-export function rotary(x: tf.Tensor4D, cos: tf.Tensor2D, sin: tf.Tensor2D, interleaved: boolean): tf.Tensor4D {
+/**
+ * x [B, H, T, dh] (float32, dh even) rotated by cos, sin [T, dh/2] (every sequence) or [B, 1, T, dh/2] (each its
+ * own); `interleaved` picks the pair layout.
+ */
+export function rotary(
+  x: tf.Tensor4D,
+  cos: tf.Tensor2D | tf.Tensor4D,
+  sin: tf.Tensor2D | tf.Tensor4D,
+  interleaved: boolean,
+): tf.Tensor4D {
   const fn = "rotary";
   if (!(x instanceof tf.Tensor) || x.rank !== 4 || x.dtype !== "float32" || x.shape[3] % 2)
     throw new Error(`${fn}(x): expected float32 [B, H, T, dh] with dh even, got ${x?.dtype} [${x?.shape}]`);
-  const [, , T, dh] = x.shape;
+  const [B, , T, dh] = x.shape;
   for (const [name, t] of [
     ["cos", cos],
     ["sin", sin],
   ] as const) {
-    if (!(t instanceof tf.Tensor) || t.dtype !== "float32" || !tf.util.arraysEqual(t.shape, [T, dh / 2]))
-      throw new Error(`${fn}(${name}): expected float32 [${T}, ${dh / 2}], got ${t?.dtype} [${t?.shape}]`);
+    const ok =
+      t instanceof tf.Tensor &&
+      t.dtype === "float32" &&
+      (tf.util.arraysEqual(t.shape, [T, dh / 2]) || tf.util.arraysEqual(t.shape, [B, 1, T, dh / 2]));
+    if (!ok)
+      throw new Error(
+        `${fn}(${name}): expected float32 [${T}, ${dh / 2}] or [${B}, 1, ${T}, ${dh / 2}], got ${t?.dtype} [${t?.shape}]`,
+      );
   }
+  if (cos.rank !== sin.rank)
+    throw new Error(`${fn}(cos, sin): expected the same shape, got [${cos.shape}] and [${sin.shape}]`);
   ensureGradient(rotaryGrad);
   if (!hasFusedKernel(ROTARY_KERNEL)) return composite(x, cos, sin, interleaved) as tf.Tensor4D; // [B, H, T, dh]
   return tf.engine().runKernel(ROTARY_KERNEL, { x, cos, sin }, { interleaved, inverse: false }) as tf.Tensor4D; // [B, H, T, dh]

@@ -1,5 +1,5 @@
-// Reruns the fused causal attention and RoPE suites (causal-attention.test.ts, rotary.test.ts, add-rms-norm.test.ts) in child processes with MOELAB_ISA=avx2 and
-// =scalar, so the AVX2 and portable builds of native/src/attention_kernels.h, rotary_kernels.h and fused_kernels.h add_rms_norm_rows are tested on an AVX-512 machine.
+// Reruns the fused causal attention, RoPE and slot-attention suites (causal-attention.test.ts, rotary.test.ts, add-rms-norm.test.ts, slot-attention.test.ts) in child processes with MOELAB_ISA=avx2 and
+// =scalar, so the AVX2 and portable builds of native/src/attention_kernels.h, rotary_kernels.h, slot_attention_kernels.h and fused_kernels.h add_rms_norm_rows are tested on an AVX-512 machine.
 import { describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
@@ -11,7 +11,14 @@ describe.each(["avx2", "scalar"])("causal attention with MOELAB_ISA=%s", (isa) =
   it("passes the causalAttention and rotary suites", () => {
     const run = spawnSync(
       process.execPath,
-      [vitest, "run", "test/ops/causal-attention.test.ts", "test/ops/rotary.test.ts", "test/ops/add-rms-norm.test.ts"],
+      [
+        vitest,
+        "run",
+        "test/ops/causal-attention.test.ts",
+        "test/ops/rotary.test.ts",
+        "test/ops/add-rms-norm.test.ts",
+        "test/ops/slot-attention.test.ts",
+      ],
       {
         cwd: root,
         env: { ...process.env, MOELAB_ISA: isa, FORCE_COLOR: "0" },

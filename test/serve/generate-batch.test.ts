@@ -1,6 +1,8 @@
 // Batched generation equals generating each prompt alone, token for token (ragged prompts; dense, MoE, GQA, MQA, MLA
 // naive and absorbed, sliding-window, learned positions; greedy and seeded sampling with top-k/top-p and stop
-// tokens), decode holds a flat number of tensors per step, and bad input gets named errors.
+// tokens), decode holds a flat number of tensors per step, sliding-window rows evict what their window no longer sees,
+// the cache's slot buffers give the same tokens where they are written in place (native, cpu) and where they are
+// rebuilt (wasm), and bad input gets named errors.
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../../lib/backend-select";
@@ -59,6 +61,62 @@ describe("generateBatch", () => {
       model.dispose();
     });
   }
+
+  it("evicts sliding-window rows: the cache stays within 2·(global + window) slots, logits equal the uncached pass", () => {
+    seed(6);
+    const model = new TransformerLM(VARIANTS.sparse); // window 3, 1 global token
+    const rows = [PROMPTS[0], PROMPTS[3]];
+    const cache = model.newCache();
+    cache.addRows(2);
+    let seqs = rows.map((p) => [...p]);
+    let logits = forwardRows(
+      model,
+      rows.map((feed) => ({ feed, start: 0 })),
+      cache,
+    );
+    const before = tf.memory().numTensors;
+    for (let step = 0; step < 14; step++) {
+      const next = logits.map((l) => l.indexOf(Math.max(...l)));
+      seqs = seqs.map((s, b) => [...s, next[b]]);
+      logits = forwardRows(
+        model,
+        seqs.map((s) => ({ feed: s.slice(-1), start: s.length - 1 })),
+        cache,
+      );
+      expect(cache.length).toBeLessThanOrEqual(2 * (1 + 3));
+      expect(tf.memory().numTensors).toBe(before);
+      const full = forwardRows(
+        model,
+        seqs.map((feed) => ({ feed, start: 0 })),
+      );
+      full.forEach((row, b) => row.forEach((v, i) => expect(Math.abs(v - logits[b][i])).toBeLessThan(1e-4)));
+    }
+    expect(Math.max(...[0, 1].map((b) => cache.rowTokens(b)))).toBeLessThanOrEqual(1 + 3 - 1); // global + window − 1
+    cache.dispose();
+    expect(generateBatch(model, PROMPTS, 16, { temperature: 0 })).toEqual(
+      PROMPTS.map((p) => generate(model, p, 16, { temperature: 0 })),
+    );
+    model.dispose();
+  });
+
+  it("gives the native backend's tokens on cpu (in-place cache writes) and wasm (rebuilt cache buffers)", async () => {
+    const tokens: number[][][] = [];
+    for (const backend of ["native", "cpu", "wasm"]) {
+      await selectBackend(backend);
+      seed(8);
+      for (const name of ["gqa", "mla absorbed", "sparse"]) {
+        const model = new TransformerLM(VARIANTS[name]);
+        tokens.push([
+          ...generateBatch(model, PROMPTS, 6, { temperature: 0 }),
+          generate(model, PROMPTS[0], 6, { temperature: 0 }),
+        ]);
+        model.dispose();
+      }
+    }
+    await selectBackend();
+    expect(tokens.slice(3, 6)).toEqual(tokens.slice(0, 3));
+    expect(tokens.slice(6, 9)).toEqual(tokens.slice(0, 3));
+  });
 
   it("stops a row at its stop token while the others go on", () => {
     seed(4);

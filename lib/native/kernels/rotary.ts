@@ -1,4 +1,5 @@
-// Native kernel of the fused RoPE (lib/ops/rotary.ts) on native/src/rotary.cc: float32 x [B, H, T, dh], cos/sin [T, dh/2].
+// Native kernel of the fused RoPE (lib/ops/rotary.ts) on native/src/rotary.cc: float32 x [B, H, T, dh], cos/sin
+// [T, dh/2] (shared by every row) or [B, 1, T, dh/2] (per sequence).
 import * as tf from "@tensorflow/tfjs";
 import type { KernelConfig, TensorInfo } from "@tensorflow/tfjs";
 import { ROTARY_KERNEL } from "../../kernel-names";
@@ -15,6 +16,7 @@ interface RotaryAddon {
     half: number,
     interleaved: boolean,
     inverse: boolean,
+    tableRows: number,
   ): void;
 }
 
@@ -35,6 +37,7 @@ export const rotaryKernels: KernelConfig[] = [
         dh / 2,
         attrs.interleaved as boolean,
         attrs.inverse as boolean,
+        (inputs.cos as TensorInfo).shape.length === 4 ? H : B * H,
       );
     return backend.makeTensorInfo(x.shape, "float32", out);
   }),
