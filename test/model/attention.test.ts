@@ -4,6 +4,7 @@
 // no tensor growth.
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
+import { expectDirectionalGradients, randomTokens, randn } from "../helpers/tensors";
 import { selectBackend } from "../../lib/backend-select";
 import { Rng, seed } from "../../lib/random";
 import {
@@ -34,45 +35,13 @@ beforeAll(async () => {
 const TINY: Partial<LMConfig> = { vocabSize: 16, dim: 16, nLayers: 2, nHeads: 4, contextLen: 24, ffnHidden: 24 };
 const MLA_TINY: Partial<MLAConfig> = { qLoraRank: 0, kvLoraRank: 6, qkNopeHeadDim: 4, qkRopeHeadDim: 4, vHeadDim: 3 };
 
-function randomTokens(rng: Rng, B: number, T: number, V: number): tf.Tensor2D {
-  return tf.tensor2d(
-    Int32Array.from({ length: B * T }, () => rng.int(V)),
-    [B, T],
-    "int32",
-  );
-}
-
-function randn(rng: Rng, shape: number[]): tf.Tensor {
-  return tf.tensor(
-    Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal()),
-    shape,
-  );
-}
-
 function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
   return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
 }
 
 /** Each variable's gradient of `objective` against a central difference along a random direction (eps 1e-2, float32). */
 function expectGradients(objective: () => tf.Scalar, params: tf.Variable[], rng: Rng): void {
-  const { grads } = tf.variableGrads(objective, params);
-  for (const p of params) {
-    const u = randn(rng, p.shape);
-    const analytic = tf.sum(tf.mul(grads[p.name], u)).dataSync()[0];
-    const base = p.clone();
-    const at = (s: number) => {
-      p.assign(tf.add(base, tf.mul(u, s)));
-      return tf.tidy(() => objective().dataSync()[0]);
-    };
-    const numeric = (at(1e-2) - at(-1e-2)) / 2e-2;
-    p.assign(base);
-    expect(Math.abs(analytic), p.name).toBeGreaterThan(1e-3);
-    expect(Math.abs(analytic - numeric), `${p.name}: ${analytic} vs ${numeric}`).toBeLessThan(
-      2e-2 * Math.max(1, Math.abs(numeric)),
-    );
-    tf.dispose([u, base]);
-  }
-  tf.dispose(Object.values(grads));
+  expectDirectionalGradients(objective, params, rng, { minAnalytic: 1e-3 });
 }
 
 describe("GQA / MQA", () => {

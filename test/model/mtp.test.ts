@@ -3,6 +3,7 @@
 // acceptance, named errors, no tensor growth.
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
+import { expectDirectionalGradients, randomTokens } from "../helpers/tensors";
 import { selectBackend } from "../../lib/backend-select";
 import { Rng, seed } from "../../lib/random";
 import { fit } from "../../lib/train";
@@ -31,14 +32,6 @@ const TINY_MOE: Partial<LMConfig> = {
   nDenseLayers: 1,
   moe: { nRouted: 4, nShared: 1, topK: 2, expertHidden: 8 },
 };
-
-function randomTokens(rng: Rng, B: number, T: number, V: number): tf.Tensor2D {
-  return tf.tensor2d(
-    Int32Array.from({ length: B * T }, () => rng.int(V)),
-    [B, T],
-    "int32",
-  );
-}
 
 describe("MTP parameter counts", () => {
   it("match a hand count for a tiny dense config and the built models' numParams()", () => {
@@ -141,33 +134,13 @@ function checkMtpGradients(cfg: Partial<LMConfig>, seedValue: number): void {
   const objective = () => model.loss(inputs, targets).mtpLoss;
   const names = new Map([...model.stateDict()].map(([k, v]) => [v, k]));
   const params = model.trainableVariables();
-  const { grads } = tf.variableGrads(objective, params);
-  let touched = 0;
-  for (const p of params) {
-    // A step of 0.5% of the parameter's own scale (norm weights are ones, the embedding's rows have std 0.02): enorm
-    // normalises the embedding rows, so a fixed step that is small for a projection is large for them; a coarser step
-    // leaves the MoE model's differences visibly unconverged (they approach the analytic value as the step shrinks).
-    const eps = 5e-3 * Math.max(2e-2, Math.sqrt(tf.tidy(() => tf.mean(tf.square(p)).dataSync()[0])));
-    const u = tf.tensor(
-      Array.from({ length: p.size }, () => rng.normal()),
-      p.shape,
-    );
-    const analytic = tf.tidy(() => tf.sum(tf.mul(grads[p.name], u)).dataSync()[0]);
-    const base = p.clone();
-    const at = (s: number) => {
-      tf.tidy(() => p.assign(tf.add(base, tf.mul(u, s))));
-      return tf.tidy(() => objective().dataSync()[0]);
-    };
-    const numeric = (at(eps) - at(-eps)) / (2 * eps);
-    p.assign(base);
-    if (Math.abs(analytic) > 1e-6) touched++;
-    expect(Math.abs(analytic - numeric), `${names.get(p)}: ${analytic} vs ${numeric}`).toBeLessThan(
-      2e-2 * Math.max(1, Math.abs(numeric)),
-    );
-    tf.dispose([u, base]);
-  }
+  // A step of 0.5% of the parameter's own scale (norm weights are ones, the embedding's rows have std 0.02): enorm
+  // normalises the embedding rows, so a fixed step that is small for a projection is large for them; a coarser step
+  // leaves the MoE model's differences visibly unconverged (they approach the analytic value as the step shrinks).
+  const eps = (p: tf.Variable) => 5e-3 * Math.max(2e-2, Math.sqrt(tf.tidy(() => tf.mean(tf.square(p)).dataSync()[0])));
+  const touched = expectDirectionalGradients(objective, params, rng, { eps, name: (p) => names.get(p) ?? p.name });
   expect(touched).toBeGreaterThan(params.length / 2); // the MTP loss reaches the main model and every module
-  tf.dispose([inputs, targets, ...Object.values(grads)]);
+  tf.dispose([inputs, targets]);
   model.dispose();
 }
 

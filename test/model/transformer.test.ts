@@ -2,6 +2,7 @@
 // cached == uncached logits, seeded generation, named errors, no tensor growth.
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import * as tf from "@tensorflow/tfjs";
+import { expectDirectionalGradients, randomTokens } from "../helpers/tensors";
 import { selectBackend } from "../../lib/backend-select";
 import { Rng, seed } from "../../lib/random";
 import { Module } from "../../lib/nn/module";
@@ -29,14 +30,6 @@ const TINY_MOE: Partial<LMConfig> = {
   nDenseLayers: 1,
   moe: { nRouted: 4, nShared: 1, topK: 2, expertHidden: 8 },
 };
-
-function randomTokens(rng: Rng, B: number, T: number, V: number): tf.Tensor2D {
-  return tf.tensor2d(
-    Int32Array.from({ length: B * T }, () => rng.int(V)),
-    [B, T],
-    "int32",
-  );
-}
 
 describe("parameter counts", () => {
   it("match hand counts for the presets, dense and MoE, tied and untied", () => {
@@ -98,27 +91,8 @@ describe("Block gradients", () => {
         [2, 5, 16],
       );
       const params = block.trainableVariables();
-      const { grads } = tf.variableGrads(() => blockObjective(block, x, r), params);
-      const eps = 1e-2;
-      for (const p of params) {
-        const u = tf.tensor(
-          Array.from({ length: p.size }, () => rng.normal()),
-          p.shape,
-        );
-        const analytic = tf.sum(tf.mul(grads[p.name], u)).dataSync()[0];
-        const base = p.clone();
-        const at = (s: number) => {
-          p.assign(tf.add(base, tf.mul(u, s)));
-          return tf.tidy(() => blockObjective(block, x, r).dataSync()[0]);
-        };
-        const numeric = (at(eps) - at(-eps)) / (2 * eps);
-        p.assign(base);
-        expect(Math.abs(analytic - numeric), `${p.name}: ${analytic} vs ${numeric}`).toBeLessThan(
-          2e-2 * Math.max(1, Math.abs(numeric)),
-        );
-        tf.dispose([u, base]);
-      }
-      tf.dispose([x, r, ...Object.values(grads)]);
+      expectDirectionalGradients(() => blockObjective(block, x, r), params, rng);
+      tf.dispose([x, r]);
       block.dispose();
     });
   }
