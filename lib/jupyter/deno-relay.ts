@@ -12,9 +12,9 @@
 // The fix is a marker, not a wait. Right after each execute_request the relay sends Deno a hidden silent request (the
 // *flush*) whose code broadcasts one marker message. Deno serves shell requests one at a time, so the flush runs after
 // the cell; the drainer is first in, first out, so the marker is published after every message the cell broadcast.
-// Until the marker is in, the relay holds the cell's execute_reply (shell) and idle status (iopub); messages stamped
-// with the flush's msg_id are the cell's late outputs and are re-parented to the cell (and re-signed). The flush's own
-// status, input, reply and marker never reach the frontend. Hidden requests (the kernel's prelude) work the same way,
+// Until the marker is in, the relay holds the cell's error, execute_reply (shell) and idle status (iopub); messages
+// stamped with the flush's msg_id are the cell's late outputs and are re-parented to the cell (and re-signed). The
+// flush's own status, input, reply and marker never reach the frontend. Hidden requests (the kernel's prelude) work the same way,
 // and none of their messages reach the frontend.
 // Reference: https://jupyter-client.readthedocs.io/en/latest/messaging.html (execute, status, iopub parent headers).
 import { encode, Session, type Message, type Signer } from "./wire";
@@ -48,6 +48,9 @@ interface Execution {
   /** The execute_reply and the idle status, held until flushed; null once passed on. */
   reply?: Buffer[] | null;
   idle?: Buffer[] | null;
+  /** Error outputs, held until flushed: Deno publishes a cell's exception directly, ahead of outputs the cell
+   * broadcast before it that may still be in the drainer. */
+  errors: Buffer[][];
 }
 
 /** One of a message's frames after `<IDS|MSG>`: 2 header, 3 parent header, 5 content. */
@@ -157,12 +160,13 @@ export class DenoRelay {
     else if (type === "status" && field(frames, 5, "execution_state") === "idle") {
       execution.idle = frames;
       this.release(execution);
-    } else if (execution.route !== null) this.targets.publish(frames);
+    } else if (type === "error" && !execution.flushed) execution.errors.push(frames);
+    else if (execution.route !== null) this.targets.publish(frames);
   }
 
   /** Sends an execute_request to Deno (from `<IDS|MSG>` on), and its flush right behind it. */
   private execute(id: string, request: Buffer[], route: Buffer[] | null): void {
-    const execution: Execution = { id, header: request[2], route, flushed: false };
+    const execution: Execution = { id, header: request[2], route, flushed: false, errors: [] };
     this.executions.set(id, execution);
     const flush = this.request(FLUSH_CODE);
     this.flushes.set(flush.header.msg_id, execution);
@@ -187,9 +191,11 @@ export class DenoRelay {
     this.release(execution);
   }
 
-  /** Passes on the held idle status and reply once the cell is flushed; forgets the execution when both are out. */
+  /** Passes on the held errors, idle status and reply once the cell is flushed; forgets the execution when out. */
   private release(execution: Execution): void {
     if (!execution.flushed) return;
+    if (execution.route !== null) for (const error of execution.errors) this.targets.publish(error);
+    execution.errors = [];
     if (execution.idle) {
       if (execution.route !== null) this.targets.publish(execution.idle);
       execution.idle = null;

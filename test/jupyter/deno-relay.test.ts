@@ -1,7 +1,7 @@
 // The Deno kernel's shell/iopub relay (lib/jupyter/deno-relay.ts): fed the message orders Deno 2.9's kernel can
 // produce (an output published after the cell's reply and idle, under the next request's msg_id), the frontend still
 // gets every output of a cell before its idle status and reply, under the cell's msg_id; then the same against the
-// real `deno jupyter` (kernels/moelab-deno), many outputs at the very end of each cell.
+// real `deno jupyter` (kernels/moelab-deno), many outputs at the very end of each cell, and before an exception.
 import * as os from "node:os";
 import * as path from "node:path";
 import * as fs from "node:fs";
@@ -98,6 +98,22 @@ describe("DenoRelay", () => {
     expect(h.seen({ cell })).toEqual(["iopub status:busy cell", "iopub stream cell"]);
     h.iopub(FLUSH_MARKER, {}, flush);
     expect(h.seen({ cell }).slice(2)).toEqual(["iopub status:idle cell", "frontend execute_reply cell"]);
+  });
+
+  it("a cell's error, which Deno publishes directly, follows the outputs the cell broadcast before it", () => {
+    const h = harness();
+    const { cell, flush } = h.execute('lab.show(fig); throw new Error("x")');
+    h.iopub("error", { ename: "Error", evalue: "x", traceback: [] }, cell);
+    h.shell({ status: "error", ename: "Error", evalue: "x" }, cell);
+    h.iopub("display_data", { data: {} }, cell);
+    h.iopub("status", { execution_state: "idle" }, cell);
+    h.iopub(FLUSH_MARKER, {}, flush);
+    expect(h.seen({ cell })).toEqual([
+      "iopub display_data cell",
+      "iopub error cell",
+      "iopub status:idle cell",
+      "frontend execute_reply cell",
+    ]);
   });
 
   it("a marker that overtakes the cell's reply (another socket) releases the reply when it comes", () => {
@@ -215,5 +231,21 @@ describe("the Deno kernel (kernels/moelab-deno) through the relay", () => {
       const displays = Array.from({ length: DISPLAYS }, (_, i) => `c${cell}-${i}`);
       expect(outputs).toEqual([...displays, `end ${cell}`, `"last ${cell}"`]);
     }
+    const failing = [
+      `for (let i = 0; i < ${DISPLAYS}; i++)`,
+      `  Deno.jupyter.broadcast("display_data", { data: { "text/plain": "d" + i }, metadata: {}, transient: {} });`,
+      `throw new RangeError("boom");`,
+    ].join("\n");
+    const seen: string[] = [];
+    const outcome = await kernel.execute(failing, {
+      timeout: 60,
+      onIopub: (msg) => {
+        if (msg.header.msg_type === "error") seen.push(`error ${String(msg.content.evalue)}`);
+        else if (msg.header.msg_type === "display_data")
+          seen.push(String((msg.content.data as Record<string, string>)["text/plain"]));
+      },
+    });
+    expect(outcome.reply?.status).toBe("error");
+    expect(seen).toEqual([...Array.from({ length: DISPLAYS }, (_, i) => `d${i}`), "error boom"]);
   }, 120_000);
 });
