@@ -1,5 +1,8 @@
 // Every notebook in notebooks/ runs in quick mode through the MoE Lab kernel, under Jupyter's own nbconvert and under
-// our runner, ends with a claim-vs-measured table, and produces no error output.
+// our runner, ends with a claim-vs-measured table, and produces no error output; then again on the Deno kernel
+// (kernels/moelab-deno), whose claims must equal the tslab kernel's wherever the two tslab runs agree (rows that differ
+// between two runs on the same kernel are timings, not kernel behaviour), with the same figures and claims tables in
+// the same cells, each figure carrying its PNG.
 import { afterAll, describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -7,7 +10,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { injectParameters, readNotebook, writeNotebook, type Notebook } from "../lib/run/notebook";
 import { listNotebooks, runNotebooks } from "../lib/run/runner";
-import { RESULTS_MIME } from "../lib/claims";
+import { PLOTLY_MIME } from "../lib/run/results";
+import { RESULTS_MIME, type ClaimRow } from "../lib/claims";
 
 const root = path.resolve(__dirname, "..");
 const notebooksDir = path.join(root, "notebooks");
@@ -20,6 +24,29 @@ afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 function outputsOf(nb: Notebook) {
   return nb.cells.flatMap((cell) => (cell.cell_type === "code" ? cell.outputs : []));
 }
+
+/** The claim rows of an executed notebook, in order (every claims() output). */
+function claimsOf(nb: Notebook): ClaimRow[] {
+  return outputsOf(nb).flatMap((o) =>
+    "data" in o && RESULTS_MIME in o.data ? ((o.data[RESULTS_MIME] as { claims?: ClaimRow[] }).claims ?? []) : [],
+  );
+}
+
+/** Per code cell, how many figures and how many results outputs it holds ("figures/results"). */
+function displaysByCell(nb: Notebook): string[] {
+  return nb.cells.flatMap((cell) => {
+    if (cell.cell_type !== "code") return [];
+    const count = (mime: string) => cell.outputs.filter((o) => "data" in o && mime in o.data).length;
+    return [`${count(PLOTLY_MIME)}/${count(RESULTS_MIME)}`];
+  });
+}
+
+/** Claims of each notebook by run: nbconvert and runner on tslab, runner on Deno. */
+const claimsByRun: Record<"nbconvert" | "runner" | "deno", Map<string, ClaimRow[]>> = {
+  nbconvert: new Map(),
+  runner: new Map(),
+  deno: new Map(),
+};
 
 describe("notebooks in quick mode", () => {
   it("the lab ships notebooks, the tour first", () => {
@@ -51,6 +78,7 @@ describe("notebooks in quick mode", () => {
       expect(outputs.filter((o) => o.output_type === "error")).toEqual([]);
       const claims = outputs.filter((o) => "data" in o && RESULTS_MIME in o.data);
       expect(claims.length).toBeGreaterThan(0);
+      claimsByRun.nbconvert.set(name, claimsOf(executed));
       const codeCells = executed.cells.filter((c) => c.cell_type === "code");
       expect(codeCells.every((c) => c.cell_type === "code" && c.execution_count !== null)).toBe(true);
     },
@@ -72,9 +100,49 @@ describe("notebooks in quick mode", () => {
         expect(r.claims.length).toBeGreaterThan(0);
         expect(fs.existsSync(path.join(work, "results", `${r.name}.json`))).toBe(true);
         expect(fs.existsSync(path.join(work, "results", `${r.name}.ipynb`))).toBe(true);
+        claimsByRun.runner.set(r.name, r.claims);
       }
       const report = fs.readFileSync(summary.reportPath, "utf8");
       for (const name of names) expect(report).toContain(name);
+    },
+    NOTEBOOK_TIMEOUT_MS * names.length,
+  );
+
+  it(
+    "all execute on the Deno kernel with the tslab kernel's claim values, figures and tables in the same cells",
+    async () => {
+      const summary = await runNotebooks({
+        params: { quick: true },
+        kernel: "moelab-deno",
+        resultsDir: path.join(work, "deno-results"),
+        reportDir: path.join(work, "deno-report"),
+      });
+      expect(summary.failed).toEqual([]);
+      for (const r of summary.results) claimsByRun.deno.set(r.name, r.claims);
+      for (const name of names) {
+        const [onTslab, onDeno] = ["results", "deno-results"].map((dir) =>
+          readNotebook(path.join(work, dir, `${name}.ipynb`)),
+        );
+        expect(displaysByCell(onDeno), `${name}: figures/claims tables per cell, Deno vs tslab`).toEqual(
+          displaysByCell(onTslab),
+        );
+        // Headless, a Deno figure carries its PNG (what nbconvert's HTML and untrusted notebooks show).
+        const figures = outputsOf(onDeno).filter((o) => "data" in o && PLOTLY_MIME in o.data);
+        expect(
+          figures.filter((o) => "data" in o && !("image/png" in o.data)),
+          `${name}: figures without PNG`,
+        ).toEqual([]);
+        const [a, b, deno] = (["nbconvert", "runner", "deno"] as const).map((run) => claimsByRun[run].get(name) ?? []);
+        expect(
+          deno.map((row) => row.claim),
+          name,
+        ).toEqual(b.map((row) => row.claim));
+        b.forEach((row, i) => {
+          if (a[i]?.measured === row.measured) expect(deno[i].measured, `${name}: ${row.claim}`).toEqual(row.measured);
+          if (a[i]?.measured === row.measured && a[i]?.verdict === row.verdict)
+            expect(deno[i].verdict, `${name}: ${row.claim}`).toEqual(row.verdict);
+        });
+      }
     },
     NOTEBOOK_TIMEOUT_MS * names.length,
   );

@@ -1,10 +1,10 @@
 // Entry point of the MoE Lab Deno kernel (kernels/moelab-deno/kernel.json): runs Deno's own Jupyter kernel
 // (`deno jupyter --kernel`, the repository's pinned `deno` npm package) and preloads `lab` and `tf` as the tslab kernel
-// does. Deno serves the frontend's control and heartbeat ports directly; shell and iopub pass through this process:
-// shell requests wait until the hidden prelude (one silent execute_request) has run, so the first cell always finds
-// `lab`, and iopub carries everything except the prelude's own messages. Each shell reply goes back to the frontend
-// that sent its parent request. (Deno addresses stdin requests to this proxy, so they reach no frontend: `prompt()`
-// is not supported under this kernel.)
+// does. Deno serves the frontend's control and heartbeat ports directly; shell and iopub pass through this process's
+// relay (deno-relay.ts): the hidden prelude (one silent execute_request) goes first, so the first cell always finds
+// `lab`; each cell's outputs reach the frontend before its execute_reply and idle status, under the cell's msg_id; each
+// shell reply goes back to the frontend that sent its parent request. (Deno addresses stdin requests to this proxy, so
+// they reach no frontend: `prompt()` is not supported under this kernel.)
 // Reference: https://docs.deno.com/runtime/reference/cli/jupyter/; the messaging protocol (execute_request `silent`).
 import { spawn } from "node:child_process";
 import { rmSync } from "node:fs";
@@ -12,8 +12,9 @@ import { pathToFileURL } from "node:url";
 import * as path from "node:path";
 import * as zmq from "zeromq";
 import { channelAddress, newConnectionInfo, writeConnectionFile } from "../run/connection";
-import { readConnectionFile } from "./sockets";
-import { decode, encode, Session, Signer } from "./wire";
+import { DenoRelay } from "./deno-relay";
+import { readConnectionFile, serialSender } from "./sockets";
+import { decode, encode, Session, Signer, type Header } from "./wire";
 
 /** The Deno binary of the pinned `deno` npm package (a devDependency of the repository). */
 export function denoBinary(): string {
@@ -33,20 +34,36 @@ export function denoPrelude(libraryEntry = path.resolve(__dirname, "..", "index.
   ].join("\n");
 }
 
-/** Index of the `<IDS|MSG>` delimiter in a message's frames (-1: none). */
-function delimiter(frames: readonly Buffer[]): number {
-  return frames.findIndex((f) => f.toString() === "<IDS|MSG>");
-}
-
-/** The msg_id of a message's header (`offset` 2) or parent header (`offset` 3), or null. */
-function msgId(frames: readonly Buffer[], offset: 2 | 3): string | null {
-  const at = delimiter(frames);
+/**
+ * Waits until this process's subscription to Deno's iopub is live (Deno's PUB socket drops what it publishes before a
+ * subscriber has joined, and a lost flush marker would hold a cell's reply forever): sends kernel_info_requests until
+ * the idle status of one arrives, as jupyter_client's wait_for_ready does. Their messages stay here.
+ */
+async function awaitSubscription(deno: zmq.Dealer, subscriber: zmq.Subscriber, signer: Signer): Promise<void> {
+  const session = new Session("moelab");
+  subscriber.receiveTimeout = PROBE_WAIT_MS;
   try {
-    return at >= 0 ? ((JSON.parse(frames[at + offset].toString("utf8")) as { msg_id?: string }).msg_id ?? null) : null;
-  } catch {
-    return null;
+    for (;;) {
+      const probe = session.message("kernel_info_request", {}, null);
+      await deno.send(encode(probe, signer));
+      await deno.receive(); // its reply
+      try {
+        for (;;) {
+          const msg = decode(await subscriber.receive(), signer);
+          const parent = (msg.parent_header as Partial<Header>).msg_id;
+          if (parent === probe.header.msg_id && msg.content.execution_state === "idle") return;
+        }
+      } catch (e) {
+        if ((e as { code?: string }).code !== "EAGAIN") throw e; // else: nothing within PROBE_WAIT_MS, probe again
+      }
+    }
+  } finally {
+    subscriber.receiveTimeout = -1;
   }
 }
+
+/** How long a subscription probe waits for its idle status before the next probe. */
+const PROBE_WAIT_MS = 250;
 
 async function main(argv: string[]): Promise<void> {
   const file = argv[0];
@@ -77,63 +94,31 @@ async function main(argv: string[]): Promise<void> {
     process.exit(1);
   });
 
-  const signer = new Signer(info.signature_scheme, info.key);
-  const prelude = new Session("moelab").message(
-    "execute_request",
-    {
-      code: denoPrelude(),
-      silent: true,
-      store_history: false,
-      user_expressions: {},
-      allow_stdin: false,
-      stop_on_error: false,
-    },
-    null,
-  );
-  const hidden = prelude.header.msg_id;
-
   const publisher = new zmq.Publisher();
   await publisher.bind(channelAddress(info, "iopub"));
+  const frontend = new zmq.Router();
+  await frontend.bind(channelAddress(info, "shell"));
   const subscriber = new zmq.Subscriber();
   subscriber.connect(channelAddress(denoInfo, "iopub"));
   subscriber.subscribe();
-  void (async () => {
-    for await (const frames of subscriber) {
-      if (msgId(frames, 3) !== hidden) await publisher.send(frames);
-    }
-  })();
-
-  // Frontend requests queue in `frontend` until the prelude's reply is back.
-  const frontend = new zmq.Router();
-  await frontend.bind(channelAddress(info, "shell"));
   const deno = new zmq.Dealer();
   deno.connect(channelAddress(denoInfo, "shell"));
-  await deno.send(encode(prelude, signer));
-  const reply = decode(await deno.receive(), signer);
-  if (reply.content.status !== "ok") {
-    process.stderr.write(
-      `moelab-deno kernel: preloading lab failed: ${String(reply.content.ename)}: ${String(reply.content.evalue)}\n`,
-    );
-  }
-  // Deno keeps only the first routing frame, so each request's frontend identity waits here, keyed by its msg_id,
-  // for the one reply whose parent it is.
-  const routes = new Map<string, Buffer[]>();
+
+  const signer = new Signer(info.signature_scheme, info.key);
+  await awaitSubscription(deno, subscriber, signer);
+  const relay = new DenoRelay(
+    signer,
+    { toDeno: serialSender(deno), toFrontend: serialSender(frontend), publish: serialSender(publisher) },
+    (what) => process.stderr.write(`moelab-deno kernel: ${what}\n`),
+  );
+  relay.hidden(denoPrelude()); // frontend requests follow it on the same connection, and Deno serves them in order
   void (async () => {
-    for await (const frames of deno) {
-      const parent = msgId(frames, 3);
-      const identity = parent !== null ? routes.get(parent) : undefined;
-      if (!identity) continue; // a reply to the prelude, or to nobody
-      routes.delete(parent!);
-      await frontend.send([...identity, ...frames]);
-    }
+    for await (const frames of subscriber) relay.fromDenoIopub(frames);
   })();
-  for await (const frames of frontend) {
-    const at = delimiter(frames);
-    const id = msgId(frames, 2);
-    if (at < 0 || id === null) continue; // not a Jupyter message
-    routes.set(id, frames.slice(0, at));
-    await deno.send(frames.slice(at));
-  }
+  void (async () => {
+    for await (const frames of deno) relay.fromDenoShell(frames);
+  })();
+  for await (const frames of frontend) relay.fromFrontend(frames);
 }
 
 main(process.argv.slice(2)).catch((e: unknown) => {

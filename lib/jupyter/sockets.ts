@@ -41,6 +41,19 @@ export function readConnectionFile(file: string): ConnectionInfo {
   return { signature_scheme: "hmac-sha256", ...info } as ConnectionInfo;
 }
 
+/** `socket.send`, queued: each call waits for the previous one (zeromq 6 allows one send at a time); failures are
+ * reported on stderr, as a relay has nobody to answer them to. */
+export function serialSender(socket: { send(frames: Buffer[]): Promise<void> }): (frames: Buffer[]) => void {
+  let last: Promise<void> = Promise.resolve();
+  return (frames) => {
+    last = last
+      .then(() => socket.send(frames))
+      .catch((e: unknown) => {
+        process.stderr.write(`send failed: ${e instanceof Error ? e.message : String(e)}\n`);
+      });
+  };
+}
+
 /** Names of the sockets that carry messages. */
 export type Channel = "shell" | "control" | "stdin" | "iopub";
 
