@@ -60,6 +60,8 @@ export {
   isStackedExperts,
   mpLayout,
 } from "./deepseek-names";
+export { DEEPSEEK_PRESETS, deepSeekPreset } from "./deepseek-presets";
+export type { DeepSeekPreset, DeepSeekPresetName } from "./deepseek-presets";
 export { DEFAULT_LOAD_DEEPSEEK, DEFAULT_SAVE_DEEPSEEK, loadDeepSeek, saveDeepSeek } from "./deepseek-checkpoint";
 export type { LoadDeepSeekOptions, SaveDeepSeekOptions, SaveDtype } from "./deepseek-checkpoint";
 export type { LMHiddenOutput, LMLoss, LMOutput, LMStepLoss } from "./transformer";

@@ -1,7 +1,10 @@
 // Model shapes the planner reads: a small interface (layers, widths, heads, attention kind, MoE fields) with parameter
-// counts derived in one place, a converter from lab.model's LMConfig, and published shapes as data with their source.
-// References: DeepSeek-V3 / V2 config.json (HF deepseek-ai/DeepSeek-V3, DeepSeek-V2), GPT-3 Table 2.1.
+// counts derived in one place, a converter from lab.model's LMConfig, and published shapes with their source (DeepSeek's
+// converted from lab.model's published configs, the others as data).
+// References: DeepSeek-V3 inference/configs (lab.model.DEEPSEEK_PRESETS), GPT-3 Table 2.1, Llama 2 Table 1.
+import { kvHeads, mlaSettings } from "../model/attention-kind";
 import { countParams, moeSettings } from "../model/config";
+import { deepSeekPreset } from "../model/deepseek-presets";
 import { renormalizes } from "../moe/config";
 import type { LMConfig } from "../model/config";
 import { SOURCES } from "./figure";
@@ -144,8 +147,27 @@ export function shapeParams(s: ModelShape): ShapeParams {
   };
 }
 
-/** The planner's view of a lab model (`seqLen` defaults to its contextLen). */
-export function shapeFromLM(c: LMConfig, seqLen = c.contextLen, name = "lab model"): ModelShape {
+/** The attention part of a lab model's shape (MHA/GQA/MQA or MLA). */
+function attentionShape(c: LMConfig): MhaShape | MlaShape {
+  if (c.attention !== "mla") return { kind: "mha", kvHeads: kvHeads(c) };
+  const m = mlaSettings(c);
+  return {
+    kind: "mla",
+    qLoraRank: m.qLoraRank,
+    kvLoraRank: m.kvLoraRank,
+    qkNopeDim: m.qkNopeHeadDim,
+    qkRopeDim: m.qkRopeHeadDim,
+    vDim: m.vHeadDim,
+  };
+}
+
+/** The planner's view of a lab model (`seqLen` defaults to its contextLen; `source`: where its dimensions come from). */
+export function shapeFromLM(
+  c: LMConfig,
+  seqLen = c.contextLen,
+  name = "lab model",
+  source = "lab.model LMConfig",
+): ModelShape {
   if (c.mtpDepth > 0)
     throw new Error(
       `shapeFromLM(c): the planner's shapes have no multi-token-prediction modules; got mtpDepth ${c.mtpDepth} (plan the model with mtpDepth 0)`,
@@ -153,7 +175,7 @@ export function shapeFromLM(c: LMConfig, seqLen = c.contextLen, name = "lab mode
   const m = moeSettings(c);
   const shape: ModelShape = {
     name,
-    source: "lab.model LMConfig",
+    source,
     vocab: c.vocabSize,
     hidden: c.dim,
     layers: c.nLayers,
@@ -161,7 +183,7 @@ export function shapeFromLM(c: LMConfig, seqLen = c.contextLen, name = "lab mode
     seqLen,
     ffnHidden: c.ffnHidden,
     ffnKind: "swiglu",
-    attention: { kind: "mha", kvHeads: c.nHeads },
+    attention: attentionShape(c),
     moe:
       c.ffn === "moe"
         ? {
@@ -193,98 +215,32 @@ export function shapeFromLM(c: LMConfig, seqLen = c.contextLen, name = "lab mode
 /** Published shapes. */
 export const SHAPES = Object.freeze({
   /** 671B total / 37B active (61 layers, MLA, 256 routed + 1 shared experts, top-8 of 8 groups keeping 4). */
-  deepseekV3: Object.freeze<ModelShape>({
-    name: "DeepSeek-V3",
-    source: `HF deepseek-ai/DeepSeek-V3 config.json; ${SOURCES.v3} §4.2 (sequence length 4K)`,
-    vocab: 129280,
-    hidden: 7168,
-    layers: 61,
-    heads: 128,
-    seqLen: 4096,
-    ffnHidden: 18432,
-    ffnKind: "swiglu",
-    attention: { kind: "mla", qLoraRank: 1536, kvLoraRank: 512, qkNopeDim: 128, qkRopeDim: 64, vDim: 128 },
-    moe: {
-      nRouted: 256,
-      nShared: 1,
-      topK: 8,
-      expertHidden: 2048,
-      nDenseLayers: 3,
-      nGroups: 8,
-      topkGroups: 4,
-      scoreFunc: "sigmoid",
-      renormalize: true,
-      routeScale: 2.5,
-      expertBias: true,
-    },
-    norm: "rmsnorm",
-    bias: false,
-    tiedEmbeddings: false,
-    positionEmbeddings: false,
-    dropout: false,
-  }),
+  deepseekV3: Object.freeze(
+    shapeFromLM(
+      deepSeekPreset("DeepSeek-V3"),
+      4096,
+      "DeepSeek-V3",
+      `lab.model.DEEPSEEK_PRESETS (config_671B.json); ${SOURCES.v3} §4.2 (sequence length 4K)`,
+    ),
+  ),
   /** 236B total / 21B active. */
-  deepseekV2: Object.freeze<ModelShape>({
-    name: "DeepSeek-V2",
-    source: "HF deepseek-ai/DeepSeek-V2 config.json; DeepSeek-V2 report (arXiv 2405.04434) §3.1",
-    vocab: 102400,
-    hidden: 5120,
-    layers: 60,
-    heads: 128,
-    seqLen: 4096,
-    ffnHidden: 12288,
-    ffnKind: "swiglu",
-    attention: { kind: "mla", qLoraRank: 1536, kvLoraRank: 512, qkNopeDim: 128, qkRopeDim: 64, vDim: 128 },
-    moe: {
-      nRouted: 160,
-      nShared: 2,
-      topK: 6,
-      expertHidden: 1536,
-      nDenseLayers: 1,
-      nGroups: 8,
-      topkGroups: 3,
-      scoreFunc: "softmax",
-      renormalize: false,
-      routeScale: 16,
-      expertBias: false,
-    },
-    norm: "rmsnorm",
-    bias: false,
-    tiedEmbeddings: false,
-    positionEmbeddings: false,
-    dropout: false,
-  }),
+  deepseekV2: Object.freeze(
+    shapeFromLM(
+      deepSeekPreset("DeepSeek-V2"),
+      4096,
+      "DeepSeek-V2",
+      "lab.model.DEEPSEEK_PRESETS (config_236B.json); DeepSeek-V2 report (arXiv 2405.04434) §3.1",
+    ),
+  ),
   /** 15.7B total / 2.4B active (the V2-Lite release: no q compression, 64 routed + 2 shared, top-6). */
-  deepseekV2Lite: Object.freeze<ModelShape>({
-    name: "DeepSeek-V2-Lite",
-    source: "HF deepseek-ai/DeepSeek-V2-Lite config.json",
-    vocab: 102400,
-    hidden: 2048,
-    layers: 27,
-    heads: 16,
-    seqLen: 4096,
-    ffnHidden: 10944,
-    ffnKind: "swiglu",
-    attention: { kind: "mla", qLoraRank: 0, kvLoraRank: 512, qkNopeDim: 128, qkRopeDim: 64, vDim: 128 },
-    moe: {
-      nRouted: 64,
-      nShared: 2,
-      topK: 6,
-      expertHidden: 1408,
-      nDenseLayers: 1,
-      nGroups: 1,
-      topkGroups: 1,
-      scoreFunc: "softmax",
-      renormalize: false,
-      routeScale: 1,
-      expertBias: false,
-    },
-    norm: "rmsnorm",
-    bias: false,
-    tiedEmbeddings: false,
-    positionEmbeddings: false,
-    dropout: false,
-  }),
+  deepseekV2Lite: Object.freeze(
+    shapeFromLM(
+      deepSeekPreset("DeepSeek-V2-Lite"),
+      4096,
+      "DeepSeek-V2-Lite",
+      "lab.model.DEEPSEEK_PRESETS (config_16B.json); DeepSeek-V2 report (arXiv 2405.04434) §3.1",
+    ),
+  ),
   /** GPT-3 175B (the same shape is Megatron-LM's 175B benchmark, Narayanan et al. 2021 Table 1). */
   gpt3: Object.freeze<ModelShape>({
     name: "GPT-3 175B",

@@ -4,79 +4,24 @@
 import { describe, expect, it } from "vitest";
 import {
   countParams,
+  DEEPSEEK_PRESETS,
   deepSeekConfig,
+  deepSeekPreset,
   deepSeekConfigJson,
   kvCacheBytesPerToken,
   lmConfig,
   mtpParams,
   readDeepSeekConfig,
   TransformerLM,
+  type DeepSeekPresetName,
 } from "../../lib/model";
 
-/** deepseek-ai/DeepSeek-V3 inference/configs/config_16B.json (DeepSeek-V2-Lite). */
-const CONFIG_16B = {
-  vocab_size: 102400,
-  dim: 2048,
-  inter_dim: 10944,
-  moe_inter_dim: 1408,
-  n_layers: 27,
-  n_dense_layers: 1,
-  n_heads: 16,
-  n_routed_experts: 64,
-  n_shared_experts: 2,
-  n_activated_experts: 6,
-  route_scale: 1.0,
-  q_lora_rank: 0,
-  kv_lora_rank: 512,
-  qk_nope_head_dim: 128,
-  qk_rope_head_dim: 64,
-  v_head_dim: 128,
-  mscale: 0.707,
-};
-/** config_236B.json (DeepSeek-V2). */
-const CONFIG_236B = {
-  vocab_size: 102400,
-  dim: 5120,
-  inter_dim: 12288,
-  moe_inter_dim: 1536,
-  n_layers: 60,
-  n_dense_layers: 1,
-  n_heads: 128,
-  n_routed_experts: 160,
-  n_shared_experts: 2,
-  n_activated_experts: 6,
-  n_expert_groups: 8,
-  n_limited_groups: 3,
-  route_scale: 16.0,
-  q_lora_rank: 1536,
-  kv_lora_rank: 512,
-  qk_nope_head_dim: 128,
-  qk_rope_head_dim: 64,
-  v_head_dim: 128,
-};
-/** config_671B.json (DeepSeek-V3). */
-const CONFIG_671B = {
-  vocab_size: 129280,
-  dim: 7168,
-  inter_dim: 18432,
-  moe_inter_dim: 2048,
-  n_layers: 61,
-  n_dense_layers: 3,
-  n_heads: 128,
-  n_routed_experts: 256,
-  n_shared_experts: 1,
-  n_activated_experts: 8,
-  n_expert_groups: 8,
-  n_limited_groups: 4,
-  route_scale: 2.5,
-  score_func: "sigmoid",
-  q_lora_rank: 1536,
-  kv_lora_rank: 512,
-  qk_nope_head_dim: 128,
-  qk_rope_head_dim: 64,
-  v_head_dim: 128,
-  dtype: "fp8",
-};
+/** The published ModelArgs files (inference/configs/config_16B.json, config_236B.json, config_671B.json), as the lab ships them. */
+type ModelArgs = Record<string, number> & { q_lora_rank: number };
+const args = (name: DeepSeekPresetName) => DEEPSEEK_PRESETS[name].modelArgs as unknown as ModelArgs;
+const CONFIG_16B = args("DeepSeek-V2-Lite");
+const CONFIG_236B = args("DeepSeek-V2");
+const CONFIG_671B = args("DeepSeek-V3");
 /** deepseek-ai/DeepSeek-V3 config.json on the Hugging Face hub (auto_map omitted). */
 const HF_V3 = {
   architectures: ["DeepseekV3ForCausalLM"],
@@ -195,7 +140,7 @@ const HF_V2_LITE = {
  * An independent count (a different decomposition from countParams: per-model sums written out from ModelArgs),
  * returning [total, active incl. embedding]. MLA: wq_a + q_norm + wq_b (or wq), wkv_a + kv_norm + wkv_b, wo.
  */
-function independentCount(a: typeof CONFIG_236B & { q_lora_rank: number }): [number, number] {
+function independentCount(a: ModelArgs): [number, number] {
   const qk = a.qk_nope_head_dim + a.qk_rope_head_dim;
   const q = a.q_lora_rank
     ? a.dim * a.q_lora_rank + a.q_lora_rank + a.q_lora_rank * a.n_heads * qk
@@ -263,6 +208,18 @@ describe("deepSeekConfig", () => {
     expect(Math.round(p.total / 1e9)).toBe(671);
     expect(Math.round(p.activeNonEmbedding / 1e9)).toBe(37);
     expect(p.gateBias).toBe(256 * 58);
+  });
+
+  it("deepSeekPreset: the published files through deepSeekConfig, V3 with its gate bias; unknown names are named", () => {
+    expect(deepSeekPreset("DeepSeek-V3")).toEqual(deepSeekConfig(CONFIG_671B, { gateBias: true }));
+    expect(deepSeekPreset("DeepSeek-V2", { mla: "absorbed" })).toEqual(
+      deepSeekConfig(CONFIG_236B, { mla: "absorbed" }),
+    );
+    expect(deepSeekPreset("DeepSeek-V2-Lite").moe.balance).toBe("none");
+    expect(deepSeekPreset("DeepSeek-V3").moe.balance).toBe("auxfree");
+    expect(() => deepSeekPreset("DeepSeek-V4" as DeepSeekPresetName)).toThrow(
+      "deepSeekPreset(name): expected one of DeepSeek-V3, DeepSeek-V2, DeepSeek-V2-Lite, got DeepSeek-V4",
+    );
   });
 
   it("gives V2 236B / 21B and V2-Lite 15.7B / 2.4B (active counted without the input embedding table)", () => {

@@ -2,7 +2,7 @@
 // (7.5B params, N_d = 64: 120 / 31.4 / 16.6 / 1.9 GB), Korthikanti et al.'s per-layer activations sbh(34 + 5as/h)
 // (GPT-3: 5as/h = 80) and its TP/SP/selective variants, bubbles, communication volumes, FLOPs and published costs.
 import { describe, expect, it } from "vitest";
-import { lmConfig, countParams } from "../../lib/model";
+import { countParams, deepSeekPreset, lmConfig } from "../../lib/model";
 import {
   bubbleFraction,
   bubbleTime,
@@ -50,8 +50,45 @@ describe("parameter counts", () => {
     expect(shapeParams(SHAPES.deepseekV2Lite).total / 1e9).toBeCloseTo(15.7, 1);
   });
 
-  it("equal lab.model.countParams for lab configs (dense and MoE)", () => {
-    for (const c of [lmConfig({}), lmConfig({ ffn: "moe", nDenseLayers: 1, tiedHead: false, norm: "layernorm" })]) {
+  it("DeepSeek's shapes are lab.model's published configs: MLA dims, MoE fields, counts equal countParams", () => {
+    expect(SHAPES.deepseekV3).toMatchObject({ hidden: 7168, layers: 61, heads: 128, vocab: 129280, seqLen: 4096 });
+    expect(SHAPES.deepseekV3.attention).toEqual({
+      kind: "mla",
+      qLoraRank: 1536,
+      kvLoraRank: 512,
+      qkNopeDim: 128,
+      qkRopeDim: 64,
+      vDim: 128,
+    });
+    expect(SHAPES.deepseekV3.moe).toMatchObject({ nRouted: 256, topK: 8, expertBias: true, routeScale: 2.5 });
+    expect(SHAPES.deepseekV2.moe).toMatchObject({ nGroups: 8, topkGroups: 3, renormalize: false, expertBias: false });
+    expect(SHAPES.deepseekV2Lite.attention).toMatchObject({ kind: "mla", qLoraRank: 0 });
+    const presets = {
+      deepseekV3: "DeepSeek-V3",
+      deepseekV2: "DeepSeek-V2",
+      deepseekV2Lite: "DeepSeek-V2-Lite",
+    } as const;
+    for (const [key, name] of Object.entries(presets)) {
+      const p = countParams(deepSeekPreset(name));
+      const s = shapeParams(SHAPES[key as keyof typeof presets]);
+      expect([s.total, s.active]).toEqual([p.total, p.active]);
+    }
+  });
+
+  it("equal lab.model.countParams for lab configs (dense, GQA, MoE, MLA)", () => {
+    const mla = {
+      attention: "mla" as const,
+      mla: { kvLoraRank: 32, qkNopeHeadDim: 16, qkRopeHeadDim: 8, vHeadDim: 16 },
+    };
+    const configs = [
+      lmConfig({}),
+      lmConfig({ ffn: "moe", nDenseLayers: 1, tiedHead: false, norm: "layernorm" }),
+      lmConfig({ nKVHeads: 2 }),
+      lmConfig(mla),
+      lmConfig({ ...mla, mla: { ...mla.mla, qLoraRank: 24 } }),
+    ];
+    expect(shapeFromLM(configs[2]).attention).toEqual({ kind: "mha", kvHeads: 2 });
+    for (const c of configs) {
       const shape = shapeFromLM(c);
       expect(shapeParams(shape).total).toBe(countParams(c).total);
       expect(shapeParams(shape).active).toBe(countParams(c).active);
