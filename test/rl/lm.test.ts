@@ -15,16 +15,7 @@ import {
 import { adam } from "../../lib/train/optimizer";
 import { Rng, seed } from "../../lib/random";
 
-const task = new ArithmeticTask();
-const tinyModel = () =>
-  new TransformerLM({
-    vocabSize: task.tokenizer.vocabSize,
-    dim: 16,
-    nLayers: 1,
-    nHeads: 2,
-    contextLen: 16,
-    ffnHidden: 32,
-  });
+import { task, tinyArithmeticModel } from "../helpers/arithmetic";
 
 describe("ArithmeticTask", () => {
   it("makes fixed-width prompts and rewards only the exact answer followed by the end token", () => {
@@ -68,7 +59,7 @@ describe("ArithmeticTask", () => {
 describe("tokenLogProbs and sampleCompletions", () => {
   it("gives log-softmax of the logits that predict each token", () => {
     seed(1);
-    const model = tinyModel();
+    const model = tinyArithmeticModel();
     const tokens = tf.tensor2d([[1, 2, 3, 4, 5]], [1, 5], "int32");
     const { logProbs } = tokenLogProbs(model, tokens, 2);
     const logits = model.forward(tokens).logits.arraySync()[0];
@@ -85,7 +76,7 @@ describe("tokenLogProbs and sampleCompletions", () => {
 
   it("greedy batched sampling with a cache equals lab.model's generate row by row, and masks after the end token", () => {
     seed(2);
-    const model = tinyModel();
+    const model = tinyArithmeticModel();
     const prompts = task.prompts(6, new Rng(4));
     const out = sampleCompletions(
       model,
@@ -117,7 +108,7 @@ describe("rl.trainLmRl", () => {
   let warm: Map<string, tf.Tensor>;
   beforeAll(() => {
     seed(3);
-    const model = tinyModel();
+    const model = tinyArithmeticModel();
     const optimizer = adam({ learningRate: 1e-2 });
     const rng = new Rng(5);
     for (let i = 0; i < 40; i++) {
@@ -131,7 +122,7 @@ describe("rl.trainLmRl", () => {
   });
   const run = async (method: "grpo" | "ppo") => {
     seed(3);
-    const model = tinyModel();
+    const model = tinyArithmeticModel();
     model.loadStateDict(warm);
     const before = tf.memory().numTensors;
     const config = { method, steps: 3, promptsPerStep: 4, groupSize: 4, evalEvery: 3, learningRate: 1e-2 };
@@ -163,7 +154,7 @@ describe("rl.trainLmRl", () => {
 
   it("supervisedLoss and greedyAccuracy run on a batch", () => {
     seed(4);
-    const model = tinyModel();
+    const model = tinyArithmeticModel();
     const loss = supervisedLoss(model, task.supervisedBatch(4, new Rng(2))).dataSync()[0];
     expect(loss).toBeGreaterThan(Math.log(task.tokenizer.vocabSize) / 2);
     const acc = greedyAccuracy(model, task, task.prompts(5, new Rng(1)));
@@ -173,7 +164,7 @@ describe("rl.trainLmRl", () => {
   });
 
   it("names bad settings", async () => {
-    const model = tinyModel();
+    const model = tinyArithmeticModel();
     await expect(trainLmRl(model, task, { method: "a2c" as "ppo" })).rejects.toThrow(
       /rl\.trainLmRl: config\.method must be "grpo" or "ppo"/,
     );

@@ -3,20 +3,10 @@
 // trainLmRl uses a custom reward for training and still evaluates with the exact-match reward.
 import { describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
-import { TransformerLM } from "../../lib/model";
 import { ArithmeticTask, threeLevelReward, trainLmRl } from "../../lib/rl";
 import { Rng, seed } from "../../lib/random";
 
-const task = new ArithmeticTask();
-const judgeModel = () =>
-  new TransformerLM({
-    vocabSize: task.tokenizer.vocabSize,
-    dim: 16,
-    nLayers: 1,
-    nHeads: 2,
-    contextLen: 16,
-    ffnHidden: 32,
-  });
+import { task, tinyArithmeticModel } from "../helpers/arithmetic";
 
 /** A batch of the given completions (texts ending in "\n" or not) for the given prompts, padded like sampleCompletions. */
 function batchOf(prompts: ReturnType<ArithmeticTask["prompts"]>, texts: string[]) {
@@ -37,7 +27,7 @@ function batchOf(prompts: ReturnType<ArithmeticTask["prompts"]>, texts: string[]
 describe("rl.threeLevelReward", () => {
   it("scores domain terms, 1/PPL under the judge and the exact answer; the reward is their mean", () => {
     seed(1);
-    const judge = judgeModel();
+    const judge = tinyArithmeticModel();
     const prompts = task.prompts(3, new Rng(2));
     const texts = [`${prompts[0].problem.answer}\n`, "1+\n", "=*+\n"];
     const batch = batchOf(prompts, texts);
@@ -63,7 +53,7 @@ describe("rl.threeLevelReward", () => {
 
   it("the simulated annotator disagrees with the exact-answer check at the configured rate", () => {
     seed(1);
-    const judge = judgeModel();
+    const judge = tinyArithmeticModel();
     const prompts = task.prompts(400, new Rng(3));
     const batch = batchOf(
       prompts,
@@ -80,8 +70,8 @@ describe("rl.threeLevelReward", () => {
 
   it("drives trainLmRl's training reward, and the run leaves no tensors behind", async () => {
     seed(2);
-    const policy = judgeModel();
-    const judge = judgeModel();
+    const policy = tinyArithmeticModel();
+    const judge = tinyArithmeticModel();
     const three = threeLevelReward(task, judge, new Rng(5));
     const before = tf.memory().numTensors;
     const run = await trainLmRl(
