@@ -6,7 +6,7 @@
 // visible key ranges itself). References: Beltagy et al., "Longformer" (2020), banded chunks; Zaheer et al.,
 // "BigBird" (2020), blocked local + global attention; Mistral's sliding-window rolling cache.
 import * as tf from "@tensorflow/tfjs";
-import { attend, MASKED } from "./attend";
+import { MASKED } from "./attend";
 
 /** A sliding local window plus global tokens. */
 export interface SlidingWindow {
