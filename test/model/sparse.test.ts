@@ -1,7 +1,8 @@
 // Blocked local + global attention (lib/model/sparse.ts windowedAttention, causalAttention's composite with a window):
 // outputs and q/k/v gradients equal dense attention under the [T, S] visibility mask (lib/ops visibilityMask, the
 // rule written out) on cpu, wasm and native, over MHA/GQA/MQA, T a multiple of the window or not, windows wider than
-// T, more global tokens than keys, and cached keys (kOffset); no tensor leaks; and its cost is linear in T, read off
+// T, more global tokens than keys, and cached keys (kOffset); no tensor leaks; a windowed model's uncached pass and
+// prefill on cpu against its dense per-row-mask pass; and its cost is linear in T, read off
 // the kernels tf.profile records (matmul FLOPs from their shapes, the largest tensor), where the dense path's is
 // quadratic. test/ops/causal-attention.test.ts checks the same path against a float64 reference and central differences.
 import { describe, expect, it } from "vitest";
@@ -10,7 +11,9 @@ import { useBackend } from "../../lib/backend-select";
 import { attend } from "../../lib/model/attend";
 import { bandedScores, windowedAttention, type SlidingWindow } from "../../lib/model/sparse";
 import { causalAttention, visibilityMask } from "../../lib/ops/causal-attention";
-import { Rng } from "../../lib/random";
+import { TransformerLM } from "../../lib/model/transformer";
+import { Rng, seed } from "../../lib/random";
+import { randomTokens } from "../helpers/tensors";
 import { expectClose, expectNoLeak, OPS_BACKENDS, randomValues } from "../ops/helpers";
 
 interface Case {
@@ -90,6 +93,43 @@ describe("windowedAttention (blocked local + global)", () => {
     expect(() => windowedAttention(q, k, v, { window: 2, global: 1 }, 1, 1)).toThrow(/windowedAttention\(kOffset\)/);
     expect(() => windowedAttention(q, v, k, { window: 2, global: 1 }, 1)).toThrow(/windowedAttention\(q, k, v\)/);
     tf.dispose([q, k, v]);
+  });
+});
+
+describe("a windowed model on a composite backend (cpu)", () => {
+  it("its uncached pass and its prefill into an empty cache equal the dense per-row-mask pass; decoding goes on", async () => {
+    await useBackend("cpu");
+    seed(31);
+    const model = new TransformerLM({
+      vocabSize: 16,
+      dim: 16,
+      nLayers: 2,
+      nHeads: 4,
+      nKVHeads: 2,
+      contextLen: 32,
+      ffnHidden: 24,
+      slidingWindow: 4,
+      globalTokens: 2,
+    });
+    const [B, T] = [2, 23]; // ⌈23/4⌉·4·(2 + 8) = 240 banded scores < 23·23: the blocked path runs
+    expect(bandedScores(T, 4, 2, T)).toBeLessThan(T * T);
+    const tokens = randomTokens(new Rng(32), B, T + 1, 16);
+    const prompt = tf.slice(tokens, [0, 0], [B, T]) as tf.Tensor2D;
+    const before = tf.memory().numTensors;
+    const positions = Int32Array.from({ length: B * (T + 1) }, (_, i) => i % (T + 1));
+    const dense = tf.tidy(() => model.forward(tokens, undefined, positions).logits); // [B, T + 1, V]: rowMask, attend() over [T, S]
+    const blocked = tf.tidy(() => model.forward(tokens).logits); // [B, T + 1, V]
+    const cache = model.newCache();
+    const prefill = tf.tidy(() => model.forward(prompt, cache).logits); // [B, T, V]
+    const next = tf.tidy(() => model.forward(tf.slice(tokens, [0, T], [B, 1]) as tf.Tensor2D, cache).logits); // [B, 1, V]
+    expectClose(blocked.dataSync(), dense.dataSync(), 1e-5);
+    const decoded = tf.concat([prefill, next], 1); // [B, T + 1, V]
+    expectClose(decoded.dataSync(), dense.dataSync(), 1e-5);
+    cache.dispose();
+    tf.dispose([dense, blocked, prefill, next, decoded]);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([tokens, prompt]);
+    model.dispose();
   });
 });
 
