@@ -23,6 +23,8 @@ export interface CacheSlot {
   /** The step's positions as int32 tensors (cache.stepPositions, made once per forward): query [B, T], keys [B, S]
    * (S = the slots every layer holds after appending). Absent: made from the cache here (one shared sequence). */
   positions?: { query: tf.Tensor2D; keys: tf.Tensor2D };
+  /** Whether the step continues the cache's one shared sequence (no per-row positions). Absent: !cache.rowMode. */
+  shared?: boolean;
 }
 
 /** The step's position tensors of `slot` (its own, or the shared sequence's, for T new tokens in B rows). */
@@ -117,12 +119,15 @@ export class CausalSelfAttention extends Module {
       if (slot) {
         // Decoding: write into the cache's slot buffers, attend over the slots in use by their positions.
         const at = slotPositions(slot, B, T, window);
+        const prefill = window && slot.cache.length === 0 && (slot.shared ?? !slot.cache.rowMode); // slots = k, v exactly
         const { parts } = slot.cache.appendSlots(slot.layer, { k, v }); // [B, Hkv, capacity, dh] each
-        mixed = slotAttention(q, parts.k, parts.v, at.query, at.keys, {
-          scale: this.scale,
-          window: window?.window,
-          globalTokens: window?.global,
-        });
+        mixed = prefill // a windowed prompt: causalAttention's O(T·(window + global)) pass, not a [T, S] visibility scan
+          ? causalAttention(q, k, v, { scale: this.scale, window: window.window, globalTokens: window.global })
+          : slotAttention(q, parts.k, parts.v, at.query, at.keys, {
+              scale: this.scale,
+              window: window?.window,
+              globalTokens: window?.global,
+            });
         if (window && !slot.cache.rowMode) {
           const keep = windowKeep(slot.cache.length + T, window); // one shared sequence: evict here (rows: KVCache.evictOutside)
           slot.cache.keepEnds(slot.layer, keep.head, keep.tail);

@@ -17,7 +17,7 @@ export type { CacheParts } from "./kv-cache";
 export { attend, causalMask } from "./attend";
 export { CausalSelfAttention, DEFAULT_ATTENTION } from "./attention";
 export type { AttentionOptions, CacheSlot } from "./attention";
-export { keptPositions, windowedAttention, windowKeep, windowMask } from "./sparse";
+export { bandedScores, keptPositions, windowedAttention, windowKeep, windowMask } from "./sparse";
 export type { SlidingWindow } from "./sparse";
 export { DEFAULT_MLA, MLA, mlaConfig, mlaParams } from "./mla";
 export type { MLAConfig, MLAPath } from "./mla";

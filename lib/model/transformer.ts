@@ -183,7 +183,7 @@ export class TransformerLM extends Module {
         const loads: tf.Tensor1D[] = [];
         const indices: tf.Tensor2D[] = [];
         this.blocks.forEach((block, layer) => {
-          const slot = cache ? { cache, layer, positions: stepAt } : undefined;
+          const slot = cache ? { cache, layer, positions: stepAt, shared: !positions } : undefined;
           const out =
             this.config.checkpoint && !cache && !mask
               ? checkpointedBlock(block, x, rope)

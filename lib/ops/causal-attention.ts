@@ -1,13 +1,15 @@
 // Causal scaled dot-product attention as one fused, differentiable op: softmax(q·kᵀ·scale + visibility)·v with the
 // visibility rule computed inside the kernel (no [T, S] mask tensor built per call). The native backend runs
 // native/src/attention.cc (forward saves each row's log-sum-exp; the backward recomputes the probabilities from it,
-// FlashAttention's recipe without tiling); other backends run the composite: lib/model/attend.ts's attend() with the
-// same rule as an additive mask. Query t sits at position kOffset + t, key j at position j; the query at p sees key j
+// FlashAttention's recipe without tiling); other backends run the composite: with a window, lib/model/sparse.ts's
+// blocked windowedAttention (O(T·(window + global)) scores) when that scores fewer than T·S, else lib/model/attend.ts's
+// attend() with the same rule as an additive [T, S] mask. Query t sits at position kOffset + t, key j at position j; the query at p sees key j
 // iff j ≤ p and, with a window w, p − j < w or j < globalTokens (lib/model/sparse.ts's rule). Query heads H read kv
 // head ⌊h·Hkv/H⌋ (GQA/MQA). References: Vaswani et al. 2017; Dao et al., "FlashAttention" (2022), backward pass.
 import * as tf from "@tensorflow/tfjs";
 import { ATTENTION_KERNELS, type CausalAttentionAttrs } from "../kernel-names";
 import { attend, MASKED } from "../model/attend";
+import { bandedScores, windowedAttention } from "../model/sparse";
 import { hasFusedKernel } from "./fused";
 import { ensureGradient } from "./registry";
 
@@ -92,7 +94,11 @@ export function causalAttention(
   const attrs: CausalAttentionAttrs = { scale, kOffset, window, globalTokens };
   ensureGradient(attentionGrad);
   if (!hasFusedKernel(ATTENTION_KERNELS.forward))
-    return tf.tidy(() => attend(q, k, v, visibilityMask(T, S, attrs), scale)); // [B, H, T, dv]
+    return tf.tidy(() =>
+      window > 0 && bandedScores(T, window, globalTokens, S) < T * S
+        ? windowedAttention(q, k, v, { window, global: globalTokens }, scale, kOffset)
+        : attend(q, k, v, visibilityMask(T, S, attrs), scale),
+    ); // [B, H, T, dv]
   return tf.tidy(
     () => (tf.engine().runKernel(ATTENTION_KERNELS.forward, { q, k, v }, attrs) as tf.Tensor[])[0] as tf.Tensor4D,
   ); // [B, H, T, dv] (lse freed)

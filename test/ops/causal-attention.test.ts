@@ -1,7 +1,8 @@
 // The fused causal attention op: forward and q/k/v gradients against an independent float64 reference (the visibility
 // rule written out, central differences for the gradients), on cpu (the composite) and native (the fused kernels), for
-// MHA, GQA with cached keys (kOffset), MQA with vector tails, and a sliding window with global tokens; no tensor
-// leaks; bad input named. test/ops/fused-ops-isa.test.ts reruns this file on the AVX2 and scalar paths.
+// MHA, GQA with cached keys (kOffset), MQA with vector tails, and sliding windows with global tokens (on cpu these run
+// lib/model/sparse.ts's blocked windowedAttention: T a multiple of the window or not, GQA/MQA, cached keys); no
+// tensor leaks; bad input named. test/ops/fused-ops-isa.test.ts reruns this file on the AVX2 and scalar paths.
 import { describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import { useBackend } from "../../lib/backend-select";
@@ -37,6 +38,28 @@ const CASES: Case[] = [
     dk: 4,
     dv: 4,
     options: { scale: 0.5, window: 3, globalTokens: 2 },
+  },
+  {
+    name: "GQA, window 4 + 1 global, T = 10 (not a multiple of the window), 3 cached keys",
+    B: 2,
+    H: 4,
+    Hkv: 2,
+    T: 10,
+    S: 13,
+    dk: 3,
+    dv: 2,
+    options: { scale: 0.7, window: 4, globalTokens: 1 },
+  },
+  {
+    name: "MQA, window 2, no global, T = 11",
+    B: 1,
+    H: 3,
+    Hkv: 1,
+    T: 11,
+    S: 11,
+    dk: 2,
+    dv: 3,
+    options: { scale: 0.9, window: 2 },
   },
   {
     name: "queries before the cache end (kOffset 1 of 3)",
