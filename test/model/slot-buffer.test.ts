@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../../lib/backend-select";
 import { KVCache } from "../../lib/model";
-import { moveSlots, writeSlots } from "../../lib/model/slot-buffer";
+import { joinSlots, moveSlots, writeSlots } from "../../lib/model/slot-buffer";
 
 afterAll(async () => {
   await selectBackend();
@@ -35,6 +35,28 @@ describe("slot buffers", () => {
       );
       expect(() => moveSlots(buf, 1, 2, 1)).toThrow(/moveSlots\(buf, from, to, n\): slots 1 \+ 1 → 2 do not fit/);
       tf.dispose([buf, add]);
+      expect(tf.memory().numTensors).toBe(before);
+    });
+  }
+
+  for (const backend of ["native", "cpu", "wasm"] as const) {
+    it(`${backend}: joins buffers by rows, each left-padded to the width, with room up to the capacity`, async () => {
+      await selectBackend(backend);
+      const before = tf.memory().numTensors;
+      const a = start(); // [2, 1, 4, 2], 3 slots in use
+      const b = tf.tensor4d([50, 51, 52, 53, 54, 55], [1, 1, 3, 2]); // 1 slot in use
+      const joined = joinSlots([a, b], [3, 1], 3, 5);
+      expect(joined.shape).toEqual([3, 1, 5, 2]);
+      expect(Array.from(joined.dataSync())).toEqual([
+        ...[0, 1, 2, 3, 4, 5, 0, 0, 0, 0],
+        ...[8, 9, 10, 11, 12, 13, 0, 0, 0, 0],
+        ...[0, 0, 0, 0, 50, 51, 0, 0, 0, 0],
+      ]);
+      expect(() => joinSlots([a, b], [3, 4], 3, 5)).toThrow(
+        /joinSlots\(bufs, used\): buffer 1 \[1,1,3,2\] with 4 slots/,
+      );
+      expect(() => joinSlots([a], [3], 3, 2)).toThrow(/joinSlots\(capacity\): expected ≥ width 3, got 2/);
+      tf.dispose([a, b, joined]);
       expect(tf.memory().numTensors).toBe(before);
     });
   }
