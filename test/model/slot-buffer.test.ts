@@ -100,4 +100,50 @@ describe("slot buffers", () => {
     expect(Array.from(written.dataSync().slice(0, 2))).toEqual([7, 7]);
     tf.dispose([written, alias, add]);
   });
+  for (const backend of ["native", "wasm"] as const) {
+    it(`${backend}: KVCache.selectRows then compact keeps each row's real slots, in order, left-padded`, async () => {
+      await selectBackend(backend);
+      const before = tf.memory().numTensors;
+      const P = -1; // PAD_POSITION
+      const run = (query: number[], keep: number[]) => {
+        const cache = new KVCache(1);
+        cache.addRows(3);
+        const q = Int32Array.from(query);
+        const keys = cache.keySlots(q, 3, 3);
+        tf.tidy(() => {
+          cache.appendSlots(0, {
+            k: tf.tensor4d(
+              Float32Array.from({ length: 9 }, (_, i) => 10 + i),
+              [3, 1, 3, 1],
+            ),
+          });
+        });
+        cache.advance(3, keys);
+        cache.selectRows(keep);
+        cache.compact();
+        const S = cache.length;
+        const view = tf.tidy(() => cache.append(0, { k: tf.fill([keep.length, 1, 1, 1], 99) as tf.Tensor4D }).k);
+        const values = Array.from(view.dataSync());
+        const positions = Array.from(cache.positions());
+        tf.dispose(view);
+        cache.dispose();
+        // each row: its positions and the values of its real slots (padding slots hold whatever, masked)
+        return Array.from({ length: keep.length }, (_, r) => ({
+          positions: positions.slice(r * S, (r + 1) * S),
+          real: values.slice(r * (S + 1), r * (S + 1) + S).filter((_, s) => positions[r * S + s] >= 0),
+        }));
+      };
+      // left-padded rows (the shift in place): rows 2 and 0 kept
+      expect(run([P, P, 0, 0, 1, 2, P, 0, 1], [2, 0])).toEqual([
+        { positions: [0, 1], real: [17, 18] },
+        { positions: [P, 0], real: [12] },
+      ]);
+      // a row with a hole (an evicted slot): the gather
+      expect(run([0, P, 2, 0, 1, 2, P, P, 0], [0, 2])).toEqual([
+        { positions: [0, 2], real: [10, 12] },
+        { positions: [P, 0], real: [18] },
+      ]);
+      expect(tf.memory().numTensors).toBe(before);
+    });
+  }
 });
