@@ -105,16 +105,21 @@ export class CausalSelfAttention extends Module {
       throw new Error(`CausalSelfAttention.apply(x): expected shape [B, T, ${this.dim}], got [${x.shape}]`);
     const { nHeads: H, nKVHeads: Hkv, headDim: dh, window } = this;
     return tf.tidy(() => {
-      const qkv = this.wqkv.apply(x) as tf.Tensor3D; // [B, T, (H + 2·Hkv)·dh]
-      // [B, T, n·dh] → [B, n, T, dh]; one token (decoding) needs no data movement, a reshape does.
-      const heads = (t: tf.Tensor, n: number) =>
-        (T === 1
-          ? tf.reshape(t, [B, n, 1, dh])
-          : tf.transpose(tf.reshape(t, [B, T, n, dh]), [0, 2, 1, 3])) as tf.Tensor4D; // [B, n, T, dh]
-      const [q0, k0, v0] = tf.split(qkv, [H * dh, Hkv * dh, Hkv * dh], 2);
-      const q = rope ? applyRope(heads(q0, H), rope) : heads(q0, H); // [B, H, T, dh]
-      const k = rope ? applyRope(heads(k0, Hkv), rope) : heads(k0, Hkv); // [B, Hkv, T, dh]
-      const v = heads(v0, Hkv); // [B, Hkv, T, dh]
+      const n = H + 2 * Hkv;
+      const qkv = this.wqkv.apply(tf.reshape(x, [B * T, d])) as tf.Tensor2D; // [N, n·dh]
+      // Every head at once, [B, n, T, dh]; one token (decoding) needs no data movement, a reshape does.
+      const all = (
+        T === 1 ? tf.reshape(qkv, [B, n, 1, dh]) : tf.transpose(tf.reshape(qkv, [B, T, n, dh]), [0, 2, 1, 3])
+      ) as tf.Tensor4D; // [B, n, T, dh]
+      let q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D; // [B, H, T, dh], [B, Hkv, T, dh] ×2
+      if (rope) {
+        // The rope tables depend on the position only: queries and keys rotate in one call.
+        const [qk, v0] = tf.split(all, [H + Hkv, Hkv], 1) as tf.Tensor4D[]; // [B, H + Hkv, T, dh], [B, Hkv, T, dh]
+        [q, k] = tf.split(applyRope(qk, rope), [H, Hkv], 1) as tf.Tensor4D[];
+        v = v0;
+      } else {
+        [q, k, v] = tf.split(all, [H, Hkv, Hkv], 1) as tf.Tensor4D[];
+      }
       let mixed: tf.Tensor4D; // [B, H, T, dh]
       if (slot) {
         // Decoding: write into the cache's slot buffers, attend over the slots in use by their positions.
@@ -139,8 +144,8 @@ export class CausalSelfAttention extends Module {
       } else {
         mixed = causalAttention(q, k, v, { scale: this.scale }); // fused
       }
-      const merged = tf.reshape(T === 1 ? mixed : tf.transpose(mixed, [0, 2, 1, 3]), [B, T, d]); // [B, T, d]
-      return this.wo.apply(merged) as tf.Tensor3D; // [B, T, d]
+      const merged = tf.reshape(T === 1 ? mixed : tf.transpose(mixed, [0, 2, 1, 3]), [B * T, d]); // [N, d]
+      return tf.reshape(this.wo.apply(merged), [B, T, d]) as tf.Tensor3D; // [B, T, d]
     });
   }
 }

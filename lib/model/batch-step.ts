@@ -35,7 +35,7 @@ export function forwardRows(model: StepModel, rows: readonly StepRow[], cache?: 
   });
   const last = tf.tidy(() => {
     const logits = model.forward(tf.tensor2d(ids, [B, T], "int32"), cache, positions).logits; // [B, T, V]
-    return tf.slice(logits, [0, T - 1, 0], [B, 1, -1]); // [B, 1, V]
+    return T === 1 ? logits : tf.slice(logits, [0, T - 1, 0], [B, 1, -1]); // [B, 1, V]
   });
   const values = last.dataSync() as Float32Array;
   const V = last.shape[2];

@@ -16,6 +16,17 @@ import { RopeTables } from "./rope";
 export interface BlockOutput {
   x: tf.Tensor3D; // [B, T, d]
   moe: MoEOutput | null;
+  /** chain.next applied to x (fused with the last residual add), or null without a chain.next. */
+  normed: tf.Tensor3D | null; // [B, T, d]
+}
+
+/** How a block fuses its norms with its neighbours' residual adds (a stack of blocks, TransformerLM.forward). */
+export interface BlockChain {
+  /** attnNorm(x), already computed by the previous block's fused residual add; null = computed here. */
+  normed: tf.Tensor3D | null; // [B, T, d]
+  /** The RMSNorm applied to this block's output next (the next block's attnNorm or the final norm): the last residual
+   * add runs fused with it (one kernel on native) and BlockOutput.normed holds its output; null = plain add. */
+  next: RMSNorm | null;
 }
 
 export class Block extends Module {
@@ -39,25 +50,31 @@ export class Block extends Module {
 
   /**
    * x [B, T, d] → [B, T, d]; `rope` covers the T positions (null: learned positions); `slot` appends to a KV cache;
-   * `rowMask` [B, 1, T, S] is the per-row attention mask of a ragged batch (lab.model.rowMask).
+   * `rowMask` [B, 1, T, S] is the per-row attention mask of a ragged batch (lab.model.rowMask); `chain` fuses the
+   * norms with the residual adds of the neighbouring blocks.
    */
-  apply(x: tf.Tensor3D, rope: RopeTables | null, slot?: CacheSlot, rowMask?: tf.Tensor4D): BlockOutput {
+  apply(
+    x: tf.Tensor3D,
+    rope: RopeTables | null,
+    slot?: CacheSlot,
+    rowMask?: tf.Tensor4D,
+    chain?: BlockChain,
+  ): BlockOutput {
     const [B, T, d] = x.shape;
     // tidy keeps every tensor of the returned object (null entries are skipped); its type wants index signatures.
     return tf.tidy(() => {
-      const attended = this.attn.apply(this.attnNorm.apply(x) as tf.Tensor3D, rope, slot, rowMask); // [B, T, d]
+      const inNormed = chain?.normed ?? (this.attnNorm.apply(x) as tf.Tensor3D); // [B, T, d]
+      const attended = this.attn.apply(inNormed, rope, slot, rowMask); // [B, T, d]
       const norm = this.ffnNorm;
       const [h, hNormed] =
         norm instanceof RMSNorm ? addRmsNorm(x, attended, norm.weight, norm.eps) : [tf.add(x, attended), null]; // [B, T, d] each (fused)
       const normed = tf.reshape(hNormed ?? norm.apply(h), [B * T, d]) as tf.Tensor2D; // [N, d]
-      if (this.ffn instanceof SwiGLU) {
-        return {
-          x: tf.add(h, tf.reshape(this.ffn.apply(normed), [B, T, d])),
-          moe: null,
-        } as unknown as tf.TensorContainer; // [B, T, d]
-      }
-      const moe = this.ffn.forward(normed, { seqLen: T, auxLoss: !slot && !rowMask }); // decoding pays for no balance loss
-      return { x: tf.add(h, tf.reshape(moe.y, [B, T, d])), moe } as unknown as tf.TensorContainer; // [B, T, d]
+      const moe =
+        this.ffn instanceof SwiGLU ? null : this.ffn.forward(normed, { seqLen: T, auxLoss: !slot && !rowMask }); // decoding pays for no balance loss
+      const y = tf.reshape(moe ? moe.y : this.ffn.apply(normed), [B, T, d]) as tf.Tensor3D; // [B, T, d]
+      const next = chain?.next;
+      const [out, outNormed] = next ? addRmsNorm(h, y, next.weight, next.eps) : [tf.add(h, y), null]; // [B, T, d] each
+      return { x: out, moe, normed: outNormed } as unknown as tf.TensorContainer;
     }) as unknown as BlockOutput;
   }
 }

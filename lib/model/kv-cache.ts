@@ -12,7 +12,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { checkPositiveInt } from "../check";
 import { PAD_POSITION } from "./row-positions";
-import { moveSlots, writeSlots } from "./slot-buffer";
+import { joinSlots, moveSlots, writeSlots } from "./slot-buffer";
 import { keptPositions, type SlidingWindow } from "./sparse";
 
 /** One layer's cached tensors by name, each [B, heads, rows, width] with the sequence on axis 2. */
@@ -302,20 +302,14 @@ export class KVCache {
       return;
     }
     const W = Math.max(this.cached, other.cached);
-    const widen = (t: tf.Tensor4D, S: number) => {
-      const [B, H, , width] = t.shape;
-      const inUse = tf.slice(t, [0, 0, 0, 0], [B, H, S, width]); // [B, H, S, width]
-      return (S === W ? inUse : tf.concat([tf.zeros([B, H, W - S, width]), inUse], 2)) as tf.Tensor4D; // [B, H, W, width]
-    };
     this.entries.forEach((mine, layer) => {
       const theirs = other.entries[layer];
       if (!mine || !theirs) throw new Error(`${fn}: layer ${layer} is empty in one of the caches`);
       for (const name of Object.keys(mine)) {
-        const joined = tf.tidy(
-          () => tf.concat([widen(mine[name], this.cached), widen(theirs[name], other.cached)], 0) as tf.Tensor4D,
-        ); // [B + B', H, W, width]
+        const cap = Math.max(mine[name].shape[2], theirs[name].shape[2], W + 1);
+        const joined = joinSlots([mine[name], theirs[name]], [this.cached, other.cached], W, cap); // [B + B', H, cap, width]
         mine[name].dispose();
-        mine[name] = tf.keep(joined);
+        mine[name] = joined;
       }
       this.dropViews(layer);
       this.used[layer] = W;
@@ -340,11 +334,15 @@ export class KVCache {
       return;
     }
     const S = this.cached;
-    this.gatherSlots(
-      keep,
-      Array.from({ length: keep.length * S }, (_, i) => i % S),
-      S,
-    );
+    const index = Int32Array.from(keep);
+    this.entries.forEach((entry, layer) => {
+      if (!entry) return;
+      this.dropViews(layer);
+      for (const [name, t] of Object.entries(entry)) {
+        entry[name] = tf.keep(tf.tidy(() => tf.gather(t, tf.tensor1d(index, "int32"), 0)) as tf.Tensor4D); // [keep, H, capacity, W] (one copy; the capacity stays)
+        t.dispose();
+      }
+    });
     const kept = new Int32Array(keep.length * S);
     keep.forEach((r, i) => kept.set(this.slotPositions!.subarray(r * S, (r + 1) * S), i * S));
     this.slotPositions = kept;
@@ -360,6 +358,23 @@ export class KVCache {
     );
     const width = Math.max(1, ...real.map((r) => r.length));
     if (width === S) return;
+    const lead = S - width;
+    if (real.every((r) => r.length === 0 || r[0] === S - r.length)) {
+      // Every row's real slots already end it contiguously (left padding): shifting the last `width` slots down gives
+      // the same layout as the gather below, in place where the backend allows (lib/model/slot-buffer.ts).
+      this.entries.forEach((entry, layer) => {
+        if (!entry) return;
+        this.dropViews(layer);
+        for (const [name, t] of Object.entries(entry)) entry[name] = moveSlots(t, lead, 0, width); // [B, H, capacity, W]
+        this.used[layer] = width;
+      });
+      const shifted = new Int32Array(this.nRows * width);
+      for (let r = 0; r < this.nRows; r++)
+        shifted.set(this.slotPositions!.subarray(r * S + lead, (r + 1) * S), r * width);
+      this.slotPositions = shifted;
+      this.cached = width;
+      return;
+    }
     const slots: number[] = [];
     const positions = new Int32Array(this.nRows * width).fill(PAD_POSITION);
     real.forEach((r, row) => {

@@ -83,3 +83,50 @@ export function moveSlots(buf: tf.Tensor4D, from: number, to: number, n: number)
   buf.dispose();
   return tf.keep(rebuilt);
 }
+
+/**
+ * Stacks buffers bufs[i] [B_i, H, capacity_i, W] along the rows, each one's first used[i] slots left-padded to `width`
+ * slots (zeros before them), in a new kept buffer [ΣB_i, H, capacity, W] (capacity ≥ width: room for later appends).
+ * On a typed-array backend the slots in use are copied once into a fresh array; elsewhere with tfjs ops.
+ */
+export function joinSlots(
+  bufs: readonly tf.Tensor4D[],
+  used: readonly number[],
+  width: number,
+  capacity: number,
+): tf.Tensor4D {
+  const [, H, , W] = bufs[0].shape;
+  bufs.forEach((b, i) => {
+    if (b.shape[1] !== H || b.shape[3] !== W || !(used[i] >= 0 && used[i] <= Math.min(width, b.shape[2])))
+      throw new Error(
+        `joinSlots(bufs, used): buffer ${i} [${b.shape}] with ${used[i]} slots does not join [·, ${H}, ${width}, ${W}]`,
+      );
+  });
+  if (capacity < width) throw new Error(`joinSlots(capacity): expected ≥ width ${width}, got ${capacity}`);
+  const rows = bufs.reduce((n, b) => n + b.shape[0], 0);
+  const sources = bufs.map(readValues);
+  if (sources.every((v) => v !== null)) {
+    const out = new Float32Array(rows * H * capacity * W);
+    let row = 0; // [row, h] of the output, flattened
+    bufs.forEach((b, i) => {
+      const [B, , cap] = b.shape;
+      const n = used[i] * W;
+      for (let r = 0; r < B * H; r++, row++)
+        out.set(sources[i]!.subarray(r * cap * W, r * cap * W + n), (row * capacity + width - used[i]) * W);
+    });
+    return tf.keep(tf.tensor4d(out, [rows, H, capacity, W]));
+  }
+  return tf.keep(
+    tf.tidy(() => {
+      const parts = bufs.map((b, i) => {
+        const [B] = b.shape;
+        const inUse = tf.slice(b, [0, 0, 0, 0], [B, H, used[i], W]); // [B, H, used, W]
+        const pieces: tf.Tensor[] = [inUse];
+        if (width > used[i]) pieces.unshift(tf.zeros([B, H, width - used[i], W])); // [B, H, width − used, W]
+        if (capacity > width) pieces.push(tf.zeros([B, H, capacity - width, W])); // [B, H, capacity − width, W]
+        return pieces.length > 1 ? tf.concat(pieces, 2) : inUse; // [B, H, capacity, W]
+      });
+      return tf.concat(parts, 0) as tf.Tensor4D; // [rows, H, capacity, W]
+    }),
+  );
+}

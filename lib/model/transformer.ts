@@ -8,7 +8,7 @@ import { Linear } from "../nn/linear";
 import { checkBf16, linearProduct, withMatmulPrecision } from "../nn/precision";
 import { MoELayer } from "../moe";
 import { softmaxCrossEntropy } from "../ops/cross-entropy";
-import { Block } from "./block";
+import { Block, type BlockOutput } from "./block";
 import { checkpointedBlock, type CheckpointedOutput } from "./checkpointing";
 import { countParams, lmConfig, LMConfig, ParamCounts } from "./config";
 import { Embedding } from "./embedding";
@@ -182,13 +182,17 @@ export class TransformerLM extends Module {
         const aux: tf.Scalar[] = [];
         const loads: tf.Tensor1D[] = [];
         const indices: tf.Tensor2D[] = [];
+        let normed: tf.Tensor3D | null = null; // the next norm of x, fused with the last block's residual add
         this.blocks.forEach((block, layer) => {
           const slot = cache ? { cache, layer, positions: stepAt, shared: !positions } : undefined;
+          const next = layer + 1 < this.blocks.length ? this.blocks[layer + 1].attnNorm : this.norm;
+          const chain = { normed, next: next instanceof RMSNorm ? next : null };
           const out =
             this.config.checkpoint && !cache && !mask
               ? checkpointedBlock(block, x, rope)
-              : block.apply(x, rope, slot, mask);
+              : block.apply(x, rope, slot, mask, chain);
           x = out.x;
+          normed = (out as Partial<BlockOutput>).normed ?? null; // (a checkpointed block has none)
           if (out.moe) {
             aux.push(out.moe.auxLoss);
             loads.push(out.moe.load);
@@ -197,7 +201,7 @@ export class TransformerLM extends Module {
         });
         cache?.advance(T, keys ?? undefined);
         if (cache && keys && window) cache.evictOutside(window); // rows drop what their window no longer sees
-        const hidden = this.norm.apply(x) as tf.Tensor3D; // [B, T, d]
+        const hidden = normed ?? (this.norm.apply(x) as tf.Tensor3D); // [B, T, d]
         const logits = this.headLogits(tf.reshape(hidden, [B * T, d]) as tf.Tensor2D); // [N, V]
         const auxLoss = (aux.length ? tf.addN(aux) : tf.scalar(0)) as tf.Scalar;
         return { logits: tf.reshape(logits, [B, T, V]) as tf.Tensor3D, auxLoss, loads, indices, hidden };

@@ -57,6 +57,8 @@ export class Linear extends Module {
     if (x.rank < 1 || last !== this.inFeatures) {
       throw new Error(`Linear.apply(x): expected shape [..., ${this.inFeatures}], got [${x.shape}]`);
     }
+    // The plain layer on [N, in] is one product and leaves nothing to free: no scope (decode runs many of these).
+    if (x.rank === 2 && !this.hook && !this.bias) return linearProduct(x as tf.Tensor2D, this.weight as tf.Tensor2D); // [N, out]
     return tf.tidy(() => {
       const lead = x.shape.slice(0, -1);
       const x2 = x.rank === 2 ? x : tf.reshape(x, [-1, this.inFeatures]); // [N, in]

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../../lib/backend-select";
 import { KVCache } from "../../lib/model";
-import { moveSlots, writeSlots } from "../../lib/model/slot-buffer";
+import { joinSlots, moveSlots, writeSlots } from "../../lib/model/slot-buffer";
 
 afterAll(async () => {
   await selectBackend();
@@ -35,6 +35,28 @@ describe("slot buffers", () => {
       );
       expect(() => moveSlots(buf, 1, 2, 1)).toThrow(/moveSlots\(buf, from, to, n\): slots 1 \+ 1 → 2 do not fit/);
       tf.dispose([buf, add]);
+      expect(tf.memory().numTensors).toBe(before);
+    });
+  }
+
+  for (const backend of ["native", "cpu", "wasm"] as const) {
+    it(`${backend}: joins buffers by rows, each left-padded to the width, with room up to the capacity`, async () => {
+      await selectBackend(backend);
+      const before = tf.memory().numTensors;
+      const a = start(); // [2, 1, 4, 2], 3 slots in use
+      const b = tf.tensor4d([50, 51, 52, 53, 54, 55], [1, 1, 3, 2]); // 1 slot in use
+      const joined = joinSlots([a, b], [3, 1], 3, 5);
+      expect(joined.shape).toEqual([3, 1, 5, 2]);
+      expect(Array.from(joined.dataSync())).toEqual([
+        ...[0, 1, 2, 3, 4, 5, 0, 0, 0, 0],
+        ...[8, 9, 10, 11, 12, 13, 0, 0, 0, 0],
+        ...[0, 0, 0, 0, 50, 51, 0, 0, 0, 0],
+      ]);
+      expect(() => joinSlots([a, b], [3, 4], 3, 5)).toThrow(
+        /joinSlots\(bufs, used\): buffer 1 \[1,1,3,2\] with 4 slots/,
+      );
+      expect(() => joinSlots([a], [3], 3, 2)).toThrow(/joinSlots\(capacity\): expected ≥ width 3, got 2/);
+      tf.dispose([a, b, joined]);
       expect(tf.memory().numTensors).toBe(before);
     });
   }
@@ -78,4 +100,50 @@ describe("slot buffers", () => {
     expect(Array.from(written.dataSync().slice(0, 2))).toEqual([7, 7]);
     tf.dispose([written, alias, add]);
   });
+  for (const backend of ["native", "wasm"] as const) {
+    it(`${backend}: KVCache.selectRows then compact keeps each row's real slots, in order, left-padded`, async () => {
+      await selectBackend(backend);
+      const before = tf.memory().numTensors;
+      const P = -1; // PAD_POSITION
+      const run = (query: number[], keep: number[]) => {
+        const cache = new KVCache(1);
+        cache.addRows(3);
+        const q = Int32Array.from(query);
+        const keys = cache.keySlots(q, 3, 3);
+        tf.tidy(() => {
+          cache.appendSlots(0, {
+            k: tf.tensor4d(
+              Float32Array.from({ length: 9 }, (_, i) => 10 + i),
+              [3, 1, 3, 1],
+            ),
+          });
+        });
+        cache.advance(3, keys);
+        cache.selectRows(keep);
+        cache.compact();
+        const S = cache.length;
+        const view = tf.tidy(() => cache.append(0, { k: tf.fill([keep.length, 1, 1, 1], 99) as tf.Tensor4D }).k);
+        const values = Array.from(view.dataSync());
+        const positions = Array.from(cache.positions());
+        tf.dispose(view);
+        cache.dispose();
+        // each row: its positions and the values of its real slots (padding slots hold whatever, masked)
+        return Array.from({ length: keep.length }, (_, r) => ({
+          positions: positions.slice(r * S, (r + 1) * S),
+          real: values.slice(r * (S + 1), r * (S + 1) + S).filter((_, s) => positions[r * S + s] >= 0),
+        }));
+      };
+      // left-padded rows (the shift in place): rows 2 and 0 kept
+      expect(run([P, P, 0, 0, 1, 2, P, 0, 1], [2, 0])).toEqual([
+        { positions: [0, 1], real: [17, 18] },
+        { positions: [P, 0], real: [12] },
+      ]);
+      // a row with a hole (an evicted slot): the gather
+      expect(run([0, P, 2, 0, 1, 2, P, P, 0], [0, 2])).toEqual([
+        { positions: [0, 2], real: [10, 12] },
+        { positions: [P, 0], real: [18] },
+      ]);
+      expect(tf.memory().numTensors).toBe(before);
+    });
+  }
 });
