@@ -78,19 +78,57 @@ function addonCall(addon: MatmulAddon, s: GemmShape): () => void {
   return () => addon.matmul(a, b, out, s.m, s.n, s.k, s.transposeA, s.transposeB, aOff, bOff);
 }
 
-/** ms of one call of each of `fns`: calls alternate between them (paired under the same load), median of `reps` each. */
-function timeCalls(fns: (() => void)[], reps: number): number[] {
+/** Process CPU ms (user + system) since `start` (process.cpuUsage): the work a call did, less sensitive to other
+ * processes taking the cores than its wall time (spin-waits of the pool count as work). */
+const cpuMs = (start: NodeJS.CpuUsage) => {
+  const d = process.cpuUsage(start);
+  return (d.user + d.system) / 1e3;
+};
+
+/** Wall and CPU ms of one call of each of `fns`: calls alternate between them (paired under the same load), medians of
+ * `reps` each. */
+function timeCalls(fns: (() => void)[], reps: number): { wall: number; cpu: number }[] {
   for (const f of fns) f();
-  const samples = fns.map(() => [] as number[]);
+  const wall = fns.map(() => [] as number[]);
+  const cpu = fns.map(() => [] as number[]);
   for (let r = 0; r < reps; r++) {
     for (let i = 0; i < fns.length; i++) {
       const j = r % 2 ? fns.length - 1 - i : i;
+      const c0 = process.cpuUsage();
       const t0 = performance.now();
       fns[j]();
-      samples[j].push(performance.now() - t0);
+      wall[j].push(performance.now() - t0);
+      cpu[j].push(cpuMs(c0));
     }
   }
-  return samples.map((s) => summarize(s).median);
+  return fns.map((_, j) => ({ wall: summarize(wall[j]).median, cpu: summarize(cpu[j]).median }));
+}
+
+/** One fit step with BatchMatMul on this build vs on `baseline` (the kernels swapped step by step), as a table line. */
+async function stepAB(addon: MatmulAddon, baseline: MatmulAddon, run: LmFitRun, rounds: number): Promise<string> {
+  const own = addon.matmul;
+  const arms = { native: [] as number[], baseline: [] as number[] };
+  const cpu = { native: [] as number[], baseline: [] as number[] };
+  try {
+    for (let r = 0; r < 2 * rounds; r++) {
+      const arm = r % 4 === 0 || r % 4 === 3 ? "native" : "baseline";
+      addon.matmul = arm === "native" ? own : baseline.matmul;
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      await run.call();
+      arms[arm].push(performance.now() - t0);
+      cpu[arm].push(cpuMs(c0));
+    }
+  } finally {
+    addon.matmul = own;
+  }
+  const ratios = summarize(arms.baseline.map((b, i) => b / arms.native[i]));
+  const cpuRatios = summarize(cpu.baseline.map((b, i) => b / cpu.native[i]));
+  return (
+    `Fit step (BatchMatMul swapped between builds, ABBA order, ${rounds} pairs): native ${fmt(summarize(arms.native).median, 0)} ms, ` +
+    `baseline ${fmt(summarize(arms.baseline).median, 0)} ms, baseline/native ${fmt(ratios.median)} [${fmt(ratios.min)}–${fmt(ratios.max)}]; ` +
+    `CPU time baseline/native ${fmt(cpuRatios.median)} [${fmt(cpuRatios.min)}–${fmt(cpuRatios.max)}].`
+  );
 }
 
 const fmt = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : "n/a");
@@ -105,7 +143,6 @@ async function main(): Promise<void> {
   seed(0);
   const run = new LmFitRun(lmFitConfig(cli.model === "moe" ? MOE_LM : DENSE_LM, { steps: 1 }));
   const issued = await issuedProducts(addon, run);
-  run.dispose();
   const threads = nativeAddon()!.info().threads;
   const best: GemmShape = { batch: 1, m: 1024, n: 1024, k: 1024, transposeA: false, transposeB: false };
   const shapes = [best, ...issued.map((i) => i.shape)];
@@ -115,7 +152,13 @@ async function main(): Promise<void> {
     if (!hello.ready) throw new Error(`bench-lm-gemm: PyTorch not available: ${hello.error}`);
   }
   // Per shape and round: this build and the baseline build call by call (alternating), torch before or after them.
-  const ms = shapes.map(() => ({ native: [] as number[], baseline: [] as number[], torch: [] as number[] }));
+  const ms = shapes.map(() => ({
+    native: [] as number[],
+    baseline: [] as number[],
+    torch: [] as number[],
+    nativeCpu: [] as number[],
+    baselineCpu: [] as number[],
+  }));
   const calls = shapes.map((s) => addonCall(addon, s));
   const baseCalls = baseline ? shapes.map((s) => addonCall(baseline, s)) : null;
   for (let r = 0; r < cli.rounds; r++) {
@@ -130,8 +173,10 @@ async function main(): Promise<void> {
       };
       if (torchFirst) await torchMs();
       const [n, b] = timeCalls(fns, reps);
-      ms[i].native.push(n);
-      if (baseCalls) ms[i].baseline.push(b);
+      ms[i].native.push(n.wall);
+      ms[i].nativeCpu.push(n.cpu);
+      if (b) ms[i].baseline.push(b.wall);
+      if (b) ms[i].baselineCpu.push(b.cpu);
       if (torch && !torchFirst) await torchMs();
     }
   }
@@ -143,8 +188,8 @@ async function main(): Promise<void> {
     "",
     "ratios: median over rounds of the per-round ratio [min–max]; torch/native > 1 = native faster.",
     "",
-    `| product (batch× m×k×n) | calls | native ms | native GFLOP/s | % of native 1024³ | torch ms | torch/native |${baseline ? " baseline ms | baseline/native |" : ""}`,
-    `| :-- | --: | --: | --: | --: | --: | --: |${baseline ? " --: | --: |" : ""}`,
+    `| product (batch× m×k×n) | calls | native ms | native GFLOP/s | % of native 1024³ | torch ms | torch/native |${baseline ? " baseline ms | baseline/native | CPU time baseline/native |" : ""}`,
+    `| :-- | --: | --: | --: | --: | --: | --: |${baseline ? " --: | --: | --: |" : ""}`,
   ];
   const ratio = (x: number[], y: number[]) => {
     const r = summarize(x.map((v, j) => v / y[j]));
@@ -163,13 +208,17 @@ async function main(): Promise<void> {
     stepBase += calls * b;
     lines.push(
       `| ${i === 0 ? "best case " : ""}${label(s)} | ${calls} | ${fmt(n)} | ${fmt(gf(s, n), 1)} | ${fmt((100 * gf(s, n)) / nativeBest, 0)}% | ${fmt(t)} | ${torch ? ratio(ms[i].torch, ms[i].native) : "n/a"} |` +
-        (baseline ? ` ${fmt(b)} | ${ratio(ms[i].baseline, ms[i].native)} |` : ""),
+        (baseline
+          ? ` ${fmt(b)} | ${ratio(ms[i].baseline, ms[i].native)} | ${ratio(ms[i].baselineCpu, ms[i].nativeCpu)} |`
+          : ""),
     );
   });
   lines.push(
     "",
     `Step total (calls × median): native ${fmt(stepNative, 1)} ms, torch ${fmt(stepTorch, 1)} ms${baseline ? `, baseline ${fmt(stepBase, 1)} ms` : ""}.`,
   );
+  if (baseline) lines.push("", await stepAB(addon, baseline, run, cli.rounds));
+  run.dispose();
   console.log(lines.join("\n"));
   tf.disposeVariables();
 }
