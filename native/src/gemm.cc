@@ -3,7 +3,8 @@
 // it packs mc×kc blocks of A into mr-row micro-panels and runs the register-tile kernel over them and B's k×nr
 // micro-panels, which the threads pack on first use (transposes are handled while packing); C accumulates across kc
 // blocks, and the epilogue runs on each tile after its last kc block, while it is in L1. Small products stay on the
-// calling thread; a row-major B is read in place when A has too few rows to amortise packing it.
+// calling thread; a row-major B is read in place when A has too few rows to amortise packing it; a product much deeper
+// than its output is wide (a weight gradient) splits its depth across the threads and adds the partial products.
 #include "gemm.h"
 
 #include <algorithm>
@@ -49,6 +50,9 @@ constexpr int64_t kDirectBPanels = 2;
 constexpr int64_t kSplitDepthRatio = 4;
 // Depth chunks per thread in a depth split (taken dynamically, so a thread that loses its core is not waited for).
 constexpr int64_t kDepthChunksPerThread = 2;
+// Floats of partial products a depth split may hold (64 MB; the LM's weight gradients need under 1 MB): with fewer
+// chunks than threads' worth, the product splits its rows instead.
+constexpr int64_t kMaxPartialFloats = int64_t(16) << 20;
 
 const KernelSet& kernels() {
   static const KernelSet& set = best_isa() == Isa::avx512 ? gemm::kernels_avx512()
@@ -244,11 +248,21 @@ void fill_empty_product(const KernelSet& ks, const Problem& pr) {
 
 bool gemm_one(const KernelSet& ks, const Problem& pr, bool parallel);
 
-// A deep product with a trivial epilogue on the pool, its depth split into chunks: chunk 0 writes C, the others write
-// partial products to scratch, which are then added into C (rows split across the threads).
-bool gemm_split_depth(const KernelSet& ks, const Problem& pr, int64_t threads) {
+// Depth chunks for a depth split of `pr` over `threads`, or 0 when it should not be split by depth: the depth is not
+// much larger than both output sides, the epilogue is not trivial (it must follow the sum), or the partial products
+// would not fit kMaxPartialFloats.
+int64_t depth_chunks(const Problem& pr, int64_t threads) {
+  if (threads < 2 || !pr.ep->trivial() || pr.k < kSplitDepthRatio * std::max(pr.m, pr.n) || pr.k < threads * kKc)
+    return 0;
+  const int64_t chunks = std::min({threads * kDepthChunksPerThread, std::max<int64_t>(threads, pr.k / kKc),
+                                   1 + kMaxPartialFloats / (pr.m * pr.n)});
+  return chunks >= threads ? chunks : 0;
+}
+
+// A deep product on the pool, its depth split into `chunks` (depth_chunks): chunk 0 writes C, the others write partial
+// products to scratch, which are then added into C (rows split across the threads).
+bool gemm_split_depth(const KernelSet& ks, const Problem& pr, int64_t chunks) {
   const int64_t m = pr.m, n = pr.n;
-  const int64_t chunks = std::min(threads * kDepthChunksPerThread, std::max<int64_t>(threads, pr.k / kKc));
   float* partial = scratch_partial.get((chunks - 1) * m * n);
   if (!partial) return false;
   std::atomic<bool> ok{true};
@@ -285,8 +299,7 @@ bool gemm_one(const KernelSet& ks, const Problem& pr, bool parallel) {
   const bool direct = pr.b.cs == 1 && row_panels <= kDirectBPanels;
   const int64_t nc = direct ? pr.n : std::min(pr.n, std::max<int64_t>(nr, kPackedB / pr.k / nr * nr));
   const int64_t threads = parallel ? pool().size() : 1;
-  if (threads > 1 && pr.ep->trivial() && pr.k >= kSplitDepthRatio * std::max(pr.m, pr.n) && pr.k >= threads * kKc)
-    return gemm_split_depth(ks, pr, threads);
+  if (const int64_t chunks = depth_chunks(pr, threads)) return gemm_split_depth(ks, pr, chunks);
   std::atomic<bool> ok{true};
   for (int64_t j0 = 0; j0 < pr.n; j0 += nc) {
     const int64_t ncols = std::min(nc, pr.n - j0);
