@@ -3,7 +3,8 @@
 // it packs mc×kc blocks of A into mr-row micro-panels and runs the register-tile kernel over them and B's k×nr
 // micro-panels, which the threads pack on first use (transposes are handled while packing); C accumulates across kc
 // blocks, and the epilogue runs on each tile after its last kc block, while it is in L1. Small products stay on the
-// calling thread; a row-major B is read in place when A has too few rows to amortise packing it.
+// calling thread; a row-major B is read in place when A has too few rows to amortise packing it; a product much deeper
+// than its output is wide (a weight gradient) splits its depth across the threads and adds the partial products.
 #include "gemm.h"
 
 #include <algorithm>
@@ -43,6 +44,15 @@ constexpr double kParallelBatchFlops = 1.2e7;
 constexpr int64_t kPackRows = 16;
 // A row-major B is used in place (not packed) when A has at most this many micro-panels of rows.
 constexpr int64_t kDirectBPanels = 2;
+// A product whose depth is at least this many times its larger output side (a weight gradient dW = Xᵀ·dY of a
+// transformer: k = B·T tokens, m and n the layer's widths) splits its depth across the threads instead of its rows:
+// each thread streams only its part of both operands once, where a row split has every thread read all of B.
+constexpr int64_t kSplitDepthRatio = 4;
+// Depth chunks per thread in a depth split (taken dynamically, so a thread that loses its core is not waited for).
+constexpr int64_t kDepthChunksPerThread = 2;
+// Floats of partial products a depth split may hold (64 MB; the LM's weight gradients need under 1 MB): with fewer
+// chunks than threads' worth, the product splits its rows instead.
+constexpr int64_t kMaxPartialFloats = int64_t(16) << 20;
 
 const KernelSet& kernels() {
   static const KernelSet& set = best_isa() == Isa::avx512 ? gemm::kernels_avx512()
@@ -71,7 +81,7 @@ class Scratch {
   int64_t capacity_ = 0;
 };
 
-thread_local Scratch scratch_a, scratch_b;
+thread_local Scratch scratch_a, scratch_b, scratch_partial;
 
 // A matrix operand: element (r, c) at p[r * rs + c * cs].
 struct Mat {
@@ -236,8 +246,48 @@ void fill_empty_product(const KernelSet& ks, const Problem& pr) {
   }
 }
 
+bool gemm_one(const KernelSet& ks, const Problem& pr, bool parallel);
+
+// Depth chunks for a depth split of `pr` over `threads`, or 0 when it should not be split by depth: the depth is not
+// much larger than both output sides, the epilogue is not trivial (it must follow the sum), or the partial products
+// would not fit kMaxPartialFloats.
+int64_t depth_chunks(const Problem& pr, int64_t threads) {
+  if (threads < 2 || !pr.ep->trivial() || pr.k < kSplitDepthRatio * std::max(pr.m, pr.n) || pr.k < threads * kKc)
+    return 0;
+  const int64_t chunks = std::min({threads * kDepthChunksPerThread, std::max<int64_t>(threads, pr.k / kKc),
+                                   1 + kMaxPartialFloats / (pr.m * pr.n)});
+  return chunks >= threads ? chunks : 0;
+}
+
+// A deep product on the pool, its depth split into `chunks` (depth_chunks): chunk 0 writes C, the others write partial
+// products to scratch, which are then added into C (rows split across the threads).
+bool gemm_split_depth(const KernelSet& ks, const Problem& pr, int64_t chunks) {
+  const int64_t m = pr.m, n = pr.n;
+  float* partial = scratch_partial.get((chunks - 1) * m * n);
+  if (!partial) return false;
+  std::atomic<bool> ok{true};
+  pool().run(static_cast<size_t>(chunks), [&](size_t t) {
+    const int64_t c = static_cast<int64_t>(t);
+    const int64_t p0 = pr.k * c / chunks, p1 = pr.k * (c + 1) / chunks;
+    Problem part{m, n, p1 - p0, Mat{pr.a.at(0, p0), pr.a.rs, pr.a.cs}, Mat{pr.b.at(p0, 0), pr.b.rs, pr.b.cs},
+                 c == 0 ? pr.c : partial + (c - 1) * m * n, c == 0 ? pr.ldc : n, pr.ep};
+    if (!gemm_one(ks, part, false)) ok = false;
+  });
+  if (!ok) return false;
+  parallel_for(static_cast<size_t>(m), 16, [&](size_t i0, size_t i1) {
+    for (int64_t i = static_cast<int64_t>(i0); i < static_cast<int64_t>(i1); i++) {
+      float* __restrict row = pr.c + i * pr.ldc;
+      for (int64_t c = 0; c + 1 < chunks; c++) {
+        const float* __restrict src = partial + c * m * n + i * n;
+        for (int64_t j = 0; j < n; j++) row[j] += src[j];
+      }
+    }
+  });
+  return true;
+}
+
 // One product, on the pool when `parallel`: rows split across threads (each starting on a different group of B
-// panels), or columns when there are too few rows.
+// panels), or columns when there are too few rows, or the depth when it is much larger than both output sides.
 bool gemm_one(const KernelSet& ks, const Problem& pr, bool parallel) {
   if (pr.m == 0 || pr.n == 0) return true;
   if (pr.k == 0) {
@@ -249,6 +299,7 @@ bool gemm_one(const KernelSet& ks, const Problem& pr, bool parallel) {
   const bool direct = pr.b.cs == 1 && row_panels <= kDirectBPanels;
   const int64_t nc = direct ? pr.n : std::min(pr.n, std::max<int64_t>(nr, kPackedB / pr.k / nr * nr));
   const int64_t threads = parallel ? pool().size() : 1;
+  if (const int64_t chunks = depth_chunks(pr, threads)) return gemm_split_depth(ks, pr, chunks);
   std::atomic<bool> ok{true};
   for (int64_t j0 = 0; j0 < pr.n; j0 += nc) {
     const int64_t ncols = std::min(nc, pr.n - j0);

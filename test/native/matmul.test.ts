@@ -250,6 +250,7 @@ describe("native BatchMatMul", () => {
       [17, 1024, 1031], // few rows: columns split over threads, several depth blocks
       [300, 160, 513], // rows split over threads, several depth blocks
       [7, 1100, 2049], // several column blocks of packed B (a row-major B is read in place instead)
+      [97, 83, 4099], // depth ≥ 4× both sides (a weight gradient): depth chunks over threads, partial sums added
     ];
     for (const [m, n, k] of shapes) {
       for (const [ta, tb] of TRANSPOSES.filter(([, tb]) => tb || k < 2049)) {
