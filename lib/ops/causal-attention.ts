@@ -54,6 +54,18 @@ const attentionGrad: tf.GradConfig = {
   },
 };
 
+/** Throws a named error unless q, k and v are float32 tensors of rank 4 (the attention ops' shared precondition). */
+export function checkAttentionTensors(fn: string, q: tf.Tensor, k: tf.Tensor, v: tf.Tensor): void {
+  for (const [name, t] of [
+    ["q", q],
+    ["k", k],
+    ["v", v],
+  ] as const) {
+    if (!(t instanceof tf.Tensor) || t.rank !== 4 || t.dtype !== "float32")
+      throw new Error(`${fn}(${name}): expected a float32 tensor of rank 4, got ${t?.dtype} [${t?.shape}]`);
+  }
+}
+
 /**
  * Causal attention: q [B, H, T, dk], k [B, Hkv, S, dk], v [B, Hkv, S, dv] (float32, Hkv dividing H) → [B, H, T, dv].
  * Differentiable in q, k and v.
@@ -65,14 +77,7 @@ export function causalAttention(
   options: CausalAttentionOptions,
 ): tf.Tensor4D {
   const fn = "causalAttention";
-  for (const [name, t] of [
-    ["q", q],
-    ["k", k],
-    ["v", v],
-  ] as const) {
-    if (!(t instanceof tf.Tensor) || t.rank !== 4 || t.dtype !== "float32")
-      throw new Error(`${fn}(${name}): expected a float32 tensor of rank 4, got ${t?.dtype} [${t?.shape}]`);
-  }
+  checkAttentionTensors(fn, q, k, v);
   const [B, H, T, dk] = q.shape;
   const [, Hkv, S] = k.shape;
   if (k.shape[0] !== B || k.shape[3] !== dk || H % Hkv !== 0)

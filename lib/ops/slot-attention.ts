@@ -10,6 +10,7 @@ import * as tf from "@tensorflow/tfjs";
 import { SLOT_ATTENTION_KERNEL, type SlotAttentionAttrs } from "../kernel-names";
 import { attend, MASKED } from "../model/attend";
 import { hasFusedKernel } from "./fused";
+import { checkAttentionTensors } from "./causal-attention";
 
 /** How slotAttention reads the buffers and masks. */
 export interface SlotAttentionOptions {
@@ -36,14 +37,7 @@ export function slotAttention(
   options: SlotAttentionOptions,
 ): tf.Tensor4D {
   const fn = "slotAttention";
-  for (const [name, t] of [
-    ["q", q],
-    ["k", k],
-    ["v", v],
-  ] as const) {
-    if (!(t instanceof tf.Tensor) || t.rank !== 4 || t.dtype !== "float32")
-      throw new Error(`${fn}(${name}): expected a float32 tensor of rank 4, got ${t?.dtype} [${t?.shape}]`);
-  }
+  checkAttentionTensors(fn, q, k, v);
   const [B, H, T, dk] = q.shape;
   const [, Hkv, cap, kw] = k.shape;
   if (k.shape[0] !== B || kw < dk || H % Hkv !== 0)
