@@ -1,23 +1,10 @@
 // Issue 19: no notebook types a verdict. Every claim row's verdict comes from the rule in lib/verdict.ts
 // (comparePaired, checkRange, holds, byConstruction, outOfReach, unlessQuick), applied to values measured in the run.
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { VERDICTS } from "../../lib/verdict";
 import { listNotebooks } from "../../lib/run/runner";
-
-const root = join(__dirname, "..", "..");
-
-/** The code cells' source of a notebook. */
-function code(name: string): string {
-  const nb = JSON.parse(readFileSync(join(root, "notebooks", `${name}.ipynb`), "utf8")) as {
-    cells: { cell_type: string; source: string | string[] }[];
-  };
-  return nb.cells
-    .filter((c) => c.cell_type === "code")
-    .map((c) => (Array.isArray(c.source) ? c.source.join("") : c.source))
-    .join("\n");
-}
+import { notebookCode, repoRoot } from "../helpers/notebook-source";
 
 /** Every verdict written as a string literal ("…", '…' or `…`) in `src`. */
 function typedVerdicts(src: string): string[] {
@@ -38,9 +25,9 @@ describe("no notebook types a verdict literal", () => {
     expect(typedVerdicts(`verdict: lab.checkRange(r, { min: 2 })`)).toEqual([]);
   });
 
-  for (const name of listNotebooks(join(root, "notebooks"))) {
+  for (const name of listNotebooks(join(repoRoot, "notebooks"))) {
     it(`${name}: verdicts come from lab's rule`, () => {
-      expect(typedVerdicts(code(name))).toEqual([]);
+      expect(typedVerdicts(notebookCode(name))).toEqual([]);
     });
   }
 });
