@@ -7,12 +7,13 @@ import { CancelToken, KeyboardInterrupt, cancelled, runCancellable, throwIfCance
 import { selectBackend } from "../lib/backend-select";
 import { Linear } from "../lib/nn/linear";
 import { fit } from "../lib/train/fit";
-import { generate, TransformerLM } from "../lib/model";
+import { generate } from "../lib/model";
 import { SkewedStream } from "../lib/data/skewed-stream";
 import { balanceRun } from "../lib/experiments/balance";
 import { MlpClassifier, trainClassifier } from "../lib/experiments/classifier";
 import { loadFashionMnist, sliceImages } from "../lib/data/fashion-mnist";
-import { ArithmeticTask, Bandit, sampleCompletions, trainLmRl, trainPpo } from "../lib/rl";
+import { Bandit, sampleCompletions, trainLmRl, trainPpo } from "../lib/rl";
+import { task, tinyArithmeticModel } from "./helpers/arithmetic";
 import { progress } from "../lib/progress";
 import { Rng, seed } from "../lib/random";
 
@@ -83,15 +84,7 @@ describe("fit under an interrupt", () => {
 
 describe("every long library loop observes the token", () => {
   it("generate and sampleCompletions", () => {
-    const task = new ArithmeticTask();
-    const model = new TransformerLM({
-      vocabSize: task.tokenizer.vocabSize,
-      dim: 16,
-      nLayers: 1,
-      nHeads: 2,
-      contextLen: 16,
-      ffnHidden: 32,
-    });
+    const model = tinyArithmeticModel();
     const before = tf.memory().numTensors;
     runCancellable(cancelledToken(), () => {
       expect(() => generate(model, [1, 2], 3)).toThrow(KeyboardInterrupt);
@@ -125,15 +118,7 @@ describe("every long library loop observes the token", () => {
       await expect(
         trainPpo(new Bandit({ numEnvs: 2, arms: 3, seed: 1 }), { numSteps: 4, numMinibatches: 1, totalTimesteps: 64 }),
       ).rejects.toThrow(KeyboardInterrupt);
-      const task = new ArithmeticTask();
-      const policy = new TransformerLM({
-        vocabSize: task.tokenizer.vocabSize,
-        dim: 16,
-        nLayers: 1,
-        nHeads: 2,
-        contextLen: 16,
-        ffnHidden: 32,
-      });
+      const policy = tinyArithmeticModel();
       const weights = snapshot(policy);
       await expect(trainLmRl(policy, task, { steps: 3, promptsPerStep: 2, groupSize: 2 })).rejects.toThrow(
         KeyboardInterrupt,
