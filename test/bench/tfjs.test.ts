@@ -7,22 +7,13 @@ import { useBackend } from "../../lib/backend-select";
 import { aggregateKernels, profileKernels } from "../../lib/bench/profile";
 import { profileTfjsCase, tfjsEngine } from "../../lib/bench/tfjs";
 import { benchCases } from "../../lib/bench/workloads";
+import { TINY_MLP, tinyTransformer } from "./tiny-cases";
 
 const cases = benchCases({
   gemmSizes: [9],
   only: ["gemm", "tgemm", "mlp", "transformer"],
-  mlp: {
-    inputSize: 12,
-    hidden: [7],
-    classes: 3,
-    batchSize: 4,
-    adam: { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 },
-  },
-  transformer: {
-    model: { vocabSize: 11, dim: 8, nHeads: 2, nLayers: 1, contextLen: 5, ffnHidden: 12, tiedHead: true },
-    seqLen: 5,
-    batchSize: 2,
-  },
+  mlp: TINY_MLP,
+  transformer: tinyTransformer(true),
 });
 const plan = { warmup: 1, warmupMs: 0, repeats: 2, budgetMs: 10_000 };
 

@@ -19,6 +19,7 @@ import { lmBatch, lmFitConfig } from "../../lib/bench/models/lm-fit";
 import { lmConfig, type LMConfig } from "../../lib/model/config";
 import { TransformerLM } from "../../lib/model/transformer";
 import { fit } from "../../lib/train/fit";
+import { TINY_MLP, tinyTransformer } from "./tiny-cases";
 
 /** Tiny dense and MoE TransformerLMs (the bench's LM suite at test size). */
 const TINY_LM = { vocabSize: 13, dim: 16, nHeads: 2, nLayers: 2, contextLen: 8, ffnHidden: 20 } as const;
@@ -37,18 +38,8 @@ const tiny = benchCases({
   gemmSizes: [8],
   only: ["gemm", "mlp", "transformer", "lm"],
   lm: tinyLm.slice(0, 2).map((m) => lmFitConfig(m, { batchSize: 2, seqLen: 8, steps: 2 })),
-  mlp: {
-    inputSize: 12,
-    hidden: [7],
-    classes: 3,
-    batchSize: 4,
-    adam: { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 },
-  },
-  transformer: {
-    model: { vocabSize: 11, dim: 8, nHeads: 2, nLayers: 1, contextLen: 5, ffnHidden: 12, tiedHead: false },
-    seqLen: 5,
-    batchSize: 2,
-  },
+  mlp: TINY_MLP,
+  transformer: tinyTransformer(false),
 });
 const plan = { warmup: 1, warmupMs: 0, repeats: 3 };
 
