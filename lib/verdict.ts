@@ -99,6 +99,17 @@ function checkRangeArg(fn: string, name: string, r: ClaimRange | undefined): voi
   if (r.min === undefined && r.max === undefined) throw new Error(`${fn}: ${name} needs min, max or both`);
 }
 
+/** Validates a claimed range and, when given, a partly range that contains it; errors name `fn`. */
+function checkRanges(fn: string, claimed: ClaimRange, partly: ClaimRange | undefined): void {
+  checkRangeArg(fn, "claimed", claimed);
+  checkRangeArg(fn, "partly", partly);
+  if (
+    partly &&
+    !((partly.min ?? -Infinity) <= (claimed.min ?? -Infinity) && (partly.max ?? Infinity) >= (claimed.max ?? Infinity))
+  )
+    throw new Error(`${fn}: partly ${JSON.stringify(partly)} must contain claimed ${JSON.stringify(claimed)}`);
+}
+
 function inside(x: number, r: ClaimRange): boolean {
   return x >= (r.min ?? -Infinity) && x <= (r.max ?? Infinity);
 }
@@ -111,13 +122,7 @@ function inside(x: number, r: ClaimRange): boolean {
 export function checkRange(measured: number, claimed: ClaimRange, partly?: ClaimRange): Verdict {
   const fn = "checkRange(measured, claimed, partly)";
   if (typeof measured !== "number") throw new Error(`${fn}: measured must be a number, got ${typeof measured}`);
-  checkRangeArg(fn, "claimed", claimed);
-  checkRangeArg(fn, "partly", partly);
-  if (
-    partly &&
-    !((partly.min ?? -Infinity) <= (claimed.min ?? -Infinity) && (partly.max ?? Infinity) >= (claimed.max ?? Infinity))
-  )
-    throw new Error(`${fn}: partly ${JSON.stringify(partly)} must contain claimed ${JSON.stringify(claimed)}`);
+  checkRanges(fn, claimed, partly);
   if (!Number.isFinite(measured)) return "not reproduced";
   return inside(measured, claimed) ? "reproduced" : partly && inside(measured, partly) ? "partly" : "not reproduced";
 }
@@ -176,7 +181,7 @@ export function checkInterval(ci95: readonly [number, number], claimed: ClaimRan
     throw new Error(`${fn}: ci95 must be [lo, hi] numbers, got ${JSON.stringify(ci95)}`);
   const [lo, hi] = ci95;
   if (lo > hi) throw new Error(`${fn}: ci95 must have lo ≤ hi, got [${lo}, ${hi}]`);
-  checkRange(lo, claimed, partly); // validates the ranges
+  checkRanges(fn, claimed, partly);
   if (!Number.isFinite(lo) || !Number.isFinite(hi)) return "not measured";
   if (inside(lo, claimed) && inside(hi, claimed)) return "reproduced";
   if (hi >= (claimed.min ?? -Infinity) && lo <= (claimed.max ?? Infinity)) return "within noise";
