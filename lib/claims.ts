@@ -21,6 +21,12 @@ export interface ClaimRow {
   verdict: Verdict;
   /** Caveats: budget, emulation, what differs from the source's setup. */
   note?: string;
+  /**
+   * True when `measured` is (or derives from) a wall-clock timing: it varies from run to run and machine to machine,
+   * so reruns and kernel-parity checks do not expect it to repeat. Every other measured value is deterministic for a
+   * given seed list. Default false.
+   */
+  timed?: boolean;
 }
 
 /** A named measurement: a finite number or text. */
@@ -33,7 +39,7 @@ export interface ResultsPayload {
   environment?: Record<string, string>;
 }
 
-const ROW_KEYS: readonly string[] = ["claim", "source", "expected", "measured", "verdict", "note"];
+const ROW_KEYS: readonly string[] = ["claim", "source", "expected", "measured", "verdict", "note", "timed"];
 const OPTIONAL_TEXT = ["source", "expected", "note"] as const;
 
 /** Checks `rows` and returns plain copies; errors name the row and field and say what was expected. */
@@ -53,6 +59,8 @@ export function validateClaims(rows: readonly ClaimRow[], fn = "claims(rows)"): 
         throw new Error(`${at}.${key}: expected a string when given`);
     }
     checkMetric(`${at}.measured`, row.measured);
+    if (row.timed !== undefined && typeof row.timed !== "boolean")
+      throw new Error(`${at}.timed: expected true or false when given`);
     if (!VERDICTS.includes(row.verdict)) {
       throw new Error(
         `${at}.verdict is ${JSON.stringify(row.verdict)}; expected one of ${VERDICTS.map((v) => `"${v}"`).join(", ")}`,
@@ -60,6 +68,7 @@ export function validateClaims(rows: readonly ClaimRow[], fn = "claims(rows)"): 
     }
     const copy: ClaimRow = { claim: row.claim, measured: row.measured, verdict: row.verdict };
     for (const key of OPTIONAL_TEXT) if (row[key] !== undefined) copy[key] = row[key];
+    if (row.timed) copy.timed = true;
     return copy;
   });
 }

@@ -58,6 +58,17 @@ describe("claims", () => {
     );
     expect(() => claims([{ ...rows[0], verdit: "x" } as never])).toThrow(/rows\[0\] has unknown field\(s\) verdit/);
     expect(() => claims([{ ...rows[0], claim: " " }])).toThrow(/rows\[0\]\.claim: expected a non-empty string/);
+    expect(() => claims([{ ...rows[0], timed: "yes" as never }])).toThrow(/rows\[0\]\.timed: expected true or false/);
+  });
+
+  it("keeps timed: true on a timing row and leaves it off the others", () => {
+    const shown = capture();
+    claims([
+      { ...rows[0], timed: true },
+      { ...rows[1], timed: false },
+    ]);
+    const sent = (shown[0].data[RESULTS_MIME] as { claims: { timed?: boolean }[] }).claims;
+    expect(sent.map((row) => row.timed)).toEqual([true, undefined]);
   });
 });
 
