@@ -13,26 +13,15 @@ import unittest
 import jupyter_kernel_test
 from jupyter_client.manager import start_new_kernel
 
+from moelab_kernel_fields import STARTUP_TIMEOUT, LabKernelFields
+
 os.environ.pop("MOELAB_DISPLAY", None)
 
-STARTUP_TIMEOUT = 120
 
-
-class MoeLabDenoKernelTests(jupyter_kernel_test.KernelTests):
+class MoeLabDenoKernelTests(LabKernelFields, jupyter_kernel_test.KernelTests):
     """The upstream conformance suite with the fields that apply to Deno's TypeScript kernel."""
 
     kernel_name = "moelab-deno"
-    language_name = "typescript"
-    file_extension = ".ts"
-
-    code_hello_world = 'console.log("hello, world")'
-    code_stderr = 'console.error("to stderr")'
-    code_generate_error = 'throw new Error("boom")'
-
-    completion_samples = [
-        {"text": "Math.ma", "matches": {"max"}},
-        {"text": "lab.currentBa", "matches": {"currentBackend"}},
-    ]
     complete_code_samples = ["1 + 1", "const a = 1;\nconst b = a + 1;", "await Promise.resolve(1)"]
     incomplete_code_samples = ["function f() {", "let x = [1,"]
     invalid_code_samples = ["let = ;", "}"]
@@ -46,15 +35,6 @@ class MoeLabDenoKernelTests(jupyter_kernel_test.KernelTests):
     ]
 
     code_history_pattern = "6*"
-    supported_history_operations = ("tail", "range", "search")
-
-    code_inspect_sample = "lab.seed"
-
-    code_clear_output = "lab.clearOutput()"
-
-    @classmethod
-    def setUpClass(cls):
-        cls.km, cls.kc = start_new_kernel(kernel_name=cls.kernel_name, startup_timeout=STARTUP_TIMEOUT)
 
 
 if __name__ == "__main__":

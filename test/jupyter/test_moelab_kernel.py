@@ -13,28 +13,18 @@ from queue import Empty
 import jupyter_kernel_test
 from jupyter_client.manager import start_new_kernel
 
+from moelab_kernel_fields import STARTUP_TIMEOUT, LabKernelFields
+
 # The display mode is decided per request in these tests (live iff allow_stdin), never forced from outside.
 os.environ.pop("MOELAB_DISPLAY", None)
 
-STARTUP_TIMEOUT = 120  # seconds: a loaded 2-core CI machine compiles tfjs' types during the preload
 REPLY_TIMEOUT = 60
 
 
-class MoeLabKernelTests(jupyter_kernel_test.KernelTests):
+class MoeLabKernelTests(LabKernelFields, jupyter_kernel_test.KernelTests):
     """The upstream conformance suite, with every field that applies to a TypeScript kernel filled in."""
 
     kernel_name = "moelab"
-    language_name = "typescript"
-    file_extension = ".ts"
-
-    code_hello_world = 'console.log("hello, world")'
-    code_stderr = 'console.error("to stderr")'
-    code_generate_error = 'throw new Error("boom")'
-
-    completion_samples = [
-        {"text": "Math.ma", "matches": {"max"}},
-        {"text": "lab.currentBa", "matches": {"currentBackend"}},
-    ]
     complete_code_samples = ["1 + 1", "const a = 1;\nconst b = a + 1;", "await Promise.resolve(1)", "function f() {\n  return 1;\n}"]
     incomplete_code_samples = ["function f() {", "let x = [1,", "if (true) {\n  console.log(1);"]
     invalid_code_samples = ["let = ;", "}", "const 1x = 2;"]
@@ -51,15 +41,6 @@ class MoeLabKernelTests(jupyter_kernel_test.KernelTests):
     ]
 
     code_history_pattern = "'moe'*"
-    supported_history_operations = ("tail", "range", "search")
-
-    code_inspect_sample = "lab.seed"
-
-    code_clear_output = "lab.clearOutput()"
-
-    @classmethod
-    def setUpClass(cls):
-        cls.km, cls.kc = start_new_kernel(kernel_name=cls.kernel_name, startup_timeout=STARTUP_TIMEOUT)
 
 
 class Cell:
