@@ -1,5 +1,6 @@
-// Fused causal attention, forward and backward, one pool task per (batch, key/value head) with its g = H/Hkv query
-// heads: scores, the causal (and optional sliding-window + global-token) visibility, softmax and the weighted sum of
+// Fused causal attention, forward and backward. Full causal attention of moderate length runs as batched GEMMs
+// (attention_gemm.cc); a sliding window, or scores too large for its scratch, run the row kernels here: one pool task
+// per (batch, key/value head) with its g = H/Hkv query heads: scores, the causal (and optional sliding-window + global-token) visibility, softmax and the weighted sum of
 // values in one pass per query row, no [T, S] score or mask tensor in memory; the backward recomputes the
 // probabilities from the saved log-sum-exp (FlashAttention's recipe, Dao et al. 2022, without the tiling).
 //   attentionForward(q, k, v, out, lse, dims: Float64Array[B, H, Hkv, T, S, dk, dv], scale, offset, window, global)
@@ -11,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "attention_gemm.h"
 #include "cpu.h"
 #include "elementwise_simd.h"
 #include "layout.h"
@@ -29,11 +31,7 @@ namespace {
    : best_isa() == Isa::avx2 ? isa_avx2::name(__VA_ARGS__)                             \
                              : isa_scalar::name(__VA_ARGS__))
 
-struct Dims {
-  int64_t B, H, Hkv, T, S, dk, dv;
-  float scale;
-  int64_t offset, window, global;
-};
+using Dims = AttentionDims;
 
 // Reads dims (a Float64Array of 7 at `index`) and the four numbers after it; checks sizes of the arrays given.
 bool dims_arg(const Napi::CallbackInfo& info, const char* fn, size_t index, Dims& d) {
@@ -90,6 +88,11 @@ Napi::Value AttentionForward(const Napi::CallbackInfo& info) {
       !sized(info, fn, v, d.B * d.Hkv * d.S * d.dv, "v") || !sized(info, fn, out, d.B * d.H * d.T * d.dv, "out") ||
       !sized(info, fn, lse, d.B * d.H * d.T, "lse"))
     return info.Env().Undefined();
+  if (attention_gemm_applies(d)) {
+    require(info, attention_forward_gemm(d, q.data, k.data, v.data, out.data, lse.data), fn,
+            "out of memory for the attention scores");
+    return info.Env().Undefined();
+  }
   const int64_t g = d.H / d.Hkv;
   parallel_for(static_cast<size_t>(d.B * d.Hkv), group_grain(d), [&](size_t b0, size_t b1) {
     std::vector<float> kt(static_cast<size_t>(d.dk * d.S)), s(static_cast<size_t>(std::max<int64_t>(d.S, 1)));
@@ -118,6 +121,13 @@ Napi::Value AttentionBackward(const Napi::CallbackInfo& info) {
       !sized(info, fn, dq, d.B * d.H * d.T * d.dk, "dq") || !sized(info, fn, dk, d.B * d.Hkv * d.S * d.dk, "dk") ||
       !sized(info, fn, dv, d.B * d.Hkv * d.S * d.dv, "dv"))
     return info.Env().Undefined();
+  if (attention_gemm_applies(d)) {
+    require(info,
+            attention_backward_gemm(d, q.data, k.data, v.data, out.data, lse.data, dout.data, dq.data, dk.data,
+                                    dv.data),
+            fn, "out of memory for the attention scores");
+    return info.Env().Undefined();
+  }
   const int64_t g = d.H / d.Hkv;
   parallel_for(static_cast<size_t>(d.B * d.Hkv), group_grain(d), [&](size_t b0, size_t b1) {
     const size_t S1 = static_cast<size_t>(std::max<int64_t>(d.S, 1));

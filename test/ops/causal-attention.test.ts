@@ -2,7 +2,10 @@
 // rule written out, central differences for the gradients), on cpu (the composite) and native (the fused kernels), for
 // MHA, GQA with cached keys (kOffset), MQA with vector tails, and sliding windows with global tokens (on cpu these run
 // lib/model/sparse.ts's blocked windowedAttention: T a multiple of the window or not, GQA/MQA, cached keys); no
-// tensor leaks; bad input named. test/ops/fused-ops-isa.test.ts reruns this file on the AVX2 and scalar paths.
+// tensor leaks; bad input named. Without a window the native kernel runs batched GEMMs (native/src/attention_gemm.cc)
+// while a key/value group's scores fit its scratch, else its row kernels: long sequences check both (several GEMM
+// chunks; past the scratch) against the cpu composite. test/ops/fused-ops-isa.test.ts reruns this file on the AVX2
+// and scalar paths.
 import { describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import { useBackend } from "../../lib/backend-select";
@@ -146,6 +149,42 @@ describe("causalAttention", () => {
       });
     }
   }
+
+  // [B, H, Hkv, T = S, dk, dv]: 2 groups of 1500² scores = two GEMM chunks of 4M floats; 2049² > 4M: the row kernels.
+  it.each([
+    ["several GEMM chunks", [2, 1, 1, 1500, 3, 2]],
+    ["scores past the GEMM scratch (row kernels)", [1, 1, 1, 2049, 2, 3]],
+  ])(
+    "native, %s: forward and gradients equal the cpu composite",
+    async (_, [B, H, Hkv, T, dk, dv]) => {
+      const rng = new Rng(11);
+      const values = [B * H * T * dk, B * Hkv * T * dk, B * Hkv * T * dv, B * H * T * dv].map((n) =>
+        Float32Array.from(randomValues(rng, n)),
+      );
+      const shapes = [
+        [B, H, T, dk],
+        [B, Hkv, T, dk],
+        [B, Hkv, T, dv],
+        [B, H, T, dv],
+      ];
+      const run = async (backend: "cpu" | "native") => {
+        await useBackend(backend);
+        const [q, k, v, w] = values.map((x, i) => tf.tensor4d(x, shapes[i] as [number, number, number, number]));
+        const loss = (a: tf.Tensor, b: tf.Tensor, d: tf.Tensor) =>
+          tf.tidy(() =>
+            tf.sum(tf.mul(causalAttention(a as tf.Tensor4D, b as tf.Tensor4D, d as tf.Tensor4D, { scale: 0.5 }), w)),
+          );
+        const [l, ...g] = tf.tidy(() => [loss(q, k, v), ...tf.grads(loss)([q, k, v])]);
+        const out = [l, ...g].map((x) => Float64Array.from(x.dataSync()));
+        tf.dispose([q, k, v, w, l, ...g]);
+        return out;
+      };
+      const cpu = await run("cpu");
+      const native = await run("native");
+      native.forEach((x, i) => expectClose(x, cpu[i], 1e-4));
+    },
+    120_000,
+  );
 
   it("names bad arguments", async () => {
     await useBackend("native");
