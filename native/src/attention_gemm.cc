@@ -33,7 +33,6 @@ template <int W>
 MOELAB_INLINE void probs_rows_impl(float* s, float* lse, int64_t T, int64_t S, int64_t offset, float scale,
                                    size_t begin, size_t end) {
   using f32 = typename simd::V<W>::f32;
-  using f64 = typename simd::V<W>::f64;
   const f32 sc = simd::splat<W>(scale);
   for (size_t r = begin; r < end; r++) {
     float* row = s + r * S;
@@ -47,19 +46,7 @@ MOELAB_INLINE void probs_rows_impl(float* s, float* lse, int64_t T, int64_t S, i
     for (; j + W <= n; j += W) simd::store<W>(row + j, simd::load<W>(row + j) * sc);
     for (; j < n; j++) row[j] *= scale;
     const float m = simd::max_row<W>(row, static_cast<size_t>(n));
-    const f32 mv = simd::splat<W>(m);
-    f64 lo{}, hi{};
-    for (j = 0; j + W <= n; j += W) {
-      const f32 e = simd::exp<W>(simd::load<W>(row + j) - mv);
-      simd::store<W>(row + j, e);
-      simd::add_widened<W>(e, lo, hi);
-    }
-    if (j < n) {  // padding lanes are -Inf: e^-Inf = 0 adds nothing
-      const f32 e = simd::exp<W>(simd::load_part<W>(row + j, n - j, -simd::kInf) - mv);
-      simd::store_part<W>(row + j, e, n - j);
-      simd::add_widened<W>(e, lo, hi);
-    }
-    const double sum = simd::hsum<W>(lo + hi);
+    const double sum = simd::exp_shifted_row<W>(row, row, static_cast<size_t>(n), m);
     const f32 inv = simd::splat<W>(static_cast<float>(1.0 / sum));
     for (j = 0; j + W <= n; j += W) simd::store<W>(row + j, simd::load<W>(row + j) * inv);
     for (; j < n; j++) row[j] *= static_cast<float>(1.0 / sum);

@@ -220,4 +220,26 @@ MOELAB_INLINE typename V<W>::f32 exp(const typename V<W>::f32& in) {
   return p * __builtin_bit_cast(f32, b1) * __builtin_bit_cast(f32, b2);
 }
 
+// y[i] = e^(x[i] − m) for i < n (y may be x); returns Σ y accumulated in double. The softmax step shared by
+// softmax.cc and the attention probabilities (attention_gemm.cc).
+template <int W>
+MOELAB_INLINE double exp_shifted_row(const float* x, float* y, size_t n, float m) {
+  using f32 = typename V<W>::f32;
+  using f64 = typename V<W>::f64;
+  const f32 mv = splat<W>(m);
+  f64 lo{}, hi{};
+  size_t i = 0;
+  for (; i + W <= n; i += W) {
+    const f32 e = exp<W>(load<W>(x + i) - mv);
+    store<W>(y + i, e);
+    add_widened<W>(e, lo, hi);
+  }
+  if (i < n) {  // padding lanes are -Inf: e^-Inf = 0 adds nothing
+    const f32 e = exp<W>(load_part<W>(x + i, n - i, -kInf) - mv);
+    store_part<W>(y + i, e, n - i);
+    add_widened<W>(e, lo, hi);
+  }
+  return hsum<W>(lo + hi);
+}
+
 }  // namespace moelab::simd

@@ -17,22 +17,9 @@ namespace {
 template <int W>
 MOELAB_INLINE void softmax_row(const float* x, float* y, size_t n) {
   using f32 = typename simd::V<W>::f32;
-  using f64 = typename simd::V<W>::f64;
-  const f32 m = simd::splat<W>(simd::max_row<W>(x, n));
-  f64 lo{}, hi{};
+  const f32 s = simd::splat<W>(static_cast<float>(simd::exp_shifted_row<W>(x, y, n, simd::max_row<W>(x, n))));
   size_t i = 0;
-  for (; i + W <= n; i += W) {
-    const f32 e = simd::exp<W>(simd::load<W>(x + i) - m);
-    simd::store<W>(y + i, e);
-    simd::add_widened<W>(e, lo, hi);
-  }
-  if (i < n) {  // padding lanes are -Inf: e^-Inf = 0 adds nothing
-    const f32 e = simd::exp<W>(simd::load_part<W>(x + i, n - i, -simd::kInf) - m);
-    simd::store_part<W>(y + i, e, n - i);
-    simd::add_widened<W>(e, lo, hi);
-  }
-  const f32 s = simd::splat<W>(static_cast<float>(simd::hsum<W>(lo + hi)));
-  for (i = 0; i + W <= n; i += W) simd::store<W>(y + i, simd::load<W>(y + i) / s);
+  for (; i + W <= n; i += W) simd::store<W>(y + i, simd::load<W>(y + i) / s);
   if (i < n) simd::store_part<W>(y + i, simd::load_part<W>(y + i, n - i, 0.f) / s, n - i);
 }
 
