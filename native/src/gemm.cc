@@ -51,12 +51,10 @@ constexpr int64_t kDirectBPanels = 2;
 constexpr int64_t kSplitDepthRatio = 4;
 // Depth chunks per thread in a depth split (taken dynamically, so a thread that loses its core is not waited for).
 constexpr int64_t kDepthChunksPerThread = 2;
-// B floats from which a few-rows product (gemm_few_rows) splits its columns over the pool. Its kernel costs about a
-// quarter cycle per B float from cache (one 16×16 in-register transpose per 256 floats) and more from memory, so
-// 2¹⁶ floats (a 256×256 weight) are ≥ 16k cycles, several times what handing half to a worker costs while it still
-// polls (pool.cc: decode calls come back to back); a worker that sleeps is not waited for, since tasks are claimed
-// dynamically. Derived from those costs, not measured on a quiet machine (bench:serve at MOELAB_THREADS=1 vs 2 checks).
-constexpr int64_t kParallelFewRowsFloats = int64_t(1) << 16;
+// B floats from which a few-rows product (gemm_few_rows) splits its columns over the pool. It streams B once at memory
+// speed, so its time is about B's bytes over the bandwidth: 4 MiB take ~0.4 ms at ~10 GB/s, four times the ~0.1 ms a
+// pool thread takes to wake (kParallelFlops); smaller weights mostly come from cache. Derived, not separately measured.
+constexpr int64_t kParallelFewRowsFloats = int64_t(1) << 20;
 // Floats of partial products a depth split may hold (64 MB; the LM's weight gradients need under 1 MB): with fewer
 // chunks than threads' worth, the product splits its rows instead.
 constexpr int64_t kMaxPartialFloats = int64_t(16) << 20;
