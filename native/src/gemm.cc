@@ -51,9 +51,10 @@ constexpr int64_t kDirectBPanels = 2;
 constexpr int64_t kSplitDepthRatio = 4;
 // Depth chunks per thread in a depth split (taken dynamically, so a thread that loses its core is not waited for).
 constexpr int64_t kDepthChunksPerThread = 2;
-// B floats from which a few-rows product (gemm_few_rows) splits its columns over the pool. It streams B once at memory
-// speed, so its time is about B's bytes over the bandwidth: 4 MiB take ~0.4 ms at ~10 GB/s, four times the ~0.1 ms a
-// pool thread takes to wake (kParallelFlops); smaller weights mostly come from cache. Derived, not separately measured.
+// B floats from which a few-rows product (gemm_few_rows) splits its columns over the pool. It streams B once, so its
+// time is about B's bytes over the bandwidth: 4 MiB take ~0.4 ms at ~10 GB/s, above the ~0.1-0.2 ms of work from which
+// the pool pays off (kParallelFlops); a decode-sized weight (256×768: ~20 µs from cache) stays on the caller.
+// Derived from those figures, not separately measured.
 constexpr int64_t kParallelFewRowsFloats = int64_t(1) << 20;
 // Floats of partial products a depth split may hold (64 MB; the LM's weight gradients need under 1 MB): with fewer
 // chunks than threads' worth, the product splits its rows instead.
