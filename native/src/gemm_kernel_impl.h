@@ -212,10 +212,13 @@ struct Impl {
           const int np = static_cast<int>(std::min<int64_t>(L, kb - p0));
           const typename V::Tail in = V::tail(np);
           T t[L];  // rows j0 + i of the stored B, then (transposed) t[q] = column block's values at step pc + p0 + q
+          const float* src = b + j0 * ldb + pc + p0;
+          if (w == L && np == L) {  // a whole block: straight-line loads
 #pragma GCC unroll 16
-          for (int i = 0; i < L; i++) {
-            const float* src = b + (j0 + i) * ldb + pc + p0;
-            t[i] = i >= w ? V::zero() : np == L ? V::load(src) : V::load_tail(src, in);
+            for (int i = 0; i < L; i++) t[i] = V::load(src + i * ldb);
+          } else {
+#pragma GCC unroll 16
+            for (int i = 0; i < L; i++) t[i] = i < w ? V::load_tail(src + i * ldb, in) : V::zero();
           }
           V::transpose(t);
           const float* ap = a + (pc + p0) * MR;
