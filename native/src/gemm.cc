@@ -51,11 +51,12 @@ constexpr int64_t kDirectBPanels = 2;
 constexpr int64_t kSplitDepthRatio = 4;
 // Depth chunks per thread in a depth split (taken dynamically, so a thread that loses its core is not waited for).
 constexpr int64_t kDepthChunksPerThread = 2;
-// B floats from which a few-rows product (gemm_few_rows) splits its columns over the pool. It streams B once, so its
-// time is about B's bytes over the bandwidth: 4 MiB take ~0.4 ms at ~10 GB/s, above the ~0.1-0.2 ms of work from which
-// the pool pays off (kParallelFlops); a decode-sized weight (256×768: ~20 µs from cache) stays on the caller.
-// Derived from those figures, not separately measured.
-constexpr int64_t kParallelFewRowsFloats = int64_t(1) << 20;
+// B floats from which a few-rows product (gemm_few_rows) splits its columns over the pool. It streams B once: from
+// memory, one core's outstanding misses cap its bandwidth, and two cores streaming halves of B pull more; 2¹⁷ floats
+// (512 KiB, a 512×256 weight) take tens of µs, the work other kernels hand to the pool (fused.cc kElementGrain).
+// Measured only on the loaded 2-core machine (a sweep of the small preset's 31 decode products, 6 interleaved runs:
+// median 2.3 ms on one thread, 1.8 ms on two, with a wide spread); bench:serve at MOELAB_THREADS=1 vs 2 checks it.
+constexpr int64_t kParallelFewRowsFloats = int64_t(1) << 17;
 // Floats of partial products a depth split may hold (64 MB; the LM's weight gradients need under 1 MB): with fewer
 // chunks than threads' worth, the product splits its rows instead.
 constexpr int64_t kMaxPartialFloats = int64_t(16) << 20;

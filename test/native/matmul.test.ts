@@ -252,7 +252,7 @@ describe("native BatchMatMul", () => {
       [300, 160, 513], // rows split over threads, several depth blocks
       [7, 1100, 2049], // several column blocks of packed B (a row-major B is read in place instead)
       [97, 83, 4099], // depth ≥ 4× both sides (a weight gradient): depth chunks over threads, partial sums added
-      [2, 1100, 1031], // few rows: a transposed B read in place, several depth blocks, columns over threads (n·k ≥ 2²⁰)
+      [2, 1100, 1031], // few rows: a transposed B read in place, several depth blocks, columns over threads (n·k ≥ 2¹⁷)
     ];
     for (const [m, n, k] of shapes) {
       for (const [ta, tb] of TRANSPOSES.filter(([, tb]) => tb || k < 2049)) {
@@ -269,12 +269,13 @@ describe("native BatchMatMul", () => {
     const one = new Float64Array(1);
     const bits = (x: Float32Array) => new Uint32Array(x.buffer, x.byteOffset, x.length);
     const big = 40;
-    // [n, k]: one column; a partial vector of columns; odd sizes; two and three depth blocks; 2²⁰+ floats (on the pool)
+    // [n, k]: one column; a partial vector of columns; odd sizes; two and three depth blocks; ≥ 2¹⁷ floats (on the pool: a decode-sized weight, and a deep one)
     for (const [n, k] of [
       [1, 1],
       [17, 16],
       [300, 33],
       [47, 513],
+      [768, 256],
       [1100, 1031],
     ]) {
       const a = random([big, k]).values; // [big, k]
