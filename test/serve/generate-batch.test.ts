@@ -1,8 +1,8 @@
 // Batched generation equals generating each prompt alone, token for token (ragged prompts, also more rows than a GEMM
 // micro-panel; dense, MoE, GQA, MQA, MLA naive and absorbed, sliding-window, learned positions; greedy and seeded
-// sampling with top-k/top-p and stop tokens), decode holds a flat number of tensors per step, sliding-window rows evict what their window no longer sees,
-// the cache's slot buffers give the same tokens where they are written in place (native, cpu) and where they are
-// rebuilt (wasm), and bad input gets named errors.
+// sampling with top-k/top-p and stop tokens), decode holds a flat number of tensors per step, sliding-window rows evict
+// what their window no longer sees, the cache's slot buffers give the same tokens where they are written in place
+// (native, cpu) and where they are rebuilt (wasm), and bad input gets named errors.
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../../lib/backend-select";
