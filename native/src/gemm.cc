@@ -3,7 +3,8 @@
 // it packs mc×kc blocks of A into mr-row micro-panels and runs the register-tile kernel over them and B's k×nr
 // micro-panels, which the threads pack on first use (transposes are handled while packing); C accumulates across kc
 // blocks, and the epilogue runs on each tile after its last kc block, while it is in L1. Small products stay on the
-// calling thread; a row-major B is read in place when A has too few rows to amortise packing it; a product much deeper
+// calling thread; a row-major B is read in place when A has too few rows to amortise packing it, and so is a transposed
+// B when A has at most one micro-panel of rows (a Linear's x·Wᵀ at decode: KernelSet::few_rows); a product much deeper
 // than its output is wide (a weight gradient) splits its depth across the threads and adds the partial products.
 #include "gemm.h"
 
@@ -50,6 +51,12 @@ constexpr int64_t kDirectBPanels = 2;
 constexpr int64_t kSplitDepthRatio = 4;
 // Depth chunks per thread in a depth split (taken dynamically, so a thread that loses its core is not waited for).
 constexpr int64_t kDepthChunksPerThread = 2;
+// B floats from which a few-rows product (gemm_few_rows) splits its columns over the pool. It streams B once: from
+// memory, one core's outstanding misses cap its bandwidth, and two cores streaming halves of B pull more; 2¹⁷ floats
+// (512 KiB, a 512×256 weight) take tens of µs, the work other kernels hand to the pool (fused.cc kElementGrain).
+// Measured only on the loaded 2-core machine (a sweep of the small preset's 31 decode products, 6 interleaved runs:
+// median 2.3 ms on one thread, 1.8 ms on two, with a wide spread); bench:serve at MOELAB_THREADS=1 vs 2 checks it.
+constexpr int64_t kParallelFewRowsFloats = int64_t(1) << 17;
 // Floats of partial products a depth split may hold (64 MB; the LM's weight gradients need under 1 MB): with fewer
 // chunks than threads' worth, the product splits its rows instead.
 constexpr int64_t kMaxPartialFloats = int64_t(16) << 20;
@@ -248,6 +255,37 @@ void fill_empty_product(const KernelSet& ks, const Problem& pr) {
 
 bool gemm_one(const KernelSet& ks, const Problem& pr, bool parallel);
 
+// Whether a product of m rows whose B has row stride b_rs runs gemm_few_rows: at most one micro-panel of rows and B's
+// columns contiguous (a transposed B: x·Wᵀ of a Linear, at decode), where packing B would read and write all of it
+// to use it once or a few times.
+bool few_rows_path(const KernelSet& ks, int64_t m, int64_t b_rs) { return b_rs == 1 && m <= ks.mr; }
+
+// A few-rows product (few_rows_path): A packed once into one micro-panel (m·k floats), B read once in place
+// (KernelSet::few_rows, bit-for-bit the packed path's sums), on the pool in groups of column micro-panels when
+// `parallel`. Returns false when scratch memory could not be allocated.
+bool gemm_few_rows(const KernelSet& ks, const Problem& pr, bool parallel) {
+  float* a = scratch_a.get(pr.k * ks.mr);
+  if (!a) return false;
+  pack_a(ks, pr.a, 0, pr.m, 0, pr.k, a);
+  const int64_t kc = balanced_block(pr.k, kKc, 1);  // the depth blocks compute_block uses
+  const bool epilogue = !pr.ep->trivial();
+  auto columns = [&](int64_t j0, int64_t j1) {
+    const EpilogueTile e = epilogue_at(*pr.ep, 0, j0);
+    ks.few_rows(pr.k, kc, a, pr.b.at(0, j0), pr.b.cs, pr.c + j0, pr.ldc, static_cast<int>(pr.m), j1 - j0,
+                epilogue ? &e : nullptr);
+  };
+  const int64_t per_task = PackedB::kPanelsPerClaim * ks.nr;  // columns per task, as in gemm_one's column split
+  if (!parallel || pr.n <= per_task) {
+    columns(0, pr.n);
+    return true;
+  }
+  pool().run(static_cast<size_t>(ceil_div(pr.n, per_task)), [&](size_t t) {
+    const int64_t j0 = static_cast<int64_t>(t) * per_task;
+    columns(j0, std::min(pr.n, j0 + per_task));
+  });
+  return true;
+}
+
 // Depth chunks for a depth split of `pr` over `threads`, or 0 when it should not be split by depth: the depth is not
 // much larger than both output sides, the epilogue is not trivial (it must follow the sum), or the partial products
 // would not fit kMaxPartialFloats.
@@ -294,6 +332,7 @@ bool gemm_one(const KernelSet& ks, const Problem& pr, bool parallel) {
     fill_empty_product(ks, pr);
     return true;
   }
+  if (few_rows_path(ks, pr.m, pr.b.rs)) return gemm_few_rows(ks, pr, parallel);
   const int mr = ks.mr, nr = ks.nr;
   const int64_t row_panels = ceil_div(pr.m, mr);
   const bool direct = pr.b.cs == 1 && row_panels <= kDirectBPanels;
@@ -373,8 +412,11 @@ bool sgemm_batched(const GemmShape& shape, int64_t batch, const float* a, const 
     });
     return ok;
   }
+  const bool parallel = threads > 1 && (few_rows_path(ks, m, shape.trans_b ? 1 : ldb)
+                                            ? static_cast<double>(n) * static_cast<double>(k) >= kParallelFewRowsFloats
+                                            : flops >= kParallelFlops);
   for (int64_t i = 0; i < batch; i++)
-    if (!run(i, threads > 1 && flops >= kParallelFlops)) return false;
+    if (!run(i, parallel)) return false;
   return true;
 }
 

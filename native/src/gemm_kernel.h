@@ -31,6 +31,14 @@ using EpilogueFn = void (*)(float* c, int64_t ldc, int rows, int cols, const Epi
 // One packed micro-panel of width w (mr for A, nr for B): dst[p * w + r] = src[r * rs + p * cs] for r < count,
 // 0 for count <= r < w, p < kc. rs == 1 copies; cs == 1 transposes (in-register blocks).
 using PackFn = void (*)(const float* src, int64_t rs, int64_t cs, int64_t kc, int count, float* dst);
+// C[rows, cols] = epilogue(A·B) for few rows (rows <= mr) and a B whose columns are contiguous (column j's k values at
+// b + j·ldb: a transposed B, such as a Linear's [out, in] weight in x·Wᵀ): B is read once, in place, L columns at a time
+// through in-register transposes, and each element is summed in the register tile's order (depth blocks of kc, steps
+// in order within a block, each block's sum added to C), so every row equals what the packed path gives, bit for bit.
+//   a: A packed as one micro-panel over the whole depth (row i of step p at a[p * mr + i]).
+//   e: the epilogue at C's (0, 0), or nullptr for none.
+using FewRowsFn = void (*)(int64_t k, int64_t kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc,
+                           int rows, int64_t cols, const EpilogueTile* e);
 
 struct KernelSet {
   const char* name;
@@ -39,6 +47,7 @@ struct KernelSet {
   EpilogueFn epilogue;
   PackFn pack_a;  // w = mr
   PackFn pack_b;  // w = nr
+  FewRowsFn few_rows;
 };
 
 // Each is defined in its own translation unit, compiled for its ISA; call only when best_isa() allows it.

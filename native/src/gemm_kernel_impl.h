@@ -195,6 +195,84 @@ struct Impl {
     }
   }
 
+  // FewRowsFn for R rows (compile-time, so the R sums stay in registers next to the L transposed B vectors).
+  template <int R>
+  GEMM_FN static void few_rows_as(int64_t k, int64_t kc, const float* __restrict a, const float* __restrict b,
+                                  int64_t ldb, float* __restrict c, int64_t ldc, int, int64_t cols,
+                                  const EpilogueTile* e) {
+    for (int64_t j0 = 0; j0 < cols; j0 += L) {
+      const int w = static_cast<int>(std::min<int64_t>(L, cols - j0));
+      const typename V::Tail out = V::tail(w);
+      for (int64_t pc = 0; pc < k; pc += kc) {
+        const int64_t kb = std::min(kc, k - pc);
+        T s[R];
+#pragma GCC unroll 16
+        for (int i = 0; i < R; i++) s[i] = V::zero();
+        for (int64_t p0 = 0; p0 < kb; p0 += L) {
+          const int np = static_cast<int>(std::min<int64_t>(L, kb - p0));
+          const typename V::Tail in = V::tail(np);
+          T t[L];  // rows j0 + i of the stored B, then (transposed) t[q] = column block's values at step pc + p0 + q
+          const float* src = b + j0 * ldb + pc + p0;
+          if (w == L && np == L) {  // a whole block: straight-line loads
+#pragma GCC unroll 16
+            for (int i = 0; i < L; i++) t[i] = V::load(src + i * ldb);
+          } else {
+#pragma GCC unroll 16
+            for (int i = 0; i < L; i++) t[i] = i < w ? V::load_tail(src + i * ldb, in) : V::zero();
+          }
+          V::transpose(t);
+          const float* ap = a + (pc + p0) * MR;
+          if (np == L) {
+#pragma GCC unroll 16
+            for (int q = 0; q < L; q++) {
+#pragma GCC unroll 16
+              for (int i = 0; i < R; i++) s[i] = V::fmadd(V::broadcast(ap + q * MR + i), t[q], s[i]);
+            }
+          } else {
+            for (int q = 0; q < np; q++) {
+#pragma GCC unroll 16
+              for (int i = 0; i < R; i++) s[i] = V::fmadd(V::broadcast(ap + q * MR + i), t[q], s[i]);
+            }
+          }
+        }
+#pragma GCC unroll 16
+        for (int i = 0; i < R; i++) {
+          float* ci = c + i * ldc + j0;
+          V::store_tail(ci, out, pc > 0 ? V::add(s[i], V::load_tail(ci, out)) : s[i]);
+        }
+      }
+      if (e) {  // on the block while it is in L1, like the tile's epilogue
+        EpilogueTile at = *e;
+        if (at.bias) at.bias += j0 * at.bias_cs;
+        if (at.prelu) at.prelu += j0 * at.prelu_cs;
+        epilogue(c + j0, ldc, R, w, at);
+      }
+    }
+  }
+
+  struct FewRowsTable {
+    FewRowsFn f[MR + 1] = {};
+  };
+
+  template <int R>
+  static void fill_few_rows(FewRowsTable& table) {
+    if constexpr (R <= MR) {
+      table.f[R] = &few_rows_as<R>;
+      fill_few_rows<R + 1>(table);
+    }
+  }
+
+  // FewRowsFn: picks the instance for this product's rows.
+  static void few_rows(int64_t k, int64_t kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc,
+                       int rows, int64_t cols, const EpilogueTile* e) {
+    static const FewRowsTable table = [] {
+      FewRowsTable t;
+      fill_few_rows<1>(t);
+      return t;
+    }();
+    table.f[rows](k, kc, a, b, ldb, c, ldc, rows, cols, e);
+  }
+
   template <Activation A>
   GEMM_FN static void epilogue_as(float* c, int64_t ldc, int rows, int cols, const EpilogueTile& e) {
     const T alpha = V::set1(e.alpha);
@@ -230,7 +308,8 @@ struct Impl {
 template <class V, int MR, int NV>
 KernelSet make_kernel_set(const char* name) {
   using K = Impl<V, MR, NV>;
-  return KernelSet{name, MR, K::NR, &K::tile_entry, &K::epilogue, &K::template pack<MR>, &K::template pack<K::NR>};
+  return KernelSet{name,          MR, K::NR, &K::tile_entry, &K::epilogue, &K::template pack<MR>, &K::template pack<K::NR>,
+                   &K::few_rows};
 }
 
 }  // namespace

@@ -20,6 +20,12 @@
 namespace moelab {
 namespace {
 
+// Flops per pool task (at least): the pool pays off only above ~0.1-0.2 ms of work (gemm.cc kParallelFlops), which
+// this kernel (exp, scalar position checks) reaches near 10⁶ flops. Batch-1 decode (~10⁵ flops over all heads of the
+// small preset) then stays on the caller: with 2¹⁶ flops per task it went to the pool, and a CPU profile of 600 decode
+// steps (loaded machine) showed the call at 17% of the process's time with two threads against 2% with one.
+constexpr double kTaskFlops = double(1 << 20);
+
 #define MOELAB_KERNELS "slot_attention_kernels.h"
 #include "per_isa.h"
 
@@ -65,7 +71,7 @@ Napi::Value SlotAttention(const Napi::CallbackInfo& info) {
     return info.Env().Undefined();
   const int64_t g = H / Hkv;
   const double work = 2.0 * static_cast<double>(g) * T * S * static_cast<double>(dk + dv);
-  const size_t grain = work >= 65536 ? 1 : static_cast<size_t>(std::ceil(65536 / std::max(work, 1.0)));
+  const size_t grain = work >= kTaskFlops ? 1 : static_cast<size_t>(std::ceil(kTaskFlops / std::max(work, 1.0)));
   parallel_for(static_cast<size_t>(B * Hkv), grain, [&](size_t i0, size_t i1) {
     std::vector<float> s(static_cast<size_t>(std::max<int64_t>(S, 1)));
     std::vector<int64_t> seen(static_cast<size_t>(std::max<int64_t>(S, 1)));

@@ -16,6 +16,7 @@ import {
   matmulBf16Support,
   type FusedActivation,
   type MatmulAddon,
+  type MatmulOperand,
 } from "../../lib/native/kernels/matmul";
 import { Rng } from "../../lib/random";
 import { addonCalls } from "./kernel-parity";
@@ -251,11 +252,55 @@ describe("native BatchMatMul", () => {
       [300, 160, 513], // rows split over threads, several depth blocks
       [7, 1100, 2049], // several column blocks of packed B (a row-major B is read in place instead)
       [97, 83, 4099], // depth ≥ 4× both sides (a weight gradient): depth chunks over threads, partial sums added
+      [2, 1100, 1031], // few rows: a transposed B read in place, several depth blocks, columns over threads (n·k ≥ 2¹⁷)
     ];
     for (const [m, n, k] of shapes) {
       for (const [ta, tb] of TRANSPOSES.filter(([, tb]) => tb || k < 2049)) {
         const p = product(m, n, k, ta, tb);
         await check(p, tag(p), m * n * k < 1e6); // cpu (~1 GFLOP/s) only on the small ones: the reference is the oracle
+      }
+    }
+  });
+
+  it("gives each row of a few-row product with a transposed B the bits the packed path gives it", () => {
+    // Up to one micro-panel of rows (14 on AVX-512, 6 on AVX2, 4 portable) read a column-contiguous B in place
+    // (native/src/gemm.cc gemm_few_rows); 40 rows pack it. A row decoded alone must equal the same row in a batch.
+    const addon = nativeAddon() as unknown as MatmulAddon;
+    const one = new Float64Array(1);
+    const bits = (x: Float32Array) => new Uint32Array(x.buffer, x.byteOffset, x.length);
+    const big = 40;
+    // [n, k]: one column; a partial vector of columns; odd sizes; two and three depth blocks; ≥ 2¹⁷ floats (on the pool: a decode-sized weight, and a deep one)
+    for (const [n, k] of [
+      [1, 1],
+      [17, 16],
+      [300, 33],
+      [47, 513],
+      [768, 256],
+      [1100, 1031],
+    ]) {
+      const a = random([big, k]).values; // [big, k]
+      const aT = new Float32Array(k * big); // [k, big]
+      for (let i = 0; i < big; i++) for (let p = 0; p < k; p++) aT[p * big + i] = a[i * k + p];
+      const b = random([n, k]).values; // [n, k]: B stored transposed
+      const bias: MatmulOperand = { data: random([n]).values, offsets: one, rowStride: 0, colStride: 1 };
+      for (const epilogue of [undefined, { activation: "elu" as const, bias }]) {
+        for (const transA of [false, true]) {
+          const full = new Float32Array(big * n);
+          addon.matmul(transA ? aT : a, b, full, big, n, k, transA, true, one, one, epilogue);
+          for (const m of [1, 2, 3, 4, 5, 6, 7, 13, 14, 15]) {
+            const am = transA ? new Float32Array(k * m) : a.slice(0, m * k); // [k, m] or [m, k]
+            if (transA) for (let p = 0; p < k; p++) am.set(aT.subarray(p * big, p * big + m), p * m);
+            const rows = new Float32Array(m * n);
+            addon.matmul(am, b, rows, m, n, k, transA, true, one, one, epilogue);
+            const want = bits(full.subarray(0, m * n));
+            const got = bits(rows);
+            const bad = got.findIndex((x, i) => x !== want[i]);
+            if (bad >= 0)
+              expect.fail(
+                `m ${m}, n ${n}, k ${k}, transA ${transA}, epilogue ${!!epilogue}: element ${bad} is ${rows[bad]}, the ${big}-row product has ${full[bad]}`,
+              );
+          }
+        }
       }
     }
   });

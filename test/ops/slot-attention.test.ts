@@ -98,6 +98,21 @@ const CASES: Case[] = [
     ],
     options: { scale: 0.5, window: 3, globalTokens: 2 },
   },
+  {
+    // 2·g·T·S·(dk + dv) = 3·10⁵ flops per (row, kv head), 8 of them: two pool tasks (native/src/slot_attention.cc kTaskFlops)
+    name: "GQA, enough work for the thread pool, rows of different lengths",
+    B: 4,
+    H: 8,
+    Hkv: 2,
+    T: 1,
+    cap: 620,
+    dk: 32,
+    kw: 32,
+    vw: 32,
+    query: [[599], [400], [599], [10]],
+    keys: [599, 400, 599, 10].map((last) => Array.from({ length: 600 }, (_, i) => (i <= last ? i : -1))),
+    options: { scale: 0.2 },
+  },
 ];
 
 /** float64 reference: out [B, H, T, dv]. */

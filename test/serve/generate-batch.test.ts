@@ -1,8 +1,8 @@
-// Batched generation equals generating each prompt alone, token for token (ragged prompts; dense, MoE, GQA, MQA, MLA
-// naive and absorbed, sliding-window, learned positions; greedy and seeded sampling with top-k/top-p and stop
-// tokens), decode holds a flat number of tensors per step, sliding-window rows evict what their window no longer sees,
-// the cache's slot buffers give the same tokens where they are written in place (native, cpu) and where they are
-// rebuilt (wasm), and bad input gets named errors.
+// Batched generation equals generating each prompt alone, token for token (ragged prompts, also more rows than a GEMM
+// micro-panel; dense, MoE, GQA, MQA, MLA naive and absorbed, sliding-window, learned positions; greedy and seeded
+// sampling with top-k/top-p and stop tokens), decode holds a flat number of tensors per step, sliding-window rows evict
+// what their window no longer sees, the cache's slot buffers give the same tokens where they are written in place
+// (native, cpu) and where they are rebuilt (wasm), and bad input gets named errors.
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../../lib/backend-select";
@@ -61,6 +61,27 @@ describe("generateBatch", () => {
       model.dispose();
     });
   }
+
+  it("equals generate on each prompt alone with more rows than a GEMM micro-panel (16 rows pack W, 1 row reads it in place)", () => {
+    seed(11);
+    const model = new TransformerLM(TINY);
+    const rng = new Rng(12);
+    const prompts = Array.from({ length: 16 }, () => Array.from({ length: 1 + rng.int(6) }, () => rng.int(32)));
+    expect(generateBatch(model, prompts, 10, { temperature: 0 })).toEqual(
+      prompts.map((p) => generate(model, p, 10, { temperature: 0 })),
+    );
+    const sampling = { temperature: 1.1, topK: 20 };
+    expect(
+      generateBatch(
+        model,
+        prompts,
+        10,
+        sampling,
+        prompts.map((_, i) => new Rng(200 + i)),
+      ),
+    ).toEqual(prompts.map((p, i) => generate(model, p, 10, sampling, new Rng(200 + i))));
+    model.dispose();
+  });
 
   it("evicts sliding-window rows: the cache stays within 2·(global + window) slots, logits equal the uncached pass", () => {
     seed(6);
