@@ -88,10 +88,12 @@ class Buffer {
   int64_t capacity_ = 0;
 };
 
+// The first `count` of 16 lanes (count ≤ 0: none).
+inline __mmask16 lanes(int count) { return count >= 16 ? __mmask16(0xFFFF) : count <= 0 ? 0 : __mmask16((1u << count) - 1); }
+
 // 16 floats → 16 bf16, round to nearest even (VCVTNEPS2BF16); lanes past `count` are 0.
 BF16_FN inline __m256i to_bf16(const float* src, int count) {
-  const __mmask16 mask = count >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << count) - 1);
-  return (__m256i)_mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(mask, src));
+  return (__m256i)_mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(lanes(count), src));
 }
 
 // 16×16 transpose of 32-bit lanes: dst + c·stride receives (rows[0][c], …, rows[15][c]). Moves bf16 pairs between
@@ -171,9 +173,10 @@ BF16_FN void pack_b(const float* b, bool trans, int64_t k, int64_t n, int64_t kp
       for (int64_t c = 0; c < 16; c++) {
         const float* col = b + (j0 + c) * k + p;
         const bool real = j0 + c < n;
-        const __m256i lo = to_bf16(col, real ? static_cast<int>(std::clamp<int64_t>(k - p, 0, 16)) : 0);
-        const __m256i hi = to_bf16(col + 16, real ? static_cast<int>(std::clamp<int64_t>(k - p - 16, 0, 16)) : 0);
-        pairs[c] = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+        const int lo = real ? static_cast<int>(std::clamp<int64_t>(k - p, 0, 16)) : 0;
+        const int hi = real ? static_cast<int>(std::clamp<int64_t>(k - p - 16, 0, 16)) : 0;
+        // 32 bf16, nearest even: lanes 0-15 the first 16 depths, 16-31 the next
+        pairs[c] = (__m512i)_mm512_cvtne2ps_pbh(_mm512_maskz_loadu_ps(lanes(hi), col + 16), _mm512_maskz_loadu_ps(lanes(lo), col));
       }
       transpose_pairs(pairs,
                       reinterpret_cast<uint32_t*>(bpack + (j0 / kBlock) * kBlock * kp + r * 2 * kBlock + (j0 % kBlock) * 2),
@@ -242,24 +245,34 @@ AMX_FN void amx_rows(const uint16_t* apack, const uint16_t* bpack, float* cpad, 
 
 // Register block of the dot-product engine: kDotRows rows × 32 columns of C in 2·kDotRows zmm accumulators.
 constexpr int64_t kDotRows = 8;
-// B bytes the dot engine keeps live per pass over A: panels of this much packed B (at full depth) meet every row
-// block of A in turn while they stay in L2, so A is read once per pass rather than once per panel.
-constexpr int64_t kDotPanelBytes = 384 << 10;
+// Depth of one dot-engine slice: deeper products are cut into slices of this many bf16, each adding into C (so an A
+// row block's slice and the B panels' slices it meets stay in cache however deep the product).
+constexpr int64_t kDotDepth = 1024;
+// Packed B bytes (panel slices) the dot engine keeps live per pass: a group of panels this large meets every row block
+// of A in turn while it stays in L2, so A streams from memory once per group rather than once per panel.
+constexpr int64_t kDotPanelBytes = 512 << 10;
 
-// C rows [32·ib, 32·ib + 32) ∩ [0, m), columns [32·jb, 32·jb + 32) ∩ [0, n) (C is m×n, row-major) = A row block ib ·
-// B panel jb over the whole depth kp, in four 8-row register blocks: per pair row, two B vectors (32 columns' pairs)
-// meet each row's broadcast A pair. Columns past n are masked off; row blocks past m are skipped.
+// C rows [32·ib, 32·ib + 32) ∩ [0, m), columns [32·jb, 32·jb + 32) ∩ [0, n) (C is m×n, row-major) (+)= A row block ib
+// · B panel jb over depths [p0, p1), in four 8-row register blocks: per pair row, two B vectors (32 columns' pairs)
+// meet each row's broadcast A pair. The sum starts from C when `accumulate`, else from 0. Columns past n are masked
+// off; rows past m are skipped.
 BF16_FN void dot_block(const uint16_t* apack, const uint16_t* bpack, float* c, int64_t m, int64_t n, int64_t kp,
-                       int64_t ib, int64_t jb) {
+                       int64_t ib, int64_t jb, int64_t p0, int64_t p1, bool accumulate) {
   const uint16_t* ablock = apack + ib * kBlock * kp;  // [kp/32][32 rows][32 bf16]
   const uint16_t* bpanel = bpack + jb * kBlock * kp;  // [kp/2][32 columns][2 bf16]
   const int64_t j = jb * kBlock;
-  const __mmask16 lo = n - j >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (n - j)) - 1);
-  const __mmask16 hi = n - j >= 32 ? __mmask16(0xFFFF) : n - j <= 16 ? __mmask16(0) : __mmask16((1u << (n - j - 16)) - 1);
+  const __mmask16 lo = lanes(static_cast<int>(std::min<int64_t>(n - j, 16)));
+  const __mmask16 hi = lanes(static_cast<int>(std::min<int64_t>(n - j, 32)) - 16);
   for (int64_t r0 = 0; r0 < kBlock && ib * kBlock + r0 < m; r0 += kDotRows) {
+    const int64_t rows = std::min(kDotRows, m - ib * kBlock - r0);
+    float* crow = c + (ib * kBlock + r0) * n + j;
     __m512 acc[kDotRows][2];
-    for (int64_t i = 0; i < kDotRows; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
-    for (int64_t p = 0; p < kp; p += 2) {
+    for (int64_t i = 0; i < kDotRows; i++) {
+      const bool load = accumulate && i < rows;
+      acc[i][0] = load ? _mm512_maskz_loadu_ps(lo, crow + i * n) : _mm512_setzero_ps();
+      acc[i][1] = load ? _mm512_maskz_loadu_ps(hi, crow + i * n + 16) : _mm512_setzero_ps();
+    }
+    for (int64_t p = p0; p < p1; p += 2) {
       const uint16_t* bt = bpanel + p * kBlock;
       const __m512bh b0 = (__m512bh)_mm512_loadu_si512(bt);
       const __m512bh b1 = (__m512bh)_mm512_loadu_si512(bt + 32);
@@ -272,8 +285,6 @@ BF16_FN void dot_block(const uint16_t* apack, const uint16_t* bpack, float* c, i
         acc[i][1] = _mm512_dpbf16_ps(acc[i][1], a, b1);
       }
     }
-    const int64_t rows = std::min(kDotRows, m - ib * kBlock - r0);
-    float* crow = c + (ib * kBlock + r0) * n + j;
     for (int64_t i = 0; i < rows; i++) {
       _mm512_mask_storeu_ps(crow + i * n, lo, acc[i][0]);
       _mm512_mask_storeu_ps(crow + i * n + 16, hi, acc[i][1]);
@@ -321,16 +332,19 @@ bool matmul_bf16(const float* a, const float* b, float* c, int64_t m, int64_t n,
       for (int64_t i = 0; i < m; i++) std::memcpy(c + i * n, cpad + i * np, static_cast<size_t>(n) * sizeof(float));
     return true;
   }
-  // Passes over groups of panels small enough to stay in L2; within a pass, blocks row-block-major (each A row block
-  // meets the group's panels in turn, so A streams once per pass).
-  const int64_t group = std::clamp<int64_t>(kDotPanelBytes / (kBlock * kp * 2), 1, panels);
-  for (int64_t jb0 = 0; jb0 < panels; jb0 += group) {
-    const int64_t width = std::min(group, panels - jb0);
-    parallel_for(static_cast<size_t>(row_blocks * width), grain, [&](size_t t0, size_t t1) {
-      for (size_t t = t0; t < t1; t++)
-        dot_block(apack, bpack, c, m, n, kp, static_cast<int64_t>(t) / width, jb0 + static_cast<int64_t>(t) % width);
-    });
-  }
+  // Depth slices, each a pass over groups of panels whose slices stay in L2; within a pass, blocks row-block-major
+  // (each A row block's slice meets the group's panels in turn, so A streams once per pass).
+  const int64_t depth = std::min(kp, kDotDepth);
+  const int64_t group = std::clamp<int64_t>(kDotPanelBytes / (kBlock * depth * 2), 1, panels);
+  for (int64_t p0 = 0; p0 < kp; p0 += depth)
+    for (int64_t jb0 = 0; jb0 < panels; jb0 += group) {
+      const int64_t width = std::min(group, panels - jb0);
+      parallel_for(static_cast<size_t>(row_blocks * width), grain, [&](size_t t0, size_t t1) {
+        for (size_t t = t0; t < t1; t++)
+          dot_block(apack, bpack, c, m, n, kp, static_cast<int64_t>(t) / width, jb0 + static_cast<int64_t>(t) % width, p0,
+                    std::min(kp, p0 + depth), p0 > 0);
+      });
+    }
   return true;
 }
 

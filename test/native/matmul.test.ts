@@ -518,12 +518,14 @@ describe("matmulBf16 (AMX or AVX512-BF16)", () => {
   });
 
   // Shapes past one 32-row block and one 32-column panel, with row and column remainders on both sides of 8 and 16,
-  // and a deep product whose packed B spans several of the dot engine's L2 passes (several column groups).
+  // and deep products the dot engine cuts into depth slices (1024 deep) and, for the wide one, into two column
+  // groups per slice (512 KiB of packed B: 8 panels of 1024 depth).
   const BF16_TRANSPOSED: [number, number, number][] = [
     [5, 7, 3],
     [33, 65, 47],
     [130, 17, 65],
     [41, 200, 3001],
+    [9, 300, 1100],
   ];
 
   it("reads transposed operands in place: every transpose combination is the product of the bf16-rounded inputs", async () => {
