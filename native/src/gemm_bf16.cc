@@ -96,16 +96,36 @@ BF16_FN inline __m256i to_bf16(const float* src, int count) {
   return (__m256i)_mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(lanes(count), src));
 }
 
-// 16×16 transpose of 32-bit lanes: dst + c·stride receives (rows[0][c], …, rows[15][c]). Moves bf16 pairs between
-// the row-pair layout read from a stored matrix and the packed layouts' pair-per-row order.
-BF16_FN void transpose_pairs(const __m512i rows[16], uint32_t* dst, int64_t stride) {
-  alignas(64) uint32_t t[16][16];
-  for (int r = 0; r < 16; r++) _mm512_store_si512(t[r], rows[r]);
-  for (int c = 0; c < 16; c++) {
-    alignas(64) uint32_t col[16];
-    for (int r = 0; r < 16; r++) col[r] = t[r][c];
-    _mm512_storeu_si512(dst + c * stride, _mm512_load_si512(col));
+// Permutation indices of the 16×16 transpose of 32-bit lanes: for block size b = 8, 4, 2, 1, registers i and i + b
+// ((i & b) == 0) trade their off-diagonal b×b blocks (lo: i's new lanes, hi = lo + b: i + b's; 16+ = the second).
+struct TransposeIndices {
+  alignas(64) int32_t lo[4][16];
+  alignas(64) int32_t hi[4][16];
+  TransposeIndices() {
+    for (int s = 0, b = 8; b >= 1; s++, b /= 2)
+      for (int l = 0; l < 16; l++) {
+        const int base = l / (2 * b) * 2 * b, off = l % (2 * b);
+        lo[s][l] = off < b ? base + off : 16 + base + off - b;
+        hi[s][l] = lo[s][l] + b;
+      }
   }
+};
+
+// 16×16 transpose of 32-bit lanes, in registers (the recursive block swap): dst + c·stride receives (rows[0][c], …,
+// rows[15][c]). Moves bf16 pairs between the row-pair layout read from a stored matrix and the packed layouts'
+// pair-per-row order.
+BF16_FN void transpose_pairs(__m512i rows[16], uint32_t* dst, int64_t stride) {
+  static const TransposeIndices idx;
+  for (int s = 0, b = 8; b >= 1; s++, b /= 2) {
+    const __m512i lo = _mm512_load_si512(idx.lo[s]), hi = _mm512_load_si512(idx.hi[s]);
+    for (int i = 0; i < 16; i++) {
+      if (i & b) continue;
+      const __m512i x = rows[i], y = rows[i + b];
+      rows[i] = _mm512_permutex2var_epi32(x, lo, y);
+      rows[i + b] = _mm512_permutex2var_epi32(x, hi, y);
+    }
+  }
+  for (int c = 0; c < 16; c++) _mm512_storeu_si512(dst + c * stride, rows[c]);
 }
 
 // Rows `r` and `r + 1`'s 16 values at `src` and `src + ld` (zeros where the row is past `rows`, lanes past `count`)
@@ -120,13 +140,14 @@ BF16_FN inline __m512i pair_rows(const float* src, int64_t ld, int64_t r, int64_
                                    _mm512_castsi256_si512(odd));
 }
 
-// Logical A [m, k] (stored [k, m] when trans) → the 32-row blocks of rows [32·ib0, 32·ib1): block ib holds kp/32 depth
-// steps of 32 rows × 32 bf16 (rows past m and depth past k are 0). Stored rows are read sequentially; a transposed A
-// is converted 16 rows × 16 depth pairs at a time and transposed into place.
-BF16_FN void pack_a(const float* a, bool trans, int64_t m, int64_t k, int64_t kp, int64_t ib0, int64_t ib1,
+// Logical A [m, k] (stored [k, m] when trans) → 32-row blocks: block ib holds kp/32 depth steps of 32 rows × 32 bf16
+// (rows past m and depth past k are 0). Work units [u0, u1) are row blocks, or for a transposed A depth steps, so that
+// stored rows are always read sequentially: a transposed A is converted 16 rows × 16 depth pairs at a time and
+// transposed into place (pack_a_units gives the count).
+BF16_FN void pack_a(const float* a, bool trans, int64_t m, int64_t k, int64_t kp, int64_t u0, int64_t u1,
                     uint16_t* apack) {
   if (!trans) {
-    for (int64_t i = ib0 * kBlock; i < ib1 * kBlock; i++) {
+    for (int64_t i = u0 * kBlock; i < u1 * kBlock; i++) {
       uint16_t* dst = apack + (i / kBlock) * kBlock * kp + (i % kBlock) * kDepth;
       for (int64_t p = 0; p < kp; p += 16, dst += p % kDepth == 0 ? kBlock * kDepth - 16 : 16) {
         const int count = i < m ? static_cast<int>(std::clamp<int64_t>(k - p, 0, 16)) : 0;
@@ -136,28 +157,29 @@ BF16_FN void pack_a(const float* a, bool trans, int64_t m, int64_t k, int64_t kp
     return;
   }
   __m512i pairs[16];
-  for (int64_t ib = ib0; ib < ib1; ib++)
-    for (int64_t half = 0; half < kBlock; half += 16) {
-      const int64_t i0 = ib * kBlock + half;
-      const int count = static_cast<int>(std::clamp<int64_t>(m - i0, 0, 16));
-      for (int64_t p0 = 0; p0 < kp; p0 += kDepth) {
-        for (int64_t r = 0; r < 16; r++) pairs[r] = pair_rows(a + (p0 + 2 * r) * m + i0, m, p0 + 2 * r, k, count);
-        // row i0 + c of this depth step: 16 pairs, one 32-bf16 tile row
-        transpose_pairs(pairs, reinterpret_cast<uint32_t*>(apack + ib * kBlock * kp + p0 * kBlock + half * kDepth),
-                        kDepth / 2);
-      }
+  for (int64_t p0 = u0 * kDepth; p0 < u1 * kDepth; p0 += kDepth)
+    for (int64_t i0 = 0; i0 < m; i0 += 16) {
+      const int count = static_cast<int>(std::min<int64_t>(m - i0, 16));
+      for (int64_t r = 0; r < 16; r++) pairs[r] = pair_rows(a + (p0 + 2 * r) * m + i0, m, p0 + 2 * r, k, count);
+      // row i0 + c of this depth step: 16 pairs, one 32-bf16 tile row
+      transpose_pairs(pairs, reinterpret_cast<uint32_t*>(apack + i0 / kBlock * kBlock * kp + p0 * kBlock + i0 % kBlock * kDepth),
+                      kDepth / 2);
     }
 }
 
-// Logical B [k, n] (stored [n, k] when trans) → pair rows [r0, r1) (rows 2r, 2r+1) of every 32-column panel: panel jb
-// holds kp/2 pair rows of the 32 columns' pairs (B[2r][j], B[2r+1][j]) (the VNNI layout both engines read). Stored
-// rows are read sequentially; for a transposed B (whose stored rows are columns, already in pairs) 16 columns × 16
-// pairs are transposed into place at a time, so then [r0, r1) must be multiples of 16.
-BF16_FN void pack_b(const float* b, bool trans, int64_t k, int64_t n, int64_t kp, int64_t r0, int64_t r1,
+// pack_a's work units: row blocks, or depth steps for a transposed A.
+int64_t pack_a_units(bool trans, int64_t m, int64_t kp) { return trans ? kp / kDepth : (m + kBlock - 1) / kBlock; }
+
+// Logical B [k, n] (stored [n, k] when trans) → every 32-column panel: panel jb holds kp/2 pair rows of the 32
+// columns' pairs (B[2r][j], B[2r+1][j]) (the VNNI layout both engines read). Work units [u0, u1) are groups of 16
+// pair rows, or for a transposed B (whose stored rows are columns, already in pairs) groups of 16 columns, so that
+// stored rows are read sequentially; 16 columns × 16 pairs are transposed into place at a time (pack_b_units gives
+// the count).
+BF16_FN void pack_b(const float* b, bool trans, int64_t k, int64_t n, int64_t kp, int64_t u0, int64_t u1,
                     uint16_t* bpack) {
   const int64_t np = (n + kBlock - 1) / kBlock * kBlock;
   if (!trans) {
-    for (int64_t r = r0; r < r1; r++)
+    for (int64_t r = u0 * 16; r < u1 * 16; r++)
       for (int64_t j = 0; j < np; j += 16) {
         const int count = static_cast<int>(std::clamp<int64_t>(n - j, 0, 16));
         _mm512_storeu_si512(bpack + (j / kBlock) * kBlock * kp + r * 2 * kBlock + (j % kBlock) * 2,
@@ -166,8 +188,8 @@ BF16_FN void pack_b(const float* b, bool trans, int64_t k, int64_t n, int64_t kp
     return;
   }
   __m512i pairs[16];
-  for (int64_t r = r0; r < r1; r += 16)
-    for (int64_t j0 = 0; j0 < np; j0 += 16) {
+  for (int64_t j0 = u0 * 16; j0 < u1 * 16; j0 += 16)
+    for (int64_t r = 0; r < kp / 2; r += 16) {
       // column j0 + c's 32 depths from 2r on, as 16 pairs (zeros past k and past n)
       const int64_t p = 2 * r;
       for (int64_t c = 0; c < 16; c++) {
@@ -183,6 +205,9 @@ BF16_FN void pack_b(const float* b, bool trans, int64_t k, int64_t n, int64_t kp
                       kBlock);
     }
 }
+
+// pack_b's work units: groups of 16 pair rows, or of 16 columns for a transposed B.
+int64_t pack_b_units(bool trans, int64_t n, int64_t kp) { return trans ? (n + kBlock - 1) / kBlock * 2 : kp / 32; }
 
 // Row blocks [ib0, ib1) of the padded fp32 C (np columns), a group of row blocks at a time: for each depth slice of B,
 // each row block's A slice meets every panel's slice in 2×2 tile accumulators, which are loaded from C after the
@@ -317,12 +342,11 @@ bool matmul_bf16(const float* a, const float* b, float* c, int64_t m, int64_t n,
   // Below ~4 MFLOP the pool costs more than it saves.
   const bool small = 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) < 4e6;
   const size_t grain = small ? SIZE_MAX : 1;
-  parallel_for(row_blocks, grain, [&](size_t ib0, size_t ib1) {
-    pack_a(a, trans_a, m, k, kp, static_cast<int64_t>(ib0), static_cast<int64_t>(ib1), apack);
+  parallel_for(pack_a_units(trans_a, m, kp), grain, [&](size_t u0, size_t u1) {
+    pack_a(a, trans_a, m, k, kp, static_cast<int64_t>(u0), static_cast<int64_t>(u1), apack);
   });
-  // A transposed B is packed 16 pair rows at a time.
-  parallel_for(kp / 32, grain, [&](size_t s0, size_t s1) {
-    pack_b(b, trans_b, k, n, kp, static_cast<int64_t>(s0) * 16, static_cast<int64_t>(s1) * 16, bpack);
+  parallel_for(pack_b_units(trans_b, n, kp), grain, [&](size_t u0, size_t u1) {
+    pack_b(b, trans_b, k, n, kp, static_cast<int64_t>(u0), static_cast<int64_t>(u1), bpack);
   });
   if (amx) {
     parallel_for(row_blocks, grain, [&](size_t ib0, size_t ib1) {
