@@ -89,7 +89,9 @@ class Buffer {
 };
 
 // The first `count` of 16 lanes (count ≤ 0: none).
-inline __mmask16 lanes(int count) { return count >= 16 ? __mmask16(0xFFFF) : count <= 0 ? 0 : __mmask16((1u << count) - 1); }
+inline __mmask16 lanes(int count) {
+  return count >= 16 ? __mmask16(0xFFFF) : count <= 0 ? __mmask16(0) : __mmask16((1u << count) - 1);
+}
 
 // 16 floats → 16 bf16, round to nearest even (VCVTNEPS2BF16); lanes past `count` are 0.
 BF16_FN inline __m256i to_bf16(const float* src, int count) {
@@ -162,8 +164,8 @@ BF16_FN void pack_a(const float* a, bool trans, int64_t m, int64_t k, int64_t kp
       const int count = static_cast<int>(std::min<int64_t>(m - i0, 16));
       for (int64_t r = 0; r < 16; r++) pairs[r] = pair_rows(a + (p0 + 2 * r) * m + i0, m, p0 + 2 * r, k, count);
       // row i0 + c of this depth step: 16 pairs, one 32-bf16 tile row
-      transpose_pairs(pairs, reinterpret_cast<uint32_t*>(apack + i0 / kBlock * kBlock * kp + p0 * kBlock + i0 % kBlock * kDepth),
-                      kDepth / 2);
+      uint16_t* rows = apack + i0 / kBlock * kBlock * kp + p0 * kBlock + i0 % kBlock * kDepth;
+      transpose_pairs(pairs, reinterpret_cast<uint32_t*>(rows), kDepth / 2);
     }
 }
 
@@ -198,11 +200,11 @@ BF16_FN void pack_b(const float* b, bool trans, int64_t k, int64_t n, int64_t kp
         const int lo = real ? static_cast<int>(std::clamp<int64_t>(k - p, 0, 16)) : 0;
         const int hi = real ? static_cast<int>(std::clamp<int64_t>(k - p - 16, 0, 16)) : 0;
         // 32 bf16, nearest even: lanes 0-15 the first 16 depths, 16-31 the next
-        pairs[c] = (__m512i)_mm512_cvtne2ps_pbh(_mm512_maskz_loadu_ps(lanes(hi), col + 16), _mm512_maskz_loadu_ps(lanes(lo), col));
+        pairs[c] = (__m512i)_mm512_cvtne2ps_pbh(_mm512_maskz_loadu_ps(lanes(hi), col + 16),
+                                                _mm512_maskz_loadu_ps(lanes(lo), col));
       }
-      transpose_pairs(pairs,
-                      reinterpret_cast<uint32_t*>(bpack + (j0 / kBlock) * kBlock * kp + r * 2 * kBlock + (j0 % kBlock) * 2),
-                      kBlock);
+      uint16_t* pair_row = bpack + (j0 / kBlock) * kBlock * kp + r * 2 * kBlock + (j0 % kBlock) * 2;
+      transpose_pairs(pairs, reinterpret_cast<uint32_t*>(pair_row), kBlock);
     }
 }
 
