@@ -616,6 +616,17 @@ describe("matmulBf16 (AMX or AVX512-BF16)", () => {
     },
   );
 
+  it("names the backend it needs", async () => {
+    await tf.setBackend("cpu");
+    try {
+      const [a, b] = [tf.ones([2, 3]) as tf.Tensor2D, tf.ones([3, 2]) as tf.Tensor2D];
+      expect(() => matmulBf16(a, b)).toThrow(/needs the "native" backend \(active: "cpu"\)/);
+      tf.dispose([a, b]);
+    } finally {
+      await tf.setBackend("native");
+    }
+  });
+
   it("rejects non-matrices and mismatched shapes", () => {
     expect(() => matmulBf16(tf.ones([2, 3]) as tf.Tensor2D, tf.ones([4, 2]) as tf.Tensor2D)).toThrow(
       /must equal b's rows/,
