@@ -159,9 +159,10 @@ BF16_FN void pack_a(const float* a, bool trans, int64_t m, int64_t k, int64_t kp
     return;
   }
   __m512i pairs[16];
+  const int64_t mp = (m + kBlock - 1) / kBlock * kBlock;
   for (int64_t p0 = u0 * kDepth; p0 < u1 * kDepth; p0 += kDepth)
-    for (int64_t i0 = 0; i0 < m; i0 += 16) {
-      const int count = static_cast<int>(std::min<int64_t>(m - i0, 16));
+    for (int64_t i0 = 0; i0 < mp; i0 += 16) {
+      const int count = static_cast<int>(std::clamp<int64_t>(m - i0, 0, 16));
       for (int64_t r = 0; r < 16; r++) pairs[r] = pair_rows(a + (p0 + 2 * r) * m + i0, m, p0 + 2 * r, k, count);
       // row i0 + c of this depth step: 16 pairs, one 32-bf16 tile row
       uint16_t* rows = apack + i0 / kBlock * kBlock * kp + p0 * kBlock + i0 % kBlock * kDepth;
