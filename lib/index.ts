@@ -61,6 +61,7 @@ export {
   causalAttention,
   cumsum,
   gelu,
+  matmulBf16,
   registerGradients,
   rmsNorm,
   rotary,
@@ -70,7 +71,7 @@ export {
   topk,
 } from "./ops";
 export { adam } from "./train/optimizer";
-export { matmulBf16, matmulBf16Engine, matmulBf16Support } from "./native/kernels/matmul";
+export { matmulBf16Engine, matmulBf16Support } from "./native/kernels/matmul";
 export type { FusedActivation } from "./native/kernels/matmul";
 
 // Pick the best synchronously-starting backend now (native when built), so that a script's first op does not run on

@@ -59,6 +59,19 @@ export interface CausalAttentionAttrs {
 export const FUSED_ACTIVATIONS = Object.freeze(["gelu", "silu"] as const);
 export type FusedActivationName = (typeof FUSED_ACTIVATIONS)[number];
 
+/**
+ * The bf16 product (lib/ops/matmul-bf16.ts): out [m, n] = bf16(op(a)) · bf16(op(b)), fp32 accumulation; inputs a, b;
+ * attributes transposeA, transposeB (BatchMatMul's meaning). Implemented by the native backend on AMX or AVX512-BF16.
+ */
+export const BF16_MATMUL_KERNEL = "MoelabMatMulBf16";
+
+/** Attributes of the bf16 product kernel. */
+export interface MatMulBf16Attrs {
+  transposeA: boolean;
+  transposeB: boolean;
+  [name: string]: boolean;
+}
+
 /** The MoE kernels (lib/moe/ops.ts): dispatch, combine, the combine weights' gradient, the grouped expert matmul. */
 export const MOE_KERNELS = Object.freeze({
   dispatch: "MoelabMoeDispatch",

@@ -1,8 +1,9 @@
 // `npm run bench:bf16`: bf16 against fp32 on this CPU (AMX or AVX512-BF16), in one run — (1) GEMM throughput: tfjs
-// native fp32 matmul vs lab.matmulBf16 on square and transformer-shaped products, timed alternately, GFLOP/s as a share
-// of the measured fp32 and bf16 peaks; (2) training: the bench's dense TransformerLM (vocab 256 for byte text) trained
-// by lab.train.fit on the shipped Austen corpus in fp32 and in bf16 mixed precision from the same weights and batches:
-// tokens/s and the loss after the run (mean of the last 5 steps), with the gap. Writes results/bench/bf16.json and .md.
+// native fp32 matmul vs lab.matmulBf16 on square and transformer-shaped products (with the transposes the training
+// step uses), timed alternately, GFLOP/s as a share of the measured fp32 and bf16 peaks; (2) training: the bench's
+// dense TransformerLM (vocab 256 for byte text) trained by lab.train.fit on the shipped Austen corpus in fp32 and in
+// bf16 mixed precision from the same weights and batches: tokens/s and the loss after the run (mean of the last 5
+// steps), with the gap. Writes results/bench/bf16.json and .md.
 // Usage: npm run bench:bf16 -- [--quick] [--steps N] [--repeats N] [--out DIR]
 import { mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
@@ -15,7 +16,8 @@ import { randomBatches } from "../lib/data/batch";
 import { loadCorpus } from "../lib/data/shipped";
 import { lmConfig } from "../lib/model/config";
 import { TransformerLM } from "../lib/model/transformer";
-import { matmulBf16, matmulBf16Engine, matmulBf16Support } from "../lib/native/kernels/matmul";
+import { matmulBf16Engine, matmulBf16Support } from "../lib/native/kernels/matmul";
+import { matmulBf16 } from "../lib/ops/matmul-bf16";
 import { randomUniform, seed } from "../lib/random";
 import { fit } from "../lib/train/fit";
 import { asciiTable } from "../lib/viz/format";
@@ -45,15 +47,21 @@ function parseArgs(argv: string[]): { quick: boolean; steps: number | null; repe
   return cli;
 }
 
-/** [m, k] · [k, n]: fp32 (tf.matMul on native) and bf16 timed alternately; medians. */
-async function gemmRow(
-  m: number,
-  n: number,
-  k: number,
-  repeats: number,
-): Promise<{ shape: string; fp32: Timing; bf16: Timing }> {
-  const a = randomUniform([m, k], -1, 1) as tf.Tensor2D;
-  const b = randomUniform([k, n], -1, 1) as tf.Tensor2D;
+/** A product op(a) [m, k] · op(b) [k, n] (tf.matMul's transpose flags) and what it is. */
+interface GemmShape {
+  m: number;
+  n: number;
+  k: number;
+  transposeA: boolean;
+  transposeB: boolean;
+  label: string;
+}
+
+/** The product: fp32 (tf.matMul on native) and bf16 timed alternately; medians. */
+async function gemmRow(g: GemmShape, repeats: number): Promise<{ shape: string; fp32: Timing; bf16: Timing }> {
+  const { m, n, k, transposeA, transposeB } = g;
+  const a = randomUniform(transposeA ? [k, m] : [m, k], -1, 1) as tf.Tensor2D;
+  const b = randomUniform(transposeB ? [n, k] : [k, n], -1, 1) as tf.Tensor2D;
   const once = (f: () => tf.Tensor) => {
     const t0 = performance.now();
     f().dispose();
@@ -62,8 +70,8 @@ async function gemmRow(
   const fp: number[] = [];
   const bf: number[] = [];
   for (let i = 0; i <= repeats; i++) {
-    const x = once(() => tf.matMul(a, b));
-    const y = once(() => matmulBf16(a, b));
+    const x = once(() => tf.matMul(a, b, transposeA, transposeB));
+    const y = once(() => matmulBf16(a, b, transposeA, transposeB));
     if (i > 0) {
       // the first pair warms up
       fp.push(x);
@@ -71,7 +79,9 @@ async function gemmRow(
     }
   }
   tf.dispose([a, b]);
-  return { shape: `${m}×${k}·${k}×${n}`, fp32: summarize(fp), bf16: summarize(bf) };
+  const op = (t: boolean) => (t ? "ᵀ" : "");
+  const shape = `${m}×${k}${op(transposeA)}·${k}×${n}${op(transposeB)}${g.label ? ` (${g.label})` : ""}`;
+  return { shape, fp32: summarize(fp), bf16: summarize(bf) };
 }
 
 async function main(): Promise<void> {
@@ -84,15 +94,27 @@ async function main(): Promise<void> {
   const peak = measuredPeak(cli.quick ? { repeats: 2 } : {});
   console.log(`bf16 engine: ${matmulBf16Engine()}; peak ${peak.derivation}`);
 
-  // (1) GEMMs: square, and the dense bench model's FFN products (N = 32·128 tokens, d 256, f 680).
-  const shapes: [number, number, number][] = [
-    [1024, 1024, 1024],
-    [4096, 680, 256],
-    [4096, 256, 680],
-    [256, 680, 4096],
+  // (1) GEMMs: square, and the dense bench model's FFN products as its training step runs them (N = 32·128 tokens,
+  // d 256, f 680; weights [out, in]): w1's forward x·W1ᵀ, its input gradient dY·W1, its weight gradient dYᵀ·x, and
+  // w2's forward.
+  const N = 32 * 128;
+  const gemm = (m: number, n: number, k: number, transposeA: boolean, transposeB: boolean, label: string) => ({
+    m,
+    n,
+    k,
+    transposeA,
+    transposeB,
+    label,
+  });
+  const shapes: GemmShape[] = [
+    gemm(1024, 1024, 1024, false, false, ""),
+    gemm(N, 680, 256, false, true, "w1 forward"),
+    gemm(N, 256, 680, false, false, "w1 dX"),
+    gemm(680, 256, N, true, false, "w1 dW"),
+    gemm(N, 256, 680, false, true, "w2 forward"),
   ];
   const gemms = [];
-  for (const [m, n, k] of shapes) gemms.push({ flops: 2 * m * n * k, ...(await gemmRow(m, n, k, repeats)) });
+  for (const g of shapes) gemms.push({ flops: 2 * g.m * g.n * g.k, ...(await gemmRow(g, repeats)) });
   const gf = (flops: number, t: Timing) => flops / (t.median * 1e6);
   const gemmHead = [
     "product",

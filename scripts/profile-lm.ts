@@ -1,12 +1,14 @@
 // `npm run bench:profile`: where a training step of the lab's own models spends its time on the native backend —
-// one lab.train.fit step of TransformerLM (dense, MoE, GQA, MLA; the bench's LM-suite sizes) under tf.profile, kernels
-// by total time, and the wall time outside kernels (tfjs tape and bookkeeping, JS). What to fuse next comes from here.
-// Usage: npm run bench:profile -- [--tiny] [--only dense,moe,gqa,mla] [--top N]   (--tiny: test-sized models, a smoke run)
+// one lab.train.fit step of TransformerLM (dense, MoE, GQA, MLA, and the dense model in bf16 mixed precision where the
+// CPU has a bf16 product; the bench's LM-suite sizes) under tf.profile, kernels by total time, and the wall time outside
+// kernels (tfjs tape and bookkeeping, JS). What to fuse next comes from here.
+// Usage: npm run bench:profile -- [--tiny] [--only dense,moe,gqa,mla,bf16] [--top N]   (--tiny: test-sized models, a smoke run)
 import { profileTfjsCase } from "../lib/bench/tfjs";
 import { profileTable } from "../lib/bench/report";
 import { DENSE_LM, MOE_LM, lmFitConfig } from "../lib/bench/models/lm-fit";
 import { benchCases } from "../lib/bench/workloads";
 import { lmConfig, type LMConfig } from "../lib/model/config";
+import { matmulBf16Support } from "../lib/native/kernels/matmul";
 
 const VARIANTS: Record<string, (base: LMConfig) => LMConfig> = {
   dense: (b) => b,
@@ -23,10 +25,13 @@ const VARIANTS: Record<string, (base: LMConfig) => LMConfig> = {
         vHeadDim: b.dim / b.nHeads,
       },
     }),
+  bf16: (b) => lmConfig({ ...b, precision: "bf16" }),
 };
 
 function parseArgs(argv: string[]): { tiny: boolean; only: string[]; top: number } {
-  const cli = { tiny: false, only: Object.keys(VARIANTS), top: 20 };
+  // bf16 by default only where this CPU has a bf16 product
+  const only = Object.keys(VARIANTS).filter((v) => v !== "bf16" || matmulBf16Support() === null);
+  const cli = { tiny: false, only, top: 20 };
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === "--tiny") cli.tiny = true;
     else if (argv[i] === "--only") cli.only = (argv[++i] ?? "").split(",");

@@ -50,5 +50,6 @@ export { causalAttention, visibilityMask } from "./causal-attention";
 export { slotAttention } from "./slot-attention";
 export type { SlotAttentionOptions } from "./slot-attention";
 export { rotary } from "./rotary";
+export { matmulBf16 } from "./matmul-bf16";
 export type { CausalAttentionOptions } from "./causal-attention";
 export { hasFusedKernel, runFused } from "./fused";

@@ -4,8 +4,10 @@
 //   the process to ask for the tile data state first (arch_prctl(ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA)).
 // - AVX512-BF16 (VDPBF16PS; AMD Zen 4/5, Intel Cooper Lake and later) otherwise: 8×32 register blocks of C, each
 //   step broadcasting one bf16 pair of an A row against 32 columns' pairs of B.
-// A is packed into 32-row blocks of 32-wide depth steps, B into 32-column panels in the VNNI pair layout both read.
-//   matmulBf16(a: Float32Array, b: Float32Array, out: Float32Array, m, n, k) -> undefined
+// A is packed into 32-row blocks of 32-wide depth steps, B into 32-column panels in the VNNI pair layout both read;
+// the packing reads either operand stored transposed (so a backward pass's dYᵀ or a [out, in] weight is never copied).
+//   matmulBf16(a: Float32Array, b: Float32Array, out: Float32Array, m, n, k, transA, transB) -> undefined
+//     a is [m, k] ([k, m] when transA), b [k, n] ([n, k] when transB), out [m, n]
 //   matmulBf16Support() -> null when usable, else a string saying why not
 //   matmulBf16Engine() -> "amx" | "avx512bf16" | null
 #include <immintrin.h>
@@ -86,42 +88,129 @@ class Buffer {
   int64_t capacity_ = 0;
 };
 
+// The first `count` of 16 lanes (count ≤ 0: none).
+inline __mmask16 lanes(int count) {
+  return count >= 16 ? __mmask16(0xFFFF) : count <= 0 ? __mmask16(0) : __mmask16((1u << count) - 1);
+}
+
 // 16 floats → 16 bf16, round to nearest even (VCVTNEPS2BF16); lanes past `count` are 0.
 BF16_FN inline __m256i to_bf16(const float* src, int count) {
-  const __mmask16 mask = count >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << count) - 1);
-  return (__m256i)_mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(mask, src));
+  return (__m256i)_mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(lanes(count), src));
 }
 
-// A rows [i0, i1) → their 32-row blocks: block ib holds kp/32 depth steps of 32 rows × 32 bf16 (rows past m and depth
-// past k are 0). Each row is read sequentially.
-BF16_FN void pack_a_rows(const float* a, int64_t m, int64_t k, int64_t kp, int64_t i0, int64_t i1, uint16_t* apack) {
-  for (int64_t i = i0; i < i1; i++) {
-    uint16_t* dst = apack + (i / kBlock) * kBlock * kp + (i % kBlock) * kDepth;
-    for (int64_t p = 0; p < kp; p += 16, dst += p % kDepth == 0 ? kBlock * kDepth - 16 : 16) {
-      const int count = i < m ? static_cast<int>(std::clamp<int64_t>(k - p, 0, 16)) : 0;
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), to_bf16(a + i * k + p, count));
+// Permutation indices of the 16×16 transpose of 32-bit lanes: for block size b = 8, 4, 2, 1, registers i and i + b
+// ((i & b) == 0) trade their off-diagonal b×b blocks (lo: i's new lanes, hi = lo + b: i + b's; 16+ = the second).
+struct TransposeIndices {
+  alignas(64) int32_t lo[4][16];
+  alignas(64) int32_t hi[4][16];
+  TransposeIndices() {
+    for (int s = 0, b = 8; b >= 1; s++, b /= 2)
+      for (int l = 0; l < 16; l++) {
+        const int base = l / (2 * b) * 2 * b, off = l % (2 * b);
+        lo[s][l] = off < b ? base + off : 16 + base + off - b;
+        hi[s][l] = lo[s][l] + b;
+      }
+  }
+};
+
+// 16×16 transpose of 32-bit lanes, in registers (the recursive block swap): dst + c·stride receives (rows[0][c], …,
+// rows[15][c]). Moves bf16 pairs between the row-pair layout read from a stored matrix and the packed layouts'
+// pair-per-row order.
+BF16_FN void transpose_pairs(__m512i rows[16], uint32_t* dst, int64_t stride) {
+  static const TransposeIndices idx;
+  for (int s = 0, b = 8; b >= 1; s++, b /= 2) {
+    const __m512i lo = _mm512_load_si512(idx.lo[s]), hi = _mm512_load_si512(idx.hi[s]);
+    for (int i = 0; i < 16; i++) {
+      if (i & b) continue;
+      const __m512i x = rows[i], y = rows[i + b];
+      rows[i] = _mm512_permutex2var_epi32(x, lo, y);
+      rows[i + b] = _mm512_permutex2var_epi32(x, hi, y);
     }
   }
+  for (int c = 0; c < 16; c++) _mm512_storeu_si512(dst + c * stride, rows[c]);
 }
 
-// B pair rows [r0, r1) (rows 2r, 2r+1) → every 32-column panel: panel jb holds kp/2 pair rows of the 32 columns'
-// pairs (B[2r][j], B[2r+1][j]) (the VNNI layout TDPBF16PS reads). Each row is read sequentially.
-BF16_FN void pack_b_rows(const float* b, int64_t k, int64_t n, int64_t kp, int64_t r0, int64_t r1, uint16_t* bpack) {
+// Rows `r` and `r + 1`'s 16 values at `src` and `src + ld` (zeros where the row is past `rows`, lanes past `count`)
+// → 16 bf16 pairs: lane c holds (row r's c, row r + 1's c) — the VNNI pair both engines read.
+BF16_FN inline __m512i pair_rows(const float* src, int64_t ld, int64_t r, int64_t rows, int count) {
   // Interleave 16 bf16 from each of two rows: lane 2c takes row 0's c, lane 2c+1 row 1's c.
   alignas(64) static const uint16_t kInterleave[32] = {0, 32, 1, 33, 2, 34, 3, 35, 4, 36, 5, 37, 6, 38, 7, 39,
                                                        8, 40, 9, 41, 10, 42, 11, 43, 12, 44, 13, 45, 14, 46, 15, 47};
-  const __m512i idx = _mm512_load_si512(kInterleave);
-  const int64_t np = (n + kBlock - 1) / kBlock * kBlock;
-  for (int64_t r = r0; r < r1; r++) {
-    for (int64_t j = 0; j < np; j += 16) {
-      const int count = static_cast<int>(std::clamp<int64_t>(n - j, 0, 16));
-      const __m256i even = 2 * r < k ? to_bf16(b + 2 * r * n + j, count) : _mm256_setzero_si256();
-      const __m256i odd = 2 * r + 1 < k ? to_bf16(b + (2 * r + 1) * n + j, count) : _mm256_setzero_si256();
-      const __m512i pairs = _mm512_permutex2var_epi16(_mm512_castsi256_si512(even), idx, _mm512_castsi256_si512(odd));
-      _mm512_storeu_si512(bpack + (j / kBlock) * kBlock * kp + r * 2 * kBlock + (j % kBlock) * 2, pairs);
-    }
-  }
+  const __m256i even = r < rows ? to_bf16(src, count) : _mm256_setzero_si256();
+  const __m256i odd = r + 1 < rows ? to_bf16(src + ld, count) : _mm256_setzero_si256();
+  return _mm512_permutex2var_epi16(_mm512_castsi256_si512(even), _mm512_load_si512(kInterleave),
+                                   _mm512_castsi256_si512(odd));
 }
+
+// Logical A [m, k] (stored [k, m] when trans) → 32-row blocks: block ib holds kp/32 depth steps of 32 rows × 32 bf16
+// (rows past m and depth past k are 0). Work units [u0, u1) are row blocks, or for a transposed A depth steps, so that
+// stored rows are always read sequentially: a transposed A is converted 16 rows × 16 depth pairs at a time and
+// transposed into place (pack_a_units gives the count).
+BF16_FN void pack_a(const float* a, bool trans, int64_t m, int64_t k, int64_t kp, int64_t u0, int64_t u1,
+                    uint16_t* apack) {
+  if (!trans) {
+    for (int64_t i = u0 * kBlock; i < u1 * kBlock; i++) {
+      uint16_t* dst = apack + (i / kBlock) * kBlock * kp + (i % kBlock) * kDepth;
+      for (int64_t p = 0; p < kp; p += 16, dst += p % kDepth == 0 ? kBlock * kDepth - 16 : 16) {
+        const int count = i < m ? static_cast<int>(std::clamp<int64_t>(k - p, 0, 16)) : 0;
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), to_bf16(a + i * k + p, count));
+      }
+    }
+    return;
+  }
+  __m512i pairs[16];
+  const int64_t mp = (m + kBlock - 1) / kBlock * kBlock;
+  for (int64_t p0 = u0 * kDepth; p0 < u1 * kDepth; p0 += kDepth)
+    for (int64_t i0 = 0; i0 < mp; i0 += 16) {
+      const int count = static_cast<int>(std::clamp<int64_t>(m - i0, 0, 16));
+      for (int64_t r = 0; r < 16; r++) pairs[r] = pair_rows(a + (p0 + 2 * r) * m + i0, m, p0 + 2 * r, k, count);
+      // row i0 + c of this depth step: 16 pairs, one 32-bf16 tile row
+      uint16_t* rows = apack + i0 / kBlock * kBlock * kp + p0 * kBlock + i0 % kBlock * kDepth;
+      transpose_pairs(pairs, reinterpret_cast<uint32_t*>(rows), kDepth / 2);
+    }
+}
+
+// pack_a's work units: row blocks, or depth steps for a transposed A.
+int64_t pack_a_units(bool trans, int64_t m, int64_t kp) { return trans ? kp / kDepth : (m + kBlock - 1) / kBlock; }
+
+// Logical B [k, n] (stored [n, k] when trans) → every 32-column panel: panel jb holds kp/2 pair rows of the 32
+// columns' pairs (B[2r][j], B[2r+1][j]) (the VNNI layout both engines read). Work units [u0, u1) are groups of 16
+// pair rows, or for a transposed B (whose stored rows are columns, already in pairs) groups of 16 columns, so that
+// stored rows are read sequentially; 16 columns × 16 pairs are transposed into place at a time (pack_b_units gives
+// the count).
+BF16_FN void pack_b(const float* b, bool trans, int64_t k, int64_t n, int64_t kp, int64_t u0, int64_t u1,
+                    uint16_t* bpack) {
+  const int64_t np = (n + kBlock - 1) / kBlock * kBlock;
+  if (!trans) {
+    for (int64_t r = u0 * 16; r < u1 * 16; r++)
+      for (int64_t j = 0; j < np; j += 16) {
+        const int count = static_cast<int>(std::clamp<int64_t>(n - j, 0, 16));
+        _mm512_storeu_si512(bpack + (j / kBlock) * kBlock * kp + r * 2 * kBlock + (j % kBlock) * 2,
+                            pair_rows(b + 2 * r * n + j, n, 2 * r, k, count));
+      }
+    return;
+  }
+  __m512i pairs[16];
+  for (int64_t j0 = u0 * 16; j0 < u1 * 16; j0 += 16)
+    for (int64_t r = 0; r < kp / 2; r += 16) {
+      // column j0 + c's 32 depths from 2r on, as 16 pairs (zeros past k and past n)
+      const int64_t p = 2 * r;
+      for (int64_t c = 0; c < 16; c++) {
+        const float* col = b + (j0 + c) * k + p;
+        const bool real = j0 + c < n;
+        const int lo = real ? static_cast<int>(std::clamp<int64_t>(k - p, 0, 16)) : 0;
+        const int hi = real ? static_cast<int>(std::clamp<int64_t>(k - p - 16, 0, 16)) : 0;
+        // 32 bf16, nearest even: lanes 0-15 the first 16 depths, 16-31 the next
+        pairs[c] = (__m512i)_mm512_cvtne2ps_pbh(_mm512_maskz_loadu_ps(lanes(hi), col + 16),
+                                                _mm512_maskz_loadu_ps(lanes(lo), col));
+      }
+      uint16_t* pair_row = bpack + (j0 / kBlock) * kBlock * kp + r * 2 * kBlock + (j0 % kBlock) * 2;
+      transpose_pairs(pairs, reinterpret_cast<uint32_t*>(pair_row), kBlock);
+    }
+}
+
+// pack_b's work units: groups of 16 pair rows, or of 16 columns for a transposed B.
+int64_t pack_b_units(bool trans, int64_t n, int64_t kp) { return trans ? (n + kBlock - 1) / kBlock * 2 : kp / 32; }
 
 // Row blocks [ib0, ib1) of the padded fp32 C (np columns), a group of row blocks at a time: for each depth slice of B,
 // each row block's A slice meets every panel's slice in 2×2 tile accumulators, which are loaded from C after the
@@ -184,17 +273,34 @@ AMX_FN void amx_rows(const uint16_t* apack, const uint16_t* bpack, float* cpad, 
 
 // Register block of the dot-product engine: kDotRows rows × 32 columns of C in 2·kDotRows zmm accumulators.
 constexpr int64_t kDotRows = 8;
+// Depth of one dot-engine slice: deeper products are cut into slices of this many bf16, each adding into C (so an A
+// row block's slice and the B panels' slices it meets stay in cache however deep the product).
+constexpr int64_t kDotDepth = 1024;
+// Packed B bytes (panel slices) the dot engine keeps live per pass: a group of panels this large meets every row block
+// of A in turn while it stays in L2, so A streams from memory once per group rather than once per panel.
+constexpr int64_t kDotPanelBytes = 512 << 10;
 
-// C block (ib, jb) (32×32, padded fp32 C of np columns) = A row block ib · B panel jb over the whole depth kp, in
-// four 8-row register blocks: per pair row r, two B vectors (32 columns' pairs) meet each row's broadcast A pair.
-BF16_FN void dot_block(const uint16_t* apack, const uint16_t* bpack, float* cpad, int64_t np, int64_t kp, int64_t ib,
-                       int64_t jb) {
+// C rows [32·ib, 32·ib + 32) ∩ [0, m), columns [32·jb, 32·jb + 32) ∩ [0, n) (C is m×n, row-major) (+)= A row block ib
+// · B panel jb over depths [p0, p1), in four 8-row register blocks: per pair row, two B vectors (32 columns' pairs)
+// meet each row's broadcast A pair. The sum starts from C when `accumulate`, else from 0. Columns past n are masked
+// off; rows past m are skipped.
+BF16_FN void dot_block(const uint16_t* apack, const uint16_t* bpack, float* c, int64_t m, int64_t n, int64_t kp,
+                       int64_t ib, int64_t jb, int64_t p0, int64_t p1, bool accumulate) {
   const uint16_t* ablock = apack + ib * kBlock * kp;  // [kp/32][32 rows][32 bf16]
   const uint16_t* bpanel = bpack + jb * kBlock * kp;  // [kp/2][32 columns][2 bf16]
-  for (int64_t r0 = 0; r0 < kBlock; r0 += kDotRows) {
+  const int64_t j = jb * kBlock;
+  const __mmask16 lo = lanes(static_cast<int>(std::min<int64_t>(n - j, 16)));
+  const __mmask16 hi = lanes(static_cast<int>(std::min<int64_t>(n - j, 32)) - 16);
+  for (int64_t r0 = 0; r0 < kBlock && ib * kBlock + r0 < m; r0 += kDotRows) {
+    const int64_t rows = std::min(kDotRows, m - ib * kBlock - r0);
+    float* crow = c + (ib * kBlock + r0) * n + j;
     __m512 acc[kDotRows][2];
-    for (int64_t i = 0; i < kDotRows; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
-    for (int64_t p = 0; p < kp; p += 2) {
+    for (int64_t i = 0; i < kDotRows; i++) {
+      const bool load = accumulate && i < rows;
+      acc[i][0] = load ? _mm512_maskz_loadu_ps(lo, crow + i * n) : _mm512_setzero_ps();
+      acc[i][1] = load ? _mm512_maskz_loadu_ps(hi, crow + i * n + 16) : _mm512_setzero_ps();
+    }
+    for (int64_t p = p0; p < p1; p += 2) {
       const uint16_t* bt = bpanel + p * kBlock;
       const __m512bh b0 = (__m512bh)_mm512_loadu_si512(bt);
       const __m512bh b1 = (__m512bh)_mm512_loadu_si512(bt + 32);
@@ -207,18 +313,19 @@ BF16_FN void dot_block(const uint16_t* apack, const uint16_t* bpack, float* cpad
         acc[i][1] = _mm512_dpbf16_ps(acc[i][1], a, b1);
       }
     }
-    float* c = cpad + (ib * kBlock + r0) * np + jb * kBlock;
-    for (int64_t i = 0; i < kDotRows; i++) {
-      _mm512_storeu_ps(c + i * np, acc[i][0]);
-      _mm512_storeu_ps(c + i * np + 16, acc[i][1]);
+    for (int64_t i = 0; i < rows; i++) {
+      _mm512_mask_storeu_ps(crow + i * n, lo, acc[i][0]);
+      _mm512_mask_storeu_ps(crow + i * n + 16, hi, acc[i][1]);
     }
   }
 }
 
 thread_local Buffer a_scratch, b_scratch, c_scratch;
 
-// C = bf16(A)·bf16(B); false when scratch memory could not be allocated. Requires unsupported_reason() == null.
-bool matmul_bf16(const float* a, const float* b, float* c, int64_t m, int64_t n, int64_t k) {
+// C [m, n] = bf16(op(A))·bf16(op(B)), op(A) = A [m, k] (stored [k, m] when trans_a), op(B) = B [k, n] (stored [n, k]
+// when trans_b): the transposes are read by the packing, never materialised. False when scratch memory could not be
+// allocated. Requires unsupported_reason() == null.
+bool matmul_bf16(const float* a, const float* b, float* c, int64_t m, int64_t n, int64_t k, bool trans_a, bool trans_b) {
   if (m == 0 || n == 0) return true;
   if (k == 0) {
     std::memset(c, 0, static_cast<size_t>(m * n) * sizeof(float));
@@ -226,34 +333,45 @@ bool matmul_bf16(const float* a, const float* b, float* c, int64_t m, int64_t n,
   }
   const int64_t kp = (k + kDepth - 1) / kDepth * kDepth;
   const int64_t mp = (m + kBlock - 1) / kBlock * kBlock, np = (n + kBlock - 1) / kBlock * kBlock;
+  const int64_t row_blocks = mp / kBlock, panels = np / kBlock;
+  const bool amx = choice().engine == Engine::amx;
   uint16_t* apack = a_scratch.get(mp * kp);
   uint16_t* bpack = b_scratch.get(np * kp);
-  // C is accumulated in a padded fp32 copy (2 × np·mp bf16 slots) unless it is already 32-aligned.
-  const bool padded = mp != m || np != n;
+  // AMX accumulates C in a padded fp32 copy (2 × np·mp bf16 slots) unless it is already 32-aligned; the dot engine
+  // stores into C directly.
+  const bool padded = amx && (mp != m || np != n);
   float* cpad = padded ? reinterpret_cast<float*>(c_scratch.get(2 * mp * np)) : c;
   if (!apack || !bpack || !cpad) return false;
   // Below ~4 MFLOP the pool costs more than it saves.
-  const size_t grain = 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) < 4e6 ? SIZE_MAX : 1;
-  parallel_for(mp, grain == 1 ? kBlock : grain, [&](size_t i0, size_t i1) {
-    pack_a_rows(a, m, k, kp, static_cast<int64_t>(i0), static_cast<int64_t>(i1), apack);
+  const bool small = 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) < 4e6;
+  const size_t grain = small ? SIZE_MAX : 1;
+  parallel_for(pack_a_units(trans_a, m, kp), grain, [&](size_t u0, size_t u1) {
+    pack_a(a, trans_a, m, k, kp, static_cast<int64_t>(u0), static_cast<int64_t>(u1), apack);
   });
-  parallel_for(kp / 2, grain == 1 ? 16 : grain, [&](size_t r0, size_t r1) {
-    pack_b_rows(b, k, n, kp, static_cast<int64_t>(r0), static_cast<int64_t>(r1), bpack);
+  parallel_for(pack_b_units(trans_b, n, kp), grain, [&](size_t u0, size_t u1) {
+    pack_b(b, trans_b, k, n, kp, static_cast<int64_t>(u0), static_cast<int64_t>(u1), bpack);
   });
-  if (choice().engine == Engine::amx) {
-    parallel_for(mp / kBlock, grain, [&](size_t ib0, size_t ib1) {
+  if (amx) {
+    parallel_for(row_blocks, grain, [&](size_t ib0, size_t ib1) {
       amx_rows(apack, bpack, cpad, np, kp, static_cast<int64_t>(ib0), static_cast<int64_t>(ib1));
     });
-  } else {
-    // Blocks of C by panel-major index (neighbouring blocks share a B panel, which stays in L2).
-    const int64_t row_blocks = mp / kBlock;
-    parallel_for(static_cast<size_t>(row_blocks * (np / kBlock)), grain, [&](size_t t0, size_t t1) {
-      for (size_t t = t0; t < t1; t++)
-        dot_block(apack, bpack, cpad, np, kp, static_cast<int64_t>(t) % row_blocks, static_cast<int64_t>(t) / row_blocks);
-    });
+    if (padded)
+      for (int64_t i = 0; i < m; i++) std::memcpy(c + i * n, cpad + i * np, static_cast<size_t>(n) * sizeof(float));
+    return true;
   }
-  if (padded)
-    for (int64_t i = 0; i < m; i++) std::memcpy(c + i * n, cpad + i * np, static_cast<size_t>(n) * sizeof(float));
+  // Depth slices, each a pass over groups of panels whose slices stay in L2; within a pass, blocks row-block-major
+  // (each A row block's slice meets the group's panels in turn, so A streams once per pass).
+  const int64_t depth = std::min(kp, kDotDepth);
+  const int64_t group = std::clamp<int64_t>(kDotPanelBytes / (kBlock * depth * 2), 1, panels);
+  for (int64_t p0 = 0; p0 < kp; p0 += depth)
+    for (int64_t jb0 = 0; jb0 < panels; jb0 += group) {
+      const int64_t width = std::min(group, panels - jb0);
+      parallel_for(static_cast<size_t>(row_blocks * width), grain, [&](size_t t0, size_t t1) {
+        for (size_t t = t0; t < t1; t++)
+          dot_block(apack, bpack, c, m, n, kp, static_cast<int64_t>(t) / width, jb0 + static_cast<int64_t>(t) % width, p0,
+                    std::min(kp, p0 + depth), p0 > 0);
+      });
+    }
   return true;
 }
 
@@ -263,8 +381,10 @@ Napi::Value MatmulBf16(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   View<float> a, b, out;
   int64_t m, n, k;
+  bool trans_a, trans_b;
   if (!f32_arg(info, kFn, 0, a) || !f32_arg(info, kFn, 1, b) || !f32_arg(info, kFn, 2, out) || !dim_arg(info, kFn, 3, m) ||
-      !dim_arg(info, kFn, 4, n) || !dim_arg(info, kFn, 5, k))
+      !dim_arg(info, kFn, 4, n) || !dim_arg(info, kFn, 5, k) || !bool_arg(info, kFn, 6, trans_a) ||
+      !bool_arg(info, kFn, 7, trans_b))
     return env.Undefined();
   if (const char* why = unsupported_reason()) {
     Napi::Error::New(env, std::string(kFn) + ": no bf16 engine: " + why).ThrowAsJavaScriptException();
@@ -278,7 +398,7 @@ Napi::Value MatmulBf16(const Napi::CallbackInfo& info) {
         .ThrowAsJavaScriptException();
     return env.Undefined();
   }
-  if (!matmul_bf16(a.data, b.data, out.data, m, n, k))
+  if (!matmul_bf16(a.data, b.data, out.data, m, n, k, trans_a, trans_b))
     Napi::RangeError::New(env, std::string(kFn) + ": out of memory for packing buffers").ThrowAsJavaScriptException();
   return env.Undefined();
 }

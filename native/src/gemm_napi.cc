@@ -28,16 +28,6 @@ void throw_type(const Napi::Env& env, const std::string& what) {
   Napi::TypeError::New(env, std::string(kFn) + ": " + what).ThrowAsJavaScriptException();
 }
 
-// A dimension in [0, 2³¹).
-bool bool_arg(const Napi::CallbackInfo& info, size_t index, bool& out) {
-  if (info.Length() <= index || !info[index].IsBoolean()) {
-    throw_arg(info, kFn, index, "a boolean");
-    return false;
-  }
-  out = info[index].As<Napi::Boolean>().Value();
-  return true;
-}
-
 // Element offsets (a Float64Array of non-negative integers) such that every [offset, offset + extent) lies in
 // [0, length). `what` names the value in errors.
 bool offsets_arg(const Napi::Env& env, const Napi::Value& v, const std::string& what, size_t length, int64_t extent,
@@ -131,8 +121,8 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
   int64_t m, n, k;
   bool trans_a, trans_b;
   if (!f32_arg(info, kFn, 0, a) || !f32_arg(info, kFn, 1, b) || !f32_arg(info, kFn, 2, out) ||
-      !dim_arg(info, kFn, 3, m) || !dim_arg(info, kFn, 4, n) || !dim_arg(info, kFn, 5, k) || !bool_arg(info, 6, trans_a) ||
-      !bool_arg(info, 7, trans_b))
+      !dim_arg(info, kFn, 3, m) || !dim_arg(info, kFn, 4, n) || !dim_arg(info, kFn, 5, k) || !bool_arg(info, kFn, 6, trans_a) ||
+      !bool_arg(info, kFn, 7, trans_b))
     return env.Undefined();
   std::vector<int64_t> a_off, b_off, bias_off, prelu_off;
   if (info.Length() <= 9) {

@@ -33,14 +33,7 @@ inline bool i8_arg(const Napi::CallbackInfo& info, const char* fn, size_t index,
   return bytes_arg(info, fn, index, napi_int8_array, "an Int8Array", out);
 }
 
-inline bool bool_arg(const Napi::CallbackInfo& info, const char* fn, size_t index, bool& out) {
-  if (info.Length() <= index || !info[index].IsBoolean()) {
-    throw_arg(info, fn, index, "a boolean");
-    return false;
-  }
-  out = info[index].As<Napi::Boolean>().Value();
-  return true;
-}
+using ::moelab::bool_arg;  // (tensor.h)
 
 inline void range_error(const Napi::CallbackInfo& info, const std::string& message) {
   Napi::RangeError::New(info.Env(), message).ThrowAsJavaScriptException();

@@ -62,6 +62,16 @@ inline bool int_arg(const Napi::CallbackInfo& info, const char* fn, size_t index
   return true;
 }
 
+// The boolean at info[index], or false after throwing.
+inline bool bool_arg(const Napi::CallbackInfo& info, const char* fn, size_t index, bool& out) {
+  if (info.Length() <= index || !info[index].IsBoolean()) {
+    throw_arg(info, fn, index, "a boolean");
+    return false;
+  }
+  out = info[index].As<Napi::Boolean>().Value();
+  return true;
+}
+
 // A matrix dimension at info[index]: a non-negative integer below 2^31, or false after throwing.
 inline bool dim_arg(const Napi::CallbackInfo& info, const char* fn, size_t index, int64_t& out) {
   if (!int_arg(info, fn, index, out)) return false;

@@ -4,7 +4,8 @@ import { describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import { cpuFacts, measuredPeak, parseCpuinfo, parseLscpu } from "../../lib/bench/machine";
 import { nativeAddon } from "../../lib/native/addon";
-import { matmulBf16, matmulBf16Support } from "../../lib/native/kernels/matmul";
+import { matmulBf16Support } from "../../lib/native/kernels/matmul";
+import { matmulBf16 } from "../../lib/ops/matmul-bf16";
 import { useBackend } from "../../lib/backend-select";
 
 const CPUINFO = `processor\t: 0

@@ -10,8 +10,8 @@ import * as tf from "@tensorflow/tfjs";
 import { useBackend } from "../../lib/backend-select";
 import { nativeAddon } from "../../lib/native/addon";
 import { quantError } from "../../lib/quant/error";
+import { matmulBf16 } from "../../lib/ops/matmul-bf16";
 import {
-  matmulBf16,
   matmulBf16Engine,
   matmulBf16Support,
   type FusedActivation,
@@ -562,6 +562,76 @@ describe("matmulBf16 (AMX or AVX512-BF16)", () => {
     }
   });
 
+  // Shapes past one 32-row block and one 32-column panel, with row and column remainders on both sides of 8 and 16,
+  // and deep products the dot engine cuts into depth slices (1024 deep) and, for the wide one, into two column
+  // groups per slice (512 KiB of packed B: 8 panels of 1024 depth).
+  const BF16_TRANSPOSED: [number, number, number][] = [
+    [5, 7, 3],
+    [33, 65, 47],
+    [130, 17, 65],
+    [41, 200, 3001],
+    [9, 300, 1100],
+  ];
+
+  it("reads transposed operands in place: every transpose combination is the product of the bf16-rounded inputs", async () => {
+    await tf.setBackend("native");
+    for (const [transposeA, transposeB] of TRANSPOSES)
+      for (const [m, n, k] of BF16_TRANSPOSED) {
+        const p = product(m, n, k, transposeA, transposeB);
+        const run = () =>
+          tf.tidy(() => {
+            const y = matmulBf16(
+              tf.tensor2d(p.a.values, p.a.shape as [number, number]),
+              tf.tensor2d(p.b.values, p.b.shape as [number, number]),
+              transposeA,
+              transposeB,
+            );
+            return { values: Float32Array.from(y.dataSync()), shape: y.shape };
+          });
+        if (matmulBf16Support() !== null) {
+          expect(run).toThrow(/not available here/);
+          continue;
+        }
+        const rounded = {
+          ...p,
+          a: { ...p.a, values: p.a.values.map(bf16) },
+          b: { ...p.b, values: p.b.values.map(bf16) },
+        };
+        expectMatches(run(), reference(rounded), `bf16 ${tag(p)}`);
+      }
+  });
+
+  it.skipIf(matmulBf16Support() !== null)(
+    "has BatchMatMul's gradient in bf16 products: equal to tf.matMul's on bf16-exact inputs, for every transpose",
+    async () => {
+      await tf.setBackend("native");
+      // Small integers are exact in bf16 and their sums exact in fp32: the bf16 products then equal the fp32 ones, so
+      // tfjs's own BatchMatMul gradient is the oracle, element for element.
+      const ints = (shape: number[]) =>
+        tf.tensor(
+          Float32Array.from({ length: shape[0] * shape[1] }, () => Math.round(8 * rng.uniform()) - 4),
+          shape,
+        ) as tf.Tensor2D;
+      const before = tf.memory().numTensors;
+      for (const [transposeA, transposeB] of TRANSPOSES) {
+        const [m, n, k] = [37, 45, 70];
+        const s = operandShapes(m, n, k, transposeA, transposeB);
+        const [a, b, w] = [ints(s.a), ints(s.b), ints([m, n])];
+        const grads = (mm: (x: tf.Tensor2D, y: tf.Tensor2D) => tf.Tensor2D) =>
+          tf.tidy(() =>
+            tf
+              .grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(mm(x as tf.Tensor2D, y as tf.Tensor2D), w)))([a, b])
+              .map((g) => g.arraySync()),
+          );
+        const want = grads((x, y) => tf.matMul(x, y, transposeA, transposeB));
+        const got = grads((x, y) => matmulBf16(x, y, transposeA, transposeB));
+        expect(got, `transposeA ${transposeA}, transposeB ${transposeB}`).toEqual(want);
+        tf.dispose([a, b, w]);
+      }
+      expect(tf.memory().numTensors).toBe(before);
+    },
+  );
+
   it("names its engine: AMX where present, else AVX512-BF16 on the AVX-512 path", () => {
     const f = nativeAddon()!.info();
     const want = matmulBf16Support() !== null ? null : f.features.amxbf16 ? "amx" : "avx512bf16";
@@ -591,12 +661,26 @@ describe("matmulBf16 (AMX or AVX512-BF16)", () => {
     },
   );
 
+  it("names the backend it needs", async () => {
+    await tf.setBackend("cpu");
+    try {
+      const [a, b] = [tf.ones([2, 3]) as tf.Tensor2D, tf.ones([3, 2]) as tf.Tensor2D];
+      expect(() => matmulBf16(a, b)).toThrow(/needs the "native" backend \(active: "cpu"\)/);
+      tf.dispose([a, b]);
+    } finally {
+      await tf.setBackend("native");
+    }
+  });
+
   it("rejects non-matrices and mismatched shapes", () => {
     expect(() => matmulBf16(tf.ones([2, 3]) as tf.Tensor2D, tf.ones([4, 2]) as tf.Tensor2D)).toThrow(
       /must equal b's rows/,
     );
     expect(() => matmulBf16(tf.ones([2, 3, 1]) as unknown as tf.Tensor2D, tf.ones([3, 2]) as tf.Tensor2D)).toThrow(
       /float32 matrices/,
+    );
+    expect(() => matmulBf16(tf.ones([3, 2]) as tf.Tensor2D, tf.ones([4, 2]) as tf.Tensor2D, true, true)).toThrow(
+      /aᵀ's columns must equal bᵀ's rows/,
     );
   });
 });

@@ -1,12 +1,13 @@
 // bf16 mixed precision: Linear's product and its gradients in bf16 stay within bf16's error of fp32 (DeepGEMM metric)
-// yet differ from it (bf16 really ran); a tiny TransformerLM trained 40 fit steps in bf16 ends within 1% of the fp32
-// run's loss; the precision scope restores itself; bad settings are named. Skipped where the CPU has no bf16 product.
+// yet differ from it (bf16 really ran); products of fewer than BF16_MIN_ROWS rows stay fp32; a tiny TransformerLM
+// trained 40 fit steps in bf16 ends within 1% of the fp32 run's loss; the precision scope restores itself; bad
+// settings are named. Skipped where the CPU has no bf16 product.
 import { describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import { useBackend } from "../../lib/backend-select";
 import { matmulBf16Support } from "../../lib/native/kernels/matmul";
 import { Linear } from "../../lib/nn/linear";
-import { matmulPrecision, withMatmulPrecision } from "../../lib/nn/precision";
+import { BF16_MIN_ROWS, matmulPrecision, withMatmulPrecision } from "../../lib/nn/precision";
 import { lmConfig } from "../../lib/model/config";
 import { TransformerLM } from "../../lib/model/transformer";
 import { quantError } from "../../lib/quant/error";
@@ -44,6 +45,28 @@ describe("matmul precision", () => {
       expect(d, `output ${i} is not fp32`).toBeGreaterThan(1e-9);
     }
     tf.dispose([x, w]);
+    layer.dispose();
+  });
+
+  it.skipIf(!bf16)(`bf16 mode keeps products of fewer than ${BF16_MIN_ROWS} rows in fp32`, async () => {
+    await useBackend("native");
+    seed(2);
+    const layer = new Linear(64, 24);
+    const before = tf.memory().numTensors;
+    for (const [rows, isFp32] of [
+      [BF16_MIN_ROWS - 1, true],
+      [BF16_MIN_ROWS, false],
+    ] as const) {
+      const [fp, bf] = tf.tidy(() => {
+        const x = tf.randomNormal([rows, 64]);
+        return [layer.apply(x).dataSync(), withMatmulPrecision("bf16", () => layer.apply(x)).dataSync()];
+      });
+      expect(
+        Array.from(bf).every((v, i) => v === fp[i]),
+        `${rows} rows`,
+      ).toBe(isFp32);
+    }
+    expect(tf.memory().numTensors).toBe(before);
     layer.dispose();
   });
 

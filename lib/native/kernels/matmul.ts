@@ -2,12 +2,13 @@
 // like numpy, including mixed ones ([2,1,m,k]×[1,3,k,n] → [2,3,m,n], which tfjs cpu gets wrong); the fused bias and
 // activation follow tfjs-backend-cpu's _FusedMatMul (add, then utils/fused_utils applyActivation). Inputs that are
 // not float32, and bias/prelu shapes that would enlarge the output, run tfjs's cpu kernels instead.
-// Also the opt-in bf16 product (matmulBf16: Intel AMX, else AVX512-BF16 dot products), outside tfjs's kernels.
+// Also the kernel of the opt-in bf16 product (lib/ops/matmul-bf16.ts: Intel AMX, else AVX512-BF16 dot products).
 import * as tf from "@tensorflow/tfjs";
 import type { KernelConfig, NamedAttrMap, TensorInfo } from "@tensorflow/tfjs";
 import { nativeAddon, nativeUnavailableReason } from "../addon";
 import type { NativeBackend } from "../native-backend";
-import { nativeKernel, tensorValues } from "./native-kernel";
+import { BF16_MATMUL_KERNEL, type MatMulBf16Attrs } from "../../kernel-names";
+import { float32Input, nativeKernel, tensorValues } from "./native-kernel";
 
 /** tfjs's fused activations (backend_util.Activation). */
 export type FusedActivation = "linear" | "relu" | "relu6" | "elu" | "sigmoid" | "leakyrelu" | "prelu";
@@ -57,8 +58,20 @@ export interface MatmulAddon {
   ): void;
   /** The micro-kernel family in use: "avx512", "avx2" or "portable". */
   matmulKernel(): string;
-  /** out[m,n] = bf16(a)[m,k] · bf16(b)[k,n] on AMX or AVX512-BF16, fp32 accumulation; throws where matmulBf16Support() is not null. */
-  matmulBf16(a: Float32Array, b: Float32Array, out: Float32Array, m: number, n: number, k: number): void;
+  /**
+   * out[m,n] = bf16(A)[m,k] · bf16(B)[k,n] on AMX or AVX512-BF16, fp32 accumulation; a holds A ([k,m] when transA),
+   * b holds B ([n,k] when transB). Throws where matmulBf16Support() is not null.
+   */
+  matmulBf16(
+    a: Float32Array,
+    b: Float32Array,
+    out: Float32Array,
+    m: number,
+    n: number,
+    k: number,
+    transA: boolean,
+    transB: boolean,
+  ): void;
   /** null when the AMX-BF16 product can run here, else why not. */
   matmulBf16Support(): string | null;
   /** The engine matmulBf16 uses here, null where none. */
@@ -249,8 +262,6 @@ const fusedMatMulKernel = nativeKernel<MatmulAddon>(tf._FusedMatMul, ({ backend,
   return nativeProduct(backend, addon, a, b, transposeA, transposeB, shape, epilogue);
 });
 
-export const matmulKernels: KernelConfig[] = [batchMatMulKernel, fusedMatMulKernel];
-
 /** Why the bf16 product (matmulBf16) cannot run here, or null when it can. */
 export function matmulBf16Support(): string | null {
   const addon = nativeAddon() as unknown as MatmulAddon | null;
@@ -263,31 +274,18 @@ export function matmulBf16Engine(): "amx" | "avx512bf16" | null {
   return addon ? addon.matmulBf16Engine() : null;
 }
 
-/**
- * a·b for a [m,k] and b [k,n] float32 on Intel AMX (TDPBF16PS) or, without AMX, AVX512-BF16 (VDPBF16PS): both rounded to bfloat16 (nearest even), products accumulated in
- * float32. Opt-in and outside tfjs's kernels (no gradient): BatchMatMul stays float32. Throws where
- * matmulBf16Support() says why not.
- */
-export function matmulBf16(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
-  if (a.rank !== 2 || b.rank !== 2 || a.dtype !== "float32" || b.dtype !== "float32") {
-    throw new Error(
-      `matmulBf16(a, b): expected float32 matrices, got a ${a.dtype}[${a.shape}] and b ${b.dtype}[${b.shape}]`,
-    );
-  }
-  const [m, k] = a.shape;
-  const [kb, n] = b.shape;
-  if (k !== kb)
-    throw new Error(`matmulBf16(a, b): a is [${a.shape}] and b [${b.shape}]; a's columns must equal b's rows`);
-  const why = matmulBf16Support();
+/** The bf16 product kernel (lib/ops/matmul-bf16.ts): float32 [m, n] from float32 matrices, transposes read in place. */
+const matmulBf16Kernel = nativeKernel<MatmulAddon>(BF16_MATMUL_KERNEL, ({ backend, addon, inputs, attrs }) => {
+  const { transposeA, transposeB } = attrs as MatMulBf16Attrs;
+  const why = addon.matmulBf16Support();
   if (why !== null) throw new Error(`matmulBf16(a, b): not available here: ${why}`);
-  const out = new Float32Array(m * n);
-  (nativeAddon() as unknown as MatmulAddon).matmulBf16(
-    a.dataSync() as Float32Array,
-    b.dataSync() as Float32Array,
-    out,
-    m,
-    n,
-    k,
-  );
-  return tf.tensor2d(out, [m, n]);
-}
+  const { a, b } = inputs;
+  const [m, k] = transposeA ? [a!.shape[1], a!.shape[0]] : a!.shape;
+  const n = transposeB ? b!.shape[0] : b!.shape[1];
+  const out = backend.buffers.float32(m * n); // every element is written
+  const f32 = (name: string) => float32Input(backend, BF16_MATMUL_KERNEL, inputs, name);
+  if (out.length > 0) addon.matmulBf16(f32("a"), f32("b"), out, m, n, k, transposeA, transposeB);
+  return backend.makeTensorInfo([m, n], "float32", out);
+});
+
+export const matmulKernels: KernelConfig[] = [batchMatMulKernel, fusedMatMulKernel, matmulBf16Kernel];
