@@ -1,6 +1,6 @@
-// Reruns the native matmul parity suites (matmul.test.ts, moe-grouped.test.ts) in separate processes with
-// MOELAB_ISA=avx2 and =scalar, so the AVX2 and portable micro-kernels are tested on an AVX-512 machine (the ISA is fixed
-// when the addon loads).
+// Reruns the native matmul and MoE kernel parity suites (matmul.test.ts, moe-grouped.test.ts, moe-route.test.ts) in
+// separate processes with MOELAB_ISA=avx2 and =scalar, so the AVX2 and portable kernels are tested on an AVX-512 machine
+// (the ISA is fixed when the addon loads).
 import { describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
@@ -8,11 +8,11 @@ import * as path from "node:path";
 const root = path.resolve(__dirname, "..", "..");
 const vitest = path.join(path.dirname(require.resolve("vitest/package.json")), "vitest.mjs");
 
-describe.each(["avx2", "scalar"])("native matmul with MOELAB_ISA=%s", (isa) => {
+describe.each(["avx2", "scalar"])("native matmul and MoE kernels with MOELAB_ISA=%s", (isa) => {
   it("passes the parity suite", () => {
     const run = spawnSync(
       process.execPath,
-      [vitest, "run", "test/native/matmul.test.ts", "test/native/moe-grouped.test.ts"],
+      [vitest, "run", "test/native/matmul.test.ts", "test/native/moe-grouped.test.ts", "test/native/moe-route.test.ts"],
       {
         cwd: root,
         env: { ...process.env, MOELAB_ISA: isa, FORCE_COLOR: "0" },
