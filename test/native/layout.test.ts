@@ -245,6 +245,7 @@ describe("native gatherND / scatterND", () => {
       [[40, 17], 1], // rows
       [[6, 5, 9], 2], // rows of a [6·5, 9] view
       [[4, 3, 5], 3], // elements by full coordinates
+      [[30, 70], 1], // rows of 70: scatter by the native segment sum
     ];
     for (const [shape, rank] of cases) {
       const n = 50;
@@ -256,7 +257,7 @@ describe("native gatherND / scatterND", () => {
       const ints = Int32Array.from(data, (v) => Math.round(v * 1e6));
       await expectSame(() => tf.gatherND(tf.tensor(ints, shape, "int32"), idx()), `int32 gatherND [${shape}]`);
       const updates = normals(rng, n * sizeOf(slice));
-      // Repeated indices add up: natively in double, on cpu in float32 (1e-6 relative).
+      // Repeated indices add up: slices of 64+ natively in double, on cpu in float32 (1e-6 relative).
       await expectParity(
         () => tf.scatterND(idx(), tf.tensor(updates, [n, ...slice]), shape),
         `scatterND [${shape}] rank ${rank}`,
@@ -266,15 +267,29 @@ describe("native gatherND / scatterND", () => {
     }
   });
 
-  it("run in the addon and reject out-of-range index tuples with cpu's error", async () => {
+  it("run natively (narrow scatters in the kernel's own loop) and reject out-of-range index tuples with cpu's error", async () => {
     await tf.setBackend("native");
+    // Spy on the cpu kernels the native ones would fall back to.
+    let cpuCalls = 0;
+    const restore = ["GatherNd", "ScatterNd"].map((name) => {
+      const config = tf.getKernel(name, "cpu")! as { kernelFunc: tf.KernelFunc };
+      const original = config.kernelFunc;
+      config.kernelFunc = (args) => (cpuCalls++, original(args));
+      return () => (config.kernelFunc = original);
+    });
     const calls = await addonCalls(["gather", "unsortedSegmentSum"], async () =>
       tf.tidy(() => {
         const x = tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2]);
+        const idx = tf.tensor2d([1, 1, 0], [3, 1], "int32");
         tf.gatherND(x, tf.tensor2d([2, 0, 2], [3, 1], "int32"));
-        tf.scatterND(tf.tensor2d([1, 1, 0], [3, 1], "int32"), x, [2, 2]);
+        tf.scatterND(idx, x, [2, 2]); // slices of 2: the loop
+        tf.scatterND(idx, tf.ones([3, 64]), [2, 64]); // slices of 64: the segment sum
       }),
     );
+    expect(cpuCalls).toBe(0);
+    tf.tidy(() => tf.gatherND(tf.tensor1d([true, false], "bool"), tf.tensor2d([1], [1, 1], "int32"))); // bool: cpu
+    expect(cpuCalls).toBe(1); // the spy sees fallbacks
+    restore.forEach((r) => r());
     expect(calls).toEqual({ gather: 1, unsortedSegmentSum: 1 });
     const x = tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2]);
     for (const bad of [

@@ -138,6 +138,9 @@ const gatherNdKernel = nativeKernel<LayoutAddon>(tf.GatherNd, ({ backend, addon,
   return backend.makeTensorInfo(shape, params.dtype, out);
 });
 
+/** ScatterNd slices at least this wide are summed by the native segment sum (in double, rows across threads). */
+const SCATTER_NATIVE_SLICE = 64;
+
 const scatterNdKernel = nativeKernel<LayoutAddon>(tf.ScatterNd, ({ backend, addon, inputs, attrs }) => {
   const indices = inputs.indices as TensorInfo;
   const updates = inputs.updates as TensorInfo;
@@ -154,7 +157,16 @@ const scatterNdKernel = nativeKernel<LayoutAddon>(tf.ScatterNd, ({ backend, addo
   const found = sliceNumbers(index, sliceRank, strides, outputSize / sliceSize);
   if ("bad" in found) throw badIndex(index, sliceRank, found.bad, shape);
   const out = backend.buffers.float32(outputSize);
-  addon.unsortedSegmentSum(values, found.flat, outputSize / sliceSize, out); // duplicates add up
+  if (sliceSize >= SCATTER_NATIVE_SLICE) {
+    addon.unsortedSegmentSum(values, found.flat, outputSize / sliceSize, out); // duplicates add up
+  } else {
+    // Narrow slices (a gradient scattered into [T·E] gate scores): a pass over the updates beats the segment sum's
+    // per-slice buckets when slices far outnumber updates, and adds in cpu's order and float32 rounding.
+    out.fill(0);
+    const flat = found.flat;
+    for (let i = 0; i < numUpdates; i++)
+      for (let j = 0; j < sliceSize; j++) out[flat[i] * sliceSize + j] += values[i * sliceSize + j];
+  }
   return backend.makeTensorInfo(shape, "float32", out);
 });
 
