@@ -43,11 +43,26 @@ export interface MoEShape {
   hidden: number;
 }
 
-/** Matmul FLOPs of one MoE forward over `tokens` tokens, with `slots` routed (token, expert) pairs (dispatch: kept slots). */
-export function moeForwardFlops(layer: MoEShape, tokens: number, slots: number): number {
+/** The gate's and the experts' forward matmul FLOPs (moeForwardFlops is their sum). */
+function moeForwardParts(layer: MoEShape, tokens: number, slots: number): { gate: number; experts: number } {
   const { nRouted, nShared, impl } = layer.config;
   const [d, h] = [layer.dim, layer.hidden];
-  const gate = 2 * tokens * d * nRouted;
   const routedRows = impl === "naive" ? tokens * nRouted : slots; // naive runs every expert on every token
-  return gate + 3 * 2 * routedRows * d * h + 3 * 2 * tokens * d * nShared * h;
+  return { gate: 2 * tokens * d * nRouted, experts: 3 * 2 * routedRows * d * h + 3 * 2 * tokens * d * nShared * h };
+}
+
+/** Matmul FLOPs of one MoE forward over `tokens` tokens, with `slots` routed (token, expert) pairs (dispatch: kept slots). */
+export function moeForwardFlops(layer: MoEShape, tokens: number, slots: number): number {
+  const { gate, experts } = moeForwardParts(layer, tokens, slots);
+  return gate + experts;
+}
+
+/**
+ * Matmul FLOPs of lab.experiments.moeStep: the forward and the gradients of the layer's parameters only (its input is
+ * not trained, so no product towards it runs): the gate's weight gradient (1 product to its forward's 1), and per
+ * SwiGLU expert the three weight gradients and the gradient into w2's input (4 products to the forward's 3).
+ */
+export function moeStepFlops(layer: MoEShape, tokens: number, slots: number): number {
+  const { gate, experts } = moeForwardParts(layer, tokens, slots);
+  return 2 * gate + (7 / 3) * experts;
 }

@@ -13,7 +13,7 @@ import { measuredPeak } from "../lib/bench/machine";
 import { summarize, type Timing } from "../lib/bench/timing";
 import { MoELayer, type MoEConfig } from "../lib/moe";
 import { moeStep } from "../lib/experiments";
-import { moeForwardFlops } from "../lib/flops";
+import { moeStepFlops } from "../lib/flops";
 import { nativeAddon } from "../lib/native/addon";
 import { randomNormal, seed } from "../lib/random";
 import { asciiTable } from "../lib/viz/format";
@@ -76,7 +76,7 @@ interface Row {
   timing: Timing;
   /** Tokens per second at the median. */
   tokensPerS: number;
-  /** Matmul GFLOP/s at the median (forward + backward ≈ 3× forward). */
+  /** Matmul GFLOP/s at the median (the forward and the parameter gradients: lib/flops.ts moeStepFlops). */
   gflops: number;
 }
 
@@ -93,7 +93,7 @@ function tfjsRow(engine: Engine, cfg: BenchMoeConfig, repeats: number): Row {
     moeStep(layer, x);
     samples.push(performance.now() - t0);
   }
-  const flops = 3 * moeForwardFlops(layer, T, slots);
+  const flops = moeStepFlops(layer, T, slots); // the products that run (the input x is not trained)
   tf.dispose(x);
   layer.dispose();
   return row(`tfjs ${engine}`, T, summarize(samples), flops);

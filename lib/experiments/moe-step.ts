@@ -1,5 +1,5 @@
 // One forward + backward step of a lone MoE layer (scripts/bench-moe.ts times it; its FLOPs: lib/flops.ts
-// moeForwardFlops, × 3 for the backward pass). Reference: DeepSeek-V3 model.py `MoE` as a standalone layer.
+// moeStepFlops). Reference: DeepSeek-V3 model.py `MoE` as a standalone layer.
 import * as tf from "@tensorflow/tfjs";
 import type { MoELayer } from "../moe/layer";
 

@@ -42,8 +42,9 @@ export function expertCounts(indices: tf.Tensor, nExperts: number, keepLeading =
   const groups = lead.reduce((a, b) => a * b, 1);
   const perGroup = indices.size / groups;
   return detached(() => {
-    const group = tf.floorDiv(tf.range(0, indices.size, 1, "int32"), tf.scalar(perGroup, "int32")); // [size] group of each entry
-    const ids = tf.add(tf.mul(group, tf.scalar(nExperts, "int32")), tf.reshape(indices, [-1])); // [size] group·E + expert
+    const flat = tf.reshape(indices, [-1]); // [size]
+    const group = () => tf.floorDiv(tf.range(0, indices.size, 1, "int32"), tf.scalar(perGroup, "int32")); // [size]
+    const ids = groups === 1 ? flat : tf.add(tf.mul(group(), tf.scalar(nExperts, "int32")), flat); // [size] group·E + expert
     const counts = scatterAddRows(tf.ones([indices.size]), ids, groups * nExperts); // [groups·E]
     return tf.reshape(counts, [...lead, nExperts]); // [...lead, E]
   }, indices);

@@ -6,6 +6,8 @@
 // calling thread; a row-major B is read in place when A has too few rows to amortise packing it, and so is a transposed
 // B when A has at most one micro-panel of rows (a Linear's x·Wᵀ at decode: KernelSet::few_rows); a product much deeper
 // than its output is wide (a weight gradient) splits its depth across the threads and adds the partial products.
+// A group of independent products (sgemm_grouped) is cut into the same row tasks, all of them in one pool job per
+// wave of products whose packed B fits a budget.
 #include "gemm.h"
 
 #include <algorithm>
@@ -14,6 +16,7 @@
 #include <cstring>
 #include <memory>
 #include <thread>
+#include <vector>
 
 #include "cpu.h"
 #include "gemm_kernel.h"
@@ -41,6 +44,8 @@ constexpr double kParallelFlops = 3e7;
 // A batch of smaller products goes to the pool (one product per task) from this many flops in all: the caller starts
 // on the first products at once and a late worker takes the rest (measured: 16 × 64³ loses 5%, 32 × 64³ gains 25%).
 constexpr double kParallelBatchFlops = 1.2e7;
+// Floats of packed B one wave of a grouped call holds (16 MB): the products whose B fits run in one pool job.
+constexpr int64_t kGroupedPackedB = int64_t(4) << 20;
 // Rows of a row-major B (or of a transposed A) packed per pass over a group of panels.
 constexpr int64_t kPackRows = 16;
 // A row-major B is used in place (not packed) when A has at most this many micro-panels of rows.
@@ -88,7 +93,7 @@ class Scratch {
   int64_t capacity_ = 0;
 };
 
-thread_local Scratch scratch_a, scratch_b, scratch_partial;
+thread_local Scratch scratch_a, scratch_b, scratch_partial, scratch_grouped;
 
 // A matrix operand: element (r, c) at p[r * rs + c * cs].
 struct Mat {
@@ -106,6 +111,21 @@ struct Problem {
   int64_t ldc;
   const Epilogue* ep;  // with bias/prelu pointing at this matrix's values
 };
+
+// The product of `shape` on these operands (batch offsets already applied).
+Problem resolve(const GemmShape& shape, const float* a, const float* b, float* c, const Epilogue* ep) {
+  const int64_t m = shape.m, n = shape.n, k = shape.k;
+  const int64_t lda = shape.lda ? shape.lda : (shape.trans_a ? m : k);
+  const int64_t ldb = shape.ldb ? shape.ldb : (shape.trans_b ? k : n);
+  return Problem{m,
+                 n,
+                 k,
+                 shape.trans_a ? Mat{a, 1, lda} : Mat{a, lda, 1},
+                 shape.trans_b ? Mat{b, 1, ldb} : Mat{b, ldb, 1},
+                 c,
+                 shape.ldc ? shape.ldc : n,
+                 ep};
+}
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
@@ -286,6 +306,17 @@ bool gemm_few_rows(const KernelSet& ks, const Problem& pr, bool parallel) {
   return true;
 }
 
+// How a product walks B: `direct` reads a row-major B in place (A has too few rows to amortise packing it), else B is
+// packed nc columns at a time (kPackedB floats at most, at least one micro-panel).
+struct ColumnBlocks {
+  bool direct;
+  int64_t nc;
+};
+ColumnBlocks column_blocks(const KernelSet& ks, const Problem& pr) {
+  const bool direct = pr.b.cs == 1 && ceil_div(pr.m, ks.mr) <= kDirectBPanels;
+  return {direct, direct ? pr.n : std::min(pr.n, std::max<int64_t>(ks.nr, kPackedB / pr.k / ks.nr * ks.nr))};
+}
+
 // Depth chunks for a depth split of `pr` over `threads`, or 0 when it should not be split by depth: the depth is not
 // much larger than both output sides, the epilogue is not trivial (it must follow the sum), or the partial products
 // would not fit kMaxPartialFloats.
@@ -335,8 +366,7 @@ bool gemm_one(const KernelSet& ks, const Problem& pr, bool parallel) {
   if (few_rows_path(ks, pr.m, pr.b.rs)) return gemm_few_rows(ks, pr, parallel);
   const int mr = ks.mr, nr = ks.nr;
   const int64_t row_panels = ceil_div(pr.m, mr);
-  const bool direct = pr.b.cs == 1 && row_panels <= kDirectBPanels;
-  const int64_t nc = direct ? pr.n : std::min(pr.n, std::max<int64_t>(nr, kPackedB / pr.k / nr * nr));
+  const auto [direct, nc] = column_blocks(ks, pr);
   const int64_t threads = parallel ? pool().size() : 1;
   if (const int64_t chunks = depth_chunks(pr, threads)) return gemm_split_depth(ks, pr, chunks);
   std::atomic<bool> ok{true};
@@ -375,14 +405,91 @@ bool gemm_one(const KernelSet& ks, const Problem& pr, bool parallel) {
   return ok;
 }
 
+double flops_of(const Problem& pr) {
+  return 2.0 * static_cast<double>(pr.m) * static_cast<double>(pr.n) * static_cast<double>(pr.k);
+}
+
+// One column block of B of a grouped product, packed into its wave's buffer (unless B is read in place).
+struct GroupBlock {
+  const Problem* pr;
+  int64_t j0, ncols, panels;
+  bool direct;
+  int64_t packed_at;  // float offset in the wave's buffer
+};
+
+// Rows [i0, i1) of one block, visiting its B panels from `first` on.
+struct GroupTask {
+  int64_t block, i0, i1, first;
+};
+
+// Row tasks of about one packed A block each for a product of m rows in a grouped call.
+int64_t row_tasks(const KernelSet& ks, int64_t m) { return ceil_div(ceil_div(m, ks.mr), std::max<int64_t>(1, kMc / ks.mr)); }
+
+// A wave of a grouped call: blocks whose packed B fits kGroupedPackedB (or one larger block), all tasks in one job.
+class GroupWave {
+ public:
+  explicit GroupWave(const KernelSet& ks) : ks_(ks) {}
+
+  bool empty() const { return blocks_.empty(); }
+
+  // Floats of packed B the block of `ncols` columns of `pr` needs.
+  int64_t packed_floats(const Problem& pr, int64_t ncols, bool direct) const {
+    return direct ? 0 : ceil_div(ncols, ks_.nr) * ks_.nr * pr.k;
+  }
+  bool fits(int64_t floats) const { return floats_ + floats <= kGroupedPackedB; }
+
+  // Adds columns [j0, j0 + ncols) of `pr` as row tasks of about one A block each (the tasks of a block start packing
+  // B at different panel groups, so threads that share the block do not wait on each other's packing).
+  void add(const Problem& pr, int64_t j0, int64_t ncols, bool direct, int64_t threads) {
+    const int64_t panels = ceil_div(ncols, ks_.nr), row_panels = ceil_div(pr.m, ks_.mr);
+    const int64_t b = static_cast<int64_t>(blocks_.size());
+    blocks_.push_back(GroupBlock{&pr, j0, ncols, panels, direct, floats_});
+    floats_ += packed_floats(pr, ncols, direct);
+    const int64_t tasks = row_tasks(ks_, pr.m);
+    for (int64_t t = 0; t < tasks; t++) {
+      const int64_t first =
+          panels * (t % threads) / threads / PackedB::kPanelsPerClaim * PackedB::kPanelsPerClaim;
+      tasks_.push_back(GroupTask{b, row_panels * t / tasks * ks_.mr,
+                                 std::min(pr.m, row_panels * (t + 1) / tasks * ks_.mr), first});
+    }
+  }
+
+  // Runs every task on the pool and starts a new wave.
+  bool run() {
+    float* buffer = floats_ > 0 ? scratch_grouped.get(floats_) : nullptr;
+    if (floats_ > 0 && !buffer) return false;
+    std::vector<std::unique_ptr<PackedB>> packed(blocks_.size());
+    for (size_t i = 0; i < blocks_.size(); i++) {
+      const GroupBlock& bl = blocks_[i];
+      if (!bl.direct)
+        packed[i] = std::make_unique<PackedB>(ks_, bl.pr->b, bl.pr->k, bl.j0, bl.ncols, buffer + bl.packed_at);
+    }
+    std::atomic<bool> ok{true};
+    pool().run(tasks_.size(), [&](size_t i) {
+      const GroupTask& t = tasks_[i];
+      const GroupBlock& bl = blocks_[t.block];
+      if (!compute_block(ks_, *bl.pr, packed[t.block].get(), bl.j0, bl.ncols, t.i0, t.i1, 0, bl.panels, t.first))
+        ok = false;
+    });
+    blocks_.clear();
+    tasks_.clear();
+    floats_ = 0;
+    return ok;
+  }
+
+ private:
+  const KernelSet& ks_;
+  std::vector<GroupBlock> blocks_;
+  std::vector<GroupTask> tasks_;
+  int64_t floats_ = 0;
+};
+
 }  // namespace
 
 bool sgemm_batched(const GemmShape& shape, int64_t batch, const float* a, const float* b, float* c,
                    const Epilogue& epilogue, const BatchOffsets& offsets) {
   const int64_t m = shape.m, n = shape.n, k = shape.k;
   if (batch <= 0 || m <= 0 || n <= 0) return true;
-  const int64_t lda = shape.lda ? shape.lda : (shape.trans_a ? m : k);
-  const int64_t ldb = shape.ldb ? shape.ldb : (shape.trans_b ? k : n);
   const int64_t ldc = shape.ldc ? shape.ldc : n;
   const KernelSet& ks = kernels();
   auto run = [&](int64_t i, bool parallel) {
@@ -391,15 +498,7 @@ bool sgemm_batched(const GemmShape& shape, int64_t batch, const float* a, const 
     if (ep.prelu.data && offsets.prelu) ep.prelu.data += offsets.prelu[i];
     const float* ai = a + (offsets.a ? offsets.a[i] : 0);
     const float* bi = b + (offsets.b ? offsets.b[i] : 0);
-    Problem pr{m,
-               n,
-               k,
-               shape.trans_a ? Mat{ai, 1, lda} : Mat{ai, lda, 1},
-               shape.trans_b ? Mat{bi, 1, ldb} : Mat{bi, ldb, 1},
-               c + (offsets.c ? offsets.c[i] : i * m * ldc),
-               ldc,
-               &ep};
-    return gemm_one(ks, pr, parallel);
+    return gemm_one(ks, resolve(shape, ai, bi, c + (offsets.c ? offsets.c[i] : i * m * ldc), &ep), parallel);
   };
   const double flops = 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(std::max<int64_t>(k, 1));
   const int64_t threads = pool().size();
@@ -412,12 +511,56 @@ bool sgemm_batched(const GemmShape& shape, int64_t batch, const float* a, const 
     });
     return ok;
   }
-  const bool parallel = threads > 1 && (few_rows_path(ks, m, shape.trans_b ? 1 : ldb)
+  const bool parallel = threads > 1 && (few_rows_path(ks, m, shape.trans_b ? 1 : (shape.ldb ? shape.ldb : n))
                                             ? static_cast<double>(n) * static_cast<double>(k) >= kParallelFewRowsFloats
                                             : flops >= kParallelFlops);
   for (int64_t i = 0; i < batch; i++)
     if (!run(i, parallel)) return false;
   return true;
+}
+
+bool sgemm_grouped(const GemmProblem* problems, int64_t count) {
+  const KernelSet& ks = kernels();
+  static const Epilogue kNone{};
+  std::vector<Problem> prs;
+  prs.reserve(static_cast<size_t>(std::max<int64_t>(count, 0)));
+  double flops = 0;
+  for (int64_t i = 0; i < count; i++) {
+    const GemmProblem& g = problems[i];
+    if (g.shape.m <= 0 || g.shape.n <= 0) continue;
+    const Problem pr = resolve(g.shape, g.a, g.b, g.c, &kNone);
+    if (pr.k <= 0) {
+      fill_empty_product(ks, pr);
+      continue;
+    }
+    prs.push_back(pr);
+    flops += flops_of(pr);
+  }
+  const int64_t threads = pool().size();
+  // Few or small products: one at a time, each on the pool when large enough (gemm_one's own splits).
+  if (threads == 1 || flops < kParallelBatchFlops || prs.size() < static_cast<size_t>(threads)) {
+    for (const Problem& pr : prs)
+      if (!gemm_one(ks, pr, threads > 1 && flops_of(pr) >= kParallelFlops)) return false;
+    return true;
+  }
+  GroupWave wave(ks);
+  for (const Problem& pr : prs) {
+    // A product much deeper than wide (the weight gradient of a large group) that would be cut into several row tasks,
+    // each reading all of B, splits its depth on its own instead; with one row task it reads B once as it is.
+    if (row_tasks(ks, pr.m) > 1 && depth_chunks(pr, threads)) {
+      if (!wave.empty() && !wave.run()) return false;
+      if (!gemm_one(ks, pr, true)) return false;
+      continue;
+    }
+    const auto [direct, nc] = column_blocks(ks, pr);
+    for (int64_t j0 = 0; j0 < pr.n; j0 += nc) {
+      const int64_t ncols = std::min(nc, pr.n - j0);
+      const bool full = !wave.empty() && !wave.fits(wave.packed_floats(pr, ncols, direct));
+      if (full && !wave.run()) return false;
+      wave.add(pr, j0, ncols, direct, threads);
+    }
+  }
+  return wave.empty() || wave.run();
 }
 
 const char* sgemm_kernel_name() { return kernels().name; }

@@ -49,6 +49,20 @@ struct BatchOffsets {
 bool sgemm_batched(const GemmShape& shape, int64_t batch, const float* a, const float* b, float* c,
                    const Epilogue& epilogue, const BatchOffsets& offsets);
 
+// One product of a grouped call: C = op(A)·op(B) with `shape`'s layout (as in sgemm_batched; no epilogue).
+struct GemmProblem {
+  GemmShape shape;
+  const float* a;
+  const float* b;
+  float* c;
+};
+
+// Every product of `problems` (independent outputs), the group on the pool at once: the products are cut into tasks of
+// about one packed A block of rows, which the threads take in order, so products of uneven sizes (MoE experts with
+// ragged token counts) share the cores by their work and no thread waits at the end of each product. k == 0 gives 0.
+// Returns false when scratch memory could not be allocated (some C are then incomplete).
+bool sgemm_grouped(const GemmProblem* problems, int64_t count);
+
 // The micro-kernel family sgemm uses here ("avx512", "avx2" or "portable").
 const char* sgemm_kernel_name();
 

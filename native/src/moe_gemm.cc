@@ -1,12 +1,12 @@
-// Grouped matmul for MoE experts (lib/moe/ops.ts, kernel MoelabMoeGroupedMatMul): one sgemm (gemm.h) per expert over its contiguous
-// segment of the expert-sorted rows. Few rows per expert (thousands of fine-grained experts) → experts in parallel, each
-// product serial; many rows → experts in turn, each product on the pool. Reference: MegaBlocks grouped GEMM.
+// Grouped matmul for MoE experts (lib/moe/ops.ts, kernel MoelabMoeGroupedMatMul): one product per expert over its
+// contiguous segment of the expert-sorted rows, all experts in one sgemm_grouped call (gemm.h), which cuts them into row
+// tasks the threads take in turn: ragged experts share the cores by their work, with no barrier per expert.
+// Reference: MegaBlocks grouped GEMM.
 //   moeGroupedMatmul(a: F32, b: F32, offsets: I32 [E+1], mode: 0|1|2, out_dim, in_dim, out: F32) -> undefined
 //     mode 0 "nt": out[seg e] = a[seg e]·b[e]ᵀ, a [M, in], b [E, out, in], out [M, out];
 //     mode 1 "nn": out[seg e] = a[seg e]·b[e],  a [M, out], b [E, out, in], out [M, in];
 //     mode 2 "tn": out[e] = a[seg e]ᵀ·b[seg e], a [M, out], b [M, in], out [E, out, in] (0 for an empty segment).
-#include <algorithm>
-#include <atomic>
+#include <vector>
 
 #include "gemm.h"
 #include "layout.h"
@@ -16,8 +16,6 @@
 
 namespace moelab {
 namespace {
-
-constexpr int64_t kRowsPerExpertForInnerParallel = 64;  // fewer average rows: parallelise over experts instead
 
 Napi::Value GroupedMatmul(const Napi::CallbackInfo& info) {
   const char* fn = "moeGroupedMatmul";
@@ -42,29 +40,20 @@ Napi::Value GroupedMatmul(const Napi::CallbackInfo& info) {
       !require(info, static_cast<int64_t>(out.size) == out_size, fn, "out does not have the mode's size")) {
     return info.Env().Undefined();
   }
-  std::atomic<bool> failed{false};
-  auto expert = [&](int64_t e) {
+  std::vector<GemmProblem> problems(static_cast<size_t>(E));
+  for (int64_t e = 0; e < E; e++) {
     const int64_t r0 = offsets.data[e], rows = offsets.data[e + 1] - r0;
-    GemmShape s;
-    const float *pa = nullptr, *pb = nullptr;
-    float* pc = nullptr;
-    if (mode == 2) {
-      s.m = n_out, s.n = n_in, s.k = rows, s.trans_a = true;
-      pa = a.data + r0 * n_out, pb = b.data + r0 * n_in, pc = out.data + e * n_out * n_in;
-    } else {
-      if (rows == 0) return;
-      s.m = rows, s.n = mode == 0 ? n_out : n_in, s.k = mode == 0 ? n_in : n_out, s.trans_b = mode == 0;
-      pa = a.data + r0 * a_cols, pb = b.data + e * n_out * n_in, pc = out.data + r0 * s.n;
+    GemmProblem& p = problems[static_cast<size_t>(e)];
+    if (mode == 2) {  // an empty segment has depth 0: its gradient block is 0
+      p.shape.m = n_out, p.shape.n = n_in, p.shape.k = rows, p.shape.trans_a = true;
+      p.a = a.data + r0 * n_out, p.b = b.data + r0 * n_in, p.c = out.data + e * n_out * n_in;
+    } else {  // an empty segment has no rows
+      p.shape.m = rows, p.shape.n = mode == 0 ? n_out : n_in, p.shape.k = mode == 0 ? n_in : n_out;
+      p.shape.trans_b = mode == 0;
+      p.a = a.data + r0 * a_cols, p.b = b.data + e * n_out * n_in, p.c = out.data + r0 * p.shape.n;
     }
-    if (!sgemm_batched(s, 1, pa, pb, pc, Epilogue{}, BatchOffsets{})) failed = true;
-  };
-  if (M < kRowsPerExpertForInnerParallel * E) {
-    parallel_for(E, 1, [&](size_t begin, size_t end) {
-      for (size_t e = begin; e < end; e++) expert(static_cast<int64_t>(e));
-    });
-  } else {
-    for (int64_t e = 0; e < E; e++) expert(e);
   }
+  const bool failed = !sgemm_grouped(problems.data(), E);
   if (failed) Napi::Error::New(info.Env(), std::string(fn) + ": out of memory for GEMM scratch").ThrowAsJavaScriptException();
   return info.Env().Undefined();
 }

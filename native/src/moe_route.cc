@@ -6,12 +6,14 @@
 //     out[s] = weights[s]·x[slotToken[s]] (weight 1 when null).
 //   moeCombine(ys: F32 [M·d], weights: F32 [M] | null, tokenStart: I32 [T+1], tokenSlots: I32 [M], d, out: F32 [T·d]):
 //     out[t] = Σ_{i ∈ [tokenStart[t], tokenStart[t+1])} weights[s]·ys[s], s = tokenSlots[i] (0 for a token with none).
-//   moeSlotDot(a: F32 [T·d], b: F32 [M·d], slotToken: I32 [M], d, out: F32 [M]): out[s] = <a[slotToken[s]], b[s]>.
+//   moeSlotDot(a: F32 [T·d], b: F32 [M·d], slotToken: I32 [M], d, out: F32 [M]): out[s] = <a[slotToken[s]], b[s]>
+//     (vectorised per ISA, float lanes summed in double).
 #include <algorithm>
 #include <cstring>
 
 #include "layout.h"
 #include "pool.h"
+#include "reduce_simd.h"
 #include "registry.h"
 #include "tensor.h"
 
@@ -104,6 +106,37 @@ Napi::Value Combine(const Napi::CallbackInfo& info) {
 }
 MOELAB_EXPORT("moeCombine", Combine);
 
+// out[s] = <a[token[s]], b[s]> for slots [begin, end): two vector accumulators of W lanes, lanes and tail summed in
+// double.
+template <int W>
+MOELAB_INLINE void slot_dots_impl(const float* a, const float* b, const int32_t* token, int64_t d, float* out,
+                                  size_t begin, size_t end) {
+  using F = typename simd::V<W>::f32;
+  for (size_t s = begin; s < end; s++) {
+    const float* x = a + static_cast<int64_t>(token[s]) * d;
+    const float* y = b + static_cast<int64_t>(s) * d;
+    F acc0{}, acc1{};
+    int64_t j = 0;
+    for (; j + 2 * W <= d; j += 2 * W) {
+      acc0 += simd::load<W>(x + j) * simd::load<W>(y + j);
+      acc1 += simd::load<W>(x + j + W) * simd::load<W>(y + j + W);
+    }
+    if (j + W <= d) {
+      acc0 += simd::load<W>(x + j) * simd::load<W>(y + j);
+      j += W;
+    }
+    acc0 += acc1;
+    double total = 0;
+    for (int i = 0; i < W; i++) total += acc0[i];
+    for (; j < d; j++) total += static_cast<double>(x[j]) * y[j];
+    out[s] = static_cast<float>(total);
+  }
+}
+MOELAB_SIMD_VARIANTS(void, slot_dots,
+                     (const float* a, const float* b, const int32_t* token, int64_t d, float* out, size_t begin,
+                      size_t end),
+                     (a, b, token, d, out, begin, end))
+
 Napi::Value SlotDot(const Napi::CallbackInfo& info) {
   const char* fn = "moeSlotDot";
   View<float> a, b, out;
@@ -120,15 +153,8 @@ Napi::Value SlotDot(const Napi::CallbackInfo& info) {
       !indices_in(info, fn, token, T, "slotToken")) {
     return info.Env().Undefined();
   }
-  parallel_for(M, row_grain(d), [&](size_t begin, size_t end) {
-    for (size_t s = begin; s < end; s++) {
-      const float* x = a.data + token.data[s] * d;
-      const float* y = b.data + s * d;
-      double acc = 0;
-      for (int64_t j = 0; j < d; j++) acc += static_cast<double>(x[j]) * y[j];
-      out.data[s] = static_cast<float>(acc);
-    }
-  });
+  const auto dots = slot_dots_for_isa();
+  parallel_for(M, row_grain(d), [&](size_t begin, size_t end) { dots(a.data, b.data, token.data, d, out.data, begin, end); });
   return info.Env().Undefined();
 }
 MOELAB_EXPORT("moeSlotDot", SlotDot);

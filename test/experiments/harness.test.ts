@@ -1,14 +1,14 @@
 // lab.experiments' helpers against hand-computed values: moving averages, load shares and spans, mean loads, MaxVio
-// curves; interleaved timing's round order; ffnLatency's rows without leaks; lib/flops' MoE and LM step counts;
-// lab.unlessQuick.
+// curves; interleaved timing's round order; ffnLatency's rows without leaks; lib/flops' MoE and LM step counts (the MoE
+// step's against the products a native step runs); lab.unlessQuick.
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
-import { selectBackend } from "../../lib/backend-select";
+import { selectBackend, useBackend } from "../../lib/backend-select";
 import { seed } from "../../lib/random";
 import { unlessQuick } from "../../lib/verdict";
 import { presetConfig } from "../../lib/model";
 import { MoELayer } from "../../lib/moe";
-import { lmStepFlops, moeForwardFlops } from "../../lib/flops";
+import { lmStepFlops, moeForwardFlops, moeStepFlops } from "../../lib/flops";
 import {
   ffnLatency,
   loadShare,
@@ -133,6 +133,35 @@ describe("FLOP counts", () => {
     expect(tf.memory().numTensors).toBe(before);
     x.dispose();
     layer.dispose();
+  });
+
+  it("an MoE layer step counts the products that run: 2 × gate, 7/3 × experts (no gradient into the input)", async () => {
+    seed(2);
+    const layer = new MoELayer(8, { nRouted: 4, nShared: 1, topK: 2, expertHidden: 6 });
+    expect(moeStepFlops(layer, 10, 20)).toBe(2 * (2 * 10 * 8 * 4) + 7 * 2 * 20 * 8 * 6 + 7 * 2 * 10 * 8 * 6);
+    // The matmul kernels of a native step, from their shapes: BatchMatMul 2·m·n·k; the grouped expert matmul
+    // 2·rows·out·in (a [M, in or out], out [M, ·] or [E, out, in] with b [M, in]).
+    await useBackend("native");
+    const x = tf.randomNormal([10, 8]) as tf.Tensor2D;
+    let slots = 0;
+    const { kernels } = await tf.profile(() => {
+      slots = moeStep(layer, x).slots;
+    });
+    let flops = 0;
+    for (const k of kernels) {
+      const [a, b] = k.inputShapes as number[][];
+      const out = k.outputShapes[0] as number[];
+      const size = (s: number[]) => s.reduce((p, v) => p * v, 1);
+      if (k.name === "BatchMatMul") {
+        const n = out[out.length - 1];
+        flops += 2 * size(out) * (size(a) / (size(out) / n)); // 2·batch·m·n·k, k = |a| / (batch·m)
+      }
+      if (k.name === "MoelabMoeGroupedMatMul") flops += 2 * size(a) * (out.length === 3 ? b[1] : out[1]);
+    }
+    expect(flops).toBe(moeStepFlops(layer, 10, slots));
+    tf.dispose(x);
+    layer.dispose();
+    await selectBackend();
   });
 
   it("an MoE LM's train step counts the FFN a token uses (gate + topK routed + shared)", () => {

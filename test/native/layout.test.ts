@@ -1,6 +1,7 @@
-// Parity of the native Transpose, GatherV2 and UnsortedSegmentSum kernels with tfjs's cpu backend: every permutation
-// of ranks 1-4 and random ones of rank 5, float32 and int32 data, batch dimensions, out-of-range indices and segment
-// ids, empty tensors, embedding gradients through gather, and no tensor leaks.
+// Parity of the native Transpose, GatherV2, UnsortedSegmentSum, GatherNd and ScatterNd kernels with tfjs's cpu
+// backend: every permutation of ranks 1-4 and random ones of rank 5, float32 and int32 data, batch dimensions, index
+// tuples of rank 1-3, out-of-range indices and segment ids, empty tensors, embedding gradients through gather, and no
+// tensor leaks.
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import { useBackend } from "../../lib/backend-select";
@@ -233,5 +234,77 @@ describe("native unsorted segment sum", () => {
     expect(tf.memory().numTensors).toBe(before);
     x.dispose();
     ids.dispose();
+  });
+});
+
+describe("native gatherND / scatterND", () => {
+  it("equal cpu for index tuples of rank 1-3 into float32 and int32 data (scatter: float32, repeats add up)", async () => {
+    const rng = new Rng(31);
+    const cases: [number[], number][] = [
+      [[262], 1], // elements of a vector (lib/moe/rows.ts on gate weights)
+      [[40, 17], 1], // rows
+      [[6, 5, 9], 2], // rows of a [6·5, 9] view
+      [[4, 3, 5], 3], // elements by full coordinates
+      [[30, 70], 1], // rows of 70: scatter by the native segment sum
+    ];
+    for (const [shape, rank] of cases) {
+      const n = 50;
+      const tuples = Array.from({ length: n * rank }, (_, i) => rng.int(shape[i % rank])); // repeats likely
+      const slice = shape.slice(rank);
+      const data = normals(rng, sizeOf(shape));
+      const idx = () => tf.tensor2d(tuples, [n, rank], "int32");
+      await expectSame(() => tf.gatherND(tf.tensor(data, shape), idx()), `gatherND [${shape}] rank ${rank}`);
+      const ints = Int32Array.from(data, (v) => Math.round(v * 1e6));
+      await expectSame(() => tf.gatherND(tf.tensor(ints, shape, "int32"), idx()), `int32 gatherND [${shape}]`);
+      const updates = normals(rng, n * sizeOf(slice));
+      // Repeated indices add up: slices of 64+ natively in double, on cpu in float32 (1e-6 relative).
+      await expectParity(
+        () => tf.scatterND(idx(), tf.tensor(updates, [n, ...slice]), shape),
+        `scatterND [${shape}] rank ${rank}`,
+        1e-6,
+        1e-6,
+      );
+    }
+  });
+
+  it("run natively (narrow scatters in the kernel's own loop) and reject out-of-range index tuples with cpu's error", async () => {
+    await tf.setBackend("native");
+    // Spy on the cpu kernels the native ones would fall back to.
+    let cpuCalls = 0;
+    const restore = ["GatherNd", "ScatterNd"].map((name) => {
+      const config = tf.getKernel(name, "cpu")! as { kernelFunc: tf.KernelFunc };
+      const original = config.kernelFunc;
+      config.kernelFunc = (args) => (cpuCalls++, original(args));
+      return () => (config.kernelFunc = original);
+    });
+    const calls = await addonCalls(["gather", "unsortedSegmentSum"], async () =>
+      tf.tidy(() => {
+        const x = tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2]);
+        const idx = tf.tensor2d([1, 1, 0], [3, 1], "int32");
+        tf.gatherND(x, tf.tensor2d([2, 0, 2], [3, 1], "int32"));
+        tf.scatterND(idx, x, [2, 2]); // slices of 2: the loop
+        tf.scatterND(idx, tf.ones([3, 64]), [2, 64]); // slices of 64: the segment sum
+      }),
+    );
+    expect(cpuCalls).toBe(0);
+    tf.tidy(() => tf.gatherND(tf.tensor1d([true, false], "bool"), tf.tensor2d([1], [1, 1], "int32"))); // bool: cpu
+    expect(cpuCalls).toBe(1); // the spy sees fallbacks
+    restore.forEach((r) => r());
+    expect(calls).toEqual({ gather: 1, unsortedSegmentSum: 1 });
+    const x = tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2]);
+    for (const bad of [
+      [0, 3],
+      [0, -1],
+    ]) {
+      const idx = tf.tensor2d(bad, [2, 1], "int32");
+      expect(() => tf.gatherND(x, idx)).toThrow(`Invalid indices: ${bad[1]} does not index into 3,2`);
+      expect(() => tf.scatterND(idx, tf.ones([2, 2]), [3, 2])).toThrow(
+        `Invalid indices: ${bad[1]} does not index into 3,2`,
+      );
+      idx.dispose();
+    }
+    const idx2 = tf.tensor2d([1, 1, 2, 5], [2, 2], "int32");
+    expect(() => tf.gatherND(x, idx2)).toThrow("Invalid indices: 2,5 does not index into 3,2");
+    tf.dispose([x, idx2]);
   });
 });

@@ -1,10 +1,12 @@
 // Native kernels: broadcasting binary ops (Add, Sub, Multiply, RealDiv, Maximum, Minimum, SquaredDifference), unary
 // ops (Exp, Expm1, Log, Relu, Relu6, LeakyRelu, Elu, Sigmoid, Tanh, Softplus, Sqrt, Rsqrt, Square, Neg, Abs,
 // Reciprocal, Step, Erf) and Cast (native/src/elementwise.cc, unary.cc, cast.cc). float32 tensors run natively with
-// outputs from the backend's buffer pool; other dtypes run tfjs's cpu kernel. tfjs has no Gelu kernel (gelu composes
+// outputs from the backend's buffer pool; int32 Add, Sub, Multiply, Maximum and Minimum run as typed-array loops here;
+// other dtypes run tfjs's cpu kernel. tfjs has no Gelu kernel (gelu composes
 // Erf). Reference: tfjs-backend-cpu kernels/*.js, whose semantics these match (see the native sources).
 import * as tf from "@tensorflow/tfjs";
 import type { CastAttrs, DataType, KernelConfig, TensorInfo } from "@tensorflow/tfjs";
+import type { NativeBackend } from "../native-backend";
 import { float32Values, nativeKernel, tensorValues } from "./native-kernel";
 
 /** The addon functions these kernels call. */
@@ -91,13 +93,53 @@ export function broadcastPlan(
   return plan;
 }
 
+/**
+ * int32 binary ops whose cpu result is the double result stored into an Int32Array (ToInt32, which `| 0` is too), run
+ * here in JavaScript over the broadcast plan: index arithmetic (row offsets plus indices in the MoE gate, the TopK
+ * gradient) then costs ~1 ns an element instead of cpu's per-element coordinate conversion.
+ */
+const INT32_OPS: Partial<Record<keyof typeof BINARY_OPS, (x: number, y: number) => number>> = {
+  Add: (x, y) => (x + y) | 0,
+  Sub: (x, y) => (x - y) | 0,
+  Multiply: (x, y) => (x * y) | 0,
+  Maximum: (x, y) => Math.max(x, y),
+  Minimum: (x, y) => Math.min(x, y),
+};
+
+/** out = a op b over broadcastPlan's [size, aStride, bStride] triples (an odometer over the outer ones). */
+function int32Broadcast(
+  f: (x: number, y: number) => number,
+  a: Int32Array,
+  b: Int32Array,
+  out: Int32Array,
+  plan: number[],
+) {
+  const rank = plan.length / 3;
+  const [n, sa, sb] = plan.slice(3 * (rank - 1));
+  const idx = new Array<number>(rank).fill(0);
+  let ao = 0,
+    bo = 0;
+  for (let pos = 0; pos < out.length; pos += n) {
+    for (let j = 0; j < n; j++) out[pos + j] = f(a[ao + j * sa], b[bo + j * sb]);
+    for (let d = rank - 2; d >= 0; d--) {
+      ao += plan[3 * d + 1];
+      bo += plan[3 * d + 2];
+      if (++idx[d] < plan[3 * d]) break;
+      ao -= plan[3 * d + 1] * plan[3 * d];
+      bo -= plan[3 * d + 2] * plan[3 * d];
+      idx[d] = 0;
+    }
+  }
+}
+
 function binaryKernel(kernelName: keyof typeof BINARY_OPS): KernelConfig {
   const op = BINARY_OPS[kernelName];
+  const int32Op = INT32_OPS[kernelName];
   return nativeKernel<ElementwiseAddon>(kernelName, ({ backend, addon, inputs }) => {
     const { a, b } = inputs as { a: TensorInfo; b: TensorInfo };
     const av = float32Values(backend, a);
     const bv = float32Values(backend, b);
-    if (!av || !bv) return null;
+    if (!av || !bv) return int32Op ? int32Kernel(backend, int32Op, a, b) : null;
     const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
     const size = tf.util.sizeFromShape(outShape);
     const out = backend.buffers.float32(size);
@@ -105,6 +147,23 @@ function binaryKernel(kernelName: keyof typeof BINARY_OPS): KernelConfig {
       addon.elementwiseBinary(op, av, bv, out, Float64Array.from(broadcastPlan(a.shape, b.shape, outShape)));
     return backend.makeTensorInfo(outShape, "float32", out);
   });
+}
+
+/** The int32 op on int32 inputs stored as Int32Arrays, else null (cpu). */
+function int32Kernel(
+  backend: NativeBackend,
+  f: (x: number, y: number) => number,
+  a: TensorInfo,
+  b: TensorInfo,
+): TensorInfo | null {
+  const av = tensorValues(backend, a);
+  const bv = tensorValues(backend, b);
+  if (a.dtype !== "int32" || b.dtype !== "int32" || !(av instanceof Int32Array) || !(bv instanceof Int32Array))
+    return null;
+  const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+  const out = backend.buffers.int32(tf.util.sizeFromShape(outShape));
+  if (out.length > 0) int32Broadcast(f, av, bv, out, broadcastPlan(a.shape, b.shape, outShape));
+  return backend.makeTensorInfo(outShape, "int32", out);
 }
 
 function unaryKernel(kernelName: keyof typeof UNARY_OPS): KernelConfig {
