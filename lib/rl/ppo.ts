@@ -6,7 +6,7 @@ import { cancelled, throwIfCancelled } from "../cancel";
 import { checkPositiveInt, checkRange, withDefaults } from "../check";
 import { DEFAULT_PPO_LOSS, PpoLossConfig, checkPpoLossConfig, ppo } from "./ppo-loss";
 import { AdamW, adam } from "../train/optimizer";
-import { DEFAULT_STEP, optimizerStep } from "../train/step";
+import { DEFAULT_STEP, NonFinitePolicy, NonFiniteStepError, optimizerStep } from "../train/step";
 import { yielder } from "../train/yielder";
 import { Rng, rng as globalRng } from "../random";
 import { ActorCritic, ActorCriticConfig, DEFAULT_ACTOR_CRITIC } from "./actor-critic";
@@ -52,6 +52,11 @@ export interface PpoConfig {
   agent: ActorCriticConfig;
   /** Yield to the event loop at least this often, in ms (lets notebook progress displays update). */
   yieldMs: number;
+  /**
+   * A minibatch whose loss or gradient norm is NaN or ±Infinity: "stop" throws (naming the iteration; nothing is
+   * updated), "skip" leaves that update out, keeps training and counts it (PpoIteration.skippedUpdates). Default "stop".
+   */
+  onNonFinite: NonFinitePolicy;
 }
 
 export const DEFAULT_PPO: Readonly<PpoConfig> = Object.freeze({
@@ -70,6 +75,7 @@ export const DEFAULT_PPO: Readonly<PpoConfig> = Object.freeze({
   loss: DEFAULT_PPO_LOSS,
   agent: DEFAULT_ACTOR_CRITIC,
   yieldMs: 200,
+  onNonFinite: "stop" as NonFinitePolicy,
 });
 
 /** PPO settings as callers give them: any field, `loss` and `agent` field by field. */
@@ -98,12 +104,14 @@ export interface PpoIteration {
   vLoss: number;
   entropy: number;
   approxKl: number;
-  /** Mean clip fraction over the iteration's minibatches. */
+  /** Mean clip fraction over the iteration's applied minibatch updates (NaN when none was applied). */
   clipFrac: number;
   /** Global gradient norm before clipping, last minibatch. */
   gradNorm: number;
   /** 1 − Var(R − V)/Var(R) over the rollout. */
   explainedVariance: number;
+  /** Minibatch updates left out because their loss or gradient norm was not finite (onNonFinite "skip"). */
+  skippedUpdates: number;
   /** Seconds since training started. */
   seconds: number;
 }
@@ -162,6 +170,8 @@ function checkPpoConfig(cfg: PpoConfig, numEnvs: number): void {
   if (cfg.valueTarget !== "returns" && cfg.valueTarget !== "rewards")
     throw new Error(`${fn}: config.valueTarget must be "returns" or "rewards", got ${JSON.stringify(cfg.valueTarget)}`);
   checkRange(fn, "config.yieldMs", cfg.yieldMs, 0, Number.MAX_VALUE);
+  if (cfg.onNonFinite !== "stop" && cfg.onNonFinite !== "skip")
+    throw new Error(`${fn}: config.onNonFinite must be "stop" or "skip", got ${JSON.stringify(cfg.onNonFinite)}`);
   if (cfg.targetKl !== null) checkRange(fn, "config.targetKl", cfg.targetKl, 0, Number.MAX_VALUE);
   checkPpoLossConfig(fn, cfg.loss);
   const batch = cfg.numSteps * numEnvs;
@@ -224,15 +234,22 @@ function explainedVariance(values: Float32Array, returns: Float32Array): number 
   return varR === 0 ? NaN : 1 - variance(returns.map((v, i) => v - values[i])) / varR;
 }
 
-/** One gradient step on a minibatch; returns [pgLoss, vLoss, entropy, approxKl, clipFrac, gradNorm]. */
+/**
+ * One gradient step on a minibatch; returns [pgLoss, vLoss, entropy, approxKl, clipFrac, gradNorm, applied (1 or 0)].
+ * A non-finite loss throws (onNonFinite "stop") or is left out (0 in the last slot).
+ */
 function updateStep(
   agent: ActorCritic,
   optimizer: AdamW,
   mb: ReturnType<typeof minibatch>,
   cfg: PpoConfig,
 ): Float32Array {
-  const step = { ...DEFAULT_STEP, clipNorm: cfg.maxGradNorm };
-  const { metrics: m, gradNorm } = optimizerStep(
+  const step = { ...DEFAULT_STEP, clipNorm: cfg.maxGradNorm, onNonFinite: cfg.onNonFinite };
+  const {
+    metrics: m,
+    gradNorm,
+    applied,
+  } = optimizerStep(
     optimizer,
     agent.trainableVariables(),
     () => {
@@ -262,7 +279,7 @@ function updateStep(
     },
     step,
   );
-  return Float32Array.of(m.pgLoss, m.vLoss, m.entropy, m.approxKl, m.clipFrac, gradNorm);
+  return Float32Array.of(m.pgLoss, m.vLoss, m.entropy, m.approxKl, m.clipFrac, gradNorm, applied ? 1 : 0);
 }
 
 /**
@@ -325,15 +342,30 @@ export async function trainPpo(env: VecEnv, config: PpoSettings = {}, options: P
     });
     const valueTargets = cfg.valueTarget === "rewards" ? r.rewards : returns;
     const order = Array.from({ length: batch }, (_, i) => i);
-    let last: Float32Array = new Float32Array(6);
+    let last: Float32Array = new Float32Array(7);
     let clipSum = 0;
     let updates = 0;
+    let skipped = 0;
     for (let epoch = 0; epoch < cfg.updateEpochs; epoch++) {
       rng.shuffle(order);
       for (let s = 0; s < batch; s += mbSize) {
         const mb = minibatch(r, advantages, valueTargets, order.slice(s, s + mbSize), obsSize, env.numActions);
-        last = updateStep(agent, optimizer, mb, cfg);
-        tf.dispose(Object.values(mb));
+        try {
+          last = updateStep(agent, optimizer, mb, cfg);
+        } catch (e) {
+          if (!(e instanceof NonFiniteStepError)) throw e;
+          optimizer.dispose();
+          if (!options.agent) agent.dispose();
+          throw new Error(
+            `rl.trainPpo: the loss is ${e.loss} and the gradient norm ${e.gradNorm} in iteration ${iteration} (step ${globalStep}); no update was applied: set config.onNonFinite = "skip" to leave such updates out and count them`,
+          );
+        } finally {
+          tf.dispose(Object.values(mb));
+        }
+        if (last[6] === 0) {
+          skipped++;
+          continue;
+        }
         clipSum += last[4];
         updates++;
       }
@@ -350,6 +382,7 @@ export async function trainPpo(env: VecEnv, config: PpoSettings = {}, options: P
       clipFrac: clipSum / updates,
       gradNorm: last[5],
       explainedVariance: explainedVariance(r.values, returns),
+      skippedUpdates: skipped,
       seconds: (performance.now() - start) / 1000,
     };
     iterations.push(stats);

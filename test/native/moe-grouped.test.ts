@@ -8,19 +8,8 @@
 // Tolerance as in matmul.test.ts: |native − reference| ≤ 1e-5 · (scale + |reference|), scale = Σ_p |a·b| terms.
 import { describe, expect, it } from "vitest";
 import { nativeAddon } from "../../lib/native/addon";
+import type { MoeAddon } from "../../lib/native/kernels/moe";
 import { Rng } from "../../lib/random";
-
-interface GroupedAddon {
-  moeGroupedMatmul(
-    a: Float32Array,
-    b: Float32Array,
-    offsets: Int32Array,
-    mode: number,
-    outDim: number,
-    inDim: number,
-    out: Float32Array,
-  ): void;
-}
 
 const MODES = { nt: 0, nn: 1, tn: 2 } as const;
 type Mode = keyof typeof MODES;
@@ -63,7 +52,7 @@ function reference(mode: Mode, a: Float32Array, b: Float32Array, offsets: Int32A
 
 /** Runs one mode on the addon with `counts` rows per expert and checks every element. */
 function check(mode: Mode, counts: number[], O: number, I: number, seed: number): void {
-  const addon = nativeAddon() as unknown as GroupedAddon;
+  const addon = nativeAddon() as unknown as MoeAddon;
   const rng = new Rng(seed);
   const offsets = new Int32Array(counts.length + 1);
   counts.forEach((c, e) => (offsets[e + 1] = offsets[e] + c));

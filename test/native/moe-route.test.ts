@@ -4,21 +4,9 @@
 // with MOELAB_ISA=avx2 and =scalar.
 import { describe, expect, it } from "vitest";
 import { nativeAddon } from "../../lib/native/addon";
+import type { MoeAddon } from "../../lib/native/kernels/moe";
 import { tokenChoicePlan } from "../../lib/moe";
 import { Rng } from "../../lib/random";
-
-interface RouteAddon {
-  moeDispatch(x: Float32Array, slotToken: Int32Array, weights: Float32Array | null, d: number, out: Float32Array): void;
-  moeCombine(
-    ys: Float32Array,
-    weights: Float32Array | null,
-    tokenStart: Int32Array,
-    tokenSlots: Int32Array,
-    d: number,
-    out: Float32Array,
-  ): void;
-  moeSlotDot(a: Float32Array, b: Float32Array, slotToken: Int32Array, d: number, out: Float32Array): void;
-}
 
 const WIDTHS = [1, 5, 16, 37, 53, 512];
 
@@ -35,7 +23,7 @@ function expectNear(got: Float32Array, want: Float64Array, scale: Float64Array, 
 }
 
 describe("native MoE dispatch / combine / slot dot", () => {
-  const addon = nativeAddon() as unknown as RouteAddon;
+  const addon = nativeAddon() as unknown as MoeAddon;
   const rng = new Rng(3);
   const T = 40,
     k = 3,

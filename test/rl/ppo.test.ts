@@ -106,6 +106,39 @@ describe("rl.trainPpo", () => {
     );
   });
 
+  it("a non-finite loss stops the run with a named error, or with onNonFinite 'skip' is left out and counted", async () => {
+    /** A bandit whose first copy pays NaN every 7th step: GAE spreads it over that copy's rollout rows. */
+    class NanBandit extends Bandit {
+      private steps = 0;
+      step(actions: Int32Array) {
+        const out = super.step(actions);
+        if (++this.steps % 7 === 0) out.rewards[0] = Number.NaN;
+        return out;
+      }
+    }
+    const settings = { ...small, totalTimesteps: 8 * 16 * 3 };
+    seed(3);
+    const before = tf.memory().numTensors;
+    await expect(trainPpo(new NanBandit({ numEnvs: 8, arms: 3, seed: 3 }), settings)).rejects.toThrow(
+      /rl\.trainPpo: the loss is NaN .* in iteration 1 \(step 128\); no update was applied: set config\.onNonFinite = "skip"/,
+    );
+    expect(tf.memory().numTensors).toBe(before); // the run's own agent and optimizer are freed
+    seed(3);
+    const result = await trainPpo(new NanBandit({ numEnvs: 8, arms: 3, seed: 3 }), {
+      ...settings,
+      onNonFinite: "skip",
+    });
+    expect(result.iterations).toHaveLength(3);
+    const skipped = result.iterations.map((i) => i.skippedUpdates);
+    expect(skipped.every((n) => n > 0 && n <= small.updateEpochs * small.numMinibatches)).toBe(true);
+    for (const p of result.agent.trainableVariables()) expect(p.dataSync().every(Number.isFinite)).toBe(true);
+    expect(tf.memory().numTensors).toBe(before + result.agent.trainableVariables().length);
+    result.agent.dispose();
+    await expect(trainPpo(new Bandit({ numEnvs: 2 }), { onNonFinite: "ignore" as never })).rejects.toThrow(
+      /config\.onNonFinite must be "stop" or "skip"/,
+    );
+  });
+
   it("names bad settings", async () => {
     const env = new CartPole({ numEnvs: 2 });
     await expect(trainPpo(env, { numSteps: 5, numMinibatches: 4 })).rejects.toThrow(

@@ -5,8 +5,8 @@ import type { KernelConfig } from "@tensorflow/tfjs";
 import { MOE_KERNELS, type GroupedAttrs, type GroupedMode, type PlanAttrs } from "../../kernel-names";
 import { float32Input, nativeKernel } from "./native-kernel";
 
-/** The addon functions these kernels call. */
-interface MoeAddon {
+/** The addon functions these kernels call (native/src/moe_route.cc, moe_gemm.cc). */
+export interface MoeAddon {
   moeDispatch(x: Float32Array, slotToken: Int32Array, weights: Float32Array | null, d: number, out: Float32Array): void;
   moeCombine(
     ys: Float32Array,
